@@ -1,0 +1,13 @@
+//! `hearth collect`: not built yet (placeholder while the owning issue is in progress).
+
+use crate::Global;
+use std::process::ExitCode;
+
+/// Options of `hearth collect`.
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+/// Runs the command.
+pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("'hearth collect' is not available in this build yet")
+}

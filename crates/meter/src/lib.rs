@@ -1,0 +1,14 @@
+//! Sans-IO smart-meter decoders: bytes in, frames out, frames into canonical [`Reading`]s.
+//!
+//! Nothing in this crate opens a port, reads a clock or blocks. Sources (serial, TCP, files)
+//! live in `hearth-meter-io`; storage lives in `hearth-vault`. Every protocol decoder has the
+//! same shape: push bytes into a framer, take frames out, parse a frame into a [`Reading`]
+//! plus per-line diagnostics. A bad line never discards a good frame; only framing, CRC and
+//! authentication failures reject a frame, each with a counted reason.
+#![forbid(unsafe_code)]
+
+pub mod reading;
+pub mod time;
+
+pub use reading::{MeterId, Protocol, Quantity, Reading};
+pub use time::MeterTime;

@@ -1,0 +1,457 @@
+//! The canonical reading: one flat record every protocol decodes into (design.md §3).
+//!
+//! Values are integers in small units so nothing drifts: energy in Wh, power in W, voltage in
+//! dV (0.1 V), current in mA, gas and water in dm³ (litres), heat in MJ, reactive energy in
+//! varh, power factor in thousandths. The canonical *names* (used by JSON and CSV) carry the
+//! user-facing unit (`import_kwh`, `l1_v`, `gas_m3`); [`Quantity::decimals`] says how many
+//! decimal places separate the stored integer from that unit, so `import_kwh` = Wh / 10³.
+
+use crate::time::MeterTime;
+use std::fmt;
+
+/// Which wire protocol a reading was decoded from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// DSMR / eMUCS P1 text telegrams (NL, BE, LU, SE, ...).
+    #[default]
+    Dsmr,
+    /// DLMS/COSEM push over HDLC (Nordic and Austrian HAN ports).
+    Dlms,
+    /// SML 1.04 (German meters, optical head).
+    Sml,
+    /// IEC 62056-21 optical data readout.
+    Iec62056_21,
+    /// Rainforest RAVEn / EMU-2 XML fragments.
+    Raven,
+    /// A Glow (Hildebrand) consumer access device publishing JSON over MQTT.
+    Glow,
+    /// Pulses from a meter's LED, counted by an optical sensor.
+    Pulse,
+    /// Half-hourly consumption imported from a supplier download.
+    Supplier,
+}
+
+impl Protocol {
+    /// The name used in JSON, CSV and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Protocol::Dsmr => "dsmr",
+            Protocol::Dlms => "dlms",
+            Protocol::Sml => "sml",
+            Protocol::Iec62056_21 => "iec62056-21",
+            Protocol::Raven => "raven",
+            Protocol::Glow => "glow",
+            Protocol::Pulse => "pulse",
+            Protocol::Supplier => "supplier",
+        }
+    }
+
+    /// Parses the name written by [`Protocol::name`].
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Every protocol, in a stable order (the order is part of the vault format).
+    pub const ALL: [Protocol; 8] = [
+        Protocol::Dsmr,
+        Protocol::Dlms,
+        Protocol::Sml,
+        Protocol::Iec62056_21,
+        Protocol::Raven,
+        Protocol::Glow,
+        Protocol::Pulse,
+        Protocol::Supplier,
+    ];
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What kind of value a quantity is; decides how it is aggregated and compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A cumulative register (energy, volume, event counters): only goes up, except on a
+    /// meter swap or reset. Energy between two readings is the difference.
+    Register,
+    /// An instantaneous measurement (power, voltage, current, power factor).
+    Instant,
+    /// A state or an index (active tariff, latest monthly peak).
+    State,
+}
+
+macro_rules! quantities {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $decimals:literal, $kind:ident; )*) => {
+        /// One numeric field of the canonical reading. The discriminant order is part of the
+        /// vault format: append new quantities at the end, never reorder.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum Quantity {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Quantity {
+            /// Every quantity in canonical (design.md §3) order.
+            pub const ALL: [Quantity; Quantity::COUNT] = [ $( Quantity::$variant, )* ];
+            /// How many quantities there are.
+            pub const COUNT: usize = [ $( $name, )* ].len();
+
+            /// The canonical JSON/CSV name, unit included.
+            pub const fn name(self) -> &'static str {
+                match self { $( Quantity::$variant => $name, )* }
+            }
+
+            /// Decimal places between the stored integer and the unit in the name
+            /// (`import_kwh`: stored in Wh, so 3).
+            pub const fn decimals(self) -> u8 {
+                match self { $( Quantity::$variant => $decimals, )* }
+            }
+
+            /// Whether the quantity is a register, an instantaneous value or a state.
+            pub const fn kind(self) -> Kind {
+                match self { $( Quantity::$variant => Kind::$kind, )* }
+            }
+        }
+    };
+}
+
+quantities! {
+    /// Active tariff index, 1-based (DSMR `0-0:96.14.0`).
+    Tariff = "tariff", 0, State;
+    /// Imported active energy over all tariffs, Wh.
+    ImportWh = "import_kwh", 3, Register;
+    /// Imported active energy, tariff 1, Wh.
+    ImportT1Wh = "import_kwh_t1", 3, Register;
+    /// Imported active energy, tariff 2, Wh.
+    ImportT2Wh = "import_kwh_t2", 3, Register;
+    /// Exported active energy over all tariffs, Wh.
+    ExportWh = "export_kwh", 3, Register;
+    /// Exported active energy, tariff 1, Wh.
+    ExportT1Wh = "export_kwh_t1", 3, Register;
+    /// Exported active energy, tariff 2, Wh.
+    ExportT2Wh = "export_kwh_t2", 3, Register;
+    /// Imported active power, W.
+    ImportW = "import_w", 0, Instant;
+    /// Exported active power, W.
+    ExportW = "export_w", 0, Instant;
+    /// Phase 1 voltage, dV.
+    L1Dv = "l1_v", 1, Instant;
+    /// Phase 2 voltage, dV.
+    L2Dv = "l2_v", 1, Instant;
+    /// Phase 3 voltage, dV.
+    L3Dv = "l3_v", 1, Instant;
+    /// Phase 1 current, mA.
+    L1Ma = "l1_a", 3, Instant;
+    /// Phase 2 current, mA.
+    L2Ma = "l2_a", 3, Instant;
+    /// Phase 3 current, mA.
+    L3Ma = "l3_a", 3, Instant;
+    /// Phase 1 imported power, W.
+    L1ImportW = "l1_import_w", 0, Instant;
+    /// Phase 2 imported power, W.
+    L2ImportW = "l2_import_w", 0, Instant;
+    /// Phase 3 imported power, W.
+    L3ImportW = "l3_import_w", 0, Instant;
+    /// Phase 1 exported power, W.
+    L1ExportW = "l1_export_w", 0, Instant;
+    /// Phase 2 exported power, W.
+    L2ExportW = "l2_export_w", 0, Instant;
+    /// Phase 3 exported power, W.
+    L3ExportW = "l3_export_w", 0, Instant;
+    /// Imported reactive energy, varh.
+    ReactiveImportVarh = "reactive_import_kvarh", 3, Register;
+    /// Exported reactive energy, varh.
+    ReactiveExportVarh = "reactive_export_kvarh", 3, Register;
+    /// Imported reactive power, var.
+    ReactiveImportVar = "reactive_import_var", 0, Instant;
+    /// Exported reactive power, var.
+    ReactiveExportVar = "reactive_export_var", 0, Instant;
+    /// Power factor in thousandths.
+    PowerFactorMilli = "power_factor", 3, Instant;
+    /// Number of power failures in any phase.
+    PowerFailures = "power_failures", 0, Register;
+    /// Number of long power failures in any phase.
+    LongPowerFailures = "long_power_failures", 0, Register;
+    /// Voltage sags on phase 1.
+    VoltageSagsL1 = "voltage_sags_l1", 0, Register;
+    /// Voltage sags on phase 2.
+    VoltageSagsL2 = "voltage_sags_l2", 0, Register;
+    /// Voltage sags on phase 3.
+    VoltageSagsL3 = "voltage_sags_l3", 0, Register;
+    /// Voltage swells on phase 1.
+    VoltageSwellsL1 = "voltage_swells_l1", 0, Register;
+    /// Voltage swells on phase 2.
+    VoltageSwellsL2 = "voltage_swells_l2", 0, Register;
+    /// Voltage swells on phase 3.
+    VoltageSwellsL3 = "voltage_swells_l3", 0, Register;
+    /// Current average demand (Belgian capacity tariff, `1-0:1.4.0`), W.
+    DemandCurrentW = "demand_current_w", 0, Instant;
+    /// Highest 15-minute average demand this month (`1-0:1.6.0`), W.
+    DemandPeakMonthW = "demand_peak_month_w", 0, State;
+    /// Gas volume register, dm³.
+    GasDm3 = "gas_m3", 3, Register;
+    /// Water volume register, dm³.
+    WaterDm3 = "water_m3", 3, Register;
+    /// Heat energy register, MJ.
+    HeatMj = "heat_gj", 3, Register;
+}
+
+/// A meter's equipment identifier. It is personal data: `Display` and `Debug` show only the
+/// last four characters; [`MeterId::as_str`] gives the whole value where it must be stored.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct MeterId(String);
+
+impl MeterId {
+    /// Wraps an identifier (already decoded from hex where the protocol sends hex).
+    pub fn new(id: impl Into<String>) -> Self {
+        MeterId(id.into())
+    }
+
+    /// The full identifier, for storage and export only. Never log it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The identifier with all but its last four characters masked, safe to log.
+    pub fn redacted(&self) -> String {
+        let n = self.0.chars().count();
+        let keep: String = self.0.chars().skip(n.saturating_sub(4)).collect();
+        format!("…{keep}")
+    }
+}
+
+impl fmt::Display for MeterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl fmt::Debug for MeterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MeterId({})", self.redacted())
+    }
+}
+
+/// One decoded reading. Absent fields are `None`; numeric fields live in a small fixed array
+/// indexed by [`Quantity`] so storage and export can iterate them generically.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Reading {
+    /// Meter time (authoritative when present), as UTC plus the meter's local offset.
+    pub time: Option<MeterTime>,
+    /// Electricity meter identifier.
+    pub meter_id: Option<MeterId>,
+    /// Protocol the reading was decoded from.
+    pub protocol: Protocol,
+    /// DSMR version as sent in `1-3:0.2.8` (e.g. `50` for 5.0), or the eMUCS version.
+    pub dsmr_version: Option<String>,
+    /// When the monthly demand peak happened (`1-0:1.6.0`).
+    pub demand_peak_month_time: Option<MeterTime>,
+    /// Capture time of the gas register.
+    pub gas_time: Option<MeterTime>,
+    /// Capture time of the water register.
+    pub water_time: Option<MeterTime>,
+    /// Capture time of the heat register.
+    pub heat_time: Option<MeterTime>,
+    values: [i64; Quantity::COUNT],
+    present: u64,
+}
+
+impl Default for Reading {
+    fn default() -> Self {
+        Reading::new(Protocol::default())
+    }
+}
+
+const _: () = assert!(Quantity::COUNT <= 64, "presence mask is a u64");
+
+impl Reading {
+    /// An empty reading for a protocol.
+    pub fn new(protocol: Protocol) -> Self {
+        Reading {
+            time: None,
+            meter_id: None,
+            protocol,
+            dsmr_version: None,
+            demand_peak_month_time: None,
+            gas_time: None,
+            water_time: None,
+            heat_time: None,
+            values: [0; Quantity::COUNT],
+            present: 0,
+        }
+    }
+
+    /// The stored integer for a quantity, if the meter sent it.
+    #[inline]
+    pub fn get(&self, q: Quantity) -> Option<i64> {
+        if self.present & (1 << q as u8) != 0 {
+            Some(self.values[q as usize])
+        } else {
+            None
+        }
+    }
+
+    /// Sets a quantity (stored integer in the unit documented on the variant).
+    #[inline]
+    pub fn set(&mut self, q: Quantity, value: i64) {
+        self.values[q as usize] = value;
+        self.present |= 1 << q as u8;
+    }
+
+    /// Removes a quantity.
+    #[inline]
+    pub fn clear(&mut self, q: Quantity) {
+        self.values[q as usize] = 0;
+        self.present &= !(1 << q as u8);
+    }
+
+    /// Whether no numeric quantity is present.
+    pub fn is_empty(&self) -> bool {
+        self.present == 0
+    }
+
+    /// The present quantities with their stored integers, in canonical order.
+    pub fn quantities(&self) -> impl Iterator<Item = (Quantity, i64)> + '_ {
+        Quantity::ALL
+            .into_iter()
+            .filter_map(|q| self.get(q).map(|v| (q, v)))
+    }
+
+    /// Fills `import_kwh` / `export_kwh` from the tariff registers when the meter sends only
+    /// those (design.md §3: the total is given, or summed).
+    pub fn fill_totals(&mut self) {
+        for (total, t1, t2) in [
+            (Quantity::ImportWh, Quantity::ImportT1Wh, Quantity::ImportT2Wh),
+            (Quantity::ExportWh, Quantity::ExportT1Wh, Quantity::ExportT2Wh),
+        ] {
+            if self.get(total).is_none() {
+                match (self.get(t1), self.get(t2)) {
+                    (Some(a), Some(b)) => self.set(total, a + b),
+                    (Some(a), None) | (None, Some(a)) => self.set(total, a),
+                    (None, None) => {}
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Reading {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Reading");
+        d.field("time", &self.time)
+            .field("meter_id", &self.meter_id)
+            .field("protocol", &self.protocol);
+        if let Some(v) = &self.dsmr_version {
+            d.field("dsmr_version", v);
+        }
+        for (q, v) in self.quantities() {
+            d.field(q.name(), &v);
+        }
+        for (name, t) in [
+            ("demand_peak_month_time", self.demand_peak_month_time),
+            ("gas_time", self.gas_time),
+            ("water_time", self.water_time),
+            ("heat_time", self.heat_time),
+        ] {
+            if let Some(t) = t {
+                d.field(name, &t);
+            }
+        }
+        d.finish()
+    }
+}
+
+/// Writes a stored integer in its canonical unit with exactly `decimals` places
+/// (`fixed(1234567, 3)` is `1234.567`, `fixed(-5, 3)` is `-0.005`). No floats involved.
+pub fn write_fixed(out: &mut impl fmt::Write, value: i64, decimals: u8) -> fmt::Result {
+    if decimals == 0 {
+        return write!(out, "{value}");
+    }
+    let scale = 10u64.pow(u32::from(decimals));
+    let abs = value.unsigned_abs();
+    let sign = if value < 0 { "-" } else { "" };
+    write!(
+        out,
+        "{sign}{}.{:0width$}",
+        abs / scale,
+        abs % scale,
+        width = usize::from(decimals)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_design_names_in_order() {
+        let names: Vec<_> = Quantity::ALL.iter().map(|q| q.name()).collect();
+        assert_eq!(names[0], "tariff");
+        assert_eq!(names[1], "import_kwh");
+        assert_eq!(names.last(), Some(&"heat_gj"));
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len(), "names are unique");
+        for (i, q) in Quantity::ALL.iter().enumerate() {
+            assert_eq!(*q as usize, i);
+        }
+    }
+
+    #[test]
+    fn set_get_clear() {
+        let mut r = Reading::new(Protocol::Dsmr);
+        assert!(r.is_empty());
+        r.set(Quantity::HeatMj, 42);
+        r.set(Quantity::Tariff, 2);
+        assert_eq!(r.get(Quantity::HeatMj), Some(42));
+        assert_eq!(r.get(Quantity::ImportWh), None);
+        assert_eq!(
+            r.quantities().collect::<Vec<_>>(),
+            vec![(Quantity::Tariff, 2), (Quantity::HeatMj, 42)]
+        );
+        r.clear(Quantity::HeatMj);
+        assert_eq!(r.get(Quantity::HeatMj), None);
+    }
+
+    #[test]
+    fn totals_are_summed_only_when_absent() {
+        let mut r = Reading::new(Protocol::Dsmr);
+        r.set(Quantity::ImportT1Wh, 1_000);
+        r.set(Quantity::ImportT2Wh, 2_500);
+        r.set(Quantity::ExportT2Wh, 7);
+        r.fill_totals();
+        assert_eq!(r.get(Quantity::ImportWh), Some(3_500));
+        assert_eq!(r.get(Quantity::ExportWh), Some(7));
+        r.set(Quantity::ImportWh, 9);
+        r.fill_totals();
+        assert_eq!(r.get(Quantity::ImportWh), Some(9));
+    }
+
+    #[test]
+    fn fixed_point_formatting() {
+        let f = |v, d| {
+            let mut s = String::new();
+            write_fixed(&mut s, v, d).unwrap();
+            s
+        };
+        assert_eq!(f(1_234_567, 3), "1234.567");
+        assert_eq!(f(5, 3), "0.005");
+        assert_eq!(f(-5, 3), "-0.005");
+        assert_eq!(f(2301, 1), "230.1");
+        assert_eq!(f(-17, 0), "-17");
+        assert_eq!(f(i64::MIN, 3), "-9223372036854775.808");
+    }
+
+    #[test]
+    fn meter_id_never_shows_in_full() {
+        let id = MeterId::new("E0044007123456789");
+        assert_eq!(id.to_string(), "…6789");
+        assert_eq!(format!("{id:?}"), "MeterId(…6789)");
+        assert_eq!(id.as_str(), "E0044007123456789");
+        assert_eq!(MeterId::new("12").to_string(), "…12");
+    }
+}

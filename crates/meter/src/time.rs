@@ -1,0 +1,184 @@
+//! Meter time: an instant in UTC plus the local offset the meter reported, and the DSMR
+//! `YYMMDDhhmmssX` timestamp format (X = `S` summer, `W` winter, Europe/Amsterdam rules).
+
+use jiff::civil::DateTime;
+use jiff::tz::{Offset, TimeZone};
+use jiff::{Timestamp, ZonedDateTime};
+use std::fmt;
+
+/// An instant as the meter saw it: seconds since the Unix epoch (UTC) and the meter's local
+/// UTC offset in seconds, so the time can be shown as the meter showed it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MeterTime {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub unix: i64,
+    /// The meter's local offset from UTC, in seconds (3600 for CET, 7200 for CEST).
+    pub offset_s: i32,
+}
+
+/// Why a timestamp could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// Not 12 digits followed by an optional `S`/`W` flag.
+    #[error("timestamp is not YYMMDDhhmmss[S|W]")]
+    Format,
+    /// Digits that name no real date or time (month 13, 25 o'clock, ...).
+    #[error("timestamp names no real date or time")]
+    Range,
+}
+
+impl MeterTime {
+    /// A UTC instant shown with offset +00:00.
+    pub const fn utc(unix: i64) -> Self {
+        MeterTime { unix, offset_s: 0 }
+    }
+
+    /// The instant as a `jiff` timestamp.
+    pub fn timestamp(self) -> Timestamp {
+        Timestamp::from_second(self.unix).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    /// The instant in the meter's own fixed offset.
+    pub fn zoned(self) -> ZonedDateTime {
+        let offset = Offset::from_seconds(self.offset_s).unwrap_or(Offset::UTC);
+        self.timestamp().to_zoned_datetime(TimeZone::fixed(offset))
+    }
+
+    /// The instant shown in `tz` (the offset follows that zone's rules).
+    pub fn in_zone(unix: i64, tz: &TimeZone) -> Self {
+        let ts = Timestamp::from_second(unix).unwrap_or(Timestamp::UNIX_EPOCH);
+        MeterTime {
+            unix,
+            offset_s: tz.to_offset(ts).seconds(),
+        }
+    }
+
+    /// Reads a DSMR timestamp `YYMMDDhhmmssX`. `S` means summer time (UTC+2), `W` winter time
+    /// (UTC+1); without a flag (DSMR 2.2/3) the local time is resolved with Europe/Amsterdam
+    /// rules, taking the earlier instant in the repeated autumn hour.
+    pub fn from_dsmr(s: &[u8]) -> Result<MeterTime, TimeError> {
+        let (digits, flag) = match s.len() {
+            12 => (s, None),
+            13 => (&s[..12], Some(s[12])),
+            _ => return Err(TimeError::Format),
+        };
+        let mut n = [0i8; 6];
+        for (i, pair) in digits.chunks_exact(2).enumerate() {
+            let (a, b) = (pair[0], pair[1]);
+            if !a.is_ascii_digit() || !b.is_ascii_digit() {
+                return Err(TimeError::Format);
+            }
+            n[i] = ((a - b'0') * 10 + (b - b'0')) as i8;
+        }
+        let civil = DateTime::new(
+            2000 + i16::from(n[0]),
+            n[1],
+            n[2],
+            n[3],
+            n[4],
+            n[5],
+            0,
+        )
+        .map_err(|_| TimeError::Range)?;
+        let offset_s = match flag {
+            Some(b'S' | b's') => 7200,
+            Some(b'W' | b'w') => 3600,
+            Some(_) => return Err(TimeError::Format),
+            None => {
+                let tz = amsterdam();
+                let ts = tz
+                    .to_ambiguous_timestamp(civil)
+                    .earlier()
+                    .map_err(|_| TimeError::Range)?;
+                return Ok(MeterTime::in_zone(ts.as_second(), &tz));
+            }
+        };
+        let offset = Offset::from_seconds(offset_s).map_err(|_| TimeError::Range)?;
+        let ts = offset.to_timestamp(civil).map_err(|_| TimeError::Range)?;
+        Ok(MeterTime {
+            unix: ts.as_second(),
+            offset_s,
+        })
+    }
+}
+
+/// The Europe/Amsterdam zone (DSMR's reference), from the bundled or system tz database,
+/// falling back to the fixed EU rule when no database is available.
+pub fn amsterdam() -> TimeZone {
+    TimeZone::get("Europe/Amsterdam").unwrap_or_else(|_| {
+        TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap_or(TimeZone::fixed(Offset::UTC))
+    })
+}
+
+impl fmt::Display for MeterTime {
+    /// RFC 3339 with the meter's offset, e.g. `2026-03-29T03:00:00+02:00`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let z = self.zoned();
+        let off = self.offset_s;
+        let sign = if off < 0 { '-' } else { '+' };
+        let off = off.unsigned_abs();
+        write!(
+            f,
+            "{}{}{:02}:{:02}",
+            z.datetime().strftime("%Y-%m-%dT%H:%M:%S"),
+            sign,
+            off / 3600,
+            off % 3600 / 60
+        )
+    }
+}
+
+impl fmt::Debug for MeterTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn winter_and_summer_flags() {
+        // 2017-01-02 19:20:02 CET = 18:20:02Z
+        let t = MeterTime::from_dsmr(b"170102192002W").unwrap();
+        assert_eq!(t.unix, 1_483_381_202);
+        assert_eq!(t.to_string(), "2017-01-02T19:20:02+01:00");
+        let t = MeterTime::from_dsmr(b"190814142536S").unwrap();
+        assert_eq!(t.to_string(), "2019-08-14T14:25:36+02:00");
+        assert_eq!(t.unix, 1_565_785_536);
+    }
+
+    #[test]
+    fn dst_nights_by_flag() {
+        // Spring 2026: 02:00 CET becomes 03:00 CEST on 29 March.
+        let before = MeterTime::from_dsmr(b"260329015959W").unwrap();
+        let after = MeterTime::from_dsmr(b"260329030000S").unwrap();
+        assert_eq!(after.unix - before.unix, 1);
+        // Autumn 2026: 02:00-03:00 happens twice on 25 October; the flag tells them apart.
+        let first = MeterTime::from_dsmr(b"261025023000S").unwrap();
+        let second = MeterTime::from_dsmr(b"261025023000W").unwrap();
+        assert_eq!(second.unix - first.unix, 3600);
+        assert_eq!(first.to_string(), "2026-10-25T02:30:00+02:00");
+        assert_eq!(second.to_string(), "2026-10-25T02:30:00+01:00");
+    }
+
+    #[test]
+    fn no_flag_uses_amsterdam_rules() {
+        let t = MeterTime::from_dsmr(b"260701120000").unwrap();
+        assert_eq!(t.offset_s, 7200);
+        let t = MeterTime::from_dsmr(b"260101120000").unwrap();
+        assert_eq!(t.offset_s, 3600);
+    }
+
+    #[test]
+    fn bad_timestamps_are_errors_not_panics() {
+        assert_eq!(MeterTime::from_dsmr(b""), Err(TimeError::Format));
+        assert_eq!(MeterTime::from_dsmr(b"17010219200"), Err(TimeError::Format));
+        assert_eq!(MeterTime::from_dsmr(b"1701021920x2W"), Err(TimeError::Format));
+        assert_eq!(MeterTime::from_dsmr(b"170102192002X"), Err(TimeError::Format));
+        assert_eq!(MeterTime::from_dsmr(b"171302192002W"), Err(TimeError::Range));
+        assert_eq!(MeterTime::from_dsmr(b"170102252002W"), Err(TimeError::Range));
+    }
+}
