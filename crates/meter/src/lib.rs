@@ -2,13 +2,23 @@
 //!
 //! Nothing in this crate opens a port, reads a clock or blocks. Sources (serial, TCP, files)
 //! live in `hearth-meter-io`; storage lives in `hearth-vault`. Every protocol decoder has the
-//! same shape: push bytes into a framer, take frames out, parse a frame into a [`Reading`]
+//! same shape ([`Decoder`]): push bytes in, take frames out, each parsed into a [`Reading`]
 //! plus per-line diagnostics. A bad line never discards a good frame; only framing, CRC and
 //! authentication failures reject a frame, each with a counted reason.
 #![forbid(unsafe_code)]
 
+pub mod auto;
+pub mod decoder;
+pub mod dlms;
+pub mod dsmr;
+pub mod glo;
+pub mod hdlc;
+pub mod iec62056_21;
+pub mod raven;
 pub mod reading;
+pub mod sml;
 pub mod time;
 
+pub use decoder::{Decoded, Decoder, Diagnostic, RejectReason, Rejection, Stats};
 pub use reading::{MeterId, Protocol, Quantity, Reading};
 pub use time::MeterTime;

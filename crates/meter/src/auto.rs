@@ -1,0 +1,1 @@
+//! Protocol auto-detection: recognise which protocol a byte stream speaks and decode it.

@@ -1,0 +1,1 @@
+//! Rainforest RAVEn / EMU-2 XML fragments.
