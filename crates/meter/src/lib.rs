@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auto;
+pub mod checksum;
 pub mod decoder;
 pub mod dlms;
 pub mod dsmr;
