@@ -1,0 +1,1 @@
+//! Compressed columnar coding of a chunk of readings (format in the module docs).
