@@ -17,6 +17,7 @@ pub mod hdlc;
 pub mod iec62056_21;
 pub mod raven;
 pub mod reading;
+pub mod record;
 pub mod sml;
 pub mod time;
 

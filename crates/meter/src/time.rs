@@ -34,6 +34,14 @@ impl MeterTime {
         MeterTime { unix, offset_s: 0 }
     }
 
+    /// The same instant shown with another offset.
+    pub const fn with_offset(self, offset_s: i32) -> Self {
+        MeterTime {
+            unix: self.unix,
+            offset_s,
+        }
+    }
+
     /// The instant as a `jiff` timestamp.
     pub fn timestamp(self) -> Timestamp {
         Timestamp::from_second(self.unix).unwrap_or(Timestamp::UNIX_EPOCH)
@@ -54,6 +62,46 @@ impl MeterTime {
         }
     }
 
+    /// Reads RFC 3339 with an offset or `Z` (`2017-01-02T19:20:02+01:00`), as [`fmt::Display`]
+    /// writes it. Fractions of a second are not kept.
+    pub fn parse_rfc3339(s: &str) -> Result<MeterTime, TimeError> {
+        let s = s.trim();
+        let (civil, offset_s) = if let Some(civil) = s.strip_suffix(['Z', 'z']) {
+            (civil, 0)
+        } else {
+            let split = s.len().checked_sub(6).ok_or(TimeError::Format)?;
+            let (civil, off) = (s.get(..split), s.get(split..));
+            let (Some(civil), Some(off)) = (civil, off) else {
+                return Err(TimeError::Format);
+            };
+            let b = off.as_bytes();
+            let sign = match b[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return Err(TimeError::Format),
+            };
+            let digits = |i: usize| -> Result<i32, TimeError> {
+                match (b[i], b[i + 1]) {
+                    (a @ b'0'..=b'9', c @ b'0'..=b'9') => {
+                        Ok(i32::from(a - b'0') * 10 + i32::from(c - b'0'))
+                    }
+                    _ => Err(TimeError::Format),
+                }
+            };
+            if b[3] != b':' {
+                return Err(TimeError::Format);
+            }
+            (civil, sign * (digits(1)? * 3600 + digits(4)? * 60))
+        };
+        let civil: DateTime = civil.parse().map_err(|_| TimeError::Format)?;
+        let offset = Offset::from_seconds(offset_s).map_err(|_| TimeError::Range)?;
+        let ts = offset.to_timestamp(civil).map_err(|_| TimeError::Range)?;
+        Ok(MeterTime {
+            unix: ts.as_second(),
+            offset_s,
+        })
+    }
+
     /// Reads a DSMR timestamp `YYMMDDhhmmssX`. `S` means summer time (UTC+2), `W` winter time
     /// (UTC+1); without a flag (DSMR 2.2/3) the local time is resolved with Europe/Amsterdam
     /// rules, taking the earlier instant in the repeated autumn hour.
@@ -71,16 +119,8 @@ impl MeterTime {
             }
             n[i] = ((a - b'0') * 10 + (b - b'0')) as i8;
         }
-        let civil = DateTime::new(
-            2000 + i16::from(n[0]),
-            n[1],
-            n[2],
-            n[3],
-            n[4],
-            n[5],
-            0,
-        )
-        .map_err(|_| TimeError::Range)?;
+        let civil = DateTime::new(2000 + i16::from(n[0]), n[1], n[2], n[3], n[4], n[5], 0)
+            .map_err(|_| TimeError::Range)?;
         let offset_s = match flag {
             Some(b'S' | b's') => 7200,
             Some(b'W' | b'w') => 3600,
@@ -140,6 +180,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rfc3339_round_trips() {
+        for text in [
+            "2017-01-02T19:20:02+01:00",
+            "2026-10-25T02:30:00+02:00",
+            "2026-10-25T02:30:00+01:00",
+            "1999-12-31T23:59:59-05:30",
+        ] {
+            assert_eq!(MeterTime::parse_rfc3339(text).unwrap().to_string(), text);
+        }
+        assert_eq!(
+            MeterTime::parse_rfc3339("2017-01-02T18:20:02Z").unwrap(),
+            MeterTime::from_dsmr(b"170102192002W")
+                .unwrap()
+                .with_offset(0)
+        );
+        for bad in [
+            "",
+            "Z",
+            "2017-01-02",
+            "2017-01-02T19:20:02+0100",
+            "2017-13-02T19:20:02+01:00",
+            "2017-01-02T19:20:02+x1:00",
+        ] {
+            assert!(MeterTime::parse_rfc3339(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn winter_and_summer_flags() {
         // 2017-01-02 19:20:02 CET = 18:20:02Z
         let t = MeterTime::from_dsmr(b"170102192002W").unwrap();
@@ -176,9 +244,21 @@ mod tests {
     fn bad_timestamps_are_errors_not_panics() {
         assert_eq!(MeterTime::from_dsmr(b""), Err(TimeError::Format));
         assert_eq!(MeterTime::from_dsmr(b"17010219200"), Err(TimeError::Format));
-        assert_eq!(MeterTime::from_dsmr(b"1701021920x2W"), Err(TimeError::Format));
-        assert_eq!(MeterTime::from_dsmr(b"170102192002X"), Err(TimeError::Format));
-        assert_eq!(MeterTime::from_dsmr(b"171302192002W"), Err(TimeError::Range));
-        assert_eq!(MeterTime::from_dsmr(b"170102252002W"), Err(TimeError::Range));
+        assert_eq!(
+            MeterTime::from_dsmr(b"1701021920x2W"),
+            Err(TimeError::Format)
+        );
+        assert_eq!(
+            MeterTime::from_dsmr(b"170102192002X"),
+            Err(TimeError::Format)
+        );
+        assert_eq!(
+            MeterTime::from_dsmr(b"171302192002W"),
+            Err(TimeError::Range)
+        );
+        assert_eq!(
+            MeterTime::from_dsmr(b"170102252002W"),
+            Err(TimeError::Range)
+        );
     }
 }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what building and testing Hearth needs on Debian/Ubuntu, idempotently:
+# the system libraries Tauri links (WebKitGTK 4.1), Xvfb and WebKitWebDriver for the
+# end-to-end suite, socat for pseudo-terminal meters, and tauri-driver.
+# Sourced by run-app.sh and test.sh; safe to run again (it skips what is there).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PKGS="build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
+      libjavascriptcoregtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libudev-dev
+      xvfb xauth x11-utils webkit2gtk-driver socat imagemagick python3"
+# shellcheck disable=SC2086
+if ! dpkg -s $PKGS >/dev/null 2>&1; then
+  echo "hearth: installing system packages (once)…" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -q --no-install-recommends $PKGS
+fi
+
+if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
+  echo "hearth: installing the Rust toolchain (rustup, once)…" >&2
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# Build output lives outside the clone so repeated runs are warm.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hearth-target}"

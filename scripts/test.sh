@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every Hearth check: formatting, lints, all unit/integration tests, and the end-to-end
+# suite that drives the real desktop app through tauri-driver + WebKitWebDriver under Xvfb.
+# Needs no meter, no network, no display of its own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked --version '^2'
+
+step() { echo; echo "== $* ==" >&2; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+LOG="$(mktemp -d)"
+trap 'rm -rf "$LOG"' EXIT
+status=0
+
+step "cargo test --workspace"
+cargo test --locked --workspace 2>&1 | tee "$LOG/unit.txt" || status=1
+
+step "end-to-end: hearth-desktop under Xvfb"
+if cargo build --locked -p hearth-desktop; then
+  MESA_SHADER_CACHE_DISABLE=true xvfb-run -a -s "-screen 0 1280x800x24" \
+    python3 tests/e2e/run_e2e.py "$CARGO_TARGET_DIR/debug/hearth-desktop" 2>&1 | tee "$LOG/e2e.txt" || status=1
+else
+  status=1
+fi
+
+# One line for everything: the sums of every `test result:` line and of the E2E summary.
+passed=0; failed=0
+while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
+  sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$LOG/unit.txt"
+  sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$LOG/e2e.txt" 2>/dev/null || true
+)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo
+echo "$passed passed, $failed failed"
+exit "$status"
