@@ -13,12 +13,15 @@ pub mod decoder;
 pub mod dlms;
 pub mod dsmr;
 pub mod glo;
+pub mod glow;
 pub mod hdlc;
 pub mod iec62056_21;
+pub mod pulse;
 pub mod raven;
 pub mod reading;
 pub mod record;
 pub mod sml;
+pub mod supplier;
 pub mod time;
 
 pub use decoder::{Decoded, Decoder, Diagnostic, RejectReason, Rejection, Stats};

@@ -1,0 +1,1 @@
+//! Pulse LED counting: impulses from an optical sensor into an energy register and power.

@@ -1,0 +1,1 @@
+//! Supplier half-hourly downloads (consumption CSV, Green Button XML) into register readings.
