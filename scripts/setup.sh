@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PKGS="build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
       libjavascriptcoregtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libudev-dev
-      xvfb xauth x11-utils webkit2gtk-driver socat imagemagick python3"
+      xvfb xauth x11-utils webkit2gtk-driver socat imagemagick strace python3"
 # shellcheck disable=SC2086
 if ! dpkg -s $PKGS >/dev/null 2>&1; then
   echo "hearth: installing system packages (once)…" >&2
@@ -25,6 +25,16 @@ if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "hearth: installing Node.js for the front-end build (once)…" >&2
+  $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+# The front end: TypeScript compiled by the pinned tsc into ui/dist, which the app embeds.
+if [ ! -x ui/node_modules/.bin/tsc ]; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+(cd ui && npm run --silent build >&2)
 
 # Build output lives outside the clone so repeated runs are warm.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hearth-target}"

@@ -128,6 +128,12 @@ pub trait Decoder {
     fn next(&mut self) -> Option<Result<Decoded, Rejection>>;
     /// Counts so far.
     fn stats(&self) -> &Stats;
+    /// Called once at the end of the input: yields a last frame that needs no terminator
+    /// (a final JSON line without a newline), or `None`. A frame cut off by the end of input
+    /// stays incomplete and is not counted as accepted.
+    fn finish(&mut self) -> Option<Result<Decoded, Rejection>> {
+        None
+    }
 }
 
 #[cfg(test)]

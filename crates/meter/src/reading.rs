@@ -30,6 +30,8 @@ pub enum Protocol {
     Pulse,
     /// Half-hourly consumption imported from a supplier download.
     Supplier,
+    /// A generic MQTT bridge (Tasmota, ESPHome, Wi-Fi P1 dongles) read through a field mapping.
+    Mqtt,
 }
 
 impl Protocol {
@@ -44,6 +46,7 @@ impl Protocol {
             Protocol::Glow => "glow",
             Protocol::Pulse => "pulse",
             Protocol::Supplier => "supplier",
+            Protocol::Mqtt => "mqtt",
         }
     }
 
@@ -53,7 +56,7 @@ impl Protocol {
     }
 
     /// Every protocol, in a stable order (the order is part of the vault format).
-    pub const ALL: [Protocol; 8] = [
+    pub const ALL: [Protocol; 9] = [
         Protocol::Dsmr,
         Protocol::Dlms,
         Protocol::Sml,
@@ -62,6 +65,7 @@ impl Protocol {
         Protocol::Glow,
         Protocol::Pulse,
         Protocol::Supplier,
+        Protocol::Mqtt,
     ];
 }
 
