@@ -1,0 +1,588 @@
+//! The reader: opens a [`Source`], pumps its bytes into a [`Decoder`] and yields what happened
+//! as one stream of [`Event`]s: decoded frames, rejected frames, and the connection's story
+//! (connected, disconnected, silent, reconnecting, finished).
+//!
+//! Serial ports and LAN bridges reconnect on their own with exponential backoff (1 s doubling
+//! to 30 s by default) when the cable is pulled or the bridge goes away; a watchdog reports
+//! silence, and after long silence drops and reopens the connection (a half-open TCP link or a
+//! wedged USB adapter recovers that way). Files and a bounded demo end with
+//! [`Status::Finished`]; a source that can never work (a missing file, a public address
+//! without the override) ends with [`Status::Failed`].
+//!
+//! ```no_run
+//! # async fn run() {
+//! use hearth_meter_io::{Event, Reader, Source};
+//! # struct MyDecoder(hearth_meter::Stats);
+//! # impl hearth_meter::Decoder for MyDecoder {
+//! #     fn push(&mut self, _: &[u8]) {}
+//! #     fn next(&mut self) -> Option<Result<hearth_meter::Decoded, hearth_meter::Rejection>> { None }
+//! #     fn stats(&self) -> &hearth_meter::Stats { &self.0 }
+//! # }
+//! let source: Source = "serial:/dev/ttyUSB0".parse().unwrap();
+//! let mut reader = Reader::new(source, MyDecoder(Default::default()));
+//! while let Some(event) = reader.next().await {
+//!     match event {
+//!         Event::Decoded(d) => println!("{:?}", d.reading),
+//!         Event::Rejected(r) => eprintln!("rejected: {r}"),
+//!         Event::Status(s) => eprintln!("{s}"),
+//!     }
+//! }
+//! # }
+//! ```
+
+use crate::network::{AddressError, allowed_addresses};
+use crate::settings::SerialSettings;
+use crate::simulator::Simulator;
+use crate::source::{Pace, Source};
+use hearth_meter::{Decoded, Decoder, Rejection, Stats};
+use std::collections::VecDeque;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::AsyncReadExt as _;
+use tokio::net::TcpStream;
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+use tokio_serial::{SerialPortBuilderExt as _, SerialStream};
+
+/// Something the reader has to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A frame decoded into a reading (boxed: a reading is large, status events are small).
+    Decoded(Box<Decoded>),
+    /// A frame rejected (checksum, framing, authentication, ...), counted in the decoder's stats.
+    Rejected(Rejection),
+    /// A change in the connection.
+    Status(Status),
+}
+
+/// The connection's story, in words a homeowner can act on (see the `Display` impl).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    /// The source is open and bytes may flow.
+    Connected {
+        /// What was opened (from [`Source::describe`]).
+        to: String,
+    },
+    /// The connection ended (cable pulled, bridge gone, read error).
+    Disconnected {
+        /// Why, for the user.
+        reason: String,
+    },
+    /// No bytes for this long on an open connection.
+    Silent {
+        /// How long it has been quiet.
+        for_: Duration,
+    },
+    /// The next attempt to open the source comes after this wait.
+    Reconnecting {
+        /// The wait.
+        after: Duration,
+        /// Why the last attempt failed or the connection ended.
+        reason: String,
+    },
+    /// A file or a bounded demo reached its end; no more events follow.
+    Finished,
+    /// The source can never work as configured; no more events follow.
+    Failed {
+        /// Why, for the user.
+        reason: String,
+    },
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Connected { to } => write!(f, "connected to {to}"),
+            Status::Disconnected { reason } => write!(f, "disconnected: {reason}"),
+            Status::Silent { for_ } => {
+                write!(f, "no data from the meter for {}", seconds(*for_))
+            }
+            Status::Reconnecting { after, reason } => {
+                write!(f, "{reason}; trying again in {}", seconds(*after))
+            }
+            Status::Finished => f.write_str("end of input"),
+            Status::Failed { reason } => write!(f, "stopped: {reason}"),
+        }
+    }
+}
+
+/// `30 s`, `0.3 s`: whole seconds when whole, else tenths.
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// Timing of reconnects and of the silence watchdog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReaderOptions {
+    /// First wait before reopening a lost source.
+    pub backoff_initial: Duration,
+    /// Longest wait between attempts (the wait doubles up to this).
+    pub backoff_max: Duration,
+    /// Report [`Status::Silent`] after this long without bytes (and again each time it passes).
+    pub silence: Duration,
+    /// Drop and reopen a serial or TCP source after this long without bytes.
+    pub reopen_after_silence: Duration,
+    /// Longest pause replayed between two telegrams of a file at recorded pace.
+    pub max_replay_gap: Duration,
+    /// Give up connecting to a TCP bridge after this long.
+    pub connect_timeout: Duration,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions {
+            backoff_initial: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+            // DSMR 2.2-4 meters send every 10 s; 30 s of nothing is worth saying.
+            silence: Duration::from_secs(30),
+            reopen_after_silence: Duration::from_secs(120),
+            max_replay_gap: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// An open source: raw bytes as they arrive, for callers that want them undecoded (to record
+/// a capture, to sniff). [`Reader`] uses the same connections.
+#[derive(Debug)]
+pub struct Connection(Link);
+
+impl Connection {
+    /// Opens `source` once (no retries; see [`Reader`] for those).
+    pub async fn open(source: &Source, options: &ReaderOptions) -> Result<Connection, OpenError> {
+        open(source, options).await.map(Connection)
+    }
+
+    /// Reads the next chunk of bytes into `buf`; `Ok(0)` is the end (file end, bounded demo
+    /// done, peer closed).
+    pub async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf).await
+    }
+}
+
+#[derive(Debug)]
+enum Link {
+    Serial(SerialStream),
+    Tcp(TcpStream),
+    File(tokio::fs::File),
+    Demo(Box<DemoFeed>),
+}
+
+/// The simulated meter as a byte stream.
+#[derive(Debug)]
+struct DemoFeed {
+    sim: Simulator,
+    tick: Option<tokio::time::Interval>,
+    left: Option<u64>,
+    pending: Vec<u8>,
+    pos: usize,
+}
+
+impl DemoFeed {
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.pending.len() {
+            self.pending.clear();
+            self.pos = 0;
+            // Fast: fill the buffer with whole telegrams; real time: one per tick.
+            loop {
+                if self.left == Some(0) {
+                    break;
+                }
+                if let Some(tick) = &mut self.tick {
+                    if !self.pending.is_empty() {
+                        break;
+                    }
+                    tick.tick().await;
+                }
+                self.sim.next_telegram_into(&mut self.pending);
+                if let Some(n) = &mut self.left {
+                    *n -= 1;
+                }
+                if self.pending.len() + 1024 > buf.len() {
+                    break;
+                }
+            }
+        }
+        let n = (self.pending.len() - self.pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Link {
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Link::Serial(s) => s.read(buf).await,
+            Link::Tcp(s) => s.read(buf).await,
+            Link::File(f) => f.read(buf).await,
+            Link::Demo(d) => d.read(buf).await,
+        }
+    }
+}
+
+/// Why opening a source failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// Not available now; trying again later may work (device absent, bridge unreachable).
+    #[error("{0}")]
+    Retry(String),
+    /// Never going to work as configured (missing file, public address without the override).
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// A human reason for a serial error.
+fn serial_reason(path: &str, e: &serialport::Error) -> String {
+    match e.kind() {
+        serialport::ErrorKind::NoDevice => {
+            format!("{path} is not there (is the cable plugged in?)")
+        }
+        serialport::ErrorKind::Io(std::io::ErrorKind::NotFound) => {
+            format!("{path} is not there (is the cable plugged in?)")
+        }
+        serialport::ErrorKind::Io(std::io::ErrorKind::PermissionDenied) => format!(
+            "no permission to open {path} (add your user to the 'dialout' group and log in again)"
+        ),
+        _ => format!("cannot open {path}: {e}"),
+    }
+}
+
+/// Opens a serial port in the async runtime with the given settings.
+pub(crate) fn open_serial(path: &str, settings: SerialSettings) -> Result<SerialStream, String> {
+    let builder = tokio_serial::new(path, settings.baud)
+        .data_bits(settings.data_bits_sp())
+        .parity(settings.parity_sp())
+        .stop_bits(settings.stop_bits_sp())
+        .flow_control(tokio_serial::FlowControl::None);
+    builder
+        .open_native_async()
+        .map_err(|e| serial_reason(path, &e))
+}
+
+async fn open_tcp(
+    host: &str,
+    port: u16,
+    allow_public: bool,
+    connect_timeout: Duration,
+) -> Result<TcpStream, OpenError> {
+    let resolved = match timeout(connect_timeout, tokio::net::lookup_host((host, port))).await {
+        Ok(Ok(addrs)) => addrs.collect::<Vec<_>>(),
+        Ok(Err(e)) => return Err(OpenError::Retry(format!("cannot find {host}: {e}"))),
+        Err(_) => return Err(OpenError::Retry(format!("looking up {host} timed out"))),
+    };
+    let allowed = allowed_addresses(resolved, allow_public)
+        .map_err(|e: AddressError| OpenError::Fatal(e.to_string()))?;
+    let mut last = format!("{host} has no address");
+    for addr in allowed {
+        match timeout(connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Ok(Err(e)) => last = format!("cannot connect to {addr}: {e}"),
+            Err(_) => last = format!("connecting to {addr} timed out"),
+        }
+    }
+    Err(OpenError::Retry(last))
+}
+
+async fn open(source: &Source, options: &ReaderOptions) -> Result<Link, OpenError> {
+    match source {
+        Source::Serial { path, settings } => open_serial(path, *settings)
+            .map(Link::Serial)
+            .map_err(OpenError::Retry),
+        Source::Tcp {
+            host,
+            port,
+            allow_public,
+        } => open_tcp(host, *port, *allow_public, options.connect_timeout)
+            .await
+            .map(Link::Tcp),
+        Source::File { path, .. } => tokio::fs::File::open(path)
+            .await
+            .map(Link::File)
+            .map_err(|e| OpenError::Fatal(file_reason(path, &e))),
+        Source::Demo {
+            seed,
+            pace,
+            start,
+            count,
+        } => {
+            let start = start.unwrap_or_else(now_unix);
+            let tick = (*pace == Pace::Real).then(|| {
+                let mut i = tokio::time::interval(Duration::from_secs(1));
+                i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                i
+            });
+            Ok(Link::Demo(Box::new(DemoFeed {
+                sim: Simulator::new(*seed, start),
+                tick,
+                left: *count,
+                pending: Vec::with_capacity(16 * 1024),
+                pos: 0,
+            })))
+        }
+    }
+}
+
+fn file_reason(path: &Path, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => format!("{} does not exist", path.display()),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("no permission to read {}", path.display())
+        }
+        _ => format!("cannot read {}: {e}", path.display()),
+    }
+}
+
+/// The wall clock, read only where a live demo meter starts (an IO edge).
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[derive(Debug)]
+enum State {
+    /// Not open; try at this instant.
+    Closed {
+        retry_at: Instant,
+    },
+    Open {
+        link: Link,
+        last_bytes: Instant,
+        silent_reports: u32,
+    },
+    Done,
+}
+
+/// Reads a [`Source`] through a [`Decoder`]; see the module docs.
+pub struct Reader {
+    source: Source,
+    decoder: Box<dyn Decoder + Send>,
+    options: ReaderOptions,
+    state: State,
+    backoff: Duration,
+    buf: Vec<u8>,
+    pending: VecDeque<Event>,
+    /// Recorded-pace replay: when the last telegram was released and its meter time.
+    pace_anchor: Option<(Instant, i64)>,
+    bytes_read: u64,
+}
+
+impl fmt::Debug for Reader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reader")
+            .field("source", &self.source)
+            .field("state", &self.state)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reader {
+    /// A reader with the default timing ([`ReaderOptions::default`]).
+    pub fn new(source: Source, decoder: impl Decoder + Send + 'static) -> Reader {
+        Reader::with_options(source, decoder, ReaderOptions::default())
+    }
+
+    /// A reader with chosen reconnect and watchdog timing.
+    pub fn with_options(
+        source: Source,
+        decoder: impl Decoder + Send + 'static,
+        options: ReaderOptions,
+    ) -> Reader {
+        Reader {
+            source,
+            decoder: Box::new(decoder),
+            backoff: options.backoff_initial,
+            options,
+            state: State::Closed {
+                retry_at: Instant::now(),
+            },
+            buf: vec![0; 64 * 1024],
+            pending: VecDeque::new(),
+            pace_anchor: None,
+            bytes_read: 0,
+        }
+    }
+
+    /// The source being read.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The decoder's counts: accepted, rejected by reason, skipped bytes.
+    pub fn stats(&self) -> &Stats {
+        self.decoder.stats()
+    }
+
+    /// Bytes received from the source so far (over every connection).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// Whether the source is open right now.
+    pub fn is_connected(&self) -> bool {
+        matches!(self.state, State::Open { .. })
+    }
+
+    /// The next event; `None` once a file or bounded demo is finished or the source failed.
+    ///
+    /// Cancel-safe: dropping the future (in `tokio::select!`) loses no event or byte.
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.pending.front() {
+                if let Some(due) = self.pace_due(event) {
+                    sleep_until(due).await;
+                }
+                let event = self.pending.pop_front()?;
+                if let Event::Decoded(d) = &event {
+                    self.note_paced(d);
+                }
+                return Some(event);
+            }
+            match &mut self.state {
+                State::Done => return None,
+                State::Closed { retry_at } => {
+                    sleep_until(*retry_at).await;
+                    self.connect().await;
+                }
+                State::Open {
+                    link,
+                    last_bytes,
+                    silent_reports,
+                } => {
+                    let deadline = *last_bytes + self.options.silence * (*silent_reports + 1);
+                    match timeout_at(deadline, link.read(&mut self.buf)).await {
+                        Ok(Ok(0)) => self.ended("the connection was closed".into()),
+                        Ok(Ok(n)) => {
+                            *last_bytes = Instant::now();
+                            *silent_reports = 0;
+                            self.bytes_read += n as u64;
+                            self.backoff = self.options.backoff_initial;
+                            self.decoder.push(&self.buf[..n]);
+                            while let Some(result) = self.decoder.next() {
+                                self.pending.push_back(match result {
+                                    Ok(d) => Event::Decoded(Box::new(d)),
+                                    Err(r) => Event::Rejected(r),
+                                });
+                            }
+                        }
+                        Ok(Err(e)) => self.ended(e.to_string()),
+                        Err(_) => {
+                            *silent_reports += 1;
+                            let quiet = self.options.silence * *silent_reports;
+                            self.pending
+                                .push_back(Event::Status(Status::Silent { for_: quiet }));
+                            let reopenable =
+                                matches!(self.source, Source::Serial { .. } | Source::Tcp { .. });
+                            if reopenable && quiet >= self.options.reopen_after_silence {
+                                let reason = format!("nothing received for {}", seconds(quiet));
+                                self.ended(reason);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tries to open the source; queues what happened.
+    async fn connect(&mut self) {
+        match open(&self.source, &self.options).await {
+            Ok(link) => {
+                self.state = State::Open {
+                    link,
+                    last_bytes: Instant::now(),
+                    silent_reports: 0,
+                };
+                self.pending.push_back(Event::Status(Status::Connected {
+                    to: self.source.describe(),
+                }));
+            }
+            Err(OpenError::Retry(reason)) => self.schedule_retry(reason),
+            Err(OpenError::Fatal(reason)) => {
+                self.state = State::Done;
+                self.pending
+                    .push_back(Event::Status(Status::Failed { reason }));
+            }
+        }
+    }
+
+    fn schedule_retry(&mut self, reason: String) {
+        let after = self.backoff;
+        self.backoff = (self.backoff * 2).min(self.options.backoff_max);
+        self.state = State::Closed {
+            retry_at: Instant::now() + after,
+        };
+        self.pending
+            .push_back(Event::Status(Status::Reconnecting { after, reason }));
+    }
+
+    /// The open connection ended (end of stream or error).
+    fn ended(&mut self, reason: String) {
+        match self.source {
+            Source::File { .. } | Source::Demo { .. } => {
+                self.state = State::Done;
+                self.pending.push_back(Event::Status(Status::Finished));
+            }
+            Source::Serial { ref path, .. } => {
+                let reason = format!("{path}: {reason}");
+                self.pending.push_back(Event::Status(Status::Disconnected {
+                    reason: reason.clone(),
+                }));
+                self.schedule_retry(reason);
+            }
+            Source::Tcp { .. } => {
+                self.pending.push_back(Event::Status(Status::Disconnected {
+                    reason: reason.clone(),
+                }));
+                self.schedule_retry(reason);
+            }
+        }
+    }
+
+    /// For a file at recorded pace: when `event` may be released.
+    fn pace_due(&self, event: &Event) -> Option<Instant> {
+        let Source::File {
+            pace: Pace::Real, ..
+        } = self.source
+        else {
+            return None;
+        };
+        let Event::Decoded(d) = event else {
+            return None;
+        };
+        let t = d.reading.time?.unix;
+        let (at, prev) = self.pace_anchor?;
+        let gap = u64::try_from(t - prev).unwrap_or(0);
+        Some(at + Duration::from_secs(gap).min(self.options.max_replay_gap))
+    }
+
+    fn note_paced(&mut self, d: &Decoded) {
+        if let (
+            Source::File {
+                pace: Pace::Real, ..
+            },
+            Some(t),
+        ) = (&self.source, d.reading.time)
+        {
+            let at = match self.pace_anchor {
+                None => Instant::now(),
+                Some((at, prev)) => {
+                    let gap = u64::try_from(t.unix - prev).unwrap_or(0);
+                    at + Duration::from_secs(gap).min(self.options.max_replay_gap)
+                }
+            };
+            self.pace_anchor = Some((at, t.unix));
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! Where a meter's bytes come from, as the user writes it on the command line or in settings:
+//! `serial:/dev/ttyUSB0[:115200[:8N1]]`, `tcp:HOST:PORT[?allow_public]`,
+//! `file:PATH[?pace=recorded]`, `demo[:SEED][?pace=fast][&start=UNIX][&count=N]`.
+//!
+//! [`Source`] parses with [`str::parse`] and prints back in the same form, so a source can be
+//! stored as text. Opening and reading it is the job of [`crate::reader::Reader`].
+
+use crate::settings::{SerialSettings, SettingsError};
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// How fast recorded or simulated telegrams are delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Pace {
+    /// As fast as the reader takes them (imports, benchmarks, tests).
+    #[default]
+    Fast,
+    /// As the meter sent them: a file at the pace of its telegram timestamps, the demo meter
+    /// one telegram per second.
+    Real,
+}
+
+/// A source of meter bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// A serial port (a P1 or HAN cable, an optical head).
+    Serial {
+        /// Device path, e.g. `/dev/ttyUSB0` or `/dev/serial/by-id/usb-FTDI_...`.
+        path: String,
+        /// Baud rate and frame (default 115200 8N1).
+        settings: SerialSettings,
+    },
+    /// A TCP connection to a bridge on the local network (ser2net, a Wi-Fi P1 dongle) that
+    /// streams the meter's raw bytes.
+    Tcp {
+        /// Host name or IP address (IPv6 in brackets on the command line).
+        host: String,
+        /// TCP port.
+        port: u16,
+        /// Allow addresses outside the local network. Off unless the user asks for it.
+        allow_public: bool,
+    },
+    /// A recorded capture.
+    File {
+        /// The capture file.
+        path: PathBuf,
+        /// As fast as possible, or at the pace of the telegram timestamps.
+        pace: Pace,
+    },
+    /// The simulated household meter ([`crate::simulator::Simulator`]).
+    Demo {
+        /// Seed of the household (the same seed replays the same household).
+        seed: u64,
+        /// One telegram per second, or as fast as possible.
+        pace: Pace,
+        /// Time of the first telegram (unix seconds); the current time when absent.
+        start: Option<i64>,
+        /// Stop after this many telegrams; endless when absent.
+        count: Option<u64>,
+    },
+}
+
+/// The demo meter's seed when none is given.
+pub const DEFAULT_DEMO_SEED: u64 = 2026;
+
+impl Source {
+    /// The demo meter, one telegram per second from now, endless.
+    pub fn demo(seed: u64) -> Source {
+        Source::Demo {
+            seed,
+            pace: Pace::Real,
+            start: None,
+            count: None,
+        }
+    }
+
+    /// A human description safe to show and log (paths and hosts, no secrets).
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Serial { path, settings } => format!("serial port {path} ({settings})"),
+            Source::Tcp { host, port, .. } => format!("LAN bridge {}", host_port(host, *port)),
+            Source::File { path, .. } => format!("file {}", path.display()),
+            Source::Demo { seed, .. } => format!("demo meter (seed {seed})"),
+        }
+    }
+}
+
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Why a source string could not be read. Each message says what a valid one looks like.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// Not one of the known kinds.
+    #[error("unknown source '{0}': use serial:/dev/ttyUSB0, tcp:HOST:PORT, file:PATH or demo")]
+    Kind(String),
+    /// `serial:` or `file:` without a path.
+    #[error("'{0}' needs a path, e.g. serial:/dev/ttyUSB0 or file:meter.p1")]
+    MissingPath(String),
+    /// Bad baud rate or frame after a serial path.
+    #[error("serial settings: {0}")]
+    Settings(#[from] SettingsError),
+    /// `tcp:` without a host or a port.
+    #[error("'{0}' needs a host and a port, e.g. tcp:192.168.1.20:2001")]
+    HostPort(String),
+    /// The TCP port is not 1-65535.
+    #[error("'{0}' is not a TCP port (1-65535)")]
+    Port(String),
+    /// The demo seed is not a whole number.
+    #[error("'{0}' is not a demo seed (a whole number, e.g. demo:42)")]
+    Seed(String),
+    /// An option after `?` that this kind of source does not have, or a bad value.
+    #[error("'{option}' is not an option of a {kind} source (it takes: {valid})")]
+    Option {
+        /// The offending option.
+        option: String,
+        /// `serial`, `tcp`, `file` or `demo`.
+        kind: &'static str,
+        /// What the kind accepts.
+        valid: &'static str,
+    },
+}
+
+fn options<'a>(
+    query: Option<&'a str>,
+    kind: &'static str,
+    valid: &'static str,
+) -> impl Iterator<Item = Result<(&'a str, &'a str), SourceError>> + 'a {
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|o| !o.is_empty())
+        .map(move |o| {
+            let (k, v) = o.split_once('=').unwrap_or((o, ""));
+            if valid.split(", ").any(|name| name.starts_with(k)) && !k.is_empty() {
+                Ok((k, v))
+            } else {
+                Err(SourceError::Option {
+                    option: o.to_owned(),
+                    kind,
+                    valid,
+                })
+            }
+        })
+}
+
+fn bad_option(option: &str, kind: &'static str, valid: &'static str) -> SourceError {
+    SourceError::Option {
+        option: option.to_owned(),
+        kind,
+        valid,
+    }
+}
+
+impl FromStr for Source {
+    type Err = SourceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
+        match kind {
+            "serial" => parse_serial(rest, s),
+            "tcp" => parse_tcp(rest, s),
+            "file" => parse_file(rest, s),
+            "demo" => parse_demo(rest),
+            _ if s.starts_with("demo?") => parse_demo(&s[4..]),
+            _ => Err(SourceError::Kind(s.to_owned())),
+        }
+    }
+}
+
+fn parse_serial(rest: &str, whole: &str) -> Result<Source, SourceError> {
+    let mut settings = SerialSettings::default();
+    let mut path = rest;
+    // From the right: `:FRAME` after `:BAUD`, or `:BAUD` alone.
+    if let Some((head, last)) = rest.rsplit_once(':') {
+        if SerialSettings::parse_frame(last).is_ok() {
+            let (p, baud) = head
+                .rsplit_once(':')
+                .ok_or_else(|| SourceError::MissingPath(whole.to_owned()))?;
+            settings = format!("{baud}:{last}").parse()?;
+            path = p;
+        } else if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
+            settings = last.parse()?;
+            path = head;
+        }
+    }
+    if path.is_empty() {
+        return Err(SourceError::MissingPath(whole.to_owned()));
+    }
+    Ok(Source::Serial {
+        path: path.to_owned(),
+        settings,
+    })
+}
+
+fn parse_tcp(rest: &str, whole: &str) -> Result<Source, SourceError> {
+    const VALID: &str = "allow_public";
+    let (addr, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let mut allow_public = false;
+    for o in options(query, "tcp", VALID) {
+        let (k, v) = o?;
+        if k != "allow_public" {
+            return Err(bad_option(k, "tcp", VALID));
+        }
+        allow_public = match v {
+            "" | "true" | "yes" | "1" => true,
+            "false" | "no" | "0" => false,
+            _ => return Err(bad_option(&format!("{k}={v}"), "tcp", VALID)),
+        };
+    }
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| SourceError::HostPort(whole.to_owned()))?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() || port.is_empty() {
+        return Err(SourceError::HostPort(whole.to_owned()));
+    }
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| SourceError::Port(port.to_owned()))?;
+    Ok(Source::Tcp {
+        host: host.to_owned(),
+        port,
+        allow_public,
+    })
+}
+
+fn parse_pace(v: &str, kind: &'static str, valid: &'static str) -> Result<Pace, SourceError> {
+    match v {
+        "fast" => Ok(Pace::Fast),
+        "recorded" | "real" | "realtime" => Ok(Pace::Real),
+        _ => Err(bad_option(&format!("pace={v}"), kind, valid)),
+    }
+}
+
+fn parse_file(rest: &str, whole: &str) -> Result<Source, SourceError> {
+    const VALID: &str = "pace=fast|recorded";
+    let (path, query) = match rest.rsplit_once("?pace=") {
+        Some((p, v)) => (p, Some(v)),
+        None => (rest, None),
+    };
+    if path.is_empty() {
+        return Err(SourceError::MissingPath(whole.to_owned()));
+    }
+    let pace = match query {
+        Some(v) => parse_pace(v, "file", VALID)?,
+        None => Pace::Fast,
+    };
+    Ok(Source::File {
+        path: PathBuf::from(path),
+        pace,
+    })
+}
+
+fn parse_demo(rest: &str) -> Result<Source, SourceError> {
+    const VALID: &str = "pace=fast|real, start=UNIX, count=N";
+    let (seed, query) = match rest.split_once('?') {
+        Some((s, q)) => (s, Some(q)),
+        None => (rest, None),
+    };
+    let seed = if seed.is_empty() {
+        DEFAULT_DEMO_SEED
+    } else {
+        seed.parse()
+            .map_err(|_| SourceError::Seed(seed.to_owned()))?
+    };
+    let (mut pace, mut start, mut count) = (Pace::Real, None, None);
+    for o in options(query, "demo", VALID) {
+        let (k, v) = o?;
+        let bad = || bad_option(&format!("{k}={v}"), "demo", VALID);
+        match k {
+            "pace" => pace = parse_pace(v, "demo", VALID)?,
+            "start" => start = Some(v.parse().map_err(|_| bad())?),
+            "count" => count = Some(v.parse().map_err(|_| bad())?),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(Source::Demo {
+        seed,
+        pace,
+        start,
+        count,
+    })
+}
+
+impl fmt::Display for Source {
+    /// The same text [`Source::from_str`] reads.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Serial { path, settings } => {
+                write!(f, "serial:{path}:{}:{}", settings.baud, settings.frame())
+            }
+            Source::Tcp {
+                host,
+                port,
+                allow_public,
+            } => {
+                write!(f, "tcp:{}", host_port(host, *port))?;
+                if *allow_public {
+                    f.write_str("?allow_public")?;
+                }
+                Ok(())
+            }
+            Source::File { path, pace } => {
+                write!(f, "file:{}", path.display())?;
+                if *pace == Pace::Real {
+                    f.write_str("?pace=recorded")?;
+                }
+                Ok(())
+            }
+            Source::Demo {
+                seed,
+                pace,
+                start,
+                count,
+            } => {
+                write!(f, "demo:{seed}")?;
+                let mut sep = '?';
+                if *pace == Pace::Fast {
+                    write!(f, "{sep}pace=fast")?;
+                    sep = '&';
+                }
+                if let Some(s) = start {
+                    write!(f, "{sep}start={s}")?;
+                    sep = '&';
+                }
+                if let Some(c) = count {
+                    write!(f, "{sep}count={c}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Parity;
+
+    fn parse(s: &str) -> Result<Source, SourceError> {
+        s.parse()
+    }
+
+    #[test]
+    fn serial_forms() {
+        assert_eq!(
+            parse("serial:/dev/ttyUSB0"),
+            Ok(Source::Serial {
+                path: "/dev/ttyUSB0".into(),
+                settings: SerialSettings::DSMR4
+            })
+        );
+        assert_eq!(
+            parse("serial:/dev/ttyUSB0:9600:7E1"),
+            Ok(Source::Serial {
+                path: "/dev/ttyUSB0".into(),
+                settings: SerialSettings::new(9600, 7, Parity::Even, 1)
+            })
+        );
+        assert_eq!(
+            parse("serial:/dev/ttyAMA0:2400"),
+            Ok(Source::Serial {
+                path: "/dev/ttyAMA0".into(),
+                settings: SerialSettings::new(2400, 8, Parity::None, 1)
+            })
+        );
+        assert_eq!(
+            parse("serial:"),
+            Err(SourceError::MissingPath("serial:".into()))
+        );
+        assert_eq!(
+            parse("serial:/dev/ttyUSB0:fast:8N1"),
+            Err(SourceError::Settings(SettingsError::Baud("fast".into())))
+        );
+    }
+
+    #[test]
+    fn tcp_forms() {
+        assert_eq!(
+            parse("tcp:192.168.1.20:2001"),
+            Ok(Source::Tcp {
+                host: "192.168.1.20".into(),
+                port: 2001,
+                allow_public: false
+            })
+        );
+        assert_eq!(
+            parse("tcp:[fe80::1]:23?allow_public"),
+            Ok(Source::Tcp {
+                host: "fe80::1".into(),
+                port: 23,
+                allow_public: true
+            })
+        );
+        assert_eq!(
+            parse("tcp:p1dongle.local:8088"),
+            Ok(Source::Tcp {
+                host: "p1dongle.local".into(),
+                port: 8088,
+                allow_public: false
+            })
+        );
+        assert_eq!(
+            parse("tcp:host"),
+            Err(SourceError::HostPort("tcp:host".into()))
+        );
+        assert_eq!(parse("tcp:host:0"), Err(SourceError::Port("0".into())));
+        assert_eq!(
+            parse("tcp:host:70000"),
+            Err(SourceError::Port("70000".into()))
+        );
+        assert!(matches!(
+            parse("tcp:host:23?open_sesame"),
+            Err(SourceError::Option { kind: "tcp", .. })
+        ));
+    }
+
+    #[test]
+    fn file_and_demo_forms() {
+        assert_eq!(
+            parse("file:/tmp/x.p1?pace=recorded"),
+            Ok(Source::File {
+                path: "/tmp/x.p1".into(),
+                pace: Pace::Real
+            })
+        );
+        assert_eq!(
+            parse("file:x.p1"),
+            Ok(Source::File {
+                path: "x.p1".into(),
+                pace: Pace::Fast
+            })
+        );
+        assert!(matches!(
+            parse("file:x.p1?pace=slow"),
+            Err(SourceError::Option { kind: "file", .. })
+        ));
+        assert_eq!(parse("demo"), Ok(Source::demo(DEFAULT_DEMO_SEED)));
+        assert_eq!(parse("demo:7"), Ok(Source::demo(7)));
+        assert_eq!(
+            parse("demo:7?pace=fast&start=1768478400&count=86400"),
+            Ok(Source::Demo {
+                seed: 7,
+                pace: Pace::Fast,
+                start: Some(1_768_478_400),
+                count: Some(86_400)
+            })
+        );
+        assert_eq!(parse("demo:x"), Err(SourceError::Seed("x".into())));
+        assert_eq!(parse("modem:1"), Err(SourceError::Kind("modem:1".into())));
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            "serial:/dev/ttyUSB0:115200:8N1",
+            "serial:/dev/serial/by-id/usb-FTDI:9600:7E1",
+            "tcp:192.168.1.20:2001",
+            "tcp:[fd00::5]:23?allow_public",
+            "file:/tmp/a.p1",
+            "file:/tmp/a.p1?pace=recorded",
+            "demo:42",
+            "demo:42?pace=fast&start=100&count=5",
+        ] {
+            assert_eq!(parse(s).unwrap().to_string(), s);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Detection through real pseudo-terminals: which protocol at which settings, from simulated
+//! and captured meters, and "nothing heard" from a silent or noisy line.
+
+use hearth_meter::auto::Detected;
+use hearth_meter_io::detect::{detected_name, list_ports, probe, probe_with};
+use hearth_meter_io::simulator::{PtyMeter, Simulator};
+use hearth_meter_io::{SerialSettings, settings::Parity};
+use std::time::Duration;
+
+const WINDOW: Duration = Duration::from_millis(1500);
+
+fn replaying(capture: &'static [u8]) -> PtyMeter {
+    PtyMeter::spawn_with(move || Some(capture.to_vec()), Duration::from_millis(100)).unwrap()
+}
+
+fn path(m: &PtyMeter) -> String {
+    m.path().display().to_string()
+}
+
+#[test]
+fn the_simulated_dsmr5_meter_is_found_at_115200_8n1() {
+    let meter =
+        PtyMeter::spawn(Simulator::new(1, 1_768_496_400), Duration::from_millis(50)).unwrap();
+    let p = probe(&path(&meter), WINDOW);
+    let found = p.found.expect("found");
+    assert_eq!(found.detected, Detected::Dsmr);
+    assert_eq!(found.settings, SerialSettings::DSMR4);
+    assert_eq!(p.attempts.len(), 1);
+    assert!(p.attempts[0].bytes > 0);
+    assert_eq!(p.verdict(), "dsmr at 115200 8N1");
+}
+
+#[test]
+fn real_captures_are_recognised() {
+    let cases: [(&[u8], Detected); 4] = [
+        (include_bytes!("fixtures/dsmr/v5.p1"), Detected::Dsmr),
+        (include_bytes!("fixtures/dsmr/v2_2.p1"), Detected::Dsmr),
+        (
+            include_bytes!("fixtures/han/kamstrup_se_real.hdlc"),
+            Detected::Dlms,
+        ),
+        (
+            include_bytes!("fixtures/sml/DZG_DVS-7420.2V.G2_mtr0.bin"),
+            Detected::Sml,
+        ),
+    ];
+    for (capture, expected) in cases {
+        let meter = replaying(capture);
+        let p = probe(&path(&meter), WINDOW);
+        assert_eq!(
+            p.found.map(|f| f.detected),
+            Some(expected),
+            "{expected:?}: {p:?}"
+        );
+    }
+}
+
+#[test]
+fn a_silent_line_skips_the_push_settings_and_asks_in_iec_mode() {
+    let meter = PtyMeter::spawn_with(|| None, Duration::from_millis(100)).unwrap();
+    let p = probe(&path(&meter), Duration::from_millis(400));
+    assert_eq!(p.found, None);
+    let tried: Vec<SerialSettings> = p.attempts.iter().map(|a| a.settings).collect();
+    assert_eq!(tried, [SerialSettings::DSMR4, SerialSettings::IEC_START]);
+    assert_eq!(p.verdict(), "nothing heard");
+}
+
+#[test]
+fn noise_tries_every_setting_and_says_so() {
+    let mut x = 0x1234_5678u32;
+    let meter = PtyMeter::spawn_with(
+        move || {
+            // xorshift32 noise without any protocol's start bytes.
+            let mut v = Vec::with_capacity(64);
+            while v.len() < 64 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let b = x as u8;
+                if !matches!(b, b'/' | b'<' | 0x7E | 0x1B | 0xDB) {
+                    v.push(b);
+                }
+            }
+            Some(v)
+        },
+        Duration::from_millis(20),
+    )
+    .unwrap();
+    let p = probe(&path(&meter), Duration::from_millis(300));
+    assert_eq!(p.found, None);
+    assert_eq!(p.attempts.len(), SerialSettings::COMMON.len());
+    assert!(p.attempts.iter().all(|a| a.bytes > 0 && a.error.is_none()));
+    assert_eq!(p.verdict(), "bytes heard but no protocol recognised");
+}
+
+#[test]
+fn an_iec_identification_line_is_recognised_at_300_7e1() {
+    // An optical IEC 62056-21 meter answers the sign-on `/?!` CR LF with its identification
+    // line `/XXXZident` CR LF (IEC 62056-21 §6.3.2; maker ISK, baud character 5). This fake
+    // meter repeats the line whether asked or not; the probe sends the sign-on in IEC mode
+    // and must recognise the answer.
+    let meter = PtyMeter::spawn_with(|| Some(b"/ISK5ME162-0033\r\n".to_vec()), WINDOW).unwrap();
+    let p = probe_with(
+        &path(&meter),
+        &[SerialSettings::new(300, 7, Parity::Even, 1)],
+        Duration::from_millis(500),
+    );
+    assert_eq!(p.found.map(|f| f.detected), Some(Detected::Iec62056_21));
+    assert_eq!(p.verdict(), "iec62056-21 at 300 7E1");
+    assert_eq!(detected_name(Detected::Iec62056_21), "iec62056-21");
+}
+
+#[test]
+fn listed_ports_are_device_paths() {
+    for port in list_ports().unwrap() {
+        assert!(port.path.starts_with("/dev/"), "{port:?}");
+        assert!(!port.description().is_empty());
+    }
+}
