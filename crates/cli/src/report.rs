@@ -1,13 +1,388 @@
-//! `hearth report`: not built yet (placeholder while the owning issue is in progress).
+//! `hearth report`: energy and cost for a period under one or more contracts (a bill check).
+//!
+//! Readings come from the vault (quarter-hour rollups) or, with `--readings FILE.jsonl`, from
+//! JSON Lines as `hearth decode` prints them. Contracts come from `--tariff FILE` (repeatable),
+//! or else from the vault's settings named `tariff/<name>` (contract TOML). The JSON output is
+//! the design §5 contract: `from`, `to`, `import_kwh`, `export_kwh`, `estimated_kwh` and one
+//! `contracts` entry per contract with its `cost` split into energy, tax, fixed, capacity,
+//! export credit, VAT and total.
 
 use crate::Global;
+use anyhow::{Context, bail};
+use hearth_insight::usage::SLOT_S;
+use hearth_insight::{Contract, Money, Report, Tag, Usage, UsageBuilder, UsageOptions};
+use hearth_meter::{Quantity, Reading};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde_json::{Value, json};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Output format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object (design §5).
+    Json,
+    /// A table for people.
+    Text,
+}
 
 /// Options of `hearth report`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// First local date of the period (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Date,
+    /// First local date after the period (exclusive).
+    #[arg(long)]
+    pub to: Date,
+    /// A contract file (TOML); repeat to compare contracts. Default: the vault's contracts.
+    #[arg(long = "tariff", value_name = "FILE")]
+    pub tariffs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Read readings from JSON Lines (`hearth decode` output) instead of the vault.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub readings: Option<PathBuf>,
+}
 
 /// Runs the command.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("'hearth report' is not available in this build yet")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    if args.to <= args.from {
+        bail!(
+            "--to ({}) must be after --from ({}); --to is the first day not included",
+            args.to,
+            args.from
+        );
+    }
+    let mut input = Input::open(global, args.readings.as_deref())?;
+    let contracts = load_contracts(&args.tariffs, input.vault.as_ref())?;
+    let tz = zone(&contracts, input.vault.as_ref());
+    let from = local_midnight(args.from, &tz)?;
+    let to = local_midnight(args.to, &tz)?;
+    let usage = input.usage(from, to)?;
+    let report = hearth_insight::report(&usage, &contracts, from, to)?;
+    warn_about_input(&usage);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", report_json(&report, args.from, args.to))?,
+        Format::Text => write_text(&mut out, &report, args.from, args.to, &contracts)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where readings come from.
+pub(crate) struct Input {
+    file: Option<PathBuf>,
+    pub(crate) vault: Option<hearth_vault::Vault>,
+}
+
+impl Input {
+    /// The readings file if given, else the vault (read-only, so collection can go on).
+    pub(crate) fn open(global: &Global, readings: Option<&Path>) -> anyhow::Result<Input> {
+        if let Some(f) = readings {
+            return Ok(Input {
+                file: Some(f.to_owned()),
+                vault: None,
+            });
+        }
+        let path = match &global.vault {
+            Some(p) => p.clone(),
+            None => {
+                default_vault_path().context("cannot find the data directory; pass --vault PATH")?
+            }
+        };
+        let passphrase = passphrase(global)?;
+        let vault = hearth_vault::Vault::open_read_only(&path, &passphrase)
+            .with_context(|| format!("cannot open the vault {}", path.display()))?;
+        Ok(Input {
+            file: None,
+            vault: Some(vault),
+        })
+    }
+
+    /// Streams the readings of `[from, to)` into quarter hours (a day of margin on each side
+    /// so intervals that cross the edges are split exactly).
+    pub(crate) fn usage(&mut self, from: Timestamp, to: Timestamp) -> anyhow::Result<Usage> {
+        let mut b = UsageBuilder::new(from, to, UsageOptions::default());
+        if let Some(path) = &self.file {
+            let f = std::fs::File::open(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let mut bad = 0u64;
+            for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+                let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match Reading::from_json(&line) {
+                    Ok(r) => b.push(&r),
+                    Err(e) => {
+                        bad += 1;
+                        if bad <= 3 {
+                            eprintln!("hearth: {}:{}: skipped: {e}", path.display(), i + 1);
+                        }
+                    }
+                }
+            }
+            if bad > 3 {
+                eprintln!(
+                    "hearth: {bad} lines of {} were not readings and were skipped",
+                    path.display()
+                );
+            }
+        } else if let Some(v) = &self.vault {
+            let (f, t) = (from.as_second() - 86_400, to.as_second() + 86_400);
+            for row in v.readings(f, t, hearth_vault::Resolution::Quarter)? {
+                let row = row.context("a damaged part of the vault was skipped")?;
+                let start = row.start();
+                let side = |total, t1, t2| {
+                    let (a, b) = (row.used(t1).unwrap_or(0), row.used(t2).unwrap_or(0));
+                    let all = row.used(total).unwrap_or(a + b);
+                    let mut by_tag = [0i64; 3];
+                    by_tag[Tag::T1.index()] = a;
+                    by_tag[Tag::T2.index()] = b;
+                    by_tag[Tag::Untagged.index()] = (all - a - b).max(0);
+                    by_tag
+                };
+                let import = side(
+                    Quantity::ImportWh,
+                    Quantity::ImportT1Wh,
+                    Quantity::ImportT2Wh,
+                );
+                let export = side(
+                    Quantity::ExportWh,
+                    Quantity::ExportT1Wh,
+                    Quantity::ExportT2Wh,
+                );
+                b.push_interval(start, start + SLOT_S, import, export, row.estimated);
+            }
+        }
+        Ok(b.finish())
+    }
+}
+
+fn default_vault_path() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(data.join("hearth").join("vault.hearth"))
+}
+
+fn passphrase(global: &Global) -> anyhow::Result<String> {
+    if let Some(f) = &global.passphrase_file {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    if let Ok(p) = std::env::var("HEARTH_PASSPHRASE") {
+        return Ok(p);
+    }
+    bail!(
+        "the vault is locked: set HEARTH_PASSPHRASE or pass --passphrase-file FILE (or use --readings FILE.jsonl)"
+    )
+}
+
+/// Contracts from files, or the vault's stored ones (`tariff/<name>` settings).
+pub(crate) fn load_contracts(
+    files: &[PathBuf],
+    vault: Option<&hearth_vault::Vault>,
+) -> anyhow::Result<Vec<Contract>> {
+    let mut out = Vec::new();
+    for f in files {
+        out.push(Contract::load(f).with_context(|| format!("in {}", f.display()))?);
+    }
+    if files.is_empty() {
+        if let Some(v) = vault {
+            for name in v
+                .setting_names()?
+                .into_iter()
+                .filter(|n| n.starts_with("tariff/"))
+            {
+                if let Some(bytes) = v.get_setting(&name)? {
+                    let text = std::str::from_utf8(&bytes)
+                        .with_context(|| format!("stored contract {name}"))?;
+                    out.push(
+                        Contract::parse(text, Path::new("."))
+                            .with_context(|| format!("stored contract {name}"))?,
+                    );
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Local dates are read in the first contract's zone, else the vault's, else the system's.
+pub(crate) fn zone(contracts: &[Contract], vault: Option<&hearth_vault::Vault>) -> TimeZone {
+    contracts
+        .first()
+        .map(|c| c.time_zone.clone())
+        .or_else(|| vault.map(|v| v.time_zone().clone()))
+        .unwrap_or_else(TimeZone::system)
+}
+
+pub(crate) fn local_midnight(d: Date, tz: &TimeZone) -> anyhow::Result<Timestamp> {
+    Ok(d.to_zoned_datetime(tz.clone())
+        .with_context(|| format!("{d} has no midnight in this time zone"))?
+        .timestamp())
+}
+
+pub(crate) fn warn_about_input(u: &Usage) {
+    let s = u.stats;
+    if s.resets > 0 {
+        eprintln!(
+            "hearth: {} register reset(s) or meter change(s): energy across them is not counted",
+            s.resets
+        );
+    }
+    if s.implausible > 0 {
+        eprintln!(
+            "hearth: {} impossible register jump(s) ignored",
+            s.implausible
+        );
+    }
+    if s.out_of_order > 0 {
+        eprintln!(
+            "hearth: {} reading(s) out of time order skipped",
+            s.out_of_order
+        );
+    }
+}
+
+/// kWh with 3 decimals from mWh (rounded to the Wh).
+pub(crate) fn kwh(mwh: i64) -> f64 {
+    let wh = (mwh + if mwh >= 0 { 500 } else { -500 }) / 1000;
+    wh as f64 / 1000.0
+}
+
+pub(crate) fn money(m: Money) -> f64 {
+    m.to_f64_cents()
+}
+
+fn report_json(r: &Report, from: Date, to: Date) -> Value {
+    let contracts: Vec<Value> = r
+        .contracts
+        .iter()
+        .map(|c| {
+            let k = &c.cost;
+            json!({
+                "name": c.name,
+                "currency": c.currency,
+                "cost": {
+                    "energy": money(k.energy),
+                    "tax": money(k.tax),
+                    "fixed": money(k.fixed),
+                    "capacity": money(k.capacity),
+                    "export_credit": money(k.export_credit),
+                    "vat": money(k.vat),
+                    "total": money(k.total),
+                },
+            })
+        })
+        .collect();
+    json!({
+        "from": from.to_string(),
+        "to": to.to_string(),
+        "import_kwh": kwh(r.import_mwh),
+        "export_kwh": kwh(r.export_mwh),
+        "estimated_kwh": kwh(r.estimated_mwh),
+        "contracts": contracts,
+    })
+}
+
+fn write_text(
+    out: &mut impl Write,
+    r: &Report,
+    from: Date,
+    to: Date,
+    contracts: &[Contract],
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Period        {from} to {to} (last day {})",
+        to.yesterday().unwrap_or(to)
+    )?;
+    writeln!(out, "Imported      {:>10.3} kWh", kwh(r.import_mwh))?;
+    writeln!(out, "Exported      {:>10.3} kWh", kwh(r.export_mwh))?;
+    if r.estimated_mwh > 0 {
+        writeln!(
+            out,
+            "  estimated   {:>10.3} kWh (spread over gaps in the readings)",
+            kwh(r.estimated_mwh)
+        )?;
+    }
+    if r.missing_s > 0 {
+        writeln!(
+            out,
+            "  no readings for {:.1} hours of the period",
+            r.missing_s as f64 / 3600.0
+        )?;
+    }
+    if contracts.is_empty() {
+        writeln!(
+            out,
+            "\nNo contract given: pass --tariff FILE (examples in assets/tariffs/)."
+        )?;
+    }
+    for (c, contract) in r.contracts.iter().zip(contracts) {
+        let k = &c.cost;
+        let cur = &c.currency;
+        writeln!(out, "\n{} ({cur})", c.name)?;
+        if k.priced.0 >= k.priced.1 {
+            writeln!(out, "  not valid in this period")?;
+            continue;
+        }
+        if (k.priced.0, k.priced.1) != (r.from, r.to) {
+            let tz = &contract.time_zone;
+            let show = |u: i64| hearth_meter::MeterTime::in_zone(u, tz).to_string();
+            writeln!(
+                out,
+                "  valid for part of the period: {} to {}",
+                show(k.priced.0),
+                show(k.priced.1)
+            )?;
+        }
+        for p in k
+            .periods
+            .iter()
+            .filter(|p| p.import_mwh != 0 || p.export_mwh != 0)
+        {
+            writeln!(
+                out,
+                "  {:<12} {:>10.3} kWh in {:>10} {:>10.3} kWh out {:>10}",
+                p.name,
+                kwh(p.import_mwh),
+                p.energy.to_string(),
+                kwh(p.export_mwh),
+                p.export_credit.to_string()
+            )?;
+        }
+        for (label, m) in [
+            ("energy", k.energy),
+            ("tax", k.tax),
+            ("fixed", k.fixed),
+            ("capacity", k.capacity),
+            ("export credit", -k.export_credit),
+            ("VAT", k.vat),
+        ] {
+            if m != Money::ZERO {
+                writeln!(out, "  {label:<14} {:>12}", m.to_string())?;
+            }
+        }
+        for m in &k.months {
+            writeln!(
+                out,
+                "    capacity {}: {:.3} kW -> {} (pays {})",
+                m.month.strftime("%Y-%m"),
+                m.demand_w as f64 / 1000.0,
+                m.charge,
+                m.paid
+            )?;
+        }
+        writeln!(out, "  {:<14} {:>12}", "total", k.total.to_string())?;
+    }
+    Ok(())
 }

@@ -1,13 +1,141 @@
-//! `hearth tips`: not built yet (placeholder while the owning issue is in progress).
+//! `hearth tips`: savings tips computed from the household's own readings (design §5).
+//!
+//! By default the last 12 months up to now; `--from/--to` choose another period (and then
+//! "now" is the end of it). Contracts come from `--tariff FILE` (the first valid now is the
+//! current one, the others are compared against it) or the vault's stored contracts. The JSON
+//! output is an array of tips with `kind`, `summary`, `kwh_per_year`, `money_per_year`,
+//! `currency`, `confidence` and `evidence`.
 
 use crate::Global;
+use crate::report::{
+    Format, Input, kwh, load_contracts, local_midnight, money, warn_about_input, zone,
+};
+use anyhow::bail;
+use hearth_insight::tips::{Tip, tips};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde_json::{Map, Value, json};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Options of `hearth tips`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// A contract file (TOML); repeat to compare. Default: the vault's contracts.
+    #[arg(long = "tariff", value_name = "FILE")]
+    pub tariffs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// First local date to look at (default: a year before today).
+    #[arg(long, requires = "to")]
+    pub from: Option<Date>,
+    /// First local date not looked at (exclusive); also taken as "now".
+    #[arg(long, requires = "from")]
+    pub to: Option<Date>,
+    /// Read readings from JSON Lines (`hearth decode` output) instead of the vault.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub readings: Option<PathBuf>,
+}
 
 /// Runs the command.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("'hearth tips' is not available in this build yet")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let mut input = Input::open(global, args.readings.as_deref())?;
+    let contracts = load_contracts(&args.tariffs, input.vault.as_ref())?;
+    let tz = zone(&contracts, input.vault.as_ref());
+    let (from, to) = match (args.from, args.to) {
+        (Some(f), Some(t)) => {
+            if t <= f {
+                bail!("--to ({t}) must be after --from ({f})");
+            }
+            (local_midnight(f, &tz)?, local_midnight(t, &tz)?)
+        }
+        _ => {
+            // The one place a clock is read: the command line's "now".
+            let now = Timestamp::now();
+            let today = now.to_zoned_datetime(tz.clone()).date();
+            let year_ago = today.saturating_sub(jiff::Span::new().years(1));
+            let end = Timestamp::from_second((now.as_second() / 900 + 1) * 900)?;
+            (local_midnight(year_ago, &tz)?, end)
+        }
+    };
+    let usage = input.usage(from, to)?;
+    warn_about_input(&usage);
+    let found = tips(&usage, &contracts, &[], to, &tz);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let arr: Vec<Value> = found.iter().map(|t| tip_json(t, &tz)).collect();
+            writeln!(out, "{}", Value::Array(arr))?;
+        }
+        Format::Text => {
+            if found.is_empty() {
+                writeln!(
+                    out,
+                    "No tips: the data does not show anything worth changing yet."
+                )?;
+            }
+            for t in &found {
+                writeln!(
+                    out,
+                    "* {} (confidence {:.0}%)",
+                    t.summary,
+                    t.confidence * 100.0
+                )?;
+            }
+            if contracts.is_empty() {
+                writeln!(
+                    out,
+                    "\nAdd --tariff FILE to see what each tip is worth (examples in assets/tariffs/)."
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tip_json(t: &Tip, tz: &TimeZone) -> Value {
+    let e = &t.evidence;
+    let mut ev = Map::new();
+    if let Some(s) = e.since {
+        ev.insert("since".into(), json!(s.to_string()));
+    }
+    if let Some(w) = e.watts {
+        ev.insert("watts".into(), json!(w));
+    }
+    if !e.times.is_empty() {
+        let times: Vec<String> = e
+            .times
+            .iter()
+            .map(|u| hearth_meter::MeterTime::in_zone(*u, tz).to_string())
+            .collect();
+        ev.insert("times".into(), json!(times));
+    }
+    if !e.contracts.is_empty() {
+        let cs: Vec<Value> = e
+            .contracts
+            .iter()
+            .map(|c| json!({ "name": c.name, "per_year": money(c.per_year) }))
+            .collect();
+        ev.insert("contracts".into(), Value::Array(cs));
+    }
+    if !e.series.is_empty() {
+        let s: Vec<Value> = e
+            .series
+            .iter()
+            .map(|(l, v)| json!({ "label": l, "value": v }))
+            .collect();
+        ev.insert("series".into(), Value::Array(s));
+    }
+    json!({
+        "kind": t.kind.name(),
+        "summary": t.summary,
+        "kwh_per_year": kwh(t.wh_per_year.saturating_mul(1000)),
+        "money_per_year": t.money_per_year.map(money),
+        "currency": t.currency,
+        "confidence": (t.confidence * 100.0).round() / 100.0,
+        "evidence": Value::Object(ev),
+    })
 }

@@ -1,0 +1,100 @@
+//! `hearth tips` end to end: a household with an evening washing-machine cycle at peak price.
+
+use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use serde_json::Value;
+use std::process::Command;
+
+const DAY_NIGHT: &str = r#"
+name = "Day/night"
+time_zone = "Europe/Amsterdam"
+[import]
+tax_per_kwh = 0.05
+[[import.period]]
+name = "night"
+days = ["mon", "tue", "wed", "thu", "fri"]
+from = "22:00"
+to = "07:00"
+price_per_kwh = 0.21
+[[import.period]]
+name = "weekend"
+days = ["sat", "sun", "hol"]
+price_per_kwh = 0.21
+[[import.period]]
+name = "day"
+price_per_kwh = 0.31
+"#;
+
+#[test]
+fn json_tips_for_an_evening_cycle() {
+    let tz = TimeZone::get("Europe/Amsterdam").unwrap();
+    let at = |s: &str| {
+        tz.to_ambiguous_timestamp(s.parse::<DateTime>().unwrap())
+            .earlier()
+            .unwrap()
+            .as_second()
+    };
+    let (f, t) = (at("2026-01-05T00:00"), at("2026-02-02T00:00"));
+    // 200 W base and a 2 kW cycle 19:00-20:00 every day, readings every 15 minutes.
+    let mut ws = 0i64;
+    let mut lines = String::new();
+    let mut u = f - 3600;
+    while u <= t + 3600 {
+        let mut r = Reading::new(Protocol::Dsmr);
+        r.time = Some(MeterTime::in_zone(u, &tz));
+        r.set(Quantity::ImportWh, ws / 3600);
+        lines.push_str(&r.to_json());
+        lines.push('\n');
+        let hour = tz
+            .to_datetime(jiff::Timestamp::from_second(u).unwrap())
+            .hour();
+        ws += if hour == 19 { 2_200 } else { 200 } * 900;
+        u += 900;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let readings = dir.path().join("r.jsonl");
+    std::fs::write(&readings, lines).unwrap();
+    let tariff = dir.path().join("c.toml");
+    std::fs::write(&tariff, DAY_NIGHT).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args([
+            "tips",
+            "--from",
+            "2026-01-05",
+            "--to",
+            "2026-02-02",
+            "--tariff",
+            tariff.to_str().unwrap(),
+            "--readings",
+            readings.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .env_remove("HEARTH_VAULT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tips = v.as_array().unwrap();
+    let kinds: Vec<&str> = tips.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["base_load", "load_shift"]);
+    // Base load 200 W: 1752 kWh a year.
+    assert_eq!(tips[0]["kwh_per_year"], 1752.0);
+    assert_eq!(tips[0]["evidence"]["watts"], 200);
+    // 20 weekday cycles × 2 kWh × 0.10 = 4.00 in 28 days -> 4.00 × 365/28 = 52.14 a year;
+    // 28 cycles × 2 kWh -> 730 kWh a year moved.
+    let shift = &tips[1];
+    assert_eq!(shift["money_per_year"], 52.14);
+    assert_eq!(shift["currency"], "EUR");
+    assert_eq!(shift["kwh_per_year"], 730.0);
+    assert_eq!(shift["evidence"]["watts"], 2000);
+    assert_eq!(shift["evidence"]["times"].as_array().unwrap().len(), 10);
+    assert_eq!(shift["evidence"]["times"][9], "2026-02-01T19:00:00+01:00");
+    let c = shift["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&c));
+}

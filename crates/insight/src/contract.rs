@@ -1,0 +1,760 @@
+//! Energy contracts: the TOML contract file of design §5, read into exact, validated rules.
+//!
+//! A contract says what a moment's energy costs: a flat price, time-of-use periods (first
+//! match wins, by local weekday/holiday and wall time, or by the meter's own tariff switch),
+//! or dynamic prices from a CSV file; plus tax per kWh, fixed charges, export credit, net
+//! metering, a capacity charge and VAT. Every amount is read from its literal text, so
+//! `0.0503` is exactly 0.0503. Errors name the line of the file and say what to change.
+
+use crate::money::{Money, Percent, Price};
+use crate::prices::{PriceError, PriceSeries};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Bit for a day type in [`Period::days`]: Monday is bit 0 … Sunday bit 6, holidays bit 7.
+pub const HOLIDAY: u8 = 7;
+const DAY_NAMES: [&str; 8] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "hol"];
+const ALL_DAYS: u8 = 0xff;
+/// Minutes in a day; `to = "24:00"` is accepted as the end of the day.
+const DAY_MIN: u16 = 24 * 60;
+
+/// A validated contract.
+#[derive(Clone, Debug)]
+pub struct Contract {
+    /// Shown to the user.
+    pub name: String,
+    /// ISO 4217 code, e.g. `EUR`.
+    pub currency: String,
+    /// Where periods, days and months are counted.
+    pub time_zone: TimeZone,
+    /// The zone's name as written.
+    pub time_zone_name: String,
+    /// First local day the contract applies (inclusive).
+    pub valid_from: Option<Date>,
+    /// First local day it no longer applies (exclusive).
+    pub valid_to: Option<Date>,
+    /// VAT on everything (`total = (charges - export credit) × (1 + vat)`).
+    pub vat: Percent,
+    /// Dates that count as day `hol`.
+    pub holidays: Vec<Date>,
+    /// Charge per local calendar day.
+    pub fixed_per_day: Money,
+    /// Charge per calendar month, pro rata days/days_in_month for partial months.
+    pub fixed_per_month: Money,
+    /// Tax on every imported kWh (after net metering).
+    pub tax_per_kwh: Price,
+    /// What imported energy costs.
+    pub import: Pricing,
+    /// What exported energy earns (`Pricing::Flat(0)` when the file has no `[export]`).
+    pub export: Pricing,
+    /// Export first cancels import of the same period name within the range.
+    pub net_metering: bool,
+    /// Optional capacity (demand) charge.
+    pub capacity: Option<Capacity>,
+}
+
+/// How energy is priced.
+#[derive(Clone, Debug)]
+pub enum Pricing {
+    /// One price at every moment.
+    Flat(Price),
+    /// Time-of-use periods; the first that matches wins.
+    Periods(Vec<Period>),
+    /// Prices per hour or quarter-hour from a CSV file, plus a markup.
+    Dynamic {
+        /// The prices.
+        prices: PriceSeries,
+        /// Added to every price.
+        markup: Price,
+    },
+}
+
+/// One time-of-use period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Period {
+    /// Shown to the user; net metering cancels by name.
+    pub name: String,
+    /// Day types as bits ([`HOLIDAY`] and Monday = bit 0).
+    pub days: u8,
+    /// Local wall-time window in minutes `[from, to)`; `to < from` wraps midnight. `None` =
+    /// the whole day.
+    pub window: Option<(u16, u16)>,
+    /// Matches only energy the meter registered on this tariff (1 or 2).
+    pub meter_tariff: Option<u8>,
+    /// Price per kWh.
+    pub price: Price,
+}
+
+/// A capacity (demand) charge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Capacity {
+    /// Belgium: each month pays `price_per_kw_year / 12 × max(min_kw, highest 15-min mean kW)`.
+    MonthlyPeak {
+        /// Per kW per year.
+        price_per_kw_year: Price,
+        /// The minimum billed demand, in W.
+        min_w: i64,
+    },
+    /// Norway: the mean of the three highest hourly kWh on three different days of the month
+    /// picks a step; a mean above every step pays the last.
+    Top3DailyHourly {
+        /// Ascending steps.
+        steps: Vec<Step>,
+    },
+}
+
+/// One step of a Norwegian capacity ladder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The step applies up to this mean demand, in W (inclusive).
+    pub up_to_w: i64,
+    /// Charge per month.
+    pub per_month: Money,
+}
+
+/// Which energy a price lookup is for: registered on meter tariff 1 or 2, or unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// The meter did not say which tariff was active.
+    Untagged,
+    /// Meter tariff register 1.
+    T1,
+    /// Meter tariff register 2.
+    T2,
+}
+
+/// Why a contract file cannot be used. Each message says where and what to change.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContractError {
+    /// The file could not be read.
+    #[error("cannot read the contract file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has an unknown or mistyped field.
+    #[error("contract file, line {line}: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// What the TOML reader said.
+        message: String,
+    },
+    /// A value is out of range or contradicts another.
+    #[error("contract file, line {line}: {message}")]
+    Invalid {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The dynamic price file is unusable.
+    #[error("contract file, line {line}: price file {path}: {source}")]
+    Prices {
+        /// Line of `prices_csv`.
+        line: usize,
+        /// The price file.
+        path: PathBuf,
+        /// The cause.
+        source: PriceError,
+    },
+}
+
+// ---- Raw TOML shape -------------------------------------------------------------------------
+
+type Num = Spanned<toml::Value>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContract {
+    name: Spanned<String>,
+    currency: Option<Spanned<String>>,
+    time_zone: Spanned<String>,
+    valid_from: Option<Spanned<toml::value::Datetime>>,
+    valid_to: Option<Spanned<toml::value::Datetime>>,
+    vat_percent: Option<Num>,
+    holidays: Option<Spanned<Vec<Spanned<toml::value::Datetime>>>>,
+    fixed: Option<RawFixed>,
+    import: Spanned<RawSide>,
+    export: Option<Spanned<RawSide>>,
+    capacity: Option<Spanned<RawCapacity>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFixed {
+    per_day: Option<Num>,
+    per_month: Option<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSide {
+    tax_per_kwh: Option<Num>,
+    price_per_kwh: Option<Num>,
+    period: Option<Vec<Spanned<RawPeriod>>>,
+    prices_csv: Option<Spanned<String>>,
+    markup_per_kwh: Option<Num>,
+    net_metering: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeriod {
+    name: Spanned<String>,
+    days: Option<Spanned<Vec<String>>>,
+    from: Option<Spanned<String>>,
+    to: Option<Spanned<String>>,
+    meter_tariff: Option<Spanned<i64>>,
+    price_per_kwh: Num,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCapacity {
+    kind: Spanned<String>,
+    price_per_kw_year: Option<Num>,
+    min_kw: Option<Num>,
+    steps: Option<Vec<Spanned<RawStep>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    up_to_kw: Num,
+    per_month: Num,
+}
+
+/// Reads TOML values against their source text (for line numbers and exact literals).
+struct Source<'a> {
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn line(&self, at: usize) -> usize {
+        let at = at.min(self.text.len());
+        self.text.as_bytes()[..at]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn invalid(&self, at: usize, message: impl Into<String>) -> ContractError {
+        ContractError::Invalid {
+            line: self.line(at),
+            message: message.into(),
+        }
+    }
+
+    /// The literal text of a number, to be parsed exactly.
+    fn literal<'s>(&'s self, n: &Num, what: &str) -> Result<&'s str, ContractError> {
+        match n.get_ref() {
+            toml::Value::Integer(_) | toml::Value::Float(_) => {
+                Ok(self.text.get(n.span()).unwrap_or_default())
+            }
+            _ => Err(self.invalid(n.span().start, format!("{what} must be a number"))),
+        }
+    }
+
+    fn price(&self, n: &Num, what: &str) -> Result<Price, ContractError> {
+        let lit = self.literal(n, what)?;
+        Price::parse(lit).ok_or_else(|| {
+            self.invalid(
+                n.span().start,
+                format!(
+                    "{what} = {lit} is not an amount Hearth can use exactly (at most 12 decimals)"
+                ),
+            )
+        })
+    }
+
+    fn money(&self, n: &Num, what: &str) -> Result<Money, ContractError> {
+        let lit = self.literal(n, what)?;
+        Money::parse(lit)
+            .ok_or_else(|| self.invalid(n.span().start, format!("{what} = {lit} is not an amount")))
+    }
+
+    /// A non-negative power in kW, returned in W (at most 3 decimals).
+    fn kw(&self, n: &Num, what: &str) -> Result<i64, ContractError> {
+        let lit = self.literal(n, what)?;
+        crate::money::parse_scaled(lit, 3)
+            .and_then(|w| i64::try_from(w).ok())
+            .filter(|w| *w >= 0)
+            .ok_or_else(|| {
+                self.invalid(
+                    n.span().start,
+                    format!(
+                        "{what} = {lit} must be a kW value of at least 0 with at most 3 decimals"
+                    ),
+                )
+            })
+    }
+
+    fn date(&self, d: &Spanned<toml::value::Datetime>, what: &str) -> Result<Date, ContractError> {
+        let v = d.get_ref();
+        match (v.date, v.time) {
+            (Some(date), None) => Date::new(date.year as i16, date.month as i8, date.day as i8)
+                .map_err(|_| self.invalid(d.span().start, format!("{what} is not a real date"))),
+            _ => Err(self.invalid(
+                d.span().start,
+                format!("{what} must be a plain date like 2026-01-01"),
+            )),
+        }
+    }
+}
+
+impl Contract {
+    /// Reads a contract file; a `prices_csv` path is relative to the file's folder.
+    pub fn load(path: &Path) -> Result<Contract, ContractError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ContractError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Contract::parse(&text, dir)
+    }
+
+    /// Parses contract TOML; `dir` is where a `prices_csv` path is looked up.
+    pub fn parse(text: &str, dir: &Path) -> Result<Contract, ContractError> {
+        let src = Source { text };
+        let raw: RawContract = toml::from_str(text).map_err(|e| ContractError::Syntax {
+            line: e.span().map_or(1, |s| src.line(s.start)),
+            message: e.message().trim().to_owned(),
+        })?;
+
+        let name = raw.name.get_ref().trim().to_owned();
+        if name.is_empty() {
+            return Err(src.invalid(raw.name.span().start, "name must not be empty"));
+        }
+        let currency = match &raw.currency {
+            Some(c) => {
+                let v = c.get_ref();
+                if v.len() != 3 || !v.bytes().all(|b| b.is_ascii_uppercase()) {
+                    return Err(src.invalid(
+                        c.span().start,
+                        format!(
+                            "currency \"{v}\" must be a three-letter code such as EUR, NOK or GBP"
+                        ),
+                    ));
+                }
+                v.clone()
+            }
+            None => "EUR".to_owned(),
+        };
+        let tz_name = raw.time_zone.get_ref().clone();
+        let time_zone = TimeZone::get(&tz_name).map_err(|_| {
+            src.invalid(
+                raw.time_zone.span().start,
+                format!(
+                    "time_zone \"{tz_name}\" is not a known zone; use a name like Europe/Brussels"
+                ),
+            )
+        })?;
+        let valid_from = raw
+            .valid_from
+            .as_ref()
+            .map(|d| src.date(d, "valid_from"))
+            .transpose()?;
+        let valid_to = raw
+            .valid_to
+            .as_ref()
+            .map(|d| src.date(d, "valid_to"))
+            .transpose()?;
+        if let (Some(f), Some(t), Some(span)) = (valid_from, valid_to, raw.valid_to.as_ref()) {
+            if t <= f {
+                return Err(src.invalid(
+                    span.span().start,
+                    "valid_to must be after valid_from (valid_to is the first day it no longer applies)",
+                ));
+            }
+        }
+        let vat = match &raw.vat_percent {
+            Some(n) => {
+                let lit = src.literal(n, "vat_percent")?;
+                let p = Percent::parse(lit).filter(|p| p.0 >= 0 && p.0 <= 100_000_000);
+                p.ok_or_else(|| {
+                    src.invalid(
+                        n.span().start,
+                        format!("vat_percent = {lit} must be between 0 and 100"),
+                    )
+                })?
+            }
+            None => Percent(0),
+        };
+        let mut holidays = Vec::new();
+        if let Some(h) = &raw.holidays {
+            for d in h.get_ref() {
+                holidays.push(src.date(d, "each holiday")?);
+            }
+        }
+        holidays.sort_unstable();
+        holidays.dedup();
+
+        let (fixed_per_day, fixed_per_month) = match &raw.fixed {
+            Some(f) => (
+                f.per_day
+                    .as_ref()
+                    .map(|n| src.money(n, "per_day"))
+                    .transpose()?,
+                f.per_month
+                    .as_ref()
+                    .map(|n| src.money(n, "per_month"))
+                    .transpose()?,
+            ),
+            None => (None, None),
+        };
+
+        let import_side = raw.import.get_ref();
+        if import_side.net_metering.is_some() {
+            return Err(src.invalid(
+                raw.import.span().start,
+                "net_metering belongs in [export], not [import]",
+            ));
+        }
+        let tax_per_kwh = import_side
+            .tax_per_kwh
+            .as_ref()
+            .map(|n| src.price(n, "tax_per_kwh"))
+            .transpose()?
+            .unwrap_or_default();
+        let import = side_pricing(&src, &raw.import, "import", dir, &time_zone)?;
+        let (export, net_metering) = match &raw.export {
+            Some(e) => {
+                if e.get_ref().tax_per_kwh.is_some() {
+                    return Err(src.invalid(
+                        e.span().start,
+                        "tax_per_kwh belongs in [import]; export credit is given before VAT only",
+                    ));
+                }
+                (
+                    side_pricing(&src, e, "export", dir, &time_zone)?,
+                    e.get_ref().net_metering.unwrap_or(false),
+                )
+            }
+            None => (Pricing::Flat(Price(0)), false),
+        };
+        let capacity = raw
+            .capacity
+            .as_ref()
+            .map(|c| capacity(&src, c))
+            .transpose()?;
+
+        Ok(Contract {
+            name,
+            currency,
+            time_zone,
+            time_zone_name: tz_name,
+            valid_from,
+            valid_to,
+            vat,
+            holidays,
+            fixed_per_day: fixed_per_day.unwrap_or_default(),
+            fixed_per_month: fixed_per_month.unwrap_or_default(),
+            tax_per_kwh,
+            import,
+            export,
+            net_metering,
+            capacity,
+        })
+    }
+
+    /// The instants the contract starts and stops applying (`None` = unbounded).
+    pub fn validity(&self) -> (Option<Timestamp>, Option<Timestamp>) {
+        let at = |d: Date| {
+            d.to_zoned_datetime(self.time_zone.clone())
+                .ok()
+                .map(|z| z.timestamp())
+        };
+        (self.valid_from.and_then(at), self.valid_to.and_then(at))
+    }
+
+    /// The day-type bit index of a local date (0 = Monday … 6 = Sunday, 7 = holiday).
+    pub fn day_type(&self, date: Date) -> u8 {
+        if self.holidays.binary_search(&date).is_ok() {
+            HOLIDAY
+        } else {
+            date.weekday().to_monday_zero_offset() as u8
+        }
+    }
+}
+
+fn side_pricing(
+    src: &Source<'_>,
+    side: &Spanned<RawSide>,
+    which: &str,
+    dir: &Path,
+    tz: &TimeZone,
+) -> Result<Pricing, ContractError> {
+    let at = side.span().start;
+    let s = side.get_ref();
+    let chosen = [
+        s.price_per_kwh.is_some(),
+        s.period.is_some(),
+        s.prices_csv.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if chosen != 1 {
+        return Err(src.invalid(
+            at,
+            format!(
+                "[{which}] needs exactly one of price_per_kwh (flat), [[{which}.period]] (time of use) or prices_csv (dynamic)"
+            ),
+        ));
+    }
+    if s.markup_per_kwh.is_some() && s.prices_csv.is_none() {
+        return Err(src.invalid(
+            at,
+            format!("markup_per_kwh in [{which}] only applies with prices_csv"),
+        ));
+    }
+    if let Some(p) = &s.price_per_kwh {
+        return Ok(Pricing::Flat(src.price(p, "price_per_kwh")?));
+    }
+    if let Some(file) = &s.prices_csv {
+        let path = dir.join(file.get_ref());
+        let line = src.line(file.span().start);
+        let text = std::fs::read_to_string(&path).map_err(|e| ContractError::Prices {
+            line,
+            path: path.clone(),
+            source: PriceError::Io(e.to_string()),
+        })?;
+        let markup = s
+            .markup_per_kwh
+            .as_ref()
+            .map(|n| src.price(n, "markup_per_kwh"))
+            .transpose()?
+            .unwrap_or_default();
+        let prices = PriceSeries::parse(&text, tz).map_err(|source| ContractError::Prices {
+            line,
+            path,
+            source,
+        })?;
+        return Ok(Pricing::Dynamic { prices, markup });
+    }
+    let raw_periods = s.period.as_deref().unwrap_or_default();
+    let mut periods = Vec::with_capacity(raw_periods.len());
+    for rp in raw_periods {
+        periods.push(period(src, rp)?);
+    }
+    check_coverage(src, at, which, &periods)?;
+    Ok(Pricing::Periods(periods))
+}
+
+fn period(src: &Source<'_>, rp: &Spanned<RawPeriod>) -> Result<Period, ContractError> {
+    let p = rp.get_ref();
+    let name = p.name.get_ref().trim().to_owned();
+    if name.is_empty() {
+        return Err(src.invalid(p.name.span().start, "a period needs a name"));
+    }
+    let days = match &p.days {
+        None => ALL_DAYS,
+        Some(d) => {
+            let mut bits = 0u8;
+            for day in d.get_ref() {
+                let lower = day.to_ascii_lowercase();
+                let i = DAY_NAMES.iter().position(|n| *n == lower).ok_or_else(|| {
+                    src.invalid(
+                        d.span().start,
+                        format!(
+                            "\"{day}\" is not a day; use mon, tue, wed, thu, fri, sat, sun or hol"
+                        ),
+                    )
+                })?;
+                bits |= 1 << i;
+            }
+            if bits == 0 {
+                return Err(
+                    src.invalid(d.span().start, "days is empty; leave it out for every day")
+                );
+            }
+            bits
+        }
+    };
+    let window = match (&p.from, &p.to) {
+        (None, None) => None,
+        (Some(f), Some(t)) => {
+            let from = wall_time(src, f, false)?;
+            let to = wall_time(src, t, true)?;
+            if from == to || (from == 0 && to == DAY_MIN) {
+                if from == to {
+                    return Err(src.invalid(
+                        f.span().start,
+                        "from and to are equal; leave both out for the whole day",
+                    ));
+                }
+                None
+            } else {
+                Some((from, to))
+            }
+        }
+        (Some(x), None) | (None, Some(x)) => {
+            return Err(src.invalid(
+                x.span().start,
+                "give both from and to, or neither (whole day)",
+            ));
+        }
+    };
+    let meter_tariff = match &p.meter_tariff {
+        None => None,
+        Some(t) => match *t.get_ref() {
+            1 => Some(1),
+            2 => Some(2),
+            _ => {
+                return Err(src.invalid(t.span().start, "meter_tariff must be 1 or 2"));
+            }
+        },
+    };
+    Ok(Period {
+        name,
+        days,
+        window,
+        meter_tariff,
+        price: src.price(&p.price_per_kwh, "price_per_kwh")?,
+    })
+}
+
+/// `"HH:MM"` on a quarter hour, in minutes; `"24:00"` only as an end.
+fn wall_time(src: &Source<'_>, s: &Spanned<String>, is_end: bool) -> Result<u16, ContractError> {
+    let text = s.get_ref();
+    let bad = || {
+        src.invalid(
+            s.span().start,
+            format!(
+                "\"{text}\" is not a time like \"07:00\" on a quarter hour (:00, :15, :30, :45)"
+            ),
+        )
+    };
+    let (h, m) = text.split_once(':').ok_or_else(bad)?;
+    if h.len() != 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let h: u16 = h.parse().map_err(|_| bad())?;
+    let m: u16 = m.parse().map_err(|_| bad())?;
+    let v = h * 60 + m;
+    if m >= 60 || m % 15 != 0 || v > DAY_MIN || (v == DAY_MIN && !is_end) {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
+/// Every (day type, quarter hour) must be matched for both meter tariffs.
+fn check_coverage(
+    src: &Source<'_>,
+    at: usize,
+    which: &str,
+    periods: &[Period],
+) -> Result<(), ContractError> {
+    for day in 0..8u8 {
+        for q in 0..96u16 {
+            let minute = q * 15;
+            for tag in [Tag::T1, Tag::T2] {
+                if find_period(periods, day, minute, tag).is_none() {
+                    let day_name = [
+                        "Monday",
+                        "Tuesday",
+                        "Wednesday",
+                        "Thursday",
+                        "Friday",
+                        "Saturday",
+                        "Sunday",
+                        "a holiday",
+                    ][day as usize];
+                    return Err(src.invalid(
+                        at,
+                        format!(
+                            "no [[{which}.period]] covers {day_name} {:02}:{:02}{}; periods must cover every moment \
+                             (add a last period without days, from and to as a catch-all)",
+                            minute / 60,
+                            minute % 60,
+                            match tag {
+                                Tag::T1 => " on meter tariff 1",
+                                _ => " on meter tariff 2",
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first period matching a day type, a local minute of the day and the energy's tag.
+/// Untagged energy ignores `meter_tariff` (the meter did not say; the moment decides).
+pub fn find_period(periods: &[Period], day: u8, minute: u16, tag: Tag) -> Option<usize> {
+    periods.iter().position(|p| {
+        if p.days & (1 << day) == 0 {
+            return false;
+        }
+        if let Some((from, to)) = p.window {
+            let inside = if from < to {
+                minute >= from && minute < to
+            } else {
+                minute >= from || minute < to
+            };
+            if !inside {
+                return false;
+            }
+        }
+        matches!(
+            (p.meter_tariff, tag),
+            (None, _) | (_, Tag::Untagged) | (Some(1), Tag::T1) | (Some(2), Tag::T2)
+        )
+    })
+}
+
+fn capacity(src: &Source<'_>, c: &Spanned<RawCapacity>) -> Result<Capacity, ContractError> {
+    let r = c.get_ref();
+    match r.kind.get_ref().as_str() {
+        "monthly-15min-peak" => {
+            if r.steps.is_some() {
+                return Err(src.invalid(c.span().start, "steps belong to kind = \"top3-daily-hourly-peaks\""));
+            }
+            let price = r.price_per_kw_year.as_ref().ok_or_else(|| {
+                src.invalid(c.span().start, "a monthly-15min-peak capacity charge needs price_per_kw_year")
+            })?;
+            Ok(Capacity::MonthlyPeak {
+                price_per_kw_year: src.price(price, "price_per_kw_year")?,
+                min_w: r.min_kw.as_ref().map(|n| src.kw(n, "min_kw")).transpose()?.unwrap_or(0),
+            })
+        }
+        "top3-daily-hourly-peaks" => {
+            if r.price_per_kw_year.is_some() || r.min_kw.is_some() {
+                return Err(src.invalid(
+                    c.span().start,
+                    "price_per_kw_year and min_kw belong to kind = \"monthly-15min-peak\"; this kind uses steps",
+                ));
+            }
+            let raw_steps = r.steps.as_deref().unwrap_or_default();
+            if raw_steps.is_empty() {
+                return Err(src.invalid(c.span().start, "a top3-daily-hourly-peaks charge needs steps"));
+            }
+            let mut steps: Vec<Step> = Vec::new();
+            for s in raw_steps {
+                let step = Step {
+                    up_to_w: src.kw(&s.get_ref().up_to_kw, "up_to_kw")?,
+                    per_month: src.money(&s.get_ref().per_month, "per_month")?,
+                };
+                if steps.last().is_some_and(|prev| prev.up_to_w >= step.up_to_w) {
+                    return Err(src.invalid(s.span().start, "steps must be in increasing up_to_kw order"));
+                }
+                steps.push(step);
+            }
+            Ok(Capacity::Top3DailyHourly { steps })
+        }
+        other => Err(src.invalid(
+            r.kind.span().start,
+            format!("capacity kind \"{other}\" is unknown; use \"monthly-15min-peak\" or \"top3-daily-hourly-peaks\""),
+        )),
+    }
+}
