@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PKGS="build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
       libjavascriptcoregtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libudev-dev
-      xvfb xauth x11-utils webkit2gtk-driver socat imagemagick strace python3"
+      xvfb xauth x11-utils webkit2gtk-driver socat imagemagick strace mosquitto mosquitto-clients openssl python3"
 # shellcheck disable=SC2086
 if ! dpkg -s $PKGS >/dev/null 2>&1; then
   echo "hearth: installing system packages (once)…" >&2

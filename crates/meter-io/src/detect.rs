@@ -258,12 +258,13 @@ fn listen(path: &str, settings: SerialSettings, window: Duration) -> Attempt {
         }
     }
     // An IEC 62056-21 meter answers the sign-on with its identification line only.
-    if attempt.detected.is_none() && settings == SerialSettings::IEC_START {
-        if let Some(line) = seen.split(|&b| b == b'\n').next() {
-            if seen.contains(&b'\n') && is_iec_identification(line) {
-                attempt.detected = Some(Detected::Iec62056_21);
-            }
-        }
+    if attempt.detected.is_none()
+        && settings == SerialSettings::IEC_START
+        && let Some(line) = seen.split(|&b| b == b'\n').next()
+        && seen.contains(&b'\n')
+        && is_iec_identification(line)
+    {
+        attempt.detected = Some(Detected::Iec62056_21);
     }
     attempt
 }

@@ -2,7 +2,10 @@
 //! household meter) and how a port's settings and protocol are detected.
 //!
 //! - [`Source`]: what to read, parsed from `serial:/dev/ttyUSB0[:115200:8N1]`,
-//!   `tcp:HOST:PORT[?allow_public]`, `file:PATH[?pace=recorded]` or `demo[:SEED]`.
+//!   `tcp:HOST:PORT[?allow_public]`, `file:PATH[?pace=recorded]`, `demo[:SEED]`,
+//!   `mqtt://[USER@]HOST[:PORT]/TOPIC[?preset=…]` (a broker a Glow CAD or a Tasmota/ESPHome
+//!   bridge publishes to) or `pulse:/dev/ttyUSB0[?imp_per_kwh=1000]` (an LED pulse sensor).
+//! - [`mqtt`]: the MQTT client link and the decoder for each bridge preset.
 //! - [`Reader`]: opens a source, feeds a [`hearth_meter::Decoder`], yields [`Event`]s (readings,
 //!   rejections, connection status), reconnects with backoff, watches for silence.
 //!   [`Connection`] gives a source's raw bytes when they are wanted undecoded.
@@ -16,12 +19,13 @@
 #![forbid(unsafe_code)]
 
 pub mod detect;
+pub mod mqtt;
 pub mod network;
 pub mod reader;
 pub mod settings;
 pub mod simulator;
 pub mod source;
 
-pub use reader::{Connection, Event, OpenError, Reader, ReaderOptions, Status};
+pub use reader::{Clock, Connection, Event, OpenError, Reader, ReaderOptions, Status};
 pub use settings::{Parity, SerialSettings};
-pub use source::{Pace, Source, SourceError};
+pub use source::{MqttPreset, MqttSource, Pace, PulseSource, Source, SourceError};

@@ -5,7 +5,12 @@
 //! Serial ports and LAN bridges reconnect on their own with exponential backoff (1 s doubling
 //! to 30 s by default) when the cable is pulled or the bridge goes away; a watchdog reports
 //! silence, and after long silence drops and reopens the connection (a half-open TCP link or a
-//! wedged USB adapter recovers that way). Files and a bounded demo end with
+//! wedged USB adapter recovers that way). MQTT brokers ([`Source::Mqtt`]) reconnect the same
+//! way, each message becoming one `TOPIC PAYLOAD` line for the decoder
+//! ([`crate::mqtt::decoder_for`] picks it). A pulse sensor ([`Source::Pulse`]) needs no
+//! decoder: its pulses drive a [`PulseCounter`] that outlives unplugging, and a reading of
+//! its register and power comes once a second while the sensor is connected. Readings
+//! without a meter time (pulses, most bridges) get the receive time ([`Reader::with_clock`]). Files and a bounded demo end with
 //! [`Status::Finished`]; a source that can never work (a missing file, a public address
 //! without the override) ends with [`Status::Failed`].
 //!
@@ -30,14 +35,17 @@
 //! # }
 //! ```
 
+use crate::mqtt::MqttLink;
 use crate::network::{AddressError, allowed_addresses};
 use crate::settings::SerialSettings;
 use crate::simulator::Simulator;
-use crate::source::{Pace, Source};
-use hearth_meter::{Decoded, Decoder, Rejection, Stats};
+use crate::source::{Pace, PulseSource, Source};
+use hearth_meter::pulse::{PulseCounter, PulseError, PulseParser, PulseStats};
+use hearth_meter::{Decoded, Decoder, MeterTime, Rejection, Stats};
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncReadExt as _;
 use tokio::net::TcpStream;
@@ -153,9 +161,19 @@ impl Default for ReaderOptions {
 pub struct Connection(Link);
 
 impl Connection {
-    /// Opens `source` once (no retries; see [`Reader`] for those).
+    /// Opens `source` once (no retries; see [`Reader`] for those). An MQTT source that needs a
+    /// password: [`Connection::open_with_password`].
     pub async fn open(source: &Source, options: &ReaderOptions) -> Result<Connection, OpenError> {
-        open(source, options).await.map(Connection)
+        open(source, options, None).await.map(Connection)
+    }
+
+    /// Opens `source` once with the MQTT broker's password (ignored by other sources).
+    pub async fn open_with_password(
+        source: &Source,
+        options: &ReaderOptions,
+        password: Option<&str>,
+    ) -> Result<Connection, OpenError> {
+        open(source, options, password).await.map(Connection)
     }
 
     /// Reads the next chunk of bytes into `buf`; `Ok(0)` is the end (file end, bounded demo
@@ -171,6 +189,7 @@ enum Link {
     Tcp(TcpStream),
     File(tokio::fs::File),
     Demo(Box<DemoFeed>),
+    Mqtt(Box<MqttLink>),
 }
 
 /// The simulated meter as a byte stream.
@@ -222,6 +241,7 @@ impl Link {
             Link::Tcp(s) => s.read(buf).await,
             Link::File(f) => f.read(buf).await,
             Link::Demo(d) => d.read(buf).await,
+            Link::Mqtt(m) => m.read(buf).await,
         }
     }
 }
@@ -293,8 +313,18 @@ async fn open_tcp(
     Err(OpenError::Retry(last))
 }
 
-async fn open(source: &Source, options: &ReaderOptions) -> Result<Link, OpenError> {
+async fn open(
+    source: &Source,
+    options: &ReaderOptions,
+    password: Option<&str>,
+) -> Result<Link, OpenError> {
     match source {
+        Source::Mqtt(m) => MqttLink::open(m, password, options.connect_timeout)
+            .await
+            .map(|l| Link::Mqtt(Box::new(l))),
+        Source::Pulse(p) => open_serial(&p.path, p.settings)
+            .map(Link::Serial)
+            .map_err(OpenError::Retry),
         Source::Serial { path, settings } => open_serial(path, *settings)
             .map(Link::Serial)
             .map_err(OpenError::Retry),
@@ -363,6 +393,32 @@ enum State {
     Done,
 }
 
+/// The receive-time clock: stamps readings that carry no meter time.
+pub type Clock = Arc<dyn Fn() -> MeterTime + Send + Sync>;
+
+/// The wall clock in the system's time zone.
+fn system_clock() -> Clock {
+    let tz = jiff::tz::TimeZone::system();
+    Arc::new(move || MeterTime::in_zone(now_unix(), &tz))
+}
+
+/// A pulse sensor's counting state; lives as long as the reader, across reconnects.
+#[derive(Debug)]
+struct PulseState {
+    counter: PulseCounter,
+    parser: PulseParser,
+    source: PulseSource,
+    /// Zero of the millisecond clock the counter runs on.
+    epoch: Instant,
+    /// When the next reading is due.
+    next_emit: Instant,
+    /// Readings yielded, as a decoder would count them.
+    readings: Stats,
+}
+
+/// How often a connected pulse sensor yields a reading.
+const PULSE_READING_EVERY: Duration = Duration::from_secs(1);
+
 /// Reads a [`Source`] through a [`Decoder`]; see the module docs.
 pub struct Reader {
     source: Source,
@@ -375,6 +431,24 @@ pub struct Reader {
     /// Recorded-pace replay: when the last telegram was released and its meter time.
     pace_anchor: Option<(Instant, i64)>,
     bytes_read: u64,
+    /// The MQTT broker's password (never shown).
+    password: Option<String>,
+    clock: Clock,
+    pulse: Option<PulseState>,
+}
+
+/// Counts nothing but what the reader books for sources without a decoder (pulse sensors).
+#[derive(Debug, Default)]
+struct NoDecoder(Stats);
+
+impl Decoder for NoDecoder {
+    fn push(&mut self, _: &[u8]) {}
+    fn next(&mut self) -> Option<Result<Decoded, Rejection>> {
+        None
+    }
+    fn stats(&self) -> &Stats {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Reader {
@@ -399,19 +473,94 @@ impl Reader {
         decoder: impl Decoder + Send + 'static,
         options: ReaderOptions,
     ) -> Reader {
+        Reader::with_boxed_decoder(source, Box::new(decoder), options)
+    }
+
+    /// A reader for an MQTT broker, with the decoder its preset needs
+    /// ([`crate::mqtt::decoder_for`]), or for a pulse sensor (which needs none). Other sources
+    /// need a decoder chosen by the caller ([`Reader::with_options`]); they get one that
+    /// decodes nothing.
+    pub fn for_source(source: Source, options: ReaderOptions) -> Reader {
+        let decoder: Box<dyn Decoder + Send> = match &source {
+            Source::Mqtt(m) => crate::mqtt::decoder_for(m),
+            _ => Box::new(NoDecoder::default()),
+        };
+        Reader::with_boxed_decoder(source, decoder, options)
+    }
+
+    /// A reader for a pulse sensor whose register stood at `start_register_wh` (the last
+    /// register the vault holds, so the count continues across restarts).
+    pub fn pulse(
+        source: PulseSource,
+        start_register_wh: i64,
+        options: ReaderOptions,
+    ) -> Result<Reader, PulseError> {
+        let state = pulse_state(&source, start_register_wh)?;
+        let mut reader = Reader::for_source(Source::Pulse(source), options);
+        reader.pulse = Some(state);
+        Ok(reader)
+    }
+
+    /// A reader with an already boxed decoder.
+    pub fn with_boxed_decoder(
+        source: Source,
+        decoder: Box<dyn Decoder + Send>,
+        options: ReaderOptions,
+    ) -> Reader {
+        let mut state = State::Closed {
+            retry_at: Instant::now(),
+        };
+        let mut pending = VecDeque::new();
+        let pulse = match &source {
+            Source::Pulse(p) => match pulse_state(p, 0) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    state = State::Done;
+                    pending.push_back(Event::Status(Status::Failed {
+                        reason: e.to_string(),
+                    }));
+                    None
+                }
+            },
+            _ => None,
+        };
         Reader {
+            password: None,
+            clock: system_clock(),
+            pulse,
             source,
-            decoder: Box::new(decoder),
+            decoder,
             backoff: options.backoff_initial,
             options,
-            state: State::Closed {
-                retry_at: Instant::now(),
-            },
+            state,
             buf: vec![0; 64 * 1024],
-            pending: VecDeque::new(),
+            pending,
             pace_anchor: None,
             bytes_read: 0,
         }
+    }
+
+    /// The MQTT broker's password (the vault keeps it sealed). Never shown or logged.
+    pub fn with_password(mut self, password: Option<String>) -> Reader {
+        self.password = password;
+        self
+    }
+
+    /// The clock that stamps readings without a meter time (default: the system clock in the
+    /// system's time zone).
+    pub fn with_clock(mut self, clock: impl Fn() -> MeterTime + Send + Sync + 'static) -> Reader {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// A pulse sensor's counts (booked, debounced, sensor restarts); `None` for other sources.
+    pub fn pulse_stats(&self) -> Option<&PulseStats> {
+        self.pulse.as_ref().map(|p| p.counter.stats())
+    }
+
+    /// A pulse sensor's register now, in Wh; `None` for other sources.
+    pub fn pulse_register_wh(&self) -> Option<i64> {
+        self.pulse.as_ref().map(|p| p.counter.register_wh())
     }
 
     /// The source being read.
@@ -421,6 +570,9 @@ impl Reader {
 
     /// The decoder's counts: accepted, rejected by reason, skipped bytes.
     pub fn stats(&self) -> &Stats {
+        if let Some(p) = &self.pulse {
+            return &p.readings;
+        }
         self.decoder.stats()
     }
 
@@ -443,9 +595,12 @@ impl Reader {
                 if let Some(due) = self.pace_due(event) {
                     sleep_until(due).await;
                 }
-                let event = self.pending.pop_front()?;
-                if let Event::Decoded(d) = &event {
+                let mut event = self.pending.pop_front()?;
+                if let Event::Decoded(d) = &mut event {
                     self.note_paced(d);
+                    if d.reading.time.is_none() {
+                        d.reading.time = Some((self.clock)());
+                    }
                 }
                 return Some(event);
             }
@@ -454,6 +609,39 @@ impl Reader {
                 State::Closed { retry_at } => {
                     sleep_until(*retry_at).await;
                     self.connect().await;
+                }
+                State::Open { link, .. } if self.pulse.is_some() => {
+                    let Some(p) = self.pulse.as_mut() else {
+                        continue;
+                    };
+                    let now = Instant::now();
+                    if now >= p.next_emit {
+                        // Due: checked before reading, so a sensor that never pauses cannot
+                        // hold readings back.
+                        p.next_emit =
+                            (p.next_emit + PULSE_READING_EVERY).max(now + PULSE_READING_EVERY / 2);
+                        let reading = p
+                            .counter
+                            .reading(millis_since(p.epoch), Some((self.clock)()));
+                        p.readings.accepted += 1;
+                        self.pending.push_back(Event::Decoded(Box::new(Decoded {
+                            reading,
+                            diagnostics: Vec::new(),
+                        })));
+                        continue;
+                    }
+                    match timeout_at(p.next_emit, link.read(&mut self.buf)).await {
+                        Ok(Ok(0)) => self.ended("the sensor stopped sending".into()),
+                        Ok(Ok(n)) => {
+                            self.bytes_read += n as u64;
+                            self.backoff = self.options.backoff_initial;
+                            let ms = millis_since(p.epoch);
+                            p.parser.push(&self.buf[..n], ms, &mut p.counter);
+                        }
+                        Ok(Err(e)) => self.ended(e.to_string()),
+                        // The next reading is due: made at the top of the loop.
+                        Err(_) => {}
+                    }
                 }
                 State::Open {
                     link,
@@ -482,6 +670,8 @@ impl Reader {
                             let quiet = self.options.silence * *silent_reports;
                             self.pending
                                 .push_back(Event::Status(Status::Silent { for_: quiet }));
+                            // Not MQTT: a quiet topic is normal (Tasmota publishes every
+                            // 5 min) and the protocol's keep-alive pings find a dead broker.
                             let reopenable =
                                 matches!(self.source, Source::Serial { .. } | Source::Tcp { .. });
                             if reopenable && quiet >= self.options.reopen_after_silence {
@@ -497,8 +687,13 @@ impl Reader {
 
     /// Tries to open the source; queues what happened.
     async fn connect(&mut self) {
-        match open(&self.source, &self.options).await {
+        match open(&self.source, &self.options, self.password.as_deref()).await {
             Ok(link) => {
+                if let Some(p) = &mut self.pulse {
+                    // A partial line from before the unplug means nothing now.
+                    p.parser = PulseParser::new(p.source.format);
+                    p.next_emit = Instant::now() + PULSE_READING_EVERY;
+                }
                 self.state = State::Open {
                     link,
                     last_bytes: Instant::now(),
@@ -541,7 +736,14 @@ impl Reader {
                 }));
                 self.schedule_retry(reason);
             }
-            Source::Tcp { .. } => {
+            Source::Pulse(ref p) => {
+                let reason = format!("{}: {reason}", p.path);
+                self.pending.push_back(Event::Status(Status::Disconnected {
+                    reason: reason.clone(),
+                }));
+                self.schedule_retry(reason);
+            }
+            _ => {
                 self.pending.push_back(Event::Status(Status::Disconnected {
                     reason: reason.clone(),
                 }));
@@ -585,4 +787,25 @@ impl Reader {
             self.pace_anchor = Some((at, t.unix));
         }
     }
+}
+
+fn pulse_state(source: &PulseSource, start_register_wh: i64) -> Result<PulseState, PulseError> {
+    let mut counter = PulseCounter::new(source.imp_per_kwh, start_register_wh)?;
+    if let Some(ms) = source.debounce_ms {
+        counter = counter.with_debounce_ms(ms);
+    }
+    let now = Instant::now();
+    Ok(PulseState {
+        counter,
+        parser: PulseParser::new(source.format),
+        source: source.clone(),
+        epoch: now,
+        next_emit: now + PULSE_READING_EVERY,
+        readings: Stats::default(),
+    })
+}
+
+/// Milliseconds on the reader's monotonic clock since `epoch`.
+fn millis_since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }

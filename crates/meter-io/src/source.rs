@@ -1,11 +1,14 @@
 //! Where a meter's bytes come from, as the user writes it on the command line or in settings:
 //! `serial:/dev/ttyUSB0[:115200[:8N1]]`, `tcp:HOST:PORT[?allow_public]`,
-//! `file:PATH[?pace=recorded]`, `demo[:SEED][?pace=fast][&start=UNIX][&count=N]`.
+//! `file:PATH[?pace=recorded]`, `demo[:SEED][?pace=fast][&start=UNIX][&count=N]`,
+//! `mqtt://[USER@]HOST[:PORT]/TOPIC-FILTER[?preset=glow|tasmota|esphome][&tls][&ca=FILE][&allow_public]`
+//! and `pulse:/dev/ttyUSB0[?imp_per_kwh=1000][&format=auto|byte|line|count][&debounce_ms=60][&baud=9600]`.
 //!
 //! [`Source`] parses with [`str::parse`] and prints back in the same form, so a source can be
 //! stored as text. Opening and reading it is the job of [`crate::reader::Reader`].
 
-use crate::settings::{SerialSettings, SettingsError};
+use crate::settings::{Parity, SerialSettings, SettingsError};
+use hearth_meter::pulse::PulseFormat;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -60,7 +63,103 @@ pub enum Source {
         /// Stop after this many telegrams; endless when absent.
         count: Option<u64>,
     },
+    /// An MQTT broker on the local network that a consumer access device (Hildebrand Glow) or
+    /// a Tasmota/ESPHome bridge publishes to. Hearth connects as a client; it never listens.
+    Mqtt(MqttSource),
+    /// An optical pulse sensor over the meter's LED on a serial port.
+    Pulse(PulseSource),
 }
+
+/// Which bridge publishes on the broker, so which payload shape to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MqttPreset {
+    /// Hildebrand Glow IHD/CAD/Glow Stick: `glow/<device>/SENSOR/electricitymeter|gasmeter`.
+    #[default]
+    Glow,
+    /// Tasmota's Smart Meter Interface: `tele/<device>/SENSOR` with an `SML` object.
+    Tasmota,
+    /// An ESPHome P1 dongle: `<node>/sensor/<name>/state` with a bare number.
+    Esphome,
+}
+
+impl MqttPreset {
+    /// The name used in a source string (`preset=glow`).
+    pub fn name(self) -> &'static str {
+        match self {
+            MqttPreset::Glow => "glow",
+            MqttPreset::Tasmota => "tasmota",
+            MqttPreset::Esphome => "esphome",
+        }
+    }
+
+    /// Reads `glow`, `tasmota` or `esphome`.
+    pub fn from_name(name: &str) -> Option<MqttPreset> {
+        match name.to_ascii_lowercase().as_str() {
+            "glow" => Some(MqttPreset::Glow),
+            "tasmota" => Some(MqttPreset::Tasmota),
+            "esphome" => Some(MqttPreset::Esphome),
+            _ => None,
+        }
+    }
+
+    /// The topic filter subscribed to when the source names none.
+    pub fn default_topic(self) -> &'static str {
+        match self {
+            MqttPreset::Glow => hearth_meter::glow::TOPIC_FILTER,
+            MqttPreset::Tasmota => "tele/+/SENSOR",
+            MqttPreset::Esphome => "+/sensor/+/state",
+        }
+    }
+}
+
+/// An MQTT broker to subscribe to. The password is not part of it: it lives sealed in the
+/// vault and is handed to the reader ([`crate::Reader::with_password`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttSource {
+    /// Broker host name or IP address (IPv6 in brackets in the source string).
+    pub host: String,
+    /// Broker port (1883, or 8883 with TLS, when not given).
+    pub port: u16,
+    /// User name, if the broker wants one.
+    pub user: Option<String>,
+    /// Topic filter subscribed to (`+` and `#` wildcards).
+    pub topic: String,
+    /// The payload shape.
+    pub preset: MqttPreset,
+    /// Connect with TLS.
+    pub tls: bool,
+    /// A PEM file with the CA that signed the broker's certificate (self-signed home brokers);
+    /// the system's trusted roots when absent.
+    pub ca: Option<PathBuf>,
+    /// Allow addresses outside the local network. Off unless the user asks for it.
+    pub allow_public: bool,
+}
+
+/// The default MQTT port without TLS.
+pub const MQTT_PORT: u16 = 1883;
+/// The default MQTT port with TLS.
+pub const MQTTS_PORT: u16 = 8883;
+
+/// A pulse sensor on a serial port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulseSource {
+    /// Device path, e.g. `/dev/ttyUSB0`.
+    pub path: String,
+    /// Port settings (9600 8N1 unless `baud=` says otherwise).
+    pub settings: SerialSettings,
+    /// The meter constant printed on the meter (`imp/kWh`, 1000 on SMETS2 meters).
+    pub imp_per_kwh: u32,
+    /// How the sensor reports pulses.
+    pub format: PulseFormat,
+    /// Pulses closer than this are optical bounce; the counter's default (half the interval
+    /// at 60 kW) when absent.
+    pub debounce_ms: Option<u64>,
+}
+
+/// The meter constant of SMETS2 electricity meters.
+pub const DEFAULT_IMP_PER_KWH: u32 = 1000;
+/// The baud rate of common USB pulse sensors.
+pub const DEFAULT_PULSE_BAUD: u32 = 9600;
 
 /// The demo meter's seed when none is given.
 pub const DEFAULT_DEMO_SEED: u64 = 2026;
@@ -83,11 +182,19 @@ impl Source {
             Source::Tcp { host, port, .. } => format!("LAN bridge {}", host_port(host, *port)),
             Source::File { path, .. } => format!("file {}", path.display()),
             Source::Demo { seed, .. } => format!("demo meter (seed {seed})"),
+            Source::Mqtt(m) => format!(
+                "MQTT broker {}{} ({} on {})",
+                host_port(&m.host, m.port),
+                if m.tls { " over TLS" } else { "" },
+                m.preset.name(),
+                m.topic
+            ),
+            Source::Pulse(p) => format!("pulse sensor on {} ({} imp/kWh)", p.path, p.imp_per_kwh),
         }
     }
 }
 
-fn host_port(host: &str, port: u16) -> String {
+pub(crate) fn host_port(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
@@ -100,7 +207,10 @@ fn host_port(host: &str, port: u16) -> String {
 #[non_exhaustive]
 pub enum SourceError {
     /// Not one of the known kinds.
-    #[error("unknown source '{0}': use serial:/dev/ttyUSB0, tcp:HOST:PORT, file:PATH or demo")]
+    #[error(
+        "unknown source '{0}': use serial:/dev/ttyUSB0, tcp:HOST:PORT, file:PATH, demo, \
+         mqtt://HOST/TOPIC or pulse:/dev/ttyUSB0"
+    )]
     Kind(String),
     /// `serial:` or `file:` without a path.
     #[error("'{0}' needs a path, e.g. serial:/dev/ttyUSB0 or file:meter.p1")]
@@ -117,12 +227,21 @@ pub enum SourceError {
     /// The demo seed is not a whole number.
     #[error("'{0}' is not a demo seed (a whole number, e.g. demo:42)")]
     Seed(String),
+    /// `mqtt://` without a broker host.
+    #[error("'{0}' needs a broker, e.g. mqtt://192.168.1.10/glow/+/SENSOR/+")]
+    Broker(String),
+    /// A password written into an `mqtt://` source.
+    #[error(
+        "do not put the MQTT password in the source (it would be stored in plain text); \
+         give only the user name (mqtt://USER@HOST/...) and Hearth keeps the password sealed in the vault"
+    )]
+    PasswordInSource,
     /// An option after `?` that this kind of source does not have, or a bad value.
     #[error("'{option}' is not an option of a {kind} source (it takes: {valid})")]
     Option {
         /// The offending option.
         option: String,
-        /// `serial`, `tcp`, `file` or `demo`.
+        /// `serial`, `tcp`, `file`, `demo`, `mqtt` or `pulse`.
         kind: &'static str,
         /// What the kind accepts.
         valid: &'static str,
@@ -165,8 +284,12 @@ impl FromStr for Source {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
+        if let Some(rest) = s.strip_prefix("mqtt://") {
+            return parse_mqtt(rest, s);
+        }
         let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
         match kind {
+            "pulse" => parse_pulse(rest, s),
             "serial" => parse_serial(rest, s),
             "tcp" => parse_tcp(rest, s),
             "file" => parse_file(rest, s),
@@ -300,6 +423,142 @@ fn parse_demo(rest: &str) -> Result<Source, SourceError> {
     })
 }
 
+fn parse_flag(v: &str) -> Option<bool> {
+    match v {
+        "" | "true" | "yes" | "1" => Some(true),
+        "false" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_mqtt(rest: &str, whole: &str) -> Result<Source, SourceError> {
+    const VALID: &str = "preset=glow|tasmota|esphome, tls, ca=FILE, allow_public";
+    let (main, query) = match rest.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, topic) = main.split_once('/').unwrap_or((main, ""));
+    let (user, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    if let Some(u) = user {
+        if u.contains(':') {
+            return Err(SourceError::PasswordInSource);
+        }
+        if u.is_empty() {
+            return Err(SourceError::Broker(whole.to_owned()));
+        }
+    }
+    let mut preset = MqttPreset::Glow;
+    let mut tls = false;
+    let mut ca = None;
+    let mut allow_public = false;
+    for o in options(query, "mqtt", VALID) {
+        let (k, v) = o?;
+        let bad = || bad_option(&format!("{k}={v}"), "mqtt", VALID);
+        match k {
+            "preset" => preset = MqttPreset::from_name(v).ok_or_else(bad)?,
+            "tls" => tls = parse_flag(v).ok_or_else(bad)?,
+            "allow_public" => allow_public = parse_flag(v).ok_or_else(bad)?,
+            "ca" if !v.is_empty() => {
+                ca = Some(PathBuf::from(v));
+                tls = true;
+            }
+            _ => return Err(bad()),
+        }
+    }
+    // `[v6]:port`, `[v6]`, `host:port`, `host`.
+    let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
+        let (h, after) = inner
+            .split_once(']')
+            .ok_or_else(|| SourceError::Broker(whole.to_owned()))?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(SourceError::Broker(whole.to_owned()));
+    }
+    let port = match port {
+        None => {
+            if tls {
+                MQTTS_PORT
+            } else {
+                MQTT_PORT
+            }
+        }
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| SourceError::Port(p.to_owned()))?,
+    };
+    let topic = if topic.is_empty() {
+        preset.default_topic().to_owned()
+    } else {
+        topic.to_owned()
+    };
+    Ok(Source::Mqtt(MqttSource {
+        host: host.to_owned(),
+        port,
+        user: user.map(str::to_owned),
+        topic,
+        preset,
+        tls,
+        ca,
+        allow_public,
+    }))
+}
+
+fn parse_pulse(rest: &str, whole: &str) -> Result<Source, SourceError> {
+    const VALID: &str = "imp_per_kwh=N, format=auto|byte|line|count, debounce_ms=N, baud=N";
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if path.is_empty() {
+        return Err(SourceError::MissingPath(whole.to_owned()));
+    }
+    let mut p = PulseSource {
+        path: path.to_owned(),
+        settings: SerialSettings::new(DEFAULT_PULSE_BAUD, 8, Parity::None, 1),
+        imp_per_kwh: DEFAULT_IMP_PER_KWH,
+        format: PulseFormat::Auto,
+        debounce_ms: None,
+    };
+    for o in options(query, "pulse", VALID) {
+        let (k, v) = o?;
+        let bad = || bad_option(&format!("{k}={v}"), "pulse", VALID);
+        match k {
+            "imp_per_kwh" => {
+                p.imp_per_kwh = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=hearth_meter::pulse::MAX_IMP_PER_KWH).contains(n))
+                    .ok_or_else(bad)?
+            }
+            "format" => p.format = PulseFormat::from_name(v).ok_or_else(bad)?,
+            "debounce_ms" => p.debounce_ms = Some(v.parse().map_err(|_| bad())?),
+            "baud" => p.settings = v.parse()?,
+            _ => return Err(bad()),
+        }
+    }
+    Ok(Source::Pulse(p))
+}
+
+fn format_name(f: PulseFormat) -> &'static str {
+    match f {
+        PulseFormat::Auto => "auto",
+        PulseFormat::Byte => "byte",
+        PulseFormat::Line => "line",
+        PulseFormat::Count => "count",
+    }
+}
+
 impl fmt::Display for Source {
     /// The same text [`Source::from_str`] reads.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -343,6 +602,45 @@ impl fmt::Display for Source {
                 }
                 if let Some(c) = count {
                     write!(f, "{sep}count={c}")?;
+                }
+                Ok(())
+            }
+            Source::Mqtt(m) => {
+                f.write_str("mqtt://")?;
+                if let Some(u) = &m.user {
+                    write!(f, "{u}@")?;
+                }
+                write!(f, "{}/{}", host_port(&m.host, m.port), m.topic)?;
+                let mut sep = '?';
+                if m.preset != MqttPreset::Glow {
+                    write!(f, "{sep}preset={}", m.preset.name())?;
+                    sep = '&';
+                }
+                if let Some(ca) = &m.ca {
+                    write!(f, "{sep}ca={}", ca.display())?;
+                    sep = '&';
+                } else if m.tls {
+                    write!(f, "{sep}tls")?;
+                    sep = '&';
+                }
+                if m.allow_public {
+                    write!(f, "{sep}allow_public")?;
+                }
+                Ok(())
+            }
+            Source::Pulse(p) => {
+                write!(
+                    f,
+                    "pulse:{}?imp_per_kwh={}&format={}",
+                    p.path,
+                    p.imp_per_kwh,
+                    format_name(p.format)
+                )?;
+                if let Some(d) = p.debounce_ms {
+                    write!(f, "&debounce_ms={d}")?;
+                }
+                if p.settings.baud != DEFAULT_PULSE_BAUD {
+                    write!(f, "&baud={}", p.settings.baud)?;
                 }
                 Ok(())
             }
@@ -469,6 +767,109 @@ mod tests {
     }
 
     #[test]
+    fn mqtt_forms() {
+        assert_eq!(
+            parse("mqtt://192.168.1.10/glow/+/SENSOR/+"),
+            Ok(Source::Mqtt(MqttSource {
+                host: "192.168.1.10".into(),
+                port: 1883,
+                user: None,
+                topic: "glow/+/SENSOR/+".into(),
+                preset: MqttPreset::Glow,
+                tls: false,
+                ca: None,
+                allow_public: false,
+            }))
+        );
+        assert_eq!(
+            parse("mqtt://hearth@[fd00::5]:8884/tele/meter/SENSOR?preset=tasmota&ca=/etc/ca.pem"),
+            Ok(Source::Mqtt(MqttSource {
+                host: "fd00::5".into(),
+                port: 8884,
+                user: Some("hearth".into()),
+                topic: "tele/meter/SENSOR".into(),
+                preset: MqttPreset::Tasmota,
+                tls: true,
+                ca: Some("/etc/ca.pem".into()),
+                allow_public: false,
+            }))
+        );
+        // No topic: the preset's; TLS without a port: 8883.
+        let Ok(Source::Mqtt(m)) = parse("mqtt://broker.lan?preset=esphome&tls&allow_public") else {
+            panic!("not parsed")
+        };
+        assert_eq!(
+            (m.topic.as_str(), m.port, m.tls, m.allow_public),
+            ("+/sensor/+/state", 8883, true, true)
+        );
+        assert_eq!(
+            parse("mqtt://user:hunter2@broker/glow/#"),
+            Err(SourceError::PasswordInSource)
+        );
+        assert_eq!(
+            parse("mqtt:///glow/#"),
+            Err(SourceError::Broker("mqtt:///glow/#".into()))
+        );
+        assert_eq!(
+            parse("mqtt://broker:0/x"),
+            Err(SourceError::Port("0".into()))
+        );
+        assert!(matches!(
+            parse("mqtt://broker/x?preset=zigbee"),
+            Err(SourceError::Option { kind: "mqtt", .. })
+        ));
+        assert!(matches!(
+            parse("mqtt://broker/x?websocket"),
+            Err(SourceError::Option { kind: "mqtt", .. })
+        ));
+        // What is shown names the broker and topic, never the user.
+        let shown = parse("mqtt://alice@192.168.1.10/glow/#")
+            .unwrap()
+            .describe();
+        assert_eq!(shown, "MQTT broker 192.168.1.10:1883 (glow on glow/#)");
+    }
+
+    #[test]
+    fn pulse_forms() {
+        assert_eq!(
+            parse("pulse:/dev/ttyUSB0"),
+            Ok(Source::Pulse(PulseSource {
+                path: "/dev/ttyUSB0".into(),
+                settings: SerialSettings::new(9600, 8, Parity::None, 1),
+                imp_per_kwh: 1000,
+                format: PulseFormat::Auto,
+                debounce_ms: None,
+            }))
+        );
+        assert_eq!(
+            parse("pulse:/dev/ttyACM0?imp_per_kwh=800&format=count&debounce_ms=20&baud=115200"),
+            Ok(Source::Pulse(PulseSource {
+                path: "/dev/ttyACM0".into(),
+                settings: SerialSettings::new(115200, 8, Parity::None, 1),
+                imp_per_kwh: 800,
+                format: PulseFormat::Count,
+                debounce_ms: Some(20),
+            }))
+        );
+        for bad in [
+            "pulse:/dev/ttyUSB0?imp_per_kwh=0",
+            "pulse:/dev/ttyUSB0?imp_per_kwh=100001",
+            "pulse:/dev/ttyUSB0?format=morse",
+            "pulse:/dev/ttyUSB0?debounce_ms=-1",
+            "pulse:/dev/ttyUSB0?colour=red",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(SourceError::Option { kind: "pulse", .. })),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse("pulse:?imp_per_kwh=1000"),
+            Err(SourceError::MissingPath("pulse:?imp_per_kwh=1000".into()))
+        );
+    }
+
+    #[test]
     fn display_round_trips() {
         for s in [
             "serial:/dev/ttyUSB0:115200:8N1",
@@ -479,6 +880,11 @@ mod tests {
             "file:/tmp/a.p1?pace=recorded",
             "demo:42",
             "demo:42?pace=fast&start=100&count=5",
+            "mqtt://192.168.1.10:1883/glow/+/SENSOR/+",
+            "mqtt://hearth@[fd00::5]:8883/tele/+/SENSOR?preset=tasmota&tls&allow_public",
+            "mqtt://broker.lan:8883/+/sensor/+/state?preset=esphome&ca=/etc/ca.pem",
+            "pulse:/dev/ttyUSB0?imp_per_kwh=1000&format=auto",
+            "pulse:/dev/ttyACM0?imp_per_kwh=800&format=count&debounce_ms=20&baud=115200",
         ] {
             assert_eq!(parse(s).unwrap().to_string(), s);
         }

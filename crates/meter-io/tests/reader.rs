@@ -331,10 +331,10 @@ async fn a_reader_runs_in_a_spawned_task() {
     let task = tokio::spawn(async move {
         let mut reader = Reader::new(source, DsmrDecoder::new());
         while let Some(e) = reader.next().await {
-            if let Event::Decoded(d) = e {
-                if tx.send(d.reading.time.unwrap().unix).await.is_err() {
-                    break;
-                }
+            if let Event::Decoded(d) = e
+                && tx.send(d.reading.time.unwrap().unix).await.is_err()
+            {
+                break;
             }
         }
         reader.stats().accepted
