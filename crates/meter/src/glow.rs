@@ -619,10 +619,10 @@ impl GlowDecoder {
         topic: Option<&str>,
         payload: &[u8],
     ) -> Option<Result<Decoded, Rejection>> {
-        if let Some(topic) = topic {
-            if !topic_matches(TOPIC_FILTER, topic) {
-                return None;
-            }
+        if let Some(topic) = topic
+            && !topic_matches(TOPIC_FILTER, topic)
+        {
+            return None;
         }
         match parse_payload(payload, &self.tz) {
             Ok(None) => None,

@@ -317,12 +317,11 @@ pub fn decode_block(block: &[u8], tz: &TimeZone) -> Decoded {
             (None, _) => b.bytes(line_no, obis, value),
         }
     }
-    if let (Some((y, mo, d)), Some((h, mi, s))) = (date, time_of_day) {
-        if let Ok(civil) = DateTime::new(y, mo, d, h, mi, s, 0) {
-            if let Ok(ts) = tz.to_ambiguous_timestamp(civil).compatible() {
-                b.time(MeterTime::in_zone(ts.as_second(), tz));
-            }
-        }
+    if let (Some((y, mo, d)), Some((h, mi, s))) = (date, time_of_day)
+        && let Ok(civil) = DateTime::new(y, mo, d, h, mi, s, 0)
+        && let Ok(ts) = tz.to_ambiguous_timestamp(civil).compatible()
+    {
+        b.time(MeterTime::in_zone(ts.as_second(), tz));
     }
     b.finish()
 }

@@ -167,11 +167,12 @@ impl PulseCounter {
 
     /// One flash seen at `at_ms`. Returns whether it was booked (false: bounce).
     pub fn on_pulse(&mut self, at_ms: u64) -> bool {
-        if let Some(last) = self.last_pulse_ms {
-            if at_ms >= last && at_ms - last < self.debounce_ms {
-                self.stats.debounced += 1;
-                return false;
-            }
+        if let Some(last) = self.last_pulse_ms
+            && at_ms >= last
+            && at_ms - last < self.debounce_ms
+        {
+            self.stats.debounced += 1;
+            return false;
         }
         let since = self.last_pulse_ms;
         self.book(1, at_ms, since);

@@ -325,10 +325,10 @@ impl IntervalSet {
         let mut out = Vec::new();
         let mut prev: Option<i64> = None;
         for iv in self.intervals.values() {
-            if let Some(end) = prev {
-                if end < iv.start {
-                    out.push((end, iv.start));
-                }
+            if let Some(end) = prev
+                && end < iv.start
+            {
+                out.push((end, iv.start));
             }
             prev = Some(iv.end);
         }
@@ -690,10 +690,10 @@ impl CsvReader {
                 "negative consumption \"{raw}\" (is this an export file?)"
             ));
         }
-        if let Some(prev) = self.prev_start {
-            if !matches!(start_stamp, Stamp::Local(_)) || start != prev {
-                self.descending = start < prev;
-            }
+        if let Some(prev) = self.prev_start
+            && (!matches!(start_stamp, Stamp::Local(_)) || start != prev)
+        {
+            self.descending = start < prev;
         }
         self.prev_start = Some(start);
         Ok(Interval {

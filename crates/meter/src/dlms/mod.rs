@@ -422,10 +422,10 @@ fn interpret(b: &mut ReadingBuilder, list: &[Value<'_>], tz: &TimeZone) {
         });
     if structures {
         for (i, v) in list.iter().enumerate() {
-            if let Value::List(s) = v {
-                if let (Some(code), Some(value)) = (s.first().and_then(is_obis), s.get(1)) {
-                    place(b, index(i), code, value, scaler_unit(s.get(2)), vendor, tz);
-                }
+            if let Value::List(s) = v
+                && let (Some(code), Some(value)) = (s.first().and_then(is_obis), s.get(1))
+            {
+                place(b, index(i), code, value, scaler_unit(s.get(2)), vendor, tz);
             }
         }
         return;

@@ -313,18 +313,19 @@ impl ReadingBuilder {
             }
             Target::Other => return,
         };
-        if let Some(u) = unit {
-            if u != dim.unit_code() && !(dim == Dimension::Ratio && u == 0) {
-                self.diagnose(
-                    index,
-                    obis,
-                    format!(
-                        "unit code {u} where {} was expected; value ignored",
-                        dim.symbol()
-                    ),
-                );
-                return;
-            }
+        if let Some(u) = unit
+            && u != dim.unit_code()
+            && !(dim == Dimension::Ratio && u == 0)
+        {
+            self.diagnose(
+                index,
+                obis,
+                format!(
+                    "unit code {u} where {} was expected; value ignored",
+                    dim.symbol()
+                ),
+            );
+            return;
         }
         let kind = match place {
             Place::Quantity(q) => q.kind(),
