@@ -1,13 +1,199 @@
-//! `hearth decode`: not built yet (placeholder while the owning issue is in progress).
+//! `hearth decode`: meter bytes (a capture file or stdin) in, one JSON reading per line out.
+//!
+//! Each accepted frame becomes one JSON object with the canonical names (design.md §3) on
+//! stdout; each rejected frame one line with its reason on stderr. The input is read in
+//! chunks and decoded as it streams, so a year of captures never sits in memory. Exit status
+//! is 0 whenever the input could be read, however many frames were rejected.
 
 use crate::Global;
+use anyhow::Context as _;
+use hearth_meter::Decoder;
+use hearth_meter::Protocol;
+use hearth_meter::auto::{self, AuthKey, AutoDecoder, Keys};
+use hearth_meter::glo::Key;
+use hearth_meter::{RejectReason, Stats};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// The protocols `--protocol` accepts.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ProtocolArg {
+    /// Recognise the protocol from the bytes.
+    #[default]
+    Auto,
+    /// DSMR P1 telegrams (NL, BE, LU Smarty, SE, ...).
+    Dsmr,
+    /// DLMS/COSEM push over HDLC (Nordic and Austrian HAN ports).
+    Dlms,
+    /// SML 1.04 (German meters).
+    Sml,
+    /// IEC 62056-21 optical readouts.
+    #[value(name = "iec62056-21")]
+    Iec62056_21,
+    /// Rainforest RAVEn / EMU-2 XML.
+    Raven,
+}
 
 /// Options of `hearth decode`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// The meter protocol of the input.
+    #[arg(long, value_enum, default_value_t = ProtocolArg::Auto)]
+    pub protocol: ProtocolArg,
+    /// Decryption key for encrypted meters (Luxembourg Smarty, encrypted HAN ports): 32
+    /// hexadecimal digits, as your utility gave it.
+    #[arg(
+        long,
+        value_name = "HEX",
+        env = "HEARTH_METER_KEY",
+        hide_env_values = true
+    )]
+    pub key: Option<String>,
+    /// Authentication key (32 hex digits), or `none` to skip the tag check. Default: the
+    /// Smarty key for DSMR, no check for DLMS.
+    #[arg(
+        long,
+        value_name = "HEX|none",
+        env = "HEARTH_METER_AUTH_KEY",
+        hide_env_values = true
+    )]
+    pub auth_key: Option<String>,
+    /// Print only a summary ("N accepted, N rejected") on stderr, no readings.
+    #[arg(long)]
+    pub stats: bool,
+    /// Also show, on stderr, lines of accepted frames that could not be read.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// The capture file; `-` or nothing reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+fn keys(args: &Args) -> anyhow::Result<Option<Keys>> {
+    let Some(key) = &args.key else {
+        if args.auth_key.is_some() {
+            anyhow::bail!("--auth-key needs --key (the decryption key) as well");
+        }
+        return Ok(None);
+    };
+    let key = Key::from_hex(key).context("reading --key")?;
+    let auth_key = match args.auth_key.as_deref() {
+        None => AuthKey::Default,
+        Some(s) if s.eq_ignore_ascii_case("none") => AuthKey::Skip,
+        Some(s) => AuthKey::Key(Key::from_hex(s).context("reading --auth-key")?),
+    };
+    Ok(Some(Keys { key, auth_key }))
+}
+
+fn decoder(args: &Args, keys: Option<Keys>) -> anyhow::Result<Box<dyn Decoder + Send>> {
+    let protocol = match args.protocol {
+        ProtocolArg::Auto => {
+            return Ok(Box::new(match keys {
+                Some(k) => AutoDecoder::with_keys(k),
+                None => AutoDecoder::new(),
+            }));
+        }
+        ProtocolArg::Dsmr => Protocol::Dsmr,
+        ProtocolArg::Dlms => Protocol::Dlms,
+        ProtocolArg::Sml => Protocol::Sml,
+        ProtocolArg::Iec62056_21 => Protocol::Iec62056_21,
+        ProtocolArg::Raven => Protocol::Raven,
+    };
+    auto::decoder(protocol, keys.as_ref())
+        .with_context(|| format!("no decoder for {protocol} in this build"))
+}
+
+/// "86400 accepted, 2 rejected (checksum 1, framing 1)".
+fn summary(stats: &Stats) -> String {
+    let mut s = format!("{} accepted, {} rejected", stats.accepted, stats.rejected());
+    let reasons: Vec<String> = RejectReason::ALL
+        .iter()
+        .filter(|r| stats.rejected_for(**r) > 0)
+        .map(|r| format!("{} {}", r.name(), stats.rejected_for(*r)))
+        .collect();
+    if !reasons.is_empty() {
+        s.push_str(&format!(" ({})", reasons.join(", ")));
+    }
+    s
+}
 
 /// Runs the command.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("'hearth decode' is not available in this build yet")
+pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let keys = keys(&args)?;
+    let mut decoder = decoder(&args, keys)?;
+    let mut input: Box<dyn Read> = match &args.file {
+        None => Box::new(io::stdin().lock()),
+        Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
+        Some(p) => Box::new(File::open(p).with_context(|| format!("cannot open {}", p.display()))?),
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut line = String::with_capacity(1024);
+    let mut frame: u64 = 0;
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).context("reading the input"),
+        };
+        decoder.push(&chunk[..n]);
+        while let Some(result) = decoder.next() {
+            frame += 1;
+            if args.stats {
+                continue;
+            }
+            match result {
+                Ok(decoded) => {
+                    line.clear();
+                    decoded.reading.write_json(&mut line);
+                    line.push('\n');
+                    if let Err(e) = out.write_all(line.as_bytes()) {
+                        return broken_pipe_or(e);
+                    }
+                    if args.verbose {
+                        for d in &decoded.diagnostics {
+                            let _ = writeln!(
+                                err,
+                                "hearth: frame {frame}, line {} ({}): {}",
+                                d.line, d.code, d.message
+                            );
+                        }
+                    }
+                }
+                Err(rejection) => {
+                    let _ = writeln!(err, "hearth: frame {frame} rejected: {rejection}");
+                }
+            }
+        }
+    }
+    if let Err(e) = out.flush() {
+        return broken_pipe_or(e);
+    }
+    let stats = decoder.stats();
+    if args.stats {
+        let _ = writeln!(err, "{}", summary(stats));
+    }
+    if frame == 0 && stats.skipped_bytes > 0 {
+        let _ = writeln!(
+            err,
+            "hearth: no meter frame found in {} bytes (wrong protocol, baud rate or key?)",
+            stats.skipped_bytes
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A closed pipe (`hearth decode … | head`) ends the output quietly; other errors are real.
+fn broken_pipe_or(e: io::Error) -> anyhow::Result<ExitCode> {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(e).context("writing the readings")
+    }
 }

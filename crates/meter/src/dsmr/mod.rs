@@ -1,1 +1,182 @@
 //! DSMR P1 telegrams (NL 2.2-5.0.2, Belgian eMUCS, Luxembourg Smarty, Nordic variants).
+//!
+//! A P1 port sends a text telegram every second (DSMR 5) or ten (DSMR 4): a header line
+//! `/XXX5Ident`, an empty line, one OBIS-coded line per value (`1-0:1.8.1(000004.426*kWh)`), and
+//! `!` followed by a CRC-16/ARC of everything from `/` to `!` (DSMR 2.2 and 3 send no CRC).
+//! Luxembourg Smarty meters wrap the same telegram in an AES-128-GCM frame ([`crate::glo`]).
+//!
+//! # Public API (stable names; other crates rely on them)
+//!
+//! - [`DsmrDecoder`]: the streaming [`Decoder`]: [`DsmrDecoder::new`], [`DsmrDecoder::with_key`]
+//!   (Smarty, the default Smarty authentication key), [`DsmrDecoder::with_keys`] (explicit AK,
+//!   or none to skip the tag check).
+//! - [`parse_telegram`]: one complete telegram (bytes from `/` to `!CRC`) → [`Decoded`], CRC
+//!   checked; [`parse_text`]: the lines alone, no CRC check.
+//! - [`Framer`] / [`Frame`]: the framing layer alone; [`MAX_FRAME`].
+//!
+//! ```
+//! use hearth_meter::{Decoder, Quantity, dsmr::DsmrDecoder};
+//! let mut d = DsmrDecoder::new();
+//! d.push(b"/ISk5\\2MT382-1000\r\n\r\n1-0:1.7.0(00.244*kW)\r\n!");
+//! d.push(b"\r\n");
+//! let reading = d.next().unwrap().unwrap().reading;
+//! assert_eq!(reading.get(Quantity::ImportW), Some(244));
+//! ```
+
+mod crc;
+mod framer;
+mod telegram;
+
+pub use framer::{Frame, Framer, MAX_FRAME};
+pub use telegram::parse_text;
+
+use crate::decoder::{Decoded, Decoder, RejectReason, Rejection, Stats};
+use crate::glo::{self, GloError, Key};
+
+/// CRC-16/ARC as DSMR computes it (same result as [`crate::checksum::crc16_arc`], faster on
+/// whole telegrams).
+pub fn crc16(bytes: &[u8]) -> u16 {
+    crc::crc16_arc(bytes)
+}
+
+/// Which keys open encrypted (Smarty) frames.
+#[derive(Clone, Copy, Debug)]
+struct Keys {
+    key: Key,
+    auth_key: Option<Key>,
+}
+
+/// The streaming DSMR decoder: push bytes as they arrive, take readings out.
+#[derive(Debug, Clone, Default)]
+pub struct DsmrDecoder {
+    framer: Framer,
+    keys: Option<Keys>,
+    stats: Stats,
+    skipped_seen: u64,
+}
+
+impl DsmrDecoder {
+    /// A decoder for plain telegrams. Encrypted frames are rejected as
+    /// [`RejectReason::MissingKey`].
+    pub fn new() -> Self {
+        DsmrDecoder::default()
+    }
+
+    /// A decoder that also opens Luxembourg Smarty frames with the user's 16-byte key,
+    /// checking their tag with the Smarty authentication key ([`glo::SMARTY_AUTH_KEY`]).
+    pub fn with_key(key: [u8; 16]) -> Self {
+        DsmrDecoder::with_keys(Key::new(key), Some(glo::SMARTY_AUTH_KEY))
+    }
+
+    /// A decoder with an explicit authentication key; `None` decrypts without checking the
+    /// tag, relying on the telegram's own CRC (for utilities that hand out only the key).
+    pub fn with_keys(key: Key, auth_key: Option<Key>) -> Self {
+        DsmrDecoder {
+            keys: Some(Keys { key, auth_key }),
+            ..DsmrDecoder::default()
+        }
+    }
+
+    /// Bytes held while waiting for the rest of a frame (at most [`MAX_FRAME`] plus the last
+    /// push).
+    pub fn buffered(&self) -> usize {
+        self.framer.buffered()
+    }
+
+    fn reject(&mut self, r: Rejection) -> Option<Result<Decoded, Rejection>> {
+        self.stats.count_rejection(r.reason);
+        Some(Err(r))
+    }
+
+    fn sync_skipped(&mut self) {
+        let now = self.framer.skipped_bytes();
+        self.stats.skipped_bytes += now - self.skipped_seen;
+        self.skipped_seen = now;
+    }
+}
+
+impl Decoder for DsmrDecoder {
+    fn push(&mut self, bytes: &[u8]) {
+        self.framer.push(bytes);
+    }
+
+    fn next(&mut self) -> Option<Result<Decoded, Rejection>> {
+        let keys = self.keys;
+        let out = match self.framer.next_frame() {
+            None => None,
+            Some(Err(r)) => Some(Err(r)),
+            Some(Ok(Frame::Telegram { text, .. })) => Some(Ok(parse_text(text))),
+            Some(Ok(Frame::Encrypted(apdu))) => Some(open(apdu, keys.as_ref())),
+        };
+        self.sync_skipped();
+        match out {
+            None => None,
+            Some(Ok(d)) => {
+                self.stats.accepted += 1;
+                Some(Ok(d))
+            }
+            Some(Err(r)) => self.reject(r),
+        }
+    }
+
+    fn stats(&self) -> &Stats {
+        &self.stats
+    }
+}
+
+/// Decrypts a Smarty frame and decodes the telegram inside.
+fn open(apdu: &[u8], keys: Option<&Keys>) -> Result<Decoded, Rejection> {
+    let Some(keys) = keys else {
+        return Err(Rejection {
+            reason: RejectReason::MissingKey,
+            detail: "the meter sends encrypted telegrams: enter the key from your utility".into(),
+        });
+    };
+    let plain = glo::decrypt(apdu, &keys.key, keys.auth_key.as_ref()).map_err(|e| Rejection {
+        reason: match e {
+            GloError::Authentication => RejectReason::Authentication,
+            _ => RejectReason::Framing,
+        },
+        detail: e.to_string(),
+    })?;
+    parse_telegram(&plain).map_err(|r| match (keys.auth_key, r.reason) {
+        // Without tag check, a wrong key shows up as garbage: say so.
+        (None, RejectReason::Framing | RejectReason::Checksum) => Rejection {
+            reason: RejectReason::Authentication,
+            detail: format!(
+                "decrypted frame is not a valid telegram (wrong key?): {}",
+                r.detail
+            ),
+        },
+        _ => r,
+    })
+}
+
+/// Decodes one complete telegram: `/` … `!CRC` (leading noise and a trailing line end are
+/// allowed). The CRC is checked when present. For the simulator and for tests.
+pub fn parse_telegram(bytes: &[u8]) -> Result<Decoded, Rejection> {
+    let mut framer = Framer::new();
+    framer.push(bytes);
+    match framer.next_frame() {
+        Some(Ok(Frame::Telegram { text, .. })) => Ok(parse_text(text)),
+        Some(Ok(Frame::Encrypted(_))) => Err(Rejection {
+            reason: RejectReason::MissingKey,
+            detail: "an encrypted frame: use DsmrDecoder::with_key".into(),
+        }),
+        Some(Err(r)) => Err(r),
+        None => {
+            // No line end after a CRC-less `!`: the framer waits for one; add it.
+            let mut framer = Framer::new();
+            framer.push(bytes);
+            framer.push(b"\r\n");
+            match framer.next_frame() {
+                Some(Ok(Frame::Telegram { text, .. })) => Ok(parse_text(text)),
+                Some(Err(r)) => Err(r),
+                _ => Err(Rejection {
+                    reason: RejectReason::Framing,
+                    detail: "no complete telegram ('/' … '!')".into(),
+                }),
+            }
+        }
+    }
+}
