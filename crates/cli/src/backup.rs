@@ -1,22 +1,89 @@
-//! `hearth backup` / `hearth restore`: not built yet (placeholder while the vault issue is in progress).
+//! `hearth backup` / `hearth restore`: an encrypted backup file (the whole vault or a range)
+//! that any Hearth vault can merge; restoring twice changes nothing.
 
 use crate::Global;
+use crate::export::parse_bound;
+use crate::init::{open_reader, open_writer, passphrase};
+use anyhow::Context as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Options of `hearth backup`.
 #[derive(clap::Args, Debug)]
-pub struct BackupArgs {}
+pub struct BackupArgs {
+    /// The backup file to write (must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Only readings from this local date or RFC 3339 time on (whole hours are copied).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Only readings before this local date or RFC 3339 time.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+}
 
 /// Options of `hearth restore`.
 #[derive(clap::Args, Debug)]
-pub struct RestoreArgs {}
+pub struct RestoreArgs {
+    /// The backup file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The passphrase of the backup, if it differs from this vault's (first line of FILE);
+    /// `HEARTH_BACKUP_PASSPHRASE` works too.
+    #[arg(long, value_name = "FILE")]
+    pub backup_passphrase_file: Option<PathBuf>,
+}
 
 /// Runs `hearth backup`.
-pub fn run_backup(_global: &Global, _args: BackupArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("'hearth backup' is not available in this build yet")
+pub fn run_backup(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
+    // A reader: works while a collector is writing (it copies what was last flushed).
+    let mut vault = open_reader(global)?;
+    let tz = vault.time_zone().clone();
+    let range = match (&args.from, &args.to) {
+        (None, None) => None,
+        (from, to) => Some((
+            from.as_deref()
+                .map(|s| parse_bound(s, &tz))
+                .transpose()?
+                .unwrap_or(i64::MIN),
+            to.as_deref()
+                .map(|s| parse_bound(s, &tz))
+                .transpose()?
+                .unwrap_or(i64::MAX),
+        )),
+    };
+    let report = vault.backup(&args.out, range)?;
+    eprintln!(
+        "Wrote {} ({} hours of readings, {} settings), encrypted with the vault's passphrase.",
+        args.out.display(),
+        report.chunks,
+        report.settings
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `hearth restore`.
-pub fn run_restore(_global: &Global, _args: RestoreArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("'hearth restore' is not available in this build yet")
+pub fn run_restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    let mut vault = open_writer(global)?;
+    let backup_pass = if let Some(f) = &args.backup_passphrase_file {
+        std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read {}", f.display()))?
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    } else if let Ok(p) = std::env::var("HEARTH_BACKUP_PASSPHRASE") {
+        p
+    } else {
+        passphrase(global)?
+    };
+    let report = vault
+        .restore(&args.file, &backup_pass)
+        .with_context(|| format!("cannot restore {}", args.file.display()))?;
+    vault.close()?;
+    println!(
+        "{} readings in the backup: {} added, {} already present; {} settings added",
+        report.read, report.added, report.already_present, report.settings_added
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,13 +1,32 @@
-//! `hearth passwd`: not built yet (placeholder while the owning issue is in progress).
+//! `hearth passwd`: changes the vault passphrase. Only the wrapped data key is rewritten; the
+//! data itself is not re-encrypted, so it takes a second whatever the vault's size.
 
 use crate::Global;
+use crate::init::{new_passphrase, open_writer};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Options of `hearth passwd`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Read the new passphrase from this file (first line) instead of `HEARTH_NEW_PASSPHRASE`
+    /// or asking twice.
+    #[arg(long, value_name = "FILE")]
+    pub new_passphrase_file: Option<PathBuf>,
+}
 
 /// Runs the command.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("'hearth passwd' is not available in this build yet")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let mut vault = open_writer(global)?;
+    let new = new_passphrase(
+        global,
+        "HEARTH_NEW_PASSPHRASE",
+        args.new_passphrase_file.as_ref(),
+    )?;
+    vault.change_passphrase(&new, None)?;
+    vault.close()?;
+    eprintln!(
+        "Passphrase changed. The old one no longer opens this vault (older backups keep theirs)."
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,82 @@
 //! The vault: every reading kept forever, compressed into columnar chunks and sealed with
 //! XChaCha20-Poly1305 in one SQLite file. The only crate that touches SQLite and keys.
+//!
+//! # Model
+//!
+//! - **Raw series**: one chunk per UTC hour of readings, coded by [`codec`] and sealed.
+//! - **Rollups** ([`Resolution::Minute`], `Quarter`, `Hour`, `Day`, `Month`): buckets on local
+//!   wall-clock boundaries of the vault's time zone, maintained as readings arrive. Each holds
+//!   the energy used per register (exact across gaps; gaps are spread and flagged
+//!   `estimated`; a register going down is a meter swap, never negative use), the mean of every
+//!   instantaneous value and min/max import and export power.
+//! - **Checkpoints**: [`Vault::flush`] seals the open chunks and the writer's state in one
+//!   transaction. A collector calls [`Vault::flush_due`] after every append, so a crash loses
+//!   at most [`FLUSH_INTERVAL`] of readings and never corrupts anything.
+//! - **One writer, many readers**: [`Vault::open`] takes the writer lock;
+//!   [`Vault::open_read_only`] may be used at the same time (the app while the collector runs).
+//! - **Settings** (tariffs, meter keys, preferences): [`Vault::put_setting`] /
+//!   [`Vault::get_setting`], sealed like everything else.
+//! - **Backups**: [`Vault::backup`] writes an encrypted file (whole or a range) that
+//!   [`Vault::restore`] merges into any vault, skipping what it already has.
+//!
+//! Which query for which view: [`Vault::readings_for_points`] picks the coarsest series that
+//! fills a chart (a day at ~1000 points reads minute rows, a year reads hourly rows);
+//! [`Vault::readings`] takes an explicit [`Resolution`]. Both stream.
+//!
+//! ```
+//! use hearth_vault::{CreateOptions, KdfParams, Resolution, Vault};
+//! use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("vault.hearth");
+//! let options = CreateOptions {
+//!     kdf: KdfParams::INSECURE_FOR_TESTS, // real vaults use KdfParams::default()
+//!     time_zone: Some("Europe/Amsterdam".into()),
+//! };
+//! let mut vault = Vault::create(&path, "correct horse", &options)?;
+//! let t0 = 1_767_225_600; // 2026-01-01T00:00:00Z
+//! let readings: Vec<Reading> = (0..120)
+//!     .map(|i| {
+//!         let mut r = Reading::new(Protocol::Dsmr);
+//!         r.time = Some(MeterTime::utc(t0 + i));
+//!         r.set(Quantity::ImportWh, 1_000_000 + i); // 1 Wh per second = 3600 W
+//!         r.set(Quantity::ImportW, 3600);
+//!         r
+//!     })
+//!     .collect();
+//! vault.append(&readings)?;
+//! vault.flush()?;
+//! let minutes: Vec<_> = vault
+//!     .readings(t0, t0 + 120, Resolution::Minute)?
+//!     .collect::<Result<_, _>>()?;
+//! assert_eq!(minutes.len(), 2);
+//! assert_eq!(minutes[0].reading.get(Quantity::ImportWh), Some(60)); // Wh used in the minute
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod backup;
 pub mod codec;
+mod error;
+mod export;
+mod keys;
+mod query;
+mod resolution;
+mod rollup;
+mod schema;
+mod seal;
+mod vault;
+mod wire;
+
+pub use backup::{BackupReport, RestoreReport};
+pub use error::{Result, VaultError};
+pub use export::{CsvOptions, write_csv};
+pub use keys::KdfParams;
+pub use query::{Row, Rows};
+pub use resolution::{Resolution, UnknownResolution};
+pub use rollup::{Bucket, GAP_SECONDS, MAX_SPREAD_SECONDS, RollupCounts};
+pub use schema::FORMAT_VERSION;
+pub use vault::{
+    CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, Vault, VerifyReport,
+};

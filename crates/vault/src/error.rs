@@ -1,0 +1,68 @@
+//! What can go wrong opening, writing and reading a vault, in words a homeowner can act on.
+
+use std::path::PathBuf;
+
+/// Every failure of the vault API. Each variant's message is meant to be shown as is.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// The passphrase does not unlock this vault.
+    #[error("wrong passphrase: it does not unlock this vault")]
+    WrongPassphrase,
+    /// The file exists but is not a Hearth vault (or its header is damaged).
+    #[error("{0} is not a Hearth vault (or its header is damaged)")]
+    NotAVault(PathBuf),
+    /// The vault was written by a newer Hearth.
+    #[error("this vault uses format version {found}; this Hearth reads up to version {supported}")]
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u32,
+        /// Newest version this build reads.
+        supported: u32,
+    },
+    /// `create` was asked to overwrite an existing file.
+    #[error("{0} already exists; refusing to overwrite it")]
+    AlreadyExists(PathBuf),
+    /// No vault at the given path.
+    #[error("no vault at {0}; create one with `hearth init`")]
+    Missing(PathBuf),
+    /// A sealed record failed authentication: damaged, swapped or moved.
+    #[error("damaged data in the vault ({what}): it failed its integrity check")]
+    Damaged {
+        /// Which record (`raw chunk at 2026-01-01T10:00:00Z`, `setting tariffs`).
+        what: String,
+    },
+    /// The Argon2 parameters are unusable (too little memory, zero passes).
+    #[error("invalid key-derivation parameters: {0}")]
+    KdfParams(String),
+    /// The operating system could not provide random bytes.
+    #[error("the system random number generator failed")]
+    Random,
+    /// Another process holds the writer lock.
+    #[error("another Hearth process (a collector or import) is already writing to this vault")]
+    Busy,
+    /// An earlier write failed; the handle stopped writing to keep the file consistent.
+    #[error(
+        "an earlier write to the vault failed (disk full?); open the vault again to continue \
+         from its last checkpoint"
+    )]
+    Poisoned,
+    /// This handle was opened read-only.
+    #[error("this vault was opened read-only")]
+    ReadOnly,
+    /// A backup file could not be used.
+    #[error("backup: {0}")]
+    Backup(String),
+    /// SQLite reported an error (disk full, locked by another writer, I/O).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Reading or writing a file failed.
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+    /// CSV writing failed.
+    #[error("CSV export failed: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// Shorthand for vault results.
+pub type Result<T, E = VaultError> = std::result::Result<T, E>;

@@ -1,0 +1,168 @@
+//! Queries: rows of one series over a time range, streamed chunk by chunk so a year of
+//! one-second readings never sits in memory at once. Pick the resolution with
+//! [`Resolution::for_points`] (the coarsest series that still fills the chart).
+
+use crate::error::{Result, VaultError};
+use crate::resolution::{Resolution, offset_at};
+use crate::rollup::Bucket;
+use crate::vault::Vault;
+use hearth_meter::reading::Kind;
+use hearth_meter::{MeterTime, Quantity, Reading};
+use std::collections::VecDeque;
+
+/// One row of a query.
+///
+/// For [`Resolution::Raw`] the reading is the stored reading itself (registers are meter
+/// totals). For every other resolution the reading describes the interval starting at
+/// `reading.time`: registers (`import_kwh`, `gas_m3`, ...) hold the energy or volume used in the
+/// interval, instantaneous values (`import_w`, `l1_v`, ...) their mean, states their last value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The series the row comes from.
+    pub resolution: Resolution,
+    /// Interval start (or reading time) and values, see above. Time carries the local offset.
+    pub reading: Reading,
+    /// Lowest import power in the interval, W.
+    pub import_w_min: Option<i64>,
+    /// Highest import power in the interval, W.
+    pub import_w_max: Option<i64>,
+    /// Lowest export power in the interval, W.
+    pub export_w_min: Option<i64>,
+    /// Highest export power in the interval, W.
+    pub export_w_max: Option<i64>,
+    /// Some of the interval's energy was spread over a gap in the readings.
+    pub estimated: bool,
+    /// Readings that fell into the interval (1 for raw rows, 0 for a row inside a gap).
+    pub samples: u32,
+}
+
+impl Row {
+    /// Interval start (or reading time), Unix seconds.
+    pub fn start(&self) -> i64 {
+        self.reading.time.map_or(0, |t| t.unix)
+    }
+
+    fn from_raw(r: Reading) -> Row {
+        let imp = r.get(Quantity::ImportW);
+        let exp = r.get(Quantity::ExportW);
+        Row {
+            resolution: Resolution::Raw,
+            reading: r,
+            import_w_min: imp,
+            import_w_max: imp,
+            export_w_min: exp,
+            export_w_max: exp,
+            estimated: false,
+            samples: 1,
+        }
+    }
+
+    fn from_bucket(res: Resolution, b: &Bucket, offset_s: i32) -> Row {
+        let mut reading = Reading::default();
+        reading.time = Some(MeterTime {
+            unix: b.start,
+            offset_s,
+        });
+        for q in Quantity::ALL {
+            if let Some(v) = b.get(q) {
+                reading.set(q, v);
+            }
+        }
+        let has_import = b.get(Quantity::ImportW).is_some();
+        let has_export = b.get(Quantity::ExportW).is_some();
+        Row {
+            resolution: res,
+            reading,
+            import_w_min: has_import.then_some(b.minmax[0]),
+            import_w_max: has_import.then_some(b.minmax[1]),
+            export_w_min: has_export.then_some(b.minmax[2]),
+            export_w_max: has_export.then_some(b.minmax[3]),
+            estimated: b.estimated,
+            samples: b.samples,
+        }
+    }
+
+    /// Energy (or volume, or count) used in the interval for a register quantity.
+    pub fn used(&self, q: Quantity) -> Option<i64> {
+        (q.kind() == Kind::Register && self.resolution != Resolution::Raw)
+            .then(|| self.reading.get(q))
+            .flatten()
+    }
+}
+
+/// A streaming iterator over the rows of `[from, to)`, oldest first. A damaged chunk yields
+/// one `Err` item and iteration continues with the next chunk.
+pub struct Rows<'v> {
+    vault: &'v Vault,
+    res: Resolution,
+    from: i64,
+    to: i64,
+    windows: VecDeque<i64>,
+    buffered: VecDeque<Row>,
+}
+
+impl Vault {
+    /// Rows of one series whose time (interval start) lies in `[from, to)` (Unix seconds).
+    /// A writer sees what it has flushed.
+    pub fn readings(&self, from: i64, to: i64, res: Resolution) -> Result<Rows<'_>> {
+        // Rollup chunks are keyed by the UTC window holding each bucket start; raw chunks by
+        // the hour. Start at the window that contains `from`.
+        let windows = self.windows(res, res.chunk_start(from), to)?;
+        Ok(Rows {
+            vault: self,
+            res,
+            from,
+            to,
+            windows: windows.into(),
+            buffered: VecDeque::new(),
+        })
+    }
+
+    /// Rows for a chart of about `points` points over `[from, to)`: the coarsest series that
+    /// still fills them.
+    pub fn readings_for_points(&self, from: i64, to: i64, points: u32) -> Result<Rows<'_>> {
+        self.readings(from, to, Resolution::for_points(from, to, points))
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = Result<Row, VaultError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(row) = self.buffered.pop_front() {
+                return Some(Ok(row));
+            }
+            let window = self.windows.pop_front()?;
+            let (from, to) = (self.from, self.to);
+            let in_range = |t: i64| from <= t && t < to;
+            if self.res == Resolution::Raw {
+                match self.vault.raw_chunk(window) {
+                    Err(e) => return Some(Err(e)),
+                    Ok(readings) => self.buffered.extend(
+                        readings
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|r| r.time.is_some_and(|t| in_range(t.unix)))
+                            .map(Row::from_raw),
+                    ),
+                }
+            } else {
+                match self.vault.rollup_chunk(self.res, window) {
+                    Err(e) => return Some(Err(e)),
+                    Ok(buckets) => {
+                        let tz = &self.vault.tz;
+                        let res = self.res;
+                        self.buffered.extend(
+                            buckets
+                                .unwrap_or_default()
+                                .iter()
+                                .filter(|b| in_range(b.start))
+                                .map(|b| Row::from_bucket(res, b, offset_at(tz, b.start))),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The SQLite schema and the plaintext header (format version, vault id, Argon2id parameters,
+//! salt, wrapped data key). Everything else in the file is sealed.
+
+use crate::error::{Result, VaultError};
+use crate::keys::KdfParams;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+
+/// The on-disk format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Marker stored in the header row.
+pub(crate) const MAGIC: &str = "hearth-vault";
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS header (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    magic TEXT NOT NULL,
+    format INTEGER NOT NULL,
+    vault_id BLOB NOT NULL,
+    kdf_memory_kib INTEGER NOT NULL,
+    kdf_iterations INTEGER NOT NULL,
+    kdf_parallelism INTEGER NOT NULL,
+    salt BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunk (
+    series INTEGER NOT NULL,
+    res INTEGER NOT NULL,
+    window_start INTEGER NOT NULL,
+    sealed BLOB NOT NULL,
+    PRIMARY KEY (series, res, window_start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS setting (
+    name TEXT PRIMARY KEY,
+    sealed BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS writer_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    sealed BLOB NOT NULL
+);
+";
+
+/// The plaintext header row.
+#[derive(Clone, Debug)]
+pub(crate) struct Header {
+    pub format: u32,
+    pub vault_id: [u8; 16],
+    pub kdf: KdfParams,
+    pub salt: [u8; 16],
+    pub wrapped_key: Vec<u8>,
+}
+
+impl Header {
+    pub(crate) fn write(&self, conn: &Connection) -> Result<()> {
+        conn.execute(
+            "INSERT OR REPLACE INTO header (id, magic, format, vault_id, kdf_memory_kib,
+             kdf_iterations, kdf_parallelism, salt, wrapped_key)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                MAGIC,
+                self.format,
+                &self.vault_id[..],
+                self.kdf.memory_kib,
+                self.kdf.iterations,
+                self.kdf.parallelism,
+                &self.salt[..],
+                self.wrapped_key,
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn read(conn: &Connection, path: &Path) -> Result<Header> {
+        let not_a_vault = || VaultError::NotAVault(path.to_path_buf());
+        let row = conn
+            .query_row(
+                "SELECT magic, format, vault_id, kdf_memory_kib, kdf_iterations,
+                 kdf_parallelism, salt, wrapped_key FROM header WHERE id = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, u32>(3)?,
+                        r.get::<_, u32>(4)?,
+                        r.get::<_, u32>(5)?,
+                        r.get::<_, Vec<u8>>(6)?,
+                        r.get::<_, Vec<u8>>(7)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|_| not_a_vault())?
+            .ok_or_else(not_a_vault)?;
+        let (magic, format, id, m, t, p, salt, wrapped_key) = row;
+        if magic != MAGIC {
+            return Err(not_a_vault());
+        }
+        if format > FORMAT_VERSION {
+            return Err(VaultError::UnsupportedVersion {
+                found: format,
+                supported: FORMAT_VERSION,
+            });
+        }
+        Ok(Header {
+            format,
+            vault_id: id.try_into().map_err(|_| not_a_vault())?,
+            kdf: KdfParams {
+                memory_kib: m,
+                iterations: t,
+                parallelism: p,
+            },
+            salt: salt.try_into().map_err(|_| not_a_vault())?,
+            wrapped_key,
+        })
+    }
+}
