@@ -34,6 +34,9 @@ pub enum ProtocolArg {
     Iec62056_21,
     /// Rainforest RAVEn / EMU-2 XML.
     Raven,
+    /// Hildebrand Glow MQTT payloads, one per line (optionally `TOPIC PAYLOAD`, as
+    /// `mosquitto_sub -v` prints them).
+    Glow,
 }
 
 /// Options of `hearth decode`.
@@ -100,6 +103,7 @@ fn decoder(args: &Args, keys: Option<Keys>) -> anyhow::Result<Box<dyn Decoder + 
         ProtocolArg::Sml => Protocol::Sml,
         ProtocolArg::Iec62056_21 => Protocol::Iec62056_21,
         ProtocolArg::Raven => Protocol::Raven,
+        ProtocolArg::Glow => return Ok(Box::new(hearth_meter::glow::GlowDecoder::new())),
     };
     auto::decoder(protocol, keys.as_ref())
         .with_context(|| format!("no decoder for {protocol} in this build"))
@@ -144,32 +148,15 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         };
         decoder.push(&chunk[..n]);
         while let Some(result) = decoder.next() {
-            frame += 1;
-            if args.stats {
-                continue;
+            if let Some(code) = emit(&args, result, &mut frame, &mut line, &mut out, &mut err)? {
+                return Ok(code);
             }
-            match result {
-                Ok(decoded) => {
-                    line.clear();
-                    decoded.reading.write_json(&mut line);
-                    line.push('\n');
-                    if let Err(e) = out.write_all(line.as_bytes()) {
-                        return broken_pipe_or(e);
-                    }
-                    if args.verbose {
-                        for d in &decoded.diagnostics {
-                            let _ = writeln!(
-                                err,
-                                "hearth: frame {frame}, line {} ({}): {}",
-                                d.line, d.code, d.message
-                            );
-                        }
-                    }
-                }
-                Err(rejection) => {
-                    let _ = writeln!(err, "hearth: frame {frame} rejected: {rejection}");
-                }
-            }
+        }
+    }
+    // The end of the input may complete a last frame that needs no terminator.
+    while let Some(result) = decoder.finish() {
+        if let Some(code) = emit(&args, result, &mut frame, &mut line, &mut out, &mut err)? {
+            return Ok(code);
         }
     }
     if let Err(e) = out.flush() {
@@ -177,7 +164,10 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     let stats = decoder.stats();
     if args.stats {
-        let _ = writeln!(err, "{}", summary(stats));
+        // The summary is the data asked for, so it goes to stdout.
+        if let Err(e) = writeln!(out, "{}", summary(stats)).and_then(|()| out.flush()) {
+            return broken_pipe_or(e);
+        }
     }
     if frame == 0 && stats.skipped_bytes > 0 {
         let _ = writeln!(
@@ -187,6 +177,46 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one decoded frame (JSON line) or rejection (stderr). `Some(code)` ends the run
+/// (the reader of stdout went away).
+fn emit(
+    args: &Args,
+    result: Result<hearth_meter::Decoded, hearth_meter::Rejection>,
+    frame: &mut u64,
+    line: &mut String,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> anyhow::Result<Option<ExitCode>> {
+    *frame += 1;
+    let frame = *frame;
+    if args.stats {
+        return Ok(None);
+    }
+    match result {
+        Ok(decoded) => {
+            line.clear();
+            decoded.reading.write_json(line);
+            line.push('\n');
+            if let Err(e) = out.write_all(line.as_bytes()) {
+                return broken_pipe_or(e).map(Some);
+            }
+            if args.verbose {
+                for d in &decoded.diagnostics {
+                    let _ = writeln!(
+                        err,
+                        "hearth: frame {frame}, line {} ({}): {}",
+                        d.line, d.code, d.message
+                    );
+                }
+            }
+        }
+        Err(rejection) => {
+            let _ = writeln!(err, "hearth: frame {frame} rejected: {rejection}");
+        }
+    }
+    Ok(None)
 }
 
 /// A closed pipe (`hearth decode … | head`) ends the output quietly; other errors are real.

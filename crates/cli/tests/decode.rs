@@ -99,13 +99,13 @@ fn stats_prints_only_the_summary() {
     input.extend_from_slice(&v5);
     let out = hearth(&["--stats"], Some(&input));
     assert!(out.status.success());
-    assert!(out.stdout.is_empty());
+    assert!(out.stderr.is_empty(), "no per-frame lines with --stats");
     assert_eq!(
-        lines(&out.stderr),
+        lines(&out.stdout),
         vec!["251 accepted, 1 rejected (framing 1)"]
     );
     let out = hearth(&["--stats", fixture("v4_2.p1").to_str().unwrap()], None);
-    assert_eq!(lines(&out.stderr), vec!["1 accepted, 0 rejected"]);
+    assert_eq!(lines(&out.stdout), vec!["1 accepted, 0 rejected"]);
 }
 
 #[test]
@@ -166,4 +166,33 @@ fn garbage_is_read_and_reported() {
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no meter frame found"));
+}
+
+#[test]
+fn glow_payloads_decode_including_a_last_line_without_newline() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../meter/tests/fixtures/glow/eventhub_to_timescale.jsonl");
+    let mut input = std::fs::read(path).unwrap();
+    while input.last() == Some(&b'\n') {
+        input.pop();
+    }
+    let out = hearth(&["--protocol", "glow"], Some(&input));
+    assert!(out.status.success());
+    let readings = lines(&out.stdout);
+    assert_eq!(readings.len(), 2, "electricity and gas: {readings:?}");
+    // Values from the capture: import 5071.527 kWh, 0.902 kW; gas 1357.208 m³.
+    assert!(
+        readings[0].contains(r#""import_kwh":5071.527"#),
+        "{}",
+        readings[0]
+    );
+    assert!(readings[0].contains(r#""import_w":902"#), "{}", readings[0]);
+    assert!(readings[0].contains(r#""protocol":"glow""#));
+    assert!(
+        readings[1].contains(r#""gas_m3":1357.208"#),
+        "{}",
+        readings[1]
+    );
+    let out = hearth(&["--protocol", "glow", "--stats"], Some(&input));
+    assert_eq!(lines(&out.stdout), vec!["2 accepted, 0 rejected"]);
 }
