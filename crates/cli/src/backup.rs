@@ -3,7 +3,7 @@
 
 use crate::Global;
 use crate::export::parse_bound;
-use crate::init::{open_reader, open_writer, passphrase};
+use crate::unlock::{open_reader, open_writer, passphrase};
 use anyhow::Context as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,14 +66,12 @@ pub fn run_backup(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode>
 pub fn run_restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let mut vault = open_writer(global)?;
     let backup_pass = if let Some(f) = &args.backup_passphrase_file {
-        std::fs::read_to_string(f)
-            .with_context(|| format!("cannot read {}", f.display()))?
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string()
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
+        );
+        zeroize::Zeroizing::new(text.lines().next().unwrap_or("").to_string())
     } else if let Ok(p) = std::env::var("HEARTH_BACKUP_PASSPHRASE") {
-        p
+        zeroize::Zeroizing::new(p)
     } else {
         passphrase(global)?
     };

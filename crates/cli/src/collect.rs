@@ -5,12 +5,12 @@
 //! Readings without a meter time (SML, some DLMS lists) get the time they were received.
 
 use crate::Global;
-use crate::init::open_writer;
+use crate::unlock::open_writer;
 use anyhow::{Context as _, bail};
 use hearth_meter::auto::AutoDecoder;
-use hearth_meter::{Decoder, MeterTime, Reading};
+use hearth_meter::{Decoder, MeterTime, Quantity, Reading};
 use hearth_meter_io::simulator::Simulator;
-use hearth_meter_io::{Pace, Source};
+use hearth_meter_io::{Event, Pace, Reader, ReaderOptions, Source, Status};
 use hearth_vault::Vault;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -19,7 +19,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Where the meter's bytes come from: `serial:/dev/ttyUSB0[:BAUD[:8N1]]`,
-    /// `tcp:HOST:PORT`, `file:PATH`, or `demo[:SEED][?pace=fast][&count=N]`.
+    /// `tcp:HOST:PORT`, `file:PATH`, `mqtt://[USER@]HOST[:PORT]/TOPIC[?preset=glow|tasmota|esphome]`,
+    /// `pulse:/dev/ttyUSB0[?imp_per_kwh=1000]`, or `demo[:SEED][?pace=fast][&count=N]`.
+    /// An MQTT password is read from the vault setting `mqtt/password`.
     #[arg(long, value_name = "SOURCE")]
     pub source: String,
 }
@@ -52,10 +54,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot open {}", path.display()))?;
             collect_stream(&mut vault, &mut file)?;
         }
-        other => bail!(
-            "collecting from {} is not wired into this build yet (demo and file: work)",
-            other.describe()
-        ),
+        live => collect_live(&mut vault, live)?,
     }
     let stats = vault.stats();
     vault.close()?;
@@ -140,4 +139,95 @@ fn collect_stream(vault: &mut Vault, input: &mut impl std::io::Read) -> anyhow::
         store(vault, &mut batch, false)?;
     }
     Ok(())
+}
+
+/// Serial ports, LAN bridges, MQTT brokers and pulse sensors: runs the source's [`Reader`]
+/// (reconnecting with backoff on its own) and stores readings as they come, until the source
+/// fails for good or the process is stopped.
+fn collect_live(vault: &mut Vault, source: Source) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the reader")?;
+    let tz = vault.time_zone().clone();
+    let clock = move || MeterTime::in_zone(now_unix(), &tz);
+    let options = ReaderOptions::default();
+    let mut reader = match source {
+        Source::Pulse(p) => {
+            // Continue the register where the vault left it, so a restart books no drop.
+            let start_wh = last_register(vault, Quantity::ImportWh)?.unwrap_or(0);
+            Reader::pulse(p, start_wh, options)?
+        }
+        Source::Mqtt(m) => {
+            let password = vault
+                .get_setting("mqtt/password")?
+                .map(|p| String::from_utf8_lossy(&p).into_owned());
+            Reader::for_source(Source::Mqtt(m), options).with_password(password)
+        }
+        other => Reader::with_options(other, AutoDecoder::new(), options),
+    }
+    .with_clock(clock);
+    let mut batch = Vec::with_capacity(1);
+    runtime.block_on(async {
+        let mut stop = std::pin::pin!(stop_requested());
+        loop {
+            let event = tokio::select! {
+                event = reader.next() => event,
+                () = &mut stop => {
+                    eprintln!("stopping: saving what was collected");
+                    break;
+                }
+            };
+            let Some(event) = event else { break };
+            match event {
+                Event::Decoded(d) => {
+                    batch.push(d.reading);
+                    store(vault, &mut batch, true)?;
+                }
+                Event::Rejected(r) => eprintln!("rejected: {r}"),
+                Event::Status(status @ Status::Failed { .. }) => bail!("{status}"),
+                Event::Status(Status::Finished) => break,
+                Event::Status(status) => eprintln!("{status}"),
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Resolves when the user asks the collector to stop (Ctrl-C, or SIGTERM from a service
+/// manager), so the last seconds are checkpointed before exit.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The newest stored value of a register (a meter total), if any.
+fn last_register(vault: &Vault, q: Quantity) -> anyhow::Result<Option<i64>> {
+    let Some(last) = vault.last_time() else {
+        return Ok(None);
+    };
+    let mut newest = None;
+    for row in vault.readings(last - 3600, last + 1, hearth_vault::Resolution::Raw)? {
+        if let Some(v) = row?.reading.get(q) {
+            newest = Some(v);
+        }
+    }
+    Ok(newest)
 }

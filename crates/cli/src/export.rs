@@ -2,7 +2,7 @@
 //! plus `estimated`), streamed to stdout or a file chunk by chunk.
 
 use crate::Global;
-use crate::init::open_reader;
+use crate::unlock::open_reader;
 use anyhow::{Context as _, bail};
 use hearth_vault::{CsvOptions, Resolution, write_csv};
 use jiff::Timestamp;

@@ -4,7 +4,7 @@
 //! Progress goes to stderr for long imports.
 
 use crate::Global;
-use crate::init::open_writer;
+use crate::unlock::open_writer;
 use anyhow::Context as _;
 use hearth_meter::auto::AutoDecoder;
 use hearth_meter::{Decoder, Reading, RejectReason};

@@ -1,13 +1,10 @@
-//! `hearth init`, and how every vault command finds and unlocks the vault: the path from
-//! `--vault`, `HEARTH_VAULT` or the user's data directory; the passphrase from
-//! `--passphrase-file`, `HEARTH_PASSPHRASE` or a prompt on the terminal (never echoed).
+//! `hearth init`: creates a new encrypted vault (never overwrites one).
 
 use crate::Global;
+use crate::unlock::{new_passphrase, vault_path};
 use anyhow::{Context as _, bail};
 use hearth_vault::{CreateOptions, KdfParams, Vault};
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
-use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 
 /// Options of `hearth init`.
 #[derive(clap::Args, Debug)]
@@ -58,112 +55,4 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         path.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// The vault file: `--vault`, `HEARTH_VAULT`, or `vault.hearth` in the user's data directory.
-pub(crate) fn vault_path(global: &Global) -> anyhow::Result<PathBuf> {
-    if let Some(p) = &global.vault {
-        return Ok(p.clone());
-    }
-    let data = if cfg!(target_os = "windows") {
-        std::env::var_os("APPDATA").map(PathBuf::from)
-    } else if cfg!(target_os = "macos") {
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join("Library/Application Support"))
-    } else {
-        std::env::var_os("XDG_DATA_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-    };
-    let data = data.context("cannot find your data directory; pass --vault PATH")?;
-    Ok(data.join("hearth").join("vault.hearth"))
-}
-
-/// The passphrase for an existing vault.
-pub(crate) fn passphrase(global: &Global) -> anyhow::Result<String> {
-    if let Some(file) = &global.passphrase_file {
-        return first_line(file);
-    }
-    if let Ok(p) = std::env::var("HEARTH_PASSPHRASE") {
-        return Ok(p);
-    }
-    if std::io::stdin().is_terminal() {
-        return prompt("Vault passphrase: ");
-    }
-    bail!("no passphrase: set HEARTH_PASSPHRASE, pass --passphrase-file FILE, or run in a terminal")
-}
-
-/// A new passphrase: from `--passphrase-file` (for `init` only, `file` otherwise), the
-/// environment variable `env`, or typed twice on the terminal.
-pub(crate) fn new_passphrase(
-    global: &Global,
-    env: &str,
-    file: Option<&PathBuf>,
-) -> anyhow::Result<String> {
-    let file = file.or(if env == "HEARTH_PASSPHRASE" {
-        global.passphrase_file.as_ref()
-    } else {
-        None
-    });
-    let p = if let Some(file) = file {
-        first_line(file)?
-    } else if let Ok(p) = std::env::var(env) {
-        p
-    } else if std::io::stdin().is_terminal() {
-        let a = prompt("New passphrase: ")?;
-        let b = prompt("Repeat it: ")?;
-        if a != b {
-            bail!("the two passphrases differ; nothing was changed");
-        }
-        a
-    } else {
-        bail!("no new passphrase: set {env}, pass a passphrase file, or run in a terminal")
-    };
-    if p.is_empty() {
-        bail!("the passphrase is empty; choose a few words only you know");
-    }
-    Ok(p)
-}
-
-fn first_line(file: &PathBuf) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read the passphrase file {}", file.display()))?;
-    Ok(text.lines().next().unwrap_or("").to_string())
-}
-
-/// Asks on the terminal with echo off (via `stty`, restored afterwards).
-fn prompt(question: &str) -> anyhow::Result<String> {
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
-    let stty = |arg: &str| {
-        Command::new("stty")
-            .arg(arg)
-            .stdin(Stdio::inherit())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let hidden = !cfg!(windows) && stty("-echo");
-    let mut line = String::new();
-    let read = std::io::stdin().lock().read_line(&mut line);
-    if hidden {
-        stty("echo");
-    }
-    eprintln!();
-    read.context("cannot read the passphrase")?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-/// Opens the vault as its writer.
-pub(crate) fn open_writer(global: &Global) -> anyhow::Result<Vault> {
-    let path = vault_path(global)?;
-    let pass = passphrase(global)?;
-    Vault::open(&path, &pass).with_context(|| format!("cannot open the vault {}", path.display()))
-}
-
-/// Opens the vault for reading (works while a collector writes).
-pub(crate) fn open_reader(global: &Global) -> anyhow::Result<Vault> {
-    let path = vault_path(global)?;
-    let pass = passphrase(global)?;
-    Vault::open_read_only(&path, &pass)
-        .with_context(|| format!("cannot open the vault {}", path.display()))
 }

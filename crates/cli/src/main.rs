@@ -15,6 +15,7 @@ mod init;
 mod passwd;
 mod report;
 mod tips;
+mod unlock;
 mod verify;
 
 /// Hearth keeps your smart meter's data at home, encrypted, forever.

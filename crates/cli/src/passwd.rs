@@ -2,7 +2,7 @@
 //! data itself is not re-encrypted, so it takes a second whatever the vault's size.
 
 use crate::Global;
-use crate::init::{new_passphrase, open_writer};
+use crate::unlock::{new_passphrase, open_writer};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

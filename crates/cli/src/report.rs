@@ -89,15 +89,7 @@ impl Input {
                 vault: None,
             });
         }
-        let path = match &global.vault {
-            Some(p) => p.clone(),
-            None => {
-                default_vault_path().context("cannot find the data directory; pass --vault PATH")?
-            }
-        };
-        let passphrase = passphrase(global)?;
-        let vault = hearth_vault::Vault::open_read_only(&path, &passphrase)
-            .with_context(|| format!("cannot open the vault {}", path.display()))?;
+        let vault = crate::unlock::open_reader(global)?;
         Ok(Input {
             file: None,
             vault: Some(vault),
@@ -164,27 +156,6 @@ impl Input {
     }
 }
 
-fn default_vault_path() -> Option<PathBuf> {
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(data.join("hearth").join("vault.hearth"))
-}
-
-fn passphrase(global: &Global) -> anyhow::Result<String> {
-    if let Some(f) = &global.passphrase_file {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        return Ok(text.lines().next().unwrap_or_default().to_owned());
-    }
-    if let Ok(p) = std::env::var("HEARTH_PASSPHRASE") {
-        return Ok(p);
-    }
-    bail!(
-        "the vault is locked: set HEARTH_PASSPHRASE or pass --passphrase-file FILE (or use --readings FILE.jsonl)"
-    )
-}
-
 /// Contracts from files, or the vault's stored ones (`tariff/<name>` settings).
 pub(crate) fn load_contracts(
     files: &[PathBuf],
@@ -194,21 +165,21 @@ pub(crate) fn load_contracts(
     for f in files {
         out.push(Contract::load(f).with_context(|| format!("in {}", f.display()))?);
     }
-    if files.is_empty() {
-        if let Some(v) = vault {
-            for name in v
-                .setting_names()?
-                .into_iter()
-                .filter(|n| n.starts_with("tariff/"))
-            {
-                if let Some(bytes) = v.get_setting(&name)? {
-                    let text = std::str::from_utf8(&bytes)
-                        .with_context(|| format!("stored contract {name}"))?;
-                    out.push(
-                        Contract::parse(text, Path::new("."))
-                            .with_context(|| format!("stored contract {name}"))?,
-                    );
-                }
+    if files.is_empty()
+        && let Some(v) = vault
+    {
+        for name in v
+            .setting_names()?
+            .into_iter()
+            .filter(|n| n.starts_with("tariff/"))
+        {
+            if let Some(bytes) = v.get_setting(&name)? {
+                let text = std::str::from_utf8(&bytes)
+                    .with_context(|| format!("stored contract {name}"))?;
+                out.push(
+                    Contract::parse(text, Path::new("."))
+                        .with_context(|| format!("stored contract {name}"))?,
+                );
             }
         }
     }

@@ -2,7 +2,7 @@
 //! and lists the damaged ones without stopping at the first. Exit status 1 if any is damaged.
 
 use crate::Global;
-use crate::init::open_reader;
+use crate::unlock::open_reader;
 use std::process::ExitCode;
 
 /// Options of `hearth verify`.

@@ -139,13 +139,19 @@ fn the_content_security_policy_allows_no_remote_origin() {
                 source,
                 "'self'" | "data:" | "ipc:" | "http://ipc.localhost" | "'none'"
             );
-            assert!(allowed, "CSP source {source:?} in {directive:?} is not local");
+            assert!(
+                allowed,
+                "CSP source {source:?} in {directive:?} is not local"
+            );
         }
     }
     // No dev server or remote URL is ever loaded.
     assert!(conf["build"].get("devUrl").is_none());
     let dist = conf["build"]["frontendDist"].as_str().unwrap();
-    assert!(!dist.contains("://"), "frontendDist {dist} must be a local folder");
+    assert!(
+        !dist.contains("://"),
+        "frontendDist {dist} must be a local folder"
+    );
 }
 
 #[test]

@@ -368,13 +368,13 @@ impl Contract {
             .as_ref()
             .map(|d| src.date(d, "valid_to"))
             .transpose()?;
-        if let (Some(f), Some(t), Some(span)) = (valid_from, valid_to, raw.valid_to.as_ref()) {
-            if t <= f {
-                return Err(src.invalid(
+        if let (Some(f), Some(t), Some(span)) = (valid_from, valid_to, raw.valid_to.as_ref())
+            && t <= f
+        {
+            return Err(src.invalid(
                     span.span().start,
                     "valid_to must be after valid_from (valid_to is the first day it no longer applies)",
                 ));
-            }
         }
         let vat = match &raw.vat_percent {
             Some(n) => {
@@ -641,7 +641,7 @@ fn wall_time(src: &Source<'_>, s: &Spanned<String>, is_end: bool) -> Result<u16,
     let h: u16 = h.parse().map_err(|_| bad())?;
     let m: u16 = m.parse().map_err(|_| bad())?;
     let v = h * 60 + m;
-    if m >= 60 || m % 15 != 0 || v > DAY_MIN || (v == DAY_MIN && !is_end) {
+    if m >= 60 || !m.is_multiple_of(15) || v > DAY_MIN || (v == DAY_MIN && !is_end) {
         return Err(bad());
     }
     Ok(v)

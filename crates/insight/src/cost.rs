@@ -277,13 +277,14 @@ fn price_with(
         let day = c.day_type(ls.date);
         for tag in Tag::ALL {
             let e = slot.import_mwh[tag.index()];
-            if e != 0 && tag == Tag::Untagged {
-                if let Pricing::Periods(ps) = &c.import {
-                    let follows_meter = find_period(ps, day, ls.minute, tag)
-                        .is_some_and(|i| ps[i].meter_tariff.is_some());
-                    if follows_meter {
-                        cost.untagged_mwh += e;
-                    }
+            if e != 0
+                && tag == Tag::Untagged
+                && let Pricing::Periods(ps) = &c.import
+            {
+                let follows_meter = find_period(ps, day, ls.minute, tag)
+                    .is_some_and(|i| ps[i].meter_tariff.is_some());
+                if follows_meter {
+                    cost.untagged_mwh += e;
                 }
             }
             if e != 0 {

@@ -386,22 +386,24 @@ impl UsageBuilder {
             return;
         }
         // Fast path (most 1-second readings): the whole interval inside one slot of the range.
-        if a0 == t0 && b0 == t1 && (t0 - u.start) / SLOT_S == (t1 - 1 - u.start) / SLOT_S {
-            if let Some(slot) = u.slots.get_mut(((t0 - u.start) / SLOT_S) as usize) {
-                let secs = (t1 - t0) as u16;
-                for k in 0..3 {
-                    slot.import_mwh[k] += import[k];
-                    slot.export_mwh[k] += export[k];
-                }
-                if gap {
-                    slot.estimated_import_mwh += import.iter().sum::<i64>();
-                    slot.estimated_export_mwh += export.iter().sum::<i64>();
-                    slot.estimated_s = slot.estimated_s.saturating_add(secs);
-                } else {
-                    slot.measured_s = slot.measured_s.saturating_add(secs);
-                }
-                return;
+        if a0 == t0
+            && b0 == t1
+            && (t0 - u.start) / SLOT_S == (t1 - 1 - u.start) / SLOT_S
+            && let Some(slot) = u.slots.get_mut(((t0 - u.start) / SLOT_S) as usize)
+        {
+            let secs = (t1 - t0) as u16;
+            for k in 0..3 {
+                slot.import_mwh[k] += import[k];
+                slot.export_mwh[k] += export[k];
             }
+            if gap {
+                slot.estimated_import_mwh += import.iter().sum::<i64>();
+                slot.estimated_export_mwh += export.iter().sum::<i64>();
+                slot.estimated_s = slot.estimated_s.saturating_add(secs);
+            } else {
+                slot.measured_s = slot.measured_s.saturating_add(secs);
+            }
+            return;
         }
         let dt = i128::from(t1 - t0);
         let cum = |v: i64, at: i64| -> i64 { (i128::from(v) * i128::from(at - t0) / dt) as i64 };

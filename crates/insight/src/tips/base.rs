@@ -23,12 +23,12 @@ pub(crate) fn nightly_bases(ctx: &Ctx<'_>) -> Vec<Night> {
     let mut values: Vec<i64> = Vec::new();
     let mut date: Option<Date> = None;
     let mut flush = |date: Option<Date>, values: &mut Vec<i64>| {
-        if let Some(d) = date {
-            if values.len() >= MIN_NIGHT_SLOTS {
-                values.sort_unstable();
-                if let Some(w) = percentile(values, 10) {
-                    out.push(Night { date: d, watts: w });
-                }
+        if let Some(d) = date
+            && values.len() >= MIN_NIGHT_SLOTS
+        {
+            values.sort_unstable();
+            if let Some(w) = percentile(values, 10) {
+                out.push(Night { date: d, watts: w });
             }
         }
         values.clear();

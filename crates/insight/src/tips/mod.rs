@@ -141,11 +141,11 @@ impl Ctx<'_> {
         self.current.as_ref()?;
         let (mut sum, mut n) = (0i128, 0i128);
         for (i, s) in self.usage.slots().iter().enumerate() {
-            if s.has_data() {
-                if let Some(p) = self.import_rate(i) {
-                    sum += p.0;
-                    n += 1;
-                }
+            if s.has_data()
+                && let Some(p) = self.import_rate(i)
+            {
+                sum += p.0;
+                n += 1;
             }
         }
         (n > 0).then(|| Price(crate::money::div_round(sum, n)))

@@ -96,11 +96,11 @@ fn shift_cost(ctx: &Ctx<'_>, e: &Event) -> Option<(Money, Money, usize)> {
     let (mut best, mut best_at) = (actual, e.start);
     for d in -SHIFT_SLOTS..=SHIFT_SLOTS {
         let s = e.start as i64 + d;
-        if let Some(c) = cost_at(s) {
-            if c < best {
-                best = c;
-                best_at = s as usize;
-            }
+        if let Some(c) = cost_at(s)
+            && c < best
+        {
+            best = c;
+            best_at = s as usize;
         }
     }
     Some((actual, best, best_at))

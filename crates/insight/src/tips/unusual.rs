@@ -23,7 +23,7 @@ fn hours(ctx: &Ctx<'_>) -> Vec<Hour> {
     let mut i = 0;
     while i + 4 <= slots.len() {
         let l = ctx.local[i];
-        if l.minute % 60 != 0 {
+        if !l.minute.is_multiple_of(60) {
             i += 1;
             continue;
         }
