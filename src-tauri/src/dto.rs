@@ -1,0 +1,191 @@
+//! Data sent to the UI. Domain types stay plain Rust; these serializable shapes are built from
+//! them by hand here, so the IPC format changes only when this file does (`ui/src/dto.ts` mirrors it).
+
+use hearth_meter::{Quantity, Reading};
+use serde::{Deserialize, Serialize};
+
+/// One phase of the live reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseDto {
+    /// `L1`, `L2`, `L3`.
+    pub name: String,
+    /// Power drawn on this phase (W).
+    pub import_w: Option<i64>,
+    /// Power fed back on this phase (W).
+    pub export_w: Option<i64>,
+    /// Voltage (V).
+    pub voltage_v: Option<f64>,
+    /// Current (A).
+    pub current_a: Option<f64>,
+}
+
+/// The latest reading, for the Now screen and the `live` event (read back by the tray).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveDto {
+    /// Meter time (RFC 3339 with the meter's offset), if the meter sent one.
+    pub time: Option<String>,
+    /// The reading's time as unix seconds (meter time, else receive time).
+    pub unix: i64,
+    /// Power drawn from the grid (W).
+    pub import_w: Option<i64>,
+    /// Power fed to the grid (W).
+    pub export_w: Option<i64>,
+    /// Import minus export (W); negative while exporting.
+    pub net_w: i64,
+    /// Phases present in the reading.
+    pub phases: Vec<PhaseDto>,
+    /// Import register, all tariffs (kWh).
+    pub import_kwh: Option<f64>,
+    /// Export register, all tariffs (kWh).
+    pub export_kwh: Option<f64>,
+    /// Gas register (m³).
+    pub gas_m3: Option<f64>,
+    /// Active tariff (1-based).
+    pub tariff: Option<i64>,
+    /// Telegrams decoded so far.
+    pub accepted: u64,
+    /// Telegrams rejected so far.
+    pub rejected: u64,
+}
+
+/// Scales a stored integer by its quantity's decimals (Wh -> kWh, dV -> V, mA -> A, dm³ -> m³).
+fn scaled(r: &Reading, q: Quantity) -> Option<f64> {
+    r.get(q)
+        .map(|v| v as f64 / 10f64.powi(i32::from(q.decimals())))
+}
+
+impl LiveDto {
+    /// Builds the DTO from a reading received at `unix` (used when the meter sent no time).
+    pub fn from_reading(r: &Reading, unix: i64, accepted: u64, rejected: u64) -> Self {
+        let import_w = r.get(Quantity::ImportW);
+        let export_w = r.get(Quantity::ExportW);
+        let phases = [
+            (
+                "L1",
+                Quantity::L1ImportW,
+                Quantity::L1ExportW,
+                Quantity::L1Dv,
+                Quantity::L1Ma,
+            ),
+            (
+                "L2",
+                Quantity::L2ImportW,
+                Quantity::L2ExportW,
+                Quantity::L2Dv,
+                Quantity::L2Ma,
+            ),
+            (
+                "L3",
+                Quantity::L3ImportW,
+                Quantity::L3ExportW,
+                Quantity::L3Dv,
+                Quantity::L3Ma,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, i, e, v, a)| [*i, *e, *v, *a].iter().any(|q| r.get(*q).is_some()))
+        .map(|(name, i, e, v, a)| PhaseDto {
+            name: name.to_string(),
+            import_w: r.get(i),
+            export_w: r.get(e),
+            voltage_v: scaled(r, v),
+            current_a: scaled(r, a),
+        })
+        .collect();
+        LiveDto {
+            time: r.time.map(|t| t.to_string()),
+            unix: r.time.map_or(unix, |t| t.unix),
+            import_w,
+            export_w,
+            net_w: import_w.unwrap_or(0) - export_w.unwrap_or(0),
+            phases,
+            import_kwh: scaled(r, Quantity::ImportWh),
+            export_kwh: scaled(r, Quantity::ExportWh),
+            gas_m3: scaled(r, Quantity::GasDm3),
+            tariff: r.get(Quantity::Tariff),
+            accepted,
+            rejected,
+        }
+    }
+}
+
+/// What the app is running with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppInfoDto {
+    /// App version.
+    pub version: String,
+    /// Started with `--demo`.
+    pub demo: bool,
+    /// Where readings come from, for a human.
+    pub source: String,
+    /// The data directory in use.
+    pub data_dir: String,
+}
+
+/// One row of the history table (the chart's data, readable without the chart).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryRowDto {
+    /// Bar label (`14h`, `Mon 24`, `Nov`).
+    pub label: String,
+    /// Interval start, RFC 3339 local.
+    pub start: String,
+    /// Energy imported (kWh).
+    pub import_kwh: f64,
+    /// Energy exported (kWh).
+    pub export_kwh: f64,
+    /// The same slot in the previous period (kWh), when comparing.
+    pub previous_import_kwh: Option<f64>,
+    /// Part of the energy was spread over a gap.
+    pub estimated: bool,
+}
+
+/// One history page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryDto {
+    /// `November 2025`.
+    pub title: String,
+    /// Period start (RFC 3339 local).
+    pub from: String,
+    /// Period end, exclusive.
+    pub to: String,
+    /// Energy imported in the period (kWh).
+    pub import_kwh: f64,
+    /// Energy exported (kWh).
+    pub export_kwh: f64,
+    /// Gas used (m³).
+    pub gas_m3: f64,
+    /// Of the import, how much was spread over gaps (kWh).
+    pub estimated_kwh: f64,
+    /// Import in the previous period (kWh), when comparing.
+    pub previous_import_kwh: Option<f64>,
+    /// Energy bars by tariff (SVG).
+    pub bars_svg: String,
+    /// Power with min/max band (SVG).
+    pub power_svg: String,
+    /// Hour-by-day heatmap (SVG), for a week or longer.
+    pub heatmap_svg: Option<String>,
+    /// The bars as a table.
+    pub rows: Vec<HistoryRowDto>,
+}
+
+/// Where the vault stands, for the start-up screen choice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusDto {
+    /// `setup`, `locked` or `open`.
+    pub vault: &'static str,
+    /// The vault file.
+    pub vault_path: String,
+    /// Demo history being prepared: days done and total, when it is.
+    pub preparing: Option<(u32, u32)>,
+    /// Readings waiting in memory for an unlock.
+    pub pending: usize,
+}
+
+/// A finished CSV export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportDto {
+    /// Data lines written (the header not counted).
+    pub rows: u64,
+    /// The file written.
+    pub path: String,
+}

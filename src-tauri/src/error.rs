@@ -1,0 +1,98 @@
+//! Errors at the IPC edge: a small closed set of codes the UI can act on, and a message a
+//! homeowner understands. Serialized as `{ "code": "...", "message": "..." }`.
+
+use hearth_vault::VaultError;
+use serde::Serialize;
+
+/// What kind of failure reached the UI; the UI switches on this, never on the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Code {
+    /// The request itself was not valid (a size out of range, an unknown name).
+    BadRequest,
+    /// No reading has arrived yet.
+    NoData,
+    /// A chart could not be drawn.
+    Chart,
+    /// The passphrase does not open the vault.
+    WrongPassphrase,
+    /// The vault is locked (or not created yet).
+    Locked,
+    /// Another Hearth process is writing to the vault.
+    Busy,
+    /// The vault's data failed an integrity check.
+    Corrupt,
+    /// A file could not be read or written.
+    Io,
+    /// Something unexpected inside the app.
+    Internal,
+}
+
+/// An error as the UI receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ShellError {
+    /// The stable code.
+    pub code: Code,
+    /// What happened, for a human.
+    pub message: String,
+}
+
+impl ShellError {
+    /// An error with a code and message.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ShellError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The vault is not open.
+    pub fn locked() -> Self {
+        ShellError::new(
+            Code::Locked,
+            "Hearth is locked. Unlock it with your passphrase first.",
+        )
+    }
+}
+
+impl From<hearth_charts::ChartError> for ShellError {
+    fn from(e: hearth_charts::ChartError) -> Self {
+        match e {
+            hearth_charts::ChartError::Size { .. } => {
+                ShellError::new(Code::BadRequest, e.to_string())
+            }
+            other => ShellError::new(Code::Chart, other.to_string()),
+        }
+    }
+}
+
+impl From<VaultError> for ShellError {
+    fn from(e: VaultError) -> Self {
+        let code = match &e {
+            VaultError::WrongPassphrase => Code::WrongPassphrase,
+            VaultError::Busy => Code::Busy,
+            VaultError::Damaged { .. } | VaultError::NotAVault(_) => Code::Corrupt,
+            VaultError::Io(_) | VaultError::AlreadyExists(_) | VaultError::Missing(_) => Code::Io,
+            _ => Code::Internal,
+        };
+        let message = match code {
+            Code::WrongPassphrase => {
+                "That passphrase does not unlock this vault. Check it and try again.".to_string()
+            }
+            _ => e.to_string(),
+        };
+        ShellError::new(code, message)
+    }
+}
+
+impl From<crate::history::HistoryError> for ShellError {
+    fn from(e: crate::history::HistoryError) -> Self {
+        match e {
+            crate::history::HistoryError::Vault(v) => v.into(),
+            crate::history::HistoryError::Chart(c) => c.into(),
+            crate::history::HistoryError::Range => {
+                ShellError::new(Code::BadRequest, "That date is out of range.")
+            }
+        }
+    }
+}

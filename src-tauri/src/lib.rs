@@ -1,0 +1,207 @@
+//! Hearth's desktop shell: Tauri commands, DTOs and app state over the library crates.
+//!
+//! The shell holds no domain logic. Meter sources and decoding come from `hearth-meter-io` and
+//! `hearth-meter`, charts from `hearth-charts`. Everything here is generic over the Tauri
+//! [`tauri::Runtime`] so the commands are unit-tested with the mock runtime, without a display.
+
+pub mod collector;
+pub mod commands;
+pub mod dto;
+pub mod error;
+pub mod history;
+pub mod live;
+pub mod period;
+pub mod state;
+pub mod store;
+pub mod tray;
+
+use dto::AppInfoDto;
+use hearth_vault::KdfParams;
+use live::Live;
+use state::AppState;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use store::Store;
+
+/// The demo vault's passphrase (its data is simulated and thrown away on exit).
+pub const DEMO_PASSPHRASE: &str = "demo";
+
+/// Command-line options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Start with the simulated meter and a throwaway data directory.
+    pub demo: bool,
+    /// Days of simulated history the demo starts with.
+    pub demo_days: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            demo: false,
+            demo_days: 90,
+        }
+    }
+}
+
+impl Options {
+    /// Parses the arguments after the program name: `--demo`, `--demo-days N`.
+    pub fn from_args(args: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut o = Options::default();
+        let mut args = args.peekable();
+        while let Some(a) = args.next() {
+            match a.as_str() {
+                "--demo" => o.demo = true,
+                "--demo-days" => {
+                    let n = args.next().ok_or("--demo-days needs a number of days")?;
+                    o.demo_days = n
+                        .parse()
+                        .ok()
+                        .filter(|d| *d <= 3660)
+                        .ok_or_else(|| format!("--demo-days takes 0 to 3660, not {n:?}"))?;
+                }
+                other => return Err(format!("unknown option {other:?}; try --demo")),
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// Registers state and commands on a builder (generic so tests can use the mock runtime).
+pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    b.manage(state).invoke_handler(tauri::generate_handler![
+        commands::app_info,
+        commands::live_now,
+        commands::live_chart,
+        commands::status,
+        commands::create_vault,
+        commands::unlock,
+        commands::lock_vault,
+        commands::history,
+        commands::export_csv,
+    ])
+}
+
+/// A fresh throwaway directory for a demo run.
+fn demo_dir() -> std::io::Result<PathBuf> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let dir = std::env::temp_dir().join(format!("hearth-demo-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// App state for a data directory: the vault file inside it, locked or absent.
+pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
+    AppState {
+        live: Arc::new(Mutex::new(Live::default())),
+        store: Arc::new(Mutex::new(Store::new(data_dir.join("vault.hearth")))),
+        preparing: Arc::default(),
+        collecting: Arc::new(AtomicBool::new(false)),
+        kdf,
+        info: AppInfoDto {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            demo,
+            source: if demo {
+                "Demo meter (simulated)".to_string()
+            } else {
+                String::new()
+            },
+            data_dir: data_dir.display().to_string(),
+        },
+    }
+}
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("hearth-desktop: {msg}");
+    std::process::exit(1)
+}
+
+/// Runs the app until the user quits.
+pub fn run(options: Options) {
+    let data_dir = if options.demo {
+        demo_dir().unwrap_or_else(|e| fail(format!("cannot create a demo data directory: {e}")))
+    } else {
+        match dirs::data_dir() {
+            Some(d) => d.join("hearth"),
+            None => fail("no data directory (set XDG_DATA_HOME or HOME)"),
+        }
+    };
+    let state = state_for(data_dir.clone(), options.demo, KdfParams::default());
+    if options.demo {
+        // The demo vault holds simulated data and is deleted on exit: a cheap key derivation
+        // keeps start-up instant.
+        let vault_path = collector::lock(&state.store).path().to_path_buf();
+        let vault =
+            Store::create_vault(&vault_path, DEMO_PASSPHRASE, KdfParams::INSECURE_FOR_TESTS)
+                .unwrap_or_else(|e| fail(format!("cannot create the demo vault: {e}")));
+        if let Err(e) = collector::lock(&state.store).install(vault) {
+            fail(format!("cannot open the demo vault: {e}"));
+        }
+        state
+            .collecting
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    let (live, store, preparing) = (
+        state.live.clone(),
+        state.store.clone(),
+        state.preparing.clone(),
+    );
+    let demo_days = options.demo_days;
+    let demo = options.demo;
+    let result = setup(tauri::Builder::default(), state)
+        .setup(move |app| {
+            tray::install(app)?;
+            if demo {
+                collector::spawn_demo(
+                    app.handle().clone(),
+                    live,
+                    store,
+                    preparing,
+                    hearth_meter_io::source::DEFAULT_DEMO_SEED,
+                    demo_days,
+                );
+            }
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if options.demo {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    if let Err(e) = result {
+        fail(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::from_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn options() {
+        assert_eq!(
+            parse(&[]),
+            Ok(Options {
+                demo: false,
+                demo_days: 90
+            })
+        );
+        assert_eq!(
+            parse(&["--demo", "--demo-days", "7"]),
+            Ok(Options {
+                demo: true,
+                demo_days: 7
+            })
+        );
+        assert!(parse(&["--demo-days"]).is_err());
+        assert!(parse(&["--demo-days", "x"]).is_err());
+        assert!(parse(&["--demo-days", "99999"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+    }
+}

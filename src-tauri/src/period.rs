@@ -1,0 +1,243 @@
+//! Calendar periods for the history screen: the local day, week (Monday first), month or year
+//! that holds a moment, stepped back and forth, as unix-second ranges in the vault's time zone.
+
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
+
+/// How long one history page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodKind {
+    /// A local calendar day.
+    Day,
+    /// Monday to Sunday.
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar year.
+    Year,
+}
+
+impl PeriodKind {
+    /// Parses `day`, `week`, `month`, `year`.
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "day" => Some(PeriodKind::Day),
+            "week" => Some(PeriodKind::Week),
+            "month" => Some(PeriodKind::Month),
+            "year" => Some(PeriodKind::Year),
+            _ => None,
+        }
+    }
+}
+
+/// One period: `[from, to)` in unix seconds, and its first local date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// What kind of period.
+    pub kind: PeriodKind,
+    /// First local date of the period.
+    pub first: Date,
+    /// Start (local midnight), unix seconds.
+    pub from: i64,
+    /// End (exclusive), unix seconds.
+    pub to: i64,
+}
+
+fn midnight(d: Date, tz: &TimeZone) -> Option<i64> {
+    d.to_zoned_datetime(tz.clone())
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
+fn add(d: Date, span: Span) -> Option<Date> {
+    d.checked_add(span).ok()
+}
+
+impl Period {
+    /// The period of `kind` holding `now`, moved `shift` periods (negative = back in time).
+    /// `None` only for dates outside jiff's range (years beyond ±9999).
+    pub fn around(kind: PeriodKind, now: i64, shift: i32, tz: &TimeZone) -> Option<Period> {
+        let today = Timestamp::from_second(now)
+            .ok()?
+            .to_zoned_datetime(tz.clone())
+            .date();
+        let (first, next) = match kind {
+            PeriodKind::Day => {
+                let d = add(today, Span::new().days(shift))?;
+                (d, add(d, Span::new().days(1))?)
+            }
+            PeriodKind::Week => {
+                let back = Weekday::Monday.until(today.weekday());
+                let monday = add(
+                    today,
+                    Span::new().days(i64::from(shift) * 7 - i64::from(back)),
+                )?;
+                (monday, add(monday, Span::new().days(7))?)
+            }
+            PeriodKind::Month => {
+                let d = add(today.first_of_month(), Span::new().months(shift))?;
+                (d, add(d, Span::new().months(1))?)
+            }
+            PeriodKind::Year => {
+                let d = add(today.first_of_year(), Span::new().years(shift))?;
+                (d, add(d, Span::new().years(1))?)
+            }
+        };
+        Some(Period {
+            kind,
+            first,
+            from: midnight(first, tz)?,
+            to: midnight(next, tz)?,
+        })
+    }
+
+    /// Start of every bar slot in the period: its hours (a day), days (a week or month) or
+    /// months (a year), on local boundaries. A DST day has 23 or 25 hour slots.
+    pub fn slots(&self, tz: &TimeZone) -> Vec<i64> {
+        let mut out = Vec::new();
+        match self.kind {
+            PeriodKind::Day => out.extend((self.from..self.to).step_by(3600)),
+            PeriodKind::Week | PeriodKind::Month | PeriodKind::Year => {
+                let step = if self.kind == PeriodKind::Year {
+                    Span::new().months(1)
+                } else {
+                    Span::new().days(1)
+                };
+                let mut d = self.first;
+                while let Some(t) = midnight(d, tz).filter(|t| *t < self.to) {
+                    out.push(t);
+                    match add(d, step) {
+                        Some(next) => d = next,
+                        None => break,
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The same kind of period just before this one.
+    pub fn previous(&self, tz: &TimeZone) -> Option<Period> {
+        Period::around(self.kind, self.from - 1, 0, tz)
+    }
+
+    /// A title for the page (`Wed 26 Nov 2025`, `Week of 24 Nov 2025`, `November 2025`, `2025`).
+    pub fn title(&self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let month = MONTHS[(self.first.month().clamp(1, 12) - 1) as usize];
+        let short = &month[..3];
+        let (d, y) = (self.first.day(), self.first.year());
+        match self.kind {
+            PeriodKind::Day => {
+                let wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+                    [Weekday::Monday.until(self.first.weekday()) as usize % 7];
+                format!("{wd} {d} {short} {y}")
+            }
+            PeriodKind::Week => format!("Week of {d} {short} {y}"),
+            PeriodKind::Month => format!("{month} {y}"),
+            PeriodKind::Year => format!("{y}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ams() -> TimeZone {
+        TimeZone::get("Europe/Amsterdam").unwrap_or(TimeZone::UTC)
+    }
+
+    // 2025-11-26T14:05:09Z is a Wednesday, 15:05 in Amsterdam (+01:00).
+    const NOW: i64 = 1_764_165_909;
+    // 2025-11-26T00:00:00+01:00.
+    const MIDNIGHT: i64 = 1_764_111_600;
+
+    #[test]
+    fn day_week_month_year() {
+        let tz = ams();
+        let d = Period::around(PeriodKind::Day, NOW, 0, &tz).unwrap();
+        assert_eq!((d.from, d.to), (MIDNIGHT, MIDNIGHT + 86_400));
+        assert_eq!(d.title(), "Wed 26 Nov 2025");
+        let w = Period::around(PeriodKind::Week, NOW, 0, &tz).unwrap();
+        // Monday 24 Nov to Monday 1 Dec.
+        assert_eq!(
+            (w.from, w.to),
+            (MIDNIGHT - 2 * 86_400, MIDNIGHT + 5 * 86_400)
+        );
+        assert_eq!(w.title(), "Week of 24 Nov 2025");
+        let m = Period::around(PeriodKind::Month, NOW, 0, &tz).unwrap();
+        // 1 Nov .. 1 Dec: 30 days, all at +01:00 (DST ended 26 Oct).
+        assert_eq!(
+            (m.from, m.to),
+            (MIDNIGHT - 25 * 86_400, MIDNIGHT + 5 * 86_400)
+        );
+        assert_eq!(m.title(), "November 2025");
+        let y = Period::around(PeriodKind::Year, NOW, 0, &tz).unwrap();
+        // 2025-01-01T00:00+01:00 = 1735686000; 2026-01-01T00:00+01:00 = 1767222000.
+        assert_eq!((y.from, y.to), (1_735_686_000, 1_767_222_000));
+    }
+
+    #[test]
+    fn stepping_back_crosses_dst() {
+        let tz = ams();
+        // One month back from November: October 2025, which has 31 days and the DST change on
+        // the 26th, so it is 31 * 24 + 1 hours long: from 2025-10-01T00:00+02:00 = 1759269600.
+        let oct = Period::around(PeriodKind::Month, NOW, -1, &tz).unwrap();
+        assert_eq!(oct.from, 1_759_269_600);
+        assert_eq!(oct.to - oct.from, (31 * 24 + 1) * 3600);
+        assert_eq!(
+            Period::around(PeriodKind::Month, NOW, 0, &tz)
+                .unwrap()
+                .previous(&tz),
+            Some(oct)
+        );
+        // The DST day itself is 25 hours long.
+        let dst = Period::around(PeriodKind::Day, NOW, -31, &tz).unwrap();
+        assert_eq!(dst.title(), "Sun 26 Oct 2025");
+        assert_eq!(dst.to - dst.from, 25 * 3600);
+    }
+
+    #[test]
+    fn slots_follow_the_calendar() {
+        let tz = ams();
+        let slots = |k, shift| {
+            Period::around(k, NOW, shift, &tz)
+                .map(|p| p.slots(&tz))
+                .unwrap_or_default()
+        };
+        assert_eq!(slots(PeriodKind::Day, 0).len(), 24);
+        assert_eq!(
+            slots(PeriodKind::Day, -31).len(),
+            25,
+            "26 Oct 2025: DST ends"
+        );
+        assert_eq!(slots(PeriodKind::Week, 0).len(), 7);
+        assert_eq!(slots(PeriodKind::Month, 0).len(), 30);
+        assert_eq!(slots(PeriodKind::Month, -9).len(), 28, "February 2025");
+        let year = slots(PeriodKind::Year, 0);
+        assert_eq!(year.len(), 12);
+        // 2025-04-01T00:00+02:00 = 1743458400.
+        assert_eq!(year[3], 1_743_458_400);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(PeriodKind::from_name("week"), Some(PeriodKind::Week));
+        assert_eq!(PeriodKind::from_name("fortnight"), None);
+    }
+}

@@ -1,0 +1,74 @@
+// The shapes the shell sends (mirrors src-tauri/src/dto.rs; keep them in step).
+
+/** One phase of the live reading. */
+export interface PhaseDto {
+  name: string;
+  import_w: number | null;
+  export_w: number | null;
+  voltage_v: number | null;
+  current_a: number | null;
+}
+
+/** The latest reading, as the Now screen shows it. */
+export interface LiveDto {
+  time: string | null;
+  unix: number;
+  import_w: number | null;
+  export_w: number | null;
+  net_w: number;
+  phases: PhaseDto[];
+  import_kwh: number | null;
+  export_kwh: number | null;
+  gas_m3: number | null;
+  tariff: number | null;
+  accepted: number;
+  rejected: number;
+}
+
+/** What the app is running with. */
+export interface AppInfoDto {
+  version: string;
+  demo: boolean;
+  source: string;
+  data_dir: string;
+}
+
+/** Where the vault stands. */
+export interface StatusDto {
+  vault: "setup" | "locked" | "open";
+  vault_path: string;
+  preparing: [number, number] | null;
+  pending: number;
+}
+
+/** One row of the history table. */
+export interface HistoryRowDto {
+  label: string;
+  start: string;
+  import_kwh: number;
+  export_kwh: number;
+  previous_import_kwh: number | null;
+  estimated: boolean;
+}
+
+/** One history page. */
+export interface HistoryDto {
+  title: string;
+  from: string;
+  to: string;
+  import_kwh: number;
+  export_kwh: number;
+  gas_m3: number;
+  estimated_kwh: number;
+  previous_import_kwh: number | null;
+  bars_svg: string;
+  power_svg: string;
+  heatmap_svg: string | null;
+  rows: HistoryRowDto[];
+}
+
+/** A finished export. */
+export interface ExportDto {
+  rows: number;
+  path: string;
+}

@@ -1,0 +1,80 @@
+// The Now screen: live power, per-phase bars, meter registers, and a chart of the last minutes.
+
+import { invoke, listen } from "./tauri.js";
+import type { LiveDto } from "./dto.js";
+import { clock, fixed, watts } from "./format.js";
+import { isDark, showSvg, sizeOf } from "./chart.js";
+
+const $ = (id: string) => document.getElementById(id) as HTMLElement;
+
+let chartBusy = false;
+let chartAgain = false;
+
+/** Draws the latest reading. */
+export function render(live: LiveDto): void {
+  $("live-power").textContent = watts(live.net_w);
+  $("live-power").dataset.unix = String(live.unix);
+  $("live-direction").textContent =
+    live.net_w < 0 ? "exporting to the grid" : "importing from the grid";
+  $("live-import").textContent = watts(live.import_w);
+  $("live-export").textContent = watts(live.export_w);
+  $("live-time").textContent = clock(live.time);
+  $("reg-import").textContent = fixed(live.import_kwh, 3, "kWh");
+  $("reg-export").textContent = fixed(live.export_kwh, 3, "kWh");
+  $("reg-gas").textContent = fixed(live.gas_m3, 3, "m³");
+  $("reg-tariff").textContent = live.tariff === null ? "–" : String(live.tariff);
+  $("frames").textContent = `${live.accepted} telegrams read, ${live.rejected} rejected`;
+  const phases = $("phases");
+  const max = Math.max(1000, ...live.phases.map((p) => Math.max(p.import_w ?? 0, p.export_w ?? 0)));
+  phases.replaceChildren(
+    ...live.phases.map((p) => {
+      const row = document.createElement("div");
+      row.className = "phase";
+      const name = document.createElement("span");
+      name.textContent = p.name;
+      const bar = document.createElement("meter");
+      bar.min = 0;
+      bar.max = max;
+      bar.value = Math.max(p.import_w ?? 0, p.export_w ?? 0);
+      bar.setAttribute("aria-label", `${p.name} power`);
+      const val = document.createElement("span");
+      const net = (p.import_w ?? 0) - (p.export_w ?? 0);
+      val.textContent = `${watts(net)} · ${fixed(p.voltage_v, 1, "V")} · ${fixed(p.current_a, 1, "A")}`;
+      row.append(name, bar, val);
+      return row;
+    }),
+  );
+  void refreshChart();
+}
+
+/** Asks the shell for a fresh chart; coalesces requests while one is in flight. */
+async function refreshChart(): Promise<void> {
+  if ($("screen-now").hidden) return;
+  if (chartBusy) {
+    chartAgain = true;
+    return;
+  }
+  chartBusy = true;
+  try {
+    const host = $("live-chart");
+    const { width, height } = sizeOf(host);
+    const svg = await invoke<string>("live_chart", { width, height, minutes: 10, dark: isDark() });
+    showSvg(host, svg);
+  } catch (e) {
+    console.error(e);
+  } finally {
+    chartBusy = false;
+    if (chartAgain) {
+      chartAgain = false;
+      void refreshChart();
+    }
+  }
+}
+
+/** Starts listening for readings and shows the latest one at once. */
+export async function start(): Promise<void> {
+  await listen<LiveDto>("live", render);
+  const latest = await invoke<LiveDto | null>("live_now");
+  if (latest) render(latest);
+  window.addEventListener("resize", () => void refreshChart());
+}
