@@ -328,8 +328,16 @@ impl Reading {
     /// those (design.md §3: the total is given, or summed).
     pub fn fill_totals(&mut self) {
         for (total, t1, t2) in [
-            (Quantity::ImportWh, Quantity::ImportT1Wh, Quantity::ImportT2Wh),
-            (Quantity::ExportWh, Quantity::ExportT1Wh, Quantity::ExportT2Wh),
+            (
+                Quantity::ImportWh,
+                Quantity::ImportT1Wh,
+                Quantity::ImportT2Wh,
+            ),
+            (
+                Quantity::ExportWh,
+                Quantity::ExportT1Wh,
+                Quantity::ExportT2Wh,
+            ),
         ] {
             if self.get(total).is_none() {
                 match (self.get(t1), self.get(t2)) {
