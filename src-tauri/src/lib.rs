@@ -53,6 +53,9 @@ impl Options {
         while let Some(a) = args.next() {
             match a.as_str() {
                 "--demo" => o.demo = true,
+                // The normal start (first-run wizard when no vault exists yet), spelled out
+                // so a launcher can ask for it explicitly.
+                "--setup" => o.demo = false,
                 "--demo-days" => {
                     let n = args.next().ok_or("--demo-days needs a number of days")?;
                     o.demo_days = n
@@ -61,7 +64,7 @@ impl Options {
                         .filter(|d| *d <= 3660)
                         .ok_or_else(|| format!("--demo-days takes 0 to 3660, not {n:?}"))?;
                 }
-                other => return Err(format!("unknown option {other:?}; try --demo")),
+                other => return Err(format!("unknown option {other:?}; try --demo or --setup")),
             }
         }
         Ok(o)

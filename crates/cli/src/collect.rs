@@ -13,6 +13,8 @@ use hearth_meter_io::simulator::Simulator;
 use hearth_meter_io::{Event, Pace, Reader, ReaderOptions, Source, Status};
 use hearth_vault::Vault;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Options of `hearth collect`.
@@ -42,19 +44,37 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         vault.path().display(),
         hearth_vault::FLUSH_INTERVAL.as_secs()
     );
+    // One runtime for the sources and for noticing Ctrl-C / SIGTERM: a stop request ends
+    // every kind of collection through a checkpoint, never mid-write.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the reader")?;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        runtime.spawn(async move {
+            stop_requested().await;
+            stop.store(true, Ordering::SeqCst);
+        });
+    }
     match source {
         Source::Demo {
             seed,
             pace,
             start,
             count,
-        } => collect_demo(&mut vault, seed, pace, start, count)?,
+        } => collect_demo(&mut vault, seed, pace, start, count, &stop)?,
         Source::File { path, .. } => {
             let mut file = std::fs::File::open(&path)
                 .with_context(|| format!("cannot open {}", path.display()))?;
-            collect_stream(&mut vault, &mut file)?;
+            collect_stream(&mut vault, &mut file, &stop)?;
         }
-        live => collect_live(&mut vault, live)?,
+        live => collect_live(&mut vault, live, &runtime)?,
+    }
+    if stop.load(Ordering::SeqCst) {
+        eprintln!("stopping: saved what was collected");
     }
     let stats = vault.stats();
     vault.close()?;
@@ -90,6 +110,7 @@ fn collect_demo(
     pace: Pace,
     start: Option<i64>,
     count: Option<u64>,
+    stop: &AtomicBool,
 ) -> anyhow::Result<()> {
     // Continue after what the vault already has, so a restarted demo never repeats itself.
     let start = start
@@ -100,7 +121,7 @@ fn collect_demo(
     let mut batch = Vec::new();
     let mut sent = 0u64;
     let began = Instant::now();
-    while count.is_none_or(|c| sent < c) {
+    while count.is_none_or(|c| sent < c) && !stop.load(Ordering::SeqCst) {
         decoder.push(&sim.next_telegram());
         sent += 1;
         while let Some(item) = decoder.next() {
@@ -120,11 +141,15 @@ fn collect_demo(
     store(vault, &mut batch, pace == Pace::Real)
 }
 
-fn collect_stream(vault: &mut Vault, input: &mut impl std::io::Read) -> anyhow::Result<()> {
+fn collect_stream(
+    vault: &mut Vault,
+    input: &mut impl std::io::Read,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let mut decoder = AutoDecoder::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut batch = Vec::new();
-    loop {
+    while !stop.load(Ordering::SeqCst) {
         let n = input.read(&mut buf)?;
         if n == 0 {
             break;
@@ -144,11 +169,11 @@ fn collect_stream(vault: &mut Vault, input: &mut impl std::io::Read) -> anyhow::
 /// Serial ports, LAN bridges, MQTT brokers and pulse sensors: runs the source's [`Reader`]
 /// (reconnecting with backoff on its own) and stores readings as they come, until the source
 /// fails for good or the process is stopped.
-fn collect_live(vault: &mut Vault, source: Source) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the reader")?;
+fn collect_live(
+    vault: &mut Vault,
+    source: Source,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
     let tz = vault.time_zone().clone();
     let clock = move || MeterTime::in_zone(now_unix(), &tz);
     let options = ReaderOptions::default();
@@ -173,10 +198,7 @@ fn collect_live(vault: &mut Vault, source: Source) -> anyhow::Result<()> {
         loop {
             let event = tokio::select! {
                 event = reader.next() => event,
-                () = &mut stop => {
-                    eprintln!("stopping: saving what was collected");
-                    break;
-                }
+                () = &mut stop => break,
             };
             let Some(event) = event else { break };
             match event {

@@ -121,3 +121,53 @@ fn a_public_bridge_address_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("8.8.8.8"), "{err}");
 }
+
+#[test]
+fn the_real_time_demo_saves_its_readings_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v.hearth");
+    let init = hearth(&vault)
+        .args(["init", "--kdf-memory-kib", "8", "--kdf-iterations", "1"])
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let collector = hearth(&vault)
+        .args(["collect", "--source", "demo:3"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // One telegram per second; stopped long before the 10-second checkpoint.
+    std::thread::sleep(Duration::from_millis(3500));
+    let pid = collector.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = collector.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let stored: u64 = log
+        .split("stopped: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no summary in {log}"));
+    assert!(
+        (3..=5).contains(&stored),
+        "{stored} readings in 3.5 s: {log}"
+    );
+    let export = hearth(&vault)
+        .args(["export", "--from", "2000-01-01", "--to", "2100-01-01"])
+        .args(["--resolution", "raw", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(export.stdout).unwrap();
+    assert_eq!(
+        csv.lines().count() as u64,
+        stored + 1,
+        "all of them are in the vault"
+    );
+}
