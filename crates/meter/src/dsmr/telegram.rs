@@ -89,30 +89,66 @@ enum Family {
     Heat,
 }
 
+/// A unit of at most seven bytes, ASCII-lowercased and packed with its length into an integer,
+/// so one `match` replaces a chain of case-insensitive string comparisons.
+const fn unit_key(unit: &[u8]) -> u64 {
+    let mut key = (unit.len() as u64) << 56;
+    let mut i = 0;
+    while i < unit.len() && i < 7 {
+        key |= (unit[i].to_ascii_lowercase() as u64) << (8 * i);
+        i += 1;
+    }
+    key
+}
+
+const U_NONE: u64 = unit_key(b"");
+const U_KWH: u64 = unit_key(b"kWh");
+const U_WH: u64 = unit_key(b"Wh");
+const U_MWH: u64 = unit_key(b"MWh");
+const U_KW: u64 = unit_key(b"kW");
+const U_W: u64 = unit_key(b"W");
+const U_MW: u64 = unit_key(b"MW");
+const U_V: u64 = unit_key(b"V");
+const U_A: u64 = unit_key(b"A");
+const U_MA: u64 = unit_key(b"mA");
+const U_KVARH: u64 = unit_key(b"kvarh");
+const U_VARH: u64 = unit_key(b"varh");
+const U_KVAR: u64 = unit_key(b"kvar");
+const U_VAR: u64 = unit_key(b"var");
+const U_M3: u64 = unit_key(b"m3");
+const U_DM3: u64 = unit_key(b"dm3");
+const U_L: u64 = unit_key(b"l");
+const U_GJ: u64 = unit_key(b"GJ");
+const U_MJ: u64 = unit_key(b"MJ");
+
 impl Family {
     /// Decimal exponent from `unit` to the stored unit, or `None` if the unit does not fit.
+    /// Units compare ASCII-case-insensitively (`kWh`, `KWH`, `kwh` are the same; so are `MWh`
+    /// and `mWh`, as they always were).
     fn exponent(self, unit: &[u8]) -> Option<u32> {
-        let eq = |s: &str| unit.eq_ignore_ascii_case(s.as_bytes());
-        match self {
-            Family::Energy if unit.is_empty() || eq("kWh") => Some(3),
-            Family::Energy if eq("Wh") => Some(0),
-            Family::Energy if eq("MWh") => Some(6),
-            Family::Power if unit.is_empty() || eq("kW") => Some(3),
-            Family::Power if eq("W") => Some(0),
-            Family::Power if eq("MW") => Some(6),
-            Family::Voltage if unit.is_empty() || eq("V") => Some(1),
-            Family::Current if unit.is_empty() || eq("A") => Some(3),
-            Family::Current if eq("mA") => Some(0),
-            Family::ReactiveEnergy if unit.is_empty() || eq("kvarh") => Some(3),
-            Family::ReactiveEnergy if eq("varh") => Some(0),
-            Family::ReactivePower if unit.is_empty() || eq("kvar") => Some(3),
-            Family::ReactivePower if eq("var") => Some(0),
-            Family::PowerFactor if unit.is_empty() => Some(3),
-            Family::Count if unit.is_empty() => Some(0),
-            Family::Volume if unit.is_empty() || eq("m3") => Some(3),
-            Family::Volume if eq("dm3") || eq("l") => Some(0),
-            Family::Heat if unit.is_empty() || eq("GJ") => Some(3),
-            Family::Heat if eq("MJ") => Some(0),
+        if unit.len() > 7 {
+            return None;
+        }
+        match (self, unit_key(unit)) {
+            (Family::Energy, U_NONE | U_KWH) => Some(3),
+            (Family::Energy, U_WH) => Some(0),
+            (Family::Energy, U_MWH) => Some(6),
+            (Family::Power, U_NONE | U_KW) => Some(3),
+            (Family::Power, U_W) => Some(0),
+            (Family::Power, U_MW) => Some(6),
+            (Family::Voltage, U_NONE | U_V) => Some(1),
+            (Family::Current, U_NONE | U_A) => Some(3),
+            (Family::Current, U_MA) => Some(0),
+            (Family::ReactiveEnergy, U_NONE | U_KVARH) => Some(3),
+            (Family::ReactiveEnergy, U_VARH) => Some(0),
+            (Family::ReactivePower, U_NONE | U_KVAR) => Some(3),
+            (Family::ReactivePower, U_VAR) => Some(0),
+            (Family::PowerFactor, U_NONE) => Some(3),
+            (Family::Count, U_NONE) => Some(0),
+            (Family::Volume, U_NONE | U_M3) => Some(3),
+            (Family::Volume, U_DM3 | U_L) => Some(0),
+            (Family::Heat, U_NONE | U_GJ) => Some(3),
+            (Family::Heat, U_MJ) => Some(0),
             _ => None,
         }
     }
@@ -202,24 +238,197 @@ fn value(text: &[u8], family: Family) -> Result<i64, (ValueError, &[u8])> {
     Ok(if neg { -v } else { v })
 }
 
+/// Powers of ten up to 10^18 (the largest that fits an `i64`).
+const POW10: [i64; 19] = {
+    let mut t = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// The common case of [`value`] in one pass: `body` starts after the `(` that opens a value
+/// group, `[sign]digits[.digits][*unit])`. Returns what [`value`] returns for that group when
+/// it is a plain number in a known unit, and the length up to and including the `)`; `None`
+/// for anything else (errors, more than 18 digits), which the caller then reads the general
+/// way. Same rounding: half away from zero on the first dropped digit.
+#[inline(never)]
+fn fast_value(body: &[u8], family: Family) -> Option<(i64, usize)> {
+    let (neg, start) = match body.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    let mut i = start;
+    let mut mantissa: i64 = 0;
+    // Index of the decimal mark, if any.
+    let mut mark = usize::MAX;
+    let end = loop {
+        let (run, k) = digit_run(body, i);
+        if k > 0 {
+            // Wraps only past 18 digits, which are refused below.
+            mantissa = mantissa.wrapping_mul(POW10[k]).wrapping_add(run);
+            i += k;
+            if k == 8 {
+                continue;
+            }
+        }
+        let b = *body.get(i)?;
+        if (b == b'.' || b == b',') && mark == usize::MAX {
+            mark = i;
+        } else if b == b'*' || b == b')' {
+            break b;
+        } else {
+            return None;
+        }
+        i += 1;
+    };
+    let (digits, frac) = if mark == usize::MAX {
+        (i - start, 0)
+    } else {
+        (i - start - 1, i - mark - 1)
+    };
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let unit = if end == b'*' {
+        let u = &body[i + 1..];
+        let close = u.iter().position(|&b| b == b')')?;
+        i += 1 + close;
+        &u[..close]
+    } else {
+        &body[i..i]
+    };
+    let exp = family.exponent(unit)? as usize;
+    let v = if frac <= exp {
+        mantissa.checked_mul(POW10[exp - frac])?
+    } else {
+        let drop = frac - exp;
+        let kept = mantissa / POW10[drop];
+        let first_dropped = mantissa / POW10[drop - 1] % 10;
+        kept + i64::from(first_dropped >= 5)
+    };
+    Some((if neg { -v } else { v }, i + 1))
+}
+
+/// The decimal digits at the start of `body[i..]`, at most eight, read eight bytes at a time:
+/// their value and how many there are.
+#[inline]
+fn digit_run(body: &[u8], i: usize) -> (i64, usize) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let tail = body.get(i..).unwrap_or_default();
+    let w = match tail.first_chunk::<8>() {
+        Some(w) => *w,
+        None => {
+            // Pad with NUL bytes, which are not digits.
+            let mut w = [0u8; 8];
+            w[..tail.len()].copy_from_slice(tail);
+            w
+        }
+    };
+    let v = u64::from_le_bytes(w);
+    // A byte is a digit when its high nibble is 3 and stays 3 after adding 6. Carries only run
+    // towards later bytes, so everything up to the first non-digit is judged exactly.
+    let hi = ONES * 0xF0;
+    let x = ((v & hi) ^ (ONES * 0x30)) | ((v.wrapping_add(ONES * 6) & hi) ^ (ONES * 0x30));
+    // Bit 7 of each byte of `x` that is not zero.
+    let nonzero = (((x & (ONES * 0x7F)) + ONES * 0x7F) | x) & (ONES * 0x80);
+    let k = (nonzero.trailing_zeros() / 8) as usize;
+    if k == 0 {
+        return (0, 0);
+    }
+    // The k digits as values 0..9, moved up so that missing leading digits read as zeros.
+    let d = v.wrapping_sub(ONES * 0x30) << (8 * (8 - k));
+    // Pairs, then quads, then all eight (the first byte is the most significant digit).
+    let d = d.wrapping_mul(10).wrapping_add(d >> 8);
+    let d = ((d & 0x0000_00FF_0000_00FF)
+        .wrapping_mul(100 + (1_000_000 << 32))
+        .wrapping_add(((d >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32))))
+        >> 32;
+    (d as i64, k)
+}
+
+/// The common case of [`parse_obis`]: `A-B:C.D.E(` with one to three digits per part, each at
+/// most 255. Returns the packed code and the index of the `(`; `None` for anything else
+/// (which [`parse_obis`] then reads, to the same result when this one answers).
+#[inline]
+fn fast_obis(line: &[u8]) -> Option<(u64, usize)> {
+    // Nearly every line starts `0-0:` or `1-0:`.
+    let (a, b, at) = match line.first_chunk::<4>() {
+        Some(&[a @ b'0'..=b'9', b'-', b'0', b':']) => (a - b'0', 0, 4),
+        _ => {
+            let (a, at) = obis_part(line, 0, b'-')?;
+            let (b, at) = obis_part(line, at, b':')?;
+            (a, b, at)
+        }
+    };
+    let (c, at) = obis_part(line, at, b'.')?;
+    let (d, at) = obis_part(line, at, b'.')?;
+    let (e, at) = obis_part(line, at, b'(')?;
+    Some((obis(a, b, c, d, e), at - 1))
+}
+
+/// One part of [`fast_obis`]: one to three digits at `at` (at most 255), then `sep`. Returns
+/// the number and the index after `sep`.
+#[inline(always)]
+fn obis_part(line: &[u8], at: usize, sep: u8) -> Option<(u8, usize)> {
+    let d0 = line.get(at)?.wrapping_sub(b'0');
+    if d0 > 9 {
+        return None;
+    }
+    let b1 = *line.get(at + 1)?;
+    if b1 == sep {
+        return Some((d0, at + 2));
+    }
+    let d1 = b1.wrapping_sub(b'0');
+    if d1 > 9 {
+        return None;
+    }
+    let v = d0 * 10 + d1;
+    let b2 = *line.get(at + 2)?;
+    if b2 == sep {
+        return Some((v, at + 3));
+    }
+    let d2 = b2.wrapping_sub(b'0');
+    if d2 > 9 || *line.get(at + 3)? != sep {
+        return None;
+    }
+    let v = u8::try_from(u16::from(v) * 10 + u16::from(d2)).ok()?;
+    Some((v, at + 4))
+}
+
 /// Decodes an equipment identifier: DSMR 4+ send it as hex of ASCII; older meters and some
 /// variants send it in clear.
 fn equipment_id(text: &[u8]) -> String {
-    if text.len().is_multiple_of(2) && !text.is_empty() && text.iter().all(u8::is_ascii_hexdigit) {
-        let decoded: Option<String> = text
+    if text.len().is_multiple_of(2) && !text.is_empty() {
+        let mut out = Vec::with_capacity(text.len() / 2);
+        let printable = text
             .chunks_exact(2)
-            .map(|p| {
-                let h = (p[0] as char).to_digit(16)? as u8;
-                let l = (p[1] as char).to_digit(16)? as u8;
-                let c = h << 4 | l;
-                (0x20..0x7F).contains(&c).then_some(c as char)
-            })
-            .collect();
-        if let Some(s) = decoded {
+            .all(|p| match (hex_digit(p[0]), hex_digit(p[1])) {
+                (Some(h), Some(l)) if (0x20..0x7F).contains(&(h << 4 | l)) => {
+                    out.push(h << 4 | l);
+                    true
+                }
+                _ => false,
+            });
+        if printable && let Ok(s) = String::from_utf8(out) {
             return s;
         }
     }
     String::from_utf8_lossy(text).into_owned()
+}
+
+/// The value of one hex digit (either case).
+#[inline]
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// What one M-Bus channel (`0-n:...`, n = 1..4) reported.
@@ -264,6 +473,49 @@ impl Channel<'_> {
     }
 }
 
+/// The quantity and unit family of a code whose one value maps straight to one field.
+#[inline]
+fn simple_quantity(code: u64) -> Option<(Quantity, Family)> {
+    Some(match code {
+        O_1_0_1_8_0 => (Quantity::ImportWh, Family::Energy),
+        O_1_0_1_8_1 => (Quantity::ImportT1Wh, Family::Energy),
+        O_1_0_1_8_2 => (Quantity::ImportT2Wh, Family::Energy),
+        O_1_0_2_8_0 => (Quantity::ExportWh, Family::Energy),
+        O_1_0_2_8_1 => (Quantity::ExportT1Wh, Family::Energy),
+        O_1_0_2_8_2 => (Quantity::ExportT2Wh, Family::Energy),
+        O_1_0_1_7_0 => (Quantity::ImportW, Family::Power),
+        O_1_0_2_7_0 => (Quantity::ExportW, Family::Power),
+        O_1_0_32_7_0 => (Quantity::L1Dv, Family::Voltage),
+        O_1_0_52_7_0 => (Quantity::L2Dv, Family::Voltage),
+        O_1_0_72_7_0 => (Quantity::L3Dv, Family::Voltage),
+        O_1_0_31_7_0 => (Quantity::L1Ma, Family::Current),
+        O_1_0_51_7_0 => (Quantity::L2Ma, Family::Current),
+        O_1_0_71_7_0 => (Quantity::L3Ma, Family::Current),
+        O_1_0_21_7_0 => (Quantity::L1ImportW, Family::Power),
+        O_1_0_41_7_0 => (Quantity::L2ImportW, Family::Power),
+        O_1_0_61_7_0 => (Quantity::L3ImportW, Family::Power),
+        O_1_0_22_7_0 => (Quantity::L1ExportW, Family::Power),
+        O_1_0_42_7_0 => (Quantity::L2ExportW, Family::Power),
+        O_1_0_62_7_0 => (Quantity::L3ExportW, Family::Power),
+        O_1_0_3_8_0 => (Quantity::ReactiveImportVarh, Family::ReactiveEnergy),
+        O_1_0_4_8_0 => (Quantity::ReactiveExportVarh, Family::ReactiveEnergy),
+        O_1_0_3_7_0 => (Quantity::ReactiveImportVar, Family::ReactivePower),
+        O_1_0_4_7_0 => (Quantity::ReactiveExportVar, Family::ReactivePower),
+        O_1_0_13_7_0 => (Quantity::PowerFactorMilli, Family::PowerFactor),
+        O_0_0_96_7_21 => (Quantity::PowerFailures, Family::Count),
+        O_0_0_96_7_9 => (Quantity::LongPowerFailures, Family::Count),
+        O_1_0_32_32_0 => (Quantity::VoltageSagsL1, Family::Count),
+        O_1_0_52_32_0 => (Quantity::VoltageSagsL2, Family::Count),
+        O_1_0_72_32_0 => (Quantity::VoltageSagsL3, Family::Count),
+        O_1_0_32_36_0 => (Quantity::VoltageSwellsL1, Family::Count),
+        O_1_0_52_36_0 => (Quantity::VoltageSwellsL2, Family::Count),
+        O_1_0_72_36_0 => (Quantity::VoltageSwellsL3, Family::Count),
+        O_0_0_96_14_0 => (Quantity::Tariff, Family::Count),
+        O_1_0_1_4_0 => (Quantity::DemandCurrentW, Family::Power),
+        _ => return None,
+    })
+}
+
 /// Collects a telegram's lines into a reading.
 struct Parser<'a> {
     reading: Reading,
@@ -290,12 +542,16 @@ pub fn parse_text(text: &[u8]) -> Decoded {
     let mut rest = text;
     let mut n = 0u32;
     while !rest.is_empty() {
+        n += 1;
+        if let Some(len) = p.quick_line(n, rest) {
+            rest = &rest[len..];
+            continue;
+        }
         let (line, next) = match find_newline(rest) {
             Some(i) => (&rest[..i], &rest[i + 1..]),
             None => (rest, &rest[rest.len()..]),
         };
         rest = next;
-        n += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         match line.first() {
             None | Some(b'/') => {}
@@ -319,6 +575,29 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The common line (`1-0:1.8.1(000004.426*kWh)`: one plain number for one field) read
+    /// straight from the telegram in one pass, without first looking for its end. Returns the
+    /// bytes taken (line end included), or `None` to read the line the general way, which
+    /// gives the same result for the lines taken here.
+    #[inline]
+    fn quick_line(&mut self, n: u32, rest: &'a [u8]) -> Option<usize> {
+        let (code, open) = fast_obis(rest)?;
+        let (q, family) = simple_quantity(code)?;
+        let (v, len) = fast_value(&rest[open + 1..], family)?;
+        let end = open + 1 + len;
+        let after = &rest[end..];
+        let eol = if after.starts_with(b"\r\n") {
+            2
+        } else if after.first() == Some(&b'\n') || after.is_empty() {
+            usize::from(!after.is_empty())
+        } else {
+            return None;
+        };
+        self.legacy_gas = None;
+        self.store(n, &rest[..open], q, family, v);
+        Some(end + eol)
+    }
+
     fn continuation(&mut self, n: u32, line: &'a [u8]) {
         if let Some(ch) = self.legacy_gas.take() {
             match line.strip_prefix(b"(").and_then(|l| l.strip_suffix(b")")) {
@@ -333,12 +612,24 @@ impl<'a> Parser<'a> {
 
     fn line(&mut self, n: u32, line: &'a [u8]) {
         self.legacy_gas = None;
-        let (code, open) = parse_obis(line);
+        let (code, open) = match fast_obis(line) {
+            Some((code, open)) => (Some(code), open),
+            None => parse_obis(line),
+        };
         let code_text = &line[..open];
         let Some(code) = code else {
             self.diag(n, code_text, "not an OBIS line".into());
             return;
         };
+        // The common line: one plain number for one field, read in a single pass.
+        if let Some((q, family)) = simple_quantity(code)
+            && let Some((b'(', body)) = line[open..].split_first()
+            && let Some((v, len)) = fast_value(body, family)
+            && len == body.len()
+        {
+            self.store(n, code_text, q, family, v);
+            return;
+        }
         // Split `(a)(b)(c)` into up to 4 groups; longer lines keep their count only.
         let mut groups: [&'a [u8]; 4] = [b""; 4];
         let mut count = 0usize;
@@ -391,42 +682,11 @@ impl<'a> Parser<'a> {
             }
             return;
         }
-        let q = match code {
-            O_1_0_1_8_0 => (Quantity::ImportWh, Family::Energy),
-            O_1_0_1_8_1 => (Quantity::ImportT1Wh, Family::Energy),
-            O_1_0_1_8_2 => (Quantity::ImportT2Wh, Family::Energy),
-            O_1_0_2_8_0 => (Quantity::ExportWh, Family::Energy),
-            O_1_0_2_8_1 => (Quantity::ExportT1Wh, Family::Energy),
-            O_1_0_2_8_2 => (Quantity::ExportT2Wh, Family::Energy),
-            O_1_0_1_7_0 => (Quantity::ImportW, Family::Power),
-            O_1_0_2_7_0 => (Quantity::ExportW, Family::Power),
-            O_1_0_32_7_0 => (Quantity::L1Dv, Family::Voltage),
-            O_1_0_52_7_0 => (Quantity::L2Dv, Family::Voltage),
-            O_1_0_72_7_0 => (Quantity::L3Dv, Family::Voltage),
-            O_1_0_31_7_0 => (Quantity::L1Ma, Family::Current),
-            O_1_0_51_7_0 => (Quantity::L2Ma, Family::Current),
-            O_1_0_71_7_0 => (Quantity::L3Ma, Family::Current),
-            O_1_0_21_7_0 => (Quantity::L1ImportW, Family::Power),
-            O_1_0_41_7_0 => (Quantity::L2ImportW, Family::Power),
-            O_1_0_61_7_0 => (Quantity::L3ImportW, Family::Power),
-            O_1_0_22_7_0 => (Quantity::L1ExportW, Family::Power),
-            O_1_0_42_7_0 => (Quantity::L2ExportW, Family::Power),
-            O_1_0_62_7_0 => (Quantity::L3ExportW, Family::Power),
-            O_1_0_3_8_0 => (Quantity::ReactiveImportVarh, Family::ReactiveEnergy),
-            O_1_0_4_8_0 => (Quantity::ReactiveExportVarh, Family::ReactiveEnergy),
-            O_1_0_3_7_0 => (Quantity::ReactiveImportVar, Family::ReactivePower),
-            O_1_0_4_7_0 => (Quantity::ReactiveExportVar, Family::ReactivePower),
-            O_1_0_13_7_0 => (Quantity::PowerFactorMilli, Family::PowerFactor),
-            O_0_0_96_7_21 => (Quantity::PowerFailures, Family::Count),
-            O_0_0_96_7_9 => (Quantity::LongPowerFailures, Family::Count),
-            O_1_0_32_32_0 => (Quantity::VoltageSagsL1, Family::Count),
-            O_1_0_52_32_0 => (Quantity::VoltageSagsL2, Family::Count),
-            O_1_0_72_32_0 => (Quantity::VoltageSagsL3, Family::Count),
-            O_1_0_32_36_0 => (Quantity::VoltageSwellsL1, Family::Count),
-            O_1_0_52_36_0 => (Quantity::VoltageSwellsL2, Family::Count),
-            O_1_0_72_36_0 => (Quantity::VoltageSwellsL3, Family::Count),
-            O_0_0_96_14_0 => (Quantity::Tariff, Family::Count),
-            O_1_0_1_4_0 => (Quantity::DemandCurrentW, Family::Power),
+        if let Some((q, family)) = simple_quantity(code) {
+            self.set(n, code_text, q, family, g[0]);
+            return;
+        }
+        match code {
             O_1_0_1_6_0 => {
                 // Monthly peak: (time)(value).
                 if count < 2 {
@@ -444,39 +704,37 @@ impl<'a> Parser<'a> {
                     Family::Power,
                     g[1],
                 );
-                return;
             }
-            O_0_0_1_0_0 => {
-                match MeterTime::from_dsmr(g[0]) {
-                    Ok(t) => self.reading.time = Some(t),
-                    Err(e) => self.diag(n, code_text, e.to_string()),
-                }
-                return;
-            }
+            O_0_0_1_0_0 => match MeterTime::from_dsmr(g[0]) {
+                Ok(t) => self.reading.time = Some(t),
+                Err(e) => self.diag(n, code_text, e.to_string()),
+            },
             O_1_3_0_2_8 => {
                 self.reading.dsmr_version = Some(String::from_utf8_lossy(g[0]).into_owned());
-                return;
             }
-            O_0_0_96_1_4 => {
-                self.emucs_version = Some(g[0]);
-                return;
-            }
-            O_0_0_96_1_1 => return self.meter_id(0, g[0]),
-            O_0_0_96_1_0 => return self.meter_id(1, g[0]),
-            O_0_0_96_1_255 => return self.meter_id(2, g[0]),
-            O_1_0_0_0_0 => return self.meter_id(3, g[0]),
-            _ => return,
-        };
-        self.set(n, code_text, q.0, q.1, g[0]);
+            O_0_0_96_1_4 => self.emucs_version = Some(g[0]),
+            O_0_0_96_1_1 => self.meter_id(0, g[0]),
+            O_0_0_96_1_0 => self.meter_id(1, g[0]),
+            O_0_0_96_1_255 => self.meter_id(2, g[0]),
+            O_1_0_0_0_0 => self.meter_id(3, g[0]),
+            _ => {}
+        }
     }
 
     fn set(&mut self, n: u32, code: &[u8], q: Quantity, family: Family, text: &[u8]) {
         match value(text, family) {
-            Ok(v) if family == Family::PowerFactor && !(-1000..=1000).contains(&v) => {
-                self.diag(n, code, "power factor outside -1..1".into());
-            }
-            Ok(v) => self.reading.set(q, v),
+            Ok(v) => self.store(n, code, q, family, v),
             Err((e, unit)) => self.diag(n, code, e.message(unit)),
+        }
+    }
+
+    /// Stores a value read for `q`, unless it is a power factor outside -1..1.
+    #[inline]
+    fn store(&mut self, n: u32, code: &[u8], q: Quantity, family: Family, v: i64) {
+        if family == Family::PowerFactor && !(-1000..=1000).contains(&v) {
+            self.diag(n, code, "power factor outside -1..1".into());
+        } else {
+            self.reading.set(q, v);
         }
     }
 
@@ -637,6 +895,182 @@ mod tests {
             Err(ValueError::TooLarge)
         );
         assert_eq!(value(b"-1.5*kW", Family::Power), Ok(-1500));
+    }
+
+    const FAMILIES: [Family; 10] = [
+        Family::Energy,
+        Family::Power,
+        Family::Voltage,
+        Family::Current,
+        Family::ReactiveEnergy,
+        Family::ReactivePower,
+        Family::PowerFactor,
+        Family::Count,
+        Family::Volume,
+        Family::Heat,
+    ];
+
+    #[test]
+    fn the_one_pass_reader_takes_the_common_lines() {
+        // (body after '(', family, stored integer): hand-scaled as in the test above.
+        let cases: [(&[u8], Family, i64); 8] = [
+            (b"000004.426*kWh)", Family::Energy, 4426),
+            (b"0230.0*V)", Family::Voltage, 2300),
+            (b"0.48*A)", Family::Current, 480),
+            (b"00.244*kW)", Family::Power, 244),
+            (b"00013)", Family::Count, 13),
+            // 52185.7825309 kWh = 52185782.5309 Wh, rounds up.
+            (b"00052185.7825309*kWh)", Family::Energy, 52_185_783),
+            (b"-1,5*KW)", Family::Power, -1500),
+            (b"00000.107*m3)", Family::Volume, 107),
+        ];
+        for (body, family, want) in cases {
+            assert_eq!(
+                fast_value(body, family),
+                Some((want, body.len())),
+                "{body:?}"
+            );
+        }
+        // A second group is left to the caller.
+        assert_eq!(fast_value(b"1*kW)(2)", Family::Power), Some((1000, 5)));
+        // Left to the general reader: errors, no closing parenthesis.
+        for body in [
+            &b"*kWh)"[..],
+            b"1.2.3*kW)",
+            b"12*Hz)",
+            b"1*kW",
+            b"99999999999999999999*kWh)",
+        ] {
+            assert_eq!(fast_value(body, Family::Energy), None, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn quick_lines_end_any_way_and_odd_ones_take_the_general_path() {
+        let d = parse_text(
+            b"/ISk5\\2MT382-1000\r\n\r\n1-0:1.8.1(000004.426*kWh)\n1-0:1.8.2(000002.399*kWh)\r\n\
+              1-0:1.7.0(00.244*kW)(junk)\r\n1-0:32.7.0(0230.0*V)\r1-0:2.7.0(00.000*kW)\r\n\
+              1-0:31.7.0(001*Hz)\r\n1-0:51.7.0(0.44*A)",
+        );
+        let r = &d.reading;
+        assert_eq!(r.get(Quantity::ImportT1Wh), Some(4426));
+        assert_eq!(r.get(Quantity::ImportT2Wh), Some(2399));
+        // A second group: the first one still counts (general path).
+        assert_eq!(r.get(Quantity::ImportW), Some(244));
+        // `\r` alone does not end a line: `(0230.0*V)\r1-0:2.7.0(...)` is one line whose first
+        // group is the voltage.
+        assert_eq!(r.get(Quantity::L1Dv), Some(2300));
+        assert_eq!(r.get(Quantity::ExportW), None);
+        // A wrong unit is a diagnostic on its line (the 7th: header, blank, five more), no value.
+        assert_eq!(r.get(Quantity::L1Ma), None);
+        assert_eq!(d.diagnostics.len(), 1);
+        assert_eq!(d.diagnostics[0].line, 7);
+        // The last line has no line end at all.
+        assert_eq!(r.get(Quantity::L2Ma), Some(440));
+    }
+
+    #[test]
+    fn digit_runs_are_read_eight_at_a_time() {
+        assert_eq!(digit_run(b"12345678", 0), (12_345_678, 8));
+        assert_eq!(digit_run(b"000004.426*kWh)", 0), (4, 6));
+        assert_eq!(digit_run(b"000004.426*kWh)", 7), (426, 3));
+        assert_eq!(digit_run(b"987654321", 1), (87_654_321, 8));
+        assert_eq!(digit_run(b"12", 0), (12, 2));
+        assert_eq!(digit_run(b"12", 2), (0, 0));
+        assert_eq!(digit_run(b"12", 5), (0, 0));
+        assert_eq!(digit_run(b"9:", 0), (9, 1));
+        assert_eq!(digit_run(b"/0", 0), (0, 0));
+        assert_eq!(digit_run(b"1\xFA\xFF", 0), (1, 1));
+    }
+
+    proptest::proptest! {
+        /// The eight-at-a-time digit reader equals reading byte by byte.
+        #[test]
+        fn digit_runs_equal_a_plain_loop(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"0123456789/:.)*\x00\x06\xFA\xFF\x3F\x2F".to_vec()),
+                0..12,
+            ),
+            at in 0usize..12,
+        ) {
+            let tail = bytes.get(at..).unwrap_or_default();
+            let k = tail.iter().take(8).take_while(|b| b.is_ascii_digit()).count();
+            let v = tail[..k].iter().fold(0i64, |a, &b| a * 10 + i64::from(b - b'0'));
+            proptest::prop_assert_eq!(digit_run(&bytes, at), (v, k));
+        }
+
+        /// Whenever the one-pass reader answers, the general reader gives the same integer.
+        #[test]
+        fn the_one_pass_reader_agrees_with_the_general_one(
+            body in proptest::collection::vec(
+                proptest::sample::select(b"0123456789012345678901234567890123456789.,*+-)kKwWhHvVaAmM3lgGjJr ".to_vec()),
+                0..28,
+            ),
+            f in 0usize..10,
+        ) {
+            let family = FAMILIES[f];
+            if let Some((v, len)) = fast_value(&body, family) {
+                let close = body.iter().position(|&b| b == b')').unwrap();
+                proptest::prop_assert_eq!(close + 1, len);
+                proptest::prop_assert_eq!(value(&body[..close], family), Ok(v));
+            }
+        }
+
+        /// Every well-formed number in a known unit takes the one-pass path.
+        #[test]
+        fn the_one_pass_reader_reads_every_plain_number(
+            int in 0u64..1_000_000_000,
+            frac in proptest::option::of(0u64..10_000_000),
+            neg in proptest::bool::ANY,
+            unit in proptest::sample::select(vec!["", "*kWh", "*Wh", "*kW", "*W", "*V", "*A", "*m3"]),
+        ) {
+            let text = format!(
+                "{}{int}{}{unit}",
+                if neg { "-" } else { "" },
+                frac.map(|f| format!(".{f}")).unwrap_or_default()
+            );
+            for family in FAMILIES {
+                let slow = value(text.as_bytes(), family).ok();
+                let body = format!("{text})");
+                proptest::prop_assert_eq!(fast_value(body.as_bytes(), family).map(|r| r.0), slow);
+            }
+        }
+    }
+
+    #[test]
+    fn the_quick_obis_reader_agrees_with_the_general_one() {
+        assert_eq!(fast_obis(b"1-0:1.8.1(1)"), Some((obis(1, 0, 1, 8, 1), 9)));
+        assert_eq!(
+            fast_obis(b"0-0:96.7.21(00013)"),
+            Some((obis(0, 0, 96, 7, 21), 11))
+        );
+        for line in [
+            &b"0-0:96.1.255*255(x)"[..],
+            b"1-0:1.8.256(1)",
+            b"1-0:1.8(1)",
+            b"1-0:1.8.0001(1)",
+            b"1:0-1.8.0(1)",
+            b"",
+            b"1-0:.8.0(1)",
+            b"1-0:1.8.0",
+        ] {
+            assert_eq!(fast_obis(line), None, "{line:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whenever the quick OBIS reader answers, the general one says the same.
+        #[test]
+        fn the_quick_obis_reader_never_disagrees(
+            line in proptest::collection::vec(
+                proptest::sample::select(b"0123456789012345678901234567890123456789-:.(*)".to_vec()),
+                0..20,
+            ),
+        ) {
+            if let Some((code, open)) = fast_obis(&line) {
+                proptest::prop_assert_eq!(parse_obis(&line), (Some(code), open));
+            }
+        }
     }
 
     #[test]
