@@ -26,6 +26,9 @@ pub struct Args {
     /// An MQTT password is read from the vault setting `mqtt/password`.
     #[arg(long, value_name = "SOURCE")]
     pub source: String,
+    /// Keys of a meter that encrypts its frames (remembered in the vault).
+    #[command(flatten)]
+    pub keys: crate::meter_keys::KeyArgs,
 }
 
 fn now_unix() -> i64 {
@@ -38,6 +41,7 @@ fn now_unix() -> i64 {
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let source: Source = args.source.parse()?;
     let mut vault = open_writer(global)?;
+    let keys = args.keys.for_vault(&mut vault)?;
     eprintln!(
         "collecting from {} into {} (checkpoint every {} s; stop with Ctrl-C)",
         source.describe(),
@@ -69,9 +73,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         Source::File { path, .. } => {
             let mut file = std::fs::File::open(&path)
                 .with_context(|| format!("cannot open {}", path.display()))?;
-            collect_stream(&mut vault, &mut file, &stop)?;
+            collect_stream(&mut vault, &mut file, &stop, keys)?;
         }
-        live => collect_live(&mut vault, live, &runtime)?,
+        live => collect_live(&mut vault, live, &runtime, keys)?,
     }
     if stop.load(Ordering::SeqCst) {
         eprintln!("stopping: saved what was collected");
@@ -145,8 +149,9 @@ fn collect_stream(
     vault: &mut Vault,
     input: &mut impl std::io::Read,
     stop: &AtomicBool,
+    keys: Option<hearth_meter::auto::Keys>,
 ) -> anyhow::Result<()> {
-    let mut decoder = AutoDecoder::new();
+    let mut decoder = crate::meter_keys::auto_decoder(keys);
     let mut buf = vec![0u8; 64 * 1024];
     let mut batch = Vec::new();
     while !stop.load(Ordering::SeqCst) {
@@ -173,6 +178,7 @@ fn collect_live(
     vault: &mut Vault,
     source: Source,
     runtime: &tokio::runtime::Runtime,
+    keys: Option<hearth_meter::auto::Keys>,
 ) -> anyhow::Result<()> {
     let tz = vault.time_zone().clone();
     let clock = move || MeterTime::in_zone(now_unix(), &tz);
@@ -189,7 +195,7 @@ fn collect_live(
                 .map(|p| String::from_utf8_lossy(&p).into_owned());
             Reader::for_source(Source::Mqtt(m), options).with_password(password)
         }
-        other => Reader::with_options(other, AutoDecoder::new(), options),
+        other => Reader::with_options(other, crate::meter_keys::auto_decoder(keys), options),
     }
     .with_clock(clock);
     let mut batch = Vec::with_capacity(1);

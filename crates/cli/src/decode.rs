@@ -9,8 +9,7 @@ use crate::Global;
 use anyhow::Context as _;
 use hearth_meter::Decoder;
 use hearth_meter::Protocol;
-use hearth_meter::auto::{self, AuthKey, AutoDecoder, Keys};
-use hearth_meter::glo::Key;
+use hearth_meter::auto::{self, Keys};
 use hearth_meter::{RejectReason, Stats};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -45,24 +44,9 @@ pub struct Args {
     /// The meter protocol of the input.
     #[arg(long, value_enum, default_value_t = ProtocolArg::Auto)]
     pub protocol: ProtocolArg,
-    /// Decryption key for encrypted meters (Luxembourg Smarty, encrypted HAN ports): 32
-    /// hexadecimal digits, as your utility gave it.
-    #[arg(
-        long,
-        value_name = "HEX",
-        env = "HEARTH_METER_KEY",
-        hide_env_values = true
-    )]
-    pub key: Option<String>,
-    /// Authentication key (32 hex digits), or `none` to skip the tag check. Default: the
-    /// Smarty key for DSMR, no check for DLMS.
-    #[arg(
-        long,
-        value_name = "HEX|none",
-        env = "HEARTH_METER_AUTH_KEY",
-        hide_env_values = true
-    )]
-    pub auth_key: Option<String>,
+    /// Keys of a meter that encrypts its frames.
+    #[command(flatten)]
+    pub keys: crate::meter_keys::KeyArgs,
     /// Print only a summary ("N accepted, N rejected") on stderr, no readings.
     #[arg(long)]
     pub stats: bool,
@@ -74,29 +58,10 @@ pub struct Args {
     pub file: Option<PathBuf>,
 }
 
-fn keys(args: &Args) -> anyhow::Result<Option<Keys>> {
-    let Some(key) = &args.key else {
-        if args.auth_key.is_some() {
-            anyhow::bail!("--auth-key needs --key (the decryption key) as well");
-        }
-        return Ok(None);
-    };
-    let key = Key::from_hex(key).context("reading --key")?;
-    let auth_key = match args.auth_key.as_deref() {
-        None => AuthKey::Default,
-        Some(s) if s.eq_ignore_ascii_case("none") => AuthKey::Skip,
-        Some(s) => AuthKey::Key(Key::from_hex(s).context("reading --auth-key")?),
-    };
-    Ok(Some(Keys { key, auth_key }))
-}
-
 fn decoder(args: &Args, keys: Option<Keys>) -> anyhow::Result<Box<dyn Decoder + Send>> {
     let protocol = match args.protocol {
         ProtocolArg::Auto => {
-            return Ok(Box::new(match keys {
-                Some(k) => AutoDecoder::with_keys(k),
-                None => AutoDecoder::new(),
-            }));
+            return Ok(Box::new(crate::meter_keys::auto_decoder(keys)));
         }
         ProtocolArg::Dsmr => Protocol::Dsmr,
         ProtocolArg::Dlms => Protocol::Dlms,
@@ -125,7 +90,7 @@ fn summary(stats: &Stats) -> String {
 
 /// Runs the command.
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let keys = keys(&args)?;
+    let keys = args.keys.keys()?;
     let mut decoder = decoder(&args, keys)?;
     let mut input: Box<dyn Read> = match &args.file {
         None => Box::new(io::stdin().lock()),

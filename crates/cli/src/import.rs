@@ -6,7 +6,6 @@
 use crate::Global;
 use crate::unlock::open_writer;
 use anyhow::Context as _;
-use hearth_meter::auto::AutoDecoder;
 use hearth_meter::{Decoder, Reading, RejectReason};
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
@@ -19,6 +18,9 @@ pub struct Args {
     /// Capture files (raw bytes of any protocol) or JSON Lines from `hearth decode`.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
+    /// Keys of a meter that encrypts its frames (remembered in the vault).
+    #[command(flatten)]
+    pub keys: crate::meter_keys::KeyArgs,
 }
 
 const BATCH: usize = 8192;
@@ -26,11 +28,12 @@ const BATCH: usize = 8192;
 /// Runs the command.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let mut vault = open_writer(global)?;
+    let keys = args.keys.for_vault(&mut vault)?;
     let started = Instant::now();
     let mut total = 0u64;
     let mut rejected = 0u64;
     for path in &args.files {
-        let (n, bad) = import_file(&mut vault, path, started)
+        let (n, bad) = import_file(&mut vault, path, started, keys)
             .with_context(|| format!("cannot import {}", path.display()))?;
         total += n;
         rejected += bad;
@@ -64,6 +67,7 @@ fn import_file(
     vault: &mut hearth_vault::Vault,
     path: &Path,
     started: Instant,
+    keys: Option<hearth_meter::auto::Keys>,
 ) -> anyhow::Result<(u64, u64)> {
     let mut batch: Vec<Reading> = Vec::with_capacity(BATCH);
     let mut n = 0u64;
@@ -101,7 +105,7 @@ fn import_file(
         n += batch.len() as u64;
         return Ok((n, bad));
     }
-    let mut decoder = AutoDecoder::new();
+    let mut decoder = crate::meter_keys::auto_decoder(keys);
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 1 << 20];
     loop {

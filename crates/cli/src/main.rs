@@ -12,6 +12,7 @@ mod detect;
 mod export;
 mod import;
 mod init;
+mod meter_keys;
 mod passwd;
 mod report;
 mod tips;
