@@ -19,8 +19,8 @@
 //!   `l2_*`/`l3_*` against `l1_*` (a three-phase inverter and the grid move all phases
 //!   together). Which relations pay is decided per chunk, biggest saving first.
 //!
-//! Columns longer than 1024 values pick their coding on a sample (four evenly spread runs of
-//! 256) and are then coded whole that way. A long column's bytes are range-coded with an
+//! Columns longer than 512 values pick their coding on a sample (four evenly spread runs of
+//! 128) and are then coded whole that way. A long column's bytes are range-coded with an
 //! adaptive binary model when that beats what zstd's Huffman stage is expected to do (zstd
 //! cannot spend less than one bit per byte; mostly-zero deltas need far less). Finally the
 //! whole body goes through zstd, kept only if that made the chunk smaller. Strings (meter
@@ -121,6 +121,10 @@ const MAX_BODY: usize = 128 << 20;
 /// zstd level. Measured on a 1-s DSMR 5 hour: level 9 saves about 3 % more and level 19
 /// about 6 %, at several times the encoding time; the import speed matters more.
 const ZSTD_LEVEL: i32 = 3;
+
+/// The quantities in tag order, in static memory: iterating `Quantity::ALL` by value copies
+/// the array for every reading.
+static QUANTITIES: [Quantity; Quantity::COUNT] = Quantity::ALL;
 
 /// First tag of the time pairs (`unix`, `offset_s`).
 const TAG_TIMES: u8 = 64;
@@ -311,12 +315,17 @@ pub fn encode(readings: &[Reading]) -> Vec<u8> {
     );
     let mut columns: Vec<Option<Column>> = vec![None; 256];
 
-    for q in Quantity::ALL {
-        let mut c = Column::with_capacity(n);
-        for r in readings {
+    // One pass over the readings (each is a few hundred bytes) filling every column at once.
+    let mut quantities: Vec<Column> = (0..Quantity::COUNT)
+        .map(|_| Column::with_capacity(n))
+        .collect();
+    for r in readings {
+        for (c, &q) in quantities.iter_mut().zip(&QUANTITIES) {
             c.push(r.get(q));
         }
-        columns[q as usize] = Some(c);
+    }
+    for (slot, c) in columns.iter_mut().zip(quantities) {
+        *slot = Some(c);
     }
     for k in 0..TIME_FIELDS {
         let mut unix = Column::with_capacity(n);
@@ -367,18 +376,55 @@ pub fn encode(readings: &[Reading]) -> Vec<u8> {
 
     let mut out = Vec::with_capacity(body.len() / 2 + 16);
     out.push(VERSION);
-    match zstd::bulk::compress(&body, ZSTD_LEVEL) {
-        Ok(z) if z.len() + varint_len(body.len() as u64) < body.len() => {
+    COMPRESSOR.with_borrow_mut(|zstd| match zstd.compress(&body) {
+        Some(z) if z.len() + varint_len(body.len() as u64) < body.len() => {
             out.push(FLAG_ZSTD);
             put_varint(&mut out, body.len() as u64);
-            out.extend_from_slice(&z);
+            out.extend_from_slice(z);
         }
         _ => {
             out.push(0);
             out.extend_from_slice(&body);
         }
-    }
+    });
     out
+}
+
+/// A zstd compression context and its output buffer, kept per thread: setting up a context
+/// (its tables are hundreds of kilobytes) costs more than compressing one chunk's body.
+struct Compressor {
+    context: Option<zstd::bulk::Compressor<'static>>,
+    buffer: Vec<u8>,
+}
+
+impl Compressor {
+    /// The body compressed at [`ZSTD_LEVEL`], or `None` if zstd failed (the body is then
+    /// stored as it is).
+    fn compress(&mut self, body: &[u8]) -> Option<&[u8]> {
+        if self.context.is_none() {
+            self.context = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
+        }
+        let context = self.context.as_mut()?;
+        self.buffer.clear();
+        self.buffer.reserve(zstd::compress_bound(body.len()));
+        match context.compress_to_buffer(body, &mut self.buffer) {
+            Ok(_) => Some(&self.buffer),
+            Err(_) => {
+                // A context that failed mid-frame is not trusted again.
+                self.context = None;
+                None
+            }
+        }
+    }
+}
+
+thread_local! {
+    static COMPRESSOR: std::cell::RefCell<Compressor> = const {
+        std::cell::RefCell::new(Compressor {
+            context: None,
+            buffer: Vec::new(),
+        })
+    };
 }
 
 /// Decodes a chunk written by [`encode`]. Damaged, truncated or foreign bytes give an error,
@@ -511,8 +557,9 @@ fn decode_body(r: &mut Reader<'_>) -> Result<Vec<Reading>, CodecError> {
 /// make two columns predict each other (`import_w` and `export_w` can each predict the other,
 /// and only the costlier of the two should be the one predicted).
 fn relation_plans(columns: &[Option<Column>], written: &[usize]) -> Vec<(usize, column::Plan)> {
-    let mut options: Vec<(f64, usize, column::Plan)> = Vec::new();
-    let mut plain: Vec<(usize, column::Plan)> = Vec::new();
+    // (saving, tag, choice, prediction values)
+    let mut options: Vec<(f64, usize, column::Choice, Vec<i64>)> = Vec::new();
+    let mut plain: Vec<(usize, column::Choice)> = Vec::new();
     for &tag in written {
         let Some(col) = columns[tag].as_ref() else {
             continue;
@@ -525,17 +572,22 @@ fn relation_plans(columns: &[Option<Column>], written: &[usize]) -> Vec<(usize, 
             let Some(pred) = predict(columns, col, parts) else {
                 continue;
             };
-            let alone = own.get_or_insert_with(|| column::plan(col, true, &[]));
-            let p = column::plan(
+            if own.is_none() {
+                own = column::choose(col, true, &[]).map(|(c, _)| c);
+            }
+            let Some(alone) = own else { continue };
+            let Some((p, _)) = column::choose(
                 col,
                 false,
                 &[Prediction {
                     variant,
                     values: &pred,
                 }],
-            );
+            ) else {
+                continue;
+            };
             if p.cost < alone.cost {
-                options.push((alone.cost - p.cost, tag, p));
+                options.push((alone.cost - p.cost, tag, p, pred));
             }
         }
         if let Some(own) = own {
@@ -545,23 +597,32 @@ fn relation_plans(columns: &[Option<Column>], written: &[usize]) -> Vec<(usize, 
     options.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut chosen = [0u8; 256];
     let mut plans: Vec<(usize, column::Plan)> = Vec::new();
-    for (_, tag, plan) in options {
-        if chosen[tag] != 0 || depends_on(&chosen, plan_parts(tag, &plan), tag) {
+    for (_, tag, choice, pred) in options {
+        if chosen[tag] != 0 || depends_on(&chosen, plan_parts(tag, choice.variant()), tag) {
             continue;
         }
-        chosen[tag] = plan.variant();
-        plans.push((tag, plan));
+        chosen[tag] = choice.variant();
+        let Some(col) = columns[tag].as_ref() else {
+            continue;
+        };
+        let prediction = Prediction {
+            variant: choice.variant(),
+            values: &pred,
+        };
+        plans.push((tag, column::build(col, choice, Some(&prediction))));
     }
-    for (tag, plan) in plain {
-        if chosen[tag] == 0 {
-            plans.push((tag, plan));
+    for (tag, choice) in plain {
+        if chosen[tag] == 0
+            && let Some(col) = columns[tag].as_ref()
+        {
+            plans.push((tag, column::build(col, choice, None)));
         }
     }
     plans
 }
 
-fn plan_parts(tag: usize, plan: &column::Plan) -> Parts {
-    relation(tag as u8, plan.variant()).unwrap_or(&[])
+fn plan_parts(tag: usize, variant: u8) -> Parts {
+    relation(tag as u8, variant).unwrap_or(&[])
 }
 
 /// Whether any of `parts`, following the relations chosen so far, leads back to `target`.
@@ -661,6 +722,35 @@ mod tests {
         let mut out = vec![VERSION, 0];
         out.extend_from_slice(&body);
         out
+    }
+
+    #[test]
+    fn the_reused_compressor_writes_what_a_fresh_one_would() {
+        // The thread's zstd context is reused from chunk to chunk: each chunk must still be
+        // exactly what a new context makes of its body, whatever was compressed before.
+        // The noisy power copied into the gas register: its coded bytes repeat those of
+        // `import_w`, which zstd finds, so the chunk goes through zstd.
+        let a: Vec<Reading> = noisy()
+            .into_iter()
+            .map(|mut r| {
+                if let Some(w) = r.get(Quantity::ImportW) {
+                    r.set(Quantity::GasDm3, w);
+                }
+                r
+            })
+            .collect();
+        let b: Vec<Reading> = noisy().into_iter().rev().take(700).collect();
+        let first = encode(&a);
+        let _ = encode(&b);
+        let again = encode(&a);
+        assert_eq!(first, again);
+        assert_eq!(first[1], FLAG_ZSTD, "the noisy chunk is worth compressing");
+        let plain = uncompressed(&first);
+        let fresh = zstd::bulk::compress(&plain[2..], ZSTD_LEVEL).expect("zstd");
+        let mut expected = vec![VERSION, FLAG_ZSTD];
+        put_varint(&mut expected, (plain.len() - 2) as u64);
+        expected.extend_from_slice(&fresh);
+        assert_eq!(first, expected);
     }
 
     #[test]

@@ -403,7 +403,9 @@ impl Vault {
             let window = Resolution::Raw.chunk_start(t);
             if w.open_window != Some(window) {
                 let old = w.open_window.replace(window);
-                let full = std::mem::take(&mut w.open_raw);
+                // The next window fills about as many: allocate once rather than regrow.
+                let cap = w.open_raw.len();
+                let full = std::mem::replace(&mut w.open_raw, Vec::with_capacity(cap));
                 if let Some(old) = old
                     && !full.is_empty()
                 {

@@ -54,16 +54,6 @@ impl Column {
         }
     }
 
-    /// The values of the readings that have one, in order.
-    fn values_present(&self) -> Vec<i64> {
-        self.present
-            .iter()
-            .zip(&self.values)
-            .filter(|(p, _)| **p)
-            .map(|(_, v)| *v)
-            .collect()
-    }
-
     /// Whether no reading has a value (such a column is left out of the chunk).
     pub(super) fn is_absent(&self) -> bool {
         !self.present.iter().any(|&p| p)
@@ -87,6 +77,7 @@ pub(super) struct Plan {
 
 impl Plan {
     /// The relation variant the plan stores the values against (0 = none).
+    #[cfg(test)]
     pub(super) fn variant(&self) -> u8 {
         (self.header >> VARIANT_SHIFT) & MAX_VARIANT
     }
@@ -94,46 +85,103 @@ impl Plan {
 
 /// Columns longer than this choose their coding on a sample: this many values taken as a few
 /// evenly spread runs (differencing needs neighbours), then code all values that way.
-const SAMPLE: usize = 1024;
+const SAMPLE: usize = 512;
 const SAMPLE_RUNS: usize = 4;
 
+/// A coding chosen for a column (its estimated cost and header), before any of its bytes are
+/// written: choosing is cheap on a sample, writing touches every value, so only the codings
+/// actually used are written.
+#[derive(Clone, Copy)]
+pub(super) struct Choice {
+    /// Estimated bytes after zstd.
+    pub(super) cost: f64,
+    header: u8,
+}
+
+impl Choice {
+    /// The relation variant the choice stores the values against (0 = none).
+    pub(super) fn variant(&self) -> u8 {
+        (self.header >> VARIANT_SHIFT) & MAX_VARIANT
+    }
+}
+
 /// Finds the cheapest coding of `col` (which must have at least one value): on its own when
-/// `plain`, and against each prediction.
+/// `plain`, and against each prediction; then writes its payload.
 pub(super) fn plan(col: &Column, plain: bool, predictions: &[Prediction<'_>]) -> Plan {
+    match choose(col, plain, predictions) {
+        Some((choice, base)) => build(col, choice, base.and_then(|i| predictions.get(i))),
+        None => Plan {
+            cost: 0.0,
+            header: 0,
+            payload: Vec::new(),
+        },
+    }
+}
+
+/// The values a base codes: the column's present values, or their residuals against a
+/// prediction.
+fn base_values(col: &Column, prediction: Option<&Prediction<'_>>, out: &mut Vec<i64>) {
+    out.clear();
+    match prediction {
+        None => out.extend(
+            col.present
+                .iter()
+                .zip(&col.values)
+                .filter(|(p, _)| **p)
+                .map(|(_, v)| *v),
+        ),
+        Some(pred) => out.extend(
+            col.present
+                .iter()
+                .zip(&col.values)
+                .zip(pred.values)
+                .filter(|((p, _), _)| **p)
+                .map(|((_, v), e)| v.wrapping_sub(*e)),
+        ),
+    }
+}
+
+/// Finds the cheapest coding of `col` (on its own when `plain`, and against each prediction)
+/// from a sample of its values; returns it with the prediction it uses (`None` = on its own),
+/// or `None` when there is nothing to choose from.
+pub(super) fn choose(
+    col: &Column,
+    plain: bool,
+    predictions: &[Prediction<'_>],
+) -> Option<(Choice, Option<usize>)> {
     let plain = plain.then_some(None);
-    let bases = plain.into_iter().chain(predictions.iter().map(Some));
-    // (estimated cost, header without presence, values of that base)
-    let mut best: Option<(f64, u8, Vec<i64>)> = None;
-    let mut cand = Vec::new();
+    let bases = plain.into_iter().chain((0..predictions.len()).map(Some));
+    let mut best: Option<(Choice, Option<usize>)> = None;
+    let mut values = Vec::new();
+    let mut d = Vec::with_capacity(SAMPLE);
+    let all_present = col.present.iter().all(|&p| p);
     for base in bases {
-        let (variant, values) = match base {
-            None => (0, col.values_present()),
-            Some(pred) => (
-                pred.variant,
-                col.present
-                    .iter()
-                    .zip(&col.values)
-                    .zip(pred.values)
-                    .filter(|((p, _), _)| **p)
-                    .map(|((_, v), e)| v.wrapping_sub(*e))
-                    .collect(),
-            ),
+        let prediction = base.and_then(|i| predictions.get(i));
+        let m = if all_present {
+            // The sample straight from the column: no copy of all its values first.
+            sampled_base(col, prediction, &mut d);
+            col.values.len()
+        } else {
+            base_values(col, prediction, &mut values);
+            sample(&values, &mut d);
+            values.len()
         };
-        let mut d = sample(&values);
-        let scale = values.len() as f64 / d.len().max(1) as f64;
+        let scale = m as f64 / d.len().max(1) as f64;
+        let variant = prediction.map_or(0, |p| p.variant);
         for order in 0..=2u8 {
             if order > 0 {
                 difference(&mut d, usize::from(order - 1));
             }
             let mut all_zero = false;
             for zero_runs in [false, true] {
-                all_zero = payload(&mut cand, &d, order, zero_runs);
-                let cost = estimated_cost(&cand) * scale;
-                if best.as_ref().is_none_or(|b| cost < b.0) {
+                let mut hist = Histogram([0; 256]);
+                all_zero = payload(&mut hist, &d, order, zero_runs);
+                let cost = hist.cost() * scale;
+                if best.as_ref().is_none_or(|b| cost < b.0.cost) {
                     let header = variant << VARIANT_SHIFT
                         | order << ORDER_SHIFT
                         | if zero_runs { FLAG_ZERO_RUNS } else { 0 };
-                    best = Some((cost, header, values.clone()));
+                    best = Some((Choice { cost, header }, base));
                 }
             }
             if all_zero {
@@ -142,35 +190,74 @@ pub(super) fn plan(col: &Column, plain: bool, predictions: &[Prediction<'_>]) ->
             }
         }
     }
-    let Some((cost, header, mut d)) = best else {
-        return Plan {
-            cost: 0.0,
-            header: 0,
-            payload: Vec::new(),
-        };
-    };
+    best
+}
+
+/// Writes the payload of `choice` (made by [`choose`] with this `prediction`).
+pub(super) fn build(col: &Column, choice: Choice, prediction: Option<&Prediction<'_>>) -> Plan {
+    let mut d = Vec::with_capacity(col.values.len());
+    base_values(col, prediction, &mut d);
+    let header = choice.header;
     let order = (header >> ORDER_SHIFT) & 0b11;
     for pass in 0..usize::from(order) {
         difference(&mut d, pass);
     }
-    let sampled = d.len() > SAMPLE;
-    payload(&mut cand, &d, order, header & FLAG_ZERO_RUNS != 0);
+    let mut out = Vec::with_capacity(d.len() + 16);
+    payload(&mut out, &d, order, header & FLAG_ZERO_RUNS != 0);
+    // A column of at most SAMPLE values was priced whole, so the choice's cost is already
+    // that of these bytes.
     Plan {
-        cost: if sampled { cost } else { estimated_cost(&cand) },
+        cost: choice.cost,
         header,
-        payload: cand,
+        payload: out,
+    }
+}
+
+/// Where payload bytes go: a buffer when writing, or only their histogram when pricing a
+/// candidate coding (the estimate needs the byte frequencies, not the bytes).
+trait Sink {
+    fn byte(&mut self, b: u8);
+
+    #[inline]
+    fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.byte((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.byte(v as u8);
+    }
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
+
+    #[inline]
+    fn varint(&mut self, v: u64) {
+        put_varint(self, v);
+    }
+}
+
+/// How often each byte value occurs.
+struct Histogram([u32; 256]);
+
+impl Sink for Histogram {
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.0[usize::from(b)] += 1;
     }
 }
 
 /// Writes factor, head and body of already differenced values; returns whether the body is
 /// all zeros.
-fn payload(out: &mut Vec<u8>, d: &[i64], order: u8, zero_runs: bool) -> bool {
-    out.clear();
+fn payload<S: Sink>(out: &mut S, d: &[i64], order: u8, zero_runs: bool) -> bool {
     let head = usize::from(order).min(d.len());
     let g = common_factor(&d[head..]);
-    put_varint(out, g);
+    out.varint(g);
     for &v in &d[..head] {
-        put_varint(out, zigzag(v));
+        out.varint(zigzag(v));
     }
     if zero_runs {
         write_zero_runs(out, &d[head..], g)
@@ -180,17 +267,35 @@ fn payload(out: &mut Vec<u8>, d: &[i64], order: u8, zero_runs: bool) -> bool {
     }
 }
 
-/// The values themselves when there are few, else `SAMPLE` of them in evenly spread runs.
-fn sample(values: &[i64]) -> Vec<i64> {
-    if values.len() <= SAMPLE {
-        return values.to_vec();
+/// Where [`sample`] takes its runs from `m` values.
+fn sample_runs(m: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let (runs, run, stride) = if m <= SAMPLE {
+        (1, m, 0)
+    } else {
+        let run = SAMPLE / SAMPLE_RUNS;
+        (SAMPLE_RUNS, run, (m - run) / (SAMPLE_RUNS - 1))
+    };
+    (0..runs).map(move |k| k * stride..k * stride + run)
+}
+
+/// [`sample`] of [`base_values`] for a column in which every reading has a value.
+fn sampled_base(col: &Column, prediction: Option<&Prediction<'_>>, out: &mut Vec<i64>) {
+    out.clear();
+    for r in sample_runs(col.values.len()) {
+        let values = &col.values[r.clone()];
+        match prediction.and_then(|p| p.values.get(r)) {
+            Some(pred) => out.extend(values.iter().zip(pred).map(|(v, e)| v.wrapping_sub(*e))),
+            None => out.extend_from_slice(values),
+        }
     }
-    let run = SAMPLE / SAMPLE_RUNS;
-    let stride = (values.len() - run) / (SAMPLE_RUNS - 1);
-    (0..SAMPLE_RUNS)
-        .flat_map(|k| &values[k * stride..k * stride + run])
-        .copied()
-        .collect()
+}
+
+/// The values themselves when there are few, else `SAMPLE` of them in evenly spread runs.
+fn sample(values: &[i64], out: &mut Vec<i64>) {
+    out.clear();
+    for r in sample_runs(values.len()) {
+        out.extend_from_slice(&values[r]);
+    }
 }
 
 /// Writes `col` coded as `plan` says, range-coding the payload when that beats what zstd is
@@ -330,26 +435,33 @@ fn common_factor(body: &[i64]) -> u64 {
     if g == 0 || g > i64::MAX as u64 { 1 } else { g }
 }
 
-fn write_dense(out: &mut Vec<u8>, body: &[i64], g: u64) {
+fn write_dense<S: Sink>(out: &mut S, body: &[i64], g: u64) {
+    if g == 1 {
+        // The usual case: no division (a 64-bit division costs dozens of cycles).
+        for &v in body {
+            out.varint(zigzag(v));
+        }
+        return;
+    }
     let g = g as i64;
     for &v in body {
-        put_varint(out, zigzag(v / g));
+        out.varint(zigzag(v / g));
     }
 }
 
 /// Writes (count of nonzero values, then per nonzero value: zeros before it, the value).
 /// Returns whether the body was all zeros.
-fn write_zero_runs(out: &mut Vec<u8>, body: &[i64], g: u64) -> bool {
+fn write_zero_runs<S: Sink>(out: &mut S, body: &[i64], g: u64) -> bool {
     let g = g as i64;
     let nonzero = body.iter().filter(|&&v| v != 0).count();
-    put_varint(out, nonzero as u64);
+    out.varint(nonzero as u64);
     let mut zeros = 0u64;
     for &v in body {
         if v == 0 {
             zeros += 1;
         } else {
-            put_varint(out, zeros);
-            put_varint(out, zigzag(v / g));
+            out.varint(zeros);
+            out.varint(zigzag(if g == 1 { v } else { v / g }));
             zeros = 0;
         }
     }
@@ -398,18 +510,27 @@ fn read_presence(r: &mut Reader<'_>, n: usize) -> Result<Vec<bool>, CodecError> 
 
 /// What the bytes should cost after zstd's literal coding: Huffman needs at least one bit per
 /// byte, and about -log2(p) bits for a byte of frequency p.
+#[cfg(test)]
 fn estimated_cost(bytes: &[u8]) -> f64 {
-    let mut hist = [0u32; 256];
+    let mut hist = Histogram([0; 256]);
     for &b in bytes {
-        hist[usize::from(b)] += 1;
+        hist.byte(b);
     }
-    let total = bytes.len() as f64;
-    let mut bits = 0.0;
-    for &c in hist.iter().filter(|&&c| c > 0) {
-        let c = f64::from(c);
-        bits += c * (total / c).log2().max(1.0) + 8.0;
+    hist.cost()
+}
+
+impl Histogram {
+    /// What the bytes counted should cost after zstd's literal coding: Huffman needs at least
+    /// one bit per byte, and about -log2(p) bits for a byte of frequency p.
+    fn cost(&self) -> f64 {
+        let total = self.0.iter().map(|&c| f64::from(c)).sum::<f64>();
+        let mut bits = 0.0;
+        for &c in self.0.iter().filter(|&&c| c > 0) {
+            let c = f64::from(c);
+            bits += c * (total / c).log2().max(1.0) + 8.0;
+        }
+        bits / 8.0
     }
-    bits / 8.0
 }
 
 #[cfg(test)]
@@ -500,6 +621,60 @@ mod tests {
         // The residual comes back; the caller adds the prediction.
         assert_eq!(back.values, vec![0, 0, 0, -1]);
         assert_eq!(back.present, col.present);
+    }
+
+    #[test]
+    fn pricing_a_coding_counts_exactly_the_bytes_it_writes() {
+        // The histogram sink must see the very bytes the buffer gets: same order, zero runs
+        // and common factor (deltas of 30 mixed with zeros and a large value).
+        let d: Vec<i64> = (0..700)
+            .map(|i| match i % 7 {
+                0 => 0,
+                3 => -90,
+                5 => 1 << 40,
+                _ => 30 * (i % 5),
+            })
+            .collect();
+        for order in 0..=2 {
+            for zero_runs in [false, true] {
+                let mut bytes = Vec::new();
+                let mut hist = Histogram([0; 256]);
+                let zeros_a = payload(&mut bytes, &d, order, zero_runs);
+                let zeros_b = payload(&mut hist, &d, order, zero_runs);
+                assert_eq!(zeros_a, zeros_b);
+                assert_eq!(hist.cost(), estimated_cost(&bytes));
+                assert_eq!(
+                    hist.0.iter().map(|&c| c as usize).sum::<usize>(),
+                    bytes.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_sample_of_a_full_column_is_taken_in_place() {
+        // 2000 values, all present: four runs of 128 starting at 0, 624, 1248 and 1872
+        // ((2000 - 128) / 3 = 624), against a prediction and on their own.
+        let col = column(&(0..2000).map(|i| Some(i * i)).collect::<Vec<_>>());
+        let pred: Vec<i64> = (0..2000).map(|i| 3 * i).collect();
+        let prediction = Prediction {
+            variant: 1,
+            values: &pred,
+        };
+        for p in [None, Some(&prediction)] {
+            let mut all = Vec::new();
+            base_values(&col, p, &mut all);
+            let mut expected = Vec::new();
+            sample(&all, &mut expected);
+            let mut got = Vec::new();
+            sampled_base(&col, p, &mut got);
+            assert_eq!(got, expected);
+        }
+        let mut got = Vec::new();
+        sampled_base(&col, Some(&prediction), &mut got);
+        assert_eq!(got.len(), 512);
+        assert_eq!(got[128], 624 * 624 - 3 * 624);
+        assert_eq!(got[511], 1999 * 1999 - 3 * 1999);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! and later bytes of a number are modelled apart, and adapt fast while a node learns and
 //! slower once it has seen enough. No tables are stored: both sides adapt the same way.
 
-/// Probabilities are 12-bit fixed point (4096 = certain).
+/// Probabilities are 15-bit fixed point (32768 = certain).
 const PROB_BITS: u32 = 15;
 const TOP: u32 = 1 << 24;
 /// How far each bit moves its node's probability (as a shift: 1 = half the way), by how
@@ -14,6 +14,17 @@ const RATE: [u8; 24] = [
     1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6,
 ];
 const RATE_MAX: u8 = 6;
+/// [`RATE`] for every possible `seen` (then [`RATE_MAX`]), so the hot loop looks it up
+/// without a bounds check.
+const RATE_BY_SEEN: [u8; 256] = {
+    let mut t = [RATE_MAX; 256];
+    let mut i = 0;
+    while i < RATE.len() {
+        t[i] = RATE[i];
+        i += 1;
+    }
+    t
+};
 
 /// One adaptive bit probability with its use count.
 #[derive(Clone, Copy)]
@@ -28,17 +39,17 @@ impl Prob {
         seen: 0,
     };
 
+    /// Moves the probability towards `bit` (0 or 1). Without branches on the bit: noisy
+    /// columns make it unpredictable, and a mispredicted branch costs more than both paths.
     #[inline]
     fn update(&mut self, bit: u8) {
-        let shift = RATE
-            .get(usize::from(self.seen))
-            .copied()
-            .unwrap_or(RATE_MAX);
-        if bit == 0 {
-            self.p += ((1 << PROB_BITS) - self.p) >> shift;
-        } else {
-            self.p -= self.p >> shift;
-        }
+        let shift = RATE_BY_SEEN[usize::from(self.seen)];
+        let p = u32::from(self.p);
+        let up = ((1 << PROB_BITS) - p) >> shift;
+        let down = p >> shift;
+        let one = 0u32.wrapping_sub(u32::from(bit));
+        // p stays within 1..2^15 - 1, so it fits u16.
+        self.p = (p + (up & !one) - (down & one)) as u16;
         self.seen = self.seen.saturating_add(1);
     }
 }
@@ -67,13 +78,14 @@ fn context(prev: u8) -> usize {
 
 /// Range-codes `bytes`; [`decode`] with `bytes.len()` gives them back.
 pub(super) fn encode(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = Encoder {
-        low: 0,
-        range: u32::MAX,
+    let mut sink = Sink {
         cache: 0,
         cache_size: 1,
         out: Vec::with_capacity(bytes.len() / 2 + 8),
     };
+    // The coder's state lives in locals so it stays in registers in the hot loop.
+    let mut low = 0u64;
+    let mut range = u32::MAX;
     let mut model = Model::new();
     let mut prev = 0u8;
     for &b in bytes {
@@ -81,15 +93,26 @@ pub(super) fn encode(bytes: &[u8]) -> Vec<u8> {
         let mut node = 1usize;
         for i in (0..8).rev() {
             let bit = (b >> i) & 1;
-            enc.bit(&mut tree[node], bit);
+            // `node` is below 256 here; the mask only spares the bounds check.
+            let prob = &mut tree[node & 0xff];
+            let bound = (range >> PROB_BITS) * u32::from(prob.p);
+            // Branch-free: a 0 keeps [low, low + bound), a 1 the rest.
+            let one = 0u32.wrapping_sub(u32::from(bit));
+            low += u64::from(bound & one);
+            range = (bound & !one) | (range.wrapping_sub(bound) & one);
+            prob.update(bit);
+            while range < TOP {
+                range <<= 8;
+                low = sink.shift_low(low);
+            }
             node = node << 1 | usize::from(bit);
         }
         prev = b;
     }
     for _ in 0..5 {
-        enc.shift_low();
+        low = sink.shift_low(low);
     }
-    enc.out
+    sink.out
 }
 
 /// Decodes `len` bytes. Damaged input gives wrong bytes (which the column parser then
@@ -120,34 +143,21 @@ pub(super) fn decode(coded: &[u8], len: usize) -> Vec<u8> {
     out
 }
 
-struct Encoder {
-    low: u64,
-    range: u32,
+/// Where the encoder's bytes go: LZMA's carry handling (a byte is held back while a carry
+/// could still change it).
+struct Sink {
     cache: u8,
     cache_size: u64,
     out: Vec<u8>,
 }
 
-impl Encoder {
-    #[inline]
-    fn bit(&mut self, prob: &mut Prob, bit: u8) {
-        let bound = (self.range >> PROB_BITS) * u32::from(prob.p);
-        if bit == 0 {
-            self.range = bound;
-        } else {
-            self.low += u64::from(bound);
-            self.range -= bound;
-        }
-        prob.update(bit);
-        while self.range < TOP {
-            self.range <<= 8;
-            self.shift_low();
-        }
-    }
-
-    fn shift_low(&mut self) {
-        if self.low < 0xff00_0000 || self.low > 0xffff_ffff {
-            let carry = (self.low >> 32) as u8;
+impl Sink {
+    /// Moves the top byte of `low` out; returns the new `low`. Called about once per byte
+    /// coded: kept out of line so the bit loop keeps its state in registers.
+    #[inline(never)]
+    fn shift_low(&mut self, low: u64) -> u64 {
+        if !(0xff00_0000..=0xffff_ffff).contains(&low) {
+            let carry = (low >> 32) as u8;
             let mut temp = self.cache;
             loop {
                 self.out.push(temp.wrapping_add(carry));
@@ -157,10 +167,10 @@ impl Encoder {
                     break;
                 }
             }
-            self.cache = (self.low >> 24) as u8;
+            self.cache = (low >> 24) as u8;
         }
         self.cache_size += 1;
-        self.low = (self.low & 0x00ff_ffff) << 8;
+        (low & 0x00ff_ffff) << 8
     }
 }
 
@@ -179,14 +189,10 @@ impl Decoder<'_> {
     #[inline]
     fn bit(&mut self, prob: &mut Prob) -> u8 {
         let bound = (self.range >> PROB_BITS) * u32::from(prob.p);
-        let bit = if self.code < bound {
-            self.range = bound;
-            0
-        } else {
-            self.code -= bound;
-            self.range -= bound;
-            1
-        };
+        let bit = u8::from(self.code >= bound);
+        let one = 0u32.wrapping_sub(u32::from(bit));
+        self.code = self.code.wrapping_sub(bound & one);
+        self.range = (bound & !one) | (self.range.wrapping_sub(bound) & one);
         prob.update(bit);
         while self.range < TOP {
             self.range <<= 8;

@@ -19,6 +19,10 @@ pub(super) fn unzigzag(u: u64) -> i64 {
 /// Appends `v` as an unsigned LEB128 varint (1 to 10 bytes).
 #[inline]
 pub(super) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    if v < 0x80 {
+        out.push(v as u8);
+        return;
+    }
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
