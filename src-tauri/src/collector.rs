@@ -5,9 +5,12 @@ use crate::dto::LiveDto;
 use crate::live::Live;
 use crate::state::Progress;
 use crate::store::Store;
+use hearth_meter::auto::AutoDecoder;
 use hearth_meter::dsmr::DsmrDecoder;
 use hearth_meter::{Decoder, MeterTime, Reading};
+use hearth_meter_io::reader::{Event, Reader, ReaderOptions};
 use hearth_meter_io::simulator::Simulator;
+use hearth_meter_io::source::Source;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -133,6 +136,71 @@ pub fn spawn_demo<R: Runtime>(
             }
         }
     });
+}
+
+/// The event carrying the meter connection's state for a human (`connected to ...`).
+pub const SOURCE_EVENT: &str = "source-status";
+
+/// Reads a real meter source (serial port, LAN bridge, MQTT, capture file) through
+/// `hearth_meter_io::Reader` with protocol auto-detection, on Tauri's async runtime: each
+/// decoded reading is shown live and stored (or kept in memory while locked); connection
+/// changes are sent to the window as [`SOURCE_EVENT`]. Reconnects are the reader's job.
+/// Aborting the returned task stops reading (the source is closed).
+pub fn spawn_reader<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    live: Arc<Mutex<Live>>,
+    store: Arc<Mutex<Store>>,
+    source: Source,
+    mqtt_password: Option<String>,
+    pulse_start_wh: i64,
+) -> tauri::async_runtime::JoinHandle<()> {
+    tauri::async_runtime::spawn(async move {
+        let tz = jiff::tz::TimeZone::system();
+        let options = ReaderOptions::default();
+        let reader = match source {
+            Source::Mqtt(m) => {
+                Reader::for_source(Source::Mqtt(m), options).with_password(mqtt_password)
+            }
+            Source::Pulse(p) => match Reader::pulse(p, pulse_start_wh, options) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = app.emit(SOURCE_EVENT, format!("stopped: {e}"));
+                    return;
+                }
+            },
+            other => Reader::with_options(other, AutoDecoder::new(), options),
+        };
+        let mut reader = reader.with_clock(move || MeterTime::in_zone(now_unix(), &tz));
+        while let Some(event) = reader.next().await {
+            match event {
+                Event::Decoded(d) => {
+                    let dto = lock(&live).record(&d.reading, now_unix());
+                    if let Err(e) = lock(&store).append(&[d.reading], Instant::now()) {
+                        eprintln!("hearth-desktop: reading not stored: {e}");
+                    }
+                    let _ = app.emit(LIVE_EVENT, dto);
+                }
+                Event::Rejected(_) => lock(&live).record_rejection(),
+                Event::Status(s) => {
+                    let _ = app.emit(SOURCE_EVENT, s.to_string());
+                }
+            }
+        }
+    })
+}
+
+/// The newest stored import register (so a pulse sensor's count continues across restarts).
+pub fn last_import_wh(vault: &hearth_vault::Vault) -> i64 {
+    let Some(last) = vault.last_time() else {
+        return 0;
+    };
+    let Ok(rows) = vault.readings(last - 3600, last + 1, hearth_vault::Resolution::Raw) else {
+        return 0;
+    };
+    rows.flatten()
+        .filter_map(|r| r.reading.get(hearth_meter::Quantity::ImportWh))
+        .last()
+        .unwrap_or(0)
 }
 
 /// Sleeps until the wall clock reaches `unix` (returns at once if it already has).

@@ -189,3 +189,90 @@ pub struct ExportDto {
     /// The file written.
     pub path: String,
 }
+
+/// A contract the Costs screen can price with: a shipped preset or one stored in the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContractDto {
+    /// `preset:nl-flat` or the vault setting name `tariff/<name>`.
+    pub id: String,
+    /// The contract's own name (the id when it does not parse).
+    pub name: String,
+    /// Stored in the vault (editable) rather than shipped.
+    pub stored: bool,
+    /// The contract TOML.
+    pub toml: String,
+    /// Why it cannot be used, with the line, if it cannot.
+    pub error: Option<String>,
+}
+
+/// One contract's bill for the period (amounts in its currency, rounded to cents).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContractCostDto {
+    /// Contract name.
+    pub name: String,
+    /// Currency code.
+    pub currency: String,
+    /// False when the contract was not valid in any part of the period.
+    pub applies: bool,
+    /// Energy at its prices.
+    pub energy: f64,
+    /// Energy tax.
+    pub tax: f64,
+    /// Fixed charges.
+    pub fixed: f64,
+    /// Capacity (demand) charges.
+    pub capacity: f64,
+    /// Credit for exported energy (subtracted).
+    pub export_credit: f64,
+    /// VAT.
+    pub vat: f64,
+    /// What the bill comes to.
+    pub total: f64,
+}
+
+/// The Costs screen: energy in a period and its cost under each chosen contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostReportDto {
+    /// Period start (RFC 3339, the vault's zone).
+    pub from: String,
+    /// Period end, exclusive.
+    pub to: String,
+    /// Imported energy (kWh).
+    pub import_kwh: f64,
+    /// Exported energy (kWh).
+    pub export_kwh: f64,
+    /// Of the import, spread over gaps in the readings (kWh).
+    pub estimated_kwh: f64,
+    /// Hours of the period with no readings at all.
+    pub missing_hours: f64,
+    /// One entry per contract, in the order asked.
+    pub contracts: Vec<ContractCostDto>,
+}
+
+/// One savings tip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TipDto {
+    /// Kind of advice (`base_load`, ...).
+    pub kind: String,
+    /// One or two sentences.
+    pub summary: String,
+    /// Energy involved per year (kWh).
+    pub kwh_per_year: f64,
+    /// Money per year under the current contract, if one is known.
+    pub money_per_year: Option<f64>,
+    /// Currency of `money_per_year`.
+    pub currency: Option<String>,
+    /// How sure the tip is, 0..1.
+    pub confidence: f64,
+    /// The numbers behind it, as short lines.
+    pub evidence: Vec<String>,
+}
+
+/// A serial port found on this computer and what was heard on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortDto {
+    /// The source to save for it (`serial:/dev/ttyUSB0`).
+    pub source: String,
+    /// What the port is, for a human.
+    pub description: String,
+}

@@ -6,6 +6,7 @@
 
 pub mod collector;
 pub mod commands;
+pub mod costs;
 pub mod dto;
 pub mod error;
 pub mod history;
@@ -83,6 +84,15 @@ pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri:
         commands::lock_vault,
         commands::history,
         commands::export_csv,
+        commands::contracts,
+        commands::save_contract,
+        commands::cost_report,
+        commands::tips,
+        commands::change_passphrase,
+        commands::meter_source,
+        commands::set_meter_source,
+        commands::list_ports,
+        commands::probe_port,
     ])
 }
 
@@ -103,6 +113,7 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
         store: Arc::new(Mutex::new(Store::new(data_dir.join("vault.hearth")))),
         preparing: Arc::default(),
         collecting: Arc::new(AtomicBool::new(false)),
+        reader: Arc::default(),
         kdf,
         info: AppInfoDto {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -137,9 +148,12 @@ pub fn run(options: Options) {
         // The demo vault holds simulated data and is deleted on exit: a cheap key derivation
         // keeps start-up instant.
         let vault_path = collector::lock(&state.store).path().to_path_buf();
-        let vault =
+        let mut vault =
             Store::create_vault(&vault_path, DEMO_PASSPHRASE, KdfParams::INSECURE_FOR_TESTS)
                 .unwrap_or_else(|e| fail(format!("cannot create the demo vault: {e}")));
+        if let Err(e) = vault.put_setting(commands::SOURCE_SETTING, b"demo") {
+            fail(format!("cannot set up the demo vault: {e}"));
+        }
         if let Err(e) = collector::lock(&state.store).install(vault) {
             fail(format!("cannot open the demo vault: {e}"));
         }

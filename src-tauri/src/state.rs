@@ -20,6 +20,8 @@ pub struct AppState {
     pub preparing: Progress,
     /// Set once a collector runs (there is only ever one).
     pub collecting: Arc<AtomicBool>,
+    /// The task reading a real meter source, when one runs (aborted to switch sources).
+    pub reader: Arc<Mutex<Option<tauri::async_runtime::JoinHandle<()>>>>,
     /// Key-derivation cost for new vaults and passphrase changes.
     pub kdf: KdfParams,
     /// How the app was started.

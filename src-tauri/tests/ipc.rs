@@ -188,11 +188,11 @@ fn wizard_lock_and_unlock_through_ipc() {
     )
     .expect_err("bad source");
     assert_eq!(e["code"], json!("BadRequest"));
-    // A serial source is stored (no port is opened in this test).
+    // A serial source is stored (and read: the port does not exist, so the reader retries).
     let st = call(
         &w,
         "create_vault",
-        json!({ "passphrase": "long enough pass", "source": "serial:/dev/ttyUSB0" }),
+        json!({ "passphrase": "long enough pass", "source": "serial:/dev/hearth-test-no-such-port" }),
     )
     .expect("created");
     assert_eq!(st["vault"], json!("open"));
@@ -241,7 +241,7 @@ fn export_writes_csv_of_what_was_stored() {
     call(
         &w,
         "create_vault",
-        json!({ "passphrase": "long enough pass", "source": "serial:/dev/ttyUSB0" }),
+        json!({ "passphrase": "long enough pass", "source": "serial:/dev/hearth-test-no-such-port" }),
     )
     .expect("created");
     // Two readings a minute apart, 2026-01-15T09:00Z and 09:01Z: 50 Wh used.

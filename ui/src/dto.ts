@@ -72,3 +72,54 @@ export interface ExportDto {
   rows: number;
   path: string;
 }
+
+/** A contract to price with (mirrors `ContractDto`). */
+export interface ContractDto {
+  id: string;
+  name: string;
+  stored: boolean;
+  toml: string;
+  error: string | null;
+}
+
+/** One contract's bill for the period. */
+export interface ContractCostDto {
+  name: string;
+  currency: string;
+  applies: boolean;
+  energy: number;
+  tax: number;
+  fixed: number;
+  capacity: number;
+  export_credit: number;
+  vat: number;
+  total: number;
+}
+
+/** Energy in a period and its cost under each chosen contract. */
+export interface CostReportDto {
+  from: string;
+  to: string;
+  import_kwh: number;
+  export_kwh: number;
+  estimated_kwh: number;
+  missing_hours: number;
+  contracts: ContractCostDto[];
+}
+
+/** One savings tip. */
+export interface TipDto {
+  kind: string;
+  summary: string;
+  kwh_per_year: number;
+  money_per_year: number | null;
+  currency: string | null;
+  confidence: number;
+  evidence: string[];
+}
+
+/** A serial port found on this computer. */
+export interface PortDto {
+  source: string;
+  description: string;
+}

@@ -1,11 +1,14 @@
 // Entry point: theme, navigation between screens, the lock gate, and start-up of each screen.
 
-import { invoke } from "./tauri.js";
+import { invoke, listen } from "./tauri.js";
 import type { AppInfoDto, StatusDto } from "./dto.js";
 import * as now from "./now.js";
 import * as history from "./history.js";
 import * as exporter from "./exporter.js";
 import * as gate from "./gate.js";
+import * as costs from "./costs.js";
+import * as tips from "./tips.js";
+import * as settings from "./settings.js";
 
 /** Follows the system's light/dark preference. */
 function applyTheme(): void {
@@ -23,6 +26,9 @@ export function show(screen: string): void {
     else b.removeAttribute("aria-current");
   }
   if (screen === "history") void history.refresh();
+  if (screen === "costs") void costs.refresh();
+  if (screen === "tips") void tips.refresh();
+  if (screen === "settings") void settings.refresh();
 }
 
 async function main(): Promise<void> {
@@ -40,6 +46,10 @@ async function main(): Promise<void> {
   gate.wire(info.demo, opened);
   history.wire();
   exporter.wire(info);
+  costs.wire();
+  tips.wire();
+  settings.wire(async () => gate.showGate(await invoke<StatusDto>("lock_vault"), info.demo));
+  void listen<string>("source-status", (s) => (document.getElementById("source")!.textContent = s));
   show("now");
   opened(await invoke<StatusDto>("status"));
   await now.start();
