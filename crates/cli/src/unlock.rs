@@ -90,7 +90,15 @@ fn prompt(question: &str) -> anyhow::Result<Passphrase> {
 pub(crate) fn open_writer(global: &Global) -> anyhow::Result<Vault> {
     let path = vault_path(global)?;
     let pass = passphrase(global)?;
-    Vault::open(&path, &pass).with_context(|| format!("cannot open the vault {}", path.display()))
+    let vault = Vault::open(&path, &pass)
+        .with_context(|| format!("cannot open the vault {}", path.display()))?;
+    if vault.writer_state_rebuilt() {
+        eprintln!(
+            "hearth: the vault's checkpoint was damaged and has been rebuilt from the stored \
+             readings; nothing stored was lost"
+        );
+    }
+    Ok(vault)
 }
 
 /// Opens the vault for reading (works while a collector writes).

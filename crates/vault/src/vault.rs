@@ -97,6 +97,7 @@ pub struct Vault {
     data_key: Zeroizing<[u8; 32]>,
     pub(crate) tz: TimeZone,
     pub(crate) writer: Option<Writer>,
+    writer_state_rebuilt: bool,
 }
 
 fn lock_path(path: &Path) -> PathBuf {
@@ -169,6 +170,7 @@ impl Vault {
             data_key,
             tz: tz.clone(),
             writer: Some(new_writer(tz, lock)),
+            writer_state_rebuilt: false,
         };
         v.write_setting(TZ_SETTING, tz_name.as_bytes())?;
         Ok(v)
@@ -218,6 +220,7 @@ impl Vault {
             data_key,
             tz: TimeZone::UTC,
             writer: None,
+            writer_state_rebuilt: false,
         };
         if let Some(name) = v.get_setting(TZ_SETTING)? {
             v.tz = time_zone_named(&String::from_utf8_lossy(&name));
@@ -237,25 +240,32 @@ impl Vault {
         let mut rebuild = false;
         match state {
             Some(sealed) => {
-                let plain = self
-                    .sealer
-                    .open(&self.aad(RecordKind::WriterState, 0, 0, b""), &sealed)
-                    .ok_or_else(|| VaultError::Damaged {
-                        what: "writer state".into(),
-                    })?;
+                // The writer state is a cache of what the raw chunks already hold: if it cannot
+                // be opened or read (a damaged page, a state written by another build), it is
+                // rebuilt from the chunks rather than blocking collection for good.
                 let this = &*self;
-                w.builder = Builder::decode_state(self.tz.clone(), &plain, |res, window, len| {
-                    match this.rollup_chunk(res, window) {
-                        Ok(Some(mut buckets)) if buckets.len() >= len => {
-                            buckets.truncate(len);
-                            Ok(buckets)
-                        }
-                        _ => Err(Malformed),
+                let decoded =
+                    this.sealer
+                        .open(&this.aad(RecordKind::WriterState, 0, 0, b""), &sealed)
+                        .and_then(|plain| {
+                            Builder::decode_state(this.tz.clone(), &plain, |res, window, len| {
+                                match this.rollup_chunk(res, window) {
+                                    Ok(Some(mut buckets)) if buckets.len() >= len => {
+                                        buckets.truncate(len);
+                                        Ok(buckets)
+                                    }
+                                    _ => Err(Malformed),
+                                }
+                            })
+                            .ok()
+                        });
+                match decoded {
+                    Some(builder) => w.builder = builder,
+                    None => {
+                        self.writer_state_rebuilt = true;
+                        rebuild = self.newest_raw_window()?.is_some();
                     }
-                })
-                .map_err(|_| VaultError::Damaged {
-                    what: "writer state".into(),
-                })?;
+                }
             }
             // A vault made from a backup, or older than its first checkpoint: rebuild.
             None => rebuild = self.newest_raw_window()?.is_some(),
@@ -284,6 +294,12 @@ impl Vault {
             }
         }
         Ok(())
+    }
+
+    /// Whether opening found the writer's checkpoint state unreadable and rebuilt it from the
+    /// stored chunks (nothing stored was lost; callers may tell the user).
+    pub fn writer_state_rebuilt(&self) -> bool {
+        self.writer_state_rebuilt
     }
 
     /// The vault's time zone (local days and months of the rollups).

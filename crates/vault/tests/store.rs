@@ -583,3 +583,53 @@ fn a_failed_write_stops_the_writer_and_reopening_resumes_at_the_checkpoint() {
     assert_eq!(rows(&v, T0, T0 + 10, Resolution::Raw).len(), 3);
     assert_eq!(v.verify().unwrap().damaged, Vec::<String>::new());
 }
+
+#[test]
+fn a_damaged_writer_state_is_rebuilt_from_the_chunks_and_collection_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut v, path) = new_vault(dir.path());
+    let day = sim_readings(3, T0, 5400); // an hour and a half: one closed raw hour, one open
+    v.append(&day[..4000]).unwrap();
+    v.close().unwrap();
+    // Flip one byte of the sealed checkpoint state.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let mut state: Vec<u8> = c
+        .query_row("SELECT sealed FROM writer_state WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let mid = state.len() / 2;
+    state[mid] ^= 0x40;
+    c.execute("UPDATE writer_state SET sealed = ?1 WHERE id = 1", [&state])
+        .unwrap();
+    drop(c);
+
+    let mut v = Vault::open(&path, PW).unwrap();
+    assert!(
+        v.writer_state_rebuilt(),
+        "the damage is noticed and repaired"
+    );
+    assert_eq!(
+        v.last_time(),
+        Some(T0 + 3999),
+        "resumes after the last stored reading"
+    );
+    v.append(&day[4000..]).unwrap();
+    v.close().unwrap();
+
+    let v = Vault::open_read_only(&path, PW).unwrap();
+    let raw = rows(&v, T0, T0 + 5400, Resolution::Raw);
+    assert_eq!(
+        raw.len(),
+        5400,
+        "nothing stored before or after the damage is lost"
+    );
+    assert_eq!(raw[4321].reading, day[4321]);
+    // The rollups still add up to the register difference over the whole span.
+    let minutes = rows(&v, T0, T0 + 5400, Resolution::Minute);
+    let first = day[0].get(Quantity::ImportWh).unwrap();
+    let last = day[5399].get(Quantity::ImportWh).unwrap();
+    assert_eq!(used(&minutes, Quantity::ImportWh), last - first);
+    let report = v.verify().unwrap();
+    assert!(report.damaged.is_empty(), "{:?}", report.damaged);
+}
