@@ -4,8 +4,8 @@
 use crate::dto::{ContractCostDto, ContractDto, CostReportDto, TipDto};
 use crate::error::{Code, ShellError};
 use hearth_insight::usage::SLOT_S;
-use hearth_insight::{Contract, Money, Tag, Usage, UsageBuilder, UsageOptions};
-use hearth_meter::{MeterTime, Quantity};
+use hearth_insight::{Contract, Money, Usage, UsageBuilder, UsageOptions};
+use hearth_meter::MeterTime;
 use hearth_vault::{Resolution, Vault, VaultError};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -105,26 +105,7 @@ pub fn usage(vault: &Vault, from: i64, to: i64) -> Result<Usage, VaultError> {
         // A damaged chunk is skipped; its quarter hours count as missing.
         let Ok(row) = row else { continue };
         let start = row.start();
-        let side = |total, t1, t2| {
-            let (a, b) = (row.used(t1).unwrap_or(0), row.used(t2).unwrap_or(0));
-            let all = row.used(total).unwrap_or(a + b);
-            let mut by_tag = [0i64; 3];
-            by_tag[Tag::T1.index()] = a;
-            by_tag[Tag::T2.index()] = b;
-            by_tag[Tag::Untagged.index()] = (all - a - b).max(0);
-            by_tag
-        };
-        let import = side(
-            Quantity::ImportWh,
-            Quantity::ImportT1Wh,
-            Quantity::ImportT2Wh,
-        );
-        let export = side(
-            Quantity::ExportWh,
-            Quantity::ExportT1Wh,
-            Quantity::ExportT2Wh,
-        );
-        b.push_interval(start, start + SLOT_S, import, export, row.estimated);
+        b.push_rollup(start, start + SLOT_S, |q| row.used(q), row.estimated);
     }
     Ok(b.finish())
 }

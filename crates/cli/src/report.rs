@@ -10,8 +10,8 @@
 use crate::Global;
 use anyhow::{Context, bail};
 use hearth_insight::usage::SLOT_S;
-use hearth_insight::{Contract, Money, Report, Tag, Usage, UsageBuilder, UsageOptions};
-use hearth_meter::{Quantity, Reading};
+use hearth_insight::{Contract, Money, Report, Usage, UsageBuilder, UsageOptions};
+use hearth_meter::Reading;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -130,26 +130,7 @@ impl Input {
             for row in v.readings(f, t, hearth_vault::Resolution::Quarter)? {
                 let row = row.context("a damaged part of the vault was skipped")?;
                 let start = row.start();
-                let side = |total, t1, t2| {
-                    let (a, b) = (row.used(t1).unwrap_or(0), row.used(t2).unwrap_or(0));
-                    let all = row.used(total).unwrap_or(a + b);
-                    let mut by_tag = [0i64; 3];
-                    by_tag[Tag::T1.index()] = a;
-                    by_tag[Tag::T2.index()] = b;
-                    by_tag[Tag::Untagged.index()] = (all - a - b).max(0);
-                    by_tag
-                };
-                let import = side(
-                    Quantity::ImportWh,
-                    Quantity::ImportT1Wh,
-                    Quantity::ImportT2Wh,
-                );
-                let export = side(
-                    Quantity::ExportWh,
-                    Quantity::ExportT1Wh,
-                    Quantity::ExportT2Wh,
-                );
-                b.push_interval(start, start + SLOT_S, import, export, row.estimated);
+                b.push_rollup(start, start + SLOT_S, |q| row.used(q), row.estimated);
             }
         }
         Ok(b.finish())

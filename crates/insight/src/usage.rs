@@ -440,6 +440,38 @@ impl UsageBuilder {
         }
     }
 
+    /// Adds a rollup interval given as register deltas: `used(q)` is the energy used in
+    /// `[start, end)` for a register quantity (what a vault rollup row holds). Import and
+    /// export are split by meter tariff (T1, T2, and what the totals hold beyond them).
+    pub fn push_rollup(
+        &mut self,
+        start: i64,
+        end: i64,
+        used: impl Fn(Quantity) -> Option<i64>,
+        estimated: bool,
+    ) {
+        let side = |total, t1, t2| {
+            let (a, b) = (used(t1).unwrap_or(0), used(t2).unwrap_or(0));
+            let all = used(total).unwrap_or(a + b);
+            let mut by_tag = [0i64; 3];
+            by_tag[Tag::T1.index()] = a;
+            by_tag[Tag::T2.index()] = b;
+            by_tag[Tag::Untagged.index()] = (all - a - b).max(0);
+            by_tag
+        };
+        let import = side(
+            Quantity::ImportWh,
+            Quantity::ImportT1Wh,
+            Quantity::ImportT2Wh,
+        );
+        let export = side(
+            Quantity::ExportWh,
+            Quantity::ExportT1Wh,
+            Quantity::ExportT2Wh,
+        );
+        self.push_interval(start, end, import, export, estimated);
+    }
+
     /// Adds energy already summed over `[start, end)` (a rollup row from the vault): import
     /// and export in Wh by [`Tag`] index, spread in proportion to time like a register
     /// difference; `estimated` marks energy the vault spread over a gap. Negative amounts are
