@@ -2,11 +2,16 @@
 //! bytes) and JSON Lines written by `hearth decode`, into the vault. Readings already stored
 //! are skipped, older ones are merged into place, so importing twice changes nothing.
 //! Progress goes to stderr for long imports.
+//!
+//! Supplier downloads (UK half-hourly consumption CSV, `.csv`; Green Button XML, `.xml`) are
+//! read as intervals, merged across all files given (duplicates and overlaps once), and stored
+//! as a running import register, so importing the same files again changes nothing.
 
 use crate::Global;
 use crate::unlock::open_writer;
 use anyhow::Context as _;
-use hearth_meter::{Decoder, Reading, RejectReason};
+use hearth_meter::supplier::{self, IntervalSet};
+use hearth_meter::{Decoder, Quantity, Reading, RejectReason};
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,11 +37,34 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut total = 0u64;
     let mut rejected = 0u64;
+    let tz = vault.time_zone().clone();
+    let mut intervals = IntervalSet::new();
+    let mut supplier_files = 0;
     for path in &args.files {
+        if read_supplier_file(path, &tz, &mut intervals)
+            .with_context(|| format!("cannot import {}", path.display()))?
+        {
+            supplier_files += 1;
+            continue;
+        }
         let (n, bad) = import_file(&mut vault, path, started, keys)
             .with_context(|| format!("cannot import {}", path.display()))?;
         total += n;
         rejected += bad;
+    }
+    if supplier_files > 0 {
+        for d in intervals.diagnostics.iter().take(5) {
+            eprintln!("hearth: {d:?}");
+        }
+        let readings = intervals.readings(Quantity::ImportWh, 0, &tz);
+        vault.append(&readings)?;
+        total += readings.len() as u64;
+        let mut kwh = String::new();
+        let _ = hearth_meter::reading::write_fixed(&mut kwh, intervals.total_milli_wh(), 6);
+        eprintln!(
+            "{supplier_files} supplier file(s): {} intervals, {kwh} kWh",
+            intervals.len()
+        );
     }
     vault.flush()?;
     let stats = vault.stats();
@@ -52,6 +80,31 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     );
     vault.close()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a supplier download into `intervals` if `path` is one (`.csv`, or `.xml` Green
+/// Button); `false` for anything else (a meter capture or JSON Lines).
+fn read_supplier_file(
+    path: &Path,
+    tz: &jiff::tz::TimeZone,
+    intervals: &mut IntervalSet,
+) -> anyhow::Result<bool> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let reader = || -> anyhow::Result<_> { Ok(BufReader::new(std::fs::File::open(path)?)) };
+    match ext.as_deref() {
+        Some("csv") => {
+            supplier::read_csv(reader()?, tz, intervals)?;
+            Ok(true)
+        }
+        Some("xml") => {
+            supplier::read_green_button(reader()?, supplier::Flow::Forward, intervals)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 fn is_json_lines(path: &Path) -> anyhow::Result<bool> {

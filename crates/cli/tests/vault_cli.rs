@@ -312,3 +312,55 @@ fn sigkill_during_collect_never_corrupts() {
         "contiguous seconds"
     );
 }
+
+#[test]
+fn supplier_half_hours_import_exactly_and_reimport_changes_nothing() {
+    let env = Env::new();
+    env.init();
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../meter/tests/fixtures/supplier/octopus_2024-10-27.csv");
+    let file = file.to_str().unwrap();
+    // The file's consumption column sums to 11.361 kWh (Python decimal), over the 25-hour
+    // day when BST ends.
+    let first = env.run("pw", &["import", file]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("11.361000 kWh"),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let day = |env: &Env| {
+        env.ok(
+            "pw",
+            &[
+                "export",
+                "--from",
+                "2024-10-26",
+                "--to",
+                "2024-10-29",
+                "--resolution",
+                "1d",
+                "--format",
+                "csv",
+            ],
+        )
+    };
+    let before = day(&env);
+    let used: f64 = before
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(5).unwrap().parse::<f64>().unwrap_or(0.0))
+        .sum();
+    assert!((used - 11.361).abs() < 1e-9, "{before}");
+    let again = env.run("pw", &["import", file]);
+    assert!(again.status.success());
+    assert_eq!(
+        day(&env),
+        before,
+        "importing the same download twice changes nothing"
+    );
+}
