@@ -18,6 +18,33 @@ fn hearth(vault: &Path) -> Command {
     c
 }
 
+/// Creates a vault with cheap key derivation (tests only), in `zone` when given.
+fn init_vault(vault: &Path, zone: Option<&str>) {
+    let mut cmd = hearth(vault);
+    cmd.arg("init");
+    if let Some(zone) = zone {
+        cmd.args(["--time-zone", zone]);
+    }
+    let init = cmd
+        .args(["--kdf-memory-kib", "8", "--kdf-iterations", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+}
+
+/// Every raw reading in the vault, as CSV.
+fn export_raw(vault: &Path) -> std::process::Output {
+    hearth(vault)
+        .args(["export", "--from", "2000-01-01", "--to", "2100-01-01"])
+        .args(["--resolution", "raw", "--format", "csv"])
+        .output()
+        .unwrap()
+}
+
 fn demo_capture() -> Vec<u8> {
     std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/hearth-demo-60s.p1"),
@@ -29,16 +56,7 @@ fn demo_capture() -> Vec<u8> {
 fn a_lan_bridge_is_collected_and_sigterm_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("v.hearth");
-    let init = hearth(&vault)
-        .args(["init", "--time-zone", "Europe/Amsterdam"])
-        .args(["--kdf-memory-kib", "8", "--kdf-iterations", "1"])
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    init_vault(&vault, Some("Europe/Amsterdam"));
 
     let capture = demo_capture();
     let telegrams = capture.iter().filter(|&&b| b == b'!').count();
@@ -90,11 +108,7 @@ fn a_lan_bridge_is_collected_and_sigterm_keeps_everything() {
     bridge.join().unwrap();
 
     // Every telegram is in the vault: the raw CSV has a header and 60 rows.
-    let export = hearth(&vault)
-        .args(["export", "--from", "2000-01-01", "--to", "2100-01-01"])
-        .args(["--resolution", "raw", "--format", "csv"])
-        .output()
-        .unwrap();
+    let export = export_raw(&vault);
     assert!(
         export.status.success(),
         "{}",
@@ -108,11 +122,7 @@ fn a_lan_bridge_is_collected_and_sigterm_keeps_everything() {
 fn a_public_bridge_address_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("v.hearth");
-    let init = hearth(&vault)
-        .args(["init", "--kdf-memory-kib", "8", "--kdf-iterations", "1"])
-        .output()
-        .unwrap();
-    assert!(init.status.success());
+    init_vault(&vault, None);
     let out = hearth(&vault)
         .args(["collect", "--source", "tcp:8.8.8.8:23"])
         .output()
@@ -126,11 +136,7 @@ fn a_public_bridge_address_is_refused() {
 fn the_real_time_demo_saves_its_readings_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("v.hearth");
-    let init = hearth(&vault)
-        .args(["init", "--kdf-memory-kib", "8", "--kdf-iterations", "1"])
-        .output()
-        .unwrap();
-    assert!(init.status.success());
+    init_vault(&vault, None);
     let collector = hearth(&vault)
         .args(["collect", "--source", "demo:3"])
         .stderr(Stdio::piped())
@@ -159,11 +165,7 @@ fn the_real_time_demo_saves_its_readings_on_sigterm() {
         (3..=5).contains(&stored),
         "{stored} readings in 3.5 s: {log}"
     );
-    let export = hearth(&vault)
-        .args(["export", "--from", "2000-01-01", "--to", "2100-01-01"])
-        .args(["--resolution", "raw", "--format", "csv"])
-        .output()
-        .unwrap();
+    let export = export_raw(&vault);
     let csv = String::from_utf8(export.stdout).unwrap();
     assert_eq!(
         csv.lines().count() as u64,
