@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing Hearth needs on Debian/Ubuntu, idempotently:
 # the system libraries Tauri links (WebKitGTK 4.1), Xvfb and WebKitWebDriver for the
-# end-to-end suite, socat for pseudo-terminal meters, and tauri-driver.
+# end-to-end suite, socat for pseudo-terminal meters, mosquitto (a real MQTT broker for the
+# UK source tests), gnome-keyring + dbus (a real Secret Service for the OS keyring tests),
+# libdbus (the keyring crate talks D-Bus), and tauri-driver.
 # Sourced by run-app.sh and test.sh; safe to run again (it skips what is there).
 set -euo pipefail
 
@@ -10,7 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PKGS="build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
       libjavascriptcoregtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libudev-dev
-      xvfb xauth x11-utils webkit2gtk-driver socat imagemagick strace mosquitto mosquitto-clients openssl python3"
+      xvfb xauth x11-utils webkit2gtk-driver socat imagemagick strace mosquitto mosquitto-clients openssl python3
+      libdbus-1-dev dbus-daemon gnome-keyring"
 # shellcheck disable=SC2086
 if ! dpkg -s $PKGS >/dev/null 2>&1; then
   echo "hearth: installing system packages (once)…" >&2
