@@ -6,12 +6,17 @@
 //! that stays completely silent at the first setting is silent at every push setting (the baud
 //! rate does not make a meter talk), so those are skipped; only the IEC 62056-21 optical
 //! readout, which answers a request, is still tried: at 300 baud 7E1 the probe sends the
-//! standard sign-on `/?!` CR LF and listens for the meter's identification line.
+//! standard sign-on `/?!` CR LF and listens for the meter's identification line. (The probe
+//! stops there: it does not acknowledge or change speed, so the meter drops back to waiting.)
+//! [`Found::source`] turns what was found into the [`Source`] to read it with: for a meter that
+//! answered the sign-on, the reader's sign-on conversation
+//! (`serial:PATH?protocol=iec62056-21&mode=c`), which asks for a readout every 10 s.
 //!
 //! Detection is blocking (it runs once, in a setup step); call it from a blocking thread in an
 //! async program.
 
 use crate::settings::SerialSettings;
+use crate::source::{IecSource, Source};
 use hearth_meter::auto::{Detected, Sniff, sniff};
 use serialport::SerialPortType;
 use std::io::{Read as _, Write as _};
@@ -116,6 +121,22 @@ pub struct Found {
     pub settings: SerialSettings,
     /// What was recognised (DSMR, encrypted Smarty, DLMS, SML, IEC 62056-21, RAVEn).
     pub detected: Detected,
+}
+
+impl Found {
+    /// The source that reads what was found on `path`: the sign-on conversation for an
+    /// IEC 62056-21 meter that answered the sign-on at 300 baud, the port at the settings it
+    /// was heard at for every meter that pushes (DSMR, HAN, SML, IEC 62056-21 mode D, RAVEn).
+    pub fn source(&self, path: &str) -> Source {
+        if self.detected == Detected::Iec62056_21 && self.settings == SerialSettings::IEC_START {
+            Source::Iec62056(IecSource::sign_on(path))
+        } else {
+            Source::Serial {
+                path: path.to_owned(),
+                settings: self.settings,
+            }
+        }
+    }
 }
 
 /// One setting tried on a port.

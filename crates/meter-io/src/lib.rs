@@ -4,7 +4,9 @@
 //! - [`Source`]: what to read, parsed from `serial:/dev/ttyUSB0[:115200:8N1]`,
 //!   `tcp:HOST:PORT[?allow_public]`, `file:PATH[?pace=recorded]`, `demo[:SEED]`,
 //!   `mqtt://[USER@]HOST[:PORT]/TOPIC[?preset=…]` (a broker a Glow CAD or a Tasmota/ESPHome
-//!   bridge publishes to) or `pulse:/dev/ttyUSB0[?imp_per_kwh=1000]` (an LED pulse sensor).
+//!   bridge publishes to), `pulse:/dev/ttyUSB0[?imp_per_kwh=1000]` (an LED pulse sensor) or
+//!   `serial:/dev/ttyUSB0?protocol=iec62056-21[&mode=c]` (an IEC 62056-21 meter behind an
+//!   optical head, asked for a readout every 10 s).
 //! - [`mqtt`]: the MQTT client link and the decoder for each bridge preset.
 //! - [`Reader`]: opens a source, feeds a [`hearth_meter::Decoder`], yields [`Event`]s (readings,
 //!   rejections, connection status), reconnects with backoff, watches for silence.
@@ -21,6 +23,7 @@
 pub mod detect;
 pub mod mqtt;
 pub mod network;
+mod optical;
 pub mod reader;
 pub mod settings;
 pub mod simulator;
@@ -28,4 +31,6 @@ pub mod source;
 
 pub use reader::{Clock, Connection, Event, OpenError, Reader, ReaderOptions, Status};
 pub use settings::{Parity, SerialSettings};
-pub use source::{MqttPreset, MqttSource, Pace, PulseSource, Source, SourceError};
+pub use source::{
+    IecMode, IecSource, MqttPreset, MqttSource, Pace, PulseSource, Source, SourceError,
+};

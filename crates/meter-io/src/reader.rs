@@ -9,8 +9,15 @@
 //! way, each message becoming one `TOPIC PAYLOAD` line for the decoder
 //! ([`crate::mqtt::decoder_for`] picks it). A pulse sensor ([`Source::Pulse`]) needs no
 //! decoder: its pulses drive a [`PulseCounter`] that outlives unplugging, and a reading of
-//! its register and power comes once a second while the sensor is connected. Readings
-//! without a meter time (pulses, most bridges) get the receive time ([`Reader::with_clock`]). Files and a bounded demo end with
+//! its register and power comes once a second while the sensor is connected. An IEC 62056-21
+//! meter in modes A-C ([`Source::Iec62056`]) is asked for a readout every interval: the
+//! reader signs on at 300 baud, acknowledges, switches speed and reads (see
+//! [`crate::source::IecSource`]); a meter that does not answer is retried with backoff like a
+//! pulled cable. Readings without a meter time (pulses, most bridges) get the receive time
+//! ([`Reader::with_clock`]). A file at recorded pace (`file:PATH?pace=recorded`) releases
+//! each frame after the difference of the meter times, or the protocol's
+//! [`nominal_interval`] for frames without one, never waiting more than
+//! [`ReaderOptions::max_replay_gap`]. Files and a bounded demo end with
 //! [`Status::Finished`]; a source that can never work (a missing file, a public address
 //! without the override) ends with [`Status::Failed`].
 //!
@@ -37,11 +44,13 @@
 
 use crate::mqtt::MqttLink;
 use crate::network::{AddressError, allowed_addresses};
+use crate::optical::Conversation;
 use crate::settings::SerialSettings;
 use crate::simulator::Simulator;
-use crate::source::{Pace, PulseSource, Source};
+use crate::source::{IecMode, Pace, PulseSource, Source};
+use hearth_meter::iec62056_21::Iec62056Decoder;
 use hearth_meter::pulse::{PulseCounter, PulseError, PulseParser, PulseStats};
-use hearth_meter::{Decoded, Decoder, MeterTime, Rejection, Stats};
+use hearth_meter::{Decoded, Decoder, MeterTime, Protocol, Reading, Rejection, Stats};
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::Path;
@@ -116,7 +125,7 @@ impl fmt::Display for Status {
 }
 
 /// `30 s`, `0.3 s`: whole seconds when whole, else tenths.
-fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     if d.subsec_millis() == 0 {
         format!("{} s", d.as_secs())
     } else {
@@ -139,6 +148,9 @@ pub struct ReaderOptions {
     pub max_replay_gap: Duration,
     /// Give up connecting to a TCP bridge after this long.
     pub connect_timeout: Duration,
+    /// An IEC 62056-21 meter that sends nothing for this long after the sign-on, or in the
+    /// middle of its readout, is not answering (the port is reopened with backoff).
+    pub answer_timeout: Duration,
 }
 
 impl Default for ReaderOptions {
@@ -151,6 +163,8 @@ impl Default for ReaderOptions {
             reopen_after_silence: Duration::from_secs(120),
             max_replay_gap: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
+            // The standard's reaction and inter-character times are at most 1.5 s.
+            answer_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -190,6 +204,7 @@ enum Link {
     File(tokio::fs::File),
     Demo(Box<DemoFeed>),
     Mqtt(Box<MqttLink>),
+    Iec(Box<Conversation>),
 }
 
 /// The simulated meter as a byte stream.
@@ -242,6 +257,7 @@ impl Link {
             Link::File(f) => f.read(buf).await,
             Link::Demo(d) => d.read(buf).await,
             Link::Mqtt(m) => m.read(buf).await,
+            Link::Iec(c) => c.read(buf).await,
         }
     }
 }
@@ -328,6 +344,17 @@ async fn open(
         Source::Serial { path, settings } => open_serial(path, *settings)
             .map(Link::Serial)
             .map_err(OpenError::Retry),
+        Source::Iec62056(m) => {
+            let port = open_serial(&m.path, m.start_settings()).map_err(OpenError::Retry)?;
+            Ok(match m.mode {
+                IecMode::D => Link::Serial(port),
+                _ => Link::Iec(Box::new(Conversation::new(
+                    port,
+                    m.clone(),
+                    options.answer_timeout,
+                ))),
+            })
+        }
         Source::Tcp {
             host,
             port,
@@ -428,8 +455,9 @@ pub struct Reader {
     backoff: Duration,
     buf: Vec<u8>,
     pending: VecDeque<Event>,
-    /// Recorded-pace replay: when the last telegram was released and its meter time.
-    pace_anchor: Option<(Instant, i64)>,
+    /// Recorded-pace replay: when the last frame was released and its meter time (`None`:
+    /// it had none).
+    pace_anchor: Option<(Instant, Option<i64>)>,
     bytes_read: u64,
     /// The MQTT broker's password (never shown).
     password: Option<String>,
@@ -477,12 +505,13 @@ impl Reader {
     }
 
     /// A reader for an MQTT broker, with the decoder its preset needs
-    /// ([`crate::mqtt::decoder_for`]), or for a pulse sensor (which needs none). Other sources
-    /// need a decoder chosen by the caller ([`Reader::with_options`]); they get one that
-    /// decodes nothing.
+    /// ([`crate::mqtt::decoder_for`]), for an IEC 62056-21 meter (its decoder, in Central
+    /// European time), or for a pulse sensor (which needs none). Other sources need a decoder
+    /// chosen by the caller ([`Reader::with_options`]); they get one that decodes nothing.
     pub fn for_source(source: Source, options: ReaderOptions) -> Reader {
         let decoder: Box<dyn Decoder + Send> = match &source {
             Source::Mqtt(m) => crate::mqtt::decoder_for(m),
+            Source::Iec62056(_) => Box::new(Iec62056Decoder::new()),
             _ => Box::new(NoDecoder::default()),
         };
         Reader::with_boxed_decoder(source, decoder, options)
@@ -648,7 +677,12 @@ impl Reader {
                     last_bytes,
                     silent_reports,
                 } => {
-                    let deadline = *last_bytes + self.options.silence * (*silent_reports + 1);
+                    // A meter asked every interval is quiet between readouts by design.
+                    let silence = match link {
+                        Link::Iec(c) => self.options.silence.max(c.quiet_between_readouts()),
+                        _ => self.options.silence,
+                    };
+                    let deadline = *last_bytes + silence * (*silent_reports + 1);
                     match timeout_at(deadline, link.read(&mut self.buf)).await {
                         Ok(Ok(0)) => self.ended("the connection was closed".into()),
                         Ok(Ok(n)) => {
@@ -667,13 +701,15 @@ impl Reader {
                         Ok(Err(e)) => self.ended(e.to_string()),
                         Err(_) => {
                             *silent_reports += 1;
-                            let quiet = self.options.silence * *silent_reports;
+                            let quiet = silence * *silent_reports;
                             self.pending
                                 .push_back(Event::Status(Status::Silent { for_: quiet }));
                             // Not MQTT: a quiet topic is normal (Tasmota publishes every
                             // 5 min) and the protocol's keep-alive pings find a dead broker.
-                            let reopenable =
-                                matches!(self.source, Source::Serial { .. } | Source::Tcp { .. });
+                            let reopenable = matches!(
+                                self.source,
+                                Source::Serial { .. } | Source::Tcp { .. } | Source::Iec62056(_)
+                            );
                             if reopenable && quiet >= self.options.reopen_after_silence {
                                 let reason = format!("nothing received for {}", seconds(quiet));
                                 self.ended(reason);
@@ -736,6 +772,13 @@ impl Reader {
                 }));
                 self.schedule_retry(reason);
             }
+            Source::Iec62056(ref m) => {
+                let reason = format!("{}: {reason}", m.path);
+                self.pending.push_back(Event::Status(Status::Disconnected {
+                    reason: reason.clone(),
+                }));
+                self.schedule_retry(reason);
+            }
             Source::Pulse(ref p) => {
                 let reason = format!("{}: {reason}", p.path);
                 self.pending.push_back(Event::Status(Status::Disconnected {
@@ -763,30 +806,55 @@ impl Reader {
         let Event::Decoded(d) = event else {
             return None;
         };
-        let t = d.reading.time?.unix;
         let (at, prev) = self.pace_anchor?;
-        let gap = u64::try_from(t - prev).unwrap_or(0);
-        Some(at + Duration::from_secs(gap).min(self.options.max_replay_gap))
+        Some(at + self.replay_gap(prev, &d.reading))
     }
 
+    /// The wait before `reading` after a frame with meter time `prev`: the difference of the
+    /// two meter times, or the protocol's [`nominal_interval`] when either has none; never
+    /// less than 0 nor more than [`ReaderOptions::max_replay_gap`].
+    fn replay_gap(&self, prev: Option<i64>, reading: &Reading) -> Duration {
+        let gap = match (prev, reading.time) {
+            (Some(prev), Some(t)) => Duration::from_secs(u64::try_from(t.unix - prev).unwrap_or(0)),
+            _ => nominal_interval(reading),
+        };
+        gap.min(self.options.max_replay_gap)
+    }
+
+    /// Books the release of a frame at recorded pace (before it is stamped with the
+    /// receive clock, so a frame without meter time stays one).
     fn note_paced(&mut self, d: &Decoded) {
-        if let (
-            Source::File {
-                pace: Pace::Real, ..
-            },
-            Some(t),
-        ) = (&self.source, d.reading.time)
+        if let Source::File {
+            pace: Pace::Real, ..
+        } = self.source
         {
             let at = match self.pace_anchor {
                 None => Instant::now(),
-                Some((at, prev)) => {
-                    let gap = u64::try_from(t.unix - prev).unwrap_or(0);
-                    at + Duration::from_secs(gap).min(self.options.max_replay_gap)
-                }
+                Some((at, prev)) => at + self.replay_gap(prev, &d.reading),
             };
-            self.pace_anchor = Some((at, t.unix));
+            self.pace_anchor = Some((at, d.reading.time.map(|t| t.unix)));
         }
     }
+}
+
+/// How often a meter of this reading's kind sends a frame, for replaying frames that carry no
+/// meter time at their recorded pace: DSMR 5 and eMUCS (version `5…`) every second, DSMR 2.2
+/// to 4 every 10 s; SML meters about every second; DLMS/COSEM push lists, IEC 62056-21
+/// readouts (the reader's default interval), RAVEn and the rest every 10 s.
+pub fn nominal_interval(reading: &Reading) -> Duration {
+    let secs = match reading.protocol {
+        Protocol::Dsmr
+            if reading
+                .dsmr_version
+                .as_deref()
+                .is_some_and(|v| v.starts_with('5')) =>
+        {
+            1
+        }
+        Protocol::Sml | Protocol::Pulse => 1,
+        _ => 10,
+    };
+    Duration::from_secs(secs)
 }
 
 fn pulse_state(source: &PulseSource, start_register_wh: i64) -> Result<PulseState, PulseError> {

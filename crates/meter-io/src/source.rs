@@ -1,5 +1,8 @@
 //! Where a meter's bytes come from, as the user writes it on the command line or in settings:
-//! `serial:/dev/ttyUSB0[:115200[:8N1]]`, `tcp:HOST:PORT[?allow_public]`,
+//! `serial:/dev/ttyUSB0[:115200[:8N1]]`,
+//! `serial:/dev/ttyUSB0?protocol=iec62056-21[&mode=a|b|c|d][&address=ID][&interval=SECONDS][&baud=N]`
+//! (an IEC 62056-21 meter behind an optical head: the reader signs on and asks for a readout
+//! every `interval`, see [`IecSource`]), `tcp:HOST:PORT[?allow_public]`,
 //! `file:PATH[?pace=recorded]`, `demo[:SEED][?pace=fast][&start=UNIX][&count=N]`,
 //! `mqtt://[USER@]HOST[:PORT]/TOPIC-FILTER[?preset=glow|tasmota|esphome][&tls][&ca=FILE][&allow_public]`
 //! and `pulse:/dev/ttyUSB0[?imp_per_kwh=1000][&format=auto|byte|line|count][&debounce_ms=60][&baud=9600]`.
@@ -68,6 +71,122 @@ pub enum Source {
     Mqtt(MqttSource),
     /// An optical pulse sensor over the meter's LED on a serial port.
     Pulse(PulseSource),
+    /// An IEC 62056-21 meter on a serial port (an optical head on the meter's eye): modes A-C
+    /// answer a sign-on request with a readout, mode D pushes on its own.
+    Iec62056(IecSource),
+}
+
+/// How an IEC 62056-21 meter is read (IEC 62056-21 §6.4 protocol modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum IecMode {
+    /// Sign on and read at 300 baud: never ask for a faster speed (for optical heads that
+    /// only manage 300 baud). A meter that switches on its own (mode B) is still followed.
+    A,
+    /// Sign on at 300 baud and follow the speed the meter's identification offers (the same
+    /// conversation as [`IecMode::C`]: the identification says which the meter speaks).
+    B,
+    /// Sign on at 300 baud, acknowledge with the option select message and switch to the
+    /// speed the identification offers (capped by [`IecSource::baud`]). The usual mode.
+    #[default]
+    C,
+    /// No conversation: the meter pushes a readout every few seconds (2400 baud 7E1 unless
+    /// [`IecSource::baud`] says otherwise).
+    D,
+}
+
+impl IecMode {
+    /// The letter used in a source string (`mode=c`).
+    pub fn letter(self) -> char {
+        match self {
+            IecMode::A => 'a',
+            IecMode::B => 'b',
+            IecMode::C => 'c',
+            IecMode::D => 'd',
+        }
+    }
+
+    /// Reads `a`, `b`, `c` or `d` (either case).
+    pub fn from_letter(s: &str) -> Option<IecMode> {
+        match s.to_ascii_lowercase().as_str() {
+            "a" => Some(IecMode::A),
+            "b" => Some(IecMode::B),
+            "c" => Some(IecMode::C),
+            "d" => Some(IecMode::D),
+            _ => None,
+        }
+    }
+}
+
+/// An IEC 62056-21 meter on a serial port.
+///
+/// Modes A-C: the reader opens the port at 300 baud 7E1, sends the sign-on request
+/// `/?!` CR LF (`/?ADDRESS!` CR LF with an address), reads the identification line
+/// `/XXXZident` CR LF, and then, as the identification's baud character `Z` says:
+/// `0`-`6` (mode C) sends the option select `ACK 0 Z 0` CR LF (normal protocol, data readout)
+/// and switches to that speed (0 = 300, 1 = 600, 2 = 1200, 3 = 2400, 4 = 4800, 5 = 9600,
+/// 6 = 19200 baud); `A`-`F` (mode B) switches at once (600 to 19200 baud); anything else
+/// (mode A) stays at 300. The readout (`STX` data `!` CR LF `ETX BCC`) goes to the decoder,
+/// the port returns to 300 baud, and the cycle repeats every `interval`.
+///
+/// Mode D: the port is simply read (the meter pushes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IecSource {
+    /// Device path, e.g. `/dev/ttyUSB0`.
+    pub path: String,
+    /// How the meter is read.
+    pub mode: IecMode,
+    /// The meter's device address for the sign-on (`/?ADDRESS!`), when several meters share
+    /// a bus or the meter insists; up to 32 letters, digits and spaces.
+    pub address: Option<String>,
+    /// Time from one sign-on to the next (modes A-C), whole seconds, at least 1.
+    pub interval_s: u32,
+    /// Modes A-C: the fastest speed to ask for (the meter's offer is lowered to it); mode D:
+    /// the line speed (2400 when absent).
+    pub baud: Option<u32>,
+}
+
+/// Seconds between two readouts of an IEC 62056-21 meter when the source says nothing.
+pub const DEFAULT_IEC_INTERVAL_S: u32 = 10;
+/// The speed a mode D meter pushes at unless `baud=` says otherwise.
+pub const DEFAULT_IEC_PUSH_BAUD: u32 = 2400;
+/// Longest device address in a sign-on request (IEC 62056-21 §6.3).
+pub const MAX_IEC_ADDRESS_LEN: usize = 32;
+
+impl IecSource {
+    /// Modes A-C of an optical head on `path` with the defaults (mode C, no address, every 10 s).
+    pub fn sign_on(path: impl Into<String>) -> IecSource {
+        IecSource {
+            path: path.into(),
+            mode: IecMode::C,
+            address: None,
+            interval_s: DEFAULT_IEC_INTERVAL_S,
+            baud: None,
+        }
+    }
+
+    /// The port settings the exchange starts with: 300 baud 7E1 for a sign-on, the push speed
+    /// (7E1) for mode D.
+    pub fn start_settings(&self) -> SerialSettings {
+        match self.mode {
+            IecMode::D => SerialSettings::new(
+                self.baud.unwrap_or(DEFAULT_IEC_PUSH_BAUD),
+                7,
+                Parity::Even,
+                1,
+            ),
+            _ => SerialSettings::IEC_START,
+        }
+    }
+
+    /// The sign-on request: `/?!` CR LF, or `/?ADDRESS!` CR LF.
+    pub fn sign_on_request(&self) -> Vec<u8> {
+        let mut r = b"/?".to_vec();
+        if let Some(a) = &self.address {
+            r.extend_from_slice(a.as_bytes());
+        }
+        r.extend_from_slice(b"!\r\n");
+        r
+    }
 }
 
 /// Which bridge publishes on the broker, so which payload shape to read.
@@ -190,6 +309,19 @@ impl Source {
                 m.topic
             ),
             Source::Pulse(p) => format!("pulse sensor on {} ({} imp/kWh)", p.path, p.imp_per_kwh),
+            Source::Iec62056(m) => match m.mode {
+                IecMode::D => format!(
+                    "IEC 62056-21 meter on {} (mode D, {})",
+                    m.path,
+                    m.start_settings()
+                ),
+                mode => format!(
+                    "IEC 62056-21 meter on {} (mode {}, a readout every {} s)",
+                    m.path,
+                    mode.letter().to_ascii_uppercase(),
+                    m.interval_s
+                ),
+            },
         }
     }
 }
@@ -208,8 +340,9 @@ pub(crate) fn host_port(host: &str, port: u16) -> String {
 pub enum SourceError {
     /// Not one of the known kinds.
     #[error(
-        "unknown source '{0}': use serial:/dev/ttyUSB0, tcp:HOST:PORT, file:PATH, demo, \
-         mqtt://HOST/TOPIC or pulse:/dev/ttyUSB0"
+        "unknown source '{0}': use serial:/dev/ttyUSB0, \
+         serial:/dev/ttyUSB0?protocol=iec62056-21 (an optical head), tcp:HOST:PORT, file:PATH, \
+         demo, mqtt://HOST/TOPIC or pulse:/dev/ttyUSB0"
     )]
     Kind(String),
     /// `serial:` or `file:` without a path.
@@ -241,7 +374,7 @@ pub enum SourceError {
     Option {
         /// The offending option.
         option: String,
-        /// `serial`, `tcp`, `file`, `demo`, `mqtt` or `pulse`.
+        /// `serial`, `tcp`, `file`, `demo`, `mqtt`, `pulse` or `IEC 62056-21 serial`.
         kind: &'static str,
         /// What the kind accepts.
         valid: &'static str,
@@ -301,7 +434,12 @@ impl FromStr for Source {
 }
 
 fn parse_serial(rest: &str, whole: &str) -> Result<Source, SourceError> {
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
     let mut settings = SerialSettings::default();
+    let mut explicit_settings = false;
     let mut path = rest;
     // From the right: `:FRAME` after `:BAUD`, or `:BAUD` alone.
     if let Some((head, last)) = rest.rsplit_once(':') {
@@ -311,19 +449,84 @@ fn parse_serial(rest: &str, whole: &str) -> Result<Source, SourceError> {
                 .ok_or_else(|| SourceError::MissingPath(whole.to_owned()))?;
             settings = format!("{baud}:{last}").parse()?;
             path = p;
+            explicit_settings = true;
         } else if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
             settings = last.parse()?;
             path = head;
+            explicit_settings = true;
         }
     }
     if path.is_empty() {
         return Err(SourceError::MissingPath(whole.to_owned()));
+    }
+    if query.is_some_and(|q| !q.is_empty()) {
+        if explicit_settings {
+            // The conversation sets the speeds itself; `baud=` is the way to limit them.
+            return Err(bad_option(
+                &format!("{}:{}", settings.baud, settings.frame()),
+                IEC_KIND,
+                IEC_VALID,
+            ));
+        }
+        return parse_iec(path, query);
     }
     Ok(Source::Serial {
         path: path.to_owned(),
         settings,
     })
 }
+
+const IEC_KIND: &str = "serial";
+const IEC_VALID: &str = "protocol=iec62056-21, mode=a|b|c|d, address=ID, interval=SECONDS, baud=N";
+
+/// `serial:PATH?protocol=iec62056-21&...`: the options of an IEC 62056-21 meter.
+fn parse_iec(path: &str, query: Option<&str>) -> Result<Source, SourceError> {
+    let mut m = IecSource::sign_on(path);
+    let mut protocol = false;
+    for o in options(query, IEC_KIND, IEC_VALID) {
+        let (k, v) = o?;
+        let bad = || bad_option(&format!("{k}={v}"), IEC_KIND, IEC_VALID);
+        match k {
+            "protocol" if v.eq_ignore_ascii_case("iec62056-21") => protocol = true,
+            "mode" => m.mode = IecMode::from_letter(v).ok_or_else(bad)?,
+            "address"
+                if !v.is_empty()
+                    && v.len() <= MAX_IEC_ADDRESS_LEN
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') =>
+            {
+                m.address = Some(v.to_owned());
+            }
+            "interval" => {
+                m.interval_s = v
+                    .parse()
+                    .ok()
+                    .filter(|s| (1..=86_400).contains(s))
+                    .ok_or_else(bad)?
+            }
+            "baud" => {
+                m.baud = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|b| IEC_SPEEDS.contains(b))
+                        .ok_or_else(bad)?,
+                )
+            }
+            _ => return Err(bad()),
+        }
+    }
+    if !protocol {
+        // Options on a serial port only mean something to the IEC 62056-21 conversation.
+        return Err(bad_option(
+            query.unwrap_or_default(),
+            IEC_KIND,
+            "protocol=iec62056-21 first (other serial meters take serial:PATH[:BAUD[:FRAME]])",
+        ));
+    }
+    Ok(Source::Iec62056(m))
+}
+
+/// The speeds of IEC 62056-21 (§6.3, baud rate identification).
+pub const IEC_SPEEDS: [u32; 7] = [300, 600, 1200, 2400, 4800, 9600, 19_200];
 
 fn parse_tcp(rest: &str, whole: &str) -> Result<Source, SourceError> {
     const VALID: &str = "allow_public";
@@ -644,6 +847,24 @@ impl fmt::Display for Source {
                 }
                 Ok(())
             }
+            Source::Iec62056(m) => {
+                write!(
+                    f,
+                    "serial:{}?protocol=iec62056-21&mode={}",
+                    m.path,
+                    m.mode.letter()
+                )?;
+                if let Some(a) = &m.address {
+                    write!(f, "&address={a}")?;
+                }
+                if m.interval_s != DEFAULT_IEC_INTERVAL_S {
+                    write!(f, "&interval={}", m.interval_s)?;
+                }
+                if let Some(b) = m.baud {
+                    write!(f, "&baud={b}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -870,6 +1091,88 @@ mod tests {
     }
 
     #[test]
+    fn iec62056_21_forms() {
+        assert_eq!(
+            parse("serial:/dev/ttyUSB0?protocol=iec62056-21"),
+            Ok(Source::Iec62056(IecSource {
+                path: "/dev/ttyUSB0".into(),
+                mode: IecMode::C,
+                address: None,
+                interval_s: 10,
+                baud: None,
+            }))
+        );
+        assert_eq!(
+            parse(
+                "serial:/dev/ttyUSB0?protocol=iec62056-21&mode=a&address=12345678&interval=60&baud=2400"
+            ),
+            Ok(Source::Iec62056(IecSource {
+                path: "/dev/ttyUSB0".into(),
+                mode: IecMode::A,
+                address: Some("12345678".into()),
+                interval_s: 60,
+                baud: Some(2400),
+            }))
+        );
+        let Ok(Source::Iec62056(d)) = parse("serial:/dev/ttyAMA0?mode=D&protocol=IEC62056-21")
+        else {
+            panic!("not parsed")
+        };
+        assert_eq!(d.mode, IecMode::D);
+        assert_eq!(
+            d.start_settings(),
+            SerialSettings::new(2400, 7, Parity::Even, 1)
+        );
+        assert_eq!(
+            IecSource::sign_on("/dev/x").start_settings(),
+            SerialSettings::IEC_START
+        );
+        // The sign-on request of IEC 62056-21 §6.3, with and without a device address.
+        assert_eq!(IecSource::sign_on("/dev/x").sign_on_request(), b"/?!\r\n");
+        let Ok(Source::Iec62056(a)) = parse("serial:/dev/x?protocol=iec62056-21&address=42") else {
+            panic!("not parsed")
+        };
+        assert_eq!(a.sign_on_request(), b"/?42!\r\n");
+        for bad in [
+            "serial:/dev/ttyUSB0?mode=c",
+            "serial:/dev/ttyUSB0?protocol=dsmr",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&mode=e",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&interval=0",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&interval=ten",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&baud=115200",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&address=a!b",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&address=",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&address=123456789012345678901234567890123",
+            "serial:/dev/ttyUSB0:9600:7E1?protocol=iec62056-21",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&colour=red",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(SourceError::Option { kind: "serial", .. })),
+                "{bad}: {:?}",
+                parse(bad)
+            );
+        }
+        assert_eq!(
+            parse("serial:?protocol=iec62056-21"),
+            Err(SourceError::MissingPath(
+                "serial:?protocol=iec62056-21".into()
+            ))
+        );
+        assert_eq!(
+            parse("serial:/dev/ttyUSB0?protocol=iec62056-21")
+                .unwrap()
+                .describe(),
+            "IEC 62056-21 meter on /dev/ttyUSB0 (mode C, a readout every 10 s)"
+        );
+        assert_eq!(
+            parse("serial:/dev/ttyUSB0?protocol=iec62056-21&mode=d&baud=9600")
+                .unwrap()
+                .describe(),
+            "IEC 62056-21 meter on /dev/ttyUSB0 (mode D, 9600 7E1)"
+        );
+    }
+
+    #[test]
     fn display_round_trips() {
         for s in [
             "serial:/dev/ttyUSB0:115200:8N1",
@@ -885,6 +1188,9 @@ mod tests {
             "mqtt://broker.lan:8883/+/sensor/+/state?preset=esphome&ca=/etc/ca.pem",
             "pulse:/dev/ttyUSB0?imp_per_kwh=1000&format=auto",
             "pulse:/dev/ttyACM0?imp_per_kwh=800&format=count&debounce_ms=20&baud=115200",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&mode=c",
+            "serial:/dev/ttyUSB0?protocol=iec62056-21&mode=a&address=0042&interval=60&baud=2400",
+            "serial:/dev/ttyAMA0?protocol=iec62056-21&mode=d&baud=9600",
         ] {
             assert_eq!(parse(s).unwrap().to_string(), s);
         }

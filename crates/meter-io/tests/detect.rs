@@ -3,7 +3,7 @@
 
 use hearth_meter::auto::Detected;
 use hearth_meter_io::detect::{detected_name, list_ports, probe, probe_with};
-use hearth_meter_io::simulator::{PtyMeter, Simulator};
+use hearth_meter_io::simulator::{Exchange, OpticalMeter, PtyMeter, Simulator};
 use hearth_meter_io::{SerialSettings, settings::Parity};
 use std::time::Duration;
 
@@ -116,4 +116,38 @@ fn listed_ports_are_device_paths() {
         assert!(port.path.starts_with("/dev/"), "{port:?}");
         assert!(!port.description().is_empty());
     }
+}
+
+#[test]
+fn an_optical_meter_answering_the_sign_on_is_found_and_read_by_conversation() {
+    // The simulated optical meter speaks only when asked: every push setting hears nothing,
+    // the sign-on at 300 7E1 gets its identification.
+    let meter = OpticalMeter::spawn("ISk5MT174-0001", |_| {
+        Some("1.8.0(000001.000*kWh)\r\n".into())
+    })
+    .unwrap();
+    let optical = meter.path().display().to_string();
+    let p = probe(&optical, Duration::from_millis(600));
+    let found = p.found.expect("found");
+    assert_eq!(found.detected, Detected::Iec62056_21);
+    assert_eq!(found.settings, SerialSettings::IEC_START);
+    assert_eq!(
+        found.source(&optical).to_string(),
+        format!("serial:{optical}?protocol=iec62056-21&mode=c")
+    );
+    assert_eq!(
+        meter.exchanges()[0],
+        Exchange::SignOn {
+            address: String::new(),
+            baud: 300
+        }
+    );
+    // A pushing meter is read at the settings it was heard at.
+    let dsmr =
+        PtyMeter::spawn(Simulator::new(1, 1_768_496_400), Duration::from_millis(50)).unwrap();
+    let found = probe(&path(&dsmr), WINDOW).found.expect("found");
+    assert_eq!(
+        found.source(&path(&dsmr)).to_string(),
+        format!("serial:{}:115200:8N1", path(&dsmr))
+    );
 }

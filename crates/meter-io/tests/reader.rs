@@ -155,6 +155,68 @@ async fn recorded_pace_follows_the_telegram_clock_with_long_gaps_shortened() {
     assert_eq!(at, vec![0, 1, 2, 12, 72]);
 }
 
+#[tokio::test(start_paused = true)]
+async fn recorded_pace_of_real_captures_uses_meter_time_or_the_nominal_interval() {
+    // Real telegrams strung into one capture (virtual time: the test takes no real time):
+    //   v2_2 x3      no meter time; DSMR 2.2 meters send every 10 s   -> 0, 10, 20
+    //   v5           2017-01-02 19:20:02; the one before had no time,
+    //                so DSMR 5's nominal 1 s                           -> 21
+    //   unpadded_crc 2026-02-15 20:05:23, nine years later: 60 s       -> 81
+    //   v4_2         2016-11-13 20:57:57, before the previous: no wait -> 81
+    //   sagemcom     2022-10-06 15:50:14 (DSMR 5), years later: 60 s   -> 141
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strung.p1");
+    let v2_2: &[u8] = include_bytes!("fixtures/dsmr/v2_2.p1");
+    let parts: [&[u8]; 7] = [
+        v2_2,
+        v2_2,
+        v2_2,
+        include_bytes!("fixtures/dsmr/v5.p1"),
+        include_bytes!("fixtures/dsmr/unpadded_crc.p1"),
+        include_bytes!("fixtures/dsmr/v4_2.p1"),
+        include_bytes!("fixtures/dsmr/sagemcom_t210_d_r.p1"),
+    ];
+    std::fs::write(&path, parts.concat()).unwrap();
+    let source: Source = format!("file:{}?pace=recorded", path.display())
+        .parse()
+        .unwrap();
+    let mut reader = Reader::new(source, DsmrDecoder::new());
+    let t0 = Instant::now();
+    let mut at = Vec::new();
+    while let Some(e) = reader.next().await {
+        match e {
+            Event::Decoded(_) => at.push(t0.elapsed()),
+            Event::Rejected(r) => panic!("{r}"),
+            Event::Status(_) => {}
+        }
+    }
+    let secs = |s: u64| Duration::from_secs(s);
+    assert_eq!(
+        at,
+        [0, 10, 20, 21, 81, 81, 141].map(secs),
+        "exact virtual release times"
+    );
+}
+
+#[test]
+fn nominal_intervals_by_protocol_and_version() {
+    use hearth_meter::{Protocol, Reading};
+    use hearth_meter_io::reader::nominal_interval;
+    let with_version = |v: Option<&str>| {
+        let mut r = Reading::new(Protocol::Dsmr);
+        r.dsmr_version = v.map(str::to_owned);
+        nominal_interval(&r).as_secs()
+    };
+    assert_eq!(with_version(Some("50")), 1);
+    assert_eq!(with_version(Some("50217")), 1); // eMUCS 1.7.1 (Fluvius)
+    assert_eq!(with_version(Some("42")), 10);
+    assert_eq!(with_version(None), 10); // DSMR 2.2 and 3 have no version line
+    let of = |p| nominal_interval(&Reading::new(p)).as_secs();
+    assert_eq!(of(Protocol::Sml), 1);
+    assert_eq!(of(Protocol::Dlms), 10);
+    assert_eq!(of(Protocol::Iec62056_21), 10);
+}
+
 #[tokio::test]
 async fn a_missing_file_fails_once_and_ends() {
     let mut reader = Reader::new(

@@ -1,5 +1,6 @@
 //! The simulated meter: a household that lives second by second and a DSMR 5.0.2 meter that
-//! reports it, one valid telegram per simulated second.
+//! reports it, one valid telegram per simulated second. [`OpticalMeter`] plays an
+//! IEC 62056-21 meter that answers sign-on requests through a pseudo-terminal.
 //!
 //! Deterministic from a seed: the same seed and start time always give the same bytes. The
 //! energy registers are exactly the integral of the reported power: every second adds the
@@ -21,11 +22,13 @@
 
 mod calendar;
 mod household;
+mod optical;
 mod prng;
 mod pty;
 mod sky;
 
 pub use household::Household;
+pub use optical::{Exchange, OpticalMeter};
 pub use pty::{PtyError, PtyMeter};
 
 use calendar::Civil;
