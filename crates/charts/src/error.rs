@@ -24,6 +24,17 @@ pub enum ChartError {
     /// plotters failed while drawing.
     #[error("the chart could not be drawn: {0}")]
     Draw(String),
+    /// A PNG was asked at a scale outside `1..=max`.
+    #[error("a chart image can be saved at 1x to {max}x its size, {scale}x was asked")]
+    Scale {
+        /// Requested scale.
+        scale: u32,
+        /// Largest scale allowed.
+        max: u32,
+    },
+    /// The PNG encoder failed.
+    #[error("the chart image could not be written: {0}")]
+    Png(String),
 }
 
 /// Smallest chart side in pixels.

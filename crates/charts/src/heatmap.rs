@@ -1,8 +1,10 @@
 //! Heatmaps: hour of day (rows) by day (columns), for spotting habits and always-on load.
 
-use crate::error::{ChartError, check_size, draw_err};
-use crate::line::{format_value, with_title};
+use crate::error::{ChartError, draw_err};
+use crate::line::format_value;
+use crate::render::{self, Draw, FAMILY};
 use crate::theme::{Theme, scale};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// One column of the heatmap: a day and its 24 hourly values (`None` = no data).
@@ -43,70 +45,97 @@ impl Heatmap<'_> {
 
     /// Draws the heatmap as an SVG document. Cells without data are left as background.
     pub fn to_svg(&self) -> Result<String, ChartError> {
-        check_size(self.width, self.height)?;
+        render::svg(self)
+    }
+
+    /// Draws the heatmap as a PNG image of `width × scale` by `height × scale` pixels (`scale` 1
+    /// to [`MAX_SCALE`](crate::render::MAX_SCALE)), with the same drawing as
+    /// [`to_svg`](Self::to_svg).
+    ///
+    /// ```
+    /// # use hearth_charts::{heatmap::{HeatDay, Heatmap}, theme::Theme};
+    /// let days = [HeatDay { label: "1 Mar".into(), hours: [Some(0.4); 24] }];
+    /// let chart = Heatmap { title: "Use by hour", unit: "kWh", width: 300, height: 200, theme: Theme::LIGHT, days: &days };
+    /// let png = chart.to_png(3).unwrap();
+    /// assert_eq!(&png[16..24], &[0, 0, 3, 132, 0, 0, 2, 88]); // IHDR: 900 x 600
+    /// ```
+    pub fn to_png(&self, scale: u32) -> Result<Vec<u8>, ChartError> {
+        render::png(self, scale)
+    }
+}
+
+impl Draw for Heatmap<'_> {
+    fn title(&self) -> &str {
+        self.title
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        s: u32,
+    ) -> Result<(), ChartError> {
         let n = self.days.len().max(1);
         let max = self.max_value();
-        let mut svg = String::new();
-        {
-            let root =
-                SVGBackend::with_string(&mut svg, (self.width, self.height)).into_drawing_area();
-            root.fill(&self.theme.background).map_err(draw_err)?;
-            let fg = self.theme.foreground;
-            let caption = format!(
-                "{} (brightest = {} {})",
-                self.title,
-                format_value(max),
-                self.unit
-            );
-            let mut chart = ChartBuilder::on(&root)
-                .caption(caption, ("sans-serif", 16).into_font().color(&fg))
-                .margin(8)
-                .x_label_area_size(26)
-                .y_label_area_size(40)
-                .build_cartesian_2d(0f64..n as f64, 0f64..24f64)
-                .map_err(draw_err)?;
-            let days = self.days;
-            let step = n.div_ceil(8);
-            let x_fmt = move |x: &f64| {
-                let i = x.floor() as usize;
-                if (x - x.floor()).abs() < 1e-9 && i.checked_rem(step) == Some(0) {
-                    days.get(i).map(|d| d.label.clone()).unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            };
-            let y_fmt = |h: &f64| format!("{:02}h", *h as u32);
-            chart
-                .configure_mesh()
-                .disable_mesh()
-                .axis_style(fg)
-                .label_style(("sans-serif", 13).into_font().color(&fg))
-                .x_labels(n + 1)
-                .x_label_formatter(&x_fmt)
-                .y_labels(7)
-                .y_label_formatter(&y_fmt)
-                .draw()
-                .map_err(draw_err)?;
-            let cells = self.days.iter().enumerate().flat_map(|(d, day)| {
-                day.hours.iter().enumerate().filter_map(move |(h, v)| {
-                    let v = (*v)?;
-                    let x = if max > 0.0 { v / max } else { 0.0 };
-                    Some(Rectangle::new(
-                        [(d as f64, h as f64), (d as f64 + 1.0, h as f64 + 1.0)],
-                        scale(x).filled(),
-                    ))
-                })
-            });
-            chart.draw_series(cells).map_err(draw_err)?;
-            root.present().map_err(draw_err)?;
-        }
-        Ok(with_title(svg, self.title))
+        root.fill(&self.theme.background).map_err(draw_err)?;
+        let fg = self.theme.foreground;
+        let caption = format!(
+            "{} (brightest = {} {})",
+            self.title,
+            format_value(max),
+            self.unit
+        );
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, (FAMILY, 16 * s).into_font().color(&fg))
+            .margin(8 * s)
+            .x_label_area_size(26 * s)
+            .y_label_area_size(40 * s)
+            .build_cartesian_2d(0f64..n as f64, 0f64..24f64)
+            .map_err(draw_err)?;
+        let days = self.days;
+        let step = n.div_ceil(8);
+        let x_fmt = move |x: &f64| {
+            let i = x.floor() as usize;
+            if (x - x.floor()).abs() < 1e-9 && i.checked_rem(step) == Some(0) {
+                days.get(i).map(|d| d.label.clone()).unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let y_fmt = |h: &f64| format!("{:02}h", *h as u32);
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .axis_style(fg.stroke_width(s))
+            .label_style((FAMILY, 13 * s).into_font().color(&fg))
+            .x_labels(n + 1)
+            .x_label_formatter(&x_fmt)
+            .y_labels(7)
+            .y_label_formatter(&y_fmt)
+            .draw()
+            .map_err(draw_err)?;
+        let cells = self.days.iter().enumerate().flat_map(|(d, day)| {
+            day.hours.iter().enumerate().filter_map(move |(h, v)| {
+                let v = (*v)?;
+                let x = if max > 0.0 { v / max } else { 0.0 };
+                Some(Rectangle::new(
+                    [(d as f64, h as f64), (d as f64 + 1.0, h as f64 + 1.0)],
+                    scale(x).filled(),
+                ))
+            })
+        });
+        chart.draw_series(cells).map_err(draw_err)?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Decoded;
 
     #[test]
     fn one_cell_per_value_coloured_by_scale() {
@@ -143,6 +172,31 @@ mod tests {
         assert_eq!(svg.matches("fill=\"#3B528B\"").count(), 1);
         assert_eq!(svg.matches("fill=\"#21918C\"").count(), 1);
         assert!(crate::line::texts(&svg).contains(&"1 Mar".to_string()));
+    }
+
+    #[test]
+    fn png_colours_cells_by_the_scale() {
+        // One day, all hours equal: every cell is the top of the scale (#FDE725), covering the
+        // whole plot area; the corner stays the dark background.
+        let days = [HeatDay {
+            label: "1 Mar".into(),
+            hours: [Some(2.0); 24],
+        }];
+        let h = Heatmap {
+            title: "Use by hour",
+            unit: "kWh",
+            width: 300,
+            height: 240,
+            theme: Theme::DARK,
+            days: &days,
+        };
+        let png = Decoded::new(&h.to_png(1).unwrap());
+        assert_eq!((png.width, png.height), (300, 240));
+        assert_eq!(png.pixel(0, 0), Theme::DARK.background);
+        let top = RGBColor(253, 231, 37);
+        assert_eq!(png.pixel(170, 120), top);
+        // Plot area is about 240 x 170 px.
+        assert!(png.count_all(top) > 200 * 150);
     }
 
     #[test]

@@ -1,10 +1,17 @@
-//! Charts: downsampling series to the pixels available and drawing them with plotters
-//! (SVG for the app).
+//! Charts: downsampling series to the pixels available and drawing them with plotters (SVG for
+//! the app, PNG for saved images).
+//!
+//! Chart types: [`line::LineChart`] (power over time with a min/max band), [`bars::BarChart`]
+//! (energy, gas or export per period, stacked by tariff band), [`heatmap::Heatmap`] (hour by
+//! day) and [`duration::LoadDurationChart`] (load-duration curve with the base load). Each has
+//! `to_svg()` and `to_png(scale)`, drawn by the same code (see [`render`]); text uses an
+//! embedded DejaVu Sans, so PNGs look the same on every machine.
 //!
 //! The crate is pure: it takes numbers (unix seconds and values already in display units) and
-//! returns SVG text. It reads no clock and knows no time-zone rules; the caller passes the UTC
-//! offset for time labels. Large series are summarised per pixel column with [`downsample::min_max`]
-//! (mean line plus a min/max band) so a one-second spike is never lost when years are shown.
+//! returns SVG text or PNG bytes. It reads no clock and knows no time-zone rules; the caller
+//! passes the UTC offset for time labels. Large series are summarised per pixel column with
+//! [`downsample::min_max`] (mean line plus a min/max band) so a one-second spike is never lost
+//! when years are shown.
 //!
 //! ```
 //! use hearth_charts::{downsample::Point, line::{Line, LineChart}, theme::Theme};
@@ -28,9 +35,11 @@
 
 pub mod bars;
 pub mod downsample;
+pub mod duration;
 pub mod error;
 pub mod heatmap;
 pub mod line;
+pub mod render;
 pub mod theme;
 pub mod timeaxis;
 

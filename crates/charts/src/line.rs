@@ -2,9 +2,11 @@
 //! breaks where data is missing, and dashed lines for estimated values.
 
 use crate::downsample::{Bucket, Point, min_max, split_at_gaps};
-use crate::error::{ChartError, check_size, draw_err};
+use crate::error::{ChartError, draw_err};
+use crate::render::{self, Draw, FAMILY};
 use crate::theme::Theme;
 use crate::timeaxis::{LabelFormat, label, ticks};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// One line on a [`LineChart`].
@@ -54,7 +56,50 @@ const SAMPLES_PER_PIXEL: usize = 2;
 impl LineChart<'_> {
     /// Draws the chart as an SVG document.
     pub fn to_svg(&self) -> Result<String, ChartError> {
-        check_size(self.width, self.height)?;
+        render::svg(self)
+    }
+
+    /// Draws the chart as a PNG image of `width × scale` by `height × scale` pixels (`scale` 1 to
+    /// [`MAX_SCALE`](crate::render::MAX_SCALE); 2 suits a high-DPI screen), with the same
+    /// drawing as [`to_svg`](Self::to_svg).
+    ///
+    /// ```
+    /// # use hearth_charts::{downsample::Point, line::{Line, LineChart}, theme::Theme};
+    /// let points: Vec<Point> = (0..60).map(|s| Point::new(s, 300.0)).collect();
+    /// let chart = LineChart {
+    ///     title: "Power",
+    ///     unit: "W",
+    ///     width: 320,
+    ///     height: 160,
+    ///     theme: Theme::LIGHT,
+    ///     from: 0,
+    ///     to: 60,
+    ///     utc_offset_s: 0,
+    ///     lines: vec![Line { name: "Import", points: &points, colour: 0, max_gap_s: 5, estimated: false, envelope: &[] }],
+    /// };
+    /// let png = chart.to_png(2).unwrap();
+    /// assert_eq!(&png[1..4], b"PNG");
+    /// assert_eq!(&png[16..24], &[0, 0, 2, 128, 0, 0, 1, 64]); // IHDR: 640 x 320
+    /// ```
+    pub fn to_png(&self, scale: u32) -> Result<Vec<u8>, ChartError> {
+        render::png(self, scale)
+    }
+}
+
+impl Draw for LineChart<'_> {
+    fn title(&self) -> &str {
+        self.title
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        s: u32,
+    ) -> Result<(), ChartError> {
         if self.to <= self.from {
             return Err(ChartError::EmptyRange);
         }
@@ -84,88 +129,75 @@ impl LineChart<'_> {
                 hi = hi.max(b.max);
             }
         }
+        let (lo, mut hi) = (render::axis_end(lo), render::axis_end(hi));
         if hi - lo < 1.0 {
             hi = lo + 1.0;
         }
         hi += (hi - lo) * 0.08;
 
-        let mut svg = String::new();
-        {
-            let root =
-                SVGBackend::with_string(&mut svg, (self.width, self.height)).into_drawing_area();
-            root.fill(&self.theme.background).map_err(draw_err)?;
-            let fg = self.theme.foreground;
-            let mut chart = ChartBuilder::on(&root)
-                .caption(self.title, ("sans-serif", 16).into_font().color(&fg))
-                .margin(8)
-                .x_label_area_size(26)
-                .y_label_area_size(56)
-                .build_cartesian_2d(
-                    (self.from..self.to).with_key_points(ticks(
-                        self.from,
-                        self.to,
-                        self.utc_offset_s,
-                        7,
-                    )),
-                    lo..hi,
-                )
-                .map_err(draw_err)?;
-            let fmt = LabelFormat::for_span(self.to - self.from);
-            let offset = self.utc_offset_s;
-            let x_fmt = |t: &i64| label(*t, offset, fmt);
-            let y_fmt = |v: &f64| format_value(*v);
-            chart
-                .configure_mesh()
-                .light_line_style(self.theme.grid.mix(0.35))
-                .bold_line_style(self.theme.grid)
-                .axis_style(fg)
-                .label_style(("sans-serif", 13).into_font().color(&fg))
-                .x_labels(7)
-                .y_labels(6)
-                .x_label_formatter(&x_fmt)
-                .y_label_formatter(&y_fmt)
-                .y_desc(self.unit)
-                .draw()
-                .map_err(draw_err)?;
+        root.fill(&self.theme.background).map_err(draw_err)?;
+        let fg = self.theme.foreground;
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.title, (FAMILY, 16 * s).into_font().color(&fg))
+            .margin(8 * s)
+            .x_label_area_size(26 * s)
+            .y_label_area_size(56 * s)
+            .build_cartesian_2d(
+                (self.from..self.to).with_key_points(ticks(
+                    self.from,
+                    self.to,
+                    self.utc_offset_s,
+                    7,
+                )),
+                lo..hi,
+            )
+            .map_err(draw_err)?;
+        let fmt = LabelFormat::for_span(self.to - self.from);
+        let offset = self.utc_offset_s;
+        let x_fmt = |t: &i64| label(*t, offset, fmt);
+        let y_fmt = |v: &f64| format_value(*v);
+        chart
+            .configure_mesh()
+            .light_line_style(self.theme.grid.mix(0.35).stroke_width(s))
+            .bold_line_style(self.theme.grid.stroke_width(s))
+            .axis_style(fg.stroke_width(s))
+            .label_style((FAMILY, 13 * s).into_font().color(&fg))
+            .x_labels(7)
+            .y_labels(6)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .y_desc(self.unit)
+            .draw()
+            .map_err(draw_err)?;
 
-            for (line, prep) in self.lines.iter().zip(&prepared) {
-                let colour = self.theme.colour(line.colour);
-                let style = ShapeStyle {
-                    color: colour.to_rgba(),
-                    filled: false,
-                    stroke_width: 2,
-                };
-                let series: Vec<Vec<(i64, f64)>> = match prep {
-                    Prepared::Points(p) => split_at_gaps(p, line.max_gap_s)
-                        .into_iter()
-                        .map(|run| run.iter().map(|p| (p.t, p.v)).collect())
-                        .collect(),
-                    Prepared::Buckets(b) => {
-                        // Envelope first so the mean line sits on top of it.
-                        let gap = line.max_gap_s.max(bucket_width(b) * 2);
-                        for run in bucket_runs(b, gap) {
-                            let mut poly: Vec<(i64, f64)> =
-                                run.iter().map(|b| (b.mid(), b.max)).collect();
-                            poly.extend(run.iter().rev().map(|b| (b.mid(), b.min)));
-                            chart
-                                .draw_series(std::iter::once(Polygon::new(
-                                    poly,
-                                    colour.mix(0.25).filled(),
-                                )))
-                                .map_err(draw_err)?;
-                        }
-                        bucket_runs(b, gap)
-                            .into_iter()
-                            .map(|run| run.iter().map(|b| (b.mid(), b.mean)).collect())
-                            .collect()
-                    }
-                };
-                if !line.envelope.is_empty() {
-                    let gap = line.max_gap_s.max(bucket_width(line.envelope) * 2);
-                    for run in bucket_runs(line.envelope, gap) {
+        // Points far outside the view (a meter clock that jumped years) or absurd values would
+        // overflow plotters' pixel maths: pin them well outside the plot, where clipping hides
+        // the difference.
+        let span = self.to - self.from;
+        let (t_lo, t_hi) = (
+            self.from.saturating_sub(span.saturating_mul(1000)),
+            self.to.saturating_add(span.saturating_mul(1000)),
+        );
+        let at = |t: i64, v: f64| (t.clamp(t_lo, t_hi), render::axis_end(v));
+        for (line, prep) in self.lines.iter().zip(&prepared) {
+            let colour = self.theme.colour(line.colour);
+            let style = ShapeStyle {
+                color: colour.to_rgba(),
+                filled: false,
+                stroke_width: 2 * s,
+            };
+            let series: Vec<Vec<(i64, f64)>> = match prep {
+                Prepared::Points(p) => split_at_gaps(p, line.max_gap_s)
+                    .into_iter()
+                    .map(|run| run.iter().map(|p| at(p.t, p.v)).collect())
+                    .collect(),
+                Prepared::Buckets(b) => {
+                    // Envelope first so the mean line sits on top of it.
+                    let gap = line.max_gap_s.max(bucket_width(b) * 2);
+                    for run in bucket_runs(b, gap) {
                         let mut poly: Vec<(i64, f64)> =
-                            run.iter().map(|b| (b.mid(), b.max)).collect();
-                        poly.extend(run.iter().rev().map(|b| (b.mid(), b.min)));
+                            run.iter().map(|b| at(b.mid(), b.max)).collect();
+                        poly.extend(run.iter().rev().map(|b| at(b.mid(), b.min)));
                         chart
                             .draw_series(std::iter::once(Polygon::new(
                                 poly,
@@ -173,36 +205,54 @@ impl LineChart<'_> {
                             )))
                             .map_err(draw_err)?;
                     }
+                    bucket_runs(b, gap)
+                        .into_iter()
+                        .map(|run| run.iter().map(|b| at(b.mid(), b.mean)).collect())
+                        .collect()
                 }
-                let mut first = true;
-                for run in series {
-                    let drawn = if line.estimated {
-                        chart.draw_series(DashedLineSeries::new(run, 6, 4, style))
-                    } else {
-                        chart.draw_series(LineSeries::new(run, style))
-                    }
-                    .map_err(draw_err)?;
-                    if first {
-                        drawn.label(line.name).legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 16, y)], style)
-                        });
-                        first = false;
-                    }
+            };
+            if !line.envelope.is_empty() {
+                let gap = line.max_gap_s.max(bucket_width(line.envelope) * 2);
+                for run in bucket_runs(line.envelope, gap) {
+                    let mut poly: Vec<(i64, f64)> =
+                        run.iter().map(|b| at(b.mid(), b.max)).collect();
+                    poly.extend(run.iter().rev().map(|b| at(b.mid(), b.min)));
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(
+                            poly,
+                            colour.mix(0.25).filled(),
+                        )))
+                        .map_err(draw_err)?;
                 }
             }
-            if self.lines.len() > 1 {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperLeft)
-                    .background_style(self.theme.background.mix(0.8))
-                    .border_style(self.theme.grid)
-                    .label_font(("sans-serif", 13).into_font().color(&fg))
-                    .draw()
-                    .map_err(draw_err)?;
+            let mut first = true;
+            let legend_len = 16 * s as i32;
+            for run in series {
+                let drawn = if line.estimated {
+                    chart.draw_series(DashedLineSeries::new(run, 6 * s, 4 * s, style))
+                } else {
+                    chart.draw_series(LineSeries::new(run, style))
+                }
+                .map_err(draw_err)?;
+                if first {
+                    drawn.label(line.name).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + legend_len, y)], style)
+                    });
+                    first = false;
+                }
             }
-            root.present().map_err(draw_err)?;
         }
-        Ok(with_title(svg, self.title))
+        if self.lines.len() > 1 {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(self.theme.background.mix(0.8))
+                .border_style(self.theme.grid)
+                .label_font((FAMILY, 13 * s).into_font().color(&fg))
+                .draw()
+                .map_err(draw_err)?;
+        }
+        Ok(())
     }
 }
 
@@ -276,29 +326,6 @@ pub fn format_value(v: f64) -> String {
     }
 }
 
-/// Adds an SVG `<title>` (read by screen readers) right after the opening `<svg ...>` tag.
-pub(crate) fn with_title(svg: String, title: &str) -> String {
-    let escaped = title
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    match svg
-        .find("<svg")
-        .and_then(|i| svg[i..].find('>').map(|j| i + j + 1))
-    {
-        Some(at) => {
-            let mut out = String::with_capacity(svg.len() + escaped.len() + 32);
-            out.push_str(&svg[..at]);
-            out.push_str("\n<title>");
-            out.push_str(&escaped);
-            out.push_str("</title>");
-            out.push_str(&svg[at..]);
-            out
-        }
-        None => svg,
-    }
-}
-
 /// The text of every `<text>` element, trimmed (plotters writes it on its own line).
 #[cfg(test)]
 pub(crate) fn texts(svg: &str) -> Vec<String> {
@@ -324,6 +351,7 @@ pub(crate) fn lines_in(svg: &str, colour: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::Decoded;
 
     fn chart<'a>(lines: Vec<Line<'a>>, from: i64, to: i64) -> LineChart<'a> {
         LineChart {
@@ -450,6 +478,81 @@ mod tests {
             Err(ChartError::Size { width: 10, .. })
         ));
         assert_eq!(chart(vec![], 60, 60).to_svg(), Err(ChartError::EmptyRange));
+    }
+
+    #[test]
+    fn png_has_the_requested_size_and_the_line_where_expected() {
+        // A flat 300 W line: the y axis runs 0..324 W (300 + 8 %), so the line lies in the top
+        // part of the plot and nothing blue is drawn in the bottom third.
+        let p: Vec<Point> = (0..60).map(|i| Point::new(i, 300.0)).collect();
+        let c = chart(vec![line(&p)], 0, 60);
+        let blue = Theme::LIGHT.colour(0);
+        for scale in [1, 2] {
+            let png = Decoded::new(&c.to_png(scale).unwrap());
+            assert_eq!((png.width, png.height), (600 * scale, 240 * scale));
+            assert_eq!(png.title.as_deref(), Some("Power <live>"));
+            assert_eq!(png.pixel(0, 0), Theme::LIGHT.background);
+            let (w, h) = (png.width, png.height);
+            let top = png.count(blue, (0, 0), (w, h / 3));
+            let bottom = png.count(blue, (0, 2 * h / 3), (w, h));
+            // A 2-px line over ~500 px at scale 1 is about 1000 pixels (4x at scale 2).
+            assert!(top > 800 * (scale * scale) as usize, "scale {scale}: {top}");
+            assert_eq!(bottom, 0, "scale {scale}");
+        }
+    }
+
+    #[test]
+    fn png_dark_theme_and_bad_scales() {
+        let p: Vec<Point> = (0..60).map(|i| Point::new(i, 300.0)).collect();
+        let mut c = chart(vec![line(&p)], 0, 60);
+        c.theme = Theme::DARK;
+        let png = Decoded::new(&c.to_png(1).unwrap());
+        assert_eq!(png.pixel(0, 0), Theme::DARK.background);
+        assert!(png.count_all(Theme::DARK.colour(0)) > 800);
+        for bad in [0, 5] {
+            assert_eq!(
+                c.to_png(bad),
+                Err(ChartError::Scale {
+                    scale: bad,
+                    max: crate::render::MAX_SCALE
+                })
+            );
+        }
+        // 2000 px at 4x is more than the largest side.
+        c.width = 2000;
+        assert!(matches!(
+            c.to_png(4),
+            Err(ChartError::Size { width: 8000, .. })
+        ));
+        assert_eq!(chart(vec![], 60, 60).to_png(1), Err(ChartError::EmptyRange));
+    }
+
+    #[test]
+    fn extreme_values_do_not_hang_or_panic() {
+        // An infinite y axis would make plotters' tick search loop forever: it is clamped.
+        let p = [
+            Point::new(0, f64::MAX),
+            Point::new(1, -f64::MAX),
+            Point::new(2, 1e300),
+        ];
+        let c = chart(vec![line(&p)], 0, 3);
+        assert!(c.to_svg().is_ok());
+        assert!(c.to_png(1).is_ok());
+    }
+
+    #[test]
+    fn a_point_decades_away_does_not_overflow() {
+        // The sample after a 60-s view comes from a meter clock 80 years ahead.
+        let p = [
+            Point::new(0, 100.0),
+            Point::new(30, 120.0),
+            Point::new(2_524_608_000, 100.0),
+        ];
+        let mut l = line(&p);
+        l.max_gap_s = i64::MAX;
+        let c = chart(vec![l], 0, 60);
+        assert!(c.to_svg().is_ok());
+        assert!(c.to_png(1).is_ok());
     }
 
     #[test]

@@ -16,6 +16,13 @@ pub struct Theme {
     pub series: [RGBColor; 6],
 }
 
+/// Palette index for imported electricity (blue). Tariff bands of import use 0, 1, ...
+pub const IMPORT: usize = 0;
+/// Palette index for exported electricity (bluish green), distinct from the import bands.
+pub const EXPORT: usize = 2;
+/// Palette index for gas (vermillion).
+pub const GAS: usize = 3;
+
 /// Okabe-Ito: blue, orange, bluish green, vermillion, reddish purple, sky blue.
 const OKABE_ITO: [RGBColor; 6] = [
     RGBColor(0, 114, 178),
@@ -54,6 +61,21 @@ impl Theme {
     pub fn colour(&self, i: usize) -> RGBColor {
         self.series[i % self.series.len()]
     }
+
+    /// The same theme with the palette turned so series 0 is drawn in colour `first`: a
+    /// single-series chart in its own colour, e.g. gas bars with `Theme::LIGHT.starting_with(GAS)`.
+    ///
+    /// ```
+    /// use hearth_charts::theme::{EXPORT, Theme};
+    /// let t = Theme::DARK.starting_with(EXPORT);
+    /// assert_eq!(t.colour(0), Theme::DARK.colour(EXPORT));
+    /// assert_eq!(t.colour(1), Theme::DARK.colour(EXPORT + 1));
+    /// ```
+    pub fn starting_with(mut self, first: usize) -> Theme {
+        let n = self.series.len();
+        self.series.rotate_left(first % n);
+        self
+    }
 }
 
 /// Stops of the viridis scale (dark purple -> blue -> green -> yellow): ordered in lightness, so
@@ -91,6 +113,16 @@ mod tests {
         assert_eq!(scale(f64::NAN), RGBColor(68, 1, 84));
         // Halfway between stop 0 and 1 (x = 0.125): (63.5, 41.5, 111.5) rounded away from zero.
         assert_eq!(scale(0.125), RGBColor(64, 42, 112));
+    }
+
+    #[test]
+    fn a_turned_palette_keeps_every_colour() {
+        let t = Theme::LIGHT.starting_with(GAS);
+        assert_eq!(t.colour(0), RGBColor(213, 94, 0));
+        assert_eq!(t.colour(2), RGBColor(86, 180, 233));
+        assert_eq!(t.colour(3), RGBColor(0, 114, 178));
+        assert_eq!(Theme::LIGHT.starting_with(6), Theme::LIGHT);
+        assert_eq!(t.background, Theme::LIGHT.background);
     }
 
     #[test]
