@@ -1,4 +1,5 @@
-//! `hearth init`: creates a new encrypted vault (never overwrites one).
+//! `hearth init`: creates a new encrypted vault (never overwrites one), optionally with the
+//! OS keyring unlocking it for unattended collection.
 
 use crate::Global;
 use crate::unlock::{new_passphrase, vault_path};
@@ -20,6 +21,10 @@ pub struct Args {
     /// Argon2id passes over that memory.
     #[arg(long, value_name = "N", default_value_t = KdfParams::default().iterations)]
     pub kdf_iterations: u32,
+    /// Also let the OS keyring unlock the vault (as `hearth keyring on`), so collection runs
+    /// unattended. The passphrase still opens it.
+    #[arg(long)]
+    pub keyring: bool,
 }
 
 /// Runs the command.
@@ -46,13 +51,31 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         },
         time_zone: args.time_zone,
     };
-    let vault = Vault::create(&path, &passphrase, &options)?;
+    let mut vault = Vault::create(&path, &passphrase, &options)?;
     let zone = vault.time_zone().iana_name().unwrap_or("UTC").to_string();
+    let keyring = if args.keyring {
+        Some(crate::keyring::enable(&mut vault))
+    } else {
+        None
+    };
     vault.close()?;
     eprintln!(
         "Created an encrypted vault at {} (time zone {zone}). Keep your passphrase safe: \
          without it the data cannot be recovered.",
         path.display()
     );
+    match keyring {
+        Some(Err(e)) => {
+            return Err(e.context(
+                "the vault was created and opens with your passphrase, but the OS keyring could \
+                 not be set up (try `hearth keyring on` later)",
+            ));
+        }
+        Some(Ok(())) => eprintln!(
+            "The OS keyring unlocks it too (anyone who can read your unlocked keyring can open \
+             it; `hearth keyring off` undoes this)."
+        ),
+        None => {}
+    }
     Ok(ExitCode::SUCCESS)
 }

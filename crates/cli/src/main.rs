@@ -12,6 +12,7 @@ mod detect;
 mod export;
 mod import;
 mod init;
+mod keyring;
 mod meter_keys;
 mod passwd;
 mod report;
@@ -38,6 +39,9 @@ pub struct Global {
     /// Read the passphrase from this file (first line) instead of asking.
     #[arg(long, global = true)]
     pub passphrase_file: Option<PathBuf>,
+    /// Do not try the OS keyring (see `hearth keyring`); ask for the passphrase.
+    #[arg(long, global = true)]
+    pub no_keyring: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,6 +64,8 @@ enum Command {
     Restore(backup::RestoreArgs),
     /// Change the vault passphrase (re-wraps the key; data is not re-encrypted).
     Passwd(passwd::Args),
+    /// Let the OS keyring unlock the vault, for unattended collection (on, off, status).
+    Keyring(keyring::Args),
     /// Check every chunk of the vault and report damaged ones.
     Verify(verify::Args),
     /// Savings tips computed from your own data.
@@ -81,6 +87,7 @@ fn main() -> ExitCode {
         Command::Backup(a) => backup::run_backup(g, a),
         Command::Restore(a) => backup::run_restore(g, a),
         Command::Passwd(a) => passwd::run(g, a),
+        Command::Keyring(a) => keyring::run(g, a),
         Command::Verify(a) => verify::run(g, a),
         Command::Tips(a) => tips::run(g, a),
         Command::Report(a) => report::run(g, a),

@@ -2,7 +2,7 @@
 //! data itself is not re-encrypted, so it takes a second whatever the vault's size.
 
 use crate::Global;
-use crate::unlock::{new_passphrase, open_writer};
+use crate::unlock::{new_passphrase, open_writer_with_passphrase};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,16 +17,21 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let mut vault = open_writer(global)?;
+    // The current passphrase, never the keyring: whoever changes it must know it.
+    let mut vault = open_writer_with_passphrase(global)?;
     let new = new_passphrase(
         global,
         "HEARTH_NEW_PASSPHRASE",
         args.new_passphrase_file.as_ref(),
     )?;
     vault.change_passphrase(&new, None)?;
+    let keyring = vault.secret_slot_enabled()?;
     vault.close()?;
     eprintln!(
         "Passphrase changed. The old one no longer opens this vault (older backups keep theirs)."
     );
+    if keyring {
+        eprintln!("The OS keyring still unlocks this vault (`hearth keyring off` to stop that).");
+    }
     Ok(ExitCode::SUCCESS)
 }

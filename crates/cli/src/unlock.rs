@@ -1,13 +1,17 @@
 //! How every vault command finds and unlocks the vault: the path from `--vault`,
-//! `HEARTH_VAULT` or the user's data directory; the passphrase from `--passphrase-file`,
-//! `HEARTH_PASSPHRASE` or a prompt on the terminal (never echoed). Passphrases are wiped from
-//! memory when dropped.
+//! `HEARTH_VAULT` or the user's data directory; then, unless a passphrase was given
+//! explicitly (`--passphrase-file`, `HEARTH_PASSPHRASE`) or `--no-keyring` is set, the OS
+//! keyring when the vault has a keyring slot (`hearth keyring on`), so a collector runs
+//! unattended; otherwise, or when the keyring cannot help, the passphrase from a prompt on
+//! the terminal (never echoed). Passphrases and keyring secrets are wiped from memory when
+//! dropped.
 
 use crate::Global;
 use anyhow::{Context as _, bail};
-use hearth_vault::Vault;
+use hearth_keyring::{Keyring, Secret};
+use hearth_vault::{Vault, VaultError};
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 /// A passphrase that is zeroed when dropped.
@@ -35,6 +39,92 @@ pub(crate) fn passphrase(global: &Global) -> anyhow::Result<Passphrase> {
         return prompt("Vault passphrase: ");
     }
     bail!("no passphrase: set HEARTH_PASSPHRASE, pass --passphrase-file FILE, or run in a terminal")
+}
+
+/// Whether the passphrase was given explicitly (file or environment): then it is used and
+/// the keyring is not asked.
+fn passphrase_given(global: &Global) -> bool {
+    global.passphrase_file.is_some() || std::env::var_os("HEARTH_PASSPHRASE").is_some()
+}
+
+/// The keyring for a command run by a person (may show the desktop's unlock dialog) or
+/// unattended (never waits for a dialog).
+pub(crate) fn keyring_for_this_run() -> Keyring {
+    if std::io::stdin().is_terminal() {
+        Keyring::interactive()
+    } else {
+        Keyring::unattended()
+    }
+}
+
+/// The vault's secret from the OS keyring, when it should be tried: the vault has a keyring
+/// slot, no passphrase was given explicitly and `--no-keyring` is not set. Whatever keeps
+/// the keyring from helping is said on stderr and the passphrase is asked for instead.
+fn keyring_secret(global: &Global, path: &Path) -> Option<Secret> {
+    if global.no_keyring || passphrase_given(global) {
+        return None;
+    }
+    // A missing or foreign file is reported by the passphrase path below.
+    let info = Vault::inspect(path).ok()?;
+    if !info.secret_slot {
+        return None;
+    }
+    match Keyring::unattended().load(&info.id_hex) {
+        Ok(Some(secret)) => Some(secret),
+        Ok(None) => {
+            eprintln!(
+                "hearth: the OS keyring holds no key for this vault (run `hearth keyring on` \
+                 again); using the passphrase"
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("hearth: {e}");
+            None
+        }
+    }
+}
+
+/// Opens the vault (as the writer or a reader) with the keyring when it can, else with the
+/// passphrase.
+fn open(global: &Global, writer: bool) -> anyhow::Result<Vault> {
+    let path = vault_path(global)?;
+    let context = || format!("cannot open the vault {}", path.display());
+    if let Some(secret) = keyring_secret(global, &path) {
+        let opened = if writer {
+            Vault::open_with_secret(&path, &secret)
+        } else {
+            Vault::open_read_only_with_secret(&path, &secret)
+        };
+        match opened {
+            Ok(v) => return Ok(v),
+            // The keyring's key does not fit: the passphrase still may.
+            Err(e @ (VaultError::WrongSecret | VaultError::NoSecretSlot)) => {
+                eprintln!("hearth: {e}");
+            }
+            // Busy, read-only storage, damage: a passphrase would not change that.
+            Err(e) => return Err(e).with_context(context),
+        }
+    }
+    let pass = passphrase(global).map_err(|e| {
+        if !passphrase_given(global)
+            && !global.no_keyring
+            && Vault::inspect(&path).is_ok_and(|i| !i.secret_slot)
+        {
+            anyhow::anyhow!(
+                "{e} (the OS keyring is off for this vault; `hearth keyring on` lets it open \
+                 without a passphrase)"
+            )
+        } else {
+            e
+        }
+    })?;
+    let opened = if writer {
+        Vault::open(&path, &pass)
+    } else {
+        Vault::open_read_only(&path, &pass)
+    };
+    opened.with_context(context)
 }
 
 /// A new passphrase: from `--passphrase-file` (for `init` only, `file` otherwise), the
@@ -86,25 +176,35 @@ fn prompt(question: &str) -> anyhow::Result<Passphrase> {
         .context("cannot read the passphrase from the terminal")
 }
 
-/// Opens the vault as its writer.
+/// Opens the vault as its writer (keyring or passphrase).
 pub(crate) fn open_writer(global: &Global) -> anyhow::Result<Vault> {
+    let vault = open(global, true)?;
+    warn_if_rebuilt(&vault);
+    Ok(vault)
+}
+
+/// Opens the vault as its writer with the passphrase only, never the keyring: for changing
+/// how the vault is unlocked (`passwd`, `keyring on`), which the keyring must not vouch for.
+pub(crate) fn open_writer_with_passphrase(global: &Global) -> anyhow::Result<Vault> {
     let path = vault_path(global)?;
     let pass = passphrase(global)?;
     let vault = Vault::open(&path, &pass)
         .with_context(|| format!("cannot open the vault {}", path.display()))?;
+    warn_if_rebuilt(&vault);
+    Ok(vault)
+}
+
+fn warn_if_rebuilt(vault: &Vault) {
     if vault.writer_state_rebuilt() {
         eprintln!(
             "hearth: the vault's checkpoint was damaged and has been rebuilt from the stored \
              readings; nothing stored was lost"
         );
     }
-    Ok(vault)
 }
 
-/// Opens the vault for reading (works while a collector writes).
+/// Opens the vault for reading (keyring or passphrase; works while a collector writes and on
+/// read-only storage).
 pub(crate) fn open_reader(global: &Global) -> anyhow::Result<Vault> {
-    let path = vault_path(global)?;
-    let pass = passphrase(global)?;
-    Vault::open_read_only(&path, &pass)
-        .with_context(|| format!("cannot open the vault {}", path.display()))
+    open(global, false)
 }

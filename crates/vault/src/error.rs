@@ -9,6 +9,26 @@ pub enum VaultError {
     /// The passphrase does not unlock this vault.
     #[error("wrong passphrase: it does not unlock this vault")]
     WrongPassphrase,
+    /// The vault has no OS-keyring slot (it was never turned on, or was turned off), so a
+    /// keyring secret cannot open it.
+    #[error(
+        "the OS keyring is not set up for this vault (it was turned off); unlock it with your \
+         passphrase"
+    )]
+    NoSecretSlot,
+    /// The secret from the OS keyring does not open this vault's keyring slot.
+    #[error(
+        "the key kept in the OS keyring does not unlock this vault (it belongs to another vault \
+         or was replaced); unlock it with your passphrase and turn the keyring on again"
+    )]
+    WrongSecret,
+    /// Opening for writing found the file or its directory read-only (read-only medium,
+    /// permissions).
+    #[error(
+        "The vault at {0} is on read-only storage (or not writable by you): collecting needs \
+         write access; you can still read and export it."
+    )]
+    ReadOnlyStorage(PathBuf),
     /// The file exists but is not a Hearth vault (or its header is damaged).
     #[error("{0} is not a Hearth vault (or its header is damaged)")]
     NotAVault(PathBuf),

@@ -2,6 +2,10 @@
 //! key derived from the passphrase with Argon2id, whose parameters and salt sit in the header.
 //! Changing the passphrase rewraps the data key and touches nothing else. Key material lives
 //! in zeroizing buffers and is wiped when dropped.
+//!
+//! Key slots: besides the passphrase, the data key may also be wrapped under a random 256-bit
+//! secret kept outside the file (the OS keyring), for unattended collection. A random secret
+//! needs no key stretching: it is sealed directly with XChaCha20-Poly1305.
 
 use crate::error::{Result, VaultError};
 use crate::seal::{Aad, RecordKind, Sealer};
@@ -101,6 +105,44 @@ pub(crate) fn unwrap(
     Ok(Zeroizing::new(key))
 }
 
+/// The one slot kind so far: the secret lives in the OS keyring.
+pub(crate) const KEYRING_SLOT: &str = "keyring";
+
+fn slot_aad<'a>(vault_id: &'a [u8; 16], slot: &'a str) -> Aad<'a> {
+    Aad {
+        vault_id,
+        kind: RecordKind::KeySlot,
+        series: 0,
+        resolution: 0,
+        window_start: 0,
+        name: slot.as_bytes(),
+    }
+}
+
+/// Seals the data key under a slot's random secret, bound to the vault and the slot kind.
+pub(crate) fn wrap_for_slot(
+    vault_id: &[u8; 16],
+    slot: &str,
+    data_key: &[u8; 32],
+    secret: &[u8; 32],
+) -> Result<Vec<u8>> {
+    Sealer::new(secret).seal(&slot_aad(vault_id, slot), data_key)
+}
+
+/// Opens a slot's wrapped data key; a failure means the secret is not this slot's.
+pub(crate) fn unwrap_from_slot(
+    vault_id: &[u8; 16],
+    slot: &str,
+    wrapped: &[u8],
+    secret: &[u8; 32],
+) -> Result<Zeroizing<[u8; 32]>> {
+    let plain = Sealer::new(secret)
+        .open(&slot_aad(vault_id, slot), wrapped)
+        .ok_or(VaultError::WrongSecret)?;
+    let key: [u8; 32] = plain[..].try_into().map_err(|_| VaultError::WrongSecret)?;
+    Ok(Zeroizing::new(key))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +169,25 @@ mod tests {
             Err(VaultError::WrongPassphrase)
         ));
         let bad = KdfParams { memory_kib: 1, ..p };
+        // Slots: the same data key under a random secret, bound to vault and slot kind.
+        let secret = [77u8; 32];
+        let ws = wrap_for_slot(&id, KEYRING_SLOT, &dk, &secret).unwrap();
+        assert_eq!(
+            *unwrap_from_slot(&id, KEYRING_SLOT, &ws, &secret).unwrap(),
+            dk
+        );
+        for (vid, slot, sec) in [
+            ([8u8; 16], KEYRING_SLOT, secret),
+            (id, "other", secret),
+            (id, KEYRING_SLOT, [78u8; 32]),
+        ] {
+            assert!(matches!(
+                unwrap_from_slot(&vid, slot, &ws, &sec),
+                Err(VaultError::WrongSecret)
+            ));
+        }
+        // The passphrase-wrapped key is not a slot and vice versa (different record kind).
+        assert!(unwrap_from_slot(&id, KEYRING_SLOT, &w, &secret).is_err());
         assert!(matches!(
             bad.derive("pw", &salt),
             Err(VaultError::KdfParams(_))

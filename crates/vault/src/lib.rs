@@ -16,6 +16,11 @@
 //!   [`Vault::open_read_only`] may be used at the same time (the app while the collector runs).
 //! - **Settings** (tariffs, meter keys, preferences): [`Vault::put_setting`] /
 //!   [`Vault::get_setting`], sealed like everything else.
+//! - **Keys**: the data key is wrapped by the passphrase (Argon2id) and, optionally, by a
+//!   random secret kept in the OS keyring for unattended collection
+//!   ([`Vault::enable_secret_slot`], [`Vault::open_with_secret`]).
+//! - **Read-only storage**: [`Vault::open`] there is [`VaultError::ReadOnlyStorage`];
+//!   [`Vault::open_read_only`] still reads it.
 //! - **Backups**: [`Vault::backup`] writes an encrypted file (whole or a range) that
 //!   [`Vault::restore`] merges into any vault, skipping what it already has.
 //!
@@ -78,5 +83,52 @@ pub use resolution::{Resolution, UnknownResolution};
 pub use rollup::{Bucket, GAP_SECONDS, MAX_SPREAD_SECONDS, RollupCounts};
 pub use schema::FORMAT_VERSION;
 pub use vault::{
-    CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, Vault, VerifyReport,
+    CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, Vault, VaultInfo,
+    VerifyReport,
 };
+
+/// Entry points for the cargo-fuzz targets in `crates/vault/fuzz` only; not an API (hidden,
+/// may change at any time). Records are sealed as chunks under a fixed test key.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::seal::{Aad, RecordKind, Sealer};
+
+    fn sealer_and_aad() -> (Sealer, [u8; 16]) {
+        (Sealer::new(&[0x5A; 32]), [0xA5; 16])
+    }
+
+    fn aad(vault_id: &[u8; 16]) -> Aad<'_> {
+        let (kind, series, resolution) = (RecordKind::Chunk, 1, 0);
+        let (window_start, name) = (1_767_225_600, &b""[..]);
+        Aad {
+            vault_id,
+            kind,
+            series,
+            resolution,
+            window_start,
+            name,
+        }
+    }
+
+    /// Seals `payload` as a chunk record.
+    pub fn seal_chunk(payload: &[u8]) -> Option<Vec<u8>> {
+        let (s, id) = sealer_and_aad();
+        s.seal(&aad(&id), payload).ok()
+    }
+
+    /// Opens a chunk record sealed by [`seal_chunk`]; `None` for anything else.
+    pub fn open_chunk(sealed: &[u8]) -> Option<Vec<u8>> {
+        let (s, id) = sealer_and_aad();
+        s.open(&aad(&id), sealed).map(|p| p.to_vec())
+    }
+
+    /// Decodes a sealed rollup chunk's plaintext into buckets.
+    pub fn decode_buckets(bytes: &[u8]) -> Option<Vec<crate::Bucket>> {
+        crate::rollup::decode_buckets(bytes).ok()
+    }
+
+    /// Encodes buckets as the vault stores a rollup chunk.
+    pub fn encode_buckets(buckets: &[crate::Bucket]) -> Vec<u8> {
+        crate::rollup::encode_buckets(buckets)
+    }
+}

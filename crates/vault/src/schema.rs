@@ -1,5 +1,6 @@
 //! The SQLite schema and the plaintext header (format version, vault id, Argon2id parameters,
-//! salt, wrapped data key). Everything else in the file is sealed.
+//! salt, wrapped data key) and key slots (the data key wrapped for the OS keyring). Everything
+//! else in the file is sealed.
 
 use crate::error::{Result, VaultError};
 use crate::keys::KdfParams;
@@ -38,7 +39,40 @@ CREATE TABLE IF NOT EXISTS writer_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     sealed BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS key_slot (
+    kind TEXT PRIMARY KEY,
+    wrapped_key BLOB NOT NULL
+) WITHOUT ROWID;
 ";
+
+/// Added after format 1 shipped without it: created by [`SCHEMA`] for new vaults and when an
+/// older vault is opened for writing. A vault without it simply has no key slots.
+pub(crate) const SLOT_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS key_slot (
+    kind TEXT PRIMARY KEY,
+    wrapped_key BLOB NOT NULL
+) WITHOUT ROWID;
+";
+
+/// The wrapped data key of slot `kind`; `None` when there is no such slot (or, in a vault
+/// from before key slots, no slot table).
+pub(crate) fn read_slot(conn: &Connection, kind: &str) -> Result<Option<Vec<u8>>> {
+    let has_table: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'key_slot'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_table {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row(
+            "SELECT wrapped_key FROM key_slot WHERE kind = ?1",
+            params![kind],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
 
 /// The plaintext header row.
 #[derive(Clone, Debug)]

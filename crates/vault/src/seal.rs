@@ -30,6 +30,8 @@ pub(crate) enum RecordKind {
     Setting = 3,
     /// The writer's resumable state.
     WriterState = 4,
+    /// The data key wrapped for a key slot (the OS keyring's random secret).
+    KeySlot = 5,
 }
 
 /// The identity a sealed record is bound to.

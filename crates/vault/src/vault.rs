@@ -1,18 +1,20 @@
 //! The vault handle: create and open (one writer, any number of readers), append readings,
-//! checkpoint, settings, passphrase change and verification. Queries live in `query`, backups
-//! in `backup`.
+//! checkpoint, settings, passphrase change, the OS-keyring key slot and verification. Queries
+//! live in `query`, backups in `backup`.
 
 use crate::codec;
 use crate::error::{Result, VaultError};
-use crate::keys::{self, KdfParams};
+use crate::keys::{self, KEYRING_SLOT, KdfParams};
 use crate::resolution::{Resolution, bucket_of};
 use crate::rollup::{self, Builder, ClosedChunk, Prev, RollupCounts};
-use crate::schema::{FORMAT_VERSION, Header, SCHEMA};
+use crate::schema::{FORMAT_VERSION, Header, SCHEMA, SLOT_TABLE, read_slot};
 use crate::seal::{Aad, RecordKind, Sealer};
 use crate::wire::Malformed;
 use hearth_meter::Reading;
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::fs::OpenOptions;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
@@ -37,6 +39,26 @@ pub struct CreateOptions {
     pub kdf: KdfParams,
     /// IANA time zone for local days and months (`Europe/Amsterdam`); `None` = the system's.
     pub time_zone: Option<String>,
+}
+
+/// What the plaintext header of a vault says, readable without any key
+/// ([`Vault::inspect`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VaultInfo {
+    /// The vault's random id, 32 lowercase hex digits (not personal data; names the vault's
+    /// OS-keyring entry).
+    pub id_hex: String,
+    /// The format version in the file.
+    pub format: u32,
+    /// Whether an OS-keyring key slot is set up ([`Vault::enable_secret_slot`]).
+    pub secret_slot: bool,
+}
+
+/// What unlocks the data key: the passphrase, or the secret of the OS-keyring slot.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Passphrase(&'a str),
+    Secret(&'a [u8; 32]),
 }
 
 /// What the writer has done since it was opened.
@@ -178,40 +200,85 @@ impl Vault {
 
     /// Opens an existing vault as its single writer. Fails with [`VaultError::Busy`] if
     /// another process is writing, and [`VaultError::WrongPassphrase`] for a wrong passphrase.
+    /// On read-only storage (or without write permission) it fails with
+    /// [`VaultError::ReadOnlyStorage`]; [`Vault::open_read_only`] still works there.
     pub fn open(path: &Path, passphrase: &str) -> Result<Vault> {
+        Vault::open_writer(path, Key::Passphrase(passphrase))
+    }
+
+    /// Opens an existing vault as its single writer with the secret kept in the OS keyring
+    /// (see [`Vault::enable_secret_slot`]). Fails with [`VaultError::NoSecretSlot`] when the
+    /// vault has no keyring slot (turned off) and [`VaultError::WrongSecret`] when the secret
+    /// is not this vault's.
+    pub fn open_with_secret(path: &Path, secret: &[u8; 32]) -> Result<Vault> {
+        Vault::open_writer(path, Key::Secret(secret))
+    }
+
+    fn open_writer(path: &Path, key: Key<'_>) -> Result<Vault> {
         if !path.exists() {
             return Err(VaultError::Missing(path.to_path_buf()));
         }
+        check_directory_writable(path)?;
         let lock = take_writer_lock(path)?;
         let conn = Connection::open(path)?;
+        // SQLite quietly opens a file it may not write read-only; writing would fail later.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(VaultError::ReadOnlyStorage(path.to_path_buf()));
+        }
         configure(&conn)?;
-        let mut v = Vault::unlock(conn, path, passphrase)?;
+        let mut v = Vault::unlock(conn, path, key)?;
+        // Vaults made before key slots existed get the (empty) table on their first write open.
+        v.conn.execute_batch(SLOT_TABLE)?;
         v.resume(lock)?;
         Ok(v)
     }
 
-    /// Opens an existing vault for reading only; works while another process writes.
+    /// Opens an existing vault for reading only; works while another process writes, and on
+    /// read-only storage (a CD, a read-only mount, a copy without write permission).
     pub fn open_read_only(path: &Path, passphrase: &str) -> Result<Vault> {
-        if !path.exists() {
-            return Err(VaultError::Missing(path.to_path_buf()));
-        }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        Vault::unlock(conn, path, passphrase)
+        Vault::unlock(reader_connection(path)?, path, Key::Passphrase(passphrase))
     }
 
-    fn unlock(conn: Connection, path: &Path, passphrase: &str) -> Result<Vault> {
+    /// [`Vault::open_read_only`] with the secret kept in the OS keyring.
+    pub fn open_read_only_with_secret(path: &Path, secret: &[u8; 32]) -> Result<Vault> {
+        Vault::unlock(reader_connection(path)?, path, Key::Secret(secret))
+    }
+
+    /// Reads the plaintext header without any key: the vault id and whether an OS-keyring
+    /// slot is set up. Works on read-only storage and while a writer runs.
+    pub fn inspect(path: &Path) -> Result<VaultInfo> {
+        let conn = reader_connection(path)?;
         let header = Header::read(&conn, path)?;
-        let data_key = keys::unwrap(
-            &header.vault_id,
-            &header.wrapped_key,
-            passphrase,
-            &header.kdf,
-            &header.salt,
-        )?;
+        let secret_slot = read_slot(&conn, KEYRING_SLOT)
+            .map_err(|_| VaultError::NotAVault(path.to_path_buf()))?
+            .is_some();
+        Ok(VaultInfo {
+            id_hex: hex(&header.vault_id),
+            format: header.format,
+            secret_slot,
+        })
+    }
+
+    /// Whether the vault at `path` has an OS-keyring slot (header only, no key needed).
+    pub fn has_secret_slot(path: &Path) -> Result<bool> {
+        Ok(Vault::inspect(path)?.secret_slot)
+    }
+
+    fn unlock(conn: Connection, path: &Path, key: Key<'_>) -> Result<Vault> {
+        let header = Header::read(&conn, path)?;
+        let data_key = match key {
+            Key::Passphrase(passphrase) => keys::unwrap(
+                &header.vault_id,
+                &header.wrapped_key,
+                passphrase,
+                &header.kdf,
+                &header.salt,
+            )?,
+            Key::Secret(secret) => {
+                let wrapped = read_slot(&conn, KEYRING_SLOT)?.ok_or(VaultError::NoSecretSlot)?;
+                keys::unwrap_from_slot(&header.vault_id, KEYRING_SLOT, &wrapped, secret)?
+            }
+        };
         let mut v = Vault {
             conn,
             path: path.to_path_buf(),
@@ -310,6 +377,11 @@ impl Vault {
     /// Where the vault file is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The vault's random id as 32 lowercase hex digits (the OS-keyring entry's user name).
+    pub fn id_hex(&self) -> String {
+        hex(&self.header.vault_id)
     }
 
     /// Ingest counters of this writer session.
@@ -844,6 +916,56 @@ impl Vault {
         Ok(())
     }
 
+    /// Sets up the OS-keyring key slot: draws a new random 256-bit secret, stores the data key
+    /// wrapped under it in the vault and returns the secret for the caller to put in the OS
+    /// keyring (service `hearth`, user [`Vault::id_hex`]). Replaces an earlier slot, whose
+    /// secret then no longer opens the vault. Writer only.
+    pub fn enable_secret_slot(&mut self) -> Result<Zeroizing<[u8; 32]>> {
+        self.writer()?;
+        self.flush()?;
+        let secret = Zeroizing::new(keys::random::<32>()?);
+        let wrapped =
+            keys::wrap_for_slot(&self.header.vault_id, KEYRING_SLOT, &self.data_key, &secret)?;
+        self.write_durably(|conn| {
+            conn.execute(
+                "INSERT OR REPLACE INTO key_slot (kind, wrapped_key) VALUES (?1, ?2)",
+                params![KEYRING_SLOT, wrapped],
+            )
+        })?;
+        Ok(secret)
+    }
+
+    /// Removes the OS-keyring key slot, so the secret in the keyring opens nothing any more
+    /// (the caller deletes the keyring entry too). Returns whether there was a slot. Writer
+    /// only.
+    pub fn disable_secret_slot(&mut self) -> Result<bool> {
+        self.writer()?;
+        self.flush()?;
+        let removed = self.write_durably(|conn| {
+            conn.execute(
+                "DELETE FROM key_slot WHERE kind = ?1",
+                params![KEYRING_SLOT],
+            )
+        })?;
+        Ok(removed > 0)
+    }
+
+    /// Whether this vault has an OS-keyring key slot.
+    pub fn secret_slot_enabled(&self) -> Result<bool> {
+        Ok(read_slot(&self.conn, KEYRING_SLOT)?.is_some())
+    }
+
+    /// Runs one key-material write with `synchronous = FULL`.
+    fn write_durably<T>(
+        &mut self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let r = write(&self.conn);
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(r?)
+    }
+
     /// Checks every record's authentication and decoding; damaged ones are listed, not fatal.
     pub fn verify(&self) -> Result<VerifyReport> {
         let mut report = VerifyReport::default();
@@ -939,6 +1061,97 @@ fn new_writer(tz: TimeZone, lock: Connection) -> Writer {
         poisoned: false,
         _lock: lock,
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether an I/O error means "you may not write here" (read-only mount, permissions).
+fn is_read_only(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied
+    )
+}
+
+/// Before opening for writing: the vault's directory must be writable, since SQLite creates
+/// the write-ahead log, its index and the writer lock beside the file. Without this SQLite
+/// reports "unable to open database file" at some later step, which tells a homeowner nothing.
+/// (The file itself is checked through SQLite once open: opening it here and closing it would
+/// drop the POSIX locks this process's other connections hold on it.)
+fn check_directory_writable(path: &Path) -> Result<()> {
+    let read_only = || VaultError::ReadOnlyStorage(path.to_path_buf());
+    let mut probe = path.as_os_str().to_owned();
+    probe.push(".write-probe");
+    let probe = PathBuf::from(probe);
+    match OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)
+    {
+        Ok(file) => {
+            drop(file);
+            // Another opener may have removed it already.
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if is_read_only(&e) => Err(read_only()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A read-only connection. On storage where SQLite cannot create the write-ahead log's
+/// shared-memory index (a read-only mount or directory), it falls back to opening the file as
+/// immutable: no locks, no WAL, which is exact for a vault whose writer closed cleanly (a
+/// clean close folds the WAL into the file and removes it).
+fn reader_connection(path: &Path) -> Result<Connection> {
+    if !path.exists() {
+        return Err(VaultError::Missing(path.to_path_buf()));
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let probe = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    match probe {
+        Err(e)
+            if matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+            ) =>
+        {
+            drop(conn);
+            let conn = Connection::open_with_flags(
+                immutable_uri(path),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            Ok(conn)
+        }
+        // Anything else (not a database, damaged) is reported by the header check.
+        _ => Ok(conn),
+    }
+}
+
+/// `file:` URI for `path` with `immutable=1`; every byte outside the unreserved set is
+/// percent-encoded so any path survives.
+fn immutable_uri(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
+    let mut uri = String::from("file:");
+    for &b in &bytes {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 fn configure(conn: &Connection) -> Result<()> {
