@@ -3,12 +3,16 @@
 //! power cut) loses at most those seconds of shape and never the register totals.
 //!
 //! Readings without a meter time (SML, some DLMS lists) get the time they were received.
+//!
+//! Status lines go to stderr as they happen (connected, disconnected, retrying, each
+//! rejected frame or payload); on stopping, a summary of what was stored and rejected (by
+//! reason), and for a pulse sensor the pulses counted and the register reached.
 
 use crate::Global;
 use crate::unlock::open_writer;
 use anyhow::{Context as _, bail};
 use hearth_meter::auto::AutoDecoder;
-use hearth_meter::{Decoder, MeterTime, Quantity, Reading};
+use hearth_meter::{Decoder, MeterTime, Quantity, Reading, RejectReason, Stats};
 use hearth_meter_io::simulator::Simulator;
 use hearth_meter_io::{Event, Pace, Reader, ReaderOptions, Source, Status};
 use hearth_vault::Vault;
@@ -63,7 +67,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             stop.store(true, Ordering::SeqCst);
         });
     }
-    match source {
+    let frames = match source {
         Source::Demo {
             seed,
             pace,
@@ -73,20 +77,45 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         Source::File { path, .. } => {
             let mut file = std::fs::File::open(&path)
                 .with_context(|| format!("cannot open {}", path.display()))?;
-            collect_stream(&mut vault, &mut file, &stop, keys)?;
+            collect_stream(&mut vault, &mut file, &stop, keys)?
         }
         live => collect_live(&mut vault, live, &runtime, keys)?,
-    }
+    };
     if stop.load(Ordering::SeqCst) {
         eprintln!("stopping: saved what was collected");
     }
+    // Late readings are merged at the checkpoint: count them after it.
+    vault.flush()?;
     let stats = vault.stats();
     vault.close()?;
     eprintln!(
-        "stopped: {} readings stored, {} duplicates, {} late, {} dated in the future (refused)",
-        stats.stored, stats.duplicates, stats.late, stats.future
+        "stopped: {} readings stored, {} duplicates, {} late (merged into place), {} dated in \
+         the future (refused)",
+        stats.stored + stats.late,
+        stats.duplicates,
+        stats.late,
+        stats.future
     );
+    if let Some(line) = rejections(&frames) {
+        eprintln!("{line}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `3 rejected (payload 2, checksum 1)`, or `None` when nothing was rejected.
+fn rejections(stats: &Stats) -> Option<String> {
+    let total = stats.rejected();
+    if total == 0 {
+        return None;
+    }
+    let reasons: Vec<String> = RejectReason::ALL
+        .iter()
+        .filter_map(|&r| {
+            let n = stats.rejected_for(r);
+            (n > 0).then(|| format!("{} {n}", r.name()))
+        })
+        .collect();
+    Some(format!("{total} rejected ({})", reasons.join(", ")))
 }
 
 /// Stores a batch. `live`: the readings are happening now, so readings dated far in the
@@ -115,7 +144,7 @@ fn collect_demo(
     start: Option<i64>,
     count: Option<u64>,
     stop: &AtomicBool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Stats> {
     // Continue after what the vault already has, so a restarted demo never repeats itself.
     let start = start
         .unwrap_or_else(now_unix)
@@ -142,7 +171,8 @@ fn collect_demo(
             store(vault, &mut batch, false)?;
         }
     }
-    store(vault, &mut batch, pace == Pace::Real)
+    store(vault, &mut batch, pace == Pace::Real)?;
+    Ok(decoder.stats().clone())
 }
 
 fn collect_stream(
@@ -150,7 +180,7 @@ fn collect_stream(
     input: &mut impl std::io::Read,
     stop: &AtomicBool,
     keys: Option<hearth_meter::auto::Keys>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Stats> {
     let mut decoder = crate::meter_keys::auto_decoder(keys);
     let mut buf = vec![0u8; 64 * 1024];
     let mut batch = Vec::new();
@@ -168,18 +198,19 @@ fn collect_stream(
         }
         store(vault, &mut batch, false)?;
     }
-    Ok(())
+    Ok(decoder.stats().clone())
 }
 
 /// Serial ports, LAN bridges, MQTT brokers and pulse sensors: runs the source's [`Reader`]
 /// (reconnecting with backoff on its own) and stores readings as they come, until the source
-/// fails for good or the process is stopped.
+/// fails for good or the process is stopped. A pulse sensor's register is stored once more
+/// on stopping, so pulses counted since its last once-a-second reading are kept.
 fn collect_live(
     vault: &mut Vault,
     source: Source,
     runtime: &tokio::runtime::Runtime,
     keys: Option<hearth_meter::auto::Keys>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Stats> {
     let tz = vault.time_zone().clone();
     let clock = move || MeterTime::in_zone(now_unix(), &tz);
     let options = ReaderOptions::default();
@@ -187,6 +218,8 @@ fn collect_live(
         Source::Pulse(p) => {
             // Continue the register where the vault left it, so a restart books no drop.
             let start_wh = last_register(vault, Quantity::ImportWh)?.unwrap_or(0);
+            // Where counting starts is a reading too, so the first pulses count as use.
+            store_pulse_register(vault, start_wh)?;
             Reader::pulse(p, start_wh, options)?
         }
         Source::Mqtt(m) => {
@@ -219,7 +252,36 @@ fn collect_live(
             }
         }
         Ok(())
-    })
+    })?;
+    if let (Some(wh), Some(pulses)) = (reader.pulse_register_wh(), reader.pulse_stats()) {
+        store_pulse_register(vault, wh)?;
+        let mut kwh = String::new();
+        let _ = hearth_meter::reading::write_fixed(&mut kwh, wh, 3);
+        eprintln!(
+            "pulse sensor: {} pulses counted, {} ignored as bounce, {} sensor restarts, \
+             {} implausible counts; register {kwh} kWh",
+            pulses.accepted, pulses.debounced, pulses.resets, pulses.implausible
+        );
+    }
+    Ok(reader.stats().clone())
+}
+
+/// Stores a pulse sensor's register (on starting and on stopping) unless the last stored
+/// reading already has it: at the current time, or one second after the last stored reading
+/// when that is the same second (a reading at an already stored time would be ignored).
+fn store_pulse_register(vault: &mut Vault, wh: i64) -> anyhow::Result<()> {
+    vault.flush()?;
+    if last_register(vault, Quantity::ImportWh)? == Some(wh) {
+        return Ok(());
+    }
+    let now = now_unix();
+    let at = vault.last_time().map_or(now, |last| now.max(last + 1));
+    let mut r = Reading::new(hearth_meter::Protocol::Pulse);
+    r.time = Some(MeterTime::in_zone(at, vault.time_zone()));
+    r.set(Quantity::ImportWh, wh);
+    vault.set_clock(now)?;
+    vault.append(std::slice::from_ref(&r))?;
+    Ok(())
 }
 
 /// Resolves when the user asks the collector to stop (Ctrl-C, or SIGTERM from a service

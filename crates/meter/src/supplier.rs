@@ -25,6 +25,11 @@
 //!
 //! Files are read line by line (CSV) or event by event (XML); only the intervals are kept,
 //! 17,520 a year.
+//!
+//! Across separate imports, [`IntervalSet::encode`] keeps the merged set (in the vault), and
+//! [`plan_registers`] places the register readings of only the new intervals around what is
+//! already stored, so nothing stored changes and every sum stays exact whatever the order of
+//! the downloads.
 
 use crate::decoder::Diagnostic;
 use crate::reading::{MeterId, Protocol, Quantity, Reading};
@@ -184,6 +189,12 @@ pub enum ImportError {
         /// The header line as read.
         header: String,
     },
+    /// The supplier intervals kept in the vault could not be read back.
+    #[error(
+        "the supplier downloads kept in the vault are damaged; run `hearth verify` and restore \
+         a backup"
+    )]
+    Stored,
     /// The XML is not well formed.
     #[error("the Green Button file is not valid XML near byte {position}: {message}")]
     Xml {
@@ -333,6 +344,290 @@ impl IntervalSet {
             prev = Some(iv.end);
         }
         out
+    }
+}
+
+/// Where a register starts when nothing stored is near: 1 GWh, so that counting backwards
+/// for earlier downloads imported later stays positive for centuries of household use.
+pub const FIRST_REGISTER_WH: i64 = 1_000_000_000;
+
+/// A register reading the vault already holds (from a supplier download or a meter): its
+/// time (Unix seconds) and import register (Wh).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stored {
+    /// Unix seconds.
+    pub time: i64,
+    /// The import register, Wh.
+    pub wh: i64,
+}
+
+/// What [`plan_registers`] decided for the new intervals of one import.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegisterPlan {
+    /// New intervals whose energy the readings in `points` carry.
+    pub accepted: Vec<Interval>,
+    /// New intervals left out because the vault already holds readings inside them: a
+    /// meter's own readings are finer than a supplier's half hours, and booking both would
+    /// count the energy twice.
+    pub covered: Vec<Interval>,
+    /// Register readings to store, `(time, Wh)`, oldest first.
+    pub points: Vec<(i64, i64)>,
+}
+
+/// Register readings for intervals imported after others are already stored, such that
+/// nothing stored has to change and every step between neighbouring stored readings books
+/// exactly the energy of the intervals it spans.
+///
+/// `new` are the intervals not imported before (by start, not overlapping). `before` is the
+/// last stored reading earlier than the first new start, `span` the stored readings from the
+/// first new start to the last new end (both included, oldest first), `after` the first
+/// stored reading later than the last new end. Readings without an import register do not
+/// count.
+///
+/// New intervals with no stored reading between them form a chain whose register rises by
+/// their energy (a rounded running total, so nothing drifts) and stays flat over holes (Octopus
+/// leaves zero half hours out), with a reading at each interval's end and at the start of each
+/// contiguous run. Where a chain starts:
+/// - continuing a stored reading at its start (it follows stored data directly);
+/// - else ending exactly at a stored reading at its end (an earlier download imported after a
+///   later one, or supplier history before a meter's own readings, counts backwards from it);
+/// - else continuing the last stored reading before it (the hole between books nothing);
+/// - else counting backwards from the next stored reading after it;
+/// - else at [`FIRST_REGISTER_WH`].
+///
+/// A stored reading exactly on a boundary between new intervals cuts the chain there.
+///
+/// A chain that fills a hole between stored readings on both sides cannot also end at the
+/// right-hand stored value, which was chosen before the chain's energy was known. It ends one
+/// second early at its own total, and the step to the stored reading goes down (the vault's
+/// rollups book nothing for a register that goes down; next to a meter's own readings it may
+/// go up by what the meter counted beyond the supplier's figures): the last interval's energy falls
+/// into its first 1,799 seconds instead of all 1,800; the sums of every half hour, day and
+/// month stay exact.
+pub fn plan_registers(
+    new: &[Interval],
+    before: Option<Stored>,
+    span: impl IntoIterator<Item = Stored>,
+    after: Option<Stored>,
+) -> RegisterPlan {
+    let n = new.len();
+    // For each new interval: the last stored reading at or before its start, the first at or
+    // after its end, whether one lies strictly inside it, and whether one is exactly at its
+    // start (a run is cut there and continues from it).
+    let mut left: Vec<Option<Stored>> = vec![None; n];
+    let mut right: Vec<Option<Stored>> = vec![None; n];
+    let mut covered = vec![false; n];
+    let mut stored_at_start = vec![false; n];
+    let (mut i_left, mut i_right, mut i_in) = (0, 0, 0);
+    let mut last = before;
+    for s in span {
+        while i_left < n && new[i_left].start < s.time {
+            left[i_left] = last;
+            i_left += 1;
+        }
+        if i_left < n && new[i_left].start == s.time {
+            stored_at_start[i_left] = true;
+        }
+        while i_right < n && new[i_right].end <= s.time {
+            right[i_right] = Some(s);
+            i_right += 1;
+        }
+        while i_in < n && new[i_in].end <= s.time {
+            i_in += 1;
+        }
+        if i_in < n && new[i_in].start < s.time {
+            covered[i_in] = true;
+        }
+        last = Some(s);
+    }
+    left[i_left..].fill(last);
+    right[i_right..].fill(after);
+
+    // Runs of contiguous new intervals that no stored reading lies inside.
+    let mut plan = RegisterPlan::default();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if covered[i] {
+            plan.covered.push(new[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < n && !covered[j] && !stored_at_start[j] && new[j].start == new[j - 1].end {
+            j += 1;
+        }
+        runs.push((i, j));
+        i = j;
+    }
+    // Runs with no stored reading between them form one chain, flat across their holes.
+    let mut g = 0;
+    while g < runs.len() {
+        let mut h = g + 1;
+        while h < runs.len()
+            && right[runs[h - 1].1 - 1].is_none_or(|r| r.time > new[runs[h].0].start)
+        {
+            h += 1;
+        }
+        let chain = &runs[g..h];
+        let (first, last) = (chain[0].0, chain[chain.len() - 1].1 - 1);
+        let (s, e) = (new[first].start, new[last].end);
+        let total: i128 = chain
+            .iter()
+            .flat_map(|&(i, j)| &new[i..j])
+            .map(|iv| i128::from(iv.energy_milli_wh))
+            .sum();
+        let (l, r) = (left[first], right[last]);
+        let left_abuts = l.is_some_and(|l| l.time == s);
+        let right_abuts = r.is_some_and(|r| r.time == e);
+        let base = match (l, r) {
+            (Some(l), _) if left_abuts => l.wh,
+            (_, Some(r)) if right_abuts => r.wh.saturating_sub(round_milli(total)),
+            (Some(l), _) => l.wh,
+            (None, Some(r)) => r.wh.saturating_sub(round_milli(total)),
+            (None, None) => FIRST_REGISTER_WH,
+        };
+        let mut cum: i128 = 0;
+        for &(i, j) in chain {
+            if !(i == first && left_abuts) {
+                plan.points
+                    .push((new[i].start, base.saturating_add(round_milli(cum))));
+            }
+            for (k, iv) in new[i..j].iter().enumerate() {
+                cum += i128::from(iv.energy_milli_wh);
+                let wh = base.saturating_add(round_milli(cum));
+                match r {
+                    Some(r) if right_abuts && i + k == last => {
+                        if wh != r.wh && iv.end - 1 > iv.start {
+                            plan.points.push((iv.end - 1, wh));
+                        }
+                    }
+                    _ => plan.points.push((iv.end, wh)),
+                }
+            }
+            plan.accepted.extend_from_slice(&new[i..j]);
+        }
+        g = h;
+    }
+    plan
+}
+
+/// Readings ([`Protocol::Supplier`]) for planned `(time, Wh)` points of `quantity`, times
+/// shown in `tz`.
+pub fn plan_readings(
+    points: &[(i64, i64)],
+    quantity: Quantity,
+    meter_id: Option<&MeterId>,
+    tz: &TimeZone,
+) -> Vec<Reading> {
+    points
+        .iter()
+        .map(|&(t, wh)| {
+            let mut r = Reading::new(Protocol::Supplier);
+            r.time = Some(MeterTime::in_zone(t, tz));
+            r.meter_id = meter_id.cloned();
+            r.set(quantity, wh);
+            r
+        })
+        .collect()
+}
+
+/// Version byte of [`IntervalSet::encode`].
+const ENCODING_VERSION: u8 = 1;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+fn take_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+impl IntervalSet {
+    /// The intervals in a compact binary form, for keeping every import in the vault: a
+    /// version byte, the count, then per interval the gap after the previous one (the first:
+    /// its start), its length in seconds and its energy in thousandths of a Wh, as LEB128
+    /// varints (zigzag for the signed ones): about five bytes per half hour.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.intervals.len() * 6);
+        out.push(ENCODING_VERSION);
+        put_varint(&mut out, self.intervals.len() as u64);
+        let mut prev_end = 0i64;
+        for iv in self.intervals.values() {
+            put_varint(&mut out, zigzag(iv.start.wrapping_sub(prev_end)));
+            put_varint(&mut out, zigzag(iv.end.wrapping_sub(iv.start)));
+            put_varint(&mut out, zigzag(iv.energy_milli_wh));
+            prev_end = iv.end;
+        }
+        out
+    }
+
+    /// Reads what [`IntervalSet::encode`] wrote. Anything else (another version, truncated,
+    /// overlapping or empty intervals, trailing bytes) is [`ImportError::Stored`].
+    pub fn decode(bytes: &[u8]) -> Result<IntervalSet, ImportError> {
+        let bad = || ImportError::Stored;
+        if bytes.first() != Some(&ENCODING_VERSION) {
+            return Err(bad());
+        }
+        let mut at = 1;
+        let count = take_varint(bytes, &mut at).ok_or_else(bad)?;
+        if count > (bytes.len() as u64) / 3 {
+            return Err(bad());
+        }
+        let mut set = IntervalSet::new();
+        let mut prev_end = 0i64;
+        for k in 0..count {
+            let mut field = || take_varint(bytes, &mut at).map(unzigzag).ok_or_else(bad);
+            let (gap, len, energy) = (field()?, field()?, field()?);
+            if (k > 0 && gap < 0) || len <= 0 || energy < 0 {
+                return Err(bad());
+            }
+            let start = prev_end.checked_add(gap).ok_or_else(bad)?;
+            let end = start.checked_add(len).ok_or_else(bad)?;
+            set.intervals.insert(
+                start,
+                Interval {
+                    start,
+                    end,
+                    energy_milli_wh: energy,
+                },
+            );
+            prev_end = end;
+        }
+        if at != bytes.len() {
+            return Err(bad());
+        }
+        Ok(set)
+    }
+
+    /// The intervals of `self` that `earlier` does not hold (by start), oldest first.
+    pub fn added_since(&self, earlier: &IntervalSet) -> Vec<Interval> {
+        self.intervals
+            .values()
+            .filter(|iv| !earlier.intervals.contains_key(&iv.start))
+            .copied()
+            .collect()
     }
 }
 
@@ -963,5 +1258,168 @@ mod tests {
         ));
         assert_eq!(parse_stamp("31/02/2024 01:30"), None);
         assert_eq!(parse_stamp("yesterday"), None);
+    }
+
+    fn iv(start: i64, end: i64, wh: i64) -> Interval {
+        Interval {
+            start,
+            end,
+            energy_milli_wh: wh * 1000,
+        }
+    }
+
+    fn at(time: i64, wh: i64) -> Stored {
+        Stored { time, wh }
+    }
+
+    #[test]
+    fn encoding_is_compact_and_exact() {
+        let one = Interval {
+            start: 1800,
+            end: 3600,
+            energy_milli_wh: 150,
+        };
+        let mut set = IntervalSet::new();
+        set.insert(one, 1);
+        // version 1, count 1, gap 1800 → zigzag 3600 = 0x90 0x1C, length the same,
+        // energy 150 → zigzag 300 = 0xAC 0x02.
+        let bytes = set.encode();
+        assert_eq!(bytes, [1, 1, 0x90, 0x1C, 0x90, 0x1C, 0xAC, 0x02]);
+        let back = IntervalSet::decode(&bytes).unwrap();
+        assert_eq!(back.intervals().copied().collect::<Vec<_>>(), [one]);
+
+        let mut big = IntervalSet::new();
+        for k in 0..17_520 {
+            big.insert(
+                iv(-86_400 + k * 1800, -86_400 + k * 1800 + 1800, k % 997),
+                0,
+            );
+        }
+        big.insert(iv(40_000_000, 40_000_900, 0), 0);
+        let bytes = big.encode();
+        assert!(bytes.len() < 17_521 * 6, "{} bytes", bytes.len());
+        assert_eq!(
+            IntervalSet::decode(&bytes).unwrap().intervals,
+            big.intervals
+        );
+    }
+
+    #[test]
+    fn damaged_encodings_are_errors() {
+        let good = [1u8, 2, 0x90, 0x1C, 0x90, 0x1C, 0xAC, 0x02, 0, 2, 4];
+        assert!(IntervalSet::decode(&good).is_ok());
+        let cases: [&[u8]; 8] = [
+            &[],
+            &[2, 0],                                     // another version
+            &good[..7],                                  // truncated
+            &[1, 2, 0x90, 0x1C, 0x90, 0x1C, 0, 1, 2, 0], // second starts before the first ends
+            &[1, 1, 0, 0, 0],                            // zero length
+            &[1, 1, 0, 2, 1],                            // negative energy
+            &[1, 1, 0, 2, 0, 0],                         // trailing byte
+            &[1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],          // count beyond the bytes
+        ];
+        for bytes in cases {
+            assert_eq!(
+                IntervalSet::decode(bytes),
+                Err(ImportError::Stored),
+                "{bytes:?}"
+            );
+        }
+        // Eleven continuation bytes overflow a u64.
+        let mut long = vec![1u8];
+        long.extend([0x80; 11]);
+        assert_eq!(IntervalSet::decode(&long), Err(ImportError::Stored));
+    }
+
+    #[test]
+    fn nothing_stored_starts_at_the_fixed_register_flat_over_holes() {
+        let new = [iv(0, 1800, 100), iv(1800, 3600, 200), iv(5400, 7200, 50)];
+        let plan = plan_registers(&new, None, [], None);
+        let b = FIRST_REGISTER_WH;
+        assert_eq!(
+            plan.points,
+            [
+                (0, b),
+                (1800, b + 100),
+                (3600, b + 300),
+                (5400, b + 300),
+                (7200, b + 350)
+            ]
+        );
+        assert_eq!(plan.accepted, new);
+        assert!(plan.covered.is_empty());
+    }
+
+    #[test]
+    fn an_earlier_chain_counts_back_from_the_stored_reading_it_ends_at() {
+        let new = [iv(0, 1800, 100), iv(1800, 3600, 200)];
+        let plan = plan_registers(&new, None, [], Some(at(3600, 5000)));
+        // 5000 − (100 + 200) = 4700; the reading at 3600 is the stored one.
+        assert_eq!(plan.points, [(0, 4700), (1800, 4800)]);
+        // Not abutting: it still counts back, and the hole before the stored one is flat.
+        let plan = plan_registers(&new, None, [], Some(at(9000, 5000)));
+        assert_eq!(plan.points, [(0, 4700), (1800, 4800), (3600, 5000)]);
+    }
+
+    #[test]
+    fn a_later_chain_continues_the_stored_reading() {
+        let plan = plan_registers(&[iv(3600, 5400, 100)], None, [at(3600, 777)], None);
+        assert_eq!(plan.points, [(5400, 877)]);
+        let plan = plan_registers(&[iv(3600, 5400, 100)], Some(at(10, 777)), [], None);
+        assert_eq!(plan.points, [(3600, 777), (5400, 877)]);
+    }
+
+    #[test]
+    fn a_filled_hole_ends_one_second_early_and_steps_down() {
+        let new = [iv(1800, 3600, 100), iv(3600, 5400, 200)];
+        let span = [at(1800, 1000), at(5400, 900)];
+        let plan = plan_registers(&new, None, span, None);
+        // From 1000: 1100 at 3600, then 1300 one second before the stored 900.
+        assert_eq!(plan.points, [(3600, 1100), (5399, 1300)]);
+        // When the totals happen to meet, no extra reading.
+        let span = [at(1800, 1000), at(5400, 1300)];
+        assert_eq!(
+            plan_registers(&new, None, span, None).points,
+            [(3600, 1100)]
+        );
+    }
+
+    #[test]
+    fn a_stored_reading_on_a_boundary_cuts_the_run() {
+        let new = [iv(0, 1800, 100), iv(1800, 3600, 200)];
+        let plan = plan_registers(&new, None, [at(1800, 5000)], None);
+        // Before it: counting back to 5000 − 100; after it: from 5000.
+        assert_eq!(plan.points, [(0, 4900), (3600, 5200)]);
+        assert_eq!(plan.accepted, new);
+    }
+
+    #[test]
+    fn intervals_with_stored_readings_inside_are_left_out() {
+        let new = [iv(0, 1800, 100), iv(1800, 3600, 200), iv(3600, 5400, 300)];
+        let span = [at(2000, 50), at(2500, 60)];
+        let plan = plan_registers(&new, None, span, None);
+        assert_eq!(plan.covered, [new[1]]);
+        assert_eq!(plan.accepted, [new[0], new[2]]);
+        // Before the meter: 50 − 100; after it: from the meter's last reading, 60.
+        assert_eq!(
+            plan.points,
+            [(0, -50), (1800, -50 + 100), (3600, 60), (5400, 360)]
+        );
+    }
+
+    #[test]
+    fn fractions_of_a_watt_hour_do_not_drift() {
+        let new: Vec<Interval> = (0..5)
+            .map(|k| Interval {
+                start: k * 1800,
+                end: k * 1800 + 1800,
+                energy_milli_wh: 400,
+            })
+            .collect();
+        let b = FIRST_REGISTER_WH;
+        let plan = plan_registers(&new, None, [], None);
+        // Running totals 0.4, 0.8, 1.2, 1.6, 2.0 Wh, rounded.
+        let wh: Vec<i64> = plan.points.iter().map(|p| p.1 - b).collect();
+        assert_eq!(wh, [0, 0, 1, 1, 2, 2]);
     }
 }
