@@ -25,7 +25,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Where the meter's bytes come from: `serial:/dev/ttyUSB0[:BAUD[:8N1]]`,
-    /// `tcp:HOST:PORT`, `file:PATH`, `mqtt://[USER@]HOST[:PORT]/TOPIC[?preset=glow|tasmota|esphome]`,
+    /// `serial:/dev/ttyUSB0?protocol=iec62056-21[&mode=a|c|d][&interval=S]` (optical eye),
+    /// `tcp:HOST:PORT`, `file:PATH[?pace=recorded]`, `mqtt://[USER@]HOST[:PORT]/TOPIC[?preset=glow|tasmota|esphome]`,
     /// `pulse:/dev/ttyUSB0[?imp_per_kwh=1000]`, or `demo[:SEED][?pace=fast][&count=N]`.
     /// An MQTT password is read from the vault setting `mqtt/password`.
     #[arg(long, value_name = "SOURCE")]
@@ -74,7 +75,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             start,
             count,
         } => collect_demo(&mut vault, seed, pace, start, count, &stop)?,
-        Source::File { path, .. } => {
+        Source::File {
+            path,
+            pace: Pace::Fast,
+        } => {
             let mut file = std::fs::File::open(&path)
                 .with_context(|| format!("cannot open {}", path.display()))?;
             collect_stream(&mut vault, &mut file, &stop, keys)?
@@ -214,6 +218,8 @@ fn collect_live(
     let tz = vault.time_zone().clone();
     let clock = move || MeterTime::in_zone(now_unix(), &tz);
     let options = ReaderOptions::default();
+    // A capture replayed at its recorded pace is not happening now: its times are the meter's.
+    let live = !matches!(source, Source::File { .. });
     let mut reader = match source {
         Source::Pulse(p) => {
             // Continue the register where the vault left it, so a restart books no drop.
@@ -243,7 +249,7 @@ fn collect_live(
             match event {
                 Event::Decoded(d) => {
                     batch.push(d.reading);
-                    store(vault, &mut batch, true)?;
+                    store(vault, &mut batch, live)?;
                 }
                 Event::Rejected(r) => eprintln!("rejected: {r}"),
                 Event::Status(status @ Status::Failed { .. }) => bail!("{status}"),

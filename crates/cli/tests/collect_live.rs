@@ -173,3 +173,52 @@ fn the_real_time_demo_saves_its_readings_on_sigterm() {
         "all of them are in the vault"
     );
 }
+
+/// The first `n` telegrams of the demo recording (one per second of meter time).
+fn first_telegrams(n: usize) -> Vec<u8> {
+    let capture = demo_capture();
+    let mut end = 0;
+    for _ in 0..n {
+        let bang = end + capture[end..].iter().position(|&b| b == b'!').unwrap();
+        // `!` + four hex digits of CRC + CR LF.
+        end = bang + 7;
+    }
+    capture[..end].to_vec()
+}
+
+#[test]
+fn a_capture_replays_at_its_recorded_pace() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v.hearth");
+    init_vault(&vault, Some("Europe/Amsterdam"));
+    let capture = dir.path().join("three.p1");
+    std::fs::write(&capture, first_telegrams(3)).unwrap();
+    let source = format!("file:{}?pace=recorded", capture.display());
+    let started = Instant::now();
+    let out = hearth(&vault)
+        .args(["collect", "--source", &source])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Meter times 18:00:00, :01 and :02: the replay waits one second between telegrams (an
+    // as-fast-as-possible replay takes milliseconds), and stops at the end of the file.
+    assert!(took >= Duration::from_secs(2), "took {took:?}: {stderr}");
+    assert!(took < Duration::from_secs(30), "took {took:?}: {stderr}");
+    assert!(stderr.contains("3 readings stored"), "{stderr}");
+    let csv = String::from_utf8(export_raw(&vault).stdout).unwrap();
+    let times: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "2026-01-15T18:00:00+01:00",
+            "2026-01-15T18:00:01+01:00",
+            "2026-01-15T18:00:02+01:00"
+        ]
+    );
+}
