@@ -91,6 +91,15 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             .map(|(port, probe)| text_row(port, probe.as_ref(), args.list))
             .collect();
         write_table(&mut out, &rows)?;
+        for (port, probe) in ports.iter().zip(&probes) {
+            if let Some(found) = probe.as_ref().and_then(|p| p.found) {
+                writeln!(
+                    out,
+                    "use: hearth collect --source {}",
+                    found.source(&port.path)
+                )?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -159,6 +168,7 @@ fn json_row(port: &PortInfo, probe: Option<&Probe>) -> serde_json::Value {
         "manufacturer": manufacturer,
         "product": product,
         "settings": found.map(|f| f.settings.to_string()),
+        "source": found.map(|f| f.source(&port.path).to_string()),
         "protocol": found.map(|f| f.detected.protocol().name()),
         "encrypted": found.map(|f| f.detected == hearth_meter::auto::Detected::Smarty),
         "verdict": probe.map(Probe::verdict),

@@ -30,6 +30,7 @@ fn json_names_the_protocol_and_settings_of_a_simulated_meter() {
     assert_eq!(rows.as_array().map(Vec::len), Some(1));
     assert_eq!(row["port"], path.as_str());
     assert_eq!(row["settings"], "115200 8N1");
+    assert_eq!(row["source"], format!("serial:{path}:115200:8N1"));
     assert_eq!(row["protocol"], "dsmr");
     assert_eq!(row["encrypted"], false);
     assert_eq!(row["verdict"], "dsmr at 115200 8N1");
