@@ -3,20 +3,22 @@
 use crate::collector::{self, lock};
 use crate::costs::{self, CostPeriod};
 use crate::dto::{
-    AppInfoDto, ContractDto, CostReportDto, ExportDto, HistoryDto, LiveDto, PortDto, StatusDto,
-    TipDto,
+    AppInfoDto, ContractDto, CostReportDto, ExportDto, ExportProgressDto, HistoryDto, LiveDto,
+    PortDto, PreferencesDto, StatusDto, TipDto,
 };
 use crate::error::{Code, ShellError};
-use crate::history::{self, Request};
+use crate::history::{self, ChartId, Format, Image, Request};
+use crate::locale::Lang;
 use crate::period::PeriodKind;
-use crate::state::AppState;
+use crate::prefs::Preferences;
+use crate::state::{AppState, prefs_path};
 use crate::store::{Status, Store};
 use hearth_meter_io::source::Source;
 use hearth_vault::{CsvOptions, Resolution, Vault};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 /// The vault setting holding the meter source (`demo`, `serial:/dev/ttyUSB0`, ...).
 pub const SOURCE_SETTING: &str = "source";
@@ -36,7 +38,8 @@ pub fn live_now(state: State<'_, AppState>) -> Option<LiveDto> {
     lock(&state.live).latest().cloned()
 }
 
-/// The live power chart over the last `minutes`, as SVG sized `width` x `height` pixels.
+/// The live power chart over the last `minutes`, as SVG sized `width` x `height` pixels, its
+/// words in `lang` (`en`, `nl`, `de`; English when absent).
 #[tauri::command]
 pub fn live_chart(
     state: State<'_, AppState>,
@@ -44,7 +47,23 @@ pub fn live_chart(
     height: u32,
     minutes: u32,
     dark: bool,
+    lang: Option<String>,
 ) -> Result<String, ShellError> {
+    let lang = Lang::from_code(lang.as_deref().unwrap_or("en"));
+    match live_image(&state, minutes, (width, height), dark, lang, Format::Svg)? {
+        Image::Svg(s) => Ok(s),
+        Image::Png(_) => Err(ShellError::new(Code::Internal, "expected SVG")),
+    }
+}
+
+fn live_image(
+    state: &AppState,
+    minutes: u32,
+    size: (u32, u32),
+    dark: bool,
+    lang: Lang,
+    format: Format,
+) -> Result<Image, ShellError> {
     let live = lock(&state.live);
     if live.is_empty() {
         return Err(ShellError::new(
@@ -53,7 +72,7 @@ pub fn live_chart(
         ));
     }
     let offset = collector::local_offset(live.latest().map_or(0, |l| l.unix));
-    Ok(live.chart(minutes, width, height, dark, offset)?)
+    Ok(live.chart_in(minutes, size, dark, offset, lang, format)?)
 }
 
 /// Where the vault stands: `setup` (first run), `locked` or `open`.
@@ -71,31 +90,86 @@ fn status_of(state: &AppState) -> StatusDto {
             Status::Open => "open",
         },
         vault_path: store.path().display().to_string(),
+        keyring: match store.vault() {
+            Some(v) => v.secret_slot_enabled().unwrap_or(false),
+            None => store.path().exists() && Vault::has_secret_slot(store.path()).unwrap_or(false),
+        },
         preparing: *lock(&state.preparing),
         pending: store.pending(),
     }
 }
 
-/// First run: creates the vault with `passphrase`, remembers the meter `source` and starts
-/// collecting.
+/// What the first-run wizard sets up besides the passphrase and source; all optional.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SetupExtras {
+    /// The meter's encryption key (32 hex digits), for encrypted meters.
+    pub key: String,
+    /// Its authentication key (32 hex digits), `none`, or empty for the usual one.
+    pub auth_key: String,
+    /// The MQTT broker's password (sealed in the vault, never in the source).
+    pub mqtt_password: String,
+    /// A contract to adopt as the user's own (`preset:uk-flat`).
+    pub contract: String,
+}
+
+/// Refuses a LAN bridge or broker given as an IP address outside the home network (host
+/// names are checked when connecting, on every address they resolve to).
+fn check_local(source: &Source) -> Result<(), ShellError> {
+    let (host, allow_public) = match source {
+        Source::Tcp {
+            host, allow_public, ..
+        } => (host, *allow_public),
+        Source::Mqtt(m) => (&m.host, m.allow_public),
+        _ => return Ok(()),
+    };
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if !allow_public && !hearth_meter_io::network::is_local_network(ip) => {
+            Err(ShellError::new(
+                Code::BadRequest,
+                format!(
+                    "{ip} is not on your home network. Hearth only talks to devices on your own \
+                     network (addresses like 192.168.x.x or 10.x.x.x)."
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// First run: creates the vault with `passphrase`, remembers the meter `source` (empty for
+/// none, e.g. when only supplier downloads will be imported) with its keys or broker password
+/// and the chosen contract, and starts collecting. Everything is checked before the vault is
+/// created, so a typo leaves no half-made vault behind.
 #[tauri::command]
 pub async fn create_vault<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     passphrase: String,
     source: String,
+    extras: Option<SetupExtras>,
 ) -> Result<StatusDto, ShellError> {
+    let extras = extras.unwrap_or_default();
     if passphrase.chars().count() < MIN_PASSPHRASE {
         return Err(ShellError::new(
             Code::BadRequest,
             format!("Choose a passphrase of at least {MIN_PASSPHRASE} characters."),
         ));
     }
-    let parsed: Source = source
-        .parse()
-        .map_err(|e: hearth_meter_io::source::SourceError| {
-            ShellError::new(Code::BadRequest, e.to_string())
-        })?;
+    let parsed: Option<Source> = match source.trim() {
+        "" => None,
+        s => Some(
+            s.parse()
+                .map_err(|e: hearth_meter_io::source::SourceError| {
+                    ShellError::new(Code::BadRequest, e.to_string())
+                })?,
+        ),
+    };
+    if let Some(s) = &parsed {
+        check_local(s)?;
+    }
+    crate::meter_keys::parse(&extras.key, &extras.auth_key)
+        .map_err(|e| ShellError::new(Code::BadRequest, e.to_string()))?;
     let path = lock(&state.store).path().to_path_buf();
     if lock(&state.store).status() != Status::Setup {
         return Err(ShellError::new(
@@ -108,9 +182,21 @@ pub async fn create_vault<R: Runtime>(
         tauri::async_runtime::spawn_blocking(move || Store::create_vault(&path, &passphrase, kdf))
             .await
             .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
-    vault.put_setting(SOURCE_SETTING, parsed.to_string().as_bytes())?;
+    if let Some(s) = &parsed {
+        vault.put_setting(SOURCE_SETTING, s.to_string().as_bytes())?;
+    }
+    crate::meter_keys::store(&mut vault, &extras.key, &extras.auth_key)
+        .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?;
+    if !extras.mqtt_password.is_empty() {
+        vault.put_setting(MQTT_PASSWORD_SETTING, extras.mqtt_password.as_bytes())?;
+    }
+    if !extras.contract.is_empty() {
+        costs::adopt(&mut vault, &extras.contract)?;
+    }
     lock(&state.store).install(vault)?;
-    start_collecting(&app, &state, &parsed);
+    if let Some(s) = &parsed {
+        start_collecting(&app, &state, s);
+    }
     Ok(status_of(&state))
 }
 
@@ -125,13 +211,103 @@ pub async fn unlock<R: Runtime>(
     let vault = tauri::async_runtime::spawn_blocking(move || Vault::open(&path, &passphrase))
         .await
         .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
+    install_and_collect(&app, &state, vault)
+}
+
+/// Puts an unlocked vault in place and starts collecting from its saved source.
+fn install_and_collect<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    vault: Vault,
+) -> Result<StatusDto, ShellError> {
     let source = vault
         .get_setting(SOURCE_SETTING)?
         .and_then(|b| String::from_utf8(b.to_vec()).ok())
         .and_then(|s| s.parse::<Source>().ok());
     lock(&state.store).install(vault)?;
     if let Some(source) = source {
-        start_collecting(&app, &state, &source);
+        start_collecting(app, state, &source);
+    }
+    Ok(status_of(state))
+}
+
+fn keyring_error(e: hearth_keyring::KeyringError) -> ShellError {
+    ShellError::new(Code::Keyring, e.to_string())
+}
+
+/// Unlocks with the secret kept in the OS keyring (the vault's keyring slot); the keyring may
+/// ask the desktop to unlock itself first. Without a slot or an entry, `Keyring`.
+#[tauri::command]
+pub async fn unlock_with_keyring<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<StatusDto, ShellError> {
+    let path = lock(&state.store).path().to_path_buf();
+    let vault = tauri::async_runtime::spawn_blocking(move || -> Result<Vault, ShellError> {
+        let info = Vault::inspect(&path)?;
+        if !info.secret_slot {
+            return Err(ShellError::new(
+                Code::Keyring,
+                "This vault is not kept in the OS keyring. Unlock with your passphrase.",
+            ));
+        }
+        let secret = hearth_keyring::Keyring::interactive()
+            .load(&info.id_hex)
+            .map_err(keyring_error)?
+            .ok_or_else(|| {
+                ShellError::new(
+                    Code::Keyring,
+                    "Your keyring has no key for this vault (it may have been removed). Unlock                      with your passphrase, then turn the keyring on again in Settings.",
+                )
+            })?;
+        Vault::open_with_secret(&path, &secret).map_err(|e| match e {
+            hearth_vault::VaultError::WrongSecret | hearth_vault::VaultError::NoSecretSlot => {
+                ShellError::new(
+                    Code::Keyring,
+                    "The key in your keyring does not open this vault any more. Unlock with                      your passphrase, then turn the keyring off and on again in Settings.",
+                )
+            }
+            other => other.into(),
+        })
+    })
+    .await
+    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
+    install_and_collect(&app, &state, vault)
+}
+
+/// Keeps a key to the vault in the OS keyring (so Hearth opens without the passphrase after
+/// login), or removes it. The vault must be unlocked. Turning it on when the keyring cannot
+/// take the key leaves it off.
+#[tauri::command]
+pub async fn set_keyring(state: State<'_, AppState>, on: bool) -> Result<StatusDto, ShellError> {
+    let (id, path, secret) = {
+        let mut store = lock(&state.store);
+        let path = store.path().to_path_buf();
+        let vault = open_vault_mut(&mut store)?;
+        let secret = if on {
+            Some(vault.enable_secret_slot()?)
+        } else {
+            vault.disable_secret_slot()?;
+            None
+        };
+        (vault.id_hex(), path, secret)
+    };
+    // The keyring may show its unlock dialog: no store lock is held meanwhile.
+    let result = tauri::async_runtime::spawn_blocking(move || {
+        let keyring = hearth_keyring::Keyring::interactive();
+        match &secret {
+            Some(s) => keyring.store(&id, &path, s),
+            // The slot is gone, so a leftover entry opens nothing; removing it is tidiness.
+            None => keyring.delete(&id).map(drop).or(Ok(())),
+        }
+    })
+    .await
+    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?;
+    if let Err(e) = result {
+        if let Some(v) = lock(&state.store).vault_mut() {
+            v.disable_secret_slot()?;
+        }
+        return Err(keyring_error(e));
     }
     Ok(status_of(&state))
 }
@@ -160,13 +336,14 @@ fn start_collecting<R: Runtime>(app: &AppHandle<R>, state: &AppState, source: &S
             0,
         ),
         other => {
-            let (password, start_wh) = {
+            let (password, start_wh, keys) = {
                 let store = lock(&state.store);
                 let v = store.vault();
                 (
                     v.and_then(|v| v.get_setting(MQTT_PASSWORD_SETTING).ok().flatten())
                         .map(|p| String::from_utf8_lossy(&p).into_owned()),
                     v.map_or(0, collector::last_import_wh),
+                    v.and_then(crate::meter_keys::load),
                 )
             };
             let task = collector::spawn_reader(
@@ -176,6 +353,7 @@ fn start_collecting<R: Runtime>(app: &AppHandle<R>, state: &AppState, source: &S
                 other.clone(),
                 password,
                 start_wh,
+                keys,
             );
             *lock(&state.reader) = Some(task);
         }
@@ -297,6 +475,7 @@ pub fn set_meter_source<R: Runtime>(
             "The demo always uses the simulated meter; start Hearth without --demo to use yours.",
         ));
     }
+    check_local(&parsed)?;
     open_vault_mut(&mut lock(&state.store))?
         .put_setting(SOURCE_SETTING, parsed.to_string().as_bytes())?;
     // A real source being read is closed and the new one opened; the simulated meter's
@@ -310,6 +489,49 @@ pub fn set_meter_source<R: Runtime>(
     } else {
         format!("Saved. Hearth reads from {parsed} from its next start.")
     })
+}
+
+/// Saves the meter's decryption keys (32 hex digits each; `auth_key` may be empty for the
+/// usual one, or `none`) and, when a real source is being read, reads it again with them.
+#[tauri::command]
+pub fn set_meter_keys<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    key: String,
+    auth_key: String,
+) -> Result<(), ShellError> {
+    let bad = |e: crate::meter_keys::KeyError| ShellError::new(Code::BadRequest, e.to_string());
+    if crate::meter_keys::parse(&key, &auth_key)
+        .map_err(bad)?
+        .is_none()
+    {
+        return Err(ShellError::new(
+            Code::BadRequest,
+            "Type the meter key (32 hexadecimal digits) your grid operator sent.",
+        ));
+    }
+    let source = {
+        let mut store = lock(&state.store);
+        let vault = open_vault_mut(&mut store)?;
+        crate::meter_keys::store(vault, &key, &auth_key).map_err(|e| match e {
+            crate::meter_keys::StoreError::Key(k) => bad(k),
+            crate::meter_keys::StoreError::Vault(v) => v.into(),
+        })?;
+        vault
+            .get_setting(SOURCE_SETTING)?
+            .and_then(|b| String::from_utf8(b.to_vec()).ok())
+            .and_then(|s| s.parse::<Source>().ok())
+    };
+    // Taken out first: `start_collecting` locks the reader slot again.
+    let running = lock(&state.reader).take();
+    if let Some(task) = running {
+        task.abort();
+        state.collecting.store(false, Ordering::SeqCst);
+        if let Some(source) = source {
+            start_collecting(&app, &state, &source);
+        }
+    }
+    Ok(())
 }
 
 /// Serial ports on this computer.
@@ -348,26 +570,136 @@ pub fn history(
     height: u32,
     dark: bool,
     compare: bool,
+    lang: Option<String>,
 ) -> Result<HistoryDto, ShellError> {
-    let kind = PeriodKind::from_name(&kind)
-        .ok_or_else(|| ShellError::new(Code::BadRequest, format!("unknown period {kind:?}")))?;
+    let req = history_request(&kind, shift, (width, height), dark, compare, lang)?;
     let store = lock(&state.store);
     let vault = store.vault().ok_or_else(ShellError::locked)?;
-    let req = Request {
+    Ok(history::page(vault, &req, collector::now_unix())?)
+}
+
+fn history_request(
+    kind: &str,
+    shift: i32,
+    (width, height): (u32, u32),
+    dark: bool,
+    compare: bool,
+    lang: Option<String>,
+) -> Result<Request, ShellError> {
+    let kind = PeriodKind::from_name(kind)
+        .ok_or_else(|| ShellError::new(Code::BadRequest, format!("unknown period {kind:?}")))?;
+    Ok(Request {
         kind,
         shift: shift.clamp(-10_000, 0),
         width,
         height,
         dark,
         compare,
-    };
-    Ok(history::page(vault, &req, collector::now_unix())?)
+        lang: Lang::from_code(lang.as_deref().unwrap_or("en")),
+    })
 }
+
+/// Where a chart to save comes from: the live chart or one of a history page's.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChartRequest {
+    /// `live`, or a history chart: `bars`, `power`, `heatmap`, `gas`, `export`, `duration`.
+    pub chart: String,
+    /// History period (`day`, `week`, `month`, `year`).
+    #[serde(default)]
+    pub kind: String,
+    /// Periods back.
+    #[serde(default)]
+    pub shift: i32,
+    /// Mark the previous period.
+    #[serde(default)]
+    pub compare: bool,
+    /// Size in pixels (as shown).
+    pub width: u32,
+    /// Size in pixels (as shown).
+    pub height: u32,
+    /// Dark theme.
+    pub dark: bool,
+    /// `en`, `nl`, `de`.
+    #[serde(default)]
+    pub lang: String,
+}
+
+/// Saves a chart as `png` (twice the shown size, sharp on high-density screens) or `svg` to
+/// `path`, an absolute path the user chose. Returns the path written.
+#[tauri::command]
+pub fn save_chart(
+    state: State<'_, AppState>,
+    request: ChartRequest,
+    format: String,
+    path: String,
+) -> Result<String, ShellError> {
+    let format = match format.as_str() {
+        "svg" => Format::Svg,
+        "png" => Format::Png(2),
+        other => {
+            return Err(ShellError::new(
+                Code::BadRequest,
+                format!("charts are saved as png or svg, not {other:?}"),
+            ));
+        }
+    };
+    let path = output_path(&path)?;
+    let lang = Lang::from_code(&request.lang);
+    let size = (request.width, request.height);
+    let image = if request.chart == "live" {
+        live_image(&state, 10, size, request.dark, lang, format)?
+    } else {
+        let id = ChartId::from_name(&request.chart).ok_or_else(|| {
+            ShellError::new(
+                Code::BadRequest,
+                format!("unknown chart {:?}", request.chart),
+            )
+        })?;
+        let req = history_request(
+            &request.kind,
+            request.shift,
+            size,
+            request.dark,
+            request.compare,
+            Some(request.lang.clone()),
+        )?;
+        let store = lock(&state.store);
+        let vault = store.vault().ok_or_else(ShellError::locked)?;
+        history::chart(vault, &req, collector::now_unix(), id, format)?.ok_or_else(|| {
+            ShellError::new(Code::NoData, "This period has no such chart to save.")
+        })?
+    };
+    let bytes = match &image {
+        Image::Svg(s) => s.as_bytes(),
+        Image::Png(b) => b.as_slice(),
+    };
+    std::fs::write(&path, bytes)
+        .map_err(|e| ShellError::new(Code::Io, format!("Cannot write {}: {e}", path.display())))?;
+    Ok(path.display().to_string())
+}
+
+/// An absolute file path the user chose to write to.
+fn output_path(path: &str) -> Result<PathBuf, ShellError> {
+    let path = PathBuf::from(path.trim());
+    if !path.is_absolute() || path.file_name().is_none() {
+        return Err(ShellError::new(
+            Code::BadRequest,
+            "Give the full path of the file to write, e.g. /home/me/hearth.csv.",
+        ));
+    }
+    Ok(path)
+}
+
+/// The event carrying an export's progress ([`ExportProgressDto`]).
+pub const EXPORT_PROGRESS_EVENT: &str = "export-progress";
 
 /// Writes readings of `[from, to)` (local dates `YYYY-MM-DD`, `to` exclusive) at `resolution`
 /// (`raw`, `1m`, `15m`, `1h`, `1d`, `1mo`) as CSV to `path`, an absolute path the user chose.
+/// Runs off the UI thread; a big export reports its progress as [`EXPORT_PROGRESS_EVENT`]s.
 #[tauri::command]
-pub fn export_csv(
+pub async fn export_csv<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     from: String,
     to: String,
@@ -381,48 +713,231 @@ pub fn export_csv(
             format!("unknown resolution {resolution:?}"),
         )
     })?;
-    let path = PathBuf::from(path.trim());
-    if !path.is_absolute() || path.file_name().is_none() {
-        return Err(ShellError::new(
-            Code::BadRequest,
-            "Give the full path of the file to write, e.g. /home/me/hearth.csv.",
-        ));
-    }
-    let store = lock(&state.store);
-    let vault = store.vault().ok_or_else(ShellError::locked)?;
-    let tz = vault.time_zone().clone();
-    let day = |s: &str| -> Result<i64, ShellError> {
-        let d: jiff::civil::Date = s.trim().parse().map_err(|_| {
-            ShellError::new(
+    let path = output_path(&path)?;
+    let store = state.store.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let store = lock(&store);
+        let vault = store.vault().ok_or_else(ShellError::locked)?;
+        let tz = vault.time_zone().clone();
+        let day = |s: &str| -> Result<i64, ShellError> {
+            let d: jiff::civil::Date = s.trim().parse().map_err(|_| {
+                ShellError::new(
+                    Code::BadRequest,
+                    format!("{s:?} is not a date like 2026-01-31"),
+                )
+            })?;
+            d.to_zoned_datetime(tz.clone())
+                .map(|z| z.timestamp().as_second())
+                .map_err(|_| ShellError::new(Code::BadRequest, format!("{s:?} is out of range")))
+        };
+        let (from_s, to_s) = (day(&from)?, day(&to)?);
+        if to_s <= from_s {
+            return Err(ShellError::new(
                 Code::BadRequest,
-                format!("{s:?} is not a date like 2026-01-31"),
-            )
-        })?;
-        d.to_zoned_datetime(tz.clone())
-            .map(|z| z.timestamp().as_second())
-            .map_err(|_| ShellError::new(Code::BadRequest, format!("{s:?} is out of range")))
-    };
-    let (from_s, to_s) = (day(&from)?, day(&to)?);
-    if to_s <= from_s {
-        return Err(ShellError::new(
-            Code::BadRequest,
-            "The end date must be after the start date.",
-        ));
-    }
-    let file = std::fs::File::create(&path)
-        .map_err(|e| ShellError::new(Code::Io, format!("Cannot write {}: {e}", path.display())))?;
-    let mut out = std::io::BufWriter::new(file);
-    let rows = hearth_vault::write_csv(
-        vault.readings(from_s, to_s, res)?,
-        res,
-        &tz,
-        &mut out,
-        &CsvOptions { decimal_comma },
-    )?;
-    out.flush()
-        .map_err(|e| ShellError::new(Code::Io, format!("Cannot write {}: {e}", path.display())))?;
-    Ok(ExportDto {
-        rows,
-        path: path.display().to_string(),
+                "The end date must be after the start date.",
+            ));
+        }
+        let cannot = |e: std::io::Error| {
+            ShellError::new(Code::Io, format!("Cannot write {}: {e}", path.display()))
+        };
+        let file = std::fs::File::create(&path).map_err(cannot)?;
+        let mut out = std::io::BufWriter::new(file);
+        let mut progress = ExportProgress::new(from_s, to_s);
+        let rows = vault.readings(from_s, to_s, res)?.inspect(|row| {
+            if let Some(p) = row.as_ref().ok().and_then(|r| progress.step(r.start())) {
+                let _ = app.emit(EXPORT_PROGRESS_EVENT, p);
+            }
+        });
+        let written =
+            hearth_vault::write_csv(rows, res, &tz, &mut out, &CsvOptions { decimal_comma })?;
+        out.flush().map_err(cannot)?;
+        let _ = app.emit(
+            EXPORT_PROGRESS_EVENT,
+            ExportProgressDto {
+                rows: written,
+                fraction: 1.0,
+            },
+        );
+        Ok(ExportDto {
+            rows: written,
+            path: path.display().to_string(),
+        })
     })
+    .await
+    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?
+}
+
+/// Counts exported rows and says, now and then, how far through the range they are.
+#[derive(Debug)]
+pub struct ExportProgress {
+    from: i64,
+    to: i64,
+    rows: u64,
+    last: std::time::Instant,
+}
+
+impl ExportProgress {
+    /// Rows this far apart at least between reports (and a quarter second).
+    const EVERY_ROWS: u64 = 50_000;
+
+    /// Progress through `[from, to)`, starting now.
+    pub fn new(from: i64, to: i64) -> Self {
+        Self::new_at(from, to, std::time::Instant::now())
+    }
+
+    /// Progress through `[from, to)`, starting at `now`.
+    pub fn new_at(from: i64, to: i64, now: std::time::Instant) -> Self {
+        ExportProgress {
+            from,
+            to,
+            rows: 0,
+            last: now,
+        }
+    }
+
+    /// Counts a row starting at `start`; returns a report when one is due.
+    pub fn step(&mut self, start: i64) -> Option<ExportProgressDto> {
+        self.step_at(start, std::time::Instant::now())
+    }
+
+    /// [`step`](Self::step) at a given instant (tests pass their own clock).
+    pub fn step_at(&mut self, start: i64, now: std::time::Instant) -> Option<ExportProgressDto> {
+        self.rows += 1;
+        if !self.rows.is_multiple_of(Self::EVERY_ROWS)
+            || now.saturating_duration_since(self.last) < std::time::Duration::from_millis(250)
+        {
+            return None;
+        }
+        self.last = now;
+        let span = (self.to - self.from).max(1) as f64;
+        Some(ExportProgressDto {
+            rows: self.rows,
+            fraction: ((start - self.from) as f64 / span).clamp(0.0, 1.0),
+        })
+    }
+}
+
+/// Asks for a file to write with the desktop's own save dialog, starting at `suggested` (a
+/// file name or a full path), offering files ending in `.extension`. `None` when cancelled.
+/// The dialog is opened from here, so the window itself needs no dialog or file permission.
+#[tauri::command]
+pub async fn pick_save_path<R: Runtime>(
+    app: AppHandle<R>,
+    suggested: String,
+    extension: String,
+    title: String,
+) -> Result<Option<String>, ShellError> {
+    let Some(dialog) = app.try_state::<tauri_plugin_dialog::Dialog<R>>() else {
+        return Err(ShellError::new(
+            Code::Internal,
+            "The save dialog is not available; type the path instead.",
+        ));
+    };
+    let mut builder = dialog
+        .file()
+        .set_title(title)
+        .add_filter(extension.to_uppercase(), &[extension.as_str()]);
+    let suggested = PathBuf::from(suggested);
+    if let Some(dir) = suggested.parent().filter(|_| suggested.is_absolute()) {
+        builder = builder.set_directory(dir);
+    }
+    if let Some(name) = suggested.file_name() {
+        builder = builder.set_file_name(name.to_string_lossy());
+    }
+    let picked = tauri::async_runtime::spawn_blocking(move || builder.blocking_save_file())
+        .await
+        .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?;
+    match picked {
+        None => Ok(None),
+        Some(p) => p
+            .into_path()
+            .map(|p| Some(p.display().to_string()))
+            .map_err(|e| ShellError::new(Code::Io, e.to_string())),
+    }
+}
+
+fn preferences_of(state: &AppState) -> PreferencesDto {
+    let p = lock(&state.prefs).clone();
+    PreferencesDto {
+        language: p.language,
+        theme: p.theme,
+        auto_lock_minutes: p.auto_lock_minutes,
+        start_at_login: crate::autostart::is_enabled(&state.config_home),
+    }
+}
+
+/// Language, theme, auto-lock and start-at-login (works while locked: the lock screen needs them).
+#[tauri::command]
+pub fn preferences(state: State<'_, AppState>) -> PreferencesDto {
+    preferences_of(&state)
+}
+
+/// Saves language (`en`, `nl`, `de`, or empty for the system's), theme (`system`, `light`,
+/// `dark`) and auto-lock minutes (0, 5, 15, 30, 60); an unknown value is `BadRequest`.
+#[tauri::command]
+pub fn set_preferences<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    language: String,
+    theme: String,
+    auto_lock_minutes: u32,
+) -> Result<PreferencesDto, ShellError> {
+    let p = Preferences {
+        language,
+        theme,
+        auto_lock_minutes,
+    };
+    p.save(&prefs_path(&state.config_home))?;
+    crate::tray::relabel(&app, crate::tray::language(&p.language));
+    *lock(&state.prefs) = p;
+    Ok(preferences_of(&state))
+}
+
+/// Starts Hearth in the tray at login (an XDG autostart entry for this program), or stops it.
+#[tauri::command]
+pub fn set_start_at_login(
+    state: State<'_, AppState>,
+    on: bool,
+) -> Result<PreferencesDto, ShellError> {
+    let io = |e: std::io::Error| {
+        ShellError::new(
+            Code::Io,
+            format!("Cannot change the login start-up entry: {e}"),
+        )
+    };
+    if on {
+        let exe = std::env::current_exe().map_err(io)?;
+        crate::autostart::enable(&state.config_home, &exe).map_err(io)?;
+    } else {
+        crate::autostart::disable(&state.config_home).map_err(io)?;
+    }
+    Ok(preferences_of(&state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn export_progress_reports_every_50000_rows_at_most_4_times_a_second() {
+        // A day of one-second rows from 2026-01-01T00:00Z.
+        let (from, to) = (1_767_225_600, 1_767_225_600 + 86_400);
+        let t0 = Instant::now();
+        let mut p = ExportProgress::new_at(from, to, t0);
+        let mut reports = Vec::new();
+        for i in 0..86_400i64 {
+            // The clock advances 10 µs a row: 0.5 s per 50 000 rows.
+            let now = t0 + Duration::from_micros(10 * (i as u64 + 1));
+            if let Some(r) = p.step_at(from + i, now) {
+                reports.push((r.rows, r.fraction));
+            }
+        }
+        // Row 50 000 starts at second 49 999 of 86 400: 49 999 / 86 400 of the range.
+        assert_eq!(reports, vec![(50_000, 49_999.0 / 86_400.0)]);
+        // Rows that come faster than 4 reports a second are not reported.
+        let mut q = ExportProgress::new_at(from, to, t0);
+        let fast = (0..100_000).filter_map(|i| q.step_at(from + i, t0)).count();
+        assert_eq!(fast, 0);
+    }
 }

@@ -170,6 +170,13 @@ fn unknown(id: &str) -> ShellError {
     ShellError::new(Code::BadRequest, format!("There is no contract {id:?}."))
 }
 
+/// Stores a copy of a preset (or another contract) as the user's own, so it becomes the
+/// contract costs are priced with; returns the stored id.
+pub fn adopt(vault: &mut Vault, id: &str) -> Result<String, ShellError> {
+    let text = text_of(vault, id)?;
+    save(vault, &text)
+}
+
 /// Loads contracts by id, in the order given.
 pub fn load(vault: &Vault, ids: &[String]) -> Result<Vec<Contract>, ShellError> {
     ids.iter().map(|id| parse(&text_of(vault, id)?)).collect()

@@ -120,6 +120,23 @@ pub struct AppInfoDto {
     pub source: String,
     /// The data directory in use.
     pub data_dir: String,
+    /// The preferences file (language, theme, auto-lock), for the privacy page.
+    pub prefs_path: String,
+    /// Idle seconds before auto-lock when a test shortened it (`HEARTH_AUTO_LOCK_SECONDS`).
+    pub auto_lock_seconds: Option<u32>,
+}
+
+/// The window preferences, and whether Hearth starts at login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreferencesDto {
+    /// `en`, `nl`, `de`, or empty to follow the system.
+    pub language: String,
+    /// `system`, `light` or `dark`.
+    pub theme: String,
+    /// Idle minutes before the app locks itself (0 = never).
+    pub auto_lock_minutes: u32,
+    /// An autostart entry starts Hearth (in the tray) at login.
+    pub start_at_login: bool,
 }
 
 /// One row of the history table (the chart's data, readable without the chart).
@@ -133,6 +150,8 @@ pub struct HistoryRowDto {
     pub import_kwh: f64,
     /// Energy exported (kWh).
     pub export_kwh: f64,
+    /// Gas used (m³), when the meter reports gas.
+    pub gas_m3: Option<f64>,
     /// The same slot in the previous period (kWh), when comparing.
     pub previous_import_kwh: Option<f64>,
     /// Part of the energy was spread over a gap.
@@ -164,8 +183,27 @@ pub struct HistoryDto {
     pub power_svg: String,
     /// Hour-by-day heatmap (SVG), for a week or longer.
     pub heatmap_svg: Option<String>,
+    /// Gas bars (SVG), when gas was used in the period.
+    pub gas_svg: Option<String>,
+    /// Export bars (SVG), when energy was fed back in the period.
+    pub export_svg: Option<String>,
+    /// Load-duration curve (SVG).
+    pub duration_svg: String,
+    /// Base load: the power the home stays at or above 95 % of the time (W).
+    pub base_load_w: Option<f64>,
+    /// The load-duration curve as a table.
+    pub duration: Vec<DurationPointDto>,
     /// The bars as a table.
     pub rows: Vec<HistoryRowDto>,
+}
+
+/// One point of the load-duration table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DurationPointDto {
+    /// Share of the period's time (per cent).
+    pub share_pct: f64,
+    /// Import power reached or exceeded for that share of the time (W).
+    pub import_w: f64,
 }
 
 /// Where the vault stands, for the start-up screen choice.
@@ -175,6 +213,8 @@ pub struct StatusDto {
     pub vault: &'static str,
     /// The vault file.
     pub vault_path: String,
+    /// The vault can also be opened with a key kept in the OS keyring.
+    pub keyring: bool,
     /// Demo history being prepared: days done and total, when it is.
     pub preparing: Option<(u32, u32)>,
     /// Readings waiting in memory for an unlock.
@@ -188,6 +228,15 @@ pub struct ExportDto {
     pub rows: u64,
     /// The file written.
     pub path: String,
+}
+
+/// How far an export has got.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExportProgressDto {
+    /// Rows written so far.
+    pub rows: u64,
+    /// Share of the time range done, 0 to 1.
+    pub fraction: f64,
 }
 
 /// A contract the Costs screen can price with: a shipped preset or one stored in the vault.

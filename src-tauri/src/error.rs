@@ -23,6 +23,8 @@ pub enum Code {
     Corrupt,
     /// A file could not be read or written.
     Io,
+    /// The OS keyring could not keep or give the vault's key.
+    Keyring,
     /// Something unexpected inside the app.
     Internal,
 }
@@ -72,7 +74,12 @@ impl From<VaultError> for ShellError {
             VaultError::WrongPassphrase => Code::WrongPassphrase,
             VaultError::Busy => Code::Busy,
             VaultError::Damaged { .. } | VaultError::NotAVault(_) => Code::Corrupt,
-            VaultError::Io(_) | VaultError::AlreadyExists(_) | VaultError::Missing(_) => Code::Io,
+            VaultError::Io(_)
+            | VaultError::AlreadyExists(_)
+            | VaultError::Missing(_)
+            | VaultError::ReadOnlyStorage(_) => Code::Io,
+            // Their messages say to unlock with the passphrase instead.
+            VaultError::NoSecretSlot | VaultError::WrongSecret => Code::Locked,
             _ => Code::Internal,
         };
         let message = match code {
@@ -94,5 +101,15 @@ impl From<crate::history::HistoryError> for ShellError {
                 ShellError::new(Code::BadRequest, "That date is out of range.")
             }
         }
+    }
+}
+
+impl From<crate::prefs::PrefsError> for ShellError {
+    fn from(e: crate::prefs::PrefsError) -> Self {
+        let code = match e {
+            crate::prefs::PrefsError::Invalid(_) => Code::BadRequest,
+            crate::prefs::PrefsError::Io { .. } => Code::Io,
+        };
+        ShellError::new(code, e.to_string())
     }
 }

@@ -1,13 +1,18 @@
-//! The history screen's data: one period's rows from the vault, turned into chart inputs and a
-//! table (the accessible alternative to each chart).
+//! The history screen's data: one period's rows from the vault, turned into charts (energy by
+//! tariff, power with its band, gas, export, a heatmap and the load-duration curve) and tables
+//! (the accessible alternative to each chart). Any one chart can also be drawn as PNG or SVG
+//! for saving.
 
-use crate::dto::{HistoryDto, HistoryRowDto};
+use crate::dto::{DurationPointDto, HistoryDto, HistoryRowDto};
+use crate::locale::Lang;
 use crate::period::{Period, PeriodKind};
+use hearth_charts::ChartError;
 use hearth_charts::bars::{Bar, BarChart};
 use hearth_charts::downsample::{Bucket, Point};
+use hearth_charts::duration::{LoadDuration, LoadDurationChart};
 use hearth_charts::heatmap::{HeatDay, Heatmap};
 use hearth_charts::line::{Line, LineChart};
-use hearth_charts::theme::Theme;
+use hearth_charts::theme::{EXPORT, GAS, Theme};
 use hearth_meter::{MeterTime, Quantity};
 use hearth_vault::{Resolution, Row, Vault, VaultError};
 
@@ -40,7 +45,91 @@ pub struct Request {
     pub dark: bool,
     /// Mark the previous period's totals on the bars.
     pub compare: bool,
+    /// Language of titles, labels and legends.
+    pub lang: Lang,
 }
+
+/// One of the history page's charts (for saving it as an image).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartId {
+    /// Energy bars by tariff.
+    Bars,
+    /// Power with its min/max band.
+    Power,
+    /// Hour-by-day heatmap (a week or longer).
+    Heatmap,
+    /// Gas bars.
+    Gas,
+    /// Export bars.
+    Export,
+    /// Load-duration curve.
+    Duration,
+}
+
+impl ChartId {
+    /// The chart for a name from the window (`bars`, `power`, `heatmap`, `gas`, `export`,
+    /// `duration`).
+    pub fn from_name(name: &str) -> Option<ChartId> {
+        Some(match name {
+            "bars" => ChartId::Bars,
+            "power" => ChartId::Power,
+            "heatmap" => ChartId::Heatmap,
+            "gas" => ChartId::Gas,
+            "export" => ChartId::Export,
+            "duration" => ChartId::Duration,
+            _ => return None,
+        })
+    }
+}
+
+/// How to draw a chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// SVG text.
+    Svg,
+    /// A PNG image at this scale (1 to 4) of the chart's pixel size.
+    Png(u32),
+}
+
+/// A drawn chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Image {
+    /// SVG text.
+    Svg(String),
+    /// PNG bytes.
+    Png(Vec<u8>),
+}
+
+impl Image {
+    fn svg(self) -> String {
+        match self {
+            Image::Svg(s) => s,
+            Image::Png(_) => String::new(),
+        }
+    }
+}
+
+/// The charts of the chart crate, drawn either way.
+trait Drawable {
+    fn draw(&self, f: Format) -> Result<Image, ChartError>;
+}
+
+macro_rules! drawable {
+    ($($t:ident),*) => {$(
+        impl Drawable for $t<'_> {
+            fn draw(&self, f: Format) -> Result<Image, ChartError> {
+                Ok(match f {
+                    Format::Svg => Image::Svg(self.to_svg()?),
+                    Format::Png(scale) => Image::Png(self.to_png(scale)?),
+                })
+            }
+        }
+    )*};
+}
+drawable!(BarChart, LineChart, Heatmap, LoadDurationChart);
+
+/// Shares of time (per cent) listed in the load-duration table.
+pub const DURATION_SHARES: [f64; 9] = [0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 100.0];
 
 const KWH: f64 = 1000.0;
 
@@ -72,25 +161,65 @@ fn import_bands(r: &Row) -> Vec<f64> {
     }
 }
 
-fn label(kind: PeriodKind, t: MeterTime) -> String {
+fn label(kind: PeriodKind, t: MeterTime, lang: Lang) -> String {
     let z = t.zoned();
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     match kind {
-        PeriodKind::Day => format!("{:02}h", z.hour()),
+        PeriodKind::Day => lang.hour(z.hour()),
         PeriodKind::Week => {
-            let wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-                [jiff::civil::Weekday::Monday.until(z.weekday()) as usize % 7];
-            format!("{wd} {}", z.day())
+            let wd = jiff::civil::Weekday::Monday.until(z.weekday()) as usize;
+            format!("{} {}", lang.weekday_short(wd), z.day())
         }
         PeriodKind::Month => format!("{}", z.day()),
-        PeriodKind::Year => MONTHS[(z.month().clamp(1, 12) - 1) as usize].to_string(),
+        PeriodKind::Year => lang.month_short(z.month()).to_string(),
     }
 }
 
-/// Builds the history page for one period.
+/// The series the load-duration curve is built from: minutes for a day, hours otherwise (the
+/// same hourly rows the heatmap reads).
+fn duration_resolution(kind: PeriodKind) -> (Resolution, i64) {
+    match kind {
+        PeriodKind::Day => (Resolution::Minute, 60),
+        _ => (Resolution::Hour, 3600),
+    }
+}
+
+/// Builds the history page for one period, every chart as SVG.
 pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryDto, HistoryError> {
+    build(vault, req, now, None)
+}
+
+/// Draws one chart of the page as PNG or SVG (for saving); `None` when the period has no
+/// such chart (no heatmap for a day, no gas or export in it).
+pub fn chart(
+    vault: &Vault,
+    req: &Request,
+    now: i64,
+    id: ChartId,
+    format: Format,
+) -> Result<Option<Image>, HistoryError> {
+    let mut out = None;
+    build(vault, req, now, Some((id, format, &mut out)))?;
+    Ok(out)
+}
+
+/// The page; with `only`, draws just that chart into its slot (and the page is a by-product).
+fn build(
+    vault: &Vault,
+    req: &Request,
+    now: i64,
+    mut only: Option<(ChartId, Format, &mut Option<Image>)>,
+) -> Result<HistoryDto, HistoryError> {
+    let mut draw = |id: ChartId, c: &dyn Drawable| -> Result<Option<String>, ChartError> {
+        match &mut only {
+            None => Ok(Some(c.draw(Format::Svg)?.svg())),
+            Some((want, format, slot)) if *want == id => {
+                **slot = Some(c.draw(*format)?);
+                Ok(None)
+            }
+            Some(_) => Ok(None),
+        }
+    };
+    let lang = req.lang;
     let tz = vault.time_zone().clone();
     let period = Period::around(req.kind, now, req.shift, &tz).ok_or(HistoryError::Range)?;
     let theme = if req.dark { Theme::DARK } else { Theme::LIGHT };
@@ -121,26 +250,35 @@ pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryDto, Histor
     };
     let mut table = Vec::with_capacity(bar_rows.len());
     let mut bars = Vec::with_capacity(slots.len());
+    let mut gas_bars = Vec::with_capacity(slots.len());
+    let mut export_bars = Vec::with_capacity(slots.len());
     let (mut import, mut export, mut gas, mut estimated) = (0.0, 0.0, 0.0, 0.0);
+    let (mut any_gas, mut any_export) = (false, false);
+    let empty = |label: String, previous: Option<f64>| Bar {
+        label,
+        segments: Vec::new(),
+        estimated: false,
+        previous,
+    };
     for (i, slot) in slots.iter().enumerate() {
         let t = MeterTime::in_zone(*slot, &tz);
-        let lbl = label(req.kind, t);
+        let lbl = label(req.kind, t, lang);
         let prev = previous_slots.get(i).copied();
         let Some(r) = by_start.get(slot) else {
-            bars.push(Bar {
-                label: lbl,
-                segments: Vec::new(),
-                estimated: false,
-                previous: prev,
-            });
+            bars.push(empty(lbl.clone(), prev));
+            gas_bars.push(empty(lbl.clone(), None));
+            export_bars.push(empty(lbl, None));
             continue;
         };
         let bands = import_bands(r);
         let total: f64 = bands.iter().sum();
         let exp = used_kwh(r, Quantity::ExportWh).unwrap_or(0.0);
+        let gas_m3 = r.used(Quantity::GasDm3).map(|d| d as f64 / 1000.0);
         import += total;
         export += exp;
-        gas += r.used(Quantity::GasDm3).map_or(0.0, |d| d as f64 / 1000.0);
+        gas += gas_m3.unwrap_or(0.0);
+        any_gas |= gas_m3.is_some_and(|g| g > 0.0);
+        any_export |= exp > 0.0;
         if r.estimated {
             estimated += total;
         }
@@ -149,8 +287,21 @@ pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryDto, Histor
             start: t.to_string(),
             import_kwh: round3(total),
             export_kwh: round3(exp),
+            gas_m3: gas_m3.map(round3),
             previous_import_kwh: prev.map(round3),
             estimated: r.estimated,
+        });
+        gas_bars.push(Bar {
+            label: lbl.clone(),
+            segments: gas_m3.into_iter().collect(),
+            estimated: r.estimated,
+            previous: None,
+        });
+        export_bars.push(Bar {
+            label: lbl.clone(),
+            segments: vec![exp],
+            estimated: r.estimated,
+            previous: None,
         });
         bars.push(Bar {
             label: lbl,
@@ -165,17 +316,55 @@ pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryDto, Histor
             .map(|p| import_bands(p).iter().sum::<f64>())
             .sum()
     });
-    let title = format!("Energy used, {}", period.title());
-    let bars_svg = BarChart {
-        title: &title,
-        unit: "kWh",
-        width: req.width,
-        height: req.height,
-        theme,
-        bands: &["Tariff 1 (low)", "Tariff 2 (normal)"],
-        bars: &bars,
-    }
-    .to_svg()?;
+    let period_title = period.title_in(lang);
+    let title = lang.energy_used(&period_title);
+    let bands = lang.tariff_bands();
+    let bars_svg = draw(
+        ChartId::Bars,
+        &BarChart {
+            title: &title,
+            unit: "kWh",
+            width: req.width,
+            height: req.height,
+            theme,
+            bands: &bands,
+            bars: &bars,
+        },
+    )?;
+    let gas_title = lang.gas_used(&period_title);
+    let gas_svg = if any_gas {
+        draw(
+            ChartId::Gas,
+            &BarChart {
+                title: &gas_title,
+                unit: "m³",
+                width: req.width,
+                height: req.height,
+                theme: theme.starting_with(GAS),
+                bands: &[lang.gas()],
+                bars: &gas_bars,
+            },
+        )?
+    } else {
+        None
+    };
+    let export_title = lang.energy_exported(&period_title);
+    let export_svg = if any_export {
+        draw(
+            ChartId::Export,
+            &BarChart {
+                title: &export_title,
+                unit: "kWh",
+                width: req.width,
+                height: req.height,
+                theme: theme.starting_with(EXPORT),
+                bands: &[lang.export()],
+                bars: &export_bars,
+            },
+        )?
+    } else {
+        None
+    };
 
     // Power: the coarsest series that fills the width, as mean line plus min/max band.
     let power_rows: Vec<Row> = vault
@@ -212,32 +401,100 @@ pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryDto, Histor
             });
         }
     }
-    let power_title = format!("Power, {}", period.title());
-    let power_svg = LineChart {
-        title: &power_title,
-        unit: "W",
-        width: req.width,
-        height: req.height,
-        theme,
-        from: period.from,
-        to: period.to,
-        utc_offset_s: MeterTime::in_zone(period.from, &tz).offset_s,
-        lines: vec![Line {
-            name: "Net power",
-            points: &means,
-            colour: 0,
-            max_gap_s: step * 3,
-            estimated: false,
-            envelope: &band,
-        }],
-    }
-    .to_svg()?;
+    let power_title = lang.power(&period_title);
+    let power_svg = draw(
+        ChartId::Power,
+        &LineChart {
+            title: &power_title,
+            unit: "W",
+            width: req.width,
+            height: req.height,
+            theme,
+            from: period.from,
+            to: period.to,
+            utc_offset_s: MeterTime::in_zone(period.from, &tz).offset_s,
+            lines: vec![Line {
+                name: lang.net_power(),
+                points: &means,
+                colour: 0,
+                max_gap_s: step * 3,
+                estimated: false,
+                envelope: &band,
+            }],
+        },
+    )?;
+
+    // Hourly rows feed the heatmap and (beyond a day) the load-duration curve.
+    let hours = if req.kind == PeriodKind::Day {
+        Vec::new()
+    } else {
+        rows(vault, period.from, period.to, Resolution::Hour)?
+    };
+
+    // Load duration: mean power of each interval (from its energy, so estimated gap energy
+    // counts too), sorted high to low.
+    let (dres, dstep) = duration_resolution(req.kind);
+    let minutes;
+    let drows = if dres == Resolution::Hour {
+        &hours
+    } else {
+        minutes = rows(vault, period.from, period.to, dres)?;
+        &minutes
+    };
+    let mean_w = |r: &Row, q: Quantity| r.used(q).map(|wh| (wh * 3600 / dstep) as f64);
+    // The interval still running would read low (its energy so far over a whole interval).
+    let complete = |r: &&Row| r.start() + dstep <= now;
+    let import_w: Vec<(f64, i64)> = drows
+        .iter()
+        .filter(complete)
+        .filter_map(|r| mean_w(r, Quantity::ImportWh).map(|w| (w, dstep)))
+        .collect();
+    let export_w: Vec<(f64, i64)> = drows
+        .iter()
+        .filter(complete)
+        .filter_map(|r| mean_w(r, Quantity::ExportWh).map(|w| (w, dstep)))
+        .collect();
+    let ld = LoadDuration::new(&import_w);
+    let base_load_w = ld.base_load().map(f64::round);
+    let duration_table: Vec<DurationPointDto> = DURATION_SHARES
+        .iter()
+        .filter_map(|s| {
+            ld.value_at(*s).map(|w| DurationPointDto {
+                share_pct: *s,
+                import_w: w.round(),
+            })
+        })
+        .collect();
+    let duration_title = lang.load_duration(&period_title);
+    let duration_desc = match (base_load_w, ld.max()) {
+        (Some(b), Some(m)) => lang.base_load_sentence(b, m.round()),
+        _ => String::new(),
+    };
+    let duration_svg = draw(
+        ChartId::Duration,
+        &LoadDurationChart {
+            title: &duration_title,
+            desc: &duration_desc,
+            unit: "W",
+            width: req.width,
+            height: req.height,
+            theme,
+            import: &import_w,
+            import_name: lang.import(),
+            export: if export_w.iter().any(|(w, _)| *w > 0.0) {
+                &export_w
+            } else {
+                &[]
+            },
+            export_name: lang.export(),
+            base_load_name: lang.base_load(),
+        },
+    )?;
 
     // Heatmap for a week or longer: hour-of-day by day, energy per hour.
     let heatmap_svg = if req.kind == PeriodKind::Day {
         None
     } else {
-        let hours = rows(vault, period.from, period.to, Resolution::Hour)?;
         let mut days: Vec<HeatDay> = Vec::new();
         let mut current: Option<jiff::civil::Date> = None;
         for r in &hours {
@@ -245,11 +502,7 @@ pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryDto, Histor
             if current != Some(z.date()) {
                 current = Some(z.date());
                 days.push(HeatDay {
-                    label: format!(
-                        "{} {}",
-                        z.day(),
-                        &label(PeriodKind::Year, MeterTime::in_zone(r.start(), &tz))
-                    ),
+                    label: format!("{} {}", z.day(), lang.month_short(z.month())),
                     hours: [None; 24],
                 });
             }
@@ -257,22 +510,22 @@ pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryDto, Histor
                 d.hours[(z.hour().clamp(0, 23)) as usize] = Some(wh as f64 / KWH);
             }
         }
-        let heat_title = format!("Use by hour, {}", period.title());
-        Some(
-            Heatmap {
+        let heat_title = lang.use_by_hour(&period_title);
+        draw(
+            ChartId::Heatmap,
+            &Heatmap {
                 title: &heat_title,
                 unit: "kWh",
                 width: req.width,
                 height: req.height.max(200),
                 theme,
                 days: &days,
-            }
-            .to_svg()?,
-        )
+            },
+        )?
     };
 
     Ok(HistoryDto {
-        title: period.title(),
+        title: period_title,
         from: MeterTime::in_zone(period.from, &tz).to_string(),
         to: MeterTime::in_zone(period.to, &tz).to_string(),
         import_kwh: round3(import),
@@ -280,9 +533,14 @@ pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryDto, Histor
         gas_m3: round3(gas),
         estimated_kwh: round3(estimated),
         previous_import_kwh: previous_import.map(round3),
-        bars_svg,
-        power_svg,
+        bars_svg: bars_svg.unwrap_or_default(),
+        power_svg: power_svg.unwrap_or_default(),
         heatmap_svg,
+        gas_svg,
+        export_svg,
+        duration_svg: duration_svg.unwrap_or_default(),
+        base_load_w,
+        duration: duration_table,
         rows: table,
     })
 }

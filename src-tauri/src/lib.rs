@@ -4,6 +4,7 @@
 //! `hearth-meter`, charts from `hearth-charts`. Everything here is generic over the Tauri
 //! [`tauri::Runtime`] so the commands are unit-tested with the mock runtime, without a display.
 
+pub mod autostart;
 pub mod collector;
 pub mod commands;
 pub mod costs;
@@ -11,7 +12,10 @@ pub mod dto;
 pub mod error;
 pub mod history;
 pub mod live;
+pub mod locale;
+pub mod meter_keys;
 pub mod period;
+pub mod prefs;
 pub mod state;
 pub mod store;
 pub mod tray;
@@ -35,6 +39,8 @@ pub struct Options {
     pub demo: bool,
     /// Days of simulated history the demo starts with.
     pub demo_days: u32,
+    /// Start hidden in the tray (how the login autostart entry starts Hearth).
+    pub minimized: bool,
 }
 
 impl Default for Options {
@@ -42,6 +48,7 @@ impl Default for Options {
         Options {
             demo: false,
             demo_days: 90,
+            minimized: false,
         }
     }
 }
@@ -54,6 +61,7 @@ impl Options {
         while let Some(a) = args.next() {
             match a.as_str() {
                 "--demo" => o.demo = true,
+                autostart::MINIMIZED_ARG => o.minimized = true,
                 // The normal start (first-run wizard when no vault exists yet), spelled out
                 // so a launcher can ask for it explicitly.
                 "--setup" => o.demo = false,
@@ -93,6 +101,14 @@ pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri:
         commands::set_meter_source,
         commands::list_ports,
         commands::probe_port,
+        commands::preferences,
+        commands::set_preferences,
+        commands::set_start_at_login,
+        commands::save_chart,
+        commands::pick_save_path,
+        commands::unlock_with_keyring,
+        commands::set_keyring,
+        commands::set_meter_keys,
     ])
 }
 
@@ -106,9 +122,15 @@ fn demo_dir() -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// App state for a data directory: the vault file inside it, locked or absent.
+/// App state for a data directory: the vault file inside it, locked or absent. Preferences
+/// and the autostart entry go under `data_dir/config` until [`AppState::config_home`] is set
+/// to the user's config directory (as [`run`] does).
 pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
+    let config_home = data_dir.join("config");
+    let prefs_path = state::prefs_path(&config_home);
     AppState {
+        prefs: Arc::new(Mutex::new(prefs::Preferences::load(&prefs_path))),
+        config_home,
         live: Arc::new(Mutex::new(Live::default())),
         store: Arc::new(Mutex::new(Store::new(data_dir.join("vault.hearth")))),
         preparing: Arc::default(),
@@ -124,6 +146,8 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
                 String::new()
             },
             data_dir: data_dir.display().to_string(),
+            prefs_path: prefs_path.display().to_string(),
+            auto_lock_seconds: None,
         },
     }
 }
@@ -143,7 +167,19 @@ pub fn run(options: Options) {
             None => fail("no data directory (set XDG_DATA_HOME or HOME)"),
         }
     };
-    let state = state_for(data_dir.clone(), options.demo, KdfParams::default());
+    let mut state = state_for(data_dir.clone(), options.demo, KdfParams::default());
+    if let Some(config_home) = dirs::config_dir() {
+        state.prefs = Arc::new(Mutex::new(prefs::Preferences::load(&state::prefs_path(
+            &config_home,
+        ))));
+        state.info.prefs_path = state::prefs_path(&config_home).display().to_string();
+        state.config_home = config_home;
+    }
+    // Tests shorten the idle time before auto-lock to seconds.
+    state.info.auto_lock_seconds = std::env::var("HEARTH_AUTO_LOCK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|s| *s > 0);
     if options.demo {
         // The demo vault holds simulated data and is deleted on exit: a cheap key derivation
         // keeps start-up instant.
@@ -168,9 +204,17 @@ pub fn run(options: Options) {
     );
     let demo_days = options.demo_days;
     let demo = options.demo;
+    let minimized = options.minimized;
     let result = setup(tauri::Builder::default(), state)
+        .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             tray::install(app)?;
+            if minimized {
+                use tauri::Manager;
+                if let Some(w) = app.get_webview_window("main") {
+                    w.hide()?;
+                }
+            }
             if demo {
                 collector::spawn_demo(
                     app.handle().clone(),
@@ -206,16 +250,19 @@ mod tests {
             parse(&[]),
             Ok(Options {
                 demo: false,
-                demo_days: 90
+                demo_days: 90,
+                minimized: false,
             })
         );
         assert_eq!(
             parse(&["--demo", "--demo-days", "7"]),
             Ok(Options {
                 demo: true,
-                demo_days: 7
+                demo_days: 7,
+                minimized: false,
             })
         );
+        assert!(parse(&["--minimized"]).is_ok_and(|o| o.minimized && !o.demo));
         assert!(parse(&["--demo-days"]).is_err());
         assert!(parse(&["--demo-days", "x"]).is_err());
         assert!(parse(&["--demo-days", "99999"]).is_err());

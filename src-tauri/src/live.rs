@@ -5,6 +5,8 @@
 //! clock jumps back does not leave a tangle of lines: samples later than the new time are dropped.
 
 use crate::dto::LiveDto;
+use crate::history::{Format, Image};
+use crate::locale::Lang;
 use hearth_charts::ChartError;
 use hearth_charts::downsample::Point;
 use hearth_charts::line::{Line, LineChart};
@@ -91,6 +93,23 @@ impl Live {
         dark: bool,
         utc_offset_s: i32,
     ) -> Result<String, ChartError> {
+        let size = (width, height);
+        match self.chart_in(minutes, size, dark, utc_offset_s, Lang::En, Format::Svg)? {
+            Image::Svg(s) => Ok(s),
+            Image::Png(_) => Ok(String::new()),
+        }
+    }
+
+    /// [`chart`](Self::chart) with its words in `lang`, drawn as SVG or PNG.
+    pub fn chart_in(
+        &self,
+        minutes: u32,
+        (width, height): (u32, u32),
+        dark: bool,
+        utc_offset_s: i32,
+        lang: Lang,
+        format: Format,
+    ) -> Result<Image, ChartError> {
         let span = i64::from(minutes.clamp(1, (KEEP_S / 60) as u32)) * 60;
         let to = self.samples.back().map_or(0, |s| s.unix) + 1;
         let from = to - span;
@@ -105,8 +124,8 @@ impl Live {
                 )
             })
             .collect();
-        let title = format!("Power, last {} minutes", span / 60);
-        LineChart {
+        let title = lang.power_last_minutes(span / 60);
+        let chart = LineChart {
             title: &title,
             unit: "W",
             width,
@@ -116,15 +135,18 @@ impl Live {
             to,
             utc_offset_s,
             lines: vec![Line {
-                name: "Net power",
+                name: lang.net_power(),
                 points: &net,
                 colour: 0,
                 max_gap_s: 10,
                 estimated: false,
                 envelope: &[],
             }],
-        }
-        .to_svg()
+        };
+        Ok(match format {
+            Format::Svg => Image::Svg(chart.to_svg()?),
+            Format::Png(scale) => Image::Png(chart.to_png(scale)?),
+        })
     }
 }
 

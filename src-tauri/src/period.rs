@@ -1,6 +1,7 @@
 //! Calendar periods for the history screen: the local day, week (Monday first), month or year
 //! that holds a moment, stepped back and forth, as unix-second ranges in the vault's time zone.
 
+use crate::locale::Lang;
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
@@ -124,31 +125,19 @@ impl Period {
 
     /// A title for the page (`Wed 26 Nov 2025`, `Week of 24 Nov 2025`, `November 2025`, `2025`).
     pub fn title(&self) -> String {
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let month = MONTHS[(self.first.month().clamp(1, 12) - 1) as usize];
-        let short = &month[..3];
-        let (d, y) = (self.first.day(), self.first.year());
+        self.title_in(Lang::En)
+    }
+
+    /// The page title in `lang` (`wo 26 nov 2025`, `Woche ab 24. Nov 2025`, ...).
+    pub fn title_in(&self, lang: Lang) -> String {
+        let (d, m, y) = (self.first.day(), self.first.month(), self.first.year());
         match self.kind {
             PeriodKind::Day => {
-                let wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-                    [Weekday::Monday.until(self.first.weekday()) as usize % 7];
-                format!("{wd} {d} {short} {y}")
+                let wd = Weekday::Monday.until(self.first.weekday()) as usize;
+                lang.day_title(wd, d, m, y)
             }
-            PeriodKind::Week => format!("Week of {d} {short} {y}"),
-            PeriodKind::Month => format!("{month} {y}"),
+            PeriodKind::Week => lang.week_title(d, m, y),
+            PeriodKind::Month => format!("{} {y}", lang.month(m)),
             PeriodKind::Year => format!("{y}"),
         }
     }

@@ -2,8 +2,10 @@
 
 use crate::dto::AppInfoDto;
 use crate::live::Live;
+use crate::prefs::Preferences;
 use crate::store::Store;
 use hearth_vault::KdfParams;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -26,4 +28,13 @@ pub struct AppState {
     pub kdf: KdfParams,
     /// How the app was started.
     pub info: AppInfoDto,
+    /// The user's config directory (`$XDG_CONFIG_HOME`): preferences and the autostart entry.
+    pub config_home: PathBuf,
+    /// Language, theme and auto-lock (readable while locked).
+    pub prefs: Arc<Mutex<Preferences>>,
+}
+
+/// The preferences file under a config directory.
+pub fn prefs_path(config_home: &Path) -> PathBuf {
+    config_home.join("hearth").join("preferences.json")
 }

@@ -2,26 +2,99 @@
 //! with "Show Hearth" and "Quit". Collection runs on its own threads, so it never stops while
 //! the app process lives.
 
-use crate::collector::LIVE_EVENT;
+use crate::collector::{LIVE_EVENT, lock};
 use crate::dto::LiveDto;
+use crate::locale::Lang;
+use crate::state::AppState;
+use std::sync::{Arc, Mutex};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{Listener, Manager, Runtime, WindowEvent};
 
 /// Text of the tray's power line.
 pub fn power_text(dto: &LiveDto) -> String {
-    if dto.net_w < 0 {
-        format!("Exporting {} W", -dto.net_w)
-    } else {
-        format!("Using {} W", dto.net_w)
+    power_text_in(dto, Lang::En)
+}
+
+/// The power line in `lang`.
+pub fn power_text_in(dto: &LiveDto, lang: Lang) -> String {
+    let (w, exporting) = (dto.net_w.unsigned_abs(), dto.net_w < 0);
+    match (lang, exporting) {
+        (Lang::En, true) => format!("Exporting {w} W"),
+        (Lang::En, false) => format!("Using {w} W"),
+        (Lang::Nl, true) => format!("Levert {w} W terug"),
+        (Lang::Nl, false) => format!("Verbruikt {w} W"),
+        (Lang::De, true) => format!("Speist {w} W ein"),
+        (Lang::De, false) => format!("Verbraucht {w} W"),
     }
+}
+
+/// The menu's fixed lines in `lang`: waiting, show, quit.
+fn menu_words(lang: Lang) -> [&'static str; 3] {
+    match lang {
+        Lang::En => ["Waiting for the meter…", "Show Hearth", "Quit Hearth"],
+        Lang::Nl => ["Wachten op de meter…", "Hearth tonen", "Hearth afsluiten"],
+        Lang::De => ["Warte auf den Zähler…", "Hearth anzeigen", "Hearth beenden"],
+    }
+}
+
+/// The language of the tray: the saved preference, else the system's (`LANGUAGE`, `LC_ALL`,
+/// `LC_MESSAGES`, `LANG`, as gettext reads them).
+pub fn language(preference: &str) -> Lang {
+    if !preference.is_empty() {
+        return Lang::from_code(preference);
+    }
+    let system = ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .unwrap_or_default();
+    Lang::from_code(system.get(..2).unwrap_or(""))
+}
+
+/// The tray's menu lines, kept to be relabelled when the language changes.
+pub struct TrayMenu<R: Runtime> {
+    power: MenuItem<R>,
+    show: MenuItem<R>,
+    quit: MenuItem<R>,
+    lang: Arc<Mutex<Lang>>,
+}
+
+/// Says the tray's menu in `lang` (no-op without a tray, as in tests).
+pub fn relabel<R: Runtime>(app: &tauri::AppHandle<R>, lang: Lang) {
+    if let Some(menu) = app.try_state::<TrayMenu<R>>() {
+        *lock(&menu.lang) = lang;
+        let [waiting, show, quit] = menu_words(lang);
+        if menu.power.text().is_ok_and(|t| menu_words_any(&t)) {
+            let _ = menu.power.set_text(waiting);
+        }
+        let _ = menu.show.set_text(show);
+        let _ = menu.quit.set_text(quit);
+    }
+}
+
+fn menu_words_any(text: &str) -> bool {
+    [Lang::En, Lang::Nl, Lang::De]
+        .iter()
+        .any(|l| menu_words(*l)[0] == text)
 }
 
 /// Adds the tray icon and keeps the app alive when its window is closed.
 pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
-    let power = MenuItem::with_id(app, "power", "Waiting for the meter…", false, None::<&str>)?;
-    let show = MenuItem::with_id(app, "show", "Show Hearth", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit Hearth", true, None::<&str>)?;
+    let lang = app
+        .try_state::<AppState>()
+        .map_or(Lang::En, |s| language(&lock(&s.prefs).language));
+    let [waiting, show_text, quit_text] = menu_words(lang);
+    let power = MenuItem::with_id(app, "power", waiting, false, None::<&str>)?;
+    let show = MenuItem::with_id(app, "show", show_text, true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", quit_text, true, None::<&str>)?;
+    let shared_lang = Arc::new(Mutex::new(lang));
+    app.manage(TrayMenu {
+        power: power.clone(),
+        show: show.clone(),
+        quit: quit.clone(),
+        lang: shared_lang.clone(),
+    });
     let menu = Menu::with_items(app, &[&power, &show, &quit])?;
     let mut tray = TrayIconBuilder::with_id("hearth")
         .tooltip("Hearth")
@@ -42,7 +115,7 @@ pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
     let tray = tray.build(app)?;
     app.listen_any(LIVE_EVENT, move |event| {
         if let Ok(dto) = serde_json::from_str::<LiveDto>(event.payload()) {
-            let text = power_text(&dto);
+            let text = power_text_in(&dto, *lock(&shared_lang));
             let _ = power.set_text(&text);
             let _ = tray.set_tooltip(Some(format!("Hearth: {text}")));
         }
@@ -80,7 +153,12 @@ mod tests {
             rejected: 0,
         };
         assert_eq!(power_text(&d), "Exporting 350 W");
+        assert_eq!(power_text_in(&d, Lang::Nl), "Levert 350 W terug");
+        assert_eq!(power_text_in(&d, Lang::De), "Speist 350 W ein");
         d.net_w = 1234;
         assert_eq!(power_text(&d), "Using 1234 W");
+        assert_eq!(power_text_in(&d, Lang::Nl), "Verbruikt 1234 W");
+        assert_eq!(language("de"), Lang::De);
+        assert_eq!(menu_words(Lang::Nl)[2], "Hearth afsluiten");
     }
 }

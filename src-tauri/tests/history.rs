@@ -1,6 +1,7 @@
 //! The history page built from a real vault with known readings (hand-computed expectations).
 
-use hearth_desktop::history::{Request, page};
+use hearth_desktop::history::{ChartId, Format, Image, Request, chart, page};
+use hearth_desktop::locale::Lang;
 use hearth_desktop::period::PeriodKind;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
 use hearth_vault::{CreateOptions, KdfParams, Vault};
@@ -47,6 +48,7 @@ fn a_day_of_known_readings() {
         height: 260,
         dark: false,
         compare: true,
+        lang: Lang::En,
     };
     // "Now" is 2026-01-15T12:00Z, the same local day.
     let p = page(&v, &req, T0 + 3 * 3600).expect("page");
@@ -90,6 +92,43 @@ fn a_day_of_known_readings() {
         week.heatmap_svg
             .as_deref()
             .is_some_and(|s| s.contains("brightest = 3 kWh"))
+    );
+    // Load duration of the day: 120 complete minutes at 50 Wh each, so 3000 W all along
+    // (50 Wh x 60 = 3000 W); the base load is 3000 W and every table point too.
+    assert_eq!(p.base_load_w, Some(3000.0));
+    assert_eq!(p.duration.len(), 9);
+    assert!(p.duration.iter().all(|d| d.import_w == 3000.0));
+    assert_eq!(p.duration[0].share_pct, 0.0);
+    assert!(
+        p.duration_svg
+            .contains("<title>Load duration, Thu 15 Jan 2026</title>")
+    );
+    // No gas and no export in these readings: no such charts.
+    assert!(p.gas_svg.is_none() && p.export_svg.is_none());
+    assert!(p.rows.iter().all(|r| r.gas_m3.is_none()));
+    // The same day in Dutch: title, bar labels and chart titles.
+    let nl = page(
+        &v,
+        &Request {
+            lang: Lang::Nl,
+            ..req
+        },
+        T0 + 3 * 3600,
+    )
+    .expect("nl");
+    assert_eq!(nl.title, "do 15 jan 2026");
+    assert!(nl.rows.iter().any(|r| r.label == "10u"));
+    assert!(
+        nl.bars_svg
+            .contains("<title>Energieverbruik, do 15 jan 2026</title>")
+    );
+    assert!(nl.duration_svg.contains("Basislast 3000 W"));
+    // One chart alone as PNG (for saving) is a PNG file; a day has no heatmap to save.
+    let png = chart(&v, &req, T0 + 3 * 3600, ChartId::Duration, Format::Png(1)).expect("png");
+    assert!(matches!(png, Some(Image::Png(b)) if b.starts_with(b"\x89PNG")));
+    assert_eq!(
+        chart(&v, &req, T0 + 3 * 3600, ChartId::Heatmap, Format::Svg).expect("none"),
+        None
     );
     drop(v);
     let _ = std::fs::remove_dir_all(&dir);

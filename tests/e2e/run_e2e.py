@@ -9,7 +9,7 @@ Options:
 
 Python stdlib only. One keep-alive http.client connection (tauri-driver 2.1.0 drops requests
 sent with `Connection: close`), both driver ports awaited before the first session (port race),
-one app session per test, each test with its own temp dir (XDG dirs, screenshot). The last line
+one app session per test on free ports (suites can run side by side), each test with its own temp dir (XDG dirs, screenshot). The last line
 is `e2e: N passed, N failed`; the exit status is non-zero when anything failed.
 """
 import argparse
@@ -27,7 +27,14 @@ import tempfile
 import time
 import traceback
 
-PORT, NATIVE_PORT = 4444, 4445
+
+
+def free_port():
+    """A TCP port nobody listens on now (several suites may run side by side on one machine)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
 
@@ -78,11 +85,21 @@ class Session:
     def find_all(self, css):
         return [e[ELEMENT] for e in self.d.call("POST", self._p("/elements"), {"using": "css selector", "value": css})]
 
+    def _fresh(self, css, suffix):
+        """GET on the element `css` finds; tries again when the page replaced it in between
+        (the live chart is redrawn every second)."""
+        for attempt in range(3):
+            try:
+                return self.d.call("GET", self._p(f"/element/{self.find(css)}{suffix}"))
+            except RuntimeError as e:
+                if "stale element" not in str(e) or attempt == 2:
+                    raise
+
     def text(self, css):
-        return self.d.call("GET", self._p(f"/element/{self.find(css)}/text"))
+        return self._fresh(css, "/text")
 
     def attr(self, css, name):
-        return self.d.call("GET", self._p(f"/element/{self.find(css)}/attribute/{name}"))
+        return self._fresh(css, f"/attribute/{name}")
 
     def click(self, css):
         self.d.call("POST", self._p(f"/element/{self.find(css)}/click"), {})
@@ -91,10 +108,26 @@ class Session:
         el = self.find(css)
         if clear:
             self.d.call("POST", self._p(f"/element/{el}/clear"), {})
-        self.d.call("POST", self._p(f"/element/{el}/value"), {"text": keys})
+        if keys:
+            self.d.call("POST", self._p(f"/element/{el}/value"), {"text": keys})
+        else:
+            # Clearing alone may not say so; tell the page as typing would.
+            self.js("arguments[0].dispatchEvent(new Event('input'));", {ELEMENT: el})
 
     def js(self, script, *args):
         return self.d.call("POST", self._p("/execute/sync"), {"script": script, "args": list(args)})
+
+    def invoke(self, cmd, args=None):
+        """Calls a shell command from the page; returns its value, or {"error": ...}."""
+        return self.d.call("POST", self._p("/execute/async"), {"script": (
+            "const done = arguments[arguments.length - 1];"
+            "window.__TAURI__.core.invoke(arguments[0], arguments[1]).then(done, (e) => done({error: e}));"),
+            "args": [cmd, args or {}]})
+
+    def choose(self, css, value):
+        """Picks an option in a <select> the way a user does (value, then a change event)."""
+        self.js("const e = document.querySelector(arguments[0]); e.value = arguments[1];"
+                "e.dispatchEvent(new Event('change'));", css, value)
 
     def screenshot(self, path):
         png = base64.b64decode(self.d.call("GET", self._p("/screenshot")))
@@ -103,6 +136,9 @@ class Session:
         return path
 
     def close(self):
+        if getattr(self, "closed", False):
+            return
+        self.closed = True
         try:
             self.d.call("DELETE", self._p(""))
         except Exception as e:  # noqa: BLE001 - closing must not mask the test result
@@ -135,6 +171,53 @@ def wait_port(port, limit=30.0):
 
 
 POWER = re.compile(r"^-?[\d,.\u202f\u00a0 ]+ k?W$")
+
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=SOCKET</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+class PrivateKeyring:
+    """A private session bus with gnome-keyring's Secret Service and an unlocked login keyring
+    (as crates/keyring's test support makes it), so the app's OS-keyring path runs for real
+    without touching anyone's own keyring."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        os.makedirs(os.path.join(directory, "run"), mode=0o700)
+        config = os.path.join(directory, "bus.conf")
+        with open(config, "w") as f:
+            f.write(BUS_CONFIG.replace("SOCKET", os.path.join(directory, "bus")))
+        self.bus = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address"],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.address = self.bus.stdout.readline().decode().strip()
+        env = {"PATH": os.environ.get("PATH", ""), "DBUS_SESSION_BUS_ADDRESS": self.address,
+               "HOME": directory, "XDG_DATA_HOME": os.path.join(directory, "data"),
+               "XDG_RUNTIME_DIR": os.path.join(directory, "run")}
+        self.daemon = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--components=secrets", "--unlock"],
+                                       env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.daemon.stdin.write(b"e2e keyring password")
+        self.daemon.stdin.close()
+
+    def close(self):
+        for p in (self.daemon, self.bus):
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 # ---- the tests -------------------------------------------------------------------------------
@@ -202,6 +285,81 @@ def test_first_run_wizard_then_lock_and_unlock(s, ctx):
     s.screenshot(os.path.join(ctx["dir"], "unlocked.png"))
 
 
+def test_wizard_meter_key_step(s, ctx):
+    s.wait("the first-run wizard", lambda: visible(s, "#setup"))
+    # The key step belongs to meters that send frames themselves: hidden for the demo.
+    assert not visible(s, "#setup-key")
+    s.click('input[name=source][value=serial]')
+    s.wait("the key step", lambda: visible(s, "#setup-key"))
+    s.type("#setup-serial", "/dev/hearth-e2e-no-such-port")
+    s.type("#setup-pass", "correct horse battery staple")
+    s.type("#setup-pass2", "correct horse battery staple")
+    s.type("#setup-key", "1234 5678")
+    s.wait("the live key check", lambda: "this one has 8" in s.text("#setup-key-error"))
+    s.click("#setup-go")
+    s.wait("the key refused", lambda: "32 characters" in s.text("#setup-error"))
+    assert visible(s, "#setup") and s.invoke("status")["vault"] == "setup", "no vault made with a bad key"
+    s.type("#setup-auth-key", "zz")
+    s.wait("the auth key check", lambda: "authentication key" in s.text("#setup-key-error"))
+    s.screenshot(os.path.join(ctx["dir"], "bad-key.png"))
+    # A Smarty-style key as utilities print it (spaces); the usual authentication key.
+    s.type("#setup-key", "00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF")
+    s.type("#setup-auth-key", "")
+    s.wait("the key accepted", lambda: s.text("#setup-key-error") == "")
+    s.click("#setup-go")
+    s.wait("the vault to be created", lambda: not visible(s, "#gate"), timeout=90)
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the saved source", lambda: s.text("#src-current").startswith("serial:/dev/hearth-e2e-no-such-port"))
+
+
+def test_wizard_uk_path(s, ctx):
+    s.wait("the first-run wizard", lambda: visible(s, "#setup"))
+    s.click('input[name=source][value=uk]')
+    s.wait("the UK choices", lambda: visible(s, "#setup-mqtt-host"))
+    assert s.js("return document.getElementById('setup-tariff').value;") == "preset:uk-flat"
+    assert "Glow" in s.text("#setup-uk")
+    # The pulse sensor: 1000 imp/kWh by default.
+    s.click('input[name=uk][value=pulse]')
+    s.wait("the pulse fields", lambda: visible(s, "#setup-pulse-imp"))
+    assert s.js("return document.getElementById('setup-pulse-imp').value;") == "1000"
+    s.click('input[name=uk][value=import]')
+    s.wait("where the download is", lambda: "half-hourly data" in s.text("#setup-uk-import"))
+    s.click('input[name=uk][value=mqtt]')
+    s.type("#setup-pass", "correct horse battery staple")
+    s.type("#setup-pass2", "correct horse battery staple")
+    s.click("#setup-go")
+    s.wait("the broker address asked for", lambda: "broker" in s.text("#setup-error"))
+    # A public address is refused: Hearth's traffic stays on the home network.
+    s.type("#setup-mqtt-host", "8.8.8.8")
+    s.click("#setup-go")
+    s.wait("the public broker refused", lambda: "not on your home network" in s.text("#setup-error"), timeout=30)
+    assert s.invoke("status")["vault"] == "setup"
+    s.type("#setup-mqtt-host", "127.0.0.1")
+    s.type("#setup-mqtt-port", "1")
+    s.type("#setup-mqtt-user", "glow")
+    s.type("#setup-mqtt-pass", "broker secret")
+    # "Use the OS keyring" (a private gnome-keyring for this test).
+    s.click("#setup-keyring")
+    s.click("#setup-go")
+    s.wait("the vault to be created", lambda: not visible(s, "#gate"), timeout=90)
+    assert s.invoke("status")["keyring"] is True, s.text("#notice")
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the MQTT source", lambda: s.text("#src-current").startswith("mqtt://glow@127.0.0.1:1/"))
+    assert "secret" not in s.text("#src-current")
+    # The UK preset became the user's own contract, priced by default.
+    s.click('nav button[data-screen="costs"]')
+    s.wait("the UK contract", lambda: "UK single rate" in (s.text("#cost-table tbody tr th") or ""), timeout=30)
+    s.screenshot(os.path.join(ctx["dir"], "uk.png"))
+    # Next start (as after logging in): the keyring opens the vault, no passphrase typed.
+    s.close()
+    again = ctx["restart"]()
+    try:
+        again.wait("the vault opened by the keyring at start", lambda: again.invoke("status")["vault"] == "open", timeout=30)
+        again.wait("no lock screen", lambda: not visible(again, "#gate"))
+    finally:
+        again.close()
+
+
 def test_history_ranges_switch(s, ctx):
     s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
     s.click('nav button[data-screen="history"]')
@@ -227,6 +385,46 @@ def test_history_ranges_switch(s, ctx):
     s.click("#hist-compare")
     s.wait("a comparison total", lambda: s.text("#hist-prev-total") not in ("", "–"))
     s.screenshot(os.path.join(ctx["dir"], "history.png"))
+
+
+def test_history_gas_export_duration_and_saving(s, ctx):
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    s.click('nav button[data-screen="history"]')
+    s.wait("demo history to be ready", lambda: s.text("#hist-status") == "" and int(s.attr("#screen-history", "data-rows") or 0) > 0, timeout=90)
+    s.click('.seg button[data-kind="week"]')
+    s.wait("the week page", lambda: s.attr("#screen-history", "data-kind") == "week")
+    title = lambda css: s.js(f"const t = document.querySelector('{css} svg title'); return t && t.textContent;") or ""
+    s.wait("the load-duration chart", lambda: title("#hist-duration").startswith("Load duration, Week of "))
+    assert len(s.find_all("#hist-duration-table tbody tr")) == 9
+    shares = s.js("return [...document.querySelectorAll('#hist-duration-table tbody tr')].map(r => r.cells[0].textContent);")
+    assert shares[0] == "0 %" and shares[-1] == "100 %", shares
+    watts = s.js("return [...document.querySelectorAll('#hist-duration-table tbody tr')].map(r => Number(r.cells[1].textContent.replace(/\\D/g, '')));")
+    assert watts == sorted(watts, reverse=True) and watts[0] > watts[-1], watts
+    assert s.text("#hist-base-load").startswith("Base load: "), s.text("#hist-base-load")
+    # The simulated household has a gas meter: gas bars in their own chart, gas in the table.
+    assert visible(s, "#hist-gas-chart svg"), "gas chart"
+    assert title("#hist-gas-chart").startswith("Gas used, "), title("#hist-gas-chart")
+    gas_cells = s.js("return [...document.querySelectorAll('#hist-table tbody tr')].map(r => r.cells[3].textContent);")
+    assert any(c not in ("–", "") and float(c.replace(",", ".")) > 0 for c in gas_cells), gas_cells
+    print(f"     base load {s.text('#hist-base-load')!r}, export chart shown: {visible(s, '#hist-export-chart svg')}")
+    # Saving: the GTK dialog cannot be driven here, so call the command it feeds with a path.
+    req = {"chart": "duration", "kind": "week", "shift": 0, "compare": False, "width": 800, "height": 300, "dark": True, "lang": "en"}
+    png = os.path.join(ctx["dir"], "duration.png")
+    assert s.invoke("save_chart", {"request": req, "format": "png", "path": png}) == png
+    with open(png, "rb") as f:
+        head = f.read(24)
+    # PNG signature, then IHDR: twice the shown size, 1600 x 600.
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[16:24] == (1600).to_bytes(4, "big") + (600).to_bytes(4, "big"), head
+    svg = os.path.join(ctx["dir"], "gas.svg")
+    s.invoke("save_chart", {"request": dict(req, chart="gas"), "format": "svg", "path": svg})
+    with open(svg, encoding="utf-8") as f:
+        assert "<title>Gas used, Week of " in f.read()
+    bad = s.invoke("save_chart", {"request": dict(req, chart="nope"), "format": "png", "path": png})
+    assert bad["error"]["code"] == "BadRequest", bad
+    # The save dialog is opened by the shell; the page itself may not call the dialog plugin.
+    denied = s.invoke("plugin:dialog|save", {"options": {}})
+    assert "error" in denied and "not allowed" in str(denied["error"]), denied
+    s.screenshot(os.path.join(ctx["dir"], "history-more.png"))
 
 
 def test_export_csv(s, ctx):
@@ -259,6 +457,13 @@ def test_privacy_page(s, ctx):
     path = s.text("#privacy-path")
     assert path.endswith("vault.hearth"), path
     assert "Nothing." in s.text("#screen-privacy")
+    # What Hearth cannot control: a DCC-paired access device's own cloud reporting.
+    assert "may itself send your readings to its maker's cloud" in s.text("#screen-privacy")
+    assert s.text("#privacy-prefs").endswith("config/hearth/preferences.json"), s.text("#privacy-prefs")
+    s.click('nav button[data-screen="settings"]')
+    s.choose("#pref-language", "nl")
+    s.click('nav button[data-screen="privacy"]')
+    s.wait("the Dutch privacy page", lambda: "naar de cloud van de fabrikant" in s.text("#screen-privacy"))
     s.screenshot(os.path.join(ctx["dir"], "privacy.png"))
 
 
@@ -317,6 +522,126 @@ def test_tips_screen(s, ctx):
     s.screenshot(os.path.join(ctx["dir"], "tips.png"))
 
 
+def test_language_switch(s, ctx):
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    assert s.text('nav button[data-screen="history"]') == "History"
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the language menu", lambda: visible(s, "#pref-language"))
+    s.choose("#pref-language", "nl")
+    s.wait("Dutch labels", lambda: s.text('nav button[data-screen="history"]') == "Verloop")
+    assert s.js("return document.documentElement.lang;") == "nl"
+    assert s.text("#settings-title") == "Instellingen"
+    # Numbers follow the language too: the live direction and the telegram counter are Dutch.
+    s.click('nav button[data-screen="now"]')
+    s.wait("Dutch live texts", lambda: "telegrammen gelezen" in s.text("#frames"))
+    # Saved outside the vault, so the lock screen speaks Dutch as well.
+    with open(os.path.join(ctx["dir"], "config", "hearth", "preferences.json"), encoding="utf-8") as f:
+        saved = json.load(f)
+    assert saved["language"] == "nl", saved
+    s.click("#lock-now")
+    s.wait("the lock screen", lambda: visible(s, "#unlock"))
+    assert s.text("#unlock h1") == "Hearth is vergrendeld", s.text("#unlock h1")
+    s.type("#unlock-pass", "verkeerd")
+    s.click("#unlock-go")
+    s.wait("the Dutch wrong-passphrase message", lambda: "gaat de kluis niet open" in s.text("#unlock-error"), timeout=30)
+    # German from the lock screen's own menu.
+    s.choose("#gate-language", "de")
+    s.wait("German labels", lambda: s.text("#unlock h1") == "Hearth ist gesperrt")
+    s.wait("the error in German too", lambda: "lässt sich der Tresor nicht" in s.text("#unlock-error"))
+    s.screenshot(os.path.join(ctx["dir"], "language.png"))
+    s.type("#unlock-pass", "demo")
+    s.click("#unlock-go")
+    s.wait("the app to unlock", lambda: not visible(s, "#gate"), timeout=30)
+    assert s.text('nav button[data-screen="history"]') == "Verlauf"
+    # Chart words come from Rust in the same language: a German day title and chart title.
+    s.click('nav button[data-screen="history"]')
+    s.wait("a German day title", lambda: re.match(r"^(Mo|Di|Mi|Do|Fr|Sa|So) \d+\. ", s.text("#hist-period") or ""))
+    s.wait("a German chart title", lambda: (s.js("const t = document.querySelector('#hist-bars svg title'); return t && t.textContent;") or "").startswith("Energieverbrauch, "))
+
+
+def test_theme_toggle(s, ctx):
+    s.wait("the live chart", lambda: s.find_all("#live-chart svg"))
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the theme menu", lambda: visible(s, "#pref-theme"))
+    background = "return (document.querySelector('#live-chart svg rect') || {getAttribute: () => ''}).getAttribute('fill');"
+    s.choose("#pref-theme", "light")
+    s.wait("the light theme", lambda: s.js("return document.documentElement.dataset.theme;") == "light")
+    s.click('nav button[data-screen="now"]')
+    s.wait("a white chart background", lambda: (s.js(background) or "").upper() == "#FFFFFF", timeout=10)
+    s.click('nav button[data-screen="settings"]')
+    s.choose("#pref-theme", "dark")
+    s.wait("the dark theme", lambda: s.js("return document.documentElement.dataset.theme;") == "dark")
+    s.click('nav button[data-screen="now"]')
+    # Theme::DARK's background, rgb(27, 31, 36), drawn by plotters in Rust.
+    s.wait("a dark chart background", lambda: (s.js(background) or "").upper() == "#1B1F24", timeout=10)
+    page_bg = s.js("return getComputedStyle(document.body).backgroundColor;")
+    assert page_bg == "rgb(21, 24, 28)", page_bg
+    with open(os.path.join(ctx["dir"], "config", "hearth", "preferences.json"), encoding="utf-8") as f:
+        assert json.load(f)["theme"] == "dark"
+    s.screenshot(os.path.join(ctx["dir"], "dark.png"))
+
+
+def test_auto_lock(s, ctx):
+    # HEARTH_AUTO_LOCK_SECONDS=4 (set for this test): no keyboard or mouse use locks the app.
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    s.wait("the lock screen after 4 idle seconds", lambda: visible(s, "#unlock"), timeout=20)
+    assert s.text("#unlock-note").startswith("Locked after"), s.text("#unlock-note")
+    # Collection goes on while locked: readings wait in memory for the unlock.
+    s.wait("readings kept while locked", lambda: (s.invoke("status") or {}).get("pending", 0) >= 2, timeout=15)
+    assert s.invoke("status")["vault"] == "locked"
+    s.screenshot(os.path.join(ctx["dir"], "auto-locked.png"))
+    s.type("#unlock-pass", "demo")
+    s.click("#unlock-go")
+    s.wait("the app to unlock", lambda: not visible(s, "#gate"), timeout=30)
+    assert s.invoke("status")["pending"] == 0
+
+
+def test_start_at_login(s, ctx):
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the login toggle", lambda: visible(s, "#pref-login"))
+    entry = os.path.join(ctx["dir"], "config", "autostart", "hearth.desktop")
+    assert not os.path.exists(entry)
+    s.click("#pref-login")
+    s.wait("the autostart entry", lambda: os.path.exists(entry))
+    with open(entry, encoding="utf-8") as f:
+        text = f.read()
+    assert "\nExec=" in text and text.rstrip().split("\n")[4].endswith("hearth-desktop --minimized"), text
+    assert s.invoke("preferences")["start_at_login"] is True
+    s.click("#pref-login")
+    s.wait("the entry removed", lambda: not os.path.exists(entry))
+
+
+def test_keyring_on_unlock_off(s, ctx):
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the keyring toggle", lambda: visible(s, "#pref-keyring"))
+    assert not s.js("return document.getElementById('pref-keyring').checked;")
+
+    def turned_on():
+        # The private keyring may still be starting: a refusal unticks the box, so tick again.
+        if not s.js("return document.getElementById('pref-keyring').checked;"):
+            s.click("#pref-keyring")
+            time.sleep(1.0)
+        return s.text("#keyring-result") == "The key is in your keyring now."
+    s.wait("the key in the keyring", turned_on, timeout=30, every=1.0)
+    assert s.invoke("status")["keyring"] is True
+    s.click("#lock-now")
+    s.wait("the lock screen offering the keyring", lambda: visible(s, "#unlock-keyring"))
+    s.click("#unlock-keyring")
+    s.wait("the app unlocked by the keyring", lambda: not visible(s, "#gate"), timeout=30)
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the toggle on", lambda: s.js("return document.getElementById('pref-keyring').checked;"))
+    s.click("#pref-keyring")
+    s.wait("the key out of the keyring", lambda: s.text("#keyring-result").startswith("The key is out of your keyring"), timeout=30)
+    s.click("#lock-now")
+    s.wait("the lock screen", lambda: visible(s, "#unlock"))
+    assert not visible(s, "#unlock-keyring")
+    # The vault's slot is gone: the keyring opens nothing now.
+    bad = s.invoke("unlock_with_keyring")
+    assert bad["error"]["code"] == "Keyring", bad
+
+
 def test_settings_passphrase_then_lock_and_unlock(s, ctx):
     s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
     s.click('nav button[data-screen="settings"]')
@@ -344,20 +669,29 @@ TESTS = [
     ("live power appears and changes", test_live_power_appears_and_changes, ["--demo"]),
     ("live chart is drawn", test_live_chart_is_drawn, ["--demo"]),
     ("first-run wizard, lock, wrong then right passphrase", test_first_run_wizard_then_lock_and_unlock, []),
+    ("wizard: meter key step", test_wizard_meter_key_step, []),
+    ("wizard: UK path (MQTT broker, pulse, supplier download, UK tariff), OS keyring", test_wizard_uk_path, [], "keyring"),
     ("history ranges switch", test_history_ranges_switch, ["--demo", "--demo-days", "3"]),
+    ("history: gas, export, load duration, save PNG/SVG", test_history_gas_export_duration_and_saving, ["--demo", "--demo-days", "8"]),
     ("export CSV", test_export_csv, ["--demo", "--demo-days", "2"]),
     ("privacy page", test_privacy_page, ["--demo", "--demo-days", "0"]),
     ("costs screen", test_costs_screen, ["--demo", "--demo-days", "3"]),
     ("tips screen", test_tips_screen, ["--demo", "--demo-days", "90"]),
     ("settings: passphrase change, lock, unlock", test_settings_passphrase_then_lock_and_unlock, ["--demo", "--demo-days", "0"]),
+    ("language switch (Dutch, German, lock screen)", test_language_switch, ["--demo", "--demo-days", "0"]),
+    ("theme toggle (dark chart)", test_theme_toggle, ["--demo", "--demo-days", "0"]),
+    ("auto-lock after idle", test_auto_lock, ["--demo", "--demo-days", "0"], {"HEARTH_AUTO_LOCK_SECONDS": "4"}),
+    ("start at login (XDG autostart)", test_start_at_login, ["--demo", "--demo-days", "0"]),
+    ("OS keyring on, unlock with it, off", test_keyring_on_unlock_off, ["--demo", "--demo-days", "0"], "keyring"),
 ]
 
 
-def wrapper(app, test_dir):
-    """A launcher giving this test's app instance its own XDG dirs."""
+def wrapper(app, test_dir, extra_env=None):
+    """A launcher giving this test's app instance its own XDG dirs (and any extra variables)."""
     path = os.path.join(test_dir, "app.sh")
     env = "".join(f'export {k}="{os.path.join(test_dir, v)}"\n' for k, v in
                   (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache")))
+    env += "".join(f'export {k}="{v}"\n' for k, v in (extra_env or {}).items())
     with open(path, "w") as f:
         f.write(f"#!/bin/sh\n{env}export MESA_SHADER_CACHE_DISABLE=true\nexport TMPDIR=\"{test_dir}\"\nexec \"{app}\" \"$@\"\n")
     os.chmod(path, 0o755)
@@ -375,31 +709,41 @@ def main():
         print(f"e2e: {app} is not an executable; build it first (cargo build -p hearth-desktop)")
         print("e2e: 0 passed, 1 failed")
         return 1
+    port, native_port = free_port(), free_port()
     driver_bin = shutil.which("tauri-driver") or os.path.expanduser("~/.cargo/bin/tauri-driver")
     root = tempfile.mkdtemp(prefix="hearth-e2e-")
     env = dict(os.environ, MESA_SHADER_CACHE_DISABLE="true",
                XDG_DATA_HOME=os.path.join(root, "data"), XDG_CONFIG_HOME=os.path.join(root, "config"),
                XDG_CACHE_HOME=os.path.join(root, "cache"))
     log = open(os.path.join(root, "tauri-driver.log"), "wb")
-    drv = subprocess.Popen([driver_bin, "--port", str(PORT), "--native-port", str(NATIVE_PORT),
+    drv = subprocess.Popen([driver_bin, "--port", str(port), "--native-port", str(native_port),
                             "--native-driver", "/usr/bin/WebKitWebDriver"], env=env, stdout=log, stderr=log)
     passed = failed = 0
     try:
-        wait_port(PORT)
-        wait_port(NATIVE_PORT)
-        d = Driver(PORT)
-        for name, fn, args in TESTS:
+        wait_port(port)
+        wait_port(native_port)
+        d = Driver(port)
+        for name, fn, args, *extra in TESTS:
             if a.only and a.only not in name:
                 continue
             test_dir = os.path.join(root, re.sub(r"\W+", "-", name))
             os.makedirs(test_dir)
             ctx = {"dir": test_dir}
+            extra_env = extra[0] if extra and isinstance(extra[0], dict) else {}
+            keyring = None
             if a.screenshot_out and fn is test_live_power_appears_and_changes:
                 ctx["screenshot_out"] = os.path.abspath(a.screenshot_out)
             t0 = time.time()
             s = None
             try:
-                s = Session(d, wrapper(app, test_dir), args)
+                if "keyring" in extra:
+                    # Short: unix socket paths are limited to about 100 bytes.
+                    keyring = PrivateKeyring(tempfile.mkdtemp(prefix="hk-", dir="/tmp"))
+                    extra_env = dict(extra_env, DBUS_SESSION_BUS_ADDRESS=keyring.address)
+                launcher = wrapper(app, test_dir, extra_env)
+                # A test may start the app again on the same directories (a second login).
+                ctx["restart"] = lambda: Session(d, launcher, args)
+                s = Session(d, launcher, args)
                 fn(s, ctx)
                 passed += 1
                 print(f"ok   {name} ({time.time() - t0:.1f} s)")
@@ -415,6 +759,8 @@ def main():
             finally:
                 if s is not None:
                     s.close()
+                if keyring is not None:
+                    keyring.close()
     except Exception as e:  # noqa: BLE001 - the driver itself failed
         failed += 1
         print(f"FAIL driver: {e}")

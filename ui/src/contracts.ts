@@ -2,6 +2,7 @@
 
 import { invoke } from "./tauri.js";
 import type { ContractDto } from "./dto.js";
+import { num } from "./i18n.js";
 
 /** The preset priced when the user has stored no contract yet. */
 export const DEFAULT_PRESET = "preset:nl-flat";
@@ -18,6 +19,6 @@ export function currentId(list: ContractDto[]): string {
 
 /** Formats an amount with its currency (`EUR 12.34`). */
 export function money(v: number, currency: string | null): string {
-  const n = v.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const n = num(v, 2);
   return currency ? `${currency} ${n}` : n;
 }

@@ -1,7 +1,8 @@
 // The Costs screen: a period and contracts; energy and the bill per contract; and an editor
 // to add or change a contract as TOML (the parser's error names the line).
 
-import { invoke, toAppError } from "./tauri.js";
+import { errorText, invoke } from "./tauri.js";
+import { dateTime, num, t } from "./i18n.js";
 import type { ContractDto, CostReportDto } from "./dto.js";
 import { fixed } from "./format.js";
 import { currentId, fetchContracts, money } from "./contracts.js";
@@ -32,11 +33,11 @@ function drawChoices(): void {
       else chosen.delete(c.id);
       void report();
     });
-    label.append(cb, ` ${c.name}${c.stored ? " (yours)" : ""}${c.error ? " – cannot be used" : ""}`);
+    label.append(cb, ` ${c.name}${c.stored ? t("costs.yours") : ""}${c.error ? t("costs.unusable") : ""}`);
     box.append(label);
   }
   const base = $<HTMLSelectElement>("contract-base");
-  base.replaceChildren(new Option("Start from…", ""));
+  base.replaceChildren(new Option(t("costs.startFrom"), ""));
   for (const c of list) base.append(new Option(c.name, c.id));
 }
 
@@ -47,7 +48,7 @@ export async function refresh(): Promise<void> {
     list = await fetchContracts();
   } catch (e) {
     status.className = "error";
-    status.textContent = toAppError(e).message;
+    status.textContent = errorText(e);
     return;
   }
   chosen = new Set([...chosen].filter((id) => list.some((c) => c.id === id)));
@@ -61,7 +62,7 @@ async function report(): Promise<void> {
   const status = $("cost-status");
   const body = $("cost-table").querySelector("tbody")!;
   status.className = "muted";
-  status.textContent = "Working out the costs…";
+  status.textContent = t("costs.working");
   try {
     const r = await invoke<CostReportDto>("cost_report", {
       period: $<HTMLSelectElement>("cost-period").value,
@@ -81,7 +82,7 @@ async function report(): Promise<void> {
       tr.append(th);
       const cells = c.applies
         ? [c.energy, c.tax, c.fixed, c.capacity, c.export_credit ? -c.export_credit : 0, c.vat, c.total].map((v) => money(v, c.currency))
-        : ["not valid in this period", "", "", "", "", "", ""];
+        : [t("costs.notValid"), "", "", "", "", "", ""];
       for (const text of cells) {
         const td = document.createElement("td");
         td.textContent = text;
@@ -90,15 +91,15 @@ async function report(): Promise<void> {
       tr.lastElementChild!.classList.add("total");
       body.append(tr);
     }
-    const gaps = r.missing_hours > 0.25 ? ` No readings for ${r.missing_hours.toFixed(1)} hours of it.` : "";
+    const gaps = r.missing_hours > 0.25 ? t("costs.gaps", { hours: num(r.missing_hours, 1) }) : "";
     status.textContent = r.contracts.length
-      ? `From ${r.from.slice(0, 16).replace("T", " ")} to ${r.to.slice(0, 16).replace("T", " ")}.${gaps}`
-      : "Pick at least one contract to see what the energy costs.";
+      ? t("costs.range", { from: dateTime(new Date(r.from)), to: dateTime(new Date(r.to)) }) + gaps
+      : t("costs.pick");
     $("screen-costs").dataset.rows = String(r.contracts.length);
   } catch (e) {
     if (mine !== seq) return;
     status.className = "error";
-    status.textContent = toAppError(e).message;
+    status.textContent = errorText(e);
   }
 }
 
@@ -113,16 +114,16 @@ export function wire(): void {
     ev.preventDefault();
     const out = $("contract-result");
     out.className = "";
-    out.textContent = "Checking…";
+    out.textContent = t("costs.checking");
     try {
       const id = await invoke<string>("save_contract", { toml: $<HTMLTextAreaElement>("contract-toml").value });
       out.className = "ok";
-      out.textContent = "Saved. It is now in the list above.";
+      out.textContent = t("costs.saved");
       chosen.add(id);
       await refresh();
     } catch (e) {
       out.className = "error";
-      out.textContent = toAppError(e).message;
+      out.textContent = errorText(e);
     }
   });
 }

@@ -31,12 +31,15 @@ export interface AppInfoDto {
   demo: boolean;
   source: string;
   data_dir: string;
+  prefs_path: string;
+  auto_lock_seconds: number | null;
 }
 
 /** Where the vault stands. */
 export interface StatusDto {
   vault: "setup" | "locked" | "open";
   vault_path: string;
+  keyring: boolean;
   preparing: [number, number] | null;
   pending: number;
 }
@@ -47,8 +50,15 @@ export interface HistoryRowDto {
   start: string;
   import_kwh: number;
   export_kwh: number;
+  gas_m3: number | null;
   previous_import_kwh: number | null;
   estimated: boolean;
+}
+
+/** One point of the load-duration table. */
+export interface DurationPointDto {
+  share_pct: number;
+  import_w: number;
 }
 
 /** One history page. */
@@ -64,7 +74,18 @@ export interface HistoryDto {
   bars_svg: string;
   power_svg: string;
   heatmap_svg: string | null;
+  gas_svg: string | null;
+  export_svg: string | null;
+  duration_svg: string;
+  base_load_w: number | null;
+  duration: DurationPointDto[];
   rows: HistoryRowDto[];
+}
+
+/** How far an export has got. */
+export interface ExportProgressDto {
+  rows: number;
+  fraction: number;
 }
 
 /** A finished export. */
@@ -122,4 +143,12 @@ export interface TipDto {
 export interface PortDto {
   source: string;
   description: string;
+}
+
+/** Language, theme, auto-lock and start at login (mirrors `PreferencesDto`). */
+export interface PreferencesDto {
+  language: string;
+  theme: string;
+  auto_lock_minutes: number;
+  start_at_login: boolean;
 }

@@ -1,7 +1,10 @@
-// The Export screen: a date range, a resolution and a file path; writes CSV through the shell.
+// The Export screen: a date range, a resolution and a file (typed, or chosen with the desktop's
+// save dialog); writes CSV through the shell, with a progress bar for big exports.
 
-import { invoke, toAppError } from "./tauri.js";
-import type { AppInfoDto, ExportDto } from "./dto.js";
+import { errorText, invoke, listen } from "./tauri.js";
+import { num, t } from "./i18n.js";
+import type { AppInfoDto, ExportDto, ExportProgressDto } from "./dto.js";
+import { pickPath } from "./saving.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -19,12 +22,29 @@ export function wire(info: AppInfoDto): void {
   $<HTMLInputElement>("exp-to").value = isoDate(tomorrow);
   const dir = info.data_dir.replace(/\/[^/]*\/?$/, "") || "/tmp";
   $<HTMLInputElement>("exp-path").value = `${dir}/hearth-export.csv`;
+  $("exp-browse").addEventListener("click", async () => {
+    try {
+      const path = await pickPath($<HTMLInputElement>("exp-path").value, "csv", t("exp.dialogTitle"));
+      if (path) $<HTMLInputElement>("exp-path").value = path;
+    } catch (e) {
+      $("exp-result").className = "error";
+      $("exp-result").textContent = errorText(e);
+    }
+  });
+  const bar = $<HTMLProgressElement>("exp-progress");
+  void listen<ExportProgressDto>("export-progress", (p) => {
+    if ($<HTMLButtonElement>("exp-go").disabled && p.fraction < 1) {
+      bar.hidden = false;
+      bar.value = p.fraction;
+      $("exp-result").textContent = t("exp.progressText", { rows: num(p.rows), pct: num(p.fraction * 100) });
+    }
+  });
   $("export-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const out = $("exp-result");
     const go = $<HTMLButtonElement>("exp-go");
     out.className = "";
-    out.textContent = "Exporting…";
+    out.textContent = t("exp.busy");
     go.disabled = true;
     try {
       const r = await invoke<ExportDto>("export_csv", {
@@ -35,13 +55,14 @@ export function wire(info: AppInfoDto): void {
         path: $<HTMLInputElement>("exp-path").value,
       });
       out.className = "ok";
-      out.textContent = `Wrote ${r.rows.toLocaleString()} rows to ${r.path}.`;
+      out.textContent = t("exp.done", { rows: num(r.rows), path: r.path });
       out.dataset.rows = String(r.rows);
     } catch (e) {
       out.className = "error";
-      out.textContent = toAppError(e).message;
+      out.textContent = errorText(e);
     } finally {
       go.disabled = false;
+      bar.hidden = true;
     }
   });
 }

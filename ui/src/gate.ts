@@ -1,40 +1,53 @@
 // The gate in front of the app: the first-run wizard (passphrase, meter) and the lock screen.
 
-import { invoke, toAppError } from "./tauri.js";
+import { errorText, invoke, toAppError } from "./tauri.js";
+import { onLanguage, plural, t } from "./i18n.js";
+import * as wizard from "./wizard.js";
 import type { StatusDto } from "./dto.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 /** A rough strength hint: length and variety, in words a person understands. */
 export function strengthHint(p: string): string {
-  if (p.length === 0) return "At least 8 characters; a few unrelated words are best.";
-  if (p.length < 8) return `Too short: ${8 - p.length} more character${p.length === 7 ? "" : "s"} needed.`;
+  if (p.length === 0) return t("strength.empty");
+  if (p.length < 8) return plural("strength.short", 8 - p.length);
   const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter((r) => r.test(p)).length;
   const words = p.trim().split(/\s+/).length;
-  if (p.length >= 20 || (words >= 4 && p.length >= 16)) return "Strong.";
-  if (p.length >= 12 && kinds >= 2) return "Good. Longer is even better.";
-  return "Weak: add more words or characters.";
+  if (p.length >= 20 || (words >= 4 && p.length >= 16)) return t("strength.strong");
+  if (p.length >= 12 && kinds >= 2) return t("strength.good");
+  return t("strength.weak");
 }
 
-/** Shows the wizard, the lock screen, or nothing (app open). */
-export function showGate(status: StatusDto, demo: boolean): void {
+/** Shows the wizard, the lock screen (with `note`, e.g. why it locked), or nothing (app open). */
+export function showGate(status: StatusDto, demo: boolean, note = ""): void {
   const gate = $("gate");
   gate.hidden = status.vault === "open";
   $("setup").hidden = status.vault !== "setup";
   $("unlock").hidden = status.vault !== "locked";
   if (status.vault === "setup") $("setup-pass").focus();
+  $("unlock-keyring").hidden = !status.keyring;
   if (status.vault === "locked") {
     $<HTMLInputElement>("unlock-pass").value = "";
     $("unlock-error").textContent = "";
-    $("unlock-hint").textContent = demo ? "This is the demo: its passphrase is “demo”." : "";
+    $("unlock-note").textContent = note;
+    $("unlock-hint").textContent = demo ? t("unlock.demoHint") : "";
     $("unlock-pass").focus();
   }
 }
 
-/** Wires the wizard and lock forms; `opened` runs once the vault is open. */
-export function wire(demo: boolean, opened: (s: StatusDto) => void): void {
+/** Wires the wizard and lock forms; `opened` runs once the vault is open, `lock` locks. */
+export function wire(demo: boolean, opened: (s: StatusDto) => void, lock: () => Promise<void>): void {
   const pass = $<HTMLInputElement>("setup-pass");
-  pass.addEventListener("input", () => ($("setup-strength").textContent = strengthHint(pass.value)));
+  const hint = () => ($("setup-strength").textContent = strengthHint(pass.value));
+  pass.addEventListener("input", hint);
+  wizard.wire();
+  onLanguage(() => {
+    hint();
+    wizard.relabel();
+    if (!$("unlock").hidden) $("unlock-hint").textContent = demo ? t("unlock.demoHint") : "";
+    const err = $("unlock-error");
+    if (err.textContent && err.dataset.code) err.textContent = errorText({ code: err.dataset.code, message: err.textContent });
+  });
 
   $("setup").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -42,24 +55,35 @@ export function wire(demo: boolean, opened: (s: StatusDto) => void): void {
     err.textContent = "";
     const p1 = pass.value;
     if (p1 !== $<HTMLInputElement>("setup-pass2").value) {
-      err.textContent = "The two passphrases differ.";
+      err.textContent = t("setup.differ");
       return;
     }
-    const kind = (document.querySelector('input[name="source"]:checked') as HTMLInputElement | null)?.value ?? "demo";
-    const source =
-      kind === "serial" ? `serial:${$<HTMLInputElement>("setup-serial").value.trim()}`
-      : kind === "tcp" ? `tcp:${$<HTMLInputElement>("setup-tcp").value.trim()}`
-      : "demo";
+    const meter = wizard.choice();
+    if ("error" in meter) {
+      err.textContent = meter.error;
+      return;
+    }
     const go = $<HTMLButtonElement>("setup-go");
     go.disabled = true;
-    go.textContent = "Creating your vault…";
+    go.textContent = t("setup.creating");
     try {
-      opened(await invoke<StatusDto>("create_vault", { passphrase: p1, source }));
+      let status = await invoke<StatusDto>("create_vault", { passphrase: p1, source: meter.source, extras: meter.extras });
+      if ($<HTMLInputElement>("setup-keyring").checked) {
+        try {
+          status = await invoke<StatusDto>("set_keyring", { on: true });
+        } catch (e) {
+          // The vault exists and opens with the passphrase; say why the keyring is off.
+          const notice = $("notice");
+          notice.hidden = false;
+          notice.textContent = t("unlock.keyringFailed", { error: errorText(e) });
+        }
+      }
+      opened(status);
     } catch (e) {
-      err.textContent = toAppError(e).message;
+      err.textContent = errorText(e);
     } finally {
       go.disabled = false;
-      go.textContent = "Create my vault";
+      go.textContent = t("setup.go");
     }
   });
 
@@ -69,21 +93,36 @@ export function wire(demo: boolean, opened: (s: StatusDto) => void): void {
     const err = $("unlock-error");
     err.textContent = "";
     go.disabled = true;
-    go.textContent = "Unlocking…";
+    go.textContent = t("unlock.busy");
     try {
       opened(await invoke<StatusDto>("unlock", { passphrase: $<HTMLInputElement>("unlock-pass").value }));
     } catch (e) {
       const a = toAppError(e);
-      err.textContent = a.message;
+      err.textContent = errorText(a);
       err.dataset.code = a.code;
       $<HTMLInputElement>("unlock-pass").select();
     } finally {
       go.disabled = false;
-      go.textContent = "Unlock";
+      go.textContent = t("unlock.go");
     }
   });
 
-  const lockNow = async () => showGate(await invoke<StatusDto>("lock_vault"), demo);
-  $("lock-now").addEventListener("click", () => void lockNow());
-  $("privacy-lock").addEventListener("click", () => void lockNow());
+  $("unlock-keyring").addEventListener("click", () => void unlockWithKeyring(opened));
+  $("lock-now").addEventListener("click", () => void lock());
+  $("privacy-lock").addEventListener("click", () => void lock());
+}
+
+/** Opens the vault with the key kept in the OS keyring; on failure the lock screen says why
+ * (the passphrase still works). Returns whether it opened. */
+export async function unlockWithKeyring(opened: (s: StatusDto) => void): Promise<boolean> {
+  const err = $("unlock-error");
+  err.textContent = "";
+  try {
+    opened(await invoke<StatusDto>("unlock_with_keyring"));
+    return true;
+  } catch (e) {
+    err.textContent = t("unlock.keyringFailed", { error: errorText(e) });
+    err.dataset.code = toAppError(e).code;
+    return false;
+  }
 }

@@ -1,7 +1,9 @@
 // The History screen: a period (day/week/month/year) with navigation, energy bars by tariff,
-// power with its min/max band, a heatmap, and the same numbers as a table.
+// power with its min/max band, gas and export bars, the load-duration curve, a heatmap, and the
+// same numbers as tables. Each chart can be saved as PNG or SVG (see saving.ts).
 
-import { invoke, toAppError } from "./tauri.js";
+import { errorText, invoke } from "./tauri.js";
+import { lang, num, t } from "./i18n.js";
 import type { HistoryDto, StatusDto } from "./dto.js";
 import { fixed } from "./format.js";
 import { isDark, showSvg, sizeOf } from "./chart.js";
@@ -19,7 +21,7 @@ export async function refresh(): Promise<void> {
   try {
     const st = await invoke<StatusDto>("status");
     status.textContent = st.preparing
-      ? `Preparing demo history: ${st.preparing[0]} of ${st.preparing[1]} days…`
+      ? t("hist.preparing", { done: st.preparing[0], total: st.preparing[1] })
       : "";
     if (st.preparing && !$("screen-history").hidden) {
       // Redraw as the demo history fills in.
@@ -36,12 +38,13 @@ export async function refresh(): Promise<void> {
       height,
       dark: isDark(),
       compare: $<HTMLInputElement>("hist-compare").checked,
+      lang: lang(),
     });
     if (mine !== seq) return;
     render(page);
     $("screen-history").dataset.ms = String(Math.round(performance.now() - t0));
   } catch (e) {
-    if (mine === seq) status.textContent = toAppError(e).message;
+    if (mine === seq) status.textContent = errorText(e);
   }
 }
 
@@ -56,16 +59,35 @@ function render(p: HistoryDto): void {
   showSvg($("hist-power"), p.power_svg);
   $("hist-heat-card").hidden = p.heatmap_svg === null;
   if (p.heatmap_svg) showSvg($("hist-heat"), p.heatmap_svg);
+  $("hist-gas-card").hidden = p.gas_svg === null;
+  if (p.gas_svg) showSvg($("hist-gas-chart"), p.gas_svg);
+  $("hist-export-card").hidden = p.export_svg === null;
+  if (p.export_svg) showSvg($("hist-export-chart"), p.export_svg);
+  showSvg($("hist-duration"), p.duration_svg);
+  $("hist-base-load").textContent =
+    p.base_load_w === null ? "" : t("hist.baseLoad", { watts: fixed(p.base_load_w, 0, "W") });
+  $("hist-duration-table").querySelector("tbody")!.replaceChildren(
+    ...p.duration.map((d) => {
+      const tr = document.createElement("tr");
+      for (const v of [`${num(d.share_pct)} %`, num(d.import_w)]) {
+        const td = document.createElement("td");
+        td.textContent = v;
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
   const body = $("hist-table").querySelector("tbody")!;
   body.replaceChildren(
     ...p.rows.map((r) => {
       const tr = document.createElement("tr");
       for (const v of [
         r.label,
-        r.import_kwh.toFixed(3),
-        r.export_kwh.toFixed(3),
-        r.previous_import_kwh === null ? "–" : r.previous_import_kwh.toFixed(3),
-        r.estimated ? "yes" : "",
+        num(r.import_kwh, 3),
+        num(r.export_kwh, 3),
+        r.gas_m3 === null ? "–" : num(r.gas_m3, 3),
+        r.previous_import_kwh === null ? "–" : num(r.previous_import_kwh, 3),
+        r.estimated ? t("hist.yes") : "",
       ]) {
         const td = document.createElement("td");
         td.textContent = v;
@@ -76,6 +98,11 @@ function render(p: HistoryDto): void {
   );
   $("screen-history").dataset.rows = String(p.rows.length);
   $("screen-history").dataset.kind = kind;
+}
+
+/** The page shown now, for saving one of its charts. */
+export function where(): { kind: string; shift: number; compare: boolean } {
+  return { kind, shift, compare: $<HTMLInputElement>("hist-compare").checked };
 }
 
 function setKind(k: string): void {

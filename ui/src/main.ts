@@ -1,4 +1,5 @@
-// Entry point: theme, navigation between screens, the lock gate, and start-up of each screen.
+// Entry point: preferences (language, theme) first, then navigation between screens, the lock
+// gate with auto-lock, and start-up of each screen.
 
 import { invoke, listen } from "./tauri.js";
 import type { AppInfoDto, StatusDto } from "./dto.js";
@@ -9,49 +10,75 @@ import * as gate from "./gate.js";
 import * as costs from "./costs.js";
 import * as tips from "./tips.js";
 import * as settings from "./settings.js";
+import * as preferences from "./preferences.js";
+import * as idle from "./idle.js";
+import * as saving from "./saving.js";
+import { onLanguage, t } from "./i18n.js";
 
-/** Follows the system's light/dark preference. */
-function applyTheme(): void {
-  const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-  document.documentElement.dataset.theme = dark ? "dark" : "light";
-}
+let screen = "now";
 
 /** Shows one screen and marks its nav button as current. */
-export function show(screen: string): void {
+export function show(name: string): void {
+  screen = name;
   for (const s of document.querySelectorAll<HTMLElement>("main > section")) {
-    s.hidden = s.id !== `screen-${screen}`;
+    s.hidden = s.id !== `screen-${name}`;
   }
   for (const b of document.querySelectorAll<HTMLButtonElement>("nav button[data-screen]")) {
-    if (b.dataset.screen === screen) b.setAttribute("aria-current", "page");
+    if (b.dataset.screen === name) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
   }
-  if (screen === "history") void history.refresh();
-  if (screen === "costs") void costs.refresh();
-  if (screen === "tips") void tips.refresh();
-  if (screen === "settings") void settings.refresh();
+  if (name === "history") void history.refresh();
+  if (name === "costs") void costs.refresh();
+  if (name === "tips") void tips.refresh();
+  if (name === "settings") void settings.refresh();
 }
 
 async function main(): Promise<void> {
-  applyTheme();
-  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", applyTheme);
+  const info = await invoke<AppInfoDto>("app_info");
+  // Language and theme before anything shows: the lock screen is in the user's language.
+  await preferences.load();
+  preferences.wire();
   for (const b of document.querySelectorAll<HTMLButtonElement>("nav button[data-screen]")) {
     b.addEventListener("click", () => show(b.dataset.screen ?? "now"));
   }
-  const info = await invoke<AppInfoDto>("app_info");
-  document.getElementById("source")!.textContent = info.demo ? "Demo meter (simulated)" : info.source;
+  const sourceText = () => (info.demo ? t("app.demoSource") : info.source);
+  document.getElementById("source")!.textContent = sourceText();
+  document.getElementById("privacy-prefs")!.textContent = info.prefs_path;
   const opened = (s: StatusDto) => {
     gate.showGate(s, info.demo);
     document.getElementById("privacy-path")!.textContent = s.vault_path;
   };
-  gate.wire(info.demo, opened);
+  const lock = async (note = "") => gate.showGate(await invoke<StatusDto>("lock_vault"), info.demo, note);
+  gate.wire(info.demo, opened, () => lock());
   history.wire();
   exporter.wire(info);
   costs.wire();
   tips.wire();
-  settings.wire(async () => gate.showGate(await invoke<StatusDto>("lock_vault"), info.demo));
+  settings.wire(() => lock());
+  saving.wire();
   void listen<string>("source-status", (s) => (document.getElementById("source")!.textContent = s));
+  // Screens redraw: charts in the new theme, generated texts in the new language.
+  preferences.onTheme(() => {
+    now.redraw();
+    if (screen === "history") void history.refresh();
+  });
+  onLanguage(() => {
+    document.getElementById("source")!.textContent = sourceText();
+    show(screen);
+  });
   show("now");
-  opened(await invoke<StatusDto>("status"));
+  const first = await invoke<StatusDto>("status");
+  opened(first);
+  // A vault kept in the OS keyring opens by itself at start (not after a lock: locking means it).
+  if (first.vault === "locked" && first.keyring && !info.demo) void gate.unlockWithKeyring(opened);
+  // A test may shorten the idle time to seconds (HEARTH_AUTO_LOCK_SECONDS).
+  const idleMs = () =>
+    info.auto_lock_seconds ? info.auto_lock_seconds * 1000 : preferences.current().auto_lock_minutes * 60_000;
+  idle.watch(
+    idleMs,
+    () => document.getElementById("gate")!.hidden,
+    () => lock(t("unlock.autoLocked", { minutes: Math.max(1, Math.round(idleMs() / 60_000)) })),
+  );
   await now.start();
 }
 
@@ -59,6 +86,6 @@ main().catch((e) => {
   const el = document.getElementById("fatal");
   if (el) {
     el.hidden = false;
-    el.textContent = `Hearth could not start its window: ${e?.message ?? e}`;
+    el.textContent = t("app.fatal", { error: e?.message ?? String(e) });
   }
 });

@@ -4,6 +4,9 @@ import { invoke, listen } from "./tauri.js";
 import type { LiveDto } from "./dto.js";
 import { clock, fixed, watts } from "./format.js";
 import { isDark, showSvg, sizeOf } from "./chart.js";
+import { lang, onLanguage, t } from "./i18n.js";
+
+let last: LiveDto | null = null;
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 
@@ -12,10 +15,11 @@ let chartAgain = false;
 
 /** Draws the latest reading. */
 export function render(live: LiveDto): void {
+  last = live;
   $("live-power").textContent = watts(live.net_w);
   $("live-power").dataset.unix = String(live.unix);
   $("live-direction").textContent =
-    live.net_w < 0 ? "exporting to the grid" : "importing from the grid";
+    live.net_w < 0 ? t("now.exporting") : t("now.importing");
   $("live-import").textContent = watts(live.import_w);
   $("live-export").textContent = watts(live.export_w);
   $("live-time").textContent = clock(live.time);
@@ -23,7 +27,7 @@ export function render(live: LiveDto): void {
   $("reg-export").textContent = fixed(live.export_kwh, 3, "kWh");
   $("reg-gas").textContent = fixed(live.gas_m3, 3, "m³");
   $("reg-tariff").textContent = live.tariff === null ? "–" : String(live.tariff);
-  $("frames").textContent = `${live.accepted} telegrams read, ${live.rejected} rejected`;
+  $("frames").textContent = t("now.frames", { accepted: live.accepted, rejected: live.rejected });
   const phases = $("phases");
   const max = Math.max(1000, ...live.phases.map((p) => Math.max(p.import_w ?? 0, p.export_w ?? 0)));
   phases.replaceChildren(
@@ -36,7 +40,7 @@ export function render(live: LiveDto): void {
       bar.min = 0;
       bar.max = max;
       bar.value = Math.max(p.import_w ?? 0, p.export_w ?? 0);
-      bar.setAttribute("aria-label", `${p.name} power`);
+      bar.setAttribute("aria-label", t("now.phasePower", { phase: p.name }));
       const val = document.createElement("span");
       const net = (p.import_w ?? 0) - (p.export_w ?? 0);
       val.textContent = `${watts(net)} · ${fixed(p.voltage_v, 1, "V")} · ${fixed(p.current_a, 1, "A")}`;
@@ -58,7 +62,7 @@ async function refreshChart(): Promise<void> {
   try {
     const host = $("live-chart");
     const { width, height } = sizeOf(host);
-    const svg = await invoke<string>("live_chart", { width, height, minutes: 10, dark: isDark() });
+    const svg = await invoke<string>("live_chart", { width, height, minutes: 10, dark: isDark(), lang: lang() });
     showSvg(host, svg);
   } catch (e) {
     console.error(e);
@@ -77,4 +81,10 @@ export async function start(): Promise<void> {
   const latest = await invoke<LiveDto | null>("live_now");
   if (latest) render(latest);
   window.addEventListener("resize", () => void refreshChart());
+  onLanguage(() => last && render(last));
+}
+
+/** Redraws the chart (after a theme change). */
+export function redraw(): void {
+  void refreshChart();
 }

@@ -1,7 +1,9 @@
 // The Settings screen: passphrase change, the meter source (typed or detected), and lock.
 
-import { invoke, toAppError } from "./tauri.js";
-import type { PortDto } from "./dto.js";
+import { errorText, invoke, toAppError } from "./tauri.js";
+import { t } from "./i18n.js";
+import { keyProblem } from "./wizard.js";
+import type { PortDto, StatusDto } from "./dto.js";
 import { strengthHint } from "./gate.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -12,59 +14,64 @@ function say(id: string, cls: string, text: string): void {
   el.textContent = text;
 }
 
-/** Shows the saved source. */
+/** Shows the saved source and whether the keyring holds a key. */
 export async function refresh(): Promise<void> {
   try {
-    $("src-current").textContent = (await invoke<string>("meter_source")) || "none yet";
+    $<HTMLInputElement>("pref-keyring").checked = (await invoke<StatusDto>("status")).keyring;
   } catch (e) {
-    $("src-current").textContent = toAppError(e).message;
+    console.error(e);
+  }
+  try {
+    $("src-current").textContent = (await invoke<string>("meter_source")) || t("settings.noneYet");
+  } catch (e) {
+    $("src-current").textContent = errorText(e);
   }
 }
 
 async function saveSource(source: string): Promise<void> {
-  say("src-result", "", "Saving…");
+  say("src-result", "", t("settings.saving"));
   try {
     say("src-result", "ok", await invoke<string>("set_meter_source", { source }));
     await refresh();
   } catch (e) {
-    say("src-result", "error", toAppError(e).message);
+    say("src-result", "error", errorText(e));
   }
 }
 
 async function detect(): Promise<void> {
   const ul = $("src-ports");
   ul.replaceChildren();
-  say("src-result", "", "Looking for serial ports…");
+  say("src-result", "", t("settings.looking"));
   try {
     const ports = await invoke<PortDto[]>("list_ports");
-    say("src-result", "", ports.length ? "" : "No serial ports found. Is the cable plugged in?");
+    say("src-result", "", ports.length ? "" : t("settings.noPorts"));
     for (const p of ports) {
       const li = document.createElement("li");
       const verdict = document.createElement("span");
       verdict.className = "muted";
       const probe = document.createElement("button");
       probe.type = "button";
-      probe.textContent = "Listen";
+      probe.textContent = t("settings.listen");
       probe.addEventListener("click", async () => {
         probe.disabled = true;
-        verdict.textContent = " listening…";
+        verdict.textContent = ` ${t("settings.listening")}`;
         try {
           verdict.textContent = ` ${await invoke<string>("probe_port", { path: p.source.replace(/^serial:/, "") })}`;
         } catch (e) {
-          verdict.textContent = ` ${toAppError(e).message}`;
+          verdict.textContent = ` ${errorText(e)}`;
         } finally {
           probe.disabled = false;
         }
       });
       const use = document.createElement("button");
       use.type = "button";
-      use.textContent = "Use";
+      use.textContent = t("settings.use");
       use.addEventListener("click", () => void saveSource(p.source));
       li.append(`${p.source} (${p.description}) `, probe, " ", use, verdict);
       ul.append(li);
     }
   } catch (e) {
-    say("src-result", "error", toAppError(e).message);
+    say("src-result", "error", errorText(e));
   }
 }
 
@@ -75,20 +82,20 @@ export function wire(lock: () => Promise<void>): void {
   $("pw-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     if (pw.value !== $<HTMLInputElement>("pw-new2").value) {
-      say("pw-result", "error", "The two new passphrases differ.");
+      say("pw-result", "error", t("settings.pwDiffer"));
       return;
     }
     const go = $<HTMLButtonElement>("pw-go");
     go.disabled = true;
-    say("pw-result", "", "Changing the passphrase…");
+    say("pw-result", "", t("settings.pwBusy"));
     try {
       await invoke("change_passphrase", { current: $<HTMLInputElement>("pw-current").value, new: pw.value });
       for (const id of ["pw-current", "pw-new", "pw-new2"]) $<HTMLInputElement>(id).value = "";
       $("pw-strength").textContent = "";
-      say("pw-result", "ok", "Passphrase changed. Use the new one from now on.");
+      say("pw-result", "ok", t("settings.pwDone"));
     } catch (e) {
       const a = toAppError(e);
-      say("pw-result", "error", a.message);
+      say("pw-result", "error", errorText(a));
       $("pw-result").dataset.code = a.code;
     } finally {
       go.disabled = false;
@@ -99,5 +106,36 @@ export function wire(lock: () => Promise<void>): void {
     void saveSource($<HTMLInputElement>("src-input").value);
   });
   $("src-detect").addEventListener("click", () => void detect());
+  $("keys-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const key = $<HTMLInputElement>("keys-key").value;
+    const authKey = $<HTMLInputElement>("keys-auth").value;
+    const problem = [keyProblem(key, "setup.whichKey"), keyProblem(authKey, "setup.whichAuth")].filter(Boolean).join(" ");
+    if (problem) {
+      say("keys-result", "error", problem);
+      return;
+    }
+    try {
+      await invoke("set_meter_keys", { key, authKey });
+      for (const id of ["keys-key", "keys-auth"]) $<HTMLInputElement>(id).value = "";
+      say("keys-result", "ok", t("settings.keysSaved"));
+    } catch (e) {
+      say("keys-result", "error", errorText(e));
+    }
+  });
   $("settings-lock").addEventListener("click", () => void lock());
+  const keyring = $<HTMLInputElement>("pref-keyring");
+  keyring.addEventListener("change", async () => {
+    keyring.disabled = true;
+    try {
+      const st = await invoke<StatusDto>("set_keyring", { on: keyring.checked });
+      keyring.checked = st.keyring;
+      say("keyring-result", "ok", t(st.keyring ? "settings.keyringOn" : "settings.keyringOff"));
+    } catch (e) {
+      keyring.checked = !keyring.checked;
+      say("keyring-result", "error", errorText(e));
+    } finally {
+      keyring.disabled = false;
+    }
+  });
 }

@@ -1,6 +1,9 @@
 // The Tips screen: savings tips from the last 12 months of readings under the current contract.
 
-import { invoke, toAppError } from "./tauri.js";
+import { errorText, invoke } from "./tauri.js";
+import { plural, t } from "./i18n.js";
+
+const tr = t;
 import type { ContractDto, TipDto } from "./dto.js";
 import { fixed } from "./format.js";
 import { currentId, fetchContracts, money } from "./contracts.js";
@@ -8,9 +11,6 @@ import { currentId, fetchContracts, money } from "./contracts.js";
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let seq = 0;
-
-/** The text shown when the engine finds nothing. */
-export const NO_TIPS = "No tips: your readings do not show anything worth changing yet.";
 
 function tipItem(t: TipDto): HTMLLIElement {
   const li = document.createElement("li");
@@ -22,9 +22,9 @@ function tipItem(t: TipDto): HTMLLIElement {
   const dl = document.createElement("dl");
   dl.className = "pair";
   const facts: [string, string][] = [
-    ["Energy a year", fixed(t.kwh_per_year, 0, "kWh")],
-    ["Money a year", t.money_per_year === null ? "–" : money(t.money_per_year, t.currency)],
-    ["Confidence", `${Math.round(t.confidence * 100)}%`],
+    [tr("tips.energy"), fixed(t.kwh_per_year, 0, "kWh")],
+    [tr("tips.money"), t.money_per_year === null ? "–" : money(t.money_per_year, t.currency)],
+    [tr("tips.confidence"), `${Math.round(t.confidence * 100)}%`],
   ];
   for (const [k, v] of facts) {
     const dt = document.createElement("dt");
@@ -37,7 +37,7 @@ function tipItem(t: TipDto): HTMLLIElement {
   if (t.evidence.length) {
     const d = document.createElement("details");
     const s = document.createElement("summary");
-    s.textContent = "Why";
+    s.textContent = tr("tips.why");
     const ul = document.createElement("ul");
     ul.className = "evidence";
     for (const e of t.evidence) {
@@ -57,7 +57,7 @@ export async function refresh(): Promise<void> {
   const status = $("tips-status");
   const sel = $<HTMLSelectElement>("tips-contract");
   status.className = "muted";
-  status.textContent = "Looking at the last 12 months…";
+  status.textContent = t("tips.looking");
   try {
     const list: ContractDto[] = await fetchContracts();
     const keep = sel.value;
@@ -68,11 +68,11 @@ export async function refresh(): Promise<void> {
     if (mine !== seq) return;
     $("tips-list").replaceChildren(...tips.map(tipItem));
     $("screen-tips").dataset.count = String(tips.length);
-    status.textContent = tips.length ? `${tips.length} tip${tips.length === 1 ? "" : "s"} from your own readings.` : NO_TIPS;
+    status.textContent = tips.length ? plural("tips.count", tips.length) : t("tips.none");
   } catch (e) {
     if (mine !== seq) return;
     status.className = "error";
-    status.textContent = toAppError(e).message;
+    status.textContent = errorText(e);
   }
 }
 
