@@ -25,5 +25,5 @@ pub mod supplier;
 pub mod time;
 
 pub use decoder::{Decoded, Decoder, Diagnostic, RejectReason, Rejection, Stats};
-pub use reading::{MeterId, Protocol, Quantity, Reading};
+pub use reading::{DemandPeak, Extras, MeterId, PowerFailure, Protocol, Quantity, Reading};
 pub use time::MeterTime;

@@ -8,6 +8,7 @@
 
 use crate::time::MeterTime;
 use std::fmt;
+use std::sync::Arc;
 
 /// Which wire protocol a reading was decoded from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -205,13 +206,15 @@ quantities! {
 
 /// A meter's equipment identifier. It is personal data: `Display` and `Debug` show only the
 /// last four characters; [`MeterId::as_str`] gives the whole value where it must be stored.
+/// Cloning is cheap (shared text), so a decoder can hand the same meter's id to every reading
+/// without allocating.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct MeterId(String);
+pub struct MeterId(Arc<str>);
 
 impl MeterId {
     /// Wraps an identifier (already decoded from hex where the protocol sends hex).
     pub fn new(id: impl Into<String>) -> Self {
-        MeterId(id.into())
+        MeterId(Arc::from(id.into()))
     }
 
     /// The full identifier, for storage and export only. Never log it.
@@ -227,6 +230,13 @@ impl MeterId {
     }
 }
 
+impl From<&str> for MeterId {
+    /// Wraps an identifier (one allocation).
+    fn from(id: &str) -> Self {
+        MeterId(Arc::from(id))
+    }
+}
+
 impl fmt::Display for MeterId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
@@ -239,9 +249,66 @@ impl fmt::Debug for MeterId {
     }
 }
 
+/// One end of a long power failure from the meter's event log (DSMR `1-0:99.97.0`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PowerFailure {
+    /// When power came back.
+    pub end: MeterTime,
+    /// How long the failure lasted, in seconds.
+    pub duration_s: i64,
+}
+
+/// One month of the Belgian capacity-tariff peak history (eMUCS `0-0:98.1.0`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DemandPeak {
+    /// Start of the month the peak belongs to (`None` if the meter sent no real date).
+    pub month: Option<MeterTime>,
+    /// When the highest 15-minute average demand happened (`None` when the meter sent a
+    /// placeholder, as it does for a month without a peak).
+    pub time: Option<MeterTime>,
+    /// The peak, W.
+    pub w: i64,
+}
+
+/// What some meters send beyond the canonical record (design.md §3): shown in JSON after the
+/// §3 fields, not in CSV nor in the vault. Empty logs and messages are left out, so a
+/// typical telegram has no extras at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Imported active energy, tariff 3 (`1-0:1.8.3`), Wh.
+    pub import_t3_wh: Option<i64>,
+    /// Imported active energy, tariff 4 (`1-0:1.8.4`), Wh.
+    pub import_t4_wh: Option<i64>,
+    /// Exported active energy, tariff 3 (`1-0:2.8.3`), Wh.
+    pub export_t3_wh: Option<i64>,
+    /// Exported active energy, tariff 4 (`1-0:2.8.4`), Wh.
+    pub export_t4_wh: Option<i64>,
+    /// Reactive energy in quadrants I to IV (`1-0:5.8.0` … `1-0:8.8.0`), varh.
+    pub reactive_quadrant_varh: [Option<i64>; 4],
+    /// The long power failures the meter logged (`1-0:99.97.0`), as it lists them.
+    pub power_failure_log: Vec<PowerFailure>,
+    /// Monthly capacity-tariff peaks (eMUCS `0-0:98.1.0`), as the meter lists them.
+    pub demand_peak_history: Vec<DemandPeak>,
+    /// The text message (`0-0:96.13.0`), decoded from hex.
+    pub text_message: Option<String>,
+    /// The message code of DSMR 2.2/3 (`0-0:96.13.1`), decoded from hex when it is hex.
+    pub text_message_code: Option<String>,
+}
+
+impl Extras {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Extras::default()
+    }
+}
+
 /// One decoded reading. Absent fields are `None`; numeric fields live in a small fixed array
 /// indexed by [`Quantity`] so storage and export can iterate them generically.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Equality (`==`) compares the canonical record (design.md §3), what the vault stores and
+/// imports compare; the [`Reading::extras`] are not part of it (compare them with
+/// `a.extras == b.extras` where they matter).
+#[derive(Clone)]
 pub struct Reading {
     /// Meter time (authoritative when present), as UTC plus the meter's local offset.
     pub time: Option<MeterTime>,
@@ -259,9 +326,43 @@ pub struct Reading {
     pub water_time: Option<MeterTime>,
     /// Capture time of the heat register.
     pub heat_time: Option<MeterTime>,
+    /// What the meter sent beyond the canonical record, if anything (JSON only; not compared
+    /// by `==`, not stored in the vault).
+    pub extras: Option<Box<Extras>>,
     values: [i64; Quantity::COUNT],
     present: u64,
 }
+
+impl PartialEq for Reading {
+    fn eq(&self, other: &Self) -> bool {
+        // Every field but `extras`, spelled out so a new field is not forgotten.
+        let Reading {
+            time,
+            meter_id,
+            protocol,
+            dsmr_version,
+            demand_peak_month_time,
+            gas_time,
+            water_time,
+            heat_time,
+            extras: _,
+            values,
+            present,
+        } = self;
+        *time == other.time
+            && *meter_id == other.meter_id
+            && *protocol == other.protocol
+            && *dsmr_version == other.dsmr_version
+            && *demand_peak_month_time == other.demand_peak_month_time
+            && *gas_time == other.gas_time
+            && *water_time == other.water_time
+            && *heat_time == other.heat_time
+            && *present == other.present
+            && *values == other.values
+    }
+}
+
+impl Eq for Reading {}
 
 impl Default for Reading {
     fn default() -> Self {
@@ -283,6 +384,7 @@ impl Reading {
             gas_time: None,
             water_time: None,
             heat_time: None,
+            extras: None,
             values: [0; Quantity::COUNT],
             present: 0,
         }
@@ -324,28 +426,47 @@ impl Reading {
             .filter_map(|q| self.get(q).map(|v| (q, v)))
     }
 
+    /// The extras, created empty if there were none.
+    pub fn extras_mut(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
     /// Fills `import_kwh` / `export_kwh` from the tariff registers when the meter sends only
-    /// those (design.md §3: the total is given, or summed).
+    /// those (design.md §3: the total is given, or summed), tariffs 3 and 4 included.
     pub fn fill_totals(&mut self) {
-        for (total, t1, t2) in [
-            (
-                Quantity::ImportWh,
-                Quantity::ImportT1Wh,
-                Quantity::ImportT2Wh,
+        let (import34, export34) = match self.extras.as_deref() {
+            None => ([None; 2], [None; 2]),
+            Some(x) => (
+                [x.import_t3_wh, x.import_t4_wh],
+                [x.export_t3_wh, x.export_t4_wh],
             ),
-            (
-                Quantity::ExportWh,
-                Quantity::ExportT1Wh,
-                Quantity::ExportT2Wh,
-            ),
-        ] {
-            if self.get(total).is_none() {
-                match (self.get(t1), self.get(t2)) {
-                    (Some(a), Some(b)) => self.set(total, a + b),
-                    (Some(a), None) | (None, Some(a)) => self.set(total, a),
-                    (None, None) => {}
-                }
-            }
+        };
+        self.fill_total(
+            Quantity::ImportWh,
+            [Quantity::ImportT1Wh, Quantity::ImportT2Wh],
+            import34,
+        );
+        self.fill_total(
+            Quantity::ExportWh,
+            [Quantity::ExportT1Wh, Quantity::ExportT2Wh],
+            export34,
+        );
+    }
+
+    #[inline]
+    fn fill_total(&mut self, total: Quantity, t12: [Quantity; 2], t34: [Option<i64>; 2]) {
+        if self.get(total).is_some() {
+            return;
+        }
+        let mut sum: Option<i64> = None;
+        for v in [self.get(t12[0]), self.get(t12[1]), t34[0], t34[1]]
+            .into_iter()
+            .flatten()
+        {
+            sum = Some(sum.map_or(v, |s| s.saturating_add(v)));
+        }
+        if let Some(sum) = sum {
+            self.set(total, sum);
         }
     }
 }
@@ -371,6 +492,9 @@ impl fmt::Debug for Reading {
             if let Some(t) = t {
                 d.field(name, &t);
             }
+        }
+        if let Some(x) = &self.extras {
+            d.field("extras", x);
         }
         d.finish()
     }
@@ -441,6 +565,36 @@ mod tests {
         r.set(Quantity::ImportWh, 9);
         r.fill_totals();
         assert_eq!(r.get(Quantity::ImportWh), Some(9));
+    }
+
+    #[test]
+    fn equality_is_the_canonical_record() {
+        let mut a = Reading::new(Protocol::Dsmr);
+        a.set(Quantity::ImportW, 5);
+        let mut b = a.clone();
+        b.extras_mut().text_message = Some("hello".into());
+        assert_eq!(a, b, "extras are not compared");
+        b.set(Quantity::ImportW, 6);
+        assert_ne!(a, b);
+        b.set(Quantity::ImportW, 5);
+        b.time = Some(MeterTime::utc(1));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn tariffs_3_and_4_count_in_the_totals() {
+        let mut r = Reading::new(Protocol::Dsmr);
+        r.set(Quantity::ImportT1Wh, 1_000);
+        r.set(Quantity::ImportT2Wh, 2_000);
+        r.extras_mut().import_t3_wh = Some(300);
+        r.extras_mut().import_t4_wh = Some(40);
+        r.extras_mut().export_t4_wh = Some(5);
+        r.fill_totals();
+        // 1000 + 2000 + 300 + 40; export only from tariff 4.
+        assert_eq!(r.get(Quantity::ImportWh), Some(3_340));
+        assert_eq!(r.get(Quantity::ExportWh), Some(5));
+        assert!(!r.extras.as_deref().is_some_and(Extras::is_empty));
+        assert!(Extras::default().is_empty());
     }
 
     #[test]

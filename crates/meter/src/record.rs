@@ -5,7 +5,9 @@
 //! empty in CSV. [`Reading::from_json`] reads back what [`Reading::to_json`] writes (and what
 //! `hearth decode` prints), so decoded captures can be imported later.
 
-use crate::reading::{MeterId, Protocol, Quantity, Reading, write_fixed};
+use crate::reading::{
+    DemandPeak, Extras, MeterId, PowerFailure, Protocol, Quantity, Reading, write_fixed,
+};
 use crate::time::MeterTime;
 use std::fmt::Write as _;
 
@@ -161,6 +163,9 @@ impl Reading {
                 Cell::Number(v, d) => write_fixed(out, v, d),
             };
         }
+        if let Some(x) = &self.extras {
+            write_extras(out, x, first);
+        }
         out.push('}');
     }
 
@@ -206,8 +211,10 @@ impl Reading {
                 .ok_or_else(|| field_err("protocol", "unknown protocol"))?,
         };
         let mut reading = Reading::new(protocol);
+        let mut extras = Extras::default();
         for (key, value) in &map {
             let Some(column) = Column::from_name(key) else {
+                read_extra(&mut extras, key, value)?;
                 continue;
             };
             if value.is_null() {
@@ -239,8 +246,167 @@ impl Reading {
                 }
             }
         }
+        if !extras.is_empty() {
+            reading.extras = Some(Box::new(extras));
+        }
         Ok(reading)
     }
+}
+
+/// The JSON names of the extra registers, in output order, with their place in [`Extras`].
+const EXTRA_REGISTERS: [&str; 8] = [
+    "import_kwh_t3",
+    "import_kwh_t4",
+    "export_kwh_t3",
+    "export_kwh_t4",
+    "reactive_q1_kvarh",
+    "reactive_q2_kvarh",
+    "reactive_q3_kvarh",
+    "reactive_q4_kvarh",
+];
+
+fn extra_register(x: &mut Extras, i: usize) -> &mut Option<i64> {
+    match i {
+        0 => &mut x.import_t3_wh,
+        1 => &mut x.import_t4_wh,
+        2 => &mut x.export_t3_wh,
+        3 => &mut x.export_t4_wh,
+        _ => &mut x.reactive_quadrant_varh[(i - 4) % 4],
+    }
+}
+
+/// Appends the extras' members (after `first` members, so a comma goes first unless there
+/// were none). Registers are kWh / kvarh with three decimals like the §3 registers.
+fn write_extras(out: &mut String, x: &Extras, first: bool) {
+    let mut first = first;
+    let mut key = |out: &mut String, name: &str| {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push('"');
+        out.push_str(name);
+        out.push_str("\":");
+    };
+    let [q1, q2, q3, q4] = x.reactive_quadrant_varh;
+    let registers = [
+        x.import_t3_wh,
+        x.import_t4_wh,
+        x.export_t3_wh,
+        x.export_t4_wh,
+        q1,
+        q2,
+        q3,
+        q4,
+    ];
+    for (name, v) in EXTRA_REGISTERS.iter().zip(registers) {
+        if let Some(v) = v {
+            key(out, name);
+            let _ = write_fixed(out, v, 3);
+        }
+    }
+    if !x.power_failure_log.is_empty() {
+        key(out, "power_failure_log");
+        out.push('[');
+        for (i, f) in x.power_failure_log.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(
+                out,
+                "{{\"end\":\"{}\",\"duration_s\":{}}}",
+                f.end, f.duration_s
+            );
+        }
+        out.push(']');
+    }
+    if !x.demand_peak_history.is_empty() {
+        key(out, "demand_peak_history");
+        out.push('[');
+        for (i, p) in x.demand_peak_history.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            if let Some(m) = p.month {
+                let _ = write!(out, "\"month\":\"{m}\",");
+            }
+            if let Some(t) = p.time {
+                let _ = write!(out, "\"time\":\"{t}\",");
+            }
+            let _ = write!(out, "\"w\":{}}}", p.w);
+        }
+        out.push(']');
+    }
+    if let Some(t) = &x.text_message {
+        key(out, "text_message");
+        write_json_string(out, t);
+    }
+    if let Some(t) = &x.text_message_code {
+        key(out, "text_message_code");
+        write_json_string(out, t);
+    }
+}
+
+/// Reads one extra member written by [`write_extras`]; other unknown keys are ignored.
+fn read_extra(x: &mut Extras, key: &str, value: &serde_json::Value) -> Result<(), RecordError> {
+    let err = |problem: &str| RecordError::Field {
+        field: key.to_owned(),
+        problem: problem.to_owned(),
+    };
+    let time = |v: Option<&serde_json::Value>| -> Result<Option<MeterTime>, RecordError> {
+        match v {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => {
+                let s = v.as_str().ok_or_else(|| err("expected a time string"))?;
+                MeterTime::parse_rfc3339(s)
+                    .map(Some)
+                    .map_err(|e| err(&e.to_string()))
+            }
+        }
+    };
+    let int = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_i64);
+    if value.is_null() {
+        return Ok(());
+    }
+    if let Some(i) = EXTRA_REGISTERS.iter().position(|n| *n == key) {
+        let v = json_number_to_stored(value, 3).ok_or_else(|| err("expected a number in range"))?;
+        *extra_register(x, i) = Some(v);
+        return Ok(());
+    }
+    match key {
+        "power_failure_log" | "demand_peak_history" => {
+            let items = value.as_array().ok_or_else(|| err("expected a list"))?;
+            for item in items {
+                let item = item.as_object().ok_or_else(|| err("expected objects"))?;
+                if key == "power_failure_log" {
+                    let end = time(item.get("end"))?.ok_or_else(|| err("entry without `end`"))?;
+                    let duration_s = int(item.get("duration_s"))
+                        .ok_or_else(|| err("entry without `duration_s`"))?;
+                    x.power_failure_log.push(PowerFailure { end, duration_s });
+                } else {
+                    x.demand_peak_history.push(DemandPeak {
+                        month: time(item.get("month"))?,
+                        time: time(item.get("time"))?,
+                        w: int(item.get("w")).ok_or_else(|| err("entry without `w`"))?,
+                    });
+                }
+            }
+        }
+        "text_message" | "text_message_code" => {
+            let t = value
+                .as_str()
+                .ok_or_else(|| err("expected a string"))?
+                .to_owned();
+            if key == "text_message" {
+                x.text_message = Some(t);
+            } else {
+                x.text_message_code = Some(t);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Converts a JSON number in the column's unit back to the stored integer.
@@ -349,6 +515,45 @@ mod tests {
         neg.set(Quantity::PowerFactorMilli, -5);
         neg.meter_id = Some(MeterId::new("a\"b\\c\n"));
         assert_eq!(Reading::from_json(&neg.to_json()).unwrap(), neg);
+    }
+
+    #[test]
+    fn extras_follow_the_record_in_json_and_round_trip() {
+        let mut r = sample();
+        let x = r.extras_mut();
+        x.import_t3_wh = Some(1_500);
+        x.reactive_quadrant_varh[2] = Some(-7);
+        x.power_failure_log = vec![PowerFailure {
+            end: MeterTime::utc(1_291_814_655),
+            duration_s: 240,
+        }];
+        x.demand_peak_history = vec![DemandPeak {
+            month: Some(MeterTime::utc(1_588_284_000)),
+            time: None,
+            w: 3_695,
+        }];
+        x.text_message = Some("a \"quoted\" line\n".into());
+        x.text_message_code = Some(String::new());
+        let json = r.to_json();
+        assert!(
+            json.ends_with(concat!(
+                r#""gas_time":"2017-01-02T16:10:05+01:00","import_kwh_t3":1.500,"#,
+                r#""reactive_q3_kvarh":-0.007,"#,
+                r#""power_failure_log":[{"end":"2010-12-08T13:24:15+00:00","duration_s":240}],"#,
+                r#""demand_peak_history":[{"month":"2020-04-30T22:00:00+00:00","w":3695}],"#,
+                r#""text_message":"a \"quoted\" line\n","text_message_code":""}"#
+            )),
+            "{json}"
+        );
+        let back = Reading::from_json(&json).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.extras, r.extras);
+        // CSV is the §3 record alone.
+        assert_eq!(r.csv_row(false), sample().csv_row(false));
+        // A reading with nothing but extras still writes a valid object.
+        let mut only = Reading::new(Protocol::Dsmr);
+        only.extras_mut().text_message = Some("x".into());
+        assert_eq!(only.to_json(), r#"{"protocol":"dsmr","text_message":"x"}"#);
     }
 
     #[test]

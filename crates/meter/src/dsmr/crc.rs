@@ -45,31 +45,71 @@ const fn build_tables() -> [[u16; 256]; STEP] {
 /// CRC-16/ARC of `bytes` (poly 0x8005 reflected, init 0, no final xor).
 #[inline]
 pub fn crc16_arc(bytes: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
+    update(0, bytes)
+}
+
+/// The CRC register `crc` after `bytes` (so `update(update(0, a), b)` is the CRC of `a ++ b`).
+#[inline]
+pub fn update(mut crc: u16, bytes: &[u8]) -> u16 {
     let (blocks, rest) = bytes.as_chunks::<STEP>();
     for c in blocks {
-        // The fourteen lookups that do not depend on `crc` run while the previous step ends.
-        let tail = (TABLES[13][usize::from(c[2])]
-            ^ TABLES[12][usize::from(c[3])]
-            ^ TABLES[11][usize::from(c[4])]
-            ^ TABLES[10][usize::from(c[5])])
-            ^ (TABLES[9][usize::from(c[6])]
-                ^ TABLES[8][usize::from(c[7])]
-                ^ TABLES[7][usize::from(c[8])]
-                ^ TABLES[6][usize::from(c[9])])
-            ^ (TABLES[5][usize::from(c[10])]
-                ^ TABLES[4][usize::from(c[11])]
-                ^ TABLES[3][usize::from(c[12])])
-            ^ (TABLES[2][usize::from(c[13])]
-                ^ TABLES[1][usize::from(c[14])]
-                ^ TABLES[0][usize::from(c[15])]);
-        let lo = crc ^ u16::from_le_bytes([c[0], c[1]]);
-        crc = TABLES[15][usize::from(lo as u8)] ^ TABLES[14][usize::from(lo >> 8)] ^ tail;
+        crc = update_block(crc, c);
     }
     for &b in rest {
-        crc = (crc >> 8) ^ TABLES[0][usize::from((crc ^ u16::from(b)) as u8)];
+        crc = update_byte(crc, b);
     }
     crc
+}
+
+/// The register after one byte.
+#[inline(always)]
+pub fn update_byte(crc: u16, b: u8) -> u16 {
+    (crc >> 8) ^ TABLES[0][usize::from((crc ^ u16::from(b)) as u8)]
+}
+
+/// The register after sixteen bytes. The block is read as two words and split with shifts,
+/// so the load ports only serve the sixteen table lookups.
+#[inline(always)]
+pub fn update_block(crc: u16, c: &[u8; STEP]) -> u16 {
+    let (a, b) = c.split_at(8);
+    let mut wa = [0u8; 8];
+    let mut wb = [0u8; 8];
+    wa.copy_from_slice(a);
+    wb.copy_from_slice(b);
+    let (a, b) = (u64::from_le_bytes(wa), u64::from_le_bytes(wb));
+    let t = |k: usize, w: u64, byte: u32| TABLES[k][usize::from((w >> (8 * byte)) as u8)];
+    // The fourteen lookups that do not depend on `crc` run while the previous step ends.
+    let tail = (t(13, a, 2) ^ t(12, a, 3) ^ t(11, a, 4) ^ t(10, a, 5))
+        ^ (t(9, a, 6) ^ t(8, a, 7) ^ t(7, b, 0) ^ t(6, b, 1))
+        ^ (t(5, b, 2) ^ t(4, b, 3) ^ t(3, b, 4))
+        ^ (t(2, b, 5) ^ t(1, b, 6) ^ t(0, b, 7));
+    let lo = crc ^ (a as u16);
+    TABLES[15][usize::from(lo as u8)] ^ TABLES[14][usize::from(lo >> 8)] ^ tail
+}
+
+/// One pass over `hay` for a telegram's end: the index of the first `!` or `/`, and the
+/// register `crc` after the bytes before it (after all of `hay` when there is neither).
+/// Sixteen bytes per step while there is no match; the check runs beside the CRC lookups.
+#[inline]
+pub fn scan(hay: &[u8], mut crc: u16) -> (Option<usize>, u16) {
+    let (blocks, _) = hay.as_chunks::<STEP>();
+    let mut i = 0;
+    for c in blocks {
+        if c.iter()
+            .fold(false, |acc, &x| acc | (x == b'!') | (x == b'/'))
+        {
+            break;
+        }
+        crc = update_block(crc, c);
+        i += STEP;
+    }
+    for (k, &x) in hay[i..].iter().enumerate() {
+        if x == b'!' || x == b'/' {
+            return (Some(i + k), crc);
+        }
+        crc = update_byte(crc, x);
+    }
+    (None, crc)
 }
 
 #[cfg(test)]
@@ -87,5 +127,31 @@ mod tests {
             );
         }
         assert_eq!(crc16_arc(&data), crate::checksum::crc16_arc(&data));
+        // Any split continues the same register.
+        for cut in [0, 1, 15, 16, 17, 100, 1999] {
+            assert_eq!(
+                update(update(0, &data[..cut]), &data[cut..]),
+                crate::checksum::crc16_arc(&data)
+            );
+        }
+    }
+
+    #[test]
+    fn scanning_stops_at_the_first_mark_with_the_crc_before_it() {
+        let mut t = vec![b'x'; 100];
+        for at in [0, 5, 15, 16, 17, 40, 99] {
+            t.fill(b'a');
+            t[at] = b'!';
+            if at + 3 < t.len() {
+                t[at + 3] = b'/';
+            }
+            assert_eq!(scan(&t, 0), (Some(at), crc16_arc(&t[..at])), "{at}");
+            t[at] = b'/';
+            assert_eq!(scan(&t, 0), (Some(at), crc16_arc(&t[..at])), "{at}");
+        }
+        t.fill(b'a');
+        assert_eq!(scan(&t, 0), (None, crc16_arc(&t)));
+        // Continuing from a register.
+        assert_eq!(scan(&t[40..], crc16_arc(&t[..40])), (None, crc16_arc(&t)));
     }
 }

@@ -5,7 +5,7 @@
 //! `/` starts a line before the current telegram ended, and never holds more than
 //! [`MAX_FRAME`] bytes of one frame: a stream of garbage cannot grow its buffer.
 
-use super::crc::crc16_arc;
+use super::crc;
 use crate::decoder::{RejectReason, Rejection};
 use crate::glo;
 
@@ -16,7 +16,8 @@ pub const MAX_FRAME: usize = 16 * 1024;
 /// One complete frame, borrowed from the framer's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Frame<'a> {
-    /// A text telegram from `/` to `!` inclusive, its CRC already checked.
+    /// A text telegram from `/` to `!` inclusive, its CRC already checked (except inside
+    /// [`super::DsmrDecoder`], which checks it itself).
     Telegram {
         /// The bytes the CRC covers: `/` … `!`.
         text: &'a [u8],
@@ -31,10 +32,21 @@ pub enum Frame<'a> {
 enum State {
     /// Looking for `/` or 0xDB.
     Hunting,
-    /// Inside a text telegram starting at `pos`; `scanned` bytes after `pos` hold no `!`.
-    Text { scanned: usize },
+    /// Inside a text telegram starting at `pos`; `scanned` bytes after `pos` hold no `!`,
+    /// and `crc` is the CRC register after them.
+    Text { scanned: usize, crc: u16 },
     /// A ciphered frame of `len` bytes starts at `pos`.
     Ciphered { len: usize },
+}
+
+impl State {
+    /// Just past the `/` that starts a telegram.
+    fn text_start() -> State {
+        State::Text {
+            scanned: 1,
+            crc: crc::update_byte(0, b'/'),
+        }
+    }
 }
 
 /// The streaming DSMR framer.
@@ -44,6 +56,9 @@ pub struct Framer {
     pos: usize,
     state: State,
     skipped: u64,
+    /// Whether the framer checks CRCs itself (the default). [`super::DsmrDecoder`] checks
+    /// them from the remembered layout instead, faster; then telegrams come out unchecked.
+    check_crc: bool,
 }
 
 impl Default for Framer {
@@ -60,6 +75,16 @@ impl Framer {
             pos: 0,
             state: State::Hunting,
             skipped: 0,
+            check_crc: true,
+        }
+    }
+
+    /// A framer whose [`Frame::Telegram`]s carry the CRC the meter sent *unchecked*: the
+    /// caller must check it (and reject with [`crc_mismatch`] when it differs).
+    pub(crate) fn leaving_crc_to_caller() -> Self {
+        Framer {
+            check_crc: false,
+            ..Framer::new()
         }
     }
 
@@ -107,7 +132,7 @@ impl Framer {
                             let at = self.pos + i;
                             self.skip(at);
                             if self.buf[at] == b'/' {
-                                self.state = State::Text { scanned: 1 };
+                                self.state = State::text_start();
                             } else {
                                 match glo::frame_len(&self.buf[at..]) {
                                     Ok(None) => return None,
@@ -130,10 +155,16 @@ impl Framer {
                     self.state = State::Hunting;
                     return Some(Ok(Frame::Encrypted(&self.buf[start..start + len])));
                 }
-                State::Text { scanned } => {
+                State::Text { scanned, crc } => {
                     let start = self.pos;
                     let from = start + scanned;
-                    let Some(i) = find2(&self.buf[from..], b'!', b'/') else {
+                    // Looking for the end and computing the CRC in the same pass.
+                    let (hit, crc) = if self.check_crc {
+                        crc::scan(&self.buf[from..], crc)
+                    } else {
+                        (find2(&self.buf[from..], b'!', b'/'), 0)
+                    };
+                    let Some(i) = hit else {
                         let have = self.buf.len() - start;
                         if have > MAX_FRAME {
                             self.state = State::Hunting;
@@ -145,9 +176,7 @@ impl Framer {
                                 ),
                             }));
                         }
-                        self.state = State::Text {
-                            scanned: have.max(1),
-                        };
+                        self.state = State::Text { scanned: have, crc };
                         return None;
                     };
                     let at = from + i;
@@ -159,6 +188,7 @@ impl Framer {
                             None if self.buf[at - 1] != b'\n' => {
                                 self.state = State::Text {
                                     scanned: at - start,
+                                    crc,
                                 };
                                 return None;
                             }
@@ -166,7 +196,7 @@ impl Framer {
                         };
                         if self.buf[at - 1] == b'\n' || header {
                             // A new telegram began before this one ended: bytes were lost.
-                            self.state = State::Text { scanned: 1 };
+                            self.state = State::text_start();
                             self.pos = at;
                             return Some(Err(Rejection {
                                 reason: RejectReason::Framing,
@@ -177,6 +207,7 @@ impl Framer {
                         }
                         self.state = State::Text {
                             scanned: at + 1 - start,
+                            crc: crc::update_byte(crc, b'/'),
                         };
                         continue;
                     }
@@ -199,6 +230,7 @@ impl Framer {
                         // Wait for the byte that tells whether more digits follow.
                         self.state = State::Text {
                             scanned: at - start,
+                            crc,
                         };
                         return None;
                     }
@@ -214,14 +246,9 @@ impl Framer {
                     self.state = State::Hunting;
                     let text = &self.buf[start..=at];
                     if digits > 0 {
-                        let actual = crc16_arc(text);
-                        if actual != sent {
-                            return Some(Err(Rejection {
-                                reason: RejectReason::Checksum,
-                                detail: format!(
-                                    "CRC {actual:04X} computed, telegram says {sent:04X}"
-                                ),
-                            }));
+                        let actual = crc::update_byte(crc, b'!');
+                        if self.check_crc && actual != sent {
+                            return Some(Err(crc_mismatch(actual, sent)));
                         }
                         return Some(Ok(Frame::Telegram {
                             text,
@@ -232,6 +259,14 @@ impl Framer {
                 }
             }
         }
+    }
+}
+
+/// The rejection of a telegram whose CRC is `actual` while the meter sent `sent`.
+pub(crate) fn crc_mismatch(actual: u16, sent: u16) -> Rejection {
+    Rejection {
+        reason: RejectReason::Checksum,
+        detail: format!("CRC {actual:04X} computed, telegram says {sent:04X}"),
     }
 }
 
@@ -251,9 +286,27 @@ fn parse_hex(digits: &[u8]) -> u16 {
     })
 }
 
-/// The first index of `a` or `b` in `hay`, eight bytes per step.
+/// The first index of `a` or `b` in `hay`: 32 bytes per step while there is no match (a
+/// comparison the compiler turns into vector instructions), then eight bytes per step.
 #[inline]
 pub(crate) fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    let mut base = 0;
+    let (blocks, _) = hay.as_chunks::<32>();
+    for block in blocks {
+        let hit = block
+            .iter()
+            .fold(false, |acc, &x| acc | (x == a) | (x == b));
+        if hit {
+            break;
+        }
+        base += 32;
+    }
+    find2_swar(&hay[base..], a, b).map(|i| base + i)
+}
+
+/// [`find2`] eight bytes per step.
+#[inline]
+pub(crate) fn find2_swar(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let (ma, mb) = (LO * u64::from(a), LO * u64::from(b));
@@ -289,6 +342,14 @@ mod tests {
             assert_eq!(find2(h, b'!', 0xDB), want);
         }
         assert_eq!(find2(b"abc", b'!', b'/'), None);
+        // Around the 32-byte blocks.
+        for at in [0, 7, 8, 31, 32, 33, 63, 64, 100] {
+            let mut h = vec![b'x'; 130];
+            h[at] = b'/';
+            h[at + 5] = b'!';
+            assert_eq!(find2(&h, b'!', b'/'), Some(at), "{at}");
+            assert_eq!(find2(&h[at + 1..], b'!', b'/'), Some(4), "{at}");
+        }
         assert_eq!(find2(b"0123456789/!", b'!', b'/'), Some(10));
         // 0x80 and 0x01 around a match must not produce a false earlier hit.
         assert_eq!(

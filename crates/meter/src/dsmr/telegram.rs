@@ -1,13 +1,15 @@
 //! Reads the lines of one DSMR telegram (OBIS code, values in parentheses) into a [`Reading`].
 //!
 //! Parsing never fails as a whole: a line that cannot be read becomes a [`Diagnostic`] and
-//! the rest of the telegram is kept. Codes Hearth has no field for (text messages, the
-//! power-failure log, breaker state, ...) are skipped silently. Numbers are read as decimal
-//! text straight into integers in the stored unit (Wh, W, dV, mA, dm³, MJ): no floats.
+//! the rest of the telegram is kept. Objects outside the canonical record (the power-failure
+//! log, text messages, the eMUCS peak history, tariff 3/4 and reactive quadrant registers)
+//! go to the reading's [`crate::reading::Extras`]; codes Hearth has no use for (breaker
+//! state, thresholds, ...) are skipped silently. Numbers are read as decimal text straight
+//! into integers in the stored unit (Wh, W, dV, mA, dm³, MJ): no floats.
 
 use crate::decoder::{Decoded, Diagnostic};
-use crate::reading::{MeterId, Protocol, Quantity, Reading};
-use crate::time::MeterTime;
+use crate::reading::{DemandPeak, MeterId, PowerFailure, Protocol, Quantity, Reading};
+use crate::time::{MeterTime, TimeError};
 
 /// An OBIS code `A-B:C.D.E` packed into an integer for fast matching.
 const fn obis(a: u8, b: u8, c: u8, d: u8, e: u8) -> u64 {
@@ -62,11 +64,23 @@ const O_1_0_72_32_0: u64 = obis(1, 0, 72, 32, 0);
 const O_1_0_72_36_0: u64 = obis(1, 0, 72, 36, 0);
 const O_1_0_72_7_0: u64 = obis(1, 0, 72, 7, 0);
 const O_1_3_0_2_8: u64 = obis(1, 3, 0, 2, 8);
+const O_1_0_1_8_3: u64 = obis(1, 0, 1, 8, 3);
+const O_1_0_1_8_4: u64 = obis(1, 0, 1, 8, 4);
+const O_1_0_2_8_3: u64 = obis(1, 0, 2, 8, 3);
+const O_1_0_2_8_4: u64 = obis(1, 0, 2, 8, 4);
+const O_1_0_5_8_0: u64 = obis(1, 0, 5, 8, 0);
+const O_1_0_6_8_0: u64 = obis(1, 0, 6, 8, 0);
+const O_1_0_7_8_0: u64 = obis(1, 0, 7, 8, 0);
+const O_1_0_8_8_0: u64 = obis(1, 0, 8, 8, 0);
+const O_1_0_99_97_0: u64 = obis(1, 0, 99, 97, 0);
+const O_0_0_96_13_0: u64 = obis(0, 0, 96, 13, 0);
+const O_0_0_96_13_1: u64 = obis(0, 0, 96, 13, 1);
+const O_0_0_98_1_0: u64 = obis(0, 0, 98, 1, 0);
 
 /// The unit family a value is converted within; the number is the power of ten to go from the
 /// family's default unit to the stored integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Family {
+pub(super) enum Family {
     /// Active energy: kWh (default) or Wh → Wh.
     Energy,
     /// Active power: kW (default) or W → W.
@@ -87,6 +101,8 @@ enum Family {
     Volume,
     /// Heat: GJ (default) or MJ → MJ.
     Heat,
+    /// A duration: seconds (default) → s.
+    Seconds,
 }
 
 /// A unit of at most seven bytes, ASCII-lowercased and packed with its length into an integer,
@@ -120,12 +136,13 @@ const U_DM3: u64 = unit_key(b"dm3");
 const U_L: u64 = unit_key(b"l");
 const U_GJ: u64 = unit_key(b"GJ");
 const U_MJ: u64 = unit_key(b"MJ");
+const U_S: u64 = unit_key(b"s");
 
 impl Family {
     /// Decimal exponent from `unit` to the stored unit, or `None` if the unit does not fit.
     /// Units compare ASCII-case-insensitively (`kWh`, `KWH`, `kwh` are the same; so are `MWh`
     /// and `mWh`, as they always were).
-    fn exponent(self, unit: &[u8]) -> Option<u32> {
+    pub(super) fn exponent(self, unit: &[u8]) -> Option<u32> {
         if unit.len() > 7 {
             return None;
         }
@@ -149,6 +166,7 @@ impl Family {
             (Family::Volume, U_DM3 | U_L) => Some(0),
             (Family::Heat, U_NONE | U_GJ) => Some(3),
             (Family::Heat, U_MJ) => Some(0),
+            (Family::Seconds, U_NONE | U_S) => Some(0),
             _ => None,
         }
     }
@@ -316,7 +334,7 @@ fn fast_value(body: &[u8], family: Family) -> Option<(i64, usize)> {
 /// The decimal digits at the start of `body[i..]`, at most eight, read eight bytes at a time:
 /// their value and how many there are.
 #[inline]
-fn digit_run(body: &[u8], i: usize) -> (i64, usize) {
+pub(super) fn digit_run(body: &[u8], i: usize) -> (i64, usize) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let tail = body.get(i..).unwrap_or_default();
     let w = match tail.first_chunk::<8>() {
@@ -354,7 +372,7 @@ fn digit_run(body: &[u8], i: usize) -> (i64, usize) {
 /// most 255. Returns the packed code and the index of the `(`; `None` for anything else
 /// (which [`parse_obis`] then reads, to the same result when this one answers).
 #[inline]
-fn fast_obis(line: &[u8]) -> Option<(u64, usize)> {
+pub(super) fn fast_obis(line: &[u8]) -> Option<(u64, usize)> {
     // Nearly every line starts `0-0:` or `1-0:`.
     let (a, b, at) = match line.first_chunk::<4>() {
         Some(&[a @ b'0'..=b'9', b'-', b'0', b':']) => (a - b'0', 0, 4),
@@ -399,6 +417,68 @@ fn obis_part(line: &[u8], at: usize, sep: u8) -> Option<(u8, usize)> {
     Some((v, at + 4))
 }
 
+/// [`MeterTime::from_dsmr`], with the common `YYMMDDhhmmssS` / `W` form read directly: the
+/// flag gives the offset (CEST +2 h, CET +1 h), so no zone rules are needed. Anything else
+/// (no flag, an impossible date, a bad character) goes to `from_dsmr`, which then decides.
+#[inline]
+pub(crate) fn dsmr_time(s: &[u8]) -> Result<MeterTime, TimeError> {
+    match quick_time(s) {
+        Some(t) => Ok(t),
+        None => MeterTime::from_dsmr(s),
+    }
+}
+
+/// The `S`/`W` case of [`dsmr_time`]; `None` whenever `from_dsmr` has to look.
+#[inline]
+fn quick_time(s: &[u8]) -> Option<MeterTime> {
+    let s: &[u8; 13] = s.try_into().ok()?;
+    let offset_s = match s[12] {
+        b'S' | b's' => 7200,
+        b'W' | b'w' => 3600,
+        _ => return None,
+    };
+    let mut n = [0u32; 6];
+    for (i, v) in n.iter_mut().enumerate() {
+        let (a, b) = (s[2 * i].wrapping_sub(b'0'), s[2 * i + 1].wrapping_sub(b'0'));
+        if a > 9 || b > 9 {
+            return None;
+        }
+        *v = u32::from(a) * 10 + u32::from(b);
+    }
+    let [yy, month, day, hour, minute, second] = n;
+    let year = 2000 + yy;
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if day == 0 || day > month_days || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = i64::from(hour * 3600 + minute * 60 + second);
+    Some(MeterTime {
+        unix: days * 86_400 + secs - i64::from(offset_s),
+        offset_s,
+    })
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`), for
+/// years from 2000 to 2099 as DSMR timestamps have.
+#[inline]
+fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
+    // Years start in March so the leap day ends the year.
+    let y = i64::from(if month <= 2 { year - 1 } else { year });
+    let (era, yoe) = (y / 400, y % 400);
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Decodes an equipment identifier: DSMR 4+ send it as hex of ASCII; older meters and some
 /// variants send it in clear.
 fn equipment_id(text: &[u8]) -> String {
@@ -418,6 +498,35 @@ fn equipment_id(text: &[u8]) -> String {
         }
     }
     String::from_utf8_lossy(text).into_owned()
+}
+
+/// A text message: hex of its bytes (DSMR 4+), or the text itself when it is not hex (older
+/// meters); bytes that are not UTF-8 become U+FFFD.
+fn text_message(text: &[u8]) -> String {
+    if text.len().is_multiple_of(2) {
+        let bytes: Option<Vec<u8>> = text
+            .chunks_exact(2)
+            .map(|p| Some(hex_digit(p[0])? << 4 | hex_digit(p[1])?))
+            .collect();
+        if let Some(bytes) = bytes {
+            return String::from_utf8_lossy(&bytes).into_owned();
+        }
+    }
+    String::from_utf8_lossy(text).into_owned()
+}
+
+/// The `(…)` groups of a line, in order (the line is known to close each one).
+struct Groups<'a>(&'a [u8]);
+
+impl<'a> Iterator for Groups<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.0.strip_prefix(b"(")?;
+        let close = rest.iter().position(|&b| b == b')')?;
+        self.0 = &rest[close + 1..];
+        Some(&rest[..close])
+    }
 }
 
 /// The value of one hex digit (either case).
@@ -475,7 +584,7 @@ impl Channel<'_> {
 
 /// The quantity and unit family of a code whose one value maps straight to one field.
 #[inline]
-fn simple_quantity(code: u64) -> Option<(Quantity, Family)> {
+pub(super) fn simple_quantity(code: u64) -> Option<(Quantity, Family)> {
     Some(match code {
         O_1_0_1_8_0 => (Quantity::ImportWh, Family::Energy),
         O_1_0_1_8_1 => (Quantity::ImportT1Wh, Family::Energy),
@@ -517,7 +626,7 @@ fn simple_quantity(code: u64) -> Option<(Quantity, Family)> {
 }
 
 /// Collects a telegram's lines into a reading.
-struct Parser<'a> {
+pub(super) struct Parser<'a> {
     reading: Reading,
     diagnostics: Vec<Diagnostic>,
     channels: [Channel<'a>; 5],
@@ -526,44 +635,128 @@ struct Parser<'a> {
     emucs_version: Option<&'a [u8]>,
     /// Legacy gas (`0-n:24.3.0`): the channel whose value is on the next line.
     legacy_gas: Option<usize>,
+    /// The meter id of the previous telegram, reused when its bytes repeat.
+    ids: &'a mut IdCache,
 }
 
 /// Parses the text of one telegram (`/` header, lines, optionally the `!CRC` line) into a
 /// reading with per-line diagnostics. Does not check the CRC: see [`super::parse_telegram`].
 pub fn parse_text(text: &[u8]) -> Decoded {
-    let mut p = Parser {
-        reading: Reading::new(Protocol::Dsmr),
-        diagnostics: Vec::new(),
-        channels: [Channel::default(); 5],
-        id_rank: u8::MAX,
-        emucs_version: None,
-        legacy_gas: None,
-    };
+    let mut ids = IdCache::default();
+    let mut p = Parser::new(&mut ids);
     let mut rest = text;
     let mut n = 0u32;
     while !rest.is_empty() {
         n += 1;
-        if let Some(len) = p.quick_line(n, rest) {
-            rest = &rest[len..];
-            continue;
-        }
-        let (line, next) = match find_newline(rest) {
-            Some(i) => (&rest[..i], &rest[i + 1..]),
-            None => (rest, &rest[rest.len()..]),
-        };
-        rest = next;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        match line.first() {
-            None | Some(b'/') => {}
-            Some(b'!') => break,
-            Some(b'(') => p.continuation(n, line),
-            Some(_) => p.line(n, line),
+        match p.line_at(n, rest) {
+            Some(len) => rest = &rest[len..],
+            None => break,
         }
     }
     p.finish()
 }
 
+/// The last meter id read and the bytes it came from: a stream repeats the same id every
+/// telegram, so decoding it (and allocating for it) once is enough.
+#[derive(Clone, Debug, Default)]
+pub(super) struct IdCache {
+    bytes: Vec<u8>,
+    id: Option<MeterId>,
+    /// Whether to remember ids (not for one telegram alone).
+    remember: bool,
+}
+
+impl IdCache {
+    /// A cache that remembers the last id, for a stream.
+    pub(super) fn remembering() -> Self {
+        IdCache {
+            remember: true,
+            ..IdCache::default()
+        }
+    }
+
+    fn get(&mut self, text: &[u8]) -> MeterId {
+        if let Some(id) = &self.id
+            && self.bytes == text
+        {
+            return id.clone();
+        }
+        let id = meter_id_of(text);
+        if self.remember {
+            self.bytes.clear();
+            self.bytes.extend_from_slice(text);
+            self.id = Some(id.clone());
+        }
+        id
+    }
+}
+
+/// [`equipment_id`] as a [`MeterId`], with one allocation for the usual hex of up to 64
+/// printable characters.
+fn meter_id_of(text: &[u8]) -> MeterId {
+    let mut buf = [0u8; 64];
+    if !text.is_empty() && text.len().is_multiple_of(2) && text.len() <= 2 * buf.len() {
+        let printable = text.chunks_exact(2).zip(buf.iter_mut()).all(|(p, out)| {
+            match (hex_digit(p[0]), hex_digit(p[1])) {
+                (Some(h), Some(l)) if (0x20..0x7F).contains(&(h << 4 | l)) => {
+                    *out = h << 4 | l;
+                    true
+                }
+                _ => false,
+            }
+        });
+        if printable && let Ok(s) = std::str::from_utf8(&buf[..text.len() / 2]) {
+            return MeterId::from(s);
+        }
+    }
+    MeterId::new(equipment_id(text))
+}
+
 impl<'a> Parser<'a> {
+    pub(super) fn new(ids: &'a mut IdCache) -> Self {
+        Parser {
+            reading: Reading::new(Protocol::Dsmr),
+            diagnostics: Vec::new(),
+            channels: [Channel::default(); 5],
+            id_rank: u8::MAX,
+            emucs_version: None,
+            legacy_gas: None,
+            ids,
+        }
+    }
+
+    /// Reads the line that starts `rest` (line `n` of the telegram). Returns the bytes taken,
+    /// line end included, or `None` at the `!` line that ends the telegram.
+    #[inline]
+    pub(super) fn line_at(&mut self, n: u32, rest: &'a [u8]) -> Option<usize> {
+        // The code once: `fast_obis` of the rest equals `fast_obis` of the line alone, as a
+        // code cannot run over a line end.
+        let obis = fast_obis(rest);
+        if let Some((code, open)) = obis
+            && let Some(len) = self.quick_number(n, rest, code, open)
+        {
+            return Some(len);
+        }
+        let (line, taken) = match find_newline(rest) {
+            Some(i) => (&rest[..i], i + 1),
+            None => (rest, rest.len()),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match line.first() {
+            None | Some(b'/') => {}
+            Some(b'!') => return None,
+            Some(b'(') => self.continuation(n, line),
+            Some(_) => {
+                let (code, open) = match obis {
+                    Some((code, open)) => (Some(code), open),
+                    None => parse_obis(line),
+                };
+                self.coded_line(n, line, code, open);
+            }
+        }
+        Some(taken)
+    }
+
     fn diag(&mut self, line: u32, code: &[u8], message: String) {
         // Bound the diagnostics a hostile telegram can produce.
         if self.diagnostics.len() < 64 {
@@ -580,8 +773,14 @@ impl<'a> Parser<'a> {
     /// bytes taken (line end included), or `None` to read the line the general way, which
     /// gives the same result for the lines taken here.
     #[inline]
-    fn quick_line(&mut self, n: u32, rest: &'a [u8]) -> Option<usize> {
+    pub(super) fn quick_line(&mut self, n: u32, rest: &'a [u8]) -> Option<usize> {
         let (code, open) = fast_obis(rest)?;
+        self.quick_number(n, rest, code, open)
+    }
+
+    /// [`Parser::quick_line`] once the code is read.
+    #[inline]
+    fn quick_number(&mut self, n: u32, rest: &'a [u8], code: u64, open: usize) -> Option<usize> {
         let (q, family) = simple_quantity(code)?;
         let (v, len) = fast_value(&rest[open + 1..], family)?;
         let end = open + 1 + len;
@@ -593,12 +792,18 @@ impl<'a> Parser<'a> {
         } else {
             return None;
         };
-        self.legacy_gas = None;
-        self.store(n, &rest[..open], q, family, v);
+        self.number(n, &rest[..open], q, family, v);
         Some(end + eol)
     }
 
-    fn continuation(&mut self, n: u32, line: &'a [u8]) {
+    /// What [`Parser::quick_line`] does with the number it read.
+    #[inline]
+    pub(super) fn number(&mut self, n: u32, code: &[u8], q: Quantity, family: Family, v: i64) {
+        self.legacy_gas = None;
+        self.store(n, code, q, family, v);
+    }
+
+    pub(super) fn continuation(&mut self, n: u32, line: &'a [u8]) {
         if let Some(ch) = self.legacy_gas.take() {
             match line.strip_prefix(b"(").and_then(|l| l.strip_suffix(b")")) {
                 Some(v) => {
@@ -610,12 +815,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn line(&mut self, n: u32, line: &'a [u8]) {
+    /// A line that does not start with `(`, its code read already (by [`fast_obis`], else
+    /// [`parse_obis`]): `open` is where its first `(` is, or its length.
+    pub(super) fn coded_line(&mut self, n: u32, line: &'a [u8], code: Option<u64>, open: usize) {
         self.legacy_gas = None;
-        let (code, open) = match fast_obis(line) {
-            Some((code, open)) => (Some(code), open),
-            None => parse_obis(line),
-        };
         let code_text = &line[..open];
         let Some(code) = code else {
             self.diag(n, code_text, "not an OBIS line".into());
@@ -693,7 +896,7 @@ impl<'a> Parser<'a> {
                     self.diag(n, code_text, "expected (time)(value)".into());
                     return;
                 }
-                match MeterTime::from_dsmr(g[0]) {
+                match dsmr_time(g[0]) {
                     Ok(t) => self.reading.demand_peak_month_time = Some(t),
                     Err(e) => self.diag(n, code_text, e.to_string()),
                 }
@@ -705,7 +908,7 @@ impl<'a> Parser<'a> {
                     g[1],
                 );
             }
-            O_0_0_1_0_0 => match MeterTime::from_dsmr(g[0]) {
+            O_0_0_1_0_0 => match dsmr_time(g[0]) {
                 Ok(t) => self.reading.time = Some(t),
                 Err(e) => self.diag(n, code_text, e.to_string()),
             },
@@ -717,7 +920,106 @@ impl<'a> Parser<'a> {
             O_0_0_96_1_0 => self.meter_id(1, g[0]),
             O_0_0_96_1_255 => self.meter_id(2, g[0]),
             O_1_0_0_0_0 => self.meter_id(3, g[0]),
+            O_1_0_1_8_3 | O_1_0_1_8_4 | O_1_0_2_8_3 | O_1_0_2_8_4 => {
+                let family = Family::Energy;
+                match value(g[0], family) {
+                    Ok(v) => {
+                        let x = self.reading.extras_mut();
+                        *match code {
+                            O_1_0_1_8_3 => &mut x.import_t3_wh,
+                            O_1_0_1_8_4 => &mut x.import_t4_wh,
+                            O_1_0_2_8_3 => &mut x.export_t3_wh,
+                            _ => &mut x.export_t4_wh,
+                        } = Some(v);
+                    }
+                    Err((e, unit)) => self.diag(n, code_text, e.message(unit)),
+                }
+            }
+            O_1_0_5_8_0 | O_1_0_6_8_0 | O_1_0_7_8_0 | O_1_0_8_8_0 => {
+                match value(g[0], Family::ReactiveEnergy) {
+                    Ok(v) => {
+                        let quadrant = usize::from((code >> 16) as u8 - 5);
+                        self.reading.extras_mut().reactive_quadrant_varh[quadrant] = Some(v);
+                    }
+                    Err((e, unit)) => self.diag(n, code_text, e.message(unit)),
+                }
+            }
+            O_1_0_99_97_0 => self.power_failure_log(n, code_text, &line[open..]),
+            O_0_0_98_1_0 => self.demand_peak_history(n, code_text, &line[open..]),
+            O_0_0_96_13_0 | O_0_0_96_13_1 if !g[0].is_empty() => {
+                let text = text_message(g[0]);
+                let x = self.reading.extras_mut();
+                if code == O_0_0_96_13_0 {
+                    x.text_message = Some(text);
+                } else {
+                    x.text_message_code = Some(text);
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// The power-failure event log: `(count)(0-0:96.7.19)` and pairs `(end YYMMDDhhmmssX)
+    /// (duration*s)`. The count may exceed the pairs listed (the Austrian XMX5 counts 5 and
+    /// lists its last 2), so the pairs decide. An empty log leaves no trace.
+    fn power_failure_log(&mut self, n: u32, code: &[u8], groups: &'a [u8]) {
+        let mut g = Groups(groups);
+        match g.next().map(|c| value(c, Family::Count)) {
+            Some(Ok(_)) => {}
+            Some(Err((e, unit))) => return self.diag(n, code, e.message(unit)),
+            None => return,
+        }
+        let _event_code = g.next();
+        let mut log = Vec::new();
+        while let Some(end) = g.next() {
+            let Some(duration) = g.next() else {
+                self.diag(n, code, "power failure without a duration".into());
+                break;
+            };
+            match (dsmr_time(end), value(duration, Family::Seconds)) {
+                (Ok(end), Ok(duration_s)) => log.push(PowerFailure { end, duration_s }),
+                (Err(e), _) => self.diag(n, code, e.to_string()),
+                (_, Err((e, unit))) => self.diag(n, code, e.message(unit)),
+            }
+        }
+        if !log.is_empty() {
+            self.reading.extras_mut().power_failure_log = log;
+        }
+    }
+
+    /// The eMUCS monthly peak history: `(count)(1-0:1.6.0)(1-0:1.6.0)` and triples
+    /// `(month start)(peak time)(peak*kW)`. Other meters use `0-0:98.1.0` for billing-period
+    /// registers (`(time)(value)…`, E.ON Hungary); those are left alone.
+    fn demand_peak_history(&mut self, n: u32, code: &[u8], groups: &'a [u8]) {
+        let mut g = Groups(groups);
+        let (Some(count), Some(first_code)) = (g.next(), g.next()) else {
+            return;
+        };
+        if !first_code.contains(&b':') {
+            return;
+        }
+        if let Err((e, unit)) = value(count, Family::Count) {
+            return self.diag(n, code, e.message(unit));
+        }
+        let _second_code = g.next();
+        let mut history = Vec::new();
+        while let Some(month) = g.next() {
+            let (Some(time), Some(peak)) = (g.next(), g.next()) else {
+                self.diag(n, code, "monthly peak without its time and value".into());
+                break;
+            };
+            match value(peak, Family::Power) {
+                // A month without a peak comes with a placeholder time (`632525252525W`).
+                Ok(w) => history.push(DemandPeak {
+                    month: dsmr_time(month).ok(),
+                    time: dsmr_time(time).ok(),
+                    w,
+                }),
+                Err((e, unit)) => self.diag(n, code, e.message(unit)),
+            }
+        }
+        if !history.is_empty() {
+            self.reading.extras_mut().demand_peak_history = history;
         }
     }
 
@@ -741,11 +1043,11 @@ impl<'a> Parser<'a> {
     fn meter_id(&mut self, rank: u8, text: &[u8]) {
         if !text.is_empty() && rank < self.id_rank {
             self.id_rank = rank;
-            self.reading.meter_id = Some(MeterId::new(equipment_id(text)));
+            self.reading.meter_id = Some(self.ids.get(text));
         }
     }
 
-    fn finish(mut self) -> Decoded {
+    pub(super) fn finish(mut self) -> Decoded {
         if self.reading.dsmr_version.is_none()
             && let Some(v) = self.emucs_version
         {
@@ -753,11 +1055,11 @@ impl<'a> Parser<'a> {
         }
         for medium in [Medium::Gas, Medium::Water, Medium::Heat] {
             // The first channel of this medium with a value, preferring ones with a device.
-            let channels = self.channels;
-            let pick = channels[1..]
+            let pick = self.channels[1..]
                 .iter()
                 .filter(|c| c.value.is_some() && c.medium() == medium)
-                .min_by_key(|c| c.empty_id);
+                .min_by_key(|c| c.empty_id)
+                .copied();
             let Some(c) = pick else { continue };
             let (q, family) = match medium {
                 Medium::Gas => (Quantity::GasDm3, Family::Volume),
@@ -769,7 +1071,7 @@ impl<'a> Parser<'a> {
                 self.set(c.line, code, q, family, v);
             }
             if let Some(t) = c.time {
-                match MeterTime::from_dsmr(t) {
+                match dsmr_time(t) {
                     Ok(t) => match medium {
                         Medium::Gas => self.reading.gas_time = Some(t),
                         Medium::Water => self.reading.water_time = Some(t),
@@ -790,12 +1092,12 @@ impl<'a> Parser<'a> {
 /// The first `\n` in `hay`, eight bytes per step.
 #[inline]
 fn find_newline(hay: &[u8]) -> Option<usize> {
-    super::framer::find2(hay, b'\n', b'\n')
+    super::framer::find2_swar(hay, b'\n', b'\n')
 }
 
 /// Reads the `A-B:C.D.E` code at the start of a line (optionally followed by `*F`, as
 /// EasyMeter sends) into a packed code, and says where the first `(` is (or the line length).
-fn parse_obis(line: &[u8]) -> (Option<u64>, usize) {
+pub(super) fn parse_obis(line: &[u8]) -> (Option<u64>, usize) {
     let mut parts = [0u8; 5];
     let mut i = 0usize;
     let mut have_digit = false;
@@ -897,7 +1199,7 @@ mod tests {
         assert_eq!(value(b"-1.5*kW", Family::Power), Ok(-1500));
     }
 
-    const FAMILIES: [Family; 10] = [
+    const FAMILIES: [Family; 11] = [
         Family::Energy,
         Family::Power,
         Family::Voltage,
@@ -908,6 +1210,7 @@ mod tests {
         Family::Count,
         Family::Volume,
         Family::Heat,
+        Family::Seconds,
     ];
 
     #[test]
@@ -1006,7 +1309,7 @@ mod tests {
                 proptest::sample::select(b"0123456789012345678901234567890123456789.,*+-)kKwWhHvVaAmM3lgGjJr ".to_vec()),
                 0..28,
             ),
-            f in 0usize..10,
+            f in 0usize..11,
         ) {
             let family = FAMILIES[f];
             if let Some((v, len)) = fast_value(&body, family) {
@@ -1086,6 +1389,77 @@ mod tests {
         assert_eq!(parse_obis(b""), (None, 0));
         assert_eq!(parse_obis(b"1-0:.8.0").0, None);
         assert_eq!(parse_obis(b"this is not obis"), (None, 16));
+    }
+
+    #[test]
+    fn flagged_timestamps_are_read_directly() {
+        // 170102192002W = 2017-01-02 19:20:02 CET = 18:20:02Z = 1483381202.
+        assert_eq!(
+            quick_time(b"170102192002W"),
+            Some(MeterTime {
+                unix: 1_483_381_202,
+                offset_s: 3600
+            })
+        );
+        // 2000-02-29T00:00:00+02:00 = 2000-02-28T22:00:00Z = 951775200.
+        assert_eq!(
+            quick_time(b"000229000000S").map(|t| t.unix),
+            Some(951_775_200)
+        );
+        // Not a leap year, no flag, a bad flag, a bad digit: left to `from_dsmr`.
+        for s in [
+            &b"010229000000W"[..],
+            b"170102192002",
+            b"170102192002X",
+            b"17010219200aW",
+            b"170102192002WW",
+        ] {
+            assert_eq!(quick_time(s), None, "{s:?}");
+        }
+        assert_eq!(dsmr_time(b"010229000000W"), Err(TimeError::Range));
+    }
+
+    proptest::proptest! {
+        /// Every 13-byte timestamp reads the same through the direct path and `from_dsmr`.
+        #[test]
+        fn the_direct_timestamp_path_agrees_with_from_dsmr(
+            digits in proptest::collection::vec(
+                proptest::sample::select(b"0123456789012345678901234567890123456789x".to_vec()),
+                12..=12,
+            ),
+            flag in proptest::sample::select(b"SWswX".to_vec()),
+            year in 0u8..100,
+            month in 0u8..14,
+            day in 0u8..33,
+        ) {
+            let mut s = digits.clone();
+            s.push(flag);
+            proptest::prop_assert_eq!(dsmr_time(&s), MeterTime::from_dsmr(&s));
+            // Mostly plausible dates, including the ends of months and leap days.
+            let plausible = format!("{year:02}{month:02}{day:02}{}{}", String::from_utf8_lossy(&digits[6..]), flag as char);
+            proptest::prop_assert_eq!(
+                dsmr_time(plausible.as_bytes()),
+                MeterTime::from_dsmr(plausible.as_bytes())
+            );
+        }
+    }
+
+    #[test]
+    fn meter_ids_equal_the_equipment_id_text() {
+        for id in [
+            &b"4B384547303034303436333935353037"[..],
+            b"00000000000000",
+            b"ADC3100000158491",
+            b"09610",
+            b"",
+            b"4B",
+            b"4b38",
+        ] {
+            assert_eq!(meter_id_of(id).as_str(), equipment_id(id), "{id:?}");
+        }
+        // Longer than the stack buffer: the general path, same text.
+        let long = b"41".repeat(70);
+        assert_eq!(meter_id_of(&long).as_str(), "A".repeat(70));
     }
 
     #[test]
