@@ -560,9 +560,11 @@ pub async fn probe_port(path: String) -> Result<String, ShellError> {
 
 /// One history page: energy bars (by tariff), power with its min/max band, a heatmap and a
 /// table. `kind` is `day`, `week`, `month` or `year`; `shift` counts periods back (negative).
+/// Async so the vault read and the drawing run off the window's main thread: a long year page
+/// never freezes the event loop.
 #[tauri::command]
 #[allow(clippy::too_many_arguments)]
-pub fn history(
+pub async fn history(
     state: State<'_, AppState>,
     kind: String,
     shift: i32,

@@ -19,7 +19,21 @@ export async function refresh(): Promise<void> {
   const mine = ++seq;
   const status = $("hist-status");
   try {
-    const st = await invoke<StatusDto>("status");
+    const { width, height } = sizeOf($("hist-bars"));
+    const t0 = performance.now();
+    // The status line and the page are asked for at once: one round trip, not two.
+    const [st, page] = await Promise.all([
+      invoke<StatusDto>("status"),
+      invoke<HistoryDto>("history", {
+        kind,
+        shift,
+        width,
+        height,
+        dark: isDark(),
+        compare: $<HTMLInputElement>("hist-compare").checked,
+        lang: lang(),
+      }),
+    ]);
     status.textContent = st.preparing
       ? t("hist.preparing", { done: st.preparing[0], total: st.preparing[1] })
       : "";
@@ -29,17 +43,6 @@ export async function refresh(): Promise<void> {
         if (mine === seq) void refresh();
       }, 1500);
     }
-    const { width, height } = sizeOf($("hist-bars"));
-    const t0 = performance.now();
-    const page = await invoke<HistoryDto>("history", {
-      kind,
-      shift,
-      width,
-      height,
-      dark: isDark(),
-      compare: $<HTMLInputElement>("hist-compare").checked,
-      lang: lang(),
-    });
     if (mine !== seq) return;
     render(page);
     $("screen-history").dataset.ms = String(Math.round(performance.now() - t0));
