@@ -139,17 +139,35 @@ impl Decoder for Iec62056Decoder {
                             self.drop_front(after, false);
                             continue;
                         }
-                        Some(_)
-                            if rest.iter().position(|&b| b == STX).is_some_and(|stx| {
-                                find_end_mark(rest).is_none_or(|end| stx < end)
-                            }) =>
-                        {
-                            // Modes A-C: an acknowledgement or other chatter, then STX.
-                            self.drop_front(after, false);
-                            continue;
-                        }
                         Some(_) => {
-                            match find_end_mark(rest) {
+                            // What comes first after the identification decides, so the
+                            // outcome never depends on how the bytes arrived: an STX (modes
+                            // A-C: an acknowledgement or other chatter came first), the next
+                            // identification line (a '/' at the start of a line, never inside
+                            // a value: this readout broke off), or the end mark.
+                            let end = find_end_mark(rest);
+                            let next_ident =
+                                rest.windows(2).position(|w| w == b"\n/").map(|i| i + 1);
+                            let boundary = match (end, next_ident) {
+                                (Some(e), Some(i)) => Some(e.min(i)),
+                                (e, i) => e.or(i),
+                            };
+                            let stx = rest.iter().position(|&b| b == STX);
+                            if stx.is_some_and(|stx| boundary.is_none_or(|b| stx < b)) {
+                                self.drop_front(after, false);
+                                continue;
+                            }
+                            if let Some(at) = next_ident
+                                && end.is_none_or(|end| at < end)
+                            {
+                                self.drop_front(after + at, false);
+                                let r = self.reject(
+                                    RejectReason::Framing,
+                                    "readout without its '!' end line",
+                                );
+                                return Some(Err(r));
+                            }
+                            match end {
                                 Some(end) => {
                                     let block = rest[..end].to_vec();
                                     self.drop_front(after + end, false);
@@ -164,15 +182,6 @@ impl Decoder for Iec62056Decoder {
                                         RejectReason::Oversized,
                                         format!("readout longer than {MAX_BLOCK_LEN} bytes without '!'"),
                                     );
-                                        return Some(Err(r));
-                                    }
-                                    if rest.contains(&b'/') {
-                                        // The next readout began before this one ended.
-                                        self.drop_front(after, false);
-                                        let r = self.reject(
-                                            RejectReason::Framing,
-                                            "readout without its '!' end line",
-                                        );
                                         return Some(Err(r));
                                     }
                                     return None;
@@ -424,5 +433,79 @@ mod tests {
         assert_eq!(parse_yymmdd(b"26032"), None);
         assert_eq!(parse_hhmmss(b"235959"), Some((23, 59, 59)));
         assert_eq!(parse_hhmmss(b"23:59"), None);
+    }
+
+    fn decode(parts: &[&[u8]]) -> Vec<Result<Decoded, Rejection>> {
+        let mut d = Iec62056Decoder::new();
+        let mut out = Vec::new();
+        for part in parts {
+            d.push(part);
+            while let Some(r) = d.next() {
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    /// Found by the `iec62056_21` fuzz target: a '/' inside a value (here a unit) was taken
+    /// for the next identification line when the readout arrived in two pieces, giving a
+    /// rejection and a second, bogus reading; whole, the same bytes gave one reading.
+    #[test]
+    fn a_slash_inside_a_value_is_no_new_readout_whatever_the_split() {
+        let stream =
+            b"/ESY5Q3DA1004 V3.04\r\n\r\n1.8.1(000800.000*k/Wh)\r\n1.8.2(000434.567*kWh)\r\n!\r\n";
+        let whole = decode(&[stream]);
+        assert_eq!(whole.len(), 1);
+        let d = whole[0].as_ref().unwrap();
+        assert_eq!(d.reading.get(crate::Quantity::ImportT2Wh), Some(434_567));
+        assert_eq!(d.reading.get(crate::Quantity::ImportT1Wh), None); // unit "k/Wh": ignored
+        for cut in 1..stream.len() {
+            assert_eq!(
+                decode(&[&stream[..cut], &stream[cut..]]),
+                whole,
+                "cut at {cut}"
+            );
+        }
+    }
+
+    /// A readout broken off by the next identification line is one framing rejection, and
+    /// the next readout reads, whatever the split.
+    #[test]
+    fn a_readout_broken_off_by_the_next_is_rejected_whatever_the_split() {
+        let stream = b"/ESY5Q3DA1004 V3.04\r\n\r\n1.8.1(000800.000*kWh)\r\n/ESY5Q3DA1004 V3.04\r\n\r\n1.8.2(000434.567*kWh)\r\n!\r\n";
+        let whole = decode(&[stream]);
+        assert_eq!(whole.len(), 2, "{whole:?}");
+        assert_eq!(whole[0].as_ref().unwrap_err().reason, RejectReason::Framing);
+        let d = whole[1].as_ref().unwrap();
+        assert_eq!(d.reading.get(crate::Quantity::ImportT2Wh), Some(434_567));
+        assert_eq!(d.reading.get(crate::Quantity::ImportT1Wh), None);
+        for cut in 1..stream.len() {
+            assert_eq!(
+                decode(&[&stream[..cut], &stream[cut..]]),
+                whole,
+                "cut at {cut}"
+            );
+        }
+
+        // Also found by the fuzzer: the next readout is a mode C one, with an STX further on.
+        // The STX after the next identification line must not make the first readout look
+        // like mode C chatter (it did only when the bytes arrived whole).
+        let mut stream = b"/ESY5Q3DA1004 V3.04\r\n\r\n1.8.1(000800.000*kWh)\r\n".to_vec();
+        stream.extend(b"/ISK5ME162-0033\r\n\x02");
+        let block = b"1.8.2(000434.567*kWh)\r\n!\r\n\x03";
+        stream.extend(block);
+        stream.push(block.iter().fold(0, |a, b| a ^ b)); // BCC: XOR after STX up to ETX
+        let whole = decode(&[&stream]);
+        assert_eq!(whole.len(), 2, "{whole:?}");
+        assert_eq!(whole[0].as_ref().unwrap_err().reason, RejectReason::Framing);
+        let d = whole[1].as_ref().unwrap();
+        assert_eq!(d.reading.get(crate::Quantity::ImportT2Wh), Some(434_567));
+        for cut in 1..stream.len() {
+            assert_eq!(
+                decode(&[&stream[..cut], &stream[cut..]]),
+                whole,
+                "cut at {cut}"
+            );
+        }
     }
 }

@@ -80,6 +80,15 @@ fn int(bytes: &[u8], n: usize, signed: bool) -> Result<(Value<'_>, &[u8]), AxdrE
 fn parse_at(bytes: &[u8], depth: usize) -> Result<(Value<'_>, &[u8]), AxdrError> {
     let (&tag, rest) = bytes.split_first().ok_or(AxdrError("value missing"))?;
     match tag {
+        0x13 => compact_array(rest, depth),
+        _ => parse_body(tag, rest, depth),
+    }
+}
+
+/// Reads the value of type `tag` whose tag has already been read (a compact array's
+/// contents carry no tags).
+fn parse_body(tag: u8, rest: &[u8], depth: usize) -> Result<(Value<'_>, &[u8]), AxdrError> {
+    match tag {
         0x00 => Ok((Value::Null, rest)),
         0x01 | 0x02 => {
             if depth >= MAX_DEPTH {
@@ -154,6 +163,136 @@ fn parse_at(bytes: &[u8], depth: usize) -> Result<(Value<'_>, &[u8]), AxdrError>
         }
         _ => Err(AxdrError("unknown data type")),
     }
+}
+
+/// Most values one compact array may unpack to (a load profile of a month of quarter hours
+/// with a few columns fits; bounds what a small hostile description can make us allocate).
+const MAX_COMPACT_VALUES: usize = 1 << 16;
+
+/// A compact array's `contents-description` (Blue Book `TypeDescription`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TypeDescription {
+    /// A simple type, by its `Data` tag.
+    Simple(u8),
+    /// `array`: a fixed number of elements of one type.
+    Array(u16, Box<TypeDescription>),
+    /// `structure`: one element of each type, in order.
+    Structure(Vec<TypeDescription>),
+}
+
+impl TypeDescription {
+    /// Fewest bytes one value of this type takes in the contents (0 for `null-data` only).
+    fn min_len(&self) -> usize {
+        match self {
+            TypeDescription::Simple(0x00) => 0,
+            TypeDescription::Simple(_) => 1,
+            TypeDescription::Array(n, t) => usize::from(*n).saturating_mul(t.min_len()),
+            TypeDescription::Structure(ts) => {
+                ts.iter().fold(0usize, |a, t| a.saturating_add(t.min_len()))
+            }
+        }
+    }
+}
+
+/// Reads a `TypeDescription`: the `Data` tag, then for `array` the element count
+/// (`long-unsigned`, 2 bytes) and the element type, for `structure` the element count (an
+/// A-XDR length) and each element's type.
+fn type_description(bytes: &[u8], depth: usize) -> Result<(TypeDescription, &[u8]), AxdrError> {
+    if depth >= MAX_DEPTH {
+        return Err(AxdrError("compact-array types nested too deep"));
+    }
+    let (&tag, rest) = bytes
+        .split_first()
+        .ok_or(AxdrError("type description missing"))?;
+    match tag {
+        0x01 => {
+            let (n, rest) = take(rest, 2)?;
+            let n = u16::from_be_bytes([n[0], n[1]]);
+            let (t, rest) = type_description(rest, depth + 1)?;
+            Ok((TypeDescription::Array(n, Box::new(t)), rest))
+        }
+        0x02 => {
+            let (n, mut rest) = parse_len(rest)?;
+            if n > rest.len() {
+                return Err(AxdrError("structure description longer than the frame"));
+            }
+            let mut types = Vec::with_capacity(n);
+            for _ in 0..n {
+                let (t, r) = type_description(rest, depth + 1)?;
+                types.push(t);
+                rest = r;
+            }
+            Ok((TypeDescription::Structure(types), rest))
+        }
+        0x00 | 0x03..=0x06 | 0x09 | 0x0A | 0x0C | 0x0D | 0x0F..=0x12 | 0x14..=0x1B => {
+            Ok((TypeDescription::Simple(tag), rest))
+        }
+        _ => Err(AxdrError("unknown type in a compact-array description")),
+    }
+}
+
+/// Reads one untagged value of type `t` from a compact array's contents, counting values
+/// against `budget`.
+fn untagged<'a>(
+    t: &TypeDescription,
+    bytes: &'a [u8],
+    depth: usize,
+    budget: &mut usize,
+) -> Result<(Value<'a>, &'a [u8]), AxdrError> {
+    *budget = budget
+        .checked_sub(1)
+        .ok_or(AxdrError("compact array unpacks to too many values"))?;
+    match t {
+        TypeDescription::Simple(tag) => parse_body(*tag, bytes, depth),
+        TypeDescription::Array(n, t) => {
+            let n = usize::from(*n);
+            if n.saturating_mul(t.min_len()) > bytes.len() || n > *budget {
+                return Err(AxdrError("compact-array element longer than its contents"));
+            }
+            let mut items = Vec::with_capacity(n);
+            let mut rest = bytes;
+            for _ in 0..n {
+                let (v, r) = untagged(t, rest, depth + 1, budget)?;
+                items.push(v);
+                rest = r;
+            }
+            Ok((Value::List(items), rest))
+        }
+        TypeDescription::Structure(ts) => {
+            let mut items = Vec::with_capacity(ts.len());
+            let mut rest = bytes;
+            for t in ts {
+                let (v, r) = untagged(t, rest, depth + 1, budget)?;
+                items.push(v);
+                rest = r;
+            }
+            Ok((Value::List(items), rest))
+        }
+    }
+}
+
+/// `compact-array` (tag 0x13, Blue Book 4.1.6.1): `contents-description` (a
+/// [`TypeDescription`] of one element) then `array-contents`, an octet string (A-XDR length)
+/// holding the elements back to back without tags. Unpacked into a [`Value::List`] of the
+/// elements, exactly as the same array sent with tags would read.
+fn compact_array(bytes: &[u8], depth: usize) -> Result<(Value<'_>, &[u8]), AxdrError> {
+    if depth >= MAX_DEPTH {
+        return Err(AxdrError("lists nested too deep"));
+    }
+    let (t, rest) = type_description(bytes, depth + 1)?;
+    if t.min_len() == 0 {
+        return Err(AxdrError("compact-array elements of no bytes"));
+    }
+    let (n, rest) = parse_len(rest)?;
+    let (mut contents, rest) = take(rest, n)?;
+    let mut budget = MAX_COMPACT_VALUES;
+    let mut items = Vec::new();
+    while !contents.is_empty() {
+        let (v, r) = untagged(&t, contents, depth + 1, &mut budget)?;
+        items.push(v);
+        contents = r;
+    }
+    Ok((Value::List(items), rest))
 }
 
 /// Why a COSEM date-time could not be used.
@@ -252,6 +391,89 @@ mod tests {
         assert!(parse_value(&[]).is_err());
         // 100 nested structures: refused, not a stack overflow.
         let deep = [0x02u8, 0x01].repeat(100);
+        assert!(parse_value(&deep).is_err());
+    }
+
+    #[test]
+    fn compact_array_of_structures_reads_like_the_tagged_array() {
+        // 13 compact-array | 02 02 12 11: each element a structure {long-unsigned, unsigned}
+        // | 06 contents length | 0001 05 | 0002 07: two elements {1, 5} and {2, 7}.
+        let compact = [
+            0x13, 0x02, 0x02, 0x12, 0x11, 0x06, 0x00, 0x01, 0x05, 0x00, 0x02, 0x07,
+        ];
+        // The same array with tags: 01 02 | 02 02 12 0001 11 05 | 02 02 12 0002 11 07.
+        let tagged = [
+            0x01, 0x02, 0x02, 0x02, 0x12, 0x00, 0x01, 0x11, 0x05, 0x02, 0x02, 0x12, 0x00, 0x02,
+            0x11, 0x07,
+        ];
+        let (v, rest) = parse_value(&compact).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(v, parse_value(&tagged).unwrap().0);
+        let pair = |a, b| Value::List(vec![Value::Int(a), Value::Int(b)]);
+        assert_eq!(v, Value::List(vec![pair(1, 5), pair(2, 7)]));
+    }
+
+    #[test]
+    fn compact_array_with_arrays_and_strings() {
+        // Elements: array of 2 long (01 0002 10); contents 8 bytes: FFFE 0003 | 0004 0005.
+        let v = parse_value(&[
+            0x13, 0x01, 0x00, 0x02, 0x10, 0x08, 0xFF, 0xFE, 0x00, 0x03, 0x00, 0x04, 0x00, 0x05,
+        ])
+        .unwrap()
+        .0;
+        let pair = |a, b| Value::List(vec![Value::Int(a), Value::Int(b)]);
+        assert_eq!(v, Value::List(vec![pair(-2, 3), pair(4, 5)]));
+        // Elements: structure {octet-string, double-long-unsigned}; an octet string keeps its
+        // length byte in the contents: 06 0100010800FF | 00003039 (12345), 11 bytes, then a
+        // trailing 00 that belongs to whatever follows the array.
+        let (v, rest) = parse_value(&[
+            0x13, 0x02, 0x02, 0x09, 0x06, 0x0B, 0x06, 0x01, 0x00, 0x01, 0x08, 0x00, 0xFF, 0x00,
+            0x00, 0x30, 0x39, 0x00,
+        ])
+        .unwrap();
+        assert_eq!(rest, [0x00]);
+        assert_eq!(
+            v,
+            Value::List(vec![Value::List(vec![
+                Value::Octets(&[1, 0, 1, 8, 0, 0xFF]),
+                Value::Int(12_345)
+            ])])
+        );
+        // Empty contents: an empty array.
+        assert_eq!(
+            parse_value(&[0x13, 0x11, 0x00]).unwrap().0,
+            Value::List(vec![])
+        );
+    }
+
+    #[test]
+    fn hostile_compact_arrays_are_errors() {
+        // Elements of null-data take no bytes: refused rather than looping.
+        assert!(parse_value(&[0x13, 0x00, 0x00]).is_err());
+        assert!(parse_value(&[0x13, 0x02, 0x02, 0x00, 0x00, 0x01, 0x05]).is_err());
+        // Contents announced longer than the frame.
+        assert!(parse_value(&[0x13, 0x11, 0x05, 0x01, 0x02]).is_err());
+        // The last element cut short: 3 bytes of long-unsigned pairs.
+        assert!(parse_value(&[0x13, 0x12, 0x03, 0x00, 0x01, 0x02]).is_err());
+        // Arrays of 65,535 arrays of 65,535 unsigned in one byte of contents: refused before
+        // anything is allocated for them.
+        assert!(
+            parse_value(&[0x13, 0x01, 0xFF, 0xFF, 0x01, 0xFF, 0xFF, 0x11, 0x01, 0x00]).is_err()
+        );
+        // Arrays of 1,000 structures of 100 nulls and one unsigned: 101,000 values from
+        // 1,000 bytes, over the unpacking limit.
+        let mut b = vec![0x13, 0x01, 0x03, 0xE8, 0x02, 101];
+        b.extend([0x00; 100]);
+        b.extend([0x11, 0x82, 0x03, 0xE8]);
+        b.extend([0u8; 1000]);
+        assert!(parse_value(&b).is_err());
+        // Unknown type and a compact array described inside a compact array.
+        assert!(parse_value(&[0x13, 0x42, 0x00]).is_err());
+        assert!(parse_value(&[0x13, 0x13, 0x00]).is_err());
+        // Descriptions nested past the depth limit.
+        let mut deep = vec![0x13];
+        deep.extend([0x02, 0x01].repeat(20));
+        deep.extend([0x11, 0x00]);
         assert!(parse_value(&deep).is_err());
     }
 

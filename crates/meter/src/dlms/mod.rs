@@ -11,7 +11,9 @@
 //! the decoder recognises either framing.
 //!
 //! Encrypted meters wrap that APDU in general-glo-ciphering (`0xDB`, AES-128-GCM, see
-//! [`crate::glo`]); give the keys with [`DlmsDecoder::with_key`].
+//! [`crate::glo`]); give the keys with [`DlmsDecoder::with_key`]. An APDU too long for one
+//! frame may come in general-block-transfer blocks (`0xE0`, see [`block_transfer`]), joined
+//! by the decoder before decrypting and decoding.
 //!
 //! The body comes in three shapes, all handled here:
 //! - **OBIS structures** (Aidon): an array of `{OBIS, value, {scaler, unit}}`.
@@ -26,6 +28,7 @@
 //! (Europe/Oslo rules by default, the same as Stockholm's and Vienna's).
 
 pub mod axdr;
+pub mod block_transfer;
 pub mod mbus;
 pub mod obis;
 
@@ -34,6 +37,7 @@ use crate::glo::{self, GloError, Key};
 use crate::hdlc::HdlcFramer;
 use crate::reading::Protocol;
 use axdr::Value;
+use block_transfer::Joiner;
 use jiff::tz::TimeZone;
 use mbus::MbusFramer;
 use obis::{Dimension, Obis, ReadingBuilder, Target};
@@ -50,6 +54,10 @@ pub struct DlmsDecoder {
     auth_key: Option<Key>,
     tz: TimeZone,
     stats: Stats,
+    /// Joins general-block-transfer blocks.
+    blocks: Joiner,
+    /// A result due after the one just returned (a block transfer that broke off another).
+    queued: Option<Result<Decoded, Rejection>>,
 }
 
 impl Default for DlmsDecoder {
@@ -78,6 +86,8 @@ impl DlmsDecoder {
             auth_key: None,
             tz: default_time_zone(),
             stats: Stats::default(),
+            blocks: Joiner::new(),
+            queued: None,
         }
     }
 
@@ -111,17 +121,46 @@ enum Link {
 }
 
 impl DlmsDecoder {
+    /// The next frame's result on `link`; blocks of a general-block-transfer are joined
+    /// (frames holding a block other than the last give nothing).
     fn next_from(&mut self, link: Link) -> Option<Result<Decoded, Rejection>> {
+        if let Some(queued) = self.queued.take() {
+            return Some(queued);
+        }
         let (key, ak, tz) = (self.key.as_ref(), self.auth_key.as_ref(), &self.tz);
-        match link {
-            Link::Hdlc => Some(match self.framer.next_frame()? {
-                Err(r) => Err(r),
-                Ok(frame) => decode_info(frame.info, key, ak, tz),
-            }),
-            Link::Mbus => Some(match self.mbus.next_apdu()? {
-                Err(r) => Err(r),
-                Ok(apdu) => decode_info(apdu, key, ak, tz),
-            }),
+        loop {
+            let info = match link {
+                Link::Hdlc => self.framer.next_frame()?.map(|f| f.info),
+                Link::Mbus => self.mbus.next_apdu()?,
+            };
+            let info = match info {
+                Err(r) => return Some(Err(r)),
+                Ok(info) => info,
+            };
+            let apdu = strip_llc(info);
+            if apdu.first() != Some(&block_transfer::TAG) {
+                return Some(decode_info(apdu, key, ak, tz));
+            }
+            let block = match block_transfer::parse_block(apdu) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Some(Err(reject(
+                        RejectReason::Framing,
+                        format!("block transfer: {}", e.0),
+                    )));
+                }
+            };
+            let joined = self.blocks.push(&block);
+            let decoded = joined.apdu.map(|apdu| decode_joined(&apdu, key, ak, tz));
+            match (joined.lost, decoded) {
+                (None, None) => continue,
+                (Some(lost), None) => return Some(Err(lost)),
+                (None, Some(d)) => return Some(d),
+                (Some(lost), Some(d)) => {
+                    self.queued = Some(d);
+                    return Some(Err(lost));
+                }
+            }
         }
     }
 }
@@ -190,10 +229,55 @@ pub fn decode_info(
     auth_key: Option<&Key>,
     tz: &TimeZone,
 ) -> Result<Decoded, Rejection> {
-    let apdu = match info {
+    let apdu = strip_llc(info);
+    if apdu.first() == Some(&block_transfer::TAG) {
+        // Stateless: only a transfer of one block can be read here.
+        return match block_transfer::parse_block(apdu) {
+            Ok(b) if b.number == 1 && b.last => decode_joined(b.data, key, auth_key, tz),
+            Ok(_) => Err(reject(
+                RejectReason::Framing,
+                "one block of a longer block transfer (feed whole frames to DlmsDecoder)",
+            )),
+            Err(e) => Err(reject(
+                RejectReason::Framing,
+                format!("block transfer: {}", e.0),
+            )),
+        };
+    }
+    decode_apdu(apdu, key, auth_key, tz)
+}
+
+/// The APDU after an optional LLC header (`E6 E7 00` from the meter, `E6 E6 00` echoed).
+fn strip_llc(info: &[u8]) -> &[u8] {
+    match info {
         [0xE6, 0xE7 | 0xE6, 0x00, rest @ ..] => rest,
         _ => info,
-    };
+    }
+}
+
+/// Decodes the APDU a block transfer carried (never another block transfer).
+fn decode_joined(
+    apdu: &[u8],
+    key: Option<&Key>,
+    auth_key: Option<&Key>,
+    tz: &TimeZone,
+) -> Result<Decoded, Rejection> {
+    if apdu.first() == Some(&block_transfer::TAG) {
+        return Err(reject(
+            RejectReason::Payload,
+            "a block transfer inside a block transfer",
+        ));
+    }
+    decode_apdu(apdu, key, auth_key, tz)
+}
+
+/// Decodes a data-notification, deciphering general-glo-ciphering first.
+fn decode_apdu(
+    apdu: &[u8],
+    key: Option<&Key>,
+    auth_key: Option<&Key>,
+    tz: &TimeZone,
+) -> Result<Decoded, Rejection> {
     if apdu.first() == Some(&glo::TAG_GENERAL_GLO_CIPHERING) {
         let Some(key) = key else {
             return Err(reject(
@@ -514,5 +598,147 @@ fn place(
                 b.diagnose(i, code, "value of an unexpected type; ignored");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Quantity;
+    use crate::hdlc::encode_frame;
+
+    /// The encrypted Kaifa capture and its published test keys
+    /// (`tests/fixtures/han/kaifa_no_list_2.gcm.*`).
+    const KAIFA_GCM: &[u8] = include_bytes!("../../tests/fixtures/han/kaifa_no_list_2.gcm.hdlc");
+    const EK: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    const AK: [u8; 16] = [
+        0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE,
+        0xDF,
+    ];
+
+    fn keyed() -> DlmsDecoder {
+        DlmsDecoder::new().with_key(Key::new(EK), Some(Key::new(AK)))
+    }
+
+    fn decode_all(
+        d: &mut DlmsDecoder,
+        wire: &[u8],
+        chunk: usize,
+    ) -> Vec<Result<Decoded, Rejection>> {
+        let mut out = Vec::new();
+        for piece in wire.chunks(chunk) {
+            d.push(piece);
+            while let Some(r) = d.next() {
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    /// Each block in its own HDLC frame, after the LLC header, as a meter pushes them.
+    fn frames(blocks: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        blocks
+            .iter()
+            .map(|b| {
+                let mut info = vec![0xE6, 0xE7, 0x00];
+                info.extend_from_slice(b);
+                encode_frame(&info)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn general_block_transfer_of_a_ciphered_apdu_is_joined() {
+        // HDLC: 7E, format (2), dest 41, src 08 83, control 13, HCS (2), LLC E6 E7 00, the
+        // general-glo-ciphering APDU (DB ...), FCS (2), 7E.
+        let apdu = &KAIFA_GCM[12..KAIFA_GCM.len() - 3];
+        assert_eq!(apdu[0], glo::TAG_GENERAL_GLO_CIPHERING);
+        let expected = decode_all(&mut keyed(), KAIFA_GCM, KAIFA_GCM.len());
+        assert_eq!(expected.len(), 1);
+        let expected = expected[0].clone().unwrap();
+        assert!(expected.reading.get(Quantity::ImportW).is_some());
+
+        let blocks = block_transfer::encode_blocks(apdu, 64);
+        assert!(blocks.len() >= 3, "{} blocks", blocks.len());
+        let wire: Vec<u8> = frames(&blocks).concat();
+        for chunk in [1, 7, wire.len()] {
+            let mut d = keyed();
+            let got = decode_all(&mut d, &wire, chunk);
+            assert_eq!(got, vec![Ok(expected.clone())], "chunk {chunk}");
+            assert_eq!((d.stats().accepted, d.stats().rejected()), (1, 0));
+        }
+
+        // The middle frame lost: one counted framing rejection, then the next transfer reads.
+        let f = frames(&blocks);
+        let mut lossy: Vec<u8> = f
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .flat_map(|(_, x)| x.clone())
+            .collect();
+        lossy.extend(&wire);
+        let mut d = keyed();
+        let got = decode_all(&mut d, &lossy, 5);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].as_ref().unwrap_err().reason, RejectReason::Framing);
+        assert_eq!(got[1], Ok(expected.clone()));
+        assert_eq!(d.stats().rejected_for(RejectReason::Framing), 1);
+
+        // Without the keys: the joined APDU is refused for the missing key, once.
+        let got = decode_all(&mut DlmsDecoder::new(), &wire, 9);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].as_ref().unwrap_err().reason,
+            RejectReason::MissingKey
+        );
+    }
+
+    #[test]
+    fn one_block_transfers_decode_without_state() {
+        let apdu = &KAIFA_GCM[12..KAIFA_GCM.len() - 3];
+        let one = block_transfer::encode_blocks(apdu, apdu.len());
+        assert_eq!(one.len(), 1);
+        let d = keyed();
+        let direct = d.decode_info(apdu).unwrap();
+        assert_eq!(d.decode_info(&one[0]), Ok(direct.clone()));
+        // With the LLC header in front, as in a frame.
+        let mut info = vec![0xE6, 0xE7, 0x00];
+        info.extend(&one[0]);
+        assert_eq!(d.decode_info(&info), Ok(direct));
+        // A block of a longer transfer cannot be read alone.
+        let many = block_transfer::encode_blocks(apdu, 50);
+        let r = d.decode_info(&many[0]).unwrap_err();
+        assert_eq!(r.reason, RejectReason::Framing);
+        // A block transfer inside a block transfer is refused.
+        let nested = block_transfer::encode_blocks(&one[0], 1000);
+        assert_eq!(
+            d.decode_info(&nested[0]).unwrap_err().reason,
+            RejectReason::Payload
+        );
+    }
+
+    #[test]
+    fn compact_array_notification_fills_the_reading() {
+        // Data-notification: 0F | invoke id 00000001 | no date-time (00) | body: a compact
+        // array (13) whose elements are structures (02 03) of {octet-string (09) OBIS,
+        // double-long-unsigned (06) value, structure (02 02) {integer (0F) scaler,
+        // enum (16) unit}}, 13 bytes each, contents 26 bytes (1A):
+        //   06 0100010700FF | 000003E8 (1000) | 00 (10^0) | 1B (27 = W)
+        //   06 0100010800FF | 0001E240 (123456) | 00 | 1E (30 = Wh)
+        let apdu = [
+            0x0F, 0x00, 0x00, 0x00, 0x01, 0x00, //
+            0x13, 0x02, 0x03, 0x09, 0x06, 0x02, 0x02, 0x0F, 0x16, 0x1A, //
+            0x06, 0x01, 0x00, 0x01, 0x07, 0x00, 0xFF, 0x00, 0x00, 0x03, 0xE8, 0x00, 0x1B, //
+            0x06, 0x01, 0x00, 0x01, 0x08, 0x00, 0xFF, 0x00, 0x01, 0xE2, 0x40, 0x00, 0x1E,
+        ];
+        let d = DlmsDecoder::new().decode_info(&apdu).unwrap();
+        assert_eq!(d.reading.get(Quantity::ImportW), Some(1000));
+        assert_eq!(d.reading.get(Quantity::ImportWh), Some(123_456));
+        assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+        // And through HDLC framing in a stream.
+        let mut info = vec![0xE6, 0xE7, 0x00];
+        info.extend(apdu);
+        let got = decode_all(&mut DlmsDecoder::new(), &encode_frame(&info), 3);
+        assert_eq!(got, vec![Ok(d)]);
     }
 }
