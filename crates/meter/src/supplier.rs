@@ -241,7 +241,10 @@ impl IntervalSet {
 
     /// The total energy, thousandths of a Wh.
     pub fn total_milli_wh(&self) -> i64 {
-        self.intervals.values().map(|i| i.energy_milli_wh).sum()
+        // Saturating: absurd files (or a damaged stored set) must not overflow into a panic.
+        self.intervals
+            .values()
+            .fold(0i64, |sum, i| sum.saturating_add(i.energy_milli_wh))
     }
 
     fn note(&mut self, line: u32, code: &str, message: String) {
@@ -1270,6 +1273,20 @@ mod tests {
 
     fn at(time: i64, wh: i64) -> Stored {
         Stored { time, wh }
+    }
+
+    #[test]
+    fn an_absurd_total_saturates_instead_of_overflowing() {
+        let mut set = IntervalSet::new();
+        for (start, end) in [(0, 1800), (1800, 3600)] {
+            let huge = Interval {
+                start,
+                end,
+                energy_milli_wh: i64::MAX / 2 + 1,
+            };
+            set.insert(huge, 1);
+        }
+        assert_eq!(set.total_milli_wh(), i64::MAX);
     }
 
     #[test]
