@@ -22,6 +22,14 @@ status=0
 step "cargo test --workspace"
 cargo test --locked --workspace 2>&1 | tee "$LOG/unit.txt" || status=1
 
+# Every cargo-fuzz target for a short time box (scripts/fuzz.sh; a crash fails the run). Without
+# AddressSanitizer here: our code forbids `unsafe`, overflow checks stay on, and it spares CI the
+# long sanitized build of the bundled SQLite (long campaigns use FUZZ_SANITIZER=address).
+step "fuzz: every target for ${FUZZ_SECONDS:-8} s"
+FUZZ_SANITIZER="${FUZZ_SANITIZER:-none}" \
+  FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/hearth-fuzz-target-ci}" \
+  bash scripts/fuzz.sh 2>&1 | tee "$LOG/fuzz.txt" || status=1
+
 step "end-to-end: hearth-desktop under Xvfb"
 if cargo build --locked -p hearth-desktop; then
   MESA_SHADER_CACHE_DISABLE=true xvfb-run -a -s "-screen 0 1280x800x24" \
@@ -30,11 +38,13 @@ else
   status=1
 fi
 
-# One line for everything: the sums of every `test result:` line and of the E2E summary.
+# One line for everything: the sums of every `test result:` line, of the fuzz targets (one
+# each) and of the E2E summary.
 passed=0; failed=0
 while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
   sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$LOG/unit.txt"
   sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$LOG/e2e.txt" 2>/dev/null || true
+  awk '$NF == "ok" { print 1, 0 } / CRASH / { print 0, 1 }' "$LOG/fuzz.txt" 2>/dev/null || true
 )
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
