@@ -324,7 +324,8 @@ const host = document.getElementById('hist-bars');
 const t0 = performance.now();
 window.__TAURI__.core.invoke('history', {kind, shift: 0, width: Math.round(host.clientWidth) || 800,
     height: Math.round(host.clientHeight) || 300, dark: false, compare: false})
-  .then((p) => done({ms: performance.now() - t0, bytes: JSON.stringify(p).length}))
+  .then((p) => done({ms: performance.now() - t0, bytes: JSON.stringify(p).length,
+    parts: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, JSON.stringify(v).length]))}))
   .catch((e) => done({ms: -1, bytes: 0, error: String(e)}));
 """
 
@@ -371,6 +372,8 @@ def vault_history(d, app, root, vault, passphrase, rounds):
             runs = [s.js_async(INVOKE, kind) for _ in range(rounds)]
             ipc[kind] = (statistics.median(r["ms"] for r in runs), runs[0]["bytes"])
             log(f"vault: invoke history {kind}: median {ipc[kind][0]:.0f} ms, {ipc[kind][1]} bytes of JSON")
+            big = sorted(runs[0].get("parts", {}).items(), key=lambda kv: -kv[1])[:5]
+            log(f"vault: history {kind}, largest parts: " + ", ".join(f"{k} {v}" for k, v in big))
         # Leave the year on screen for the memory figure.
         s.js_async(SWITCH, "year")
         time.sleep(2)

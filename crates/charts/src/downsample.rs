@@ -5,7 +5,8 @@
 //! band shows every spike, which is what a power chart must never hide. [`lttb`]
 //! (Largest-Triangle-Three-Buckets, Steinarsson 2013) keeps a subset of the real samples chosen to
 //! preserve the visual shape; use it where the points themselves are drawn.
-//! Both run in one pass over the input and never allocate per sample.
+//! Both run in one pass over the input and never allocate per sample. [`merge`] does for
+//! precomputed min/max buckets (the vault's rollups) what [`min_max`] does for samples.
 
 /// One sample: a time (unix seconds) and a value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -105,6 +106,55 @@ pub fn min_max(points: &[Point], from: i64, to: i64, buckets: usize) -> Vec<Buck
     out
 }
 
+/// Merges precomputed buckets (from rollups) into `buckets` equal time buckets over
+/// `[from, to)`: min of the mins, max of the maxes, and the mean weighted by sample count.
+///
+/// A bucket is placed by its middle, so a year of hourly rollups fits an 800-pixel chart as 800
+/// buckets, with every spike still inside some band. Buckets with a non-finite value or a middle
+/// outside the range are ignored; empty target buckets are left out (a gap stays a gap). `input`
+/// must be sorted by time. Returns an empty vector when `buckets` is 0 or the range is empty.
+pub fn merge(input: &[Bucket], from: i64, to: i64, buckets: usize) -> Vec<Bucket> {
+    let mut out: Vec<Bucket> = Vec::new();
+    if buckets == 0 || to <= from {
+        return out;
+    }
+    let span = i128::from(to) - i128::from(from);
+    let n = buckets as i128;
+    let edge = |i: i128| -> i64 { (i128::from(from) + span * i / n) as i64 };
+    // The running sum of mean × count of the bucket being filled.
+    let mut sum = 0.0;
+    for b in input {
+        let t = b.mid();
+        if t < from || t >= to || !(b.min.is_finite() && b.max.is_finite() && b.mean.is_finite()) {
+            continue;
+        }
+        let weight = f64::from(b.count.max(1));
+        match out.last_mut() {
+            Some(m) if t < m.end && t >= m.start => {
+                m.min = m.min.min(b.min);
+                m.max = m.max.max(b.max);
+                m.count = m.count.saturating_add(b.count.max(1));
+                sum += b.mean * weight;
+                m.mean = sum / f64::from(m.count);
+            }
+            _ => {
+                let d = i128::from(t) - i128::from(from);
+                let idx = ((d + 1) * n - 1) / span;
+                sum = b.mean * weight;
+                out.push(Bucket {
+                    start: edge(idx),
+                    end: edge(idx + 1),
+                    min: b.min,
+                    max: b.max,
+                    mean: b.mean,
+                    count: b.count.max(1),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Largest-Triangle-Three-Buckets: picks `threshold` of the samples that best keep the shape.
 ///
 /// The first and last samples are always kept. With `threshold >= points.len()` or
@@ -171,6 +221,50 @@ pub fn split_at_gaps(points: &[Point], max_gap: i64) -> Vec<&[Point]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bucket(start: i64, end: i64, min: f64, max: f64, mean: f64, count: u32) -> Bucket {
+        Bucket {
+            start,
+            end,
+            min,
+            max,
+            mean,
+            count,
+        }
+    }
+
+    #[test]
+    fn merge_keeps_extremes_and_weights_means_by_count() {
+        // Six 10-s buckets into three 20-s buckets; the fourth is missing (a gap) and the
+        // fifth holds a spike. Means weighted by count: (100*10 + 200*30) / 40 = 175.
+        let input = [
+            bucket(0, 10, 50.0, 150.0, 100.0, 10),
+            bucket(10, 20, 120.0, 400.0, 200.0, 30),
+            bucket(20, 30, 90.0, 110.0, 100.0, 10),
+            bucket(40, 50, 60.0, 9000.0, 300.0, 10),
+            bucket(50, 60, 40.0, 80.0, 60.0, 10),
+        ];
+        let m = merge(&input, 0, 60, 3);
+        assert_eq!(
+            m,
+            vec![
+                bucket(0, 20, 50.0, 400.0, 175.0, 40),
+                bucket(20, 40, 90.0, 110.0, 100.0, 10),
+                bucket(40, 60, 40.0, 9000.0, 180.0, 20),
+            ]
+        );
+        // Outside the range, non-finite, or nothing asked for: left out.
+        let odd = [
+            bucket(-20, -10, 1.0, 2.0, 1.5, 1),
+            bucket(0, 10, f64::NAN, 2.0, 1.0, 1),
+            bucket(10, 20, 1.0, 3.0, 2.0, 0),
+            bucket(70, 80, 1.0, 2.0, 1.5, 1),
+        ];
+        // A zero count weighs as one sample.
+        assert_eq!(merge(&odd, 0, 60, 3), vec![bucket(0, 20, 1.0, 3.0, 2.0, 1)]);
+        assert!(merge(&input, 0, 60, 0).is_empty());
+        assert!(merge(&input, 60, 60, 3).is_empty());
+    }
 
     fn pts(vals: &[(i64, f64)]) -> Vec<Point> {
         vals.iter().map(|&(t, v)| Point::new(t, v)).collect()

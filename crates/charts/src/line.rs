@@ -1,7 +1,7 @@
 //! Line charts over time: power in watts, with a min/max envelope when samples outnumber pixels,
 //! breaks where data is missing, and dashed lines for estimated values.
 
-use crate::downsample::{Bucket, Point, min_max, split_at_gaps};
+use crate::downsample::{Bucket, Point, merge, min_max, split_at_gaps};
 use crate::error::{ChartError, draw_err};
 use crate::render::{self, Draw, FAMILY};
 use crate::theme::Theme;
@@ -117,13 +117,26 @@ impl Draw for LineChart<'_> {
                 }
             })
             .collect();
+        // A precomputed band finer than the pixels (a year of hourly rollups) is merged to one
+        // bucket per pixel column: the same extremes in a tenth of the SVG.
+        let envelopes: Vec<std::borrow::Cow<'_, [Bucket]>> = self
+            .lines
+            .iter()
+            .map(|l| {
+                if l.envelope.len() > plot_px * SAMPLES_PER_PIXEL {
+                    merge(l.envelope, self.from, self.to, plot_px).into()
+                } else {
+                    l.envelope.into()
+                }
+            })
+            .collect();
         let (mut lo, mut hi) = (0.0f64, 0.0f64);
         for p in &prepared {
             let (a, b) = p.range();
             lo = lo.min(a);
             hi = hi.max(b);
         }
-        for b in self.lines.iter().flat_map(|l| l.envelope) {
+        for b in envelopes.iter().flat_map(|e| e.iter()) {
             if b.min.is_finite() && b.max.is_finite() {
                 lo = lo.min(b.min);
                 hi = hi.max(b.max);
@@ -179,7 +192,7 @@ impl Draw for LineChart<'_> {
             self.to.saturating_add(span.saturating_mul(1000)),
         );
         let at = |t: i64, v: f64| (t.clamp(t_lo, t_hi), render::axis_end(v));
-        for (line, prep) in self.lines.iter().zip(&prepared) {
+        for ((line, prep), envelope) in self.lines.iter().zip(&prepared).zip(&envelopes) {
             let colour = self.theme.colour(line.colour);
             let style = ShapeStyle {
                 color: colour.to_rgba(),
@@ -192,9 +205,15 @@ impl Draw for LineChart<'_> {
                     .map(|run| run.iter().map(|p| at(p.t, p.v)).collect())
                     .collect(),
                 Prepared::Buckets(b) => {
-                    // Envelope first so the mean line sits on top of it.
+                    // Envelope first so the mean line sits on top of it; a precomputed band
+                    // (drawn below) already holds these extremes.
                     let gap = line.max_gap_s.max(bucket_width(b) * 2);
-                    for run in bucket_runs(b, gap) {
+                    let own_band = if envelope.is_empty() {
+                        bucket_runs(b, gap)
+                    } else {
+                        Vec::new()
+                    };
+                    for run in own_band {
                         let mut poly: Vec<(i64, f64)> =
                             run.iter().map(|b| at(b.mid(), b.max)).collect();
                         poly.extend(run.iter().rev().map(|b| at(b.mid(), b.min)));
@@ -211,9 +230,9 @@ impl Draw for LineChart<'_> {
                         .collect()
                 }
             };
-            if !line.envelope.is_empty() {
-                let gap = line.max_gap_s.max(bucket_width(line.envelope) * 2);
-                for run in bucket_runs(line.envelope, gap) {
+            if !envelope.is_empty() {
+                let gap = line.max_gap_s.max(bucket_width(envelope) * 2);
+                for run in bucket_runs(envelope, gap) {
                     let mut poly: Vec<(i64, f64)> =
                         run.iter().map(|b| at(b.mid(), b.max)).collect();
                     poly.extend(run.iter().rev().map(|b| at(b.mid(), b.min)));
@@ -457,6 +476,47 @@ mod tests {
         assert_eq!(svg.matches("<polygon").count(), 1);
         assert!(
             texts(&svg).contains(&"4000".to_string()),
+            "{:?}",
+            texts(&svg)
+        );
+    }
+
+    #[test]
+    fn a_fine_envelope_is_merged_to_the_pixels_and_keeps_its_peak() {
+        // A year of hourly rollups (8760 means and bands) on 600 px (530 px of plot): one
+        // polygon, the precomputed band merged to at most one bucket per pixel column (two
+        // vertices each), no second band from the means, and the single 7000 W hour still
+        // sets the top of the y axis (labelled in 2000s).
+        let hours = 8760;
+        let means: Vec<Point> = (0..hours)
+            .map(|h| Point::new(h * 3600 + 1800, 400.0 + (h % 24) as f64 * 10.0))
+            .collect();
+        let band: Vec<Bucket> = (0..hours)
+            .map(|h| Bucket {
+                start: h * 3600,
+                end: (h + 1) * 3600,
+                min: 150.0,
+                max: if h == 4321 { 7000.0 } else { 1200.0 },
+                mean: 400.0 + (h % 24) as f64 * 10.0,
+                count: 3600,
+            })
+            .collect();
+        let mut l = line(&means);
+        l.max_gap_s = 3 * 3600;
+        l.envelope = &band;
+        let svg = chart(vec![l], 0, hours * 3600).to_svg().unwrap();
+        assert_eq!(svg.matches("<polygon").count(), 1);
+        let polygon = &svg[svg.find("<polygon").unwrap()..];
+        let polygon = &polygon[..polygon.find("/>").unwrap()];
+        let vertices = polygon.matches(',').count();
+        assert!(
+            (2 * 500..=2 * 530).contains(&vertices),
+            "{vertices} vertices"
+        );
+        assert!(svg.len() < 40_000, "{} bytes", svg.len());
+        // Without the spike the axis would end near 1300 W.
+        assert!(
+            texts(&svg).contains(&"6000".to_string()),
             "{:?}",
             texts(&svg)
         );
