@@ -208,6 +208,21 @@ pub fn last_import_wh(vault: &hearth_vault::Vault) -> i64 {
         .unwrap_or(0)
 }
 
+/// The stored readings of the [`crate::live::KEEP_S`] seconds up to the newest one, oldest
+/// first, so the Now chart can draw them before the meter's first telegram (ten seconds on
+/// some meters); empty when the newest stored reading is older than that before `now` or the
+/// vault cannot be read.
+pub fn recent_readings(vault: &hearth_vault::Vault, now: i64) -> Vec<Reading> {
+    let keep = crate::live::KEEP_S;
+    let Some(last) = vault.last_time().filter(|last| *last > now - keep) else {
+        return Vec::new();
+    };
+    match vault.readings(last - keep + 1, last + 1, hearth_vault::Resolution::Raw) {
+        Ok(rows) => rows.flatten().map(|r| r.reading).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Sleeps until the wall clock reaches `unix` (returns at once if it already has).
 fn pace(unix: i64) {
     let now = std::time::SystemTime::now()

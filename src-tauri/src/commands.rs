@@ -224,7 +224,10 @@ fn install_and_collect<R: Runtime>(
         .get_setting(SOURCE_SETTING)?
         .and_then(|b| String::from_utf8(b.to_vec()).ok())
         .and_then(|s| s.parse::<Source>().ok());
+    // The Now chart draws the last stored minutes until the meter's first telegram.
+    let recent = collector::recent_readings(&vault, collector::now_unix());
     lock(&state.store).install(vault)?;
+    lock(&state.live).seed(&recent);
     if let Some(source) = source {
         start_collecting(app, state, &source);
     }

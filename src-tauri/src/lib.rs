@@ -19,6 +19,7 @@ pub mod prefs;
 pub mod state;
 pub mod store;
 pub mod tray;
+pub mod webview;
 
 use dto::AppInfoDto;
 use hearth_vault::KdfParams;

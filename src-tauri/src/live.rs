@@ -60,6 +60,30 @@ impl Live {
         dto
     }
 
+    /// Fills the chart with stored readings (the minutes before the app started), so the Now
+    /// chart draws before the meter's first telegram. Only while no live sample has arrived;
+    /// readings without a time are skipped, and the latest reading (the numbers on the Now
+    /// screen) stays empty until the meter speaks.
+    pub fn seed(&mut self, readings: &[Reading]) {
+        if !self.samples.is_empty() {
+            return;
+        }
+        for r in readings {
+            let Some(t) = r.time else { continue };
+            if self.samples.back().is_some_and(|b| b.unix >= t.unix) {
+                continue;
+            }
+            self.samples.push_back(Sample {
+                unix: t.unix,
+                import_w: r.get(Quantity::ImportW),
+                export_w: r.get(Quantity::ExportW),
+            });
+        }
+        if let Some(newest) = self.samples.back().map(|s| s.unix) {
+            self.samples.retain(|s| s.unix > newest - KEEP_S);
+        }
+    }
+
     /// Counts a rejected frame.
     pub fn record_rejection(&mut self) {
         self.rejected += 1;
@@ -190,6 +214,32 @@ mod tests {
         // 101..103 dropped, 100 kept, the new 101 appended.
         assert_eq!(live.len(), 2);
         assert_eq!(live.latest().map(|l| l.unix), Some(101));
+    }
+
+    #[test]
+    fn stored_minutes_fill_the_chart_until_the_meter_speaks() {
+        let mut live = Live::default();
+        // 40 stored minutes at 10-s steps, one without a time, one out of order: only the
+        // last 30 minutes (180 samples, strictly newer than newest - KEEP_S) are kept.
+        let mut stored: Vec<Reading> = (0..240).map(|i| reading(10_000 + i * 10, 800, 0)).collect();
+        stored.insert(100, reading(10_000, 1, 0));
+        let mut untimed = reading(0, 5, 0);
+        untimed.time = None;
+        stored.push(untimed);
+        live.seed(&stored);
+        assert_eq!(live.len(), 180);
+        assert!(
+            live.latest().is_none(),
+            "no live numbers before the meter speaks"
+        );
+        // The chart draws from them: its time axis ends at the newest stored sample.
+        assert!(live.chart(10, 600, 240, false, 0).is_ok());
+        // The first telegram appends (and the oldest, 10_600 = 12_400 - KEEP_S, falls out);
+        // seeding again once live data exists changes nothing.
+        live.record(&reading(12_400, 900, 0), 0);
+        live.seed(&[reading(12_500, 1, 0)]);
+        assert_eq!(live.len(), 180);
+        assert_eq!(live.latest().map(|l| l.unix), Some(12_400));
     }
 
     #[test]

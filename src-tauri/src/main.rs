@@ -1,7 +1,14 @@
-//! The `hearth-desktop` binary: parses the command line and starts the app.
+//! The `hearth-desktop` binary: sets up the web view's environment, parses the command line and
+//! starts the app.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[allow(unsafe_code)]
 fn main() {
+    for (name, value) in hearth_desktop::webview::to_set(|name| std::env::var_os(name)) {
+        // SAFETY: this is the first thing `main` does, before any thread exists (Rust starts
+        // none of its own), so nothing can read the environment while it changes.
+        unsafe { std::env::set_var(name, value) };
+    }
     let options = match hearth_desktop::Options::from_args(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(msg) => {

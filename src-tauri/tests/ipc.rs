@@ -292,3 +292,44 @@ fn export_writes_csv_of_what_was_stored() {
         json!("BadRequest")
     );
 }
+
+#[test]
+fn after_unlock_the_now_chart_shows_the_last_stored_minutes() {
+    // A meter that has not sent its first telegram yet (the port does not exist): after
+    // unlocking, the Now chart draws the readings stored in the last half hour, while the
+    // numbers stay empty; readings older than that are not drawn.
+    let dir = Scratch::new("seed");
+    let (app, w, live) = app_in(&dir.0);
+    call(
+        &w,
+        "create_vault",
+        json!({ "passphrase": "long enough pass", "source": "serial:/dev/hearth-test-no-such-port" }),
+    )
+    .expect("created");
+    let now = hearth_desktop::collector::now_unix();
+    {
+        let state = app.state::<AppState>();
+        let mut store = state.store.lock().expect("lock");
+        // An hour of readings every 10 s, ending a minute ago: 180 of them in the last 30 min.
+        let stored: Vec<Reading> = (0..360).map(|i| reading(now - 3660 + i * 10)).collect();
+        store
+            .append(&stored, std::time::Instant::now())
+            .expect("append");
+        store.vault_mut().expect("open").flush().expect("flush");
+    }
+    call(&w, "lock_vault", json!({})).expect("lock");
+    *live.lock().expect("live") = Live::default();
+    let chart = json!({ "width": 600, "height": 240, "minutes": 10, "dark": false });
+    assert_eq!(
+        call(&w, "live_chart", chart.clone()).expect_err("nothing yet")["code"],
+        json!("NoData")
+    );
+    call(&w, "unlock", json!({ "passphrase": "long enough pass" })).expect("unlock");
+    let svg = call(&w, "live_chart", chart).expect("chart from stored minutes");
+    assert!(svg.as_str().is_some_and(|s| s.starts_with("<svg")));
+    let held = live.lock().expect("live").len();
+    // Newest stored at now - 70; drawn: the half hour up to it, (now - 1870, now - 70], i.e.
+    // i = 180..359, 180 samples.
+    assert_eq!(held, 180);
+    assert_eq!(call(&w, "live_now", json!({})).expect("live_now"), json!(null));
+}

@@ -19,7 +19,7 @@ $CARGO_TARGET_DIR/release/hearth-desktop.
 - memory: RSS and PSS summed over the app process and all its descendants (the WebKit web
   and network processes) after --demo-wait seconds on `--demo` with the Now screen shown.
   RSS counts shared libraries once per process; PSS splits them, so the PSS sum is what the
-  app really costs.
+  app really costs; USS (private pages only) is what the machine gets back when it quits.
 - vault: the app opened on a copy of an existing vault (--vault; the copy goes to a temp
   data directory, so the original is never written), unlocked through the lock screen with
   --passphrase, then History switched between day, week, month and year --rounds times.
@@ -208,8 +208,8 @@ def kib(path, field):
 
 
 def tree_memory(app):
-    """{'rss': KiB, 'pss': KiB, 'procs': [(name, rss, pss)]} for the newest app process and its
-    descendants."""
+    """{'rss', 'pss', 'uss': KiB, 'procs': [(name, rss, pss, uss)]} for the newest app process and
+    its descendants. USS (private clean + private dirty) is what quitting the app gives back."""
     pids = app_pids(app)
     if not pids:
         raise RuntimeError("the app process was not found")
@@ -217,8 +217,11 @@ def tree_memory(app):
     for p in descendants(pids[0]):
         rss = kib(f"/proc/{p}/status", "VmRSS:")
         pss = kib(f"/proc/{p}/smaps_rollup", "Pss:")
-        procs.append((comm(p), rss, pss))
-    return {"rss": sum(r for _, r, _ in procs), "pss": sum(p for _, _, p in procs), "procs": procs}
+        uss = (kib(f"/proc/{p}/smaps_rollup", "Private_Clean:")
+               + kib(f"/proc/{p}/smaps_rollup", "Private_Dirty:"))
+        procs.append((comm(p), rss, pss, uss))
+    return {"rss": sum(q[1] for q in procs), "pss": sum(q[2] for q in procs),
+            "uss": sum(q[3] for q in procs), "procs": procs}
 
 
 def mib(k):
@@ -226,13 +229,14 @@ def mib(k):
 
 
 def mem_table_rows(m):
-    rows = [f"| all {len(m['procs'])} processes | **{mib(m['rss'])}** | **{mib(m['pss'])}** |"]
+    rows = [f"| all {len(m['procs'])} processes | {mib(m['rss'])} | **{mib(m['pss'])}** "
+            f"({m['pss'] * 1024 / 1e6:.0f} MB) | {mib(m['uss'])} |"]
     by_name = {}
-    for name, rss, pss in m["procs"]:
-        r, p, n = by_name.get(name, (0, 0, 0))
-        by_name[name] = (r + rss, p + pss, n + 1)
-    for name, (r, p, n) in sorted(by_name.items(), key=lambda kv: -kv[1][0]):
-        rows.append(f"| {name}{f' (×{n})' if n > 1 else ''} | {mib(r)} | {mib(p)} |")
+    for name, rss, pss, uss in m["procs"]:
+        r, p, u, n = by_name.get(name, (0, 0, 0, 0))
+        by_name[name] = (r + rss, p + pss, u + uss, n + 1)
+    for name, (r, p, u, n) in sorted(by_name.items(), key=lambda kv: -kv[1][0]):
+        rows.append(f"| {name}{f' (×{n})' if n > 1 else ''} | {mib(r)} | {mib(p)} | {mib(u)} |")
     return rows
 
 
@@ -444,7 +448,7 @@ def main():
             out.append("")
         if "memory" in only:
             m = demo_memory(d, app, root, a.demo_wait)
-            out += [f"| memory after {a.demo_wait:.0f} s on `--demo` (Now screen) | RSS | PSS |", "|---|---|---|"]
+            out += [f"| memory after {a.demo_wait:.0f} s on `--demo` (Now screen) | RSS | PSS | USS |", "|---|---|---|---|"]
             out += mem_table_rows(m)
             out.append("")
         if "vault" in only:
@@ -462,7 +466,7 @@ def main():
                 out.append(f"| {kind} ({vals[0]['title']}) | {vals[0]['rows']} | {v['first'][kind]['frame']:.0f} ms "
                            f"| {data_med:.0f} ms | **{frame_med:.0f} ms** | {frame_max:.0f} ms | {app_med:.0f} ms "
                            f"| {v['ipc'][kind][0]:.0f} ms | {v['ipc'][kind][1] / 1000:.0f} kB |")
-            out += ["", "| memory, History → year on the big vault | RSS | PSS |", "|---|---|---|"]
+            out += ["", "| memory, History → year on the big vault | RSS | PSS | USS |", "|---|---|---|---|"]
             out += mem_table_rows(v["memory"])
             out.append("")
     except Exception as e:  # noqa: BLE001 - report what failed, keep what was measured

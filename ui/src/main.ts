@@ -47,6 +47,8 @@ async function main(): Promise<void> {
   const opened = (s: StatusDto) => {
     gate.showGate(s, info.demo);
     document.getElementById("privacy-path")!.textContent = s.vault_path;
+    // Unlocking starts collection with the last stored minutes on the Now chart.
+    if (s.vault === "open") now.redraw();
   };
   const lock = async (note = "") => gate.showGate(await invoke<StatusDto>("lock_vault"), info.demo, note);
   gate.wire(info.demo, opened, () => lock());

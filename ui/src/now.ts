@@ -65,7 +65,8 @@ async function refreshChart(): Promise<void> {
     const svg = await invoke<string>("live_chart", { width, height, minutes: 10, dark: isDark(), lang: lang() });
     showSvg(host, svg);
   } catch (e) {
-    console.error(e);
+    // Nothing to draw yet (no reading live or stored) is normal at start.
+    if ((e as { code?: string })?.code !== "NoData") console.error(e);
   } finally {
     chartBusy = false;
     if (chartAgain) {
@@ -80,6 +81,8 @@ export async function start(): Promise<void> {
   await listen<LiveDto>("live", render);
   const latest = await invoke<LiveDto | null>("live_now");
   if (latest) render(latest);
+  // The chart draws the last stored minutes before the meter's first telegram.
+  else void refreshChart();
   window.addEventListener("resize", () => void refreshChart());
   onLanguage(() => last && render(last));
 }
