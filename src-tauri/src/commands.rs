@@ -404,12 +404,18 @@ pub fn cost_report(
 }
 
 /// Savings tips over the last 12 months; `contracts` are ids, the first valid now is current.
+/// `lang` (`en`, `nl`, `de`; English when absent) words the sentences and evidence.
 #[tauri::command]
-pub fn tips(state: State<'_, AppState>, contracts: Vec<String>) -> Result<Vec<TipDto>, ShellError> {
+pub fn tips(
+    state: State<'_, AppState>,
+    contracts: Vec<String>,
+    lang: Option<String>,
+) -> Result<Vec<TipDto>, ShellError> {
+    let lang = Lang::from_code(lang.as_deref().unwrap_or("en"));
     let store = lock(&state.store);
     let vault = store.vault().ok_or_else(ShellError::locked)?;
     let chosen = costs::load(vault, &contracts)?;
-    costs::tips(vault, &chosen, collector::now_unix())
+    costs::tips(vault, &chosen, collector::now_unix(), lang)
 }
 
 /// Changes the passphrase after checking the current one (a wrong one is `WrongPassphrase`).

@@ -3,8 +3,9 @@
 
 use crate::dto::{ContractCostDto, ContractDto, CostReportDto, TipDto};
 use crate::error::{Code, ShellError};
+use crate::locale::Lang;
 use hearth_insight::usage::SLOT_S;
-use hearth_insight::{Contract, Money, Usage, UsageBuilder, UsageOptions};
+use hearth_insight::{Contract, Money, Tip, TipKind, Usage, UsageBuilder, UsageOptions};
 use hearth_meter::MeterTime;
 use hearth_vault::{Resolution, Vault, VaultError};
 use jiff::Timestamp;
@@ -259,50 +260,66 @@ pub fn report(
     })
 }
 
-/// Savings tips over the year up to `now` with `contracts` (the first valid now is current).
-pub fn tips(vault: &Vault, contracts: &[Contract], now: i64) -> Result<Vec<TipDto>, ShellError> {
+/// Savings tips over the year up to `now` with `contracts` (the first valid now is current),
+/// worded in `lang`.
+pub fn tips(
+    vault: &Vault,
+    contracts: &[Contract],
+    now: i64,
+    lang: Lang,
+) -> Result<Vec<TipDto>, ShellError> {
     let tz = vault.time_zone().clone();
     let (from, to) = CostPeriod::Last12Months.range(now, &tz)?;
     let u = usage(vault, from, to)?;
     let to_ts = Timestamp::from_second(to).unwrap_or(Timestamp::UNIX_EPOCH);
     Ok(hearth_insight::tips::tips(&u, contracts, &[], to_ts, &tz)
         .into_iter()
-        .map(|t| {
-            let e = &t.evidence;
-            let mut evidence = Vec::new();
-            if let Some(s) = e.since {
-                evidence.push(format!("Since {s}"));
-            }
-            if let Some(w) = e.watts {
-                evidence.push(format!("About {w} W"));
-            }
-            if !e.times.is_empty() {
-                let times: Vec<String> = e
-                    .times
-                    .iter()
-                    .take(5)
-                    .map(|u| MeterTime::in_zone(*u, &tz).to_string())
-                    .collect();
-                evidence.push(format!("When: {}", times.join(", ")));
-            }
-            for c in &e.contracts {
-                evidence.push(format!("{}: {} a year", c.name, c.per_year));
-            }
-            if !e.series.is_empty() {
-                let s: Vec<String> = e.series.iter().map(|(l, v)| format!("{l} {v}")).collect();
-                evidence.push(s.join(" · "));
-            }
-            TipDto {
-                kind: t.kind.name().to_string(),
-                summary: t.summary,
-                kwh_per_year: kwh(t.wh_per_year.saturating_mul(1000)),
-                money_per_year: t.money_per_year.map(money),
-                currency: t.currency,
-                confidence: t.confidence,
-                evidence,
-            }
-        })
+        .map(|t| tip_dto(t, lang, &tz))
         .collect())
+}
+
+/// One tip for the window: its sentences and evidence lines in `lang`, times in `tz`.
+pub fn tip_dto(t: Tip, lang: Lang, tz: &TimeZone) -> TipDto {
+    let e = &t.evidence;
+    let mut evidence = Vec::new();
+    if let Some(s) = e.since {
+        evidence.push(lang.tip_since(s));
+    }
+    if let Some(w) = e.watts {
+        evidence.push(lang.tip_watts(w));
+    }
+    if !e.times.is_empty() {
+        let times: Vec<MeterTime> = e
+            .times
+            .iter()
+            .take(5)
+            .map(|u| MeterTime::in_zone(*u, tz))
+            .collect();
+        evidence.push(lang.tip_times(&times));
+    }
+    let currency = t.currency.as_deref().unwrap_or_default();
+    for c in &e.contracts {
+        evidence.push(lang.tip_contract(&c.name, c.per_year, currency));
+    }
+    if !e.series.is_empty() {
+        // Solar's series is energy exported per hour of the day (Wh); the others are power (W).
+        let unit = if t.kind == TipKind::Solar { "Wh" } else { "W" };
+        let s: Vec<String> = e
+            .series
+            .iter()
+            .map(|(l, v)| lang.tip_point(l, *v, unit))
+            .collect();
+        evidence.push(s.join(" · "));
+    }
+    TipDto {
+        kind: t.kind.name().to_string(),
+        summary: lang.tip_summary(&t.message),
+        kwh_per_year: kwh(t.wh_per_year.saturating_mul(1000)),
+        money_per_year: t.money_per_year.map(money),
+        currency: t.currency,
+        confidence: t.confidence,
+        evidence,
+    }
 }
 
 #[cfg(test)]

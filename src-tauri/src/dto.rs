@@ -303,7 +303,7 @@ pub struct CostReportDto {
 pub struct TipDto {
     /// Kind of advice (`base_load`, ...).
     pub kind: String,
-    /// One or two sentences.
+    /// One or two sentences, in the language the window asked for.
     pub summary: String,
     /// Energy involved per year (kWh).
     pub kwh_per_year: f64,
@@ -313,7 +313,7 @@ pub struct TipDto {
     pub currency: Option<String>,
     /// How sure the tip is, 0..1.
     pub confidence: f64,
-    /// The numbers behind it, as short lines.
+    /// The numbers behind it, as short lines in the same language.
     pub evidence: Vec<String>,
 }
 

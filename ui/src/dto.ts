@@ -128,7 +128,7 @@ export interface CostReportDto {
   contracts: ContractCostDto[];
 }
 
-/** One savings tip. */
+/** One savings tip; `summary` and `evidence` are worded in the language the `tips` call asked for. */
 export interface TipDto {
   kind: string;
   summary: string;

@@ -1,7 +1,7 @@
 // The Tips screen: savings tips from the last 12 months of readings under the current contract.
 
 import { errorText, invoke } from "./tauri.js";
-import { plural, t } from "./i18n.js";
+import { lang, plural, t } from "./i18n.js";
 
 const tr = t;
 import type { ContractDto, TipDto } from "./dto.js";
@@ -64,7 +64,9 @@ export async function refresh(): Promise<void> {
     sel.replaceChildren();
     for (const c of list.filter((c) => !c.error)) sel.append(new Option(c.name, c.id));
     sel.value = list.some((c) => c.id === keep) ? keep : currentId(list);
-    const tips = await invoke<TipDto[]>("tips", { contracts: sel.value ? [sel.value] : [] });
+    // The sentences and evidence come worded in the window's language; a language switch
+    // re-shows the current screen (main.ts), which calls this again.
+    const tips = await invoke<TipDto[]>("tips", { contracts: sel.value ? [sel.value] : [], lang: lang() });
     if (mine !== seq) return;
     $("tips-list").replaceChildren(...tips.map(tipItem));
     $("screen-tips").dataset.count = String(tips.length);

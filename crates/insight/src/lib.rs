@@ -43,5 +43,5 @@ pub use cost::{Cost, PricingError};
 pub use money::{Money, Percent, Price};
 pub use prices::{PriceError, PriceSeries};
 pub use report::{ContractCost, Report, report};
-pub use tips::{Tip, TipKind};
+pub use tips::{Amount, PeakBasis, Tip, TipKind, TipMessage};
 pub use usage::{Slot, Usage, UsageBuilder, UsageOptions, UsageStats};

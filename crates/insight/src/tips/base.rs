@@ -1,7 +1,8 @@
 //! Always-on base load (the low of night-time power) and constant loads that appeared since a
 //! date (a lasting step up in that nightly low).
 
-use super::{Ctx, Evidence, Tip, TipKind, mad, median, percentile, show_money};
+use super::message::amount;
+use super::{Ctx, Evidence, Tip, TipKind, TipMessage, mad, median, percentile};
 use jiff::civil::Date;
 
 /// Local night window used for the base load: 00:00 to 05:00.
@@ -76,17 +77,15 @@ pub(crate) fn base_load(ctx: &Ctx<'_>, nights: &[Night]) -> Option<Tip> {
         }
         i = j;
     }
-    let cost = match (money, &currency) {
-        (Some(m), Some(c)) => format!(" ({} a year)", show_money(m, c)),
-        _ => String::new(),
+    let message = TipMessage::BaseLoad {
+        watts: base,
+        kwh_per_year: wh_per_year / 1000,
+        cost: amount(money, currency.as_ref()),
     };
     Some(Tip {
         kind: TipKind::BaseLoad,
-        summary: format!(
-            "Your home never uses less than about {base} W, even at night: about {} kWh a year{cost}. \
-             Devices on standby, routers, fridges and pumps make up this always-on load.",
-            wh_per_year / 1000
-        ),
+        summary: message.english(),
+        message,
         wh_per_year,
         money_per_year: money,
         currency,
@@ -134,17 +133,16 @@ pub(crate) fn new_constant_load(ctx: &Ctx<'_>, nights: &[Night]) -> Option<Tip> 
     let since = nights[since_idx].date;
     let wh_per_year = step * HOURS_PER_YEAR;
     let (money, currency) = ctx.money_for(wh_per_year, ctx.mean_import_rate());
-    let cost = match (money, &currency) {
-        (Some(m), Some(c)) => format!(", {} a year", show_money(m, c)),
-        _ => String::new(),
+    let message = TipMessage::NewConstantLoad {
+        since,
+        watts: step,
+        kwh_per_year: wh_per_year / 1000,
+        cost: amount(money, currency.as_ref()),
     };
     Some(Tip {
         kind: TipKind::NewConstantLoad,
-        summary: format!(
-            "Since {since} something uses about {step} W more, day and night: about {} kWh a year{cost}. \
-             Did a device start staying on around then?",
-            wh_per_year / 1000
-        ),
+        summary: message.english(),
+        message,
         wh_per_year,
         money_per_year: money,
         currency,

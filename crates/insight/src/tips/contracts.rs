@@ -2,7 +2,8 @@
 //! the last year, and the capacity charge with the peaks that set it.
 
 use super::base::Night;
-use super::{ContractTotal, Ctx, Evidence, Tip, TipKind, median, percentile, show_money};
+use super::message::{Amount, PeakBasis};
+use super::{ContractTotal, Ctx, Evidence, Tip, TipKind, TipMessage, median, percentile};
 use crate::contract::Capacity;
 use crate::cost::{local_slots, price_hypothetical};
 use crate::money::Money;
@@ -43,14 +44,19 @@ pub(crate) fn cheapest_contract(ctx: &Ctx<'_>) -> Option<Tip> {
         return None;
     }
     let days = ctx.covered_s / 86_400;
+    let message = TipMessage::CheapestContract {
+        days,
+        cheapest: best.0.clone(),
+        current: current.name.clone(),
+        saving: Amount {
+            money: saving,
+            currency: current.currency.clone(),
+        },
+    };
     Some(Tip {
         kind: TipKind::CheapestContract,
-        summary: format!(
-            "Over your last {days} days of use, \"{}\" would have cost about {} a year less than \"{}\".",
-            best.0,
-            show_money(saving, &current.currency),
-            current.name
-        ),
+        summary: message.english(),
+        message,
         wh_per_year: 0,
         money_per_year: Some(saving),
         currency: Some(current.currency.clone()),
@@ -113,24 +119,26 @@ pub(crate) fn capacity_peak(ctx: &Ctx<'_>, nights: &[Night]) -> Option<Tip> {
     }
     let (peak_w, peaks, target_w) = latest?;
     let base = median(&nights.iter().map(|n| n.watts).collect::<Vec<_>>()).unwrap_or(0);
-    let when = peaks
-        .last()
-        .map(|t| hearth_meter::MeterTime::in_zone(*t, &c.time_zone).to_string())
-        .unwrap_or_default();
-    let what = match cap {
-        Capacity::MonthlyPeak { .. } => "highest quarter hour",
-        Capacity::Top3DailyHourly { .. } => "three highest hours (on different days) averaged",
+    let message = TipMessage::CapacityPeak {
+        basis: match cap {
+            Capacity::MonthlyPeak { .. } => PeakBasis::QuarterHour,
+            Capacity::Top3DailyHourly { .. } => PeakBasis::TopThreeHours,
+        },
+        peak_w,
+        latest: peaks
+            .last()
+            .map(|t| hearth_meter::MeterTime::in_zone(*t, &c.time_zone)),
+        above_base_w: (peak_w - base).max(0),
+        target_w,
+        saving: Amount {
+            money: per_year,
+            currency: c.currency.clone(),
+        },
     };
     Some(Tip {
         kind: TipKind::CapacityPeak,
-        summary: format!(
-            "Your capacity charge follows your peaks: last month your {what} {:.1} kW (latest {when}), {:.1} kW above your \
-             always-on load, usually several large appliances at once. Keeping peaks to about {:.1} kW would save about {} a year.",
-            peak_w as f64 / 1000.0,
-            (peak_w - base).max(0) as f64 / 1000.0,
-            target_w as f64 / 1000.0,
-            show_money(per_year, &c.currency)
-        ),
+        summary: message.english(),
+        message,
         wh_per_year: 0,
         money_per_year: Some(per_year),
         currency: Some(c.currency.clone()),

@@ -8,8 +8,11 @@
 
 mod base;
 mod contracts;
+mod message;
 mod shift;
 mod unusual;
+
+pub use message::{Amount, PeakBasis, TipMessage};
 
 use crate::contract::Contract;
 use crate::cost::{LocalSlot, Rates, local_slots};
@@ -82,8 +85,10 @@ pub struct Evidence {
 pub struct Tip {
     /// What kind of advice.
     pub kind: TipKind,
-    /// One or two sentences for the homeowner.
+    /// One or two sentences for the homeowner, in English (`message.english()`).
     pub summary: String,
+    /// What the summary says, as data, to word it in another language.
+    pub message: TipMessage,
     /// Energy involved per year (used, moved or saved, as the summary says), Wh.
     pub wh_per_year: i64,
     /// Money per year under the current contract, if one is known.
@@ -245,13 +250,157 @@ pub(crate) fn mad(values: &[i64]) -> i64 {
     median(&dev).unwrap_or(0)
 }
 
-/// A money amount for a summary: `€73` / `73 NOK` style, whole units.
-pub(crate) fn show_money(m: Money, currency: &str) -> String {
-    let units = (m.cents() as f64 / 100.0).round() as i64;
-    match currency {
-        "EUR" => format!("€{units}"),
-        "GBP" => format!("£{units}"),
-        "USD" => format!("${units}"),
-        c => format!("{units} {c}"),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::UsageOptions;
+    use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
+
+    /// 2026-01-05T00:00 in Amsterdam (CET, +01:00).
+    const MON_5_JAN: i64 = 1_767_567_600;
+    const DAY: i64 = 86_400;
+
+    fn contract(toml: &str) -> Contract {
+        Contract::parse(toml, std::path::Path::new(".")).expect("contract")
+    }
+
+    /// 28 days of quarter-hour readings from `MON_5_JAN`, import power from `w(unix)`.
+    fn household(w: impl Fn(i64) -> i64) -> (Usage, i64) {
+        let (from, to) = (MON_5_JAN, MON_5_JAN + 28 * DAY);
+        let mut wh_x4 = 40_000_000i64; // register in Wh × 4 (quarter hours)
+        let mut readings = Vec::new();
+        let mut t = from - 3600;
+        while t <= to + 3600 {
+            let mut r = Reading::new(Protocol::Dsmr);
+            r.time = Some(MeterTime::utc(t));
+            r.set(Quantity::ImportWh, wh_x4 / 4);
+            r.set(Quantity::ExportWh, 0);
+            readings.push(r);
+            wh_x4 += w(t);
+            t += 900;
+        }
+        let ts = |s: i64| Timestamp::from_second(s).expect("time");
+        (
+            Usage::from_readings(readings, ts(from), ts(to), UsageOptions::default()),
+            to,
+        )
+    }
+
+    fn run(usage: &Usage, contracts: &[&str], now: i64) -> Vec<Tip> {
+        let cs: Vec<Contract> = contracts.iter().map(|c| contract(c)).collect();
+        let tz = TimeZone::get("Europe/Amsterdam").expect("tz");
+        tips(
+            usage,
+            &cs,
+            &[],
+            Timestamp::from_second(now).expect("now"),
+            &tz,
+        )
+    }
+
+    const FLAT_30: &str =
+        "name = \"Flat 0.30\"\ntime_zone = \"Europe/Amsterdam\"\n[import]\nprice_per_kwh = 0.30\n";
+    const FLAT_25: &str =
+        "name = \"Flat 0.25\"\ntime_zone = \"Europe/Amsterdam\"\n[import]\nprice_per_kwh = 0.25\n";
+
+    #[test]
+    fn base_load_and_contract_messages_hold_the_sentence_numbers() {
+        // 200 W for 28 days: 200 × 8760 h = 1752 kWh a year; at 0.30 = 525.60, at 0.25 =
+        // 438.00; the cheaper contract saves 87.60 (shown €88).
+        let (u, now) = household(|_| 200);
+        let tips = run(&u, &[FLAT_30, FLAT_25], now);
+        let eur = |m: &str| Amount {
+            money: Money::parse(m).expect("money"),
+            currency: "EUR".into(),
+        };
+        assert_eq!(tips.len(), 2, "{tips:#?}");
+        assert_eq!(
+            tips[0].message,
+            TipMessage::BaseLoad {
+                watts: 200,
+                kwh_per_year: 1752,
+                cost: Some(eur("525.60")),
+            }
+        );
+        assert_eq!(
+            tips[1].message,
+            TipMessage::CheapestContract {
+                days: 28,
+                cheapest: "Flat 0.25".into(),
+                current: "Flat 0.30".into(),
+                saving: eur("87.60"),
+            }
+        );
+        assert_eq!(
+            tips[1].summary,
+            "Over your last 28 days of use, \"Flat 0.25\" would have cost about €88 a year less than \"Flat 0.30\"."
+        );
+        for t in &tips {
+            assert_eq!(t.summary, t.message.english());
+            assert_eq!(t.message.amount().map(|a| a.money), t.money_per_year);
+            assert_eq!(t.message.amount().map(|a| a.currency.clone()), t.currency);
+        }
+    }
+
+    #[test]
+    fn without_a_contract_the_message_has_no_money() {
+        let (u, now) = household(|_| 200);
+        let tips = run(&u, &[], now);
+        assert_eq!(
+            tips.iter().map(|t| &t.message).collect::<Vec<_>>(),
+            [&TipMessage::BaseLoad {
+                watts: 200,
+                kwh_per_year: 1752,
+                cost: None,
+            }]
+        );
+        assert_eq!(
+            tips[0].summary,
+            "Your home never uses less than about 200 W, even at night: about 1752 kWh a year. \
+             Devices on standby, routers, fridges and pumps make up this always-on load."
+        );
+    }
+
+    #[test]
+    fn load_shift_message_holds_hours_runs_and_days() {
+        // A 2 kW cycle 19:00-20:00 local (18:00-19:00 UTC in January) on a 200 W base, every
+        // day of 28, under day 0.31 / night (22:00-07:00 weekdays, weekends) 0.21 + tax 0.05:
+        // 20 weekday cycles of 2 kWh save 0.10/kWh each = 4.00 in 28 days, 52.14… a year.
+        const DAY_NIGHT: &str = "name = \"Day/night\"\ntime_zone = \"Europe/Amsterdam\"\n[import]\ntax_per_kwh = 0.05\n[[import.period]]\nname = \"night\"\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nfrom = \"22:00\"\nto = \"07:00\"\nprice_per_kwh = 0.21\n[[import.period]]\nname = \"weekend\"\ndays = [\"sat\", \"sun\", \"hol\"]\nprice_per_kwh = 0.21\n[[import.period]]\nname = \"day\"\nprice_per_kwh = 0.31\n";
+        let (u, now) = household(|t| {
+            if t.rem_euclid(DAY) / 3600 == 18 {
+                2_200
+            } else {
+                200
+            }
+        });
+        let tips = run(&u, &[DAY_NIGHT], now);
+        let shift = tips
+            .iter()
+            .find(|t| t.kind == TipKind::LoadShift)
+            .expect("shift tip");
+        let TipMessage::LoadShift {
+            watts,
+            minutes,
+            runs,
+            days,
+            from_hour,
+            until_hour,
+            better_hour,
+            saving,
+        } = &shift.message
+        else {
+            panic!("{:?}", shift.message)
+        };
+        assert_eq!(
+            (*watts, *minutes, *runs, *days),
+            (2_000, 60, 28, 28),
+            "{shift:#?}"
+        );
+        // Every start is at 19:00; the windows 18-20 and 19-21 both hold all 28 and the
+        // earlier one wins the tie. The cheapest start is at 22:00, the night rate.
+        assert_eq!((*from_hour, *until_hour, *better_hour), (18, 20, 22));
+        assert_eq!(saving.whole_units(), 52);
+        assert_eq!(shift.summary, shift.message.english());
     }
 }

@@ -3,7 +3,8 @@
 //! energy at home instead of buying it back later.
 
 use super::base::Night;
-use super::{Ctx, Evidence, Tip, TipKind, show_money};
+use super::message::Amount;
+use super::{Ctx, Evidence, Tip, TipKind, TipMessage};
 use crate::money::Money;
 
 /// A load starts when the quarter-hour mean rises this far above the night's base (W)...
@@ -159,16 +160,23 @@ pub(crate) fn load_shift(ctx: &Ctx<'_>, events: &[Event]) -> Vec<Tip> {
             .collect();
         times.sort_unstable();
         let times = times.split_off(times.len().saturating_sub(10));
+        let message = TipMessage::LoadShift {
+            watts,
+            minutes: minutes as i64,
+            runs: group.len() as i64,
+            days: days as i64,
+            from_hour: h as u8,
+            until_hour: ((h + 2) % 24) as u8,
+            better_hour: to_hour as u8,
+            saving: Amount {
+                money: per_year,
+                currency: currency.clone(),
+            },
+        };
         tips.push(Tip {
             kind: TipKind::LoadShift,
-            summary: format!(
-                "A large load of about {:.1} kW for about {minutes} minutes runs on {} of {days} days, usually starting between {h:02}:00 and {:02}:00. \
-                 Starting it around {to_hour:02}:00 instead would save about {} a year.",
-                watts as f64 / 1000.0,
-                group.len(),
-                (h + 2) % 24,
-                show_money(per_year, &currency)
-            ),
+            summary: message.english(),
+            message,
             wh_per_year,
             money_per_year: Some(per_year),
             currency: Some(currency.clone()),
@@ -239,15 +247,19 @@ pub(crate) fn solar(ctx: &Ctx<'_>, events: &[Event]) -> Option<Tip> {
         sunny.last().copied().unwrap_or(12) + 1,
     );
     let currency = contract.currency.clone();
+    let message = TipMessage::Solar {
+        export_kwh_per_year: export_per_year / 1_000_000,
+        from_hour: first as u8,
+        until_hour: last as u8,
+        saving: Amount {
+            money: per_year,
+            currency: currency.clone(),
+        },
+    };
     Some(Tip {
         kind: TipKind::Solar,
-        summary: format!(
-            "You export about {} kWh a year, mostly between {first:02}:00 and {last:02}:00, for less than you pay for \
-             power later. Running your large loads in those hours instead would save about {} a year. \
-             (Hearth sees only what crosses the meter, so it cannot measure how much solar you already use yourself.)",
-            export_per_year / 1_000_000,
-            show_money(per_year, &currency)
-        ),
+        summary: message.english(),
+        message,
         wh_per_year: ctx.per_year_mwh(movable) / 1000,
         money_per_year: Some(per_year),
         currency: Some(currency),

@@ -2,7 +2,8 @@
 //! the same weekday and hour over earlier weeks), flagged only when the difference is larger
 //! than how much ordinary weeks already vary, so it does not cry wolf.
 
-use super::{Ctx, Evidence, Tip, TipKind, mad, median, show_money};
+use super::message::amount;
+use super::{Ctx, Evidence, Tip, TipKind, TipMessage, mad, median};
 use std::collections::HashMap;
 
 const WEEK_S: i64 = 7 * 86_400;
@@ -92,18 +93,15 @@ pub(crate) fn unusual(ctx: &Ctx<'_>) -> Option<Tip> {
     per_hour.sort_by_key(|h| std::cmp::Reverse(h.1));
     let times: Vec<i64> = per_hour.iter().take(5).map(|h| h.0).collect();
     let hours_n = per_hour.len().max(1) as i64;
-    let cost = match (money, &currency) {
-        (Some(m), Some(c)) => format!(" ({} a year if it continues)", show_money(m, c)),
-        _ => String::new(),
+    let message = TipMessage::Unusual {
+        extra_mwh: dev,
+        percent: dev * 100 / base.max(1),
+        cost: amount(money, currency.as_ref()),
     };
     Some(Tip {
         kind: TipKind::Unusual,
-        summary: format!(
-            "The last 7 days used {:.0} kWh more than a typical week for your home ({}% more){cost}. \
-             The biggest differences are listed under evidence.",
-            dev as f64 / 1e6,
-            dev * 100 / base.max(1)
-        ),
+        summary: message.english(),
+        message,
         wh_per_year,
         money_per_year: money,
         currency,
