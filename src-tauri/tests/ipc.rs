@@ -331,5 +331,8 @@ fn after_unlock_the_now_chart_shows_the_last_stored_minutes() {
     // Newest stored at now - 70; drawn: the half hour up to it, (now - 1870, now - 70], i.e.
     // i = 180..359, 180 samples.
     assert_eq!(held, 180);
-    assert_eq!(call(&w, "live_now", json!({})).expect("live_now"), json!(null));
+    assert_eq!(
+        call(&w, "live_now", json!({})).expect("live_now"),
+        json!(null)
+    );
 }
