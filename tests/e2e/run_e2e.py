@@ -130,7 +130,16 @@ class Session:
                 "e.dispatchEvent(new Event('change'));", css, value)
 
     def screenshot(self, path):
-        png = base64.b64decode(self.d.call("GET", self._p("/screenshot")))
+        # The app paints without GPU compositing (src-tauri/src/webview.rs). In that mode
+        # WebKitWebDriver's screenshot never returns (90 s timeout) while the page's scroll
+        # area does not overflow (Export, Tips); a tall spacer at the end for the moment of the
+        # shot avoids it. Only WebDriver is affected: the app itself paints those pages fine.
+        self.js("const d = document.createElement('div'); d.id = 'e2e-spacer'; d.style.height = '3000px';"
+                "(document.querySelector('main') || document.body).append(d); return 0;")
+        try:
+            png = base64.b64decode(self.d.call("GET", self._p("/screenshot")))
+        finally:
+            self.js("document.getElementById('e2e-spacer')?.remove(); return 0;")
         with open(path, "wb") as f:
             f.write(png)
         return path

@@ -213,8 +213,13 @@ def tree_memory(app):
     pids = app_pids(app)
     if not pids:
         raise RuntimeError("the app process was not found")
+    return memory_of(pids[0])
+
+
+def memory_of(pid):
+    """tree_memory for the process `pid` and its descendants."""
     procs = []
-    for p in descendants(pids[0]):
+    for p in descendants(pid):
         rss = kib(f"/proc/{p}/status", "VmRSS:")
         pss = kib(f"/proc/{p}/smaps_rollup", "Pss:")
         uss = (kib(f"/proc/{p}/smaps_rollup", "Private_Clean:")
@@ -222,6 +227,29 @@ def tree_memory(app):
         procs.append((comm(p), rss, pss, uss))
     return {"rss": sum(q[1] for q in procs), "pss": sum(q[2] for q in procs),
             "uss": sum(q[3] for q in procs), "procs": procs}
+
+
+MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
+
+
+def webkit_baseline(wait):
+    """WebKitGTK's own MiniBrowser showing about:blank, with the web-view environment Hearth sets
+    for itself (src-tauri/src/webview.rs): the memory any WebKitGTK window starts from here."""
+    if not os.access(MINIBROWSER, os.X_OK):
+        return None
+    env = dict(os.environ, WEBKIT_DISABLE_COMPOSITING_MODE="1", WEBKIT_DISABLE_DMABUF_RENDERER="1",
+               MESA_SHADER_CACHE_DISABLE="true")
+    p = subprocess.Popen([MINIBROWSER, "about:blank"], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(wait)
+        return memory_of(p.pid)
+    finally:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 def mib(k):
@@ -451,6 +479,12 @@ def main():
             out += [f"| memory after {a.demo_wait:.0f} s on `--demo` (Now screen) | RSS | PSS | USS |", "|---|---|---|---|"]
             out += mem_table_rows(m)
             out.append("")
+            base = webkit_baseline(min(a.demo_wait, 20.0))
+            if base:
+                out += ["| for comparison: WebKitGTK's MiniBrowser on `about:blank`, same environment | RSS | PSS | USS |",
+                        "|---|---|---|---|"]
+                out += mem_table_rows(base)
+                out.append("")
         if "vault" in only:
             v = vault_history(d, app, root, a.vault, a.passphrase, a.rounds)
             out += [f"App on the {v['size'] / 1e9:.2f} GB vault (`{os.path.basename(a.vault)}`): unlock through the "
