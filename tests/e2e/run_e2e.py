@@ -391,6 +391,9 @@ def test_history_ranges_switch(s, ctx):
     s.click("#hist-next")
     s.wait("this year again", lambda: s.text("#hist-period") == titles["year"])
     s.click('.seg button[data-kind="day"]')
+    # Let the day page render first: a click while the page's layout changes can miss.
+    s.wait("the day page", lambda: s.attr("#screen-history", "data-kind") == "day"
+           and s.text("#hist-period") != titles["year"])
     s.click("#hist-compare")
     s.wait("a comparison total", lambda: s.text("#hist-prev-total") not in ("", "–"))
     s.screenshot(os.path.join(ctx["dir"], "history.png"))
