@@ -1,16 +1,16 @@
 //! The commands exercised through Tauri's IPC with the mock runtime (no display, no WebKit).
 
+mod common;
+use common::{Scratch, call};
+
 use hearth_desktop::live::Live;
 use hearth_desktop::state::AppState;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
 use hearth_vault::KdfParams;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use tauri::test::{
-    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+use tauri::test::MockRuntime;
+use tauri::{App, Manager, WebviewWindow};
 
 fn app_in(
     dir: &std::path::Path,
@@ -21,61 +21,15 @@ fn app_in(
 ) {
     let state = hearth_desktop::state_for(dir.to_path_buf(), true, KdfParams::INSECURE_FOR_TESTS);
     let live = state.live.clone();
-    let app = hearth_desktop::setup(mock_builder(), state)
-        .build(mock_context(noop_assets()))
-        .expect("mock app");
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("webview");
+    let (app, webview) = common::app_with(state);
     (app, webview, live)
 }
 
-/// A scratch directory removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let p = std::env::temp_dir().join(format!("hearth-ipc-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("scratch dir");
-        Scratch(p)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn app(live: Arc<Mutex<Live>>) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let state = AppState {
+    common::app_with(AppState {
         live,
         ..hearth_desktop::state_for("/nonexistent".into(), true, KdfParams::INSECURE_FOR_TESTS)
-    };
-    let app = hearth_desktop::setup(mock_builder(), state)
-        .build(mock_context(noop_assets()))
-        .expect("mock app");
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("webview");
-    (app, webview)
-}
-
-fn call(w: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        w,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            url: "tauri://localhost".parse().expect("url"),
-            body: tauri::ipc::InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|b| b.deserialize::<Value>().expect("json"))
+    })
 }
 
 /// A DSMR-like reading: 1234 W import, 0 W export, L1 230.1 V / 5.36 A, 3 phases of power.

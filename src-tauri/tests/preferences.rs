@@ -1,66 +1,18 @@
 //! Preferences (language, theme, auto-lock), start at login and saving charts, through Tauri's
 //! IPC with the mock runtime: what the Settings screen and the "Save as" buttons call.
 
+mod common;
+use common::{Scratch, app_in, call};
+
 use hearth_desktop::state::AppState;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
-use hearth_vault::KdfParams;
 use serde_json::{Value, json};
-use tauri::test::{
-    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
-
-/// A scratch directory removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let p = std::env::temp_dir().join(format!("hearth-prefs-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("scratch dir");
-        Scratch(p)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// An app whose data and config directories are inside `dir` (config: `dir/config`).
-fn app_in(dir: &std::path::Path) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let state = hearth_desktop::state_for(dir.to_path_buf(), false, KdfParams::INSECURE_FOR_TESTS);
-    let app = hearth_desktop::setup(mock_builder(), state)
-        .build(mock_context(noop_assets()))
-        .expect("mock app");
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("webview");
-    (app, webview)
-}
-
-fn call(w: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        w,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            url: "tauri://localhost".parse().expect("url"),
-            body: tauri::ipc::InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|b| b.deserialize::<Value>().expect("json"))
-}
+use tauri::Manager;
 
 #[test]
 fn preferences_are_saved_outside_the_vault_and_checked() {
     let dir = Scratch::new("prefs");
-    let (_app, w) = app_in(&dir.0);
+    let (_app, w) = app_in(&dir.0, false);
     // Defaults, readable with no vault at all (the first-run wizard and lock screen need them).
     assert_eq!(
         call(&w, "preferences", json!({})).expect("prefs"),
@@ -81,7 +33,7 @@ fn preferences_are_saved_outside_the_vault_and_checked() {
         json!({ "language": "nl", "theme": "dark", "auto_lock_minutes": 30 })
     );
     // A second app over the same directories starts with them.
-    let (_app2, w2) = app_in(&dir.0);
+    let (_app2, w2) = app_in(&dir.0, false);
     assert_eq!(
         call(&w2, "preferences", json!({})).expect("prefs")["theme"],
         json!("dark")
@@ -109,7 +61,7 @@ fn preferences_are_saved_outside_the_vault_and_checked() {
 #[test]
 fn start_at_login_writes_and_removes_the_xdg_autostart_entry() {
     let dir = Scratch::new("login");
-    let (_app, w) = app_in(&dir.0);
+    let (_app, w) = app_in(&dir.0, false);
     let entry = dir.0.join("config/autostart/hearth.desktop");
     let on = call(&w, "set_start_at_login", json!({ "on": true })).expect("on");
     assert_eq!(on["start_at_login"], json!(true));
@@ -134,7 +86,7 @@ fn start_at_login_writes_and_removes_the_xdg_autostart_entry() {
 #[test]
 fn charts_are_saved_as_png_and_svg_and_bad_requests_refused() {
     let dir = Scratch::new("charts");
-    let (app, w) = app_in(&dir.0);
+    let (app, w) = app_in(&dir.0, false);
     call(
         &w,
         "create_vault",

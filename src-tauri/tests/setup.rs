@@ -1,62 +1,14 @@
 //! The first-run wizard's `create_vault` with its extras (meter keys, broker password, UK
 //! tariff, no live source) through Tauri's IPC with the mock runtime.
 
+mod common;
+use common::{PASS, Scratch, app_in, call};
+
 use hearth_desktop::state::AppState;
-use hearth_vault::KdfParams;
-use serde_json::{Value, json};
-use tauri::test::{
-    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+use serde_json::json;
+use tauri::test::MockRuntime;
+use tauri::{App, Manager};
 
-/// A scratch directory removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let p = std::env::temp_dir().join(format!("hearth-setup-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("scratch dir");
-        Scratch(p)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// An app whose data and config directories are inside `dir` (config: `dir/config`).
-fn app_in(dir: &std::path::Path) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let state = hearth_desktop::state_for(dir.to_path_buf(), false, KdfParams::INSECURE_FOR_TESTS);
-    let app = hearth_desktop::setup(mock_builder(), state)
-        .build(mock_context(noop_assets()))
-        .expect("mock app");
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("webview");
-    (app, webview)
-}
-
-fn call(w: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        w,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            url: "tauri://localhost".parse().expect("url"),
-            body: tauri::ipc::InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|b| b.deserialize::<Value>().expect("json"))
-}
-
-const PASS: &str = "long enough pass";
 const KEY: &str = "00112233445566778899AABBCCDDEEFF";
 
 fn setting(app: &App<MockRuntime>, name: &str) -> Option<String> {
@@ -73,7 +25,7 @@ fn setting(app: &App<MockRuntime>, name: &str) -> Option<String> {
 #[test]
 fn bad_keys_and_public_brokers_make_no_vault() {
     let dir = Scratch::new("refused");
-    let (_app, w) = app_in(&dir.0);
+    let (_app, w) = app_in(&dir.0, false);
     let cases = [
         (
             "serial:/dev/hearth-test-none",
@@ -120,7 +72,7 @@ fn bad_keys_and_public_brokers_make_no_vault() {
 #[test]
 fn keys_password_and_uk_tariff_are_sealed_in_the_vault() {
     let dir = Scratch::new("stored");
-    let (app, w) = app_in(&dir.0);
+    let (app, w) = app_in(&dir.0, false);
     let st = call(
         &w,
         "create_vault",
@@ -139,7 +91,7 @@ fn keys_password_and_uk_tariff_are_sealed_in_the_vault() {
     );
 
     let dir2 = Scratch::new("uk");
-    let (app2, w2) = app_in(&dir2.0);
+    let (app2, w2) = app_in(&dir2.0, false);
     call(
         &w2,
         "create_vault",
@@ -170,7 +122,7 @@ fn keys_password_and_uk_tariff_are_sealed_in_the_vault() {
 
     // Supplier downloads only: a vault with no live source.
     let dir3 = Scratch::new("none");
-    let (app3, w3) = app_in(&dir3.0);
+    let (app3, w3) = app_in(&dir3.0, false);
     call(
         &w3,
         "create_vault",
@@ -187,7 +139,7 @@ fn keys_password_and_uk_tariff_are_sealed_in_the_vault() {
 #[test]
 fn meter_keys_can_be_given_later_in_settings() {
     let dir = Scratch::new("later");
-    let (app, w) = app_in(&dir.0);
+    let (app, w) = app_in(&dir.0, false);
     let args = |key: &str, auth: &str| json!({ "key": key, "authKey": auth });
     assert_eq!(
         call(&w, "set_meter_keys", args(KEY, "")).expect_err("locked")["code"],

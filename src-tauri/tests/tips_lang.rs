@@ -1,73 +1,14 @@
 //! The Tips command in the window's language: the same household's tips worded in English,
 //! Dutch and German, through Tauri's IPC with the mock runtime.
 
+mod common;
+use common::{Scratch, app_in, call, created};
+
 use hearth_desktop::state::AppState;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
-use hearth_vault::KdfParams;
 use serde_json::{Value, json};
-use tauri::test::{
-    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
-
-/// A scratch directory removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let p = std::env::temp_dir().join(format!("hearth-tips-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("scratch dir");
-        Scratch(p)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn app_in(dir: &std::path::Path) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let state = hearth_desktop::state_for(dir.to_path_buf(), false, KdfParams::INSECURE_FOR_TESTS);
-    let app = hearth_desktop::setup(mock_builder(), state)
-        .build(mock_context(noop_assets()))
-        .expect("mock app");
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("webview");
-    (app, webview)
-}
-
-fn call(w: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        w,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            url: "tauri://localhost".parse().expect("url"),
-            body: tauri::ipc::InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|b| b.deserialize::<Value>().expect("json"))
-}
-
-const PASS: &str = "long enough pass";
-
-/// A vault whose meter source is a capture file that does not exist (no port is opened).
-fn created(w: &WebviewWindow<MockRuntime>, dir: &std::path::Path) {
-    let source = format!("file:{}", dir.join("no-such-capture.txt").display());
-    call(
-        w,
-        "create_vault",
-        json!({ "passphrase": PASS, "source": source }),
-    )
-    .expect("created");
-}
+use tauri::test::MockRuntime;
+use tauri::{App, Manager};
 
 /// Ten days and six hours of minute readings (the vault estimates across longer steps) of a
 /// steady 200 W household: 10/3 Wh a minute, exactly 50 Wh a quarter hour; ending on a quarter
@@ -141,7 +82,7 @@ fn assert_monthly_200_w(line: &str, months: &[&str]) {
 #[test]
 fn tips_speak_dutch_and_german() {
     let dir = Scratch::new("lang");
-    let (app, w) = app_in(&dir.0);
+    let (app, w) = app_in(&dir.0, false);
     created(&w, &dir.0);
     store_ten_days_at_200_w(&app);
     let flat30 = call(&w, "save_contract", json!({ "toml": FLAT_30 })).expect("saved");
