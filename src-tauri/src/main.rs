@@ -4,7 +4,9 @@
 
 #[allow(unsafe_code)]
 fn main() {
-    for (name, value) in hearth_desktop::webview::to_set(|name| std::env::var_os(name)) {
+    let render_node = hearth_desktop::webview::first_render_node(std::path::Path::new("/dev/dri"));
+    for (name, value) in hearth_desktop::webview::to_set(|name| std::env::var_os(name), render_node)
+    {
         // SAFETY: this is the first thing `main` does, before any thread exists (Rust starts
         // none of its own), so nothing can read the environment while it changes.
         unsafe { std::env::set_var(name, value) };
