@@ -20,6 +20,7 @@ pub mod state;
 pub mod store;
 pub mod tray;
 pub mod webview;
+pub mod window;
 
 use dto::AppInfoDto;
 use hearth_vault::KdfParams;
@@ -206,15 +207,13 @@ pub fn run(options: Options) {
     let demo_days = options.demo_days;
     let demo = options.demo;
     let minimized = options.minimized;
-    let result = setup(tauri::Builder::default(), state)
+    let app = setup(tauri::Builder::default(), state)
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             tray::install(app)?;
-            if minimized {
-                use tauri::Manager;
-                if let Some(w) = app.get_webview_window("main") {
-                    w.hide()?;
-                }
+            // Started minimised at login: collect in the tray; the window opens from there.
+            if !minimized {
+                window::open(app.handle())?;
             }
             if demo {
                 collector::spawn_demo(
@@ -228,13 +227,18 @@ pub fn run(options: Options) {
             }
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if options.demo {
-        let _ = std::fs::remove_dir_all(&data_dir);
-    }
-    if let Err(e) = result {
-        fail(e);
-    }
+        .build(tauri::generate_context!())
+        .unwrap_or_else(|e| fail(e));
+    // `run` ends the process itself when the user quits, so clean-up happens on `Exit`.
+    app.run(move |_, event| match event {
+        tauri::RunEvent::ExitRequested { code, api, .. } if window::keep_running(code) => {
+            api.prevent_exit();
+        }
+        tauri::RunEvent::Exit if demo => {
+            let _ = std::fs::remove_dir_all(&data_dir);
+        }
+        _ => {}
+    });
 }
 
 #[cfg(test)]

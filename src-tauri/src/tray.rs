@@ -1,6 +1,6 @@
-//! Background collection: closing the window hides it, and a tray icon shows the live power
-//! with "Show Hearth" and "Quit". Collection runs on its own threads, so it never stops while
-//! the app process lives.
+//! Background collection: a tray icon shows the live power with "Show Hearth" and "Quit".
+//! Closing the window closes it (see [`crate::window`]); collection runs on its own threads, so it
+//! never stops while the app process lives.
 
 use crate::collector::{LIVE_EVENT, lock};
 use crate::dto::LiveDto;
@@ -9,7 +9,7 @@ use crate::state::AppState;
 use std::sync::{Arc, Mutex};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{Listener, Manager, Runtime, WindowEvent};
+use tauri::{Listener, Manager, Runtime};
 
 /// Text of the tray's power line.
 pub fn power_text(dto: &LiveDto) -> String {
@@ -79,7 +79,7 @@ fn menu_words_any(text: &str) -> bool {
         .any(|l| menu_words(*l)[0] == text)
 }
 
-/// Adds the tray icon and keeps the app alive when its window is closed.
+/// Adds the tray icon with the live power, "Show Hearth" and "Quit".
 pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
     let lang = app
         .try_state::<AppState>()
@@ -101,9 +101,8 @@ pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "show" => {
-                if let Some(w) = app.get_webview_window("main") {
-                    let _ = w.show();
-                    let _ = w.set_focus();
+                if let Err(e) = crate::window::open(app) {
+                    eprintln!("hearth-desktop: cannot open the window: {e}");
                 }
             }
             "quit" => app.exit(0),
@@ -120,15 +119,6 @@ pub fn install<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
             let _ = tray.set_tooltip(Some(format!("Hearth: {text}")));
         }
     });
-    if let Some(w) = app.get_webview_window("main") {
-        let hide = w.clone();
-        w.on_window_event(move |e| {
-            if let WindowEvent::CloseRequested { api, .. } = e {
-                api.prevent_close();
-                let _ = hide.hide();
-            }
-        });
-    }
     Ok(())
 }
 

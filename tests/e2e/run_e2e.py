@@ -14,6 +14,7 @@ is `e2e: N passed, N failed`; the exit status is non-zero when anything failed.
 """
 import argparse
 import base64
+import ctypes
 import csv
 import http.client
 import json
@@ -677,6 +678,88 @@ def test_settings_passphrase_then_lock_and_unlock(s, ctx):
     s.screenshot(os.path.join(ctx["dir"], "settings.png"))
 
 
+def app_pid(test_dir):
+    """The app process launched for this test (its TMPDIR is the test's directory)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm == "hearth-desktop" and f"TMPDIR={test_dir}".encode() in env:
+            return int(pid)
+    return None
+
+
+def children(pid, comm):
+    """Live child processes of `pid` named `comm` (e.g. WebKitWebProces, as the kernel cuts it)."""
+    out = []
+    for c in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{c}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if name == comm and int(rest[1]) == pid and rest[0] != "Z":
+            out.append(int(c))
+    return out
+
+
+def close_window(title):
+    """Closes the top-level X window titled `title` as a window manager's close button does
+    (a WM_DELETE_WINDOW message), found with xwininfo (x11-utils)."""
+    tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True, check=True).stdout
+    ids = [line.split()[0] for line in tree.splitlines() if f'"{title}": (' in line]
+    assert ids, f"no window titled {title!r}"
+    x = ctypes.cdll.LoadLibrary("libX11.so.6")
+    x.XOpenDisplay.restype, x.XOpenDisplay.argtypes = ctypes.c_void_p, [ctypes.c_char_p]
+    x.XInternAtom.restype, x.XInternAtom.argtypes = ctypes.c_ulong, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+
+    class ClientMessage(ctypes.Structure):
+        _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                    ("display", ctypes.c_void_p), ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
+                    ("format", ctypes.c_int), ("l", ctypes.c_long * 5)]
+
+    class XEvent(ctypes.Union):
+        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
+
+    x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.POINTER(XEvent)]
+    x.XFlush.argtypes = x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    display = x.XOpenDisplay(None)
+    assert display, "cannot open the X display"
+    ev = XEvent()
+    ev.xclient.type = 33  # ClientMessage
+    ev.xclient.window = int(ids[0], 16)
+    ev.xclient.message_type = x.XInternAtom(display, b"WM_PROTOCOLS", 0)
+    ev.xclient.format = 32
+    ev.xclient.l[0] = x.XInternAtom(display, b"WM_DELETE_WINDOW", 0)
+    x.XSendEvent(display, ev.xclient.window, 0, 0, ctypes.byref(ev))
+    x.XFlush(display)
+    x.XCloseDisplay(display)
+
+
+def test_closing_the_window_keeps_collecting(s, ctx):
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    pid = s.wait("the app process", lambda: app_pid(ctx["dir"]))
+    assert children(pid, "WebKitWebProces"), "a web content process while the window is open"
+    vaults = [os.path.join(ctx["dir"], d, "vault.hearth") for d in os.listdir(ctx["dir"]) if d.startswith("hearth-demo-")]
+    assert len(vaults) == 1, vaults
+    close_window("Hearth")
+    # The window is gone for real: its web content process ends (its memory goes back)...
+    s.wait("the web content process to end", lambda: not children(pid, "WebKitWebProces"), timeout=15)
+    assert os.path.exists(f"/proc/{pid}") and not children(pid, "hearth-desktop"), "the app lives on"
+    # ...while the collector keeps writing readings: the vault (SQLite, so new chunks land in its
+    # write-ahead log first) grows at each flush, every 10 s.
+    def stored():
+        return sum(os.path.getsize(p) for p in (vaults[0], vaults[0] + "-wal") if os.path.exists(p))
+    size = stored()
+    s.wait("the vault to grow", lambda: stored() > size, timeout=30)
+    print(f"     window closed: app {pid} alive, no web process, vault {size} -> {stored()} bytes")
+
+
 TESTS = [
     ("live power appears and changes", test_live_power_appears_and_changes, ["--demo"]),
     ("live chart is drawn", test_live_chart_is_drawn, ["--demo"]),
@@ -695,6 +778,7 @@ TESTS = [
     ("auto-lock after idle", test_auto_lock, ["--demo", "--demo-days", "0"], {"HEARTH_AUTO_LOCK_SECONDS": "4"}),
     ("start at login (XDG autostart)", test_start_at_login, ["--demo", "--demo-days", "0"]),
     ("OS keyring on, unlock with it, off", test_keyring_on_unlock_off, ["--demo", "--demo-days", "0"], "keyring"),
+    ("closing the window keeps collecting in the background", test_closing_the_window_keeps_collecting, ["--demo", "--demo-days", "0"]),
 ]
 
 
