@@ -7,7 +7,7 @@ Drives the real hearth-desktop window through tauri-driver + WebKitWebDriver und
 Usage:
     xvfb-run -a -s "-screen 0 1280x800x24" python3 tests/perf/app_figures.py APP \
         [--cold-runs 5] [--demo-wait 60] [--vault PATH --passphrase P] [--rounds 5] \
-        [--only cold,memory,vault]
+        [--only cold,memory,background,vault]
 
 APP should be a release binary built with the bundler's feature set (`tauri build`), e.g.
 $CARGO_TARGET_DIR/release/hearth-desktop.
@@ -20,6 +20,8 @@ $CARGO_TARGET_DIR/release/hearth-desktop.
   and network processes) after --demo-wait seconds on `--demo` with the Now screen shown.
   RSS counts shared libraries once per process; PSS splits them, so the PSS sum is what the
   app really costs; USS (private pages only) is what the machine gets back when it quits.
+- background: memory while collecting in the tray, started with `--minimized` (no window) and
+  after the window was closed (a WM_DELETE_WINDOW, as a window manager's close button sends).
 - vault: the app opened on a copy of an existing vault (--vault; the copy goes to a temp
   data directory, so the original is never written), unlocked through the lock screen with
   --passphrase, then History switched between day, week, month and year --rounds times.
@@ -41,6 +43,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+# The end-to-end suite's way of closing the window as a window manager does.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from run_e2e import close_window  # noqa: E402
 
 PORT, NATIVE_PORT = 4444, 4445
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
@@ -232,13 +238,23 @@ def memory_of(pid):
 MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
 
 
+def render_node():
+    """The device Hearth names in WEBKIT_WEB_RENDER_DEVICE_FILE (webview.rs): the first DRM render
+    node, or /dev/null when there is none."""
+    try:
+        nodes = sorted(int(n[7:]) for n in os.listdir("/dev/dri") if n.startswith("renderD") and n[7:].isdigit())
+    except OSError:
+        nodes = []
+    return f"/dev/dri/renderD{nodes[0]}" if nodes else "/dev/null"
+
+
 def webkit_baseline(wait):
     """WebKitGTK's own MiniBrowser showing about:blank, with the web-view environment Hearth sets
     for itself (src-tauri/src/webview.rs): the memory any WebKitGTK window starts from here."""
     if not os.access(MINIBROWSER, os.X_OK):
         return None
     env = dict(os.environ, WEBKIT_DISABLE_COMPOSITING_MODE="1", WEBKIT_DISABLE_DMABUF_RENDERER="1",
-               MESA_SHADER_CACHE_DISABLE="true")
+               GDK_GL="disable", WEBKIT_WEB_RENDER_DEVICE_FILE=render_node(), MESA_SHADER_CACHE_DISABLE="true")
     p = subprocess.Popen([MINIBROWSER, "about:blank"], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -329,6 +345,35 @@ def demo_memory(d, app, root, wait_s):
         return m
     finally:
         s.close()
+
+
+def background_memory(d, app, root, wait_s):
+    """Memory while Hearth collects in the tray: started minimised at login (no window is ever
+    opened), and after the user closes the window (WebKit keeps its network process for the next
+    window; the web content process ends)."""
+    test_dir = os.path.join(root, "tray")
+    os.makedirs(test_dir)
+    p = subprocess.Popen([wrapper(app, test_dir), "--demo", "--minimized"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        log(f"background: waiting {wait_s} s on --demo --minimized")
+        time.sleep(wait_s)
+        minimized = memory_of(p.pid)
+    finally:
+        p.terminate()
+        p.wait(10)
+    test_dir = os.path.join(root, "closed")
+    os.makedirs(test_dir)
+    s = Session(d, wrapper(app, test_dir), ["--demo"])
+    try:
+        s.wait("the Now chart", lambda: s.js(f"return !!document.querySelector({json.dumps(CHART)});"))
+        close_window("Hearth")
+        log(f"background: window closed, waiting {wait_s} s")
+        time.sleep(wait_s)
+        closed = tree_memory(app)
+    finally:
+        s.close()
+    return minimized, closed
 
 
 SWITCH = """
@@ -432,7 +477,7 @@ def main():
     ap.add_argument("--vault")
     ap.add_argument("--passphrase", default=os.environ.get("HEARTH_PASSPHRASE", "longhaul"))
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default="cold,memory,vault")
+    ap.add_argument("--only", default="cold,memory,background,vault")
     a = ap.parse_args()
     only = set(a.only.split(","))
     app = os.path.abspath(a.app)
@@ -485,6 +530,13 @@ def main():
                         "|---|---|---|---|"]
                 out += mem_table_rows(base)
                 out.append("")
+        if "background" in only:
+            minimized, closed = background_memory(d, app, root, min(a.demo_wait, 30.0))
+            out += ["| memory in the tray, `--demo`: started with `--minimized` (no window) | RSS | PSS | USS |", "|---|---|---|---|"]
+            out += mem_table_rows(minimized)
+            out += ["", "| memory in the tray, `--demo`: after closing the window | RSS | PSS | USS |", "|---|---|---|---|"]
+            out += mem_table_rows(closed)
+            out.append("")
         if "vault" in only:
             v = vault_history(d, app, root, a.vault, a.passphrase, a.rounds)
             out += [f"App on the {v['size'] / 1e9:.2f} GB vault (`{os.path.basename(a.vault)}`): unlock through the "
