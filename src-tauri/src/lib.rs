@@ -11,6 +11,8 @@ pub mod costs;
 pub mod dto;
 pub mod error;
 pub mod history;
+#[cfg(target_os = "linux")]
+pub mod instance;
 pub mod live;
 pub mod locale;
 pub mod meter_keys;
@@ -169,6 +171,23 @@ pub fn run(options: Options) {
             None => fail("no data directory (set XDG_DATA_HOME or HOME)"),
         }
     };
+    // A demo has its own throwaway directory, so it never meets another Hearth.
+    #[cfg(target_os = "linux")]
+    let show_requests = if options.demo {
+        None
+    } else {
+        match instance::claim(&data_dir, None, !options.minimized) {
+            instance::Claim::First(requests) => Some(requests),
+            instance::Claim::Running => {
+                eprintln!(
+                    "hearth-desktop: Hearth is already running for {}",
+                    data_dir.display()
+                );
+                std::process::exit(0)
+            }
+            instance::Claim::Alone(_) => None,
+        }
+    };
     let mut state = state_for(data_dir.clone(), options.demo, KdfParams::default());
     if let Some(config_home) = dirs::config_dir() {
         state.prefs = Arc::new(Mutex::new(prefs::Preferences::load(&state::prefs_path(
@@ -214,6 +233,21 @@ pub fn run(options: Options) {
             // Started minimised at login: collect in the tray; the window opens from there.
             if !minimized {
                 window::open(app.handle())?;
+            }
+            #[cfg(target_os = "linux")]
+            if let Some(requests) = show_requests {
+                let app = app.handle().clone();
+                // Each later start of Hearth for this directory brings the window up.
+                std::thread::spawn(move || {
+                    for () in requests {
+                        let handle = app.clone();
+                        let _ = app.run_on_main_thread(move || {
+                            if let Err(e) = window::open(&handle) {
+                                eprintln!("hearth-desktop: cannot open the window: {e}");
+                            }
+                        });
+                    }
+                });
             }
             if demo {
                 collector::spawn_demo(

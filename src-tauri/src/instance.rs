@@ -1,0 +1,228 @@
+//! One Hearth per data directory: a second start (say, from the app menu while Hearth collects in
+//! the tray) asks the first, over the local session D-Bus, to show its window and exits, instead
+//! of opening a second window whose unlock finds the vault busy.
+//!
+//! The first start owns a bus name derived from its data directory and answers `Show` on it. A
+//! start with `--minimized` (the login entry) that finds Hearth running exits without asking.
+//! Without a session bus (a headless machine, CI) there is nothing to ask: Hearth runs, and the
+//! vault's writer lock still keeps a second collector out.
+
+use dbus::blocking::Connection;
+use dbus::channel::{MatchingReceiver, Sender};
+use dbus::message::MatchRule;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+const OBJECT: &str = "/org/hearth/Desktop";
+const INTERFACE: &str = "org.hearth.Desktop";
+const SHOW: &str = "Show";
+/// How long a second start waits for the first to answer.
+const TIMEOUT: Duration = Duration::from_secs(2);
+/// How often a second start tries again when the first is just quitting (its name still held,
+/// no answer).
+const ATTEMPTS: u32 = 10;
+
+/// The bus name of the Hearth using `data_dir`. One per data directory, because what must not run
+/// twice is the collector writing that directory's vault.
+pub fn bus_name(data_dir: &Path) -> String {
+    // FNV-1a (64-bit) over the path's bytes: stable across builds, unlike std's hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data_dir.as_os_str().as_encoded_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{INTERFACE}.d{h:016x}")
+}
+
+/// What this start found.
+#[derive(Debug)]
+pub enum Claim {
+    /// This is the only Hearth for the directory: a message arrives on the receiver each time
+    /// another start asks for the window.
+    First(mpsc::Receiver<()>),
+    /// Another Hearth runs for the directory (and was asked to show its window, if `show`).
+    Running,
+    /// There is no session bus to ask (the reason), or the running Hearth never answered.
+    Alone(String),
+}
+
+/// Claims `data_dir` on the session bus (`address`: a bus address, or `None` for the user's
+/// session bus). `show`: ask a running Hearth to show its window.
+pub fn claim(data_dir: &Path, address: Option<&str>, show: bool) -> Claim {
+    let name = bus_name(data_dir);
+    let address = address.map(str::to_owned);
+    let (found_tx, found_rx) = mpsc::channel();
+    let (show_tx, show_rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("hearth-instance".into())
+        .spawn(move || {
+            let found = find(&name, address.as_deref(), show);
+            match found {
+                Ok(Some(conn)) => {
+                    let _ = found_tx.send(Ok(true));
+                    serve(&conn, show_tx);
+                }
+                Ok(None) => {
+                    let _ = found_tx.send(Ok(false));
+                }
+                Err(e) => {
+                    let _ = found_tx.send(Err(e));
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        return Claim::Alone(format!("cannot start the instance check: {e}"));
+    }
+    match found_rx.recv() {
+        Ok(Ok(true)) => Claim::First(show_rx),
+        Ok(Ok(false)) => Claim::Running,
+        Ok(Err(why)) => Claim::Alone(why),
+        Err(_) => Claim::Alone("the instance check stopped".into()),
+    }
+}
+
+/// Owns `name` (the connection that holds it), or finds it held by a Hearth that answered
+/// (`None`).
+fn find(name: &str, address: Option<&str>, show: bool) -> Result<Option<Connection>, String> {
+    let conn = match address {
+        Some(a) => Connection::new_address(a),
+        None => Connection::new_session(),
+    }
+    .map_err(|e| format!("no session bus: {e}"))?;
+    use dbus::blocking::stdintf::org_freedesktop_dbus::RequestNameReply;
+    for _ in 0..ATTEMPTS {
+        let reply = conn
+            .request_name(name, false, false, true)
+            .map_err(|e| format!("cannot ask the session bus for a name: {e}"))?;
+        if matches!(
+            reply,
+            RequestNameReply::PrimaryOwner | RequestNameReply::AlreadyOwner
+        ) {
+            return Ok(Some(conn));
+        }
+        if !show {
+            return Ok(None);
+        }
+        let proxy = conn.with_proxy(name, OBJECT, TIMEOUT);
+        if proxy
+            .method_call::<(), _, _, _>(INTERFACE, SHOW, ())
+            .is_ok()
+        {
+            return Ok(None);
+        }
+        // The owner did not answer: it may be quitting. Its name goes with it.
+        std::thread::sleep(TIMEOUT / ATTEMPTS);
+    }
+    Err("another Hearth holds this data directory but does not answer".into())
+}
+
+/// Answers `Show` on `conn` until the process ends, passing each request to `show`.
+fn serve(conn: &Connection, show: mpsc::Sender<()>) {
+    let rule = MatchRule::new_method_call()
+        .with_path(OBJECT)
+        .with_interface(INTERFACE);
+    conn.start_receive(
+        rule,
+        Box::new(move |msg, conn| {
+            if msg.member().as_deref() == Some(SHOW) {
+                let _ = show.send(());
+                let _ = conn.send(msg.method_return());
+            } else {
+                let _ = conn.send(dbus::channel::default_reply(&msg).unwrap_or_else(|| {
+                    msg.error(
+                        &"org.freedesktop.DBus.Error.UnknownMethod".into(),
+                        c"Hearth answers Show only",
+                    )
+                }));
+            }
+            true
+        }),
+    );
+    while conn.process(Duration::from_secs(3600)).is_ok() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Child, Command, Stdio};
+
+    #[test]
+    fn one_name_per_data_directory() {
+        // FNV-1a 64 of "/home/ann/.local/share/hearth", computed independently with Python:
+        // h = 0xcbf29ce484222325; for b in path: h = ((h ^ b) * 0x100000001b3) % 2**64
+        assert_eq!(
+            bus_name(Path::new("/home/ann/.local/share/hearth")),
+            "org.hearth.Desktop.db95fe01d1a482398"
+        );
+        assert_ne!(
+            bus_name(Path::new("/home/ann/.local/share/hearth")),
+            bus_name(Path::new("/home/bob/.local/share/hearth"))
+        );
+    }
+
+    /// A private session bus (dbus-daemon, installed by scripts/setup.sh), gone when dropped.
+    struct Bus(Child, String);
+
+    impl Bus {
+        fn start() -> Bus {
+            let mut child = Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--print-address"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("dbus-daemon (Debian package dbus-daemon)");
+            let mut line = String::new();
+            std::io::BufRead::read_line(
+                &mut std::io::BufReader::new(child.stdout.as_mut().expect("stdout")),
+                &mut line,
+            )
+            .expect("bus address");
+            Bus(child, line.trim().to_owned())
+        }
+    }
+
+    impl Drop for Bus {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[test]
+    fn a_second_start_asks_the_first_to_show_its_window() {
+        let bus = Bus::start();
+        let dir = Path::new("/home/ann/.local/share/hearth");
+        let Claim::First(shown) = claim(dir, Some(&bus.1), true) else {
+            panic!("the first start owns the directory");
+        };
+        assert!(shown.try_recv().is_err(), "nothing asked yet");
+        assert!(matches!(claim(dir, Some(&bus.1), true), Claim::Running));
+        shown
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the first was asked to show its window");
+        // A login start (--minimized) finds Hearth running and asks nothing.
+        assert!(matches!(claim(dir, Some(&bus.1), false), Claim::Running));
+        assert!(shown.recv_timeout(Duration::from_millis(300)).is_err());
+        // Another data directory is another Hearth.
+        let other = claim(
+            Path::new("/home/bob/.local/share/hearth"),
+            Some(&bus.1),
+            true,
+        );
+        assert!(matches!(other, Claim::First(_)));
+    }
+
+    #[test]
+    fn without_a_bus_hearth_runs_alone() {
+        let claim = claim(
+            Path::new("/tmp/x"),
+            Some("unix:path=/nonexistent/bus"),
+            true,
+        );
+        let Claim::Alone(why) = claim else {
+            panic!("no bus, no check: {claim:?}");
+        };
+        assert!(why.starts_with("no session bus"), "{why}");
+    }
+}
