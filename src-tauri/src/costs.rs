@@ -5,9 +5,9 @@ use crate::dto::{ContractCostDto, ContractDto, CostReportDto, TipDto};
 use crate::error::{Code, ShellError};
 use crate::locale::Lang;
 use hearth_insight::usage::SLOT_S;
-use hearth_insight::{Contract, Money, Tip, TipKind, Usage, UsageBuilder, UsageOptions};
+use hearth_insight::{Contract, Money, Tip, TipKind, Usage};
 use hearth_meter::MeterTime;
-use hearth_vault::{Resolution, Vault, VaultError};
+use hearth_vault::{Vault, VaultError};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::path::Path;
@@ -94,21 +94,13 @@ impl CostPeriod {
     }
 }
 
-/// Streams the vault's quarter hours of `[from, to)` into usage (a day of margin each side so
-/// intervals crossing the edges split exactly), exactly as `hearth report` does.
+/// Streams the vault's quarter hours of `[from, to)` into usage with the function `hearth
+/// report` uses ([`Usage::from_vault`]): the first and last quarter hour of the data count only
+/// the seconds their readings cover; a damaged chunk is skipped and its quarter hours count as
+/// missing.
 pub fn usage(vault: &Vault, from: i64, to: i64) -> Result<Usage, VaultError> {
-    let (f, t) = (
-        Timestamp::from_second(from).unwrap_or(Timestamp::UNIX_EPOCH),
-        Timestamp::from_second(to).unwrap_or(Timestamp::UNIX_EPOCH),
-    );
-    let mut b = UsageBuilder::new(f, t, UsageOptions::default());
-    for row in vault.readings(from - 86_400, to + 86_400, Resolution::Quarter)? {
-        // A damaged chunk is skipped; its quarter hours count as missing.
-        let Ok(row) = row else { continue };
-        let start = row.start();
-        b.push_rollup(start, start + SLOT_S, |q| row.used(q), row.estimated);
-    }
-    Ok(b.finish())
+    let ts = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
+    Usage::from_vault(vault, ts(from), ts(to))
 }
 
 /// Parses contract TOML; the error names the line.

@@ -97,6 +97,20 @@ fn contracts_are_listed_saved_and_priced() {
         .expect("report");
     assert_eq!(r["import_kwh"], json!(1.0));
     assert_eq!(r["export_kwh"], json!(0.0));
+    // The readings cover exactly one hour of the period: the quarter hour that starts at the
+    // last reading holds no time yet (counted whole, as before, 0.25 h too little was missing).
+    let at = |k: &str| {
+        r[k].as_str()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+            .unwrap_or_else(|| panic!("{k} in {r}"))
+            .as_second()
+    };
+    let period_s = at("to") - at("from");
+    assert_eq!(
+        r["missing_hours"],
+        json!((period_s - 3600) as f64 / 3600.0),
+        "{r}"
+    );
     let plain = &r["contracts"][0];
     assert_eq!(plain["name"], json!("My plain contract"));
     assert_eq!(

@@ -40,10 +40,12 @@ fn store_ten_days_at_200_w(app: &App<MockRuntime>) {
 
 /// Two flat contracts without tax, fixed charge or VAT. The base load is 200 W × 8760 h =
 /// 1752 kWh a year, × 0.30 = 525.60. The contract comparison annualises the range's cost: 984
-/// quarter hours of 50 Wh = 49.2 kWh, over 985 quarter hours of readings (the quarter hour that
-/// starts at the last reading counts as read, with nothing used yet), so a year (35 040 quarter
-/// hours) at 0.25 is 12.30 × 35040 / 985 = 437.555… -> 437.56, at 0.30 14.76 × 35040 / 985 =
-/// 525.066… -> 525.07; the difference 87.51 is shown as 88 whole euros.
+/// quarter hours of 50 Wh = 49.2 kWh over the 984 quarter hours the readings cover (10 days 6
+/// hours = 885 600 s; the quarter hour that starts at the last reading covers no time yet), so
+/// a year (35 040 quarter hours) at 0.25 is 12.30 × 35040 / 984 = 438.00 and at 0.30 14.76 ×
+/// 35040 / 984 = 525.60 (exactly the base load's figure: the load is constant); the
+/// difference 87.60 is shown as 88 whole euros. (Counting that last quarter hour as covered,
+/// 985 of them, gave 437.56, 525.07 and 87.51.)
 const FLAT_30: &str = "name = \"Flat 0.30\"\ncurrency = \"EUR\"\ntime_zone = \"Europe/Amsterdam\"\nvat_percent = 0\n\n[import]\nprice_per_kwh = 0.30\n";
 const FLAT_25: &str = "name = \"Flat 0.25\"\ncurrency = \"EUR\"\ntime_zone = \"Europe/Amsterdam\"\nvat_percent = 0\n\n[import]\nprice_per_kwh = 0.25\n";
 
@@ -125,7 +127,7 @@ fn tips_speak_dutch_and_german() {
     );
     assert_eq!(
         evidence,
-        ["Flat 0.25: 437.56 a year", "Flat 0.30: 525.07 a year"]
+        ["Flat 0.25: 438.00 a year", "Flat 0.30: 525.60 a year"]
     );
 
     // Dutch: decimal comma and thousands point, euro sign before the amount.
@@ -153,8 +155,8 @@ fn tips_speak_dutch_and_german() {
     assert_eq!(
         evidence,
         [
-            "Flat 0.25: EUR 437,56 per jaar",
-            "Flat 0.30: EUR 525,07 per jaar"
+            "Flat 0.25: EUR 438,00 per jaar",
+            "Flat 0.30: EUR 525,60 per jaar"
         ]
     );
 
@@ -182,8 +184,8 @@ fn tips_speak_dutch_and_german() {
     assert_eq!(
         evidence,
         [
-            "Flat 0.25: EUR 437,56 im Jahr",
-            "Flat 0.30: EUR 525,07 im Jahr"
+            "Flat 0.25: EUR 438,00 im Jahr",
+            "Flat 0.30: EUR 525,60 im Jahr"
         ]
     );
 
@@ -192,7 +194,7 @@ fn tips_speak_dutch_and_german() {
         let base = &t[0];
         assert_eq!(base["kwh_per_year"], json!(1752.0));
         assert_eq!(base["money_per_year"], json!(525.6));
-        assert_eq!(t[1]["money_per_year"], json!(87.51));
+        assert_eq!(t[1]["money_per_year"], json!(87.6));
         assert_eq!(t[1]["currency"], json!("EUR"));
     }
 }

@@ -9,7 +9,6 @@
 
 use crate::Global;
 use anyhow::{Context, bail};
-use hearth_insight::usage::SLOT_S;
 use hearth_insight::{Contract, Money, Report, Usage, UsageBuilder, UsageOptions};
 use hearth_meter::Reading;
 use jiff::Timestamp;
@@ -97,8 +96,12 @@ impl Input {
     }
 
     /// Streams the readings of `[from, to)` into quarter hours (a day of margin on each side
-    /// so intervals that cross the edges are split exactly).
+    /// so intervals that cross the edges are split exactly); from the vault, its quarter-hour
+    /// rollups exactly as the desktop reads them ([`Usage::from_vault`]).
     pub(crate) fn usage(&mut self, from: Timestamp, to: Timestamp) -> anyhow::Result<Usage> {
+        if let Some(v) = &self.vault {
+            return Ok(Usage::from_vault(v, from, to)?);
+        }
         let mut b = UsageBuilder::new(from, to, UsageOptions::default());
         if let Some(path) = &self.file {
             let f = std::fs::File::open(path)
@@ -124,13 +127,6 @@ impl Input {
                     "hearth: {bad} lines of {} were not readings and were skipped",
                     path.display()
                 );
-            }
-        } else if let Some(v) = &self.vault {
-            let (f, t) = (from.as_second() - 86_400, to.as_second() + 86_400);
-            for row in v.readings(f, t, hearth_vault::Resolution::Quarter)? {
-                let row = row.context("a damaged part of the vault was skipped")?;
-                let start = row.start();
-                b.push_rollup(start, start + SLOT_S, |q| row.used(q), row.estimated);
             }
         }
         Ok(b.finish())
@@ -184,6 +180,13 @@ pub(crate) fn local_midnight(d: Date, tz: &TimeZone) -> anyhow::Result<Timestamp
 
 pub(crate) fn warn_about_input(u: &Usage) {
     let s = u.stats;
+    if s.damaged > 0 {
+        eprintln!(
+            "hearth: {} damaged part(s) of the vault skipped: their quarter hours count as \
+             missing (`hearth verify` names them)",
+            s.damaged
+        );
+    }
     if s.resets > 0 {
         eprintln!(
             "hearth: {} register reset(s) or meter change(s): energy across them is not counted",

@@ -98,3 +98,79 @@ fn json_tips_for_an_evening_cycle() {
     let c = shift["confidence"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&c));
 }
+
+#[test]
+fn yearly_figures_from_a_vault_are_exact_when_data_starts_and_ends_mid_quarter_hour() {
+    use hearth_vault::{CreateOptions, KdfParams, Vault};
+    // A steady 240 W (4 Wh a minute) read every minute from 00:07:30 on Monday 5 January
+    // (Amsterdam, 2026-01-04T23:07:30Z) for 11 525 minutes, to 00:12:30 on 13 January:
+    // 691 500 s covered, 46 100 Wh used. The first quarter hour holds 450 s of data and the
+    // last 750 s; counted whole they made 769 × 900 = 692 100 s.
+    let first = 1_767_567_600 + 450;
+    let readings: Vec<Reading> = (0..=11_525)
+        .map(|k| {
+            let mut r = Reading::new(Protocol::Dsmr);
+            r.time = Some(MeterTime::utc(first + 60 * k));
+            r.set(Quantity::ImportWh, 1_000_000 + 4 * k);
+            r.set(Quantity::ExportWh, 0);
+            r.set(Quantity::ImportW, 240);
+            r
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v.hearth");
+    let opts = CreateOptions {
+        kdf: KdfParams::INSECURE_FOR_TESTS,
+        time_zone: Some("Europe/Amsterdam".into()),
+    };
+    let mut v = Vault::create(&vault, "correct horse", &opts).unwrap();
+    v.append(&readings).unwrap();
+    v.close().unwrap();
+    let flat = |price: &str| {
+        let path = dir.path().join(format!("flat-{price}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "name = \"Flat {price}\"\ncurrency = \"EUR\"\ntime_zone = \"Europe/Amsterdam\"\n\
+                 vat_percent = 0\n[import]\nprice_per_kwh = {price}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let (flat30, flat25) = (flat("0.30"), flat("0.25"));
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args([
+            "--vault",
+            vault.to_str().unwrap(),
+            "tips",
+            "--from",
+            "2026-01-05",
+        ])
+        .args(["--to", "2026-01-14", "--format", "json"])
+        .args(["--tariff", flat30.to_str().unwrap()])
+        .args(["--tariff", flat25.to_str().unwrap()])
+        .env("HEARTH_PASSPHRASE", "correct horse")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tips = v.as_array().unwrap();
+    let kinds: Vec<&str> = tips.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["base_load", "cheapest_contract"]);
+    // 240 W × 8760 h = 2102.4 kWh a year, at the current contract's 0.30 = 630.72.
+    assert_eq!(tips[0]["kwh_per_year"], 2102.4);
+    assert_eq!(tips[0]["money_per_year"], 630.72);
+    // 46.1 kWh × 0.25 = 11.525 over 691 500 s, × 31 536 000 / 691 500 = 525.60 a year; at
+    // 0.30, 13.83 -> 630.72; the saving 105.12. (Over 692 100 s: 525.14 and 630.17.)
+    let contracts = &tips[1]["evidence"]["contracts"];
+    assert_eq!(contracts[0]["name"], "Flat 0.25");
+    assert_eq!(contracts[0]["per_year"], 525.6);
+    assert_eq!(contracts[1]["name"], "Flat 0.30");
+    assert_eq!(contracts[1]["per_year"], 630.72);
+    assert_eq!(tips[1]["money_per_year"], 105.12);
+}

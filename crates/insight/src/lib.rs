@@ -4,6 +4,9 @@
 //! their TOML files ([`Contract`]), then price any range ([`cost::price`], [`report::report`])
 //! or look for savings ([`tips::tips`]). Nothing here reads a clock: `now` is passed in. Amounts
 //! are exact scaled integers ([`Money`], [`Price`]); they are rounded to cents only for display.
+//! The app and `hearth report` / `hearth tips` read their quarter hours from the vault's
+//! rollups with one shared function, [`Usage::from_vault`] (module [`rollups`]), the only
+//! place here that reads storage.
 //!
 //! ```
 //! use hearth_insight::{Contract, Usage, UsageOptions, cost};
@@ -35,6 +38,7 @@ pub mod cost;
 pub mod money;
 pub mod prices;
 pub mod report;
+pub mod rollups;
 pub mod tips;
 pub mod usage;
 

@@ -120,6 +120,9 @@ pub struct UsageStats {
     pub implausible: u64,
     /// Intervals longer than the gap threshold (energy spread and marked estimated).
     pub gaps: u64,
+    /// Parts of the source that could not be read (damaged vault chunks): their quarter hours
+    /// count as missing.
+    pub damaged: u64,
 }
 
 /// Quarter-hour energy over `[start, end)`.
@@ -504,6 +507,12 @@ impl UsageBuilder {
             self.usage.stats.gaps += 1;
         }
         self.spread(start, end, to_mwh(import_wh), to_mwh(export_wh), estimated);
+    }
+
+    /// Counts a part of the source that could not be read (a damaged vault chunk); its
+    /// quarter hours stay empty and count as missing.
+    pub fn skip_damaged(&mut self) {
+        self.usage.stats.damaged += 1;
     }
 
     /// The accumulated quarter hours.

@@ -5,9 +5,10 @@
 use crate::error::{Result, VaultError};
 use crate::resolution::{Resolution, offset_at};
 use crate::rollup::Bucket;
-use crate::vault::Vault;
+use crate::vault::{SERIES_MAIN, Vault};
 use hearth_meter::reading::Kind;
 use hearth_meter::{MeterTime, Quantity, Reading};
+use rusqlite::params;
 use std::collections::VecDeque;
 
 /// One row of a query.
@@ -123,6 +124,42 @@ impl Vault {
     pub fn readings_for_points(&self, from: i64, to: i64, points: u32) -> Result<Rows<'_>> {
         self.readings(from, to, Resolution::for_points(from, to, points))
     }
+
+    /// The times (Unix seconds) of the oldest and newest stored reading, `None` for an empty
+    /// vault. The rollups hold energy only between these two instants, so the first and last
+    /// rollup intervals cover less than their nominal length. Like [`Vault::readings`], a
+    /// writer sees what it has flushed. A damaged oldest or newest raw chunk is an error.
+    pub fn reading_span(&self) -> Result<Option<(i64, i64)>> {
+        let (Some(first), Some(last)) = (self.edge_reading(false)?, self.edge_reading(true)?)
+        else {
+            return Ok(None);
+        };
+        Ok(Some((first, last)))
+    }
+
+    /// The time of the oldest (`newest == false`) or newest stored reading: the raw chunks
+    /// from that end until one holds a reading (a stored chunk is never empty in practice).
+    fn edge_reading(&self, newest: bool) -> Result<Option<i64>> {
+        let order = if newest { "DESC" } else { "ASC" };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT window_start FROM chunk WHERE series = ?1 AND res = ?2
+             ORDER BY window_start {order}"
+        ))?;
+        let mut windows = stmt.query(params![SERIES_MAIN, Resolution::Raw.code()])?;
+        while let Some(row) = windows.next()? {
+            let window: i64 = row.get(0)?;
+            let times = self
+                .raw_chunk(window)?
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| r.time.map(|t| t.unix));
+            let edge = if newest { times.max() } else { times.min() };
+            if edge.is_some() {
+                return Ok(edge);
+            }
+        }
+        Ok(None)
+    }
 }
 
 impl Iterator for Rows<'_> {
@@ -164,5 +201,56 @@ impl Iterator for Rows<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{CreateOptions, KdfParams, Vault};
+    use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
+
+    fn reading(unix: i64, wh: i64) -> Reading {
+        let mut r = Reading::new(Protocol::Dsmr);
+        r.time = Some(MeterTime::utc(unix));
+        r.set(Quantity::ImportWh, wh);
+        r
+    }
+
+    #[test]
+    fn reading_span_is_the_oldest_and_newest_flushed_reading() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let options = CreateOptions {
+            kdf: KdfParams::INSECURE_FOR_TESTS,
+            time_zone: Some("Europe/Amsterdam".into()),
+        };
+        let mut v = Vault::create(&path, "pw", &options).expect("create");
+        assert_eq!(v.reading_span().expect("span"), None, "an empty vault");
+        // 2026-01-05T10:07:30Z, then every 10 s for 3 h: three raw (hour) chunks, the last
+        // reading at 13:07:20Z.
+        let t0 = 1_767_607_650;
+        let rs: Vec<Reading> = (0..1080).map(|k| reading(t0 + 10 * k, 100 + k)).collect();
+        let reader = Vault::open_read_only(&path, "pw").expect("reader");
+        v.append(&rs).expect("append");
+        assert_eq!(
+            reader.reading_span().expect("span"),
+            None,
+            "a reader sees nothing before the checkpoint"
+        );
+        v.flush().expect("flush");
+        for vault in [&v, &reader] {
+            assert_eq!(
+                vault.reading_span().expect("span"),
+                Some((t0, t0 + 10_790)),
+                "10:07:30Z to 13:07:20Z"
+            );
+        }
+        // A late reading from the hour before (09:59:59Z) becomes the oldest once merged.
+        v.append(&[reading(t0 - 451, 99)]).expect("late");
+        v.flush().expect("flush");
+        assert_eq!(
+            reader.reading_span().expect("span"),
+            Some((t0 - 451, t0 + 10_790))
+        );
     }
 }
