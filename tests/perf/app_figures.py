@@ -7,7 +7,7 @@ Drives the real hearth-desktop window through tauri-driver + WebKitWebDriver und
 Usage:
     xvfb-run -a -s "-screen 0 1280x800x24" python3 tests/perf/app_figures.py APP \
         [--cold-runs 5] [--demo-wait 60] [--vault PATH --passphrase P] [--rounds 5] \
-        [--only cold,memory,background,vault]
+        [--telegrams 30] [--only cold,latency,memory,background,vault]
 
 APP should be a release binary built with the bundler's feature set (`tauri build`), e.g.
 $CARGO_TARGET_DIR/release/hearth-desktop.
@@ -20,6 +20,9 @@ $CARGO_TARGET_DIR/release/hearth-desktop.
   and network processes) after --demo-wait seconds on `--demo` with the Now screen shown.
   RSS counts shared libraries once per process; PSS splits them, so the PSS sum is what the
   app really costs; USS (private pages only) is what the machine gets back when it quits.
+- latency: the first-run wizard with a LAN bridge on loopback (this script is the meter), then
+  --telegrams DSMR 5 telegrams, one a second: the time from each one's last byte sent to the Now
+  screen's power changing (a MutationObserver in the page) and to the next frame.
 - background: memory while collecting in the tray, started with `--minimized` (no window) and
   after the window was closed (a WM_DELETE_WINDOW, as a window manager's close button sends).
 - vault: the app opened on a copy of an existing vault (--vault; the copy goes to a temp
@@ -33,6 +36,7 @@ Python stdlib only. Progress goes to stderr; the Markdown to stdout.
 """
 import argparse
 import base64
+import datetime
 import http.client
 import json
 import os
@@ -376,6 +380,102 @@ def background_memory(d, app, root, wait_s):
     return minimized, closed
 
 
+# ---- latency: a telegram on a LAN bridge -> the Now screen -----------------------------------
+
+V5 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "crates", "meter", "tests",
+                  "fixtures", "dsmr", "v5.p1")
+
+
+def crc16_arc(data):
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def telegram(template, unix, k):
+    """The DSMR 5 capture `template` (v5.p1) re-stamped at `unix` (Europe/Amsterdam, with the
+    S/W flag), its power 244 + k W and its T1 register k Wh further, with a fresh CRC."""
+    from zoneinfo import ZoneInfo
+    local = datetime.datetime.fromtimestamp(unix, ZoneInfo("Europe/Amsterdam"))
+    stamp = local.strftime("%y%m%d%H%M%S") + ("S" if local.dst() else "W")
+    body = template.split("!")[0]
+    body = body.replace("0-0:1.0.0(170102192002W)", f"0-0:1.0.0({stamp})")
+    body = body.replace("1-0:1.7.0(00.244*kW)", f"1-0:1.7.0({(244 + k) / 1000:06.3f}*kW)")
+    body = body.replace("1-0:1.8.1(000004.426*kWh)", f"1-0:1.8.1({(4426 + k) / 1000:010.3f}*kWh)")
+    data = (body + "!").encode()
+    return data + f"{crc16_arc(data):04X}\r\n".encode()
+
+
+OBSERVE = """
+const el = document.getElementById('live-power');
+window.__seen = [];
+new MutationObserver(() => {
+  const t = performance.timeOrigin + performance.now();
+  const unix = Number(el.dataset.unix);
+  requestAnimationFrame(() => window.__seen.push([unix, t, performance.timeOrigin + performance.now()]));
+}).observe(el, {childList: true, characterData: true, subtree: true});
+return 0;
+"""
+
+
+def live_latency(d, app, root, count):
+    """Telegrams from a meter on a LAN bridge (this script, on loopback) to the Now screen: for
+    each, the time from its last byte leaving the socket to the shown power changing (the DOM)
+    and to the next frame after that. Wall clocks on both sides (Python's time.time() and the
+    page's performance.timeOrigin + now()) are the same system clock."""
+    with open(V5, newline="") as f:
+        template = f.read()
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    test_dir = os.path.join(root, "latency")
+    os.makedirs(test_dir)
+    s = Session(d, wrapper(app, test_dir), [])
+    conn = None
+    try:
+        s.wait("the first-run wizard", lambda: s.js(
+            "const e = document.getElementById('setup'); return !!e && !e.closest('[hidden]');"))
+        s.js("document.querySelector('input[name=source][value=tcp]').click(); return 0;")
+        s.type("#setup-tcp", f"127.0.0.1:{port}")
+        s.type("#setup-pass", "correct horse battery staple")
+        s.type("#setup-pass2", "correct horse battery staple")
+        s.click("#setup-go")
+        server.settimeout(60)
+        conn, _ = server.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.wait("the app behind the wizard", lambda: s.js("return document.getElementById('gate').hidden;"), timeout=60)
+        # A first telegram brings the Now screen up; then start watching.
+        conn.sendall(telegram(template, int(time.time()), 0))
+        s.wait("the first reading on screen", lambda: s.js(
+            "return Number(document.getElementById('live-power').dataset.unix || 0);"), timeout=20)
+        s.js(OBSERVE)
+        sent = {}
+        for k in range(1, count + 1):
+            # One a second, as DSMR 5 meters send, each stamped with its own second.
+            time.sleep(max(0.0, 1.0 - (time.time() % 1.0)))
+            unix = int(time.time())
+            data = telegram(template, unix, k)
+            conn.sendall(data)
+            sent[unix] = time.time()
+        time.sleep(1.0)
+        seen = s.js("return window.__seen;")
+        dom, frame = [], []
+        for unix, t_dom, t_frame in seen:
+            if unix in sent:
+                dom.append(t_dom - sent[unix] * 1000.0)
+                frame.append(t_frame - sent[unix] * 1000.0)
+        return {"sent": len(sent), "shown": len(dom), "dom": dom, "frame": frame}
+    finally:
+        if conn is not None:
+            conn.close()
+        server.close()
+        s.close()
+
+
 SWITCH = """
 const [kind, done] = [arguments[0], arguments[arguments.length - 1]];
 const el = document.getElementById('screen-history');
@@ -477,7 +577,8 @@ def main():
     ap.add_argument("--vault")
     ap.add_argument("--passphrase", default=os.environ.get("HEARTH_PASSPHRASE", "longhaul"))
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default="cold,memory,background,vault")
+    ap.add_argument("--telegrams", type=int, default=30)
+    ap.add_argument("--only", default="cold,latency,memory,background,vault")
     a = ap.parse_args()
     only = set(a.only.split(","))
     app = os.path.abspath(a.app)
@@ -530,6 +631,20 @@ def main():
                         "|---|---|---|---|"]
                 out += mem_table_rows(base)
                 out.append("")
+        if "latency" in only:
+            lat = live_latency(d, app, root, a.telegrams)
+            dom, frame = sorted(lat["dom"]), sorted(lat["frame"])
+            if dom:
+                p95 = lambda v: v[min(len(v) - 1, int(round(0.95 * (len(v) - 1))))]  # noqa: E731
+                out += [f"| telegram on a loopback LAN bridge → Now screen ({lat['shown']} of {lat['sent']} shown) "
+                        f"| median | 95th percentile | max |", "|---|---|---|---|",
+                        f"| last byte sent → shown power changed (DOM) | **{statistics.median(dom):.1f} ms** "
+                        f"| {p95(dom):.1f} ms | {max(dom):.1f} ms |",
+                        f"| last byte sent → next frame | {statistics.median(frame):.1f} ms | {p95(frame):.1f} ms "
+                        f"| {max(frame):.1f} ms |", ""]
+            else:
+                out += [f"latency: none of {lat['sent']} telegrams was seen on the Now screen", ""]
+                status = 1
         if "background" in only:
             minimized, closed = background_memory(d, app, root, min(a.demo_wait, 30.0))
             out += ["| memory in the tray, `--demo`: started with `--minimized` (no window) | RSS | PSS | USS |", "|---|---|---|---|"]
