@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -155,18 +156,22 @@ class Session:
             print(f"  (closing the session failed: {e})")
 
     def wait(self, what, fn, timeout=20.0, every=0.2):
-        """Polls fn() until it returns a truthy value; returns it, or fails naming `what`."""
-        end = time.time() + timeout
-        last_err = None
-        while time.time() < end:
-            try:
-                v = fn()
-                if v:
-                    return v
-            except RuntimeError as e:
-                last_err = e
-            time.sleep(every)
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_err})" if last_err else ""))
+        return wait_for(what, fn, timeout, every)
+
+
+def wait_for(what, fn, timeout=20.0, every=0.2):
+    """Polls fn() until it returns a truthy value; returns it, or fails naming `what`."""
+    end = time.time() + timeout
+    last_err = None
+    while time.time() < end:
+        try:
+            v = fn()
+            if v:
+                return v
+        except RuntimeError as e:
+            last_err = e
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_err})" if last_err else ""))
 
 
 def wait_port(port, limit=30.0):
@@ -760,6 +765,67 @@ def test_closing_the_window_keeps_collecting(s, ctx):
     print(f"     window closed: app {pid} alive, no web process, vault {size} -> {stored()} bytes")
 
 
+# A syscall in an `strace -f -e trace=network` line that breaks the promise: an internet or
+# packet socket, any listening socket, a connection, bind or datagram to an internet address,
+# or a name lookup through a local resolver (nscd, systemd-resolved).
+NETWORK_VIOLATION = re.compile(
+    r"^\d+\s+(socket\(AF_(INET6?|PACKET)\b|listen\(|(connect|bind|sendto)\(\d+, \{sa_family=AF_INET6?\b"
+    r"|sendmsg\(\d+, \{msg_name=\{sa_family=AF_INET6?\b"
+    r"|connect\(\d+, \{sa_family=AF_UNIX, sun_path=\"(/var)?/run/(nscd|systemd/resolve)/)")
+
+
+def test_desktop_app_stays_off_the_network(s, ctx):
+    """The whole desktop app (its own process and WebKit's web and network processes) on the
+    demo meter, drawing its pages and storing readings, under `strace -f -e trace=network`,
+    started as a user starts it (not through WebDriver, whose automation adds a loopback
+    inspector socket of its own)."""
+    # The reader first: strace's own line format, what breaks the promise and what does not.
+    for line, bad in (("4711  socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3", True),
+                      ("4711  socket(AF_INET6, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 3", True),
+                      ('4711  connect(3, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("192.0.2.1")}, 16) = 0', True),
+                      ("4711  listen(6, 128) = 0", True),
+                      ('4711  connect(3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT', True),
+                      ("4711  socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3", False),
+                      ('4711  connect(3, {sa_family=AF_UNIX, sun_path="/tmp/.X11-unix/X99"}, 110) = 0', False),
+                      ("1180  bind(5, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=0x000440}, 12) = 0", False),
+                      ("1180  recvmsg(5, {msg_name={sa_family=AF_NETLINK}, [{rtm_family=AF_INET}]}, 0) = 1224", False)):
+        assert bool(NETWORK_VIOLATION.match(line)) == bad, line
+    if subprocess.run(["strace", "-f", "-qq", "-e", "trace=network", "-o", "/dev/null", "true"],
+                      capture_output=True).returncode != 0:
+        print("     SKIPPED LOUDLY: strace cannot trace here (ptrace not allowed)")
+        return
+    trace = os.path.join(ctx["dir"], "network.trace")
+    env = dict(os.environ, TMPDIR=ctx["dir"], MESA_SHADER_CACHE_DISABLE="true",
+               **{k: os.path.join(ctx["dir"], v) for k, v in
+                  (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"))})
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=network", "-o", trace,
+                               ctx["app"], "--demo", "--demo-days", "1"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        pid = wait_for("the app process", lambda: app_pid(ctx["dir"]), timeout=30)
+        wait_for("the page in WebKit's web process", lambda: children(pid, "WebKitWebProces"), timeout=30)
+        vault = wait_for("the demo vault", lambda: next(
+            (os.path.join(ctx["dir"], d, "vault.hearth") for d in os.listdir(ctx["dir"]) if d.startswith("hearth-demo-")), None))
+        stored = lambda: sum(os.path.getsize(p) for p in (vault, vault + "-wal") if os.path.exists(p))  # noqa: E731
+        # Past the first flush of live readings (every 10 s) with the Now screen drawing.
+        size = stored()
+        time.sleep(12)
+        wait_for("live readings stored", lambda: stored() > size, timeout=30)
+        os.kill(pid, signal.SIGTERM)
+        tracer.wait(30)
+    finally:
+        if tracer.poll() is None:
+            tracer.kill()
+            tracer.wait()
+    with open(trace, errors="replace") as f:
+        lines = f.read().splitlines()
+    bad = [line[:300] for line in lines if NETWORK_VIOLATION.match(line)]
+    assert not bad, "network use by the desktop app:\n" + "\n".join(bad[:10])
+    sockets = [re.search(r"socket\((AF_\w+)", line).group(1) for line in lines if re.match(r"^\d+\s+socket\(", line)]
+    assert "AF_UNIX" in sockets, f"the trace saw no socket at all ({len(lines)} lines): is it tracing?"
+    print(f"     {len(lines)} traced calls, sockets: " + ", ".join(f"{sockets.count(k)} {k}" for k in sorted(set(sockets))))
+
+
 TESTS = [
     ("live power appears and changes", test_live_power_appears_and_changes, ["--demo"]),
     ("live chart is drawn", test_live_chart_is_drawn, ["--demo"]),
@@ -779,6 +845,8 @@ TESTS = [
     ("start at login (XDG autostart)", test_start_at_login, ["--demo", "--demo-days", "0"]),
     ("OS keyring on, unlock with it, off", test_keyring_on_unlock_off, ["--demo", "--demo-days", "0"], "keyring"),
     ("closing the window keeps collecting in the background", test_closing_the_window_keeps_collecting, ["--demo", "--demo-days", "0"]),
+    # No WebDriver session: the test starts the app itself, under strace.
+    ("the desktop app opens no internet socket (strace)", test_desktop_app_stays_off_the_network, None),
 ]
 
 
@@ -839,7 +907,8 @@ def main():
                 launcher = wrapper(app, test_dir, extra_env)
                 # A test may start the app again on the same directories (a second login).
                 ctx["restart"] = lambda: Session(d, launcher, args)
-                s = Session(d, launcher, args)
+                ctx["app"] = app
+                s = Session(d, launcher, args) if args is not None else None
                 fn(s, ctx)
                 passed += 1
                 print(f"ok   {name} ({time.time() - t0:.1f} s)")
