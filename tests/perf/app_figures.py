@@ -35,9 +35,7 @@ $CARGO_TARGET_DIR/release/hearth-desktop.
 Python stdlib only. Progress goes to stderr; the Markdown to stdout.
 """
 import argparse
-import base64
 import datetime
-import http.client
 import json
 import os
 import shutil
@@ -48,12 +46,13 @@ import sys
 import tempfile
 import time
 
-# The end-to-end suite's way of closing the window as a window manager does.
+# The end-to-end suite's WebDriver client, and its way of closing the window as a window
+# manager does.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from run_e2e import close_window  # noqa: E402
+from run_e2e import Driver, close_window, wait_for, wait_port  # noqa: E402
+from run_e2e import Session as E2ESession  # noqa: E402
 
 PORT, NATIVE_PORT = 4444, 4445
-ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -61,96 +60,15 @@ def log(msg):
     print(f"app_figures: {msg}", file=sys.stderr, flush=True)
 
 
-class Driver:
-    """A minimal W3C WebDriver client over one persistent connection (see run_e2e.py)."""
-
-    def __init__(self, port):
-        self.port = port
-        self.conn = None
-
-    def call(self, method, path, body=None):
-        for attempt in (0, 1):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-            try:
-                data = None if body is None else json.dumps(body).encode()
-                self.conn.request(method, path, body=data,
-                                  headers={"Content-Type": "application/json; charset=utf-8"})
-                resp = self.conn.getresponse()
-                raw = resp.read()
-                break
-            except (http.client.HTTPException, ConnectionError) as e:
-                self.conn.close()
-                self.conn = None
-                if attempt == 1:
-                    raise RuntimeError(f"{method} {path}: {e}") from e
-        value = json.loads(raw or b"{}").get("value")
-        if resp.status >= 400:
-            raise RuntimeError(f"{method} {path}: HTTP {resp.status}: {value}")
-        return value
-
-
-class Session:
-    def __init__(self, driver, application, args):
-        caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": application, "args": args}}}}
-        self.d = driver
-        self.id = driver.call("POST", "/session", caps)["sessionId"]
-
-    def _p(self, suffix):
-        return f"/session/{self.id}{suffix}"
-
-    def find(self, css):
-        return self.d.call("POST", self._p("/element"), {"using": "css selector", "value": css})[ELEMENT]
-
-    def click(self, css):
-        self.d.call("POST", self._p(f"/element/{self.find(css)}/click"), {})
-
-    def type(self, css, keys):
-        el = self.find(css)
-        self.d.call("POST", self._p(f"/element/{el}/clear"), {})
-        self.d.call("POST", self._p(f"/element/{el}/value"), {"text": keys})
-
-    def js(self, script, *args):
-        return self.d.call("POST", self._p("/execute/sync"), {"script": script, "args": list(args)})
+class Session(E2ESession):
+    """The end-to-end suite's session, waiting longer by default and polling more often (the
+    figures are timings), with asynchronous scripts."""
 
     def js_async(self, script, *args):
         return self.d.call("POST", self._p("/execute/async"), {"script": script, "args": list(args)})
 
-    def screenshot(self, path):
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(self.d.call("GET", self._p("/screenshot"))))
-        return path
-
-    def close(self):
-        try:
-            self.d.call("DELETE", self._p(""))
-        except Exception as e:  # noqa: BLE001 - closing must not mask the figure
-            log(f"closing the session failed: {e}")
-
     def wait(self, what, fn, timeout=60.0, every=0.05):
-        end = time.time() + timeout
-        last_err = None
-        while time.time() < end:
-            try:
-                v = fn()
-                if v:
-                    return v
-            except RuntimeError as e:
-                last_err = e
-            time.sleep(every)
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}"
-                             + (f" (last error: {last_err})" if last_err else ""))
-
-
-def wait_port(port, limit=30.0):
-    end = time.time() + limit
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"port {port} never opened")
+        return wait_for(what, fn, timeout, every)
 
 
 # ---- processes -------------------------------------------------------------------------------
