@@ -86,34 +86,36 @@ impl Options {
 
 /// Registers state and commands on a builder (generic so tests can use the mock runtime).
 pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
-    b.manage(state).invoke_handler(tauri::generate_handler![
-        commands::app_info,
-        commands::live_now,
-        commands::live_chart,
-        commands::status,
-        commands::create_vault,
-        commands::unlock,
-        commands::lock_vault,
-        commands::history,
-        commands::export_csv,
-        commands::contracts,
-        commands::save_contract,
-        commands::cost_report,
-        commands::tips,
-        commands::change_passphrase,
-        commands::meter_source,
-        commands::set_meter_source,
-        commands::list_ports,
-        commands::probe_port,
-        commands::preferences,
-        commands::set_preferences,
-        commands::set_start_at_login,
-        commands::save_chart,
-        commands::pick_save_path,
-        commands::unlock_with_keyring,
-        commands::set_keyring,
-        commands::set_meter_keys,
-    ])
+    b.manage(state)
+        .on_window_event(window::on_event)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::live_now,
+            commands::live_chart,
+            commands::status,
+            commands::create_vault,
+            commands::unlock,
+            commands::lock_vault,
+            commands::history,
+            commands::export_csv,
+            commands::contracts,
+            commands::save_contract,
+            commands::cost_report,
+            commands::tips,
+            commands::change_passphrase,
+            commands::meter_source,
+            commands::set_meter_source,
+            commands::list_ports,
+            commands::probe_port,
+            commands::preferences,
+            commands::set_preferences,
+            commands::set_start_at_login,
+            commands::save_chart,
+            commands::pick_save_path,
+            commands::unlock_with_keyring,
+            commands::set_keyring,
+            commands::set_meter_keys,
+        ])
 }
 
 /// A fresh throwaway directory for a demo run.
@@ -140,6 +142,7 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
         preparing: Arc::default(),
         collecting: Arc::new(AtomicBool::new(false)),
         reader: Arc::default(),
+        window_closed_at: Arc::default(),
         kdf,
         info: AppInfoDto {
             version: env!("CARGO_PKG_VERSION").to_string(),

@@ -32,6 +32,20 @@ pub struct AppState {
     pub config_home: PathBuf,
     /// Language, theme and auto-lock (readable while locked).
     pub prefs: Arc<Mutex<Preferences>>,
+    /// When the main window was last closed, while it stays closed (see [`crate::window`]).
+    pub window_closed_at: Arc<Mutex<Option<std::time::Instant>>>,
+}
+
+impl AppState {
+    /// The idle time after which the app locks itself, `None` for never: the test override in
+    /// [`AppInfoDto::auto_lock_seconds`], else the user's preference.
+    pub fn auto_lock_after(&self) -> Option<std::time::Duration> {
+        let seconds = match self.info.auto_lock_seconds {
+            Some(s) => u64::from(s),
+            None => u64::from(crate::collector::lock(&self.prefs).auto_lock_minutes) * 60,
+        };
+        (seconds > 0).then(|| std::time::Duration::from_secs(seconds))
+    }
 }
 
 /// The preferences file under a config directory.

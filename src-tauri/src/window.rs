@@ -1,8 +1,16 @@
 //! The main window: opened at start (unless Hearth starts minimised at login) and from the tray,
 //! and closed for real when the user closes it, so the web view's processes and their memory go
 //! back to the system while Hearth keeps collecting in the background.
+//!
+//! The page locks the app after the user's auto-lock time without keyboard or mouse use. With no
+//! window nobody is using Hearth, so the same time counted from the window's closing locks it
+//! too (the vault closes and its key leaves memory; collection goes on into memory), and the
+//! window that opens next shows the lock screen.
 
-use tauri::{AppHandle, Manager, Runtime, WebviewWindowBuilder};
+use crate::collector::lock;
+use crate::state::AppState;
+use std::time::Instant;
+use tauri::{AppHandle, Manager, Runtime, WebviewWindowBuilder, Window, WindowEvent};
 
 /// The main window's label, as in `tauri.conf.json` (which marks it `"create": false`: the app
 /// opens it itself, or not at all when it starts minimised).
@@ -10,6 +18,9 @@ pub const MAIN: &str = "main";
 
 /// Shows the main window, creating it from the app's configuration when it is not open.
 pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    if let Some(state) = app.try_state::<AppState>() {
+        *lock(&state.window_closed_at) = None;
+    }
     if let Some(w) = app.get_webview_window(MAIN) {
         w.unminimize()?;
         w.show()?;
@@ -24,6 +35,44 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .ok_or_else(|| tauri::Error::WindowNotFound)?;
     WebviewWindowBuilder::from_config(app, config)?.build()?;
     Ok(())
+}
+
+/// Window events of every window (registered on the builder): when the main window is gone,
+/// the auto-lock starts counting.
+pub fn on_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
+    if window.label() == MAIN && matches!(event, WindowEvent::Destroyed) {
+        closed(window.app_handle());
+    }
+}
+
+/// Notes that the main window closed now and, if the user has an auto-lock time, locks the app
+/// when that time has passed with the window still closed.
+pub fn closed<R: Runtime>(app: &AppHandle<R>) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    let at = Instant::now();
+    *lock(&state.window_closed_at) = Some(at);
+    let Some(after) = state.auto_lock_after() else {
+        return;
+    };
+    let app = app.clone();
+    let spawned = std::thread::Builder::new()
+        .name("hearth-auto-lock".into())
+        .spawn(move || {
+            std::thread::sleep(after);
+            let state = app.state::<AppState>();
+            // Opened (or closed again, which counts anew) meanwhile: not this timer's to lock.
+            if *lock(&state.window_closed_at) != Some(at) {
+                return;
+            }
+            if let Err(e) = lock(&state.store).lock() {
+                eprintln!("hearth-desktop: cannot lock the vault: {e}");
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("hearth-desktop: no auto-lock while the window is closed: {e}");
+    }
 }
 
 /// Whether an exit request should be refused so that collection goes on in the tray: the last

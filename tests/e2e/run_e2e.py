@@ -765,6 +765,28 @@ def test_closing_the_window_keeps_collecting(s, ctx):
     print(f"     window closed: app {pid} alive, no web process, vault {size} -> {stored()} bytes")
 
 
+def test_closed_window_auto_locks(s, ctx):
+    # HEARTH_AUTO_LOCK_SECONDS=4: with the window closed nobody uses Hearth, so the auto-lock
+    # counts from the closing. Locking flushes the vault and closes it (the key leaves memory);
+    # readings then wait in memory until the next unlock, so the vault stops changing.
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    pid = s.wait("the app process", lambda: app_pid(ctx["dir"]))
+    vault = next(os.path.join(ctx["dir"], d, "vault.hearth") for d in os.listdir(ctx["dir"]) if d.startswith("hearth-demo-"))
+
+    def stored():
+        return tuple(os.path.getsize(p) if os.path.exists(p) else -1 for p in (vault, vault + "-wal"))
+    close_window("Hearth")
+    closed = time.time()
+    s.wait("the web content process to end", lambda: not children(pid, "WebKitWebProces"), timeout=15)
+    # Locked 4 s after the closing: then nothing more reaches the file for longer than the
+    # 10 s flush interval, while the app lives on.
+    time.sleep(max(0.0, closed + 6 - time.time()))
+    after_lock = stored()
+    time.sleep(12)
+    assert stored() == after_lock, f"the vault changed while locked: {after_lock} -> {stored()}"
+    assert os.path.exists(f"/proc/{pid}"), "the app lives on"
+
+
 # A syscall in an `strace -f -e trace=network` line that breaks the promise: an internet or
 # packet socket, any listening socket, a connection, bind or datagram to an internet address,
 # or a name lookup through a local resolver (nscd, systemd-resolved).
@@ -845,6 +867,7 @@ TESTS = [
     ("start at login (XDG autostart)", test_start_at_login, ["--demo", "--demo-days", "0"]),
     ("OS keyring on, unlock with it, off", test_keyring_on_unlock_off, ["--demo", "--demo-days", "0"], "keyring"),
     ("closing the window keeps collecting in the background", test_closing_the_window_keeps_collecting, ["--demo", "--demo-days", "0"]),
+    ("a closed window auto-locks after the idle time", test_closed_window_auto_locks, ["--demo", "--demo-days", "0"], {"HEARTH_AUTO_LOCK_SECONDS": "4"}),
     # No WebDriver session: the test starts the app itself, under strace.
     ("the desktop app opens no internet socket (strace)", test_desktop_app_stays_off_the_network, None),
 ]
