@@ -246,36 +246,76 @@ pub async fn unlock_with_keyring<R: Runtime>(
     state: State<'_, AppState>,
 ) -> Result<StatusDto, ShellError> {
     let path = lock(&state.store).path().to_path_buf();
-    let vault = tauri::async_runtime::spawn_blocking(move || -> Result<Vault, ShellError> {
-        let info = Vault::inspect(&path)?;
-        if !info.secret_slot {
-            return Err(ShellError::new(
-                Code::Keyring,
-                "This vault is not kept in the OS keyring. Unlock with your passphrase.",
-            ));
-        }
-        let secret = hearth_keyring::Keyring::interactive()
-            .load(&info.id_hex)
-            .map_err(keyring_error)?
-            .ok_or_else(|| {
-                ShellError::new(
-                    Code::Keyring,
-                    "Your keyring has no key for this vault (it may have been removed). Unlock                      with your passphrase, then turn the keyring on again in Settings.",
-                )
-            })?;
-        Vault::open_with_secret(&path, &secret).map_err(|e| match e {
-            hearth_vault::VaultError::WrongSecret | hearth_vault::VaultError::NoSecretSlot => {
-                ShellError::new(
-                    Code::Keyring,
-                    "The key in your keyring does not open this vault any more. Unlock with                      your passphrase, then turn the keyring off and on again in Settings.",
-                )
-            }
-            other => other.into(),
-        })
+    let vault = tauri::async_runtime::spawn_blocking(move || {
+        open_with_keyring(&path, &hearth_keyring::Keyring::interactive())
     })
     .await
     .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
+    state.auto_unlock.store(false, Ordering::SeqCst);
     install_and_collect(&app, &state, vault)
+}
+
+/// Opens the vault at `path` with the secret `keyring` holds for it.
+fn open_with_keyring(
+    path: &std::path::Path,
+    keyring: &hearth_keyring::Keyring,
+) -> Result<Vault, ShellError> {
+    let info = Vault::inspect(path)?;
+    if !info.secret_slot {
+        return Err(ShellError::new(
+            Code::Keyring,
+            "This vault is not kept in the OS keyring. Unlock with your passphrase.",
+        ));
+    }
+    let secret = keyring
+        .load(&info.id_hex)
+        .map_err(keyring_error)?
+        .ok_or_else(|| {
+            ShellError::new(
+                Code::Keyring,
+                "Your keyring has no key for this vault (it may have been removed). Unlock \
+                 with your passphrase, then turn the keyring on again in Settings.",
+            )
+        })?;
+    Vault::open_with_secret(path, &secret).map_err(|e| match e {
+        hearth_vault::VaultError::WrongSecret | hearth_vault::VaultError::NoSecretSlot => {
+            ShellError::new(
+                Code::Keyring,
+                "The key in your keyring does not open this vault any more. Unlock with \
+                 your passphrase, then turn the keyring off and on again in Settings.",
+            )
+        }
+        other => other.into(),
+    })
+}
+
+/// Whether the page should open the vault with the OS keyring by itself now: once per run, at
+/// start. A window opened again later (from the tray, after the user or the auto-lock locked)
+/// shows the lock screen instead: locking means it.
+#[tauri::command]
+pub fn take_auto_unlock(state: State<'_, AppState>) -> bool {
+    state.auto_unlock.swap(false, Ordering::SeqCst)
+}
+
+/// A start without a window (`--minimized`, the login entry): opens a vault kept in the OS
+/// keyring without asking (no unlock prompt), so collection starts at login. Returns whether it
+/// opened; when it cannot, the first window that opens tries again (and may ask).
+pub fn unlock_at_login<R: Runtime>(app: &AppHandle<R>) -> Result<bool, ShellError> {
+    let state = app.state::<AppState>();
+    let path = {
+        let store = lock(&state.store);
+        if store.status() != Status::Locked {
+            return Ok(false);
+        }
+        store.path().to_path_buf()
+    };
+    if !Vault::inspect(&path)?.secret_slot {
+        return Ok(false);
+    }
+    let vault = open_with_keyring(&path, &hearth_keyring::Keyring::unattended())?;
+    state.auto_unlock.store(false, Ordering::SeqCst);
+    install_and_collect(app, &state, vault)?;
+    Ok(true)
 }
 
 /// Keeps a key to the vault in the OS keyring (so Hearth opens without the passphrase after

@@ -2,8 +2,10 @@
 //! the tray) asks the first, over the local session D-Bus, to show its window and exits, instead
 //! of opening a second window whose unlock finds the vault busy.
 //!
-//! The first start owns a bus name derived from its data directory and answers `Show` on it. A
-//! start with `--minimized` (the login entry) that finds Hearth running exits without asking.
+//! The first start owns a bus name derived from its data directory and answers `Show` (and
+//! `Ping`) on it. A start with `--minimized` (the login entry) that finds Hearth running exits
+//! without asking for the window. A Hearth that is quitting answers with an error, so a start in
+//! that moment waits for the name to come free instead of leaving no Hearth at all.
 //! Without a session bus (a headless machine, CI) there is nothing to ask: Hearth runs, and the
 //! vault's writer lock still keeps a second collector out.
 
@@ -11,17 +13,18 @@ use dbus::blocking::Connection;
 use dbus::channel::{MatchingReceiver, Sender};
 use dbus::message::MatchRule;
 use std::path::Path;
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 const OBJECT: &str = "/org/hearth/Desktop";
 const INTERFACE: &str = "org.hearth.Desktop";
 const SHOW: &str = "Show";
-/// How long a second start waits for the first to answer.
+const PING: &str = "Ping";
+/// How long a second start waits, in all, for the first to answer or to let go of the name.
 const TIMEOUT: Duration = Duration::from_secs(2);
-/// How often a second start tries again when the first is just quitting (its name still held,
-/// no answer).
-const ATTEMPTS: u32 = 10;
+/// Between two tries while the first Hearth is quitting.
+const RETRY: Duration = Duration::from_millis(100);
 
 /// The bus name of the Hearth using `data_dir`. One per data directory, because what must not run
 /// twice is the collector writing that directory's vault.
@@ -38,9 +41,13 @@ pub fn bus_name(data_dir: &Path) -> String {
 /// What this start found.
 #[derive(Debug)]
 pub enum Claim {
-    /// This is the only Hearth for the directory: a message arrives on the receiver each time
-    /// another start asks for the window.
-    First(mpsc::Receiver<()>),
+    /// This is the only Hearth for the directory: a message arrives on `requests` each time
+    /// another start asks for the window. Set `quitting` when the user quits: from then on this
+    /// Hearth no longer answers for the directory.
+    First {
+        requests: mpsc::Receiver<()>,
+        quitting: Arc<AtomicBool>,
+    },
     /// Another Hearth runs for the directory (and was asked to show its window, if `show`).
     Running,
     /// There is no session bus to ask (the reason), or the running Hearth never answered.
@@ -54,6 +61,8 @@ pub fn claim(data_dir: &Path, address: Option<&str>, show: bool) -> Claim {
     let address = address.map(str::to_owned);
     let (found_tx, found_rx) = mpsc::channel();
     let (show_tx, show_rx) = mpsc::channel();
+    let quitting = Arc::new(AtomicBool::new(false));
+    let serving = quitting.clone();
     let spawned = std::thread::Builder::new()
         .name("hearth-instance".into())
         .spawn(move || {
@@ -61,7 +70,7 @@ pub fn claim(data_dir: &Path, address: Option<&str>, show: bool) -> Claim {
             match found {
                 Ok(Some(conn)) => {
                     let _ = found_tx.send(Ok(true));
-                    serve(&conn, show_tx);
+                    serve(&conn, show_tx, &serving);
                 }
                 Ok(None) => {
                     let _ = found_tx.send(Ok(false));
@@ -75,7 +84,10 @@ pub fn claim(data_dir: &Path, address: Option<&str>, show: bool) -> Claim {
         return Claim::Alone(format!("cannot start the instance check: {e}"));
     }
     match found_rx.recv() {
-        Ok(Ok(true)) => Claim::First(show_rx),
+        Ok(Ok(true)) => Claim::First {
+            requests: show_rx,
+            quitting,
+        },
         Ok(Ok(false)) => Claim::Running,
         Ok(Err(why)) => Claim::Alone(why),
         Err(_) => Claim::Alone("the instance check stopped".into()),
@@ -91,7 +103,8 @@ fn find(name: &str, address: Option<&str>, show: bool) -> Result<Option<Connecti
     }
     .map_err(|e| format!("no session bus: {e}"))?;
     use dbus::blocking::stdintf::org_freedesktop_dbus::RequestNameReply;
-    for _ in 0..ATTEMPTS {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
         let reply = conn
             .request_name(name, false, false, true)
             .map_err(|e| format!("cannot ask the session bus for a name: {e}"))?;
@@ -101,32 +114,44 @@ fn find(name: &str, address: Option<&str>, show: bool) -> Result<Option<Connecti
         ) {
             return Ok(Some(conn));
         }
-        if !show {
-            return Ok(None);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("another Hearth holds this data directory but does not answer".into());
         }
-        let proxy = conn.with_proxy(name, OBJECT, TIMEOUT);
+        let proxy = conn.with_proxy(name, OBJECT, left);
+        let method = if show { SHOW } else { PING };
         if proxy
-            .method_call::<(), _, _, _>(INTERFACE, SHOW, ())
+            .method_call::<(), _, _, _>(INTERFACE, method, ())
             .is_ok()
         {
             return Ok(None);
         }
-        // The owner did not answer: it may be quitting. Its name goes with it.
-        std::thread::sleep(TIMEOUT / ATTEMPTS);
+        // No answer, or "quitting": the name goes with that Hearth; try again.
+        std::thread::sleep(RETRY.min(deadline.saturating_duration_since(Instant::now())));
     }
-    Err("another Hearth holds this data directory but does not answer".into())
 }
 
-/// Answers `Show` on `conn` until the process ends, passing each request to `show`.
-fn serve(conn: &Connection, show: mpsc::Sender<()>) {
+/// Answers `Show` and `Ping` on `conn` until the process ends, passing each `Show` to `show`;
+/// once quitting, answers both with an error.
+fn serve(conn: &Connection, show: mpsc::Sender<()>, quitting: &Arc<AtomicBool>) {
+    let quitting = quitting.clone();
     let rule = MatchRule::new_method_call()
         .with_path(OBJECT)
         .with_interface(INTERFACE);
     conn.start_receive(
         rule,
         Box::new(move |msg, conn| {
-            if msg.member().as_deref() == Some(SHOW) {
+            let member = msg.member();
+            let member = member.as_deref();
+            if quitting.load(Ordering::SeqCst) && (member == Some(SHOW) || member == Some(PING)) {
+                let _ = conn.send(msg.error(
+                    &"org.hearth.Desktop.Error.Quitting".into(),
+                    c"Hearth is quitting",
+                ));
+            } else if member == Some(SHOW) {
                 let _ = show.send(());
+                let _ = conn.send(msg.method_return());
+            } else if member == Some(PING) {
                 let _ = conn.send(msg.method_return());
             } else {
                 let _ = conn.send(dbus::channel::default_reply(&msg).unwrap_or_else(|| {
@@ -193,7 +218,11 @@ mod tests {
     fn a_second_start_asks_the_first_to_show_its_window() {
         let bus = Bus::start();
         let dir = Path::new("/home/ann/.local/share/hearth");
-        let Claim::First(shown) = claim(dir, Some(&bus.1), true) else {
+        let Claim::First {
+            requests: shown,
+            quitting,
+        } = claim(dir, Some(&bus.1), true)
+        else {
             panic!("the first start owns the directory");
         };
         assert!(shown.try_recv().is_err(), "nothing asked yet");
@@ -210,7 +239,22 @@ mod tests {
             Some(&bus.1),
             true,
         );
-        assert!(matches!(other, Claim::First(_)));
+        assert!(matches!(other, Claim::First { .. }));
+        // A Hearth that is quitting no longer answers for its directory: a start in that moment
+        // waits (2 s at most) for the name instead of believing it shown.
+        quitting.store(true, Ordering::SeqCst);
+        let t0 = Instant::now();
+        let late = claim(dir, Some(&bus.1), true);
+        assert!(
+            matches!(&late, Claim::Alone(why) if why.contains("does not answer")),
+            "{late:?}"
+        );
+        assert!(
+            t0.elapsed() >= TIMEOUT && t0.elapsed() < TIMEOUT * 2,
+            "{:?}",
+            t0.elapsed()
+        );
+        assert!(shown.try_recv().is_err(), "a quitting Hearth shows nothing");
     }
 
     #[test]

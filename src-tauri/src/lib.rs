@@ -115,6 +115,7 @@ pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri:
             commands::unlock_with_keyring,
             commands::set_keyring,
             commands::set_meter_keys,
+            commands::take_auto_unlock,
         ])
 }
 
@@ -143,6 +144,7 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
         collecting: Arc::new(AtomicBool::new(false)),
         reader: Arc::default(),
         window_closed_at: Arc::default(),
+        auto_unlock: Arc::new(AtomicBool::new(true)),
         kdf,
         info: AppInfoDto {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -176,11 +178,11 @@ pub fn run(options: Options) {
     };
     // A demo has its own throwaway directory, so it never meets another Hearth.
     #[cfg(target_os = "linux")]
-    let show_requests = if options.demo {
-        None
+    let (show_requests, quitting) = if options.demo {
+        (None, None)
     } else {
         match instance::claim(&data_dir, None, !options.minimized) {
-            instance::Claim::First(requests) => Some(requests),
+            instance::Claim::First { requests, quitting } => (Some(requests), Some(quitting)),
             instance::Claim::Running => {
                 eprintln!(
                     "hearth-desktop: Hearth is already running for {}",
@@ -188,7 +190,13 @@ pub fn run(options: Options) {
                 );
                 std::process::exit(0)
             }
-            instance::Claim::Alone(_) => None,
+            instance::Claim::Alone(why) => {
+                // No session bus is normal on a headless machine; say anything else.
+                if !why.starts_with("no session bus") {
+                    eprintln!("hearth-desktop: not checked for another Hearth: {why}");
+                }
+                (None, None)
+            }
         }
     };
     let mut state = state_for(data_dir.clone(), options.demo, KdfParams::default());
@@ -226,6 +234,7 @@ pub fn run(options: Options) {
         state.store.clone(),
         state.preparing.clone(),
     );
+    let exit_store = state.store.clone();
     let demo_days = options.demo_days;
     let demo = options.demo;
     let minimized = options.minimized;
@@ -233,9 +242,17 @@ pub fn run(options: Options) {
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             tray::install(app)?;
-            // Started minimised at login: collect in the tray; the window opens from there.
+            // Started minimised at login: collect in the tray (a vault kept in the OS keyring
+            // opens by itself); the window opens from there.
             if !minimized {
                 window::open(app.handle())?;
+            } else if !demo {
+                let handle = app.handle().clone();
+                std::thread::spawn(move || {
+                    if let Err(e) = commands::unlock_at_login(&handle) {
+                        eprintln!("hearth-desktop: the keyring did not open the vault: {e}");
+                    }
+                });
             }
             #[cfg(target_os = "linux")]
             if let Some(requests) = show_requests {
@@ -271,8 +288,21 @@ pub fn run(options: Options) {
         tauri::RunEvent::ExitRequested { code, api, .. } if window::keep_running(code) => {
             api.prevent_exit();
         }
-        tauri::RunEvent::Exit if demo => {
-            let _ = std::fs::remove_dir_all(&data_dir);
+        tauri::RunEvent::ExitRequested { .. } => {
+            // Quitting: a second start from now on waits for this one to be gone.
+            #[cfg(target_os = "linux")]
+            if let Some(q) = &quitting {
+                q.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        tauri::RunEvent::Exit => {
+            // What the collector holds since the last flush (up to 10 s) reaches the disk.
+            if let Err(e) = collector::lock(&exit_store).lock() {
+                eprintln!("hearth-desktop: the last readings were not stored: {e}");
+            }
+            if demo {
+                let _ = std::fs::remove_dir_all(&data_dir);
+            }
         }
         _ => {}
     });

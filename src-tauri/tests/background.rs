@@ -85,3 +85,29 @@ fn a_window_opened_again_in_time_keeps_the_vault_open() {
         "the earlier closing no longer counts"
     );
 }
+
+#[test]
+fn the_keyring_opens_the_vault_by_itself_once_per_run() {
+    let dir = Scratch::new("auto-unlock-once");
+    let app = app(&dir, 0);
+    let w = app.get_webview_window(MAIN).expect("window");
+    // The first page of the run may open a keyring vault by itself; a page opened again later
+    // (after a lock) may not.
+    assert_eq!(call(&w, "take_auto_unlock", json!({})), Ok(json!(true)));
+    assert_eq!(call(&w, "take_auto_unlock", json!({})), Ok(json!(false)));
+}
+
+#[test]
+fn a_login_start_leaves_a_vault_without_a_keyring_slot_locked() {
+    let dir = Scratch::new("login-no-slot");
+    let app = app(&dir, 0);
+    let w = app.get_webview_window(MAIN).expect("window");
+    call(&w, "lock_vault", json!({})).expect("locked");
+    assert_eq!(
+        hearth_desktop::commands::unlock_at_login(app.handle()).map_err(|e| e.message),
+        Ok(false)
+    );
+    assert_eq!(status(&app), Status::Locked);
+    // Not used up: the first window may still try (and say why it cannot).
+    assert_eq!(call(&w, "take_auto_unlock", json!({})), Ok(json!(true)));
+}

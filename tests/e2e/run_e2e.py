@@ -778,13 +778,71 @@ def test_closed_window_auto_locks(s, ctx):
     close_window("Hearth")
     closed = time.time()
     s.wait("the web content process to end", lambda: not children(pid, "WebKitWebProces"), timeout=15)
-    # Locked 4 s after the closing: then nothing more reaches the file for longer than the
-    # 10 s flush interval, while the app lives on.
-    time.sleep(max(0.0, closed + 6 - time.time()))
+    # Locked 4 s after the closing: the vault is closed (SQLite removes the write-ahead log with
+    # its last connection, which only the lock closes), and nothing more reaches the file for
+    # longer than the 10 s flush interval, while the app lives on.
+    s.wait("the vault closed by the lock", lambda: not os.path.exists(vault + "-wal"), timeout=15)
+    assert time.time() - closed >= 3.5, f"locked {time.time() - closed:.1f} s after the closing, before its time"
     after_lock = stored()
     time.sleep(12)
     assert stored() == after_lock, f"the vault changed while locked: {after_lock} -> {stored()}"
     assert os.path.exists(f"/proc/{pid}"), "the app lives on"
+
+
+def test_login_start_opens_with_the_keyring(s, ctx):
+    # A vault kept in the OS keyring (a private gnome-keyring), with the demo meter as its source.
+    s.wait("the first-run wizard", lambda: visible(s, "#setup"))
+    s.type("#setup-pass", "correct horse battery staple")
+    s.type("#setup-pass2", "correct horse battery staple")
+    s.click("#setup-keyring")
+    s.click("#setup-go")
+    s.wait("the vault to be created", lambda: not visible(s, "#gate"), timeout=90)
+    assert s.invoke("status")["keyring"] is True, s.text("#notice")
+    s.close()
+    wait_for("the first run to end", lambda: app_pid(ctx["dir"]) is None, timeout=20)
+    vault = os.path.join(ctx["dir"], "data", "hearth", "vault.hearth")
+
+    def stored():
+        return sum(os.path.getsize(p) for p in (vault, vault + "-wal") if os.path.exists(p))
+    size = stored()
+    # The login entry's start: no window, no page; the keyring opens the vault and the
+    # collector stores readings (flushed every 10 s).
+    login = subprocess.Popen([ctx["launcher"], "--minimized"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        pid = wait_for("the app process", lambda: app_pid(ctx["dir"]), timeout=20)
+        wait_for("readings stored without a window", lambda: stored() > size, timeout=40)
+        assert not children(pid, "WebKitWebProces"), "no page was loaded"
+        tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True).stdout
+        assert '"Hearth": (' not in tree, "no window was opened"
+        print(f"     login start: vault {size} -> {stored()} bytes, no window")
+    finally:
+        login.terminate()
+        try:
+            login.wait(10)
+        except subprocess.TimeoutExpired:
+            login.kill()
+
+
+def test_second_start_brings_the_window_back(s, ctx):
+    # A real data directory (one Hearth per directory; a private session bus carries the
+    # question), its window closed so that Hearth collects in the tray.
+    s.wait("the first-run wizard", lambda: visible(s, "#setup"))
+    s.type("#setup-pass", "correct horse battery staple")
+    s.type("#setup-pass2", "correct horse battery staple")
+    s.click("#setup-go")
+    s.wait("the vault to be created", lambda: not visible(s, "#gate"), timeout=90)
+    pid = s.wait("the app process", lambda: app_pid(ctx["dir"]))
+    close_window("Hearth")
+    s.wait("the web content process to end", lambda: not children(pid, "WebKitWebProces"), timeout=15)
+    # Starting Hearth again (from the app menu): the running one shows its window, and the
+    # second start ends at once instead of becoming a second Hearth on the same vault.
+    again = subprocess.run([ctx["launcher"]], capture_output=True, text=True, timeout=30)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "already running" in again.stderr, again.stderr[-2000:]
+    s.wait("the window back", lambda: '"Hearth": (' in subprocess.run(
+        ["xwininfo", "-root", "-tree"], capture_output=True, text=True).stdout, timeout=15)
+    s.wait("a page in it", lambda: children(pid, "WebKitWebProces"), timeout=15)
+    assert app_pid(ctx["dir"]) == pid, "still the first Hearth"
 
 
 # A syscall in an `strace -f -e trace=network` line that breaks the promise: an internet or
@@ -868,6 +926,8 @@ TESTS = [
     ("OS keyring on, unlock with it, off", test_keyring_on_unlock_off, ["--demo", "--demo-days", "0"], "keyring"),
     ("closing the window keeps collecting in the background", test_closing_the_window_keeps_collecting, ["--demo", "--demo-days", "0"]),
     ("a closed window auto-locks after the idle time", test_closed_window_auto_locks, ["--demo", "--demo-days", "0"], {"HEARTH_AUTO_LOCK_SECONDS": "4"}),
+    ("a login start opens a keyring vault and collects with no window", test_login_start_opens_with_the_keyring, [], "keyring"),
+    ("a second start brings the running Hearth's window back", test_second_start_brings_the_window_back, [], "keyring"),
     # No WebDriver session: the test starts the app itself, under strace.
     ("the desktop app opens no internet socket (strace)", test_desktop_app_stays_off_the_network, None),
 ]
@@ -930,7 +990,7 @@ def main():
                 launcher = wrapper(app, test_dir, extra_env)
                 # A test may start the app again on the same directories (a second login).
                 ctx["restart"] = lambda: Session(d, launcher, args)
-                ctx["app"] = app
+                ctx["app"], ctx["launcher"] = app, launcher
                 s = Session(d, launcher, args) if args is not None else None
                 fn(s, ctx)
                 passed += 1

@@ -71,8 +71,10 @@ async function main(): Promise<void> {
   show("now");
   const first = await invoke<StatusDto>("status");
   opened(first);
-  // A vault kept in the OS keyring opens by itself at start (not after a lock: locking means it).
-  if (first.vault === "locked" && first.keyring && !info.demo) void gate.unlockWithKeyring(opened);
+  // A vault kept in the OS keyring opens by itself once per run, at start; a window opened again
+  // later (from the tray) after a lock shows the lock screen: locking means it.
+  if (first.vault === "locked" && first.keyring && !info.demo && (await invoke<boolean>("take_auto_unlock")))
+    void gate.unlockWithKeyring(opened);
   // A test may shorten the idle time to seconds (HEARTH_AUTO_LOCK_SECONDS).
   const idleMs = () =>
     info.auto_lock_seconds ? info.auto_lock_seconds * 1000 : preferences.current().auto_lock_minutes * 60_000;
