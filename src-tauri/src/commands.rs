@@ -289,6 +289,13 @@ fn open_with_keyring(
     })
 }
 
+/// Quits Hearth (as the tray's "Quit" does): the collector stops and what it holds is written.
+/// The page offers it because a desktop may show no tray icon at all.
+#[tauri::command]
+pub fn quit<R: Runtime>(app: AppHandle<R>) {
+    app.exit(0);
+}
+
 /// Whether the page should open the vault with the OS keyring by itself now: once per run, at
 /// start. A window opened again later (from the tray, after the user or the auto-lock locked)
 /// shows the lock screen instead: locking means it.

@@ -116,6 +116,7 @@ pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri:
             commands::set_keyring,
             commands::set_meter_keys,
             commands::take_auto_unlock,
+            commands::quit,
         ])
 }
 

@@ -845,6 +845,32 @@ def test_second_start_brings_the_window_back(s, ctx):
     assert app_pid(ctx["dir"]) == pid, "still the first Hearth"
 
 
+def alive(pid):
+    """Whether process `pid` runs (a zombie waiting for its parent does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_quit_from_the_page(s, ctx):
+    # A desktop may show no tray icon: Settings has the way out too. Quitting writes what the
+    # collector holds and removes the demo's throwaway directory.
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    pid = s.wait("the app process", lambda: app_pid(ctx["dir"]))
+    demo = [os.path.join(ctx["dir"], d) for d in os.listdir(ctx["dir"]) if d.startswith("hearth-demo-")]
+    assert len(demo) == 1 and os.path.isdir(demo[0]), demo
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the quit button", lambda: visible(s, "#quit-app"))
+    try:
+        s.click("#quit-app")
+    except RuntimeError:
+        pass  # the app may be gone before WebDriver answers the click
+    wait_for("the app to quit", lambda: not alive(pid), timeout=20)
+    assert not os.path.exists(demo[0]), "the demo directory is removed on quit"
+
+
 # A syscall in an `strace -f -e trace=network` line that breaks the promise: an internet or
 # packet socket, any listening socket, a connection, bind or datagram to an internet address,
 # or a name lookup through a local resolver (nscd, systemd-resolved).
@@ -928,6 +954,7 @@ TESTS = [
     ("a closed window auto-locks after the idle time", test_closed_window_auto_locks, ["--demo", "--demo-days", "0"], {"HEARTH_AUTO_LOCK_SECONDS": "4"}),
     ("a login start opens a keyring vault and collects with no window", test_login_start_opens_with_the_keyring, [], "keyring"),
     ("a second start brings the running Hearth's window back", test_second_start_brings_the_window_back, [], "keyring"),
+    ("quit from the page (no tray needed)", test_quit_from_the_page, ["--demo", "--demo-days", "0"]),
     # No WebDriver session: the test starts the app itself, under strace.
     ("the desktop app opens no internet socket (strace)", test_desktop_app_stays_off_the_network, None),
 ]

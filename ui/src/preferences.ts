@@ -100,6 +100,8 @@ export function wire(): void {
   $<HTMLSelectElement>("pref-autolock").addEventListener("change", (ev) =>
     void save({ auto_lock_minutes: Number((ev.target as HTMLSelectElement).value) }),
   );
+  // Closing the window keeps Hearth in the tray; this is the way out that needs no tray.
+  $("quit-app").addEventListener("click", () => void invoke("quit"));
   const login = $<HTMLInputElement>("pref-login");
   login.addEventListener("change", async () => {
     const out = $("prefs-result");
