@@ -174,6 +174,16 @@ def wait_for(what, fn, timeout=20.0, every=0.2):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_err})" if last_err else ""))
 
 
+def stop(proc, grace=10):
+    """Ends a child process: SIGTERM, then SIGKILL if it is still there after `grace` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_port(port, limit=30.0):
     end = time.time() + limit
     while time.time() < end:
@@ -227,11 +237,7 @@ class PrivateKeyring:
 
     def close(self):
         for p in (self.daemon, self.bus):
-            p.terminate()
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            stop(p, 5)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -816,11 +822,7 @@ def test_login_start_opens_with_the_keyring(s, ctx):
         assert '"Hearth": (' not in tree, "no window was opened"
         print(f"     login start: vault {size} -> {stored()} bytes, no window")
     finally:
-        login.terminate()
-        try:
-            login.wait(10)
-        except subprocess.TimeoutExpired:
-            login.kill()
+        stop(login)
 
 
 def test_second_start_brings_the_window_back(s, ctx):
@@ -1040,11 +1042,7 @@ def main():
         failed += 1
         print(f"FAIL driver: {e}")
     finally:
-        drv.terminate()
-        try:
-            drv.wait(10)
-        except subprocess.TimeoutExpired:
-            drv.kill()
+        stop(drv)
         log.close()
     print(f"e2e: artefacts in {root}")
     print(f"e2e: {passed} passed, {failed} failed")

@@ -49,7 +49,7 @@ import time
 # The end-to-end suite's WebDriver client, and its way of closing the window as a window
 # manager does.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from run_e2e import Driver, close_window, wait_for, wait_port  # noqa: E402
+from run_e2e import Driver, close_window, stop, wait_for, wait_port  # noqa: E402
 from run_e2e import Session as E2ESession  # noqa: E402
 
 PORT, NATIVE_PORT = 4444, 4445
@@ -183,11 +183,7 @@ def webkit_baseline(wait):
         time.sleep(wait)
         return memory_of(p.pid)
     finally:
-        p.terminate()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        stop(p)
 
 
 def mib(k):
@@ -282,8 +278,7 @@ def background_memory(d, app, root, wait_s):
         time.sleep(wait_s)
         minimized = memory_of(p.pid)
     finally:
-        p.terminate()
-        p.wait(10)
+        stop(p)
     test_dir = os.path.join(root, "closed")
     os.makedirs(test_dir)
     s = Session(d, wrapper(app, test_dir), ["--demo"])
@@ -592,11 +587,7 @@ def main():
         status = 1
         log(f"FAILED: {e}")
     finally:
-        drv.terminate()
-        try:
-            drv.wait(10)
-        except subprocess.TimeoutExpired:
-            drv.kill()
+        stop(drv)
         drv_log.close()
     print("\n".join(out))
     log(f"artefacts (screenshots, driver log) in {root}")
