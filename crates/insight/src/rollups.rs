@@ -33,8 +33,8 @@ impl Usage {
     ///
     /// A damaged rollup chunk is skipped and counted in
     /// [`UsageStats::damaged`](crate::UsageStats::damaged); its quarter hours count as missing.
-    /// A damaged oldest or newest raw chunk is counted the same way, and the edge quarter hours
-    /// then count whole. Other storage errors are returned.
+    /// A damaged raw chunk at either end is passed over by [`Vault::reading_span`], which then
+    /// ends at the nearest intact reading. Other storage errors are returned.
     pub fn from_vault(vault: &Vault, from: Timestamp, to: Timestamp) -> Result<Usage, VaultError> {
         let mut b = UsageBuilder::new(from, to, UsageOptions::default());
         // Rows are booked only inside the span of stored readings. Without it (an empty vault

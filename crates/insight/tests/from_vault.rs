@@ -206,22 +206,23 @@ fn damaged_chunks_are_skipped_and_counted() {
         let vault = Vault::open_read_only(&path, "pw").expect("reader");
         Usage::from_vault(&vault, ts(q), ts(q + 4 * 3600)).expect("usage")
     };
-    // The newest raw hour (12:00Z) is damaged: the newest reading is unknown, so the edge
-    // quarter hours count whole again (900 s each, as before this fix) and the energy, which
-    // the rollups hold, is unchanged: 782 Wh.
+    // The newest raw hour (12:00Z) is damaged: `reading_span` skips it and ends at the newest
+    // intact reading (11:00 local), as if that hour were missing: the first quarter hour is
+    // still trimmed to 10:05-10:15 (600 s), the rows after the span count whole (900 s), no
+    // damage is counted (the rollups are intact) and the energy is unchanged: 782 Wh.
     damage_newest_chunk(&path, 0);
     let u = usage();
-    assert_eq!(u.stats.damaged, 1);
+    assert_eq!(u.stats.damaged, 0);
     assert_eq!(
         (u.slots()[0].measured_s, u.slots()[13].measured_s),
-        (900, 900)
+        (600, 900)
     );
     assert_eq!(u.totals(0..16).0, 782_000);
-    // The quarter-hour rollups' only chunk is damaged too: nothing to book, two parts skipped,
+    // The quarter-hour rollups' only chunk is damaged too: nothing to book, that part skipped,
     // every quarter hour missing.
     damage_newest_chunk(&path, 2);
     let u = usage();
-    assert_eq!(u.stats.damaged, 2);
+    assert_eq!(u.stats.damaged, 1);
     assert!(u.slots().iter().all(|s| !s.has_data()));
     let r = report(&u, &[], ts(q), ts(q + 4 * 3600)).expect("report");
     assert_eq!((r.import_mwh, r.missing_s), (0, 4 * 3600));

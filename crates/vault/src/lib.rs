@@ -6,7 +6,8 @@
 //! - **Raw series**: one chunk per UTC hour of readings, coded by [`codec`] and sealed.
 //! - **Rollups** ([`Resolution::Minute`], `Quarter`, `Hour`, `Day`, `Month`): buckets on local
 //!   wall-clock boundaries of the vault's time zone, maintained as readings arrive. Each holds
-//!   the energy used per register (exact across gaps; gaps are spread and flagged
+//!   the energy used per register, each booked over its own interval so readings need not
+//!   all carry the same registers (exact across gaps; gaps are spread and flagged
 //!   `estimated`; a register going down is a meter swap, never negative use), the mean of every
 //!   instantaneous value and min/max import and export power.
 //! - **Checkpoints**: [`Vault::flush`] seals the open chunks and the writer's state in one
@@ -80,7 +81,7 @@ pub use export::{CsvOptions, write_csv};
 pub use keys::KdfParams;
 pub use query::{Row, Rows};
 pub use resolution::{Resolution, UnknownResolution};
-pub use rollup::{Bucket, GAP_SECONDS, MAX_SPREAD_SECONDS, RollupCounts};
+pub use rollup::{Bucket, GAP_SECONDS, HOLD_SECONDS, MAX_SPREAD_SECONDS, RollupCounts};
 pub use schema::FORMAT_VERSION;
 pub use vault::{
     CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, Vault, VaultInfo,

@@ -125,10 +125,15 @@ impl Vault {
         self.readings(from, to, Resolution::for_points(from, to, points))
     }
 
-    /// The times (Unix seconds) of the oldest and newest stored reading, `None` for an empty
-    /// vault. The rollups hold energy only between these two instants, so the first and last
-    /// rollup intervals cover less than their nominal length. Like [`Vault::readings`], a
-    /// writer sees what it has flushed. A damaged oldest or newest raw chunk is an error.
+    /// The times (Unix seconds) of the oldest and newest stored reading that carries an
+    /// energy register (import or export, total or per tariff), `None` for an empty vault. The
+    /// rollups hold energy only between these two instants, so the first and last rollup
+    /// intervals cover less than their nominal length; readings with power only (a RAVEn's
+    /// demand between two summations) have no energy behind them and do not count. If the
+    /// 48 stored raw hours at an end hold no such reading (a meter that sends no energy
+    /// register), that end is the oldest or newest reading of any kind there. Like
+    /// [`Vault::readings`], a writer sees what it has flushed. A raw chunk that fails to
+    /// decode is skipped (the next one from that end is read).
     pub fn reading_span(&self) -> Result<Option<(i64, i64)>> {
         let (Some(first), Some(last)) = (self.edge_reading(false)?, self.edge_reading(true)?)
         else {
@@ -137,8 +142,8 @@ impl Vault {
         Ok(Some((first, last)))
     }
 
-    /// The time of the oldest (`newest == false`) or newest stored reading: the raw chunks
-    /// from that end until one holds a reading (a stored chunk is never empty in practice).
+    /// The time of the oldest (`newest == false`) or newest stored reading with an energy
+    /// register: the raw chunks from that end until one holds such a reading.
     fn edge_reading(&self, newest: bool) -> Result<Option<i64>> {
         let order = if newest { "DESC" } else { "ASC" };
         let mut stmt = self.conn.prepare_cached(&format!(
@@ -146,21 +151,57 @@ impl Vault {
              ORDER BY window_start {order}"
         ))?;
         let mut windows = stmt.query(params![SERIES_MAIN, Resolution::Raw.code()])?;
+        // The edge reading of any kind, should no reading near this end carry energy.
+        let mut any: Option<i64> = None;
+        let mut read = 0;
         while let Some(row) = windows.next()? {
+            if read == EDGE_WINDOWS {
+                break;
+            }
+            read += 1;
             let window: i64 = row.get(0)?;
-            let times = self
-                .raw_chunk(window)?
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|r| r.time.map(|t| t.unix));
-            let edge = if newest { times.max() } else { times.min() };
+            let Ok(readings) = self.raw_chunk(window) else {
+                continue;
+            };
+            let readings = readings.unwrap_or_default();
+            let times = |energy: bool| {
+                readings
+                    .iter()
+                    .filter(move |r| !energy || ENERGY.iter().any(|&q| r.get(q).is_some()))
+                    .filter_map(|r| r.time.map(|t| t.unix))
+            };
+            let edge = if newest {
+                times(true).max()
+            } else {
+                times(true).min()
+            };
             if edge.is_some() {
                 return Ok(edge);
             }
+            if any.is_none() {
+                any = if newest {
+                    times(false).max()
+                } else {
+                    times(false).min()
+                };
+            }
         }
-        Ok(None)
+        Ok(any)
     }
 }
+
+/// How many raw hours from each end [`Vault::reading_span`] reads for a reading with energy.
+const EDGE_WINDOWS: usize = 48;
+
+/// The energy registers whose readings bound [`Vault::reading_span`].
+const ENERGY: [Quantity; 6] = [
+    Quantity::ImportWh,
+    Quantity::ImportT1Wh,
+    Quantity::ImportT2Wh,
+    Quantity::ExportWh,
+    Quantity::ExportT1Wh,
+    Quantity::ExportT2Wh,
+];
 
 impl Iterator for Rows<'_> {
     type Item = Result<Row, VaultError>;

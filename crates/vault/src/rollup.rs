@@ -4,13 +4,19 @@
 //! import and export power, and the last state values (tariff, monthly peak).
 //!
 //! Rules (design.md §2 "registers beat samples"):
-//! - Energy between two consecutive readings belongs to the time between them; where that time
-//!   crosses a bucket boundary it is split in proportion to time, with integer arithmetic that
-//!   never loses or invents a watt-hour.
-//! - A gap longer than [`GAP_SECONDS`] is still filled from the registers, spread the same way,
-//!   and every bucket it touches is flagged `estimated`.
-//! - A register that goes down is a meter swap or reset: that step books nothing (never
-//!   negative consumption, never a spike) and the next step starts a new segment.
+//! - Readings need not all carry the same registers (RAVEn: demand every few seconds, the
+//!   summation every few minutes; Glow: gas every 30 minutes). Each register's energy belongs
+//!   to its own interval: from the previous reading that carried it to this one. Where that
+//!   interval crosses a bucket boundary it is split in proportion to time, with integer
+//!   arithmetic that never loses or invents a watt-hour. Minute buckets since the oldest
+//!   register's previous value stay open (up to [`HOLD_SECONDS`]) so the interval can be
+//!   booked where it belongs.
+//! - A step between readings longer than [`GAP_SECONDS`] is a gap: register intervals that
+//!   span it are still filled from the registers, spread the same way, and every bucket they
+//!   touch is flagged `estimated`. An interval that is long only because the meter sends that
+//!   register rarely is not a gap.
+//! - A register that goes down is a meter swap or reset: that interval books nothing (never
+//!   negative consumption, never a spike) and the next one starts a new segment.
 //!
 //! Minute buckets are built from readings; every coarser level is folded from the level below
 //! when a bucket closes, so each reading is touched once.
@@ -20,6 +26,7 @@ use crate::wire::{self, Malformed, Reader};
 use hearth_meter::reading::Kind;
 use hearth_meter::{Quantity, Reading};
 use jiff::tz::TimeZone;
+use std::collections::VecDeque;
 
 /// A step between readings longer than this many seconds is a gap: its energy is spread and
 /// flagged estimated.
@@ -189,28 +196,109 @@ fn rounded_div(a: i64, b: i64) -> i64 {
     q as i64
 }
 
-/// The register values of the previous reading.
+/// How long (seconds) a register that has gone quiet keeps the minute buckets since its last
+/// value open, waiting for its next value to be spread over them. Covers meters that send
+/// their registers less often than their power (RAVEn summations every few minutes, Glow gas
+/// every 30 minutes, HAN list 3 every hour). A register silent for longer no longer holds
+/// buckets back: when it does come back, its delta is spread from the oldest bucket still
+/// open (flagged estimated) instead of from its previous value.
+pub const HOLD_SECONDS: i64 = 3 * 3600;
+
+/// Readings older than this before a rebuild's start are not read to find each register's
+/// previous value (covers registers sent as rarely as once a day).
+pub(crate) const PRIME_SECONDS: i64 = 26 * 3600;
+
+/// What the builder remembers of the readings so far: each register's last value and the
+/// time of the reading that carried it (readings need not all carry the same registers).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Prev {
+    /// Time of the previous reading, whatever it carried.
     pub t: i64,
+    /// Time of the reading that ended the latest gap in the stream (`i64::MIN`: none known).
+    gap_end: i64,
     mask: u64,
     val: [i64; N],
+    /// Per register: the time of the reading its value in `val` came from.
+    at: [i64; N],
 }
 
 impl Prev {
-    pub(crate) fn of(r: &Reading, t: i64) -> Prev {
-        let mut p = Prev {
+    fn new(t: i64) -> Prev {
+        Prev {
             t,
+            gap_end: i64::MIN,
             mask: 0,
             val: [0; N],
-        };
-        for (q, v) in r.quantities() {
-            if KINDS[q as usize] == Kind::Register {
-                p.mask |= 1 << q as u8;
-                p.val[q as usize] = v;
+            at: [0; N],
+        }
+    }
+
+    /// The earliest instant a later reading may still book energy from: the oldest register
+    /// time not older than [`HOLD_SECONDS`] (at most the previous reading's time).
+    fn horizon(&self) -> i64 {
+        let mut h = self.t;
+        let oldest = self.t.saturating_sub(HOLD_SECONDS);
+        let mut m = self.mask;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if self.at[i] >= oldest {
+                h = h.min(self.at[i]);
             }
         }
-        p
+        h
+    }
+}
+
+/// The registers a reading carries (bit = `Quantity as u8`).
+pub(crate) fn register_mask(r: &Reading) -> u64 {
+    r.quantities()
+        .filter(|(q, _)| KINDS[*q as usize] == Kind::Register)
+        .fold(0, |m, (q, _)| m | 1 << q as u8)
+}
+
+/// Finds each register's previous value from the readings before a point, visited newest
+/// first (used when rebuilding rollups from a month start).
+pub(crate) struct PrevScan {
+    prev: Option<Prev>,
+    newer: i64,
+}
+
+impl PrevScan {
+    pub(crate) fn new() -> Self {
+        PrevScan {
+            prev: None,
+            newer: i64::MIN,
+        }
+    }
+
+    /// Takes the next older reading (strictly older than the one visited before).
+    pub(crate) fn visit(&mut self, r: &Reading, t: i64) {
+        let first = self.prev.is_none();
+        let p = self.prev.get_or_insert_with(|| Prev::new(t));
+        if !first && p.gap_end == i64::MIN && self.newer.saturating_sub(t) > GAP_SECONDS {
+            p.gap_end = self.newer;
+        }
+        for (q, v) in r.quantities() {
+            let i = q as usize;
+            if KINDS[i] == Kind::Register && p.mask & (1 << i) == 0 {
+                p.mask |= 1 << i;
+                p.val[i] = v;
+                p.at[i] = t;
+            }
+        }
+        self.newer = t;
+    }
+
+    /// Whether readings older than `t` can no longer matter.
+    pub(crate) fn done_before(&self, t: i64) -> bool {
+        self.prev
+            .as_ref()
+            .is_some_and(|p| t < p.t.saturating_sub(PRIME_SECONDS))
+    }
+
+    pub(crate) fn finish(self) -> Option<Prev> {
+        self.prev
     }
 }
 
@@ -218,7 +306,9 @@ impl Prev {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Level {
     pub res: Resolution,
-    pub acc: Option<Acc>,
+    /// Open buckets, oldest first: several minute buckets while a register's next value is
+    /// awaited, at most one for coarser levels.
+    pub open: VecDeque<Acc>,
     /// The chunk window the finished buckets below belong to.
     pub window: i64,
     /// Finished buckets of the current chunk window, oldest first.
@@ -253,7 +343,13 @@ pub(crate) struct Builder {
     pub counts: RollupCounts,
     /// Chunks whose window is complete, to be written by the vault.
     pub closed: Vec<ClosedChunk>,
-    deltas: Vec<(usize, i64)>,
+    /// End of the newest minute bucket that was closed: nothing earlier can be booked.
+    settled: i64,
+    /// Restored from a version-1 checkpoint, written when the rollups only booked registers
+    /// present in two consecutive readings.
+    pub legacy: bool,
+    /// (interval start, quantity, delta) of the reading being pushed.
+    deltas: Vec<(i64, usize, i64)>,
 }
 
 impl Builder {
@@ -264,7 +360,7 @@ impl Builder {
                 .iter()
                 .map(|&res| Level {
                     res,
-                    acc: None,
+                    open: VecDeque::new(),
                     window: i64::MIN,
                     chunk: Vec::new(),
                 })
@@ -273,58 +369,112 @@ impl Builder {
             clip: i64::MIN,
             counts: RollupCounts::default(),
             closed: Vec::new(),
+            settled: i64::MIN,
+            legacy: false,
             deltas: Vec::with_capacity(N),
         }
     }
 
-    /// Adds a reading at `t`, strictly later than the previous one.
+    /// Starts from register values found before the first reading to push (a rebuild).
+    pub(crate) fn set_prev(&mut self, prev: Option<Prev>) {
+        self.prev = prev;
+    }
+
+    /// Adds a reading at `t`, strictly later than the previous one. Each register it carries
+    /// books its delta over its own interval: from the previous reading that carried it.
     pub(crate) fn push(&mut self, r: &Reading, t: i64) {
-        if let Some(prev) = self.prev.take() {
-            self.deltas.clear();
-            let mut swapped = false;
-            for (q, v) in r.quantities() {
-                let i = q as usize;
-                if KINDS[i] == Kind::Register && prev.mask & (1 << i) != 0 {
+        let had_prev = self.prev.is_some();
+        let mut prev = self.prev.take().unwrap_or_else(|| Prev::new(t));
+        let mut jumped = false;
+        if had_prev {
+            let step = t.saturating_sub(prev.t);
+            if step > MAX_SPREAD_SECONDS {
+                jumped = true;
+            } else if step > GAP_SECONDS {
+                self.counts.gaps += 1;
+                prev.gap_end = t;
+            }
+        }
+        self.deltas.clear();
+        let mut swapped = false;
+        for (q, v) in r.quantities() {
+            let i = q as usize;
+            if KINDS[i] != Kind::Register {
+                continue;
+            }
+            if prev.mask & (1 << i) != 0 {
+                let t0 = prev.at[i];
+                if t.saturating_sub(t0) > MAX_SPREAD_SECONDS {
+                    jumped = true;
+                } else {
                     let d = v.saturating_sub(prev.val[i]);
                     if d < 0 {
                         swapped = true;
                     }
-                    self.deltas.push((i, d.max(0)));
+                    self.deltas.push((t0, i, d.max(0)));
                 }
             }
-            if swapped {
-                self.counts.meter_swaps += 1;
-            }
-            let mut estimated = t - prev.t > GAP_SECONDS;
-            if t - prev.t > MAX_SPREAD_SECONDS {
-                self.counts.clock_jumps += 1;
-                self.deltas.clear();
-                estimated = false;
-            } else if estimated {
-                self.counts.gaps += 1;
-            }
-            let deltas = std::mem::take(&mut self.deltas);
-            self.book(prev.t, t, &deltas, estimated);
-            self.deltas = deltas;
+            prev.mask |= 1 << i;
+            prev.val[i] = v;
+            prev.at[i] = t;
         }
+        if swapped {
+            self.counts.meter_swaps += 1;
+        }
+        if jumped {
+            self.counts.clock_jumps += 1;
+        }
+        prev.t = t;
+        let horizon = prev.horizon();
+        let gap_end = prev.gap_end;
+        self.prev = Some(prev);
+
+        let mut deltas = std::mem::take(&mut self.deltas);
+        if deltas.windows(2).any(|w| w[0].0 != w[1].0) {
+            deltas.sort_by_key(|d| d.0);
+        }
+        let mut g = 0;
+        while g < deltas.len() {
+            let t0 = deltas[g].0;
+            let end = deltas[g..]
+                .iter()
+                .position(|d| d.0 != t0)
+                .map_or(deltas.len(), |k| g + k);
+            let limit = deltas.get(end).map_or(horizon, |d| d.0.min(horizon));
+            // Energy of a register silent for longer than HOLD_SECONDS: its buckets have
+            // closed, so it is spread from the oldest one still open.
+            let from = t0.max(self.settled);
+            let estimated = gap_end > t0 || from > t0;
+            self.book(from, t, &deltas[g..end], estimated, limit);
+            g = end;
+        }
+        self.deltas = deltas;
         if t >= self.clip {
-            self.ensure(0, t).add_sample(r);
+            self.minute(t).add_sample(r);
         }
-        self.prev = Some(Prev::of(r, t));
+        self.settle(horizon);
     }
 
-    /// Books register deltas for the time `[t0, t1)`, split over minute buckets.
-    fn book(&mut self, t0: i64, t1: i64, deltas: &[(usize, i64)], estimated: bool) {
-        if deltas.is_empty() {
+    /// Books register deltas for the time `[t0, t1)`, split over minute buckets; minute
+    /// buckets ending by `limit` may close on the way (long gaps stay in bounded memory).
+    fn book(
+        &mut self,
+        t0: i64,
+        t1: i64,
+        deltas: &[(i64, usize, i64)],
+        estimated: bool,
+        limit: i64,
+    ) {
+        if deltas.is_empty() || t1 <= t0 {
             return;
         }
-        // Fast path: the whole step lies in the open minute bucket.
-        if let Some(acc) = &mut self.levels[0].acc
+        // Fast path: the whole step lies in the newest open minute bucket.
+        if let Some(acc) = self.levels[0].open.back_mut()
             && acc.start <= t0
             && t1 <= acc.end
         {
             if t0 >= self.clip {
-                for &(i, d) in deltas {
+                for &(_, i, d) in deltas {
                     acc.add_energy(i, d);
                 }
                 acc.estimated |= estimated;
@@ -337,42 +487,71 @@ impl Builder {
             let (_, end) = bucket_of(Resolution::Minute, &self.tz, s);
             let e = end.min(t1);
             if s >= self.clip {
-                let clip = self.clip;
-                let acc = self.ensure(0, s);
-                for &(i, d) in deltas {
+                let acc = self.minute(s);
+                for &(_, i, d) in deltas {
                     // Cumulative share up to e minus cumulative share up to s: parts sum to d.
                     let upto = |x: i64| (i128::from(d) * i128::from(x - t0) / span) as i64;
                     acc.add_energy(i, upto(e) - upto(s));
                 }
                 acc.estimated |= estimated;
-                debug_assert!(s >= clip);
             }
+            self.settle(e.min(limit));
             s = e;
         }
     }
 
-    /// The open bucket of level `i` containing `t`, closing (and folding) earlier ones.
+    /// The open minute bucket containing `t` (at or after `settled`), created if needed.
+    fn minute(&mut self, t: i64) -> &mut Acc {
+        let open = &mut self.levels[0].open;
+        let k = match open.back() {
+            Some(a) if a.start <= t && t < a.end => open.len() - 1,
+            _ => {
+                let k = open.partition_point(|a| a.end <= t);
+                if !(k < open.len() && open[k].start <= t) {
+                    let (s, e) = bucket_of(Resolution::Minute, &self.tz, t);
+                    open.insert(k, Acc::new(s, e));
+                }
+                k
+            }
+        };
+        &mut open[k]
+    }
+
+    /// Closes the open minute buckets that end by `upto`, oldest first.
+    fn settle(&mut self, upto: i64) {
+        while self.levels[0].open.front().is_some_and(|a| a.end <= upto) {
+            if let Some(acc) = self.levels[0].open.pop_front() {
+                self.settled = acc.end;
+                self.file(0, acc);
+            }
+        }
+    }
+
+    /// The open bucket of coarser level `i` containing `t`, closing (and folding) earlier
+    /// ones.
     fn ensure(&mut self, i: usize, t: i64) -> &mut Acc {
-        let stale = match &self.levels[i].acc {
+        let stale = match self.levels[i].open.back() {
             Some(a) => t >= a.end || t < a.start,
             None => true,
         };
         if stale {
-            self.close(i);
+            while let Some(acc) = self.levels[i].open.pop_front() {
+                self.file(i, acc);
+            }
             let (s, e) = bucket_of(self.levels[i].res, &self.tz, t);
-            self.levels[i].acc = Some(Acc::new(s, e));
+            self.levels[i].open.push_back(Acc::new(s, e));
         }
         let res = self.levels[i].res;
-        self.levels[i]
-            .acc
-            .get_or_insert_with(|| Acc::new(t, t + res.nominal_seconds()))
+        let open = &mut self.levels[i].open;
+        if open.is_empty() {
+            open.push_back(Acc::new(t, t + res.nominal_seconds()));
+        }
+        let k = open.len() - 1;
+        &mut open[k]
     }
 
-    /// Finishes the open bucket of level `i`, files it and folds it into level `i + 1`.
-    fn close(&mut self, i: usize) {
-        let Some(acc) = self.levels[i].acc.take() else {
-            return;
-        };
+    /// Finishes an open bucket of level `i`, files it and folds it into level `i + 1`.
+    fn file(&mut self, i: usize, acc: Acc) {
         let bucket = acc.finish();
         let level = &mut self.levels[i];
         let window = level.res.chunk_start(bucket.start);
@@ -392,22 +571,27 @@ impl Builder {
         }
     }
 
-    /// Every level's current chunk plus its open bucket for a checkpoint. Open buckets of
+    /// Every level's current chunk plus its open buckets for a checkpoint. Open buckets of
     /// finer levels are not folded into coarser ones until they close, so each level's
     /// snapshot folds in copies of everything still open below it.
     pub(crate) fn snapshot(&self) -> Vec<ClosedChunk> {
         let mut out = Vec::new();
         let mut carry: Vec<Acc> = Vec::new();
         for level in &self.levels {
-            let mut pending: Vec<Acc> = level.acc.iter().cloned().collect();
+            let mut pending: Vec<Acc> = level.open.iter().cloned().collect();
             for c in &carry {
-                match pending.last_mut() {
-                    Some(p) if p.start <= c.start && c.start < p.end => p.absorb(c),
-                    _ => {
+                match pending
+                    .iter_mut()
+                    .rev()
+                    .find(|p| p.start <= c.start && c.start < p.end)
+                {
+                    Some(p) => p.absorb(c),
+                    None => {
                         let (s, e) = bucket_of(level.res, &self.tz, c.start);
                         let mut p = Acc::new(s, e);
                         p.absorb(c);
-                        pending.push(p);
+                        let k = pending.partition_point(|x| x.start < s);
+                        pending.insert(k, p);
                     }
                 }
             }
@@ -433,9 +617,57 @@ impl Builder {
         out
     }
 
-    /// Serialises the resumable state (previous registers, open buckets, current chunks).
+    /// Serialises the resumable state (previous registers, open buckets, current chunks):
+    /// version 2 (version 1 kept one time for all registers and one open bucket per level).
     #[allow(clippy::needless_range_loop)] // parallel per-quantity arrays
     pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
+        out.push(2);
+        wire::put_i64(out, self.clip);
+        wire::put_u64(out, self.counts.meter_swaps);
+        wire::put_u64(out, self.counts.gaps);
+        wire::put_u64(out, self.counts.clock_jumps);
+        wire::put_i64(out, self.settled);
+        match &self.prev {
+            None => out.push(0),
+            Some(p) => {
+                out.push(1);
+                wire::put_i64(out, p.t);
+                wire::put_i64(out, p.gap_end);
+                wire::put_u64(out, p.mask);
+                put_masked(out, p.mask, &p.val);
+                put_masked(out, p.mask, &p.at);
+            }
+        }
+        for level in &self.levels {
+            // The finished buckets themselves are the first `len` buckets of the level's
+            // stored chunk for `window` (written by the same checkpoint).
+            wire::put_i64(out, level.window);
+            wire::put_u64(out, level.chunk.len() as u64);
+            wire::put_u64(out, level.open.len() as u64);
+            for a in &level.open {
+                wire::put_i64(out, a.start);
+                wire::put_i64(out, a.end);
+                wire::put_u64(out, u64::from(a.samples));
+                out.push(u8::from(a.estimated));
+                wire::put_u64(out, a.mask);
+                put_masked(out, a.mask, &a.val);
+                for i in 0..N {
+                    if a.mask & (1 << i) != 0 {
+                        wire::put_u64(out, u64::from(a.cnt[i]));
+                    }
+                }
+                for m in a.minmax {
+                    wire::put_i64(out, m);
+                }
+            }
+        }
+    }
+
+    /// The version-1 state as builds before per-register tracking wrote it (one time for all
+    /// registers, at most one open bucket per level), for tests of reading it back.
+    #[cfg(test)]
+    #[allow(clippy::needless_range_loop)] // parallel per-quantity arrays
+    pub(crate) fn encode_state_v1(&self, out: &mut Vec<u8>) {
         out.push(1);
         wire::put_i64(out, self.clip);
         wire::put_u64(out, self.counts.meter_swaps);
@@ -451,11 +683,9 @@ impl Builder {
             }
         }
         for level in &self.levels {
-            // The finished buckets themselves are the first `len` buckets of the level's
-            // stored chunk for `window` (written by the same checkpoint).
             wire::put_i64(out, level.window);
             wire::put_u64(out, level.chunk.len() as u64);
-            match &level.acc {
+            match level.open.back() {
                 None => out.push(0),
                 Some(a) => {
                     out.push(1);
@@ -478,8 +708,9 @@ impl Builder {
         }
     }
 
-    /// Restores what [`Builder::encode_state`] wrote. `chunk(res, window, len)` must give
-    /// the first `len` buckets of the stored rollup chunk.
+    /// Restores what [`Builder::encode_state`] wrote (version 2, or version 1 from builds
+    /// before registers were tracked one by one: then `legacy` is set). `chunk(res, window,
+    /// len)` must give the first `len` buckets of the stored rollup chunk.
     #[allow(clippy::needless_range_loop)] // parallel per-quantity arrays
     pub(crate) fn decode_state(
         tz: TimeZone,
@@ -488,18 +719,39 @@ impl Builder {
     ) -> Result<Builder, Malformed> {
         let mut b = Builder::new(tz);
         let mut r = Reader::new(buf);
-        if r.byte()? != 1 {
+        let version = r.byte()?;
+        if version != 1 && version != 2 {
             return Err(Malformed);
         }
+        b.legacy = version == 1;
         b.clip = r.i64()?;
         b.counts.meter_swaps = r.u64()?;
         b.counts.gaps = r.u64()?;
         b.counts.clock_jumps = r.u64()?;
+        if version == 2 {
+            b.settled = r.i64()?;
+        }
         if r.byte()? == 1 {
             let t = r.i64()?;
-            let mask = r.u64()?;
-            let val = get_masked(&mut r, mask)?;
-            b.prev = Some(Prev { t, mask, val });
+            let mut p = Prev::new(t);
+            if version == 2 {
+                p.gap_end = r.i64()?;
+            }
+            p.mask = r.u64()?;
+            p.val = get_masked(&mut r, p.mask)?;
+            if version == 2 {
+                p.at = get_masked(&mut r, p.mask)?;
+                if (0..N).any(|i| p.mask & (1 << i) != 0 && p.at[i] > t) {
+                    return Err(Malformed);
+                }
+            } else {
+                for i in 0..N {
+                    if p.mask & (1 << i) != 0 {
+                        p.at[i] = t;
+                    }
+                }
+            }
+            b.prev = Some(p);
         }
         for level in &mut b.levels {
             level.window = r.i64()?;
@@ -509,8 +761,18 @@ impl Builder {
             } else {
                 chunk(level.res, level.window, len)?
             };
-            if r.byte()? == 1 {
+            let open = if version == 2 {
+                r.count()?
+            } else {
+                usize::from(r.byte()? == 1)
+            };
+            let mut last_end = i64::MIN;
+            for _ in 0..open {
                 let mut a = Acc::new(r.i64()?, r.i64()?);
+                if a.start >= a.end || a.start < last_end {
+                    return Err(Malformed);
+                }
+                last_end = a.end;
                 a.samples = r.u32()?;
                 a.estimated = r.byte()? != 0;
                 a.mask = r.u64()?;
@@ -523,8 +785,18 @@ impl Builder {
                 for m in &mut a.minmax {
                     *m = r.i64()?;
                 }
-                level.acc = Some(a);
+                level.open.push_back(a);
             }
+            if level.res != Resolution::Minute && level.open.len() > 1 {
+                return Err(Malformed);
+            }
+        }
+        if version == 1 {
+            // Version 1 kept no record of the closed minutes: nothing before the open one.
+            b.settled = b.levels[0].open.front().map_or(i64::MIN, |a| a.start);
+        }
+        if !r.is_empty() {
+            return Err(Malformed);
         }
         Ok(b)
     }
@@ -784,5 +1056,286 @@ mod tests {
         assert_eq!(back.prev, b.prev);
         assert_eq!(back.levels, b.levels);
         assert!(Builder::decode_state(utc(), &state[..state.len() - 3], stored).is_err());
+    }
+
+    fn only(t: i64, q: Quantity, v: i64) -> Reading {
+        let mut r = Reading::new(Protocol::Raven);
+        r.time = Some(MeterTime::utc(t));
+        r.set(q, v);
+        r
+    }
+
+    fn energy(buckets: &[Bucket], q: Quantity) -> Vec<Option<i64>> {
+        buckets.iter().map(|b| b.get(q)).collect()
+    }
+
+    fn build(readings: &[(Reading, i64)]) -> Builder {
+        let mut b = Builder::new(utc());
+        for (r, t) in readings {
+            b.push(r, *t);
+        }
+        b
+    }
+
+    /// A RAVEn-shaped stream over two hours from `t`: demand (power only) every 8 s at
+    /// `t + 4 + 8j`, summation (the import register only) every 240 s at `t + 240k`.
+    fn raven_readings(t: i64) -> Vec<(Reading, i64)> {
+        // Register steps of the 15 summation intervals of each hour (Wh).
+        let d = [
+            40, 80, 120, 200, 60, 20, 100, 160, 240, 40, 80, 120, 200, 60, 20,
+        ];
+        let mut wh = 10_000;
+        let mut out = vec![(only(t, Quantity::ImportWh, wh), t)];
+        for j in 0..900 {
+            let tp = t + 4 + 8 * j;
+            out.push((only(tp, Quantity::ImportW, 300 + j % 7), tp));
+            let ts = tp + 4;
+            if (ts - t) % 240 == 0 {
+                wh += d[((ts - t) / 240 - 1) as usize % 15];
+                out.push((only(ts, Quantity::ImportWh, wh), ts));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn registers_sent_less_often_than_power_are_booked_over_their_own_interval() {
+        let t = 1_767_268_800; // 2026-01-01T12:00:00Z
+        let b = build(&raven_readings(t));
+        // Interval k covers [240k, 240k + 240) s after the hour; quarter boundaries are at
+        // 900, 1800 and 2700 s, so per hour:
+        // Q0 = 40 + 80 + 120 + 200 * 180/240 = 390
+        // Q1 = 200 * 60/240 + 60 + 20 + 100 + 160 * 120/240 = 50 + 180 + 80 = 310
+        // Q2 = 80 + 240 + 40 + 80 + 120 * 60/240 = 470
+        // Q3 = 120 * 180/240 + 200 + 60 + 20 = 370; the hour 1540 = the sum of the 15 steps.
+        // (Before the fix every bucket held 0 Wh: no two consecutive readings had a register.)
+        // The summation at 14:00 opens a quarter and an hour with a sample but no energy.
+        let q = all_buckets(&b, Resolution::Quarter);
+        let starts: Vec<i64> = q.iter().map(|x| x.start).collect();
+        assert_eq!(starts, (0..9).map(|k| t + 900 * k).collect::<Vec<_>>());
+        let hour = [Some(390), Some(310), Some(470), Some(370)];
+        assert_eq!(
+            energy(&q, Quantity::ImportWh),
+            [&hour[..], &hour[..], &[None]].concat()
+        );
+        let h = all_buckets(&b, Resolution::Hour);
+        assert_eq!(
+            energy(&h, Quantity::ImportWh),
+            [Some(1540), Some(1540), None]
+        );
+        let d = all_buckets(&b, Resolution::Day);
+        assert_eq!(energy(&d, Quantity::ImportWh), [Some(3080)]);
+        // Minute 12:00 holds 60/240 of the first step: 10 Wh.
+        let m = all_buckets(&b, Resolution::Minute);
+        assert_eq!(m[0].get(Quantity::ImportWh), Some(10));
+        assert_eq!(m.len(), 121, "12:00 to 14:00");
+        // Readings every 4 s: no gap, nothing estimated.
+        assert!(q.iter().all(|x| !x.estimated));
+        assert_eq!(b.counts, RollupCounts::default());
+        // Power is still the mean of the samples: Q0 holds demand j = 0..=111 (16 weeks of
+        // 300 + j % 7, mean 300 + 21/7 = 303) and the summations at 0, 240, 480, 720 s.
+        assert_eq!(q[0].samples, 112 + 4);
+        assert_eq!(q[0].get(Quantity::ImportW), Some(303));
+    }
+
+    /// A Glow-shaped stream over two hours from `t`: electricity (registers and power) every
+    /// 10 s at `t + 5 + 10j`, 2 Wh per step; gas only, every 30 min at `t + 900 + 1800k`.
+    fn glow_readings(t: i64) -> Vec<(Reading, i64)> {
+        let gas_steps = [0, 120, 60, 300];
+        let mut gas = 1_357_208;
+        let mut out = Vec::new();
+        for j in 0..720 {
+            let te = t + 5 + 10 * j;
+            let mut r = only(te, Quantity::ImportWh, 5_071_527 + 2 * j);
+            r.set(Quantity::ExportWh, 0);
+            r.set(Quantity::ImportW, 720);
+            out.push((r, te));
+            let tg = te + 5;
+            if tg >= t + 900 && (tg - t - 900) % 1800 == 0 && tg < t + 7200 {
+                gas += gas_steps[((tg - t - 900) / 1800) as usize];
+                out.push((only(tg, Quantity::GasDm3, gas), tg));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn gas_every_half_hour_and_electricity_every_ten_seconds_are_both_whole() {
+        let t = 1_767_268_800;
+        let b = build(&glow_readings(t));
+        let q = all_buckets(&b, Resolution::Quarter);
+        assert_eq!(q.len(), 8);
+        // Electricity: 0.2 Wh/s from 12:00:05 to 13:59:55: Q0 = 895 s = 179 Wh, then 180 per
+        // quarter, Q7 = 895 s = 179; hours 719 + 719 = 1438 = 719 steps of 2 Wh. (Before the
+        // fix the electricity step across each gas reading was dropped.)
+        assert_eq!(
+            energy(&q, Quantity::ImportWh),
+            [179, 180, 180, 180, 180, 180, 180, 179].map(Some)
+        );
+        assert_eq!(energy(&q, Quantity::ExportWh), [Some(0); 8]);
+        // Gas: 120 dm3 over [12:15, 12:45), 60 over [12:45, 13:15), 300 over [13:15, 13:45),
+        // half of each in each quarter. (Before the fix: 0 everywhere.)
+        assert_eq!(
+            energy(&q, Quantity::GasDm3),
+            [
+                None,
+                Some(60),
+                Some(60),
+                Some(30),
+                Some(30),
+                Some(150),
+                Some(150),
+                None
+            ]
+        );
+        let h = all_buckets(&b, Resolution::Hour);
+        assert_eq!(energy(&h, Quantity::ImportWh), [Some(719), Some(719)]);
+        assert_eq!(energy(&h, Quantity::GasDm3), [Some(150), Some(330)]);
+        let d = all_buckets(&b, Resolution::Day);
+        assert_eq!(energy(&d, Quantity::ImportWh), [Some(1438)]);
+        assert_eq!(energy(&d, Quantity::GasDm3), [Some(480)]);
+        // Half-hourly gas is how the meter reports, not a gap in the readings.
+        assert!(q.iter().all(|x| !x.estimated));
+        assert_eq!(b.counts, RollupCounts::default());
+    }
+
+    #[test]
+    fn a_register_steps_down_on_its_own_and_a_stream_gap_flags_its_interval() {
+        let t = 1_767_268_800;
+        let elec = |x: i64, wh: i64| (only(t + x, Quantity::ImportWh, wh), t + x);
+        let gas = |x: i64, dm3: i64| (only(t + x, Quantity::GasDm3, dm3), t + x);
+        let b = build(&[
+            gas(0, 5_000),
+            elec(10, 100),
+            elec(20, 104),
+            // A new gas meter (the register restarts): nothing booked for gas.
+            gas(30, 7),
+            elec(40, 110),
+            // Readings stop for 200 s (a gap); gas comes back after it, so its interval
+            // [12:00:30, 12:04:20) crosses the gap and is estimated.
+            elec(240, 150),
+            gas(260, 30),
+            elec(270, 151),
+            elec(330, 152),
+        ]);
+        assert_eq!(b.counts.meter_swaps, 1);
+        assert_eq!(b.counts.gaps, 1);
+        let m = all_buckets(&b, Resolution::Minute);
+        assert_eq!(m.len(), 6);
+        let total = |q| m.iter().filter_map(|x| x.get(q)).sum::<i64>();
+        assert_eq!(total(Quantity::ImportWh), 152 - 100);
+        assert_eq!(total(Quantity::GasDm3), 30 - 7);
+        // Gas: 23 dm3 over 230 s from 12:00:30; 12:00 gets 23 * 30/230 = 3, 12:01 gets
+        // 23 * 90/230 - 3 = 6.
+        assert_eq!(energy(&m[..2], Quantity::GasDm3), [Some(3), Some(6)]);
+        // Minutes 12:00 to 12:04 hold parts of the steps across the gap; 12:05 only the step
+        // [12:04:30, 12:05:30) after it.
+        assert!(m[..5].iter().all(|x| x.estimated));
+        assert!(!m[5].estimated);
+    }
+
+    #[test]
+    fn a_register_silent_for_longer_than_the_hold_is_spread_from_the_oldest_open_bucket() {
+        let t = 1_767_268_800;
+        let mut b = Builder::new(utc());
+        b.push(&only(t, Quantity::GasDm3, 1_000), t);
+        // Power every 10 s for 4 hours; gas again only at 16:00:00 (silent 4 h > the hold).
+        let mut x = t + 10;
+        while x < t + 4 * 3600 {
+            b.push(&only(x, Quantity::ImportW, 100), x);
+            x += 10;
+        }
+        assert_eq!(
+            b.levels[0].open.len(),
+            1,
+            "only the current minute stays open"
+        );
+        b.push(&only(x, Quantity::GasDm3, 1_240), x);
+        let m = all_buckets(&b, Resolution::Minute);
+        // 240 dm3 over [15:59, 16:00), the oldest open minute, flagged estimated.
+        let with_gas: Vec<&Bucket> = m
+            .iter()
+            .filter(|b| b.get(Quantity::GasDm3).is_some())
+            .collect();
+        assert_eq!(with_gas.len(), 1);
+        assert_eq!(with_gas[0].start, x - 60);
+        assert_eq!(with_gas[0].get(Quantity::GasDm3), Some(240));
+        assert!(with_gas[0].estimated);
+        let d = all_buckets(&b, Resolution::Day);
+        assert_eq!(d[0].get(Quantity::GasDm3), Some(240));
+    }
+
+    #[test]
+    fn a_checkpoint_in_the_middle_of_a_register_interval_resumes_exactly() {
+        let t = 1_767_268_800;
+        let readings = glow_readings(t);
+        let whole = build(&readings);
+        // The same stream through a checkpoint (snapshot, encode, decode) every 97 readings,
+        // most of them while gas minutes are held open.
+        let mut b = Builder::new(utc());
+        let mut stored: Vec<ClosedChunk> = Vec::new();
+        for (n, (r, x)) in readings.iter().enumerate() {
+            b.push(r, *x);
+            if n % 97 == 96 {
+                stored.append(&mut b.closed);
+                let snap = b.snapshot();
+                let mut state = Vec::new();
+                b.encode_state(&mut state);
+                let open = b.levels[0].open.len();
+                let chunk = |res: Resolution, window: i64, len: usize| {
+                    snap.iter()
+                        .find(|c| c.res == res && c.window == window)
+                        .map(|c| c.buckets[..len].to_vec())
+                        .ok_or(Malformed)
+                };
+                b = Builder::decode_state(utc(), &state, chunk).unwrap();
+                assert!(!b.legacy);
+                assert_eq!(b.levels[0].open.len(), open);
+            }
+        }
+        for res in Resolution::ROLLUPS {
+            let mut got: Vec<Bucket> = stored
+                .iter()
+                .filter(|c| c.res == res)
+                .flat_map(|c| c.buckets.clone())
+                .collect();
+            got.extend(all_buckets(&b, res));
+            assert!(!got.is_empty());
+            assert_eq!(got, all_buckets(&whole, res), "{res:?}");
+        }
+    }
+
+    #[test]
+    fn a_version_1_state_is_read_with_every_register_at_the_previous_reading() {
+        let t = 1_767_268_800;
+        let mut old = Builder::new(utc());
+        for k in 0..200 {
+            old.push(&reading(t + k * 7, 1_000 + k * 3, 100), t + k * 7);
+        }
+        let snap = old.snapshot();
+        let mut state = Vec::new();
+        old.encode_state_v1(&mut state);
+        let stored = |res: Resolution, window: i64, len: usize| {
+            snap.iter()
+                .find(|c| c.res == res && c.window == window)
+                .map(|c| c.buckets[..len].to_vec())
+                .ok_or(Malformed)
+        };
+        let mut back = Builder::decode_state(utc(), &state, stored).unwrap();
+        assert!(back.legacy);
+        assert_eq!(back.prev, old.prev);
+        assert_eq!(back.levels, old.levels);
+        assert_eq!(back.settled, old.levels[0].open[0].start);
+        // Both go on alike: 3 Wh over the next 7 s.
+        let last = t + 199 * 7;
+        old.push(&reading(last + 7, 1_600, 100), last + 7);
+        back.push(&reading(last + 7, 1_600, 100), last + 7);
+        assert_eq!(back.levels, old.levels);
+        // Written back as version 2.
+        let mut again = Vec::new();
+        back.encode_state(&mut again);
+        assert_eq!(again[0], 2);
+        assert!(!Builder::decode_state(utc(), &again, stored).unwrap().legacy);
+        assert!(Builder::decode_state(utc(), &[3], stored).is_err());
     }
 }

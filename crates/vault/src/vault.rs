@@ -6,7 +6,7 @@ use crate::codec;
 use crate::error::{Result, VaultError};
 use crate::keys::{self, KEYRING_SLOT, KdfParams};
 use crate::resolution::{Resolution, bucket_of};
-use crate::rollup::{self, Builder, ClosedChunk, Prev, RollupCounts};
+use crate::rollup::{self, Builder, ClosedChunk, Prev, PrevScan, RollupCounts};
 use crate::schema::{FORMAT_VERSION, Header, SCHEMA, SLOT_TABLE, read_slot};
 use crate::seal::{Aad, RecordKind, Sealer};
 use crate::wire::Malformed;
@@ -327,7 +327,14 @@ impl Vault {
                             .ok()
                         });
                 match decoded {
-                    Some(builder) => w.builder = builder,
+                    Some(builder) => {
+                        // A checkpoint from before registers were tracked one by one: its
+                        // rollups lack energy if readings carried different registers.
+                        if builder.legacy && self.newest_readings_mixed()? {
+                            rebuild = true;
+                        }
+                        w.builder = builder;
+                    }
                     None => {
                         self.writer_state_rebuilt = true;
                         rebuild = self.newest_raw_window()?.is_some();
@@ -734,6 +741,49 @@ impl Vault {
         Ok(None)
     }
 
+    /// Each register's last value before `t` (and the time of the reading that carried it),
+    /// from the raw readings of up to [`rollup::PRIME_SECONDS`] before the last one: readings
+    /// need not all carry the same registers. A raw chunk that fails to decode is skipped.
+    fn registers_before(&self, t: i64) -> Result<Option<Prev>> {
+        let mut scan = PrevScan::new();
+        let mut windows = self.windows(Resolution::Raw, i64::MIN, t)?;
+        windows.reverse();
+        for w in windows {
+            if scan.done_before(w + Resolution::Raw.nominal_seconds()) {
+                break;
+            }
+            let Ok(Some(rs)) = self.raw_chunk(w) else {
+                continue;
+            };
+            for r in rs.iter().rev() {
+                if let Some(x) = r.time.map(|x| x.unix)
+                    && x < t
+                {
+                    scan.visit(r, x);
+                }
+            }
+        }
+        Ok(scan.finish())
+    }
+
+    /// Whether the newest raw hour holds readings that do not all carry the same registers
+    /// (RAVEn, Glow, HAN list 1/2/3): rollups a version-1 writer built from such readings
+    /// missed energy and are rebuilt. A damaged or missing chunk counts as uniform.
+    fn newest_readings_mixed(&self) -> Result<bool> {
+        let Some(window) = self.newest_raw_window()? else {
+            return Ok(false);
+        };
+        let Ok(Some(rs)) = self.raw_chunk(window) else {
+            return Ok(false);
+        };
+        let masks = rs.iter().map(rollup::register_mask);
+        let mut masks = masks.peekable();
+        let Some(&first) = masks.peek() else {
+            return Ok(false);
+        };
+        Ok(first == 0 || masks.any(|m| m != first))
+    }
+
     /// Merges buffered late readings into their raw chunks (existing readings win on equal
     /// times) and marks the rollups for rebuilding from the earliest one.
     fn merge_late(&mut self) -> Result<()> {
@@ -786,11 +836,8 @@ impl Vault {
         };
         let mut builder = Builder::new(self.tz.clone());
         builder.clip = start;
-        if start != i64::MIN
-            && let Some(q) = self.last_raw_before(start)?
-            && let Some(t) = q.time
-        {
-            builder.prev = Some(Prev::of(&q, t.unix));
+        if start != i64::MIN {
+            builder.set_prev(self.registers_before(start)?);
         }
         for (i, res) in Resolution::ROLLUPS.into_iter().enumerate() {
             let w = if start == i64::MIN {
@@ -1199,4 +1246,92 @@ fn merge_sorted(existing: Vec<Reading>, late: &[Reading]) -> (Vec<Reading>, u64)
         }
     }
     (out, dups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Resolution;
+    use hearth_meter::{MeterTime, Protocol, Quantity};
+
+    fn only(t: i64, q: Quantity, v: i64) -> Reading {
+        let mut r = Reading::new(Protocol::Raven);
+        r.time = Some(MeterTime::utc(t));
+        r.set(q, v);
+        r
+    }
+
+    /// Stores `readings`, then replaces the writer state by a version-1 one (as written by a
+    /// build before per-register tracking, after its last reading) and deletes the rollups,
+    /// then opens the vault for writing again.
+    fn reopened_from_a_version_1_state(readings: &[Reading]) -> (tempfile::TempDir, Vault) {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let options = CreateOptions {
+            kdf: KdfParams::INSECURE_FOR_TESTS,
+            time_zone: Some("UTC".into()),
+        };
+        let mut v = Vault::create(&path, "pw", &options).expect("create");
+        v.append(readings).expect("append");
+        v.close().expect("close");
+        let reader = Vault::open_read_only(&path, "pw").expect("reader");
+        let last = readings.last().expect("readings");
+        let t = last.time.expect("time").unix;
+        let mut old = Builder::new(TimeZone::UTC);
+        old.push(last, t);
+        let mut state = Vec::new();
+        old.encode_state_v1(&mut state);
+        let sealed = reader
+            .sealer
+            .seal(&reader.aad(RecordKind::WriterState, 0, 0, b""), &state)
+            .expect("seal");
+        drop(reader);
+        let db = Connection::open(&path).expect("sqlite");
+        db.execute("UPDATE writer_state SET sealed = ?1", params![sealed])
+            .expect("state");
+        db.execute("DELETE FROM chunk WHERE res > 0", [])
+            .expect("rollups");
+        drop(db);
+        let v = Vault::open(&path, "pw").expect("open");
+        assert!(!v.writer_state_rebuilt(), "a version-1 state is not damage");
+        (dir, v)
+    }
+
+    fn hourly_import(v: &Vault, from: i64) -> Vec<Option<i64>> {
+        v.readings(from, from + 7200, Resolution::Hour)
+            .expect("rows")
+            .map(|r| r.expect("intact").used(Quantity::ImportWh))
+            .collect()
+    }
+
+    #[test]
+    fn a_version_1_state_over_readings_with_different_registers_rebuilds_the_rollups() {
+        let t = 1_767_268_800; // 2026-01-01T12:00:00Z
+        // Demand every 8 s, the summation every 240 s with 60 Wh per step: 900 Wh an hour.
+        let mut rs = Vec::new();
+        for j in 0..900 {
+            let x = t + 8 * j;
+            if j % 30 == 0 {
+                rs.push(only(x, Quantity::ImportWh, 1_000 + 60 * (j / 30)));
+            }
+            rs.push(only(x + 4, Quantity::ImportW, 900));
+        }
+        let (_dir, v) = reopened_from_a_version_1_state(&rs);
+        assert_eq!(hourly_import(&v, t), [Some(900), Some(840)]);
+    }
+
+    #[test]
+    fn a_version_1_state_over_uniform_readings_is_kept() {
+        let t = 1_767_268_800;
+        let rs: Vec<Reading> = (0..720)
+            .map(|k| {
+                let mut r = only(t + 10 * k, Quantity::ImportWh, 5_000 + k);
+                r.set(Quantity::ImportW, 360);
+                r
+            })
+            .collect();
+        let (_dir, v) = reopened_from_a_version_1_state(&rs);
+        // Not rebuilt (those rollups were right): the deleted rollups stay deleted.
+        assert_eq!(hourly_import(&v, t), []);
+    }
 }
