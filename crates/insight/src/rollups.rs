@@ -12,19 +12,8 @@
 //! are booked as such.
 
 use crate::usage::{SLOT_S, Usage, UsageBuilder, UsageOptions};
-use hearth_meter::Quantity;
-use hearth_vault::{Resolution, Row, Vault, VaultError};
+use hearth_vault::{ENERGY_REGISTERS, Resolution, Row, Vault, VaultError};
 use jiff::Timestamp;
-
-/// The rollup quantities [`UsageBuilder::push_rollup`] reads.
-const ENERGY: [Quantity; 6] = [
-    Quantity::ImportWh,
-    Quantity::ImportT1Wh,
-    Quantity::ImportT2Wh,
-    Quantity::ExportWh,
-    Quantity::ExportT1Wh,
-    Quantity::ExportT2Wh,
-];
 
 impl Usage {
     /// Streams the vault's quarter-hour rollups of `[from, to)` into quarter hours (a day of
@@ -77,7 +66,7 @@ impl Usage {
 
 /// Whether a rollup row holds any import or export energy.
 fn has_energy(row: &Row) -> bool {
-    ENERGY
+    ENERGY_REGISTERS
         .iter()
         .any(|&q| row.used(q).is_some_and(|wh| wh != 0))
 }

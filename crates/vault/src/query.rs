@@ -167,7 +167,9 @@ impl Vault {
             let times = |energy: bool| {
                 readings
                     .iter()
-                    .filter(move |r| !energy || ENERGY.iter().any(|&q| r.get(q).is_some()))
+                    .filter(move |r| {
+                        !energy || ENERGY_REGISTERS.iter().any(|&q| r.get(q).is_some())
+                    })
                     .filter_map(|r| r.time.map(|t| t.unix))
             };
             let edge = if newest {
@@ -193,8 +195,9 @@ impl Vault {
 /// How many raw hours from each end [`Vault::reading_span`] reads for a reading with energy.
 const EDGE_WINDOWS: usize = 48;
 
-/// The energy registers whose readings bound [`Vault::reading_span`].
-const ENERGY: [Quantity; 6] = [
+/// The energy registers: import and export, totals and the two tariffs. Their readings bound
+/// [`Vault::reading_span`]; usage from rollups reads them.
+pub const ENERGY_REGISTERS: [Quantity; 6] = [
     Quantity::ImportWh,
     Quantity::ImportT1Wh,
     Quantity::ImportT2Wh,

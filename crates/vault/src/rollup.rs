@@ -91,6 +91,24 @@ pub(crate) struct Acc {
 }
 
 impl Acc {
+    /// An open bucket in the writer state (both state versions lay it out the same way).
+    fn encode(&self, out: &mut Vec<u8>) {
+        wire::put_i64(out, self.start);
+        wire::put_i64(out, self.end);
+        wire::put_u64(out, u64::from(self.samples));
+        out.push(u8::from(self.estimated));
+        wire::put_u64(out, self.mask);
+        put_masked(out, self.mask, &self.val);
+        for (i, cnt) in self.cnt.iter().enumerate() {
+            if self.mask & (1 << i) != 0 {
+                wire::put_u64(out, u64::from(*cnt));
+            }
+        }
+        for m in self.minmax {
+            wire::put_i64(out, m);
+        }
+    }
+
     fn new(start: i64, end: i64) -> Self {
         Acc {
             start,
@@ -645,20 +663,7 @@ impl Builder {
             wire::put_u64(out, level.chunk.len() as u64);
             wire::put_u64(out, level.open.len() as u64);
             for a in &level.open {
-                wire::put_i64(out, a.start);
-                wire::put_i64(out, a.end);
-                wire::put_u64(out, u64::from(a.samples));
-                out.push(u8::from(a.estimated));
-                wire::put_u64(out, a.mask);
-                put_masked(out, a.mask, &a.val);
-                for i in 0..N {
-                    if a.mask & (1 << i) != 0 {
-                        wire::put_u64(out, u64::from(a.cnt[i]));
-                    }
-                }
-                for m in a.minmax {
-                    wire::put_i64(out, m);
-                }
+                a.encode(out);
             }
         }
     }
@@ -689,20 +694,7 @@ impl Builder {
                 None => out.push(0),
                 Some(a) => {
                     out.push(1);
-                    wire::put_i64(out, a.start);
-                    wire::put_i64(out, a.end);
-                    wire::put_u64(out, u64::from(a.samples));
-                    out.push(u8::from(a.estimated));
-                    wire::put_u64(out, a.mask);
-                    put_masked(out, a.mask, &a.val);
-                    for i in 0..N {
-                        if a.mask & (1 << i) != 0 {
-                            wire::put_u64(out, u64::from(a.cnt[i]));
-                        }
-                    }
-                    for m in a.minmax {
-                        wire::put_i64(out, m);
-                    }
+                    a.encode(out);
                 }
             }
         }
