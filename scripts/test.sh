@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked --version '^2'
+# Every locked crate's source, for every target: the privacy test resolves the dependency tree
+# of each desktop platform (`cargo tree --offline --target ...`), and a fresh CARGO_HOME has only
+# what this machine's own builds downloaded. Idempotent and quick once fetched.
+cargo fetch --locked
 
 step() { echo; echo "== $* ==" >&2; }
 
