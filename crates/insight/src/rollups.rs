@@ -12,7 +12,8 @@
 //! are booked as such.
 
 use crate::usage::{SLOT_S, Usage, UsageBuilder, UsageOptions};
-use hearth_vault::{ENERGY_REGISTERS, Resolution, Row, Vault, VaultError};
+use hearth_meter::ENERGY_REGISTERS;
+use hearth_vault::{Resolution, Row, Vault, VaultError};
 use jiff::Timestamp;
 
 impl Usage {

@@ -25,5 +25,7 @@ pub mod supplier;
 pub mod time;
 
 pub use decoder::{Decoded, Decoder, Diagnostic, RejectReason, Rejection, Stats};
-pub use reading::{DemandPeak, Extras, MeterId, PowerFailure, Protocol, Quantity, Reading};
+pub use reading::{
+    DemandPeak, ENERGY_REGISTERS, Extras, MeterId, PowerFailure, Protocol, Quantity, Reading,
+};
 pub use time::MeterTime;

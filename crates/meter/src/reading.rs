@@ -204,6 +204,17 @@ quantities! {
     HeatMj = "heat_gj", 3, Register;
 }
 
+/// The energy registers: import and export, totals and the two tariffs. The vault bounds a
+/// reading span by the readings that carry one; usage and costs read them.
+pub const ENERGY_REGISTERS: [Quantity; 6] = [
+    Quantity::ImportWh,
+    Quantity::ImportT1Wh,
+    Quantity::ImportT2Wh,
+    Quantity::ExportWh,
+    Quantity::ExportT1Wh,
+    Quantity::ExportT2Wh,
+];
+
 /// A meter's equipment identifier. It is personal data: `Display` and `Debug` show only the
 /// last four characters; [`MeterId::as_str`] gives the whole value where it must be stored.
 /// Cloning is cheap (shared text), so a decoder can hand the same meter's id to every reading

@@ -79,7 +79,7 @@ pub use backup::{BackupReport, RestoreReport};
 pub use error::{Result, VaultError};
 pub use export::{CsvOptions, write_csv};
 pub use keys::KdfParams;
-pub use query::{ENERGY_REGISTERS, Row, Rows};
+pub use query::{Row, Rows};
 pub use resolution::{Resolution, UnknownResolution};
 pub use rollup::{Bucket, GAP_SECONDS, HOLD_SECONDS, MAX_SPREAD_SECONDS, RollupCounts};
 pub use schema::FORMAT_VERSION;

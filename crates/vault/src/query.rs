@@ -7,7 +7,7 @@ use crate::resolution::{Resolution, offset_at};
 use crate::rollup::Bucket;
 use crate::vault::{SERIES_MAIN, Vault};
 use hearth_meter::reading::Kind;
-use hearth_meter::{MeterTime, Quantity, Reading};
+use hearth_meter::{ENERGY_REGISTERS, MeterTime, Quantity, Reading};
 use rusqlite::params;
 use std::collections::VecDeque;
 
@@ -194,17 +194,6 @@ impl Vault {
 
 /// How many raw hours from each end [`Vault::reading_span`] reads for a reading with energy.
 const EDGE_WINDOWS: usize = 48;
-
-/// The energy registers: import and export, totals and the two tariffs. Their readings bound
-/// [`Vault::reading_span`]; usage from rollups reads them.
-pub const ENERGY_REGISTERS: [Quantity; 6] = [
-    Quantity::ImportWh,
-    Quantity::ImportT1Wh,
-    Quantity::ImportT2Wh,
-    Quantity::ExportWh,
-    Quantity::ExportT1Wh,
-    Quantity::ExportT2Wh,
-];
 
 impl Iterator for Rows<'_> {
     type Item = Result<Row, VaultError>;
