@@ -8,7 +8,7 @@ use crate::dto::{
 };
 use crate::error::{Code, ShellError};
 use crate::history::{self, ChartId, Format, Image, Request};
-use crate::locale::Lang;
+use hearth_insight::Lang;
 use crate::period::PeriodKind;
 use crate::prefs::Preferences;
 use crate::state::{AppState, prefs_path};

@@ -3,7 +3,7 @@
 
 use crate::dto::{ContractCostDto, ContractDto, CostReportDto, TipDto};
 use crate::error::{Code, ShellError};
-use crate::locale::Lang;
+use hearth_insight::Lang;
 use hearth_insight::usage::SLOT_S;
 use hearth_insight::{Contract, Money, Tip, TipKind, Usage};
 use hearth_meter::MeterTime;

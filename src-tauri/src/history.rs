@@ -4,7 +4,7 @@
 //! for saving.
 
 use crate::dto::{DurationPointDto, HistoryDto, HistoryRowDto};
-use crate::locale::Lang;
+use hearth_insight::Lang;
 use crate::period::{Period, PeriodKind};
 use hearth_charts::ChartError;
 use hearth_charts::bars::{Bar, BarChart};

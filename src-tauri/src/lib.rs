@@ -14,7 +14,6 @@ pub mod history;
 #[cfg(target_os = "linux")]
 pub mod instance;
 pub mod live;
-pub mod locale;
 pub mod meter_keys;
 pub mod period;
 pub mod prefs;

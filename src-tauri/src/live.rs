@@ -6,7 +6,7 @@
 
 use crate::dto::LiveDto;
 use crate::history::{Format, Image};
-use crate::locale::Lang;
+use hearth_insight::Lang;
 use hearth_charts::ChartError;
 use hearth_charts::downsample::Point;
 use hearth_charts::line::{Line, LineChart};

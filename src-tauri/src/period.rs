@@ -1,7 +1,7 @@
 //! Calendar periods for the history screen: the local day, week (Monday first), month or year
 //! that holds a moment, stepped back and forth, as unix-second ranges in the vault's time zone.
 
-use crate::locale::Lang;
+use hearth_insight::Lang;
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};

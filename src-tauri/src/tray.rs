@@ -4,7 +4,7 @@
 
 use crate::collector::{LIVE_EVENT, lock};
 use crate::dto::LiveDto;
-use crate::locale::Lang;
+use hearth_insight::Lang;
 use crate::state::AppState;
 use std::sync::{Arc, Mutex};
 use tauri::menu::{Menu, MenuItem};

@@ -35,6 +35,7 @@
 
 pub mod contract;
 pub mod cost;
+pub mod locale;
 pub mod money;
 pub mod prices;
 pub mod report;
@@ -44,6 +45,7 @@ pub mod usage;
 
 pub use contract::{Capacity, Contract, ContractError, Period, Pricing, Step, Tag};
 pub use cost::{Cost, PricingError};
+pub use locale::Lang;
 pub use money::{Money, Percent, Price};
 pub use prices::{PriceError, PriceSeries};
 pub use report::{ContractCost, Report, report};

@@ -1,8 +1,8 @@
-//! The words the shell writes in the window's language: chart titles, period names, legends and
-//! bar labels, and the savings tips' sentences and evidence (worded from `TipMessage` data).
-//! Everything else the window shows is translated in `ui/src/i18n.ts`.
+//! The words Hearth writes in the user's language (English, Dutch, German): chart titles, period
+//! names, legends and bar labels, numbers, money and dates, and the savings tips' sentences and
+//! evidence (worded from `TipMessage` data). The window's own labels are in `ui/src/i18n.ts`.
 
-use hearth_insight::{Amount, Money, PeakBasis, TipMessage};
+use crate::{Amount, Money, PeakBasis, TipMessage};
 use hearth_meter::MeterTime;
 use jiff::civil::Date;
 

@@ -1,0 +1,7 @@
+//! Hearth's use cases, the one place both faces share: the `hearth` CLI and the desktop app
+//! parse their input, call in here, and present what comes back. Plain Rust with typed
+//! errors: no Tauri, no clap, no printing.
+//!
+//! Dependency direction: `app` wires `meter-io` (sources), `vault` (the sealed store),
+//! `insight` (costs, tips, words) and `charts` (pictures) into use cases; nothing below it
+//! knows it exists.
