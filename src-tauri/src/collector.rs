@@ -1,14 +1,15 @@
-//! Background collection: reads the meter source, decodes frames, updates the live view and
-//! tells the window. Runs on Tauri's async runtime, independent of any window being open.
+//! Background collection: runs `hearth_app::collect` on a meter source (or the simulated demo
+//! meter) into the session, updates the live view and tells the window. Runs on Tauri's async
+//! runtime, independent of any window being open.
 
 use crate::dto::LiveDto;
 use crate::live::Live;
 use crate::state::Progress;
-use crate::store::Store;
-use hearth_meter::auto::AutoDecoder;
+use hearth_app::collect::{self, SourceSetup, Watcher};
+use hearth_app::{Clock as _, Session};
 use hearth_meter::dsmr::DsmrDecoder;
-use hearth_meter::{Decoder, MeterTime, Reading};
-use hearth_meter_io::reader::{Event, Reader, ReaderOptions};
+use hearth_meter::{Decoder, MeterTime, Reading, Rejection};
+use hearth_meter_io::reader::{ReaderOptions, Status};
 use hearth_meter_io::simulator::Simulator;
 use hearth_meter_io::source::Source;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,11 +42,9 @@ pub fn ingest(
     out
 }
 
-/// Seconds since the epoch from the system clock (receive time; only the shell reads the clock).
+/// Seconds since the epoch from the system clock (receive time).
 pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    hearth_app::SystemClock.now_unix()
 }
 
 /// The machine's UTC offset at `unix` (charts show local time).
@@ -66,7 +65,7 @@ const DAY: i64 = 86_400;
 pub fn spawn_demo<R: Runtime>(
     app: tauri::AppHandle<R>,
     live: Arc<Mutex<Live>>,
-    store: Arc<Mutex<Store>>,
+    store: Arc<Mutex<Session>>,
     preparing: Progress,
     seed: u64,
     history_days: u32,
@@ -107,7 +106,10 @@ pub fn spawn_demo<R: Runtime>(
                     batch.push(meter.reading());
                 }
                 if t % DAY == 0 || meter.next_unix() >= now_unix() {
-                    if let Err(e) = lock(&store).append(&batch, Instant::now()) {
+                    // The past, at full speed: no live clock check.
+                    let appended =
+                        lock(&store).append(&mut batch, now_unix(), false, Instant::now());
+                    if let Err(e) = appended {
                         eprintln!("hearth-desktop: demo history not stored: {e}");
                     }
                     batch.clear();
@@ -127,8 +129,9 @@ pub fn spawn_demo<R: Runtime>(
             let telegram = meter.next_telegram();
             let now = now_unix();
             let shown = ingest(&mut decoder, &telegram, &mut lock(&live), now);
-            let readings: Vec<Reading> = shown.iter().map(|(r, _)| r.clone()).collect();
-            if let Err(e) = lock(&store).append(&readings, Instant::now()) {
+            let mut readings: Vec<Reading> = shown.iter().map(|(r, _)| r.clone()).collect();
+            let appended = lock(&store).append(&mut readings, now, true, Instant::now());
+            if let Err(e) = appended {
                 eprintln!("hearth-desktop: reading not stored: {e}");
             }
             for (_, dto) in shown {
@@ -141,86 +144,101 @@ pub fn spawn_demo<R: Runtime>(
 /// The event carrying the meter connection's state for a human (`connected to ...`).
 pub const SOURCE_EVENT: &str = "source-status";
 
-/// Reads a real meter source (serial port, LAN bridge, MQTT, capture file) through
-/// `hearth_meter_io::Reader` with protocol auto-detection (decrypting with the meter's `keys`
-/// when it has them), on Tauri's async runtime: each
-/// decoded reading is shown live and stored (or kept in memory while locked); connection
-/// changes are sent to the window as [`SOURCE_EVENT`]. Reconnects are the reader's job.
-/// Aborting the returned task stops reading (the source is closed).
+/// A collection running on a real meter source; [`Collecting::stop`] ends it through its
+/// last checkpoint (a pulse sensor's register is stored once more).
+pub struct Collecting {
+    stop: tokio::sync::oneshot::Sender<()>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+impl Collecting {
+    /// Asks the collection to stop and waits for it, at most `wait`.
+    pub fn stop(self, wait: Duration) {
+        let _ = self.stop.send(());
+        let _ = self.done.recv_timeout(wait);
+    }
+}
+
+/// What the window sees of a collection: each reading in the live view and as a
+/// [`LIVE_EVENT`], rejected frames counted, connection changes as [`SOURCE_EVENT`]s. A reading
+/// the vault refuses is said on stderr and collection goes on.
+struct Window<R: Runtime> {
+    app: tauri::AppHandle<R>,
+    live: Arc<Mutex<Live>>,
+}
+
+impl<R: Runtime> Watcher for Window<R> {
+    fn decoded(&mut self, reading: &Reading, received_unix: i64) {
+        let dto = lock(&self.live).record(reading, received_unix);
+        let _ = self.app.emit(LIVE_EVENT, dto);
+    }
+
+    fn rejected(&mut self, _rejection: &Rejection) {
+        lock(&self.live).record_rejection();
+    }
+
+    fn status(&mut self, status: &Status) {
+        let _ = self.app.emit(SOURCE_EVENT, status.to_string());
+    }
+
+    fn not_kept(
+        &mut self,
+        error: hearth_vault::VaultError,
+    ) -> Result<(), hearth_vault::VaultError> {
+        eprintln!("hearth-desktop: reading not stored: {error}");
+        Ok(())
+    }
+}
+
+/// Reads a real meter source (serial port, LAN bridge, MQTT, pulse sensor, capture file)
+/// with `hearth_app::collect`, exactly as `hearth collect` does: protocol auto-detection
+/// (decrypting with the setup's keys), readings without a meter time stamped in the vault's
+/// time zone `tz`, live readings dated in the future refused, a pulse sensor's register kept
+/// at start and stop. Each reading is shown live and stored (or kept in memory while locked).
+/// Reconnects are the reader's job.
 pub fn spawn_reader<R: Runtime>(
     app: tauri::AppHandle<R>,
     live: Arc<Mutex<Live>>,
-    store: Arc<Mutex<Store>>,
+    store: Arc<Mutex<Session>>,
     source: Source,
-    mqtt_password: Option<String>,
-    pulse_start_wh: i64,
-    keys: Option<hearth_meter::auto::Keys>,
-) -> tauri::async_runtime::JoinHandle<()> {
+    setup: SourceSetup,
+    tz: jiff::tz::TimeZone,
+) -> Collecting {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, done) = std::sync::mpsc::channel();
     tauri::async_runtime::spawn(async move {
-        let tz = jiff::tz::TimeZone::system();
-        let options = ReaderOptions::default();
-        let reader = match source {
-            Source::Mqtt(m) => {
-                Reader::for_source(Source::Mqtt(m), options).with_password(mqtt_password)
-            }
-            Source::Pulse(p) => match Reader::pulse(p, pulse_start_wh, options) {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = app.emit(SOURCE_EVENT, format!("stopped: {e}"));
-                    return;
-                }
-            },
-            other => {
-                let decoder = keys.map_or_else(AutoDecoder::new, AutoDecoder::with_keys);
-                Reader::with_options(other, decoder, options)
-            }
+        let is_live = collect::is_live(&source);
+        let clock = hearth_app::clock::system();
+        let mut window = Window {
+            app: app.clone(),
+            live,
         };
-        let mut reader = reader.with_clock(move || MeterTime::in_zone(now_unix(), &tz));
-        while let Some(event) = reader.next().await {
-            match event {
-                Event::Decoded(d) => {
-                    let dto = lock(&live).record(&d.reading, now_unix());
-                    if let Err(e) = lock(&store).append(&[d.reading], Instant::now()) {
-                        eprintln!("hearth-desktop: reading not stored: {e}");
-                    }
-                    let _ = app.emit(LIVE_EVENT, dto);
+        let reader = collect::reader(source, setup, tz, clock.clone(), ReaderOptions::default());
+        match reader {
+            Ok(mut reader) => {
+                let mut keeper: &Mutex<Session> = &store;
+                let ended = collect::run(
+                    &mut reader,
+                    &mut keeper,
+                    &mut window,
+                    is_live,
+                    clock.as_ref(),
+                    async {
+                        let _ = stopped.await;
+                    },
+                )
+                .await;
+                if let Err(e) = ended {
+                    eprintln!("hearth-desktop: collection stopped: {e}");
                 }
-                Event::Rejected(_) => lock(&live).record_rejection(),
-                Event::Status(s) => {
-                    let _ = app.emit(SOURCE_EVENT, s.to_string());
-                }
+            }
+            Err(e) => {
+                let _ = app.emit(SOURCE_EVENT, format!("stopped: {e}"));
             }
         }
-    })
-}
-
-/// The newest stored import register (so a pulse sensor's count continues across restarts).
-pub fn last_import_wh(vault: &hearth_vault::Vault) -> i64 {
-    let Some(last) = vault.last_time() else {
-        return 0;
-    };
-    let Ok(rows) = vault.readings(last - 3600, last + 1, hearth_vault::Resolution::Raw) else {
-        return 0;
-    };
-    rows.flatten()
-        .filter_map(|r| r.reading.get(hearth_meter::Quantity::ImportWh))
-        .last()
-        .unwrap_or(0)
-}
-
-/// The stored readings of the [`crate::live::KEEP_S`] seconds up to the newest one, oldest
-/// first, so the Now chart can draw them before the meter's first telegram (ten seconds on
-/// some meters); empty when the newest stored reading is older than that before `now` or the
-/// vault cannot be read.
-pub fn recent_readings(vault: &hearth_vault::Vault, now: i64) -> Vec<Reading> {
-    let keep = crate::live::KEEP_S;
-    let Some(last) = vault.last_time().filter(|last| *last > now - keep) else {
-        return Vec::new();
-    };
-    match vault.readings(last - keep + 1, last + 1, hearth_vault::Resolution::Raw) {
-        Ok(rows) => rows.flatten().map(|r| r.reading).collect(),
-        Err(_) => Vec::new(),
-    }
+        let _ = done_tx.send(());
+    });
+    Collecting { stop, done }
 }
 
 /// Sleeps until the wall clock reaches `unix` (returns at once if it already has).

@@ -8,20 +8,18 @@ use crate::dto::{
 };
 use crate::error::{Code, ShellError};
 use crate::history::{self, ChartId, Format, Image, Request};
-use hearth_insight::Lang;
 use crate::period::PeriodKind;
 use crate::prefs::Preferences;
 use crate::state::{AppState, prefs_path};
-use crate::store::{Status, Store};
+use hearth_app::session::{self, Access};
+use hearth_app::{Setting, Status};
+use hearth_insight::Lang;
 use hearth_meter_io::source::Source;
 use hearth_vault::{CsvOptions, Resolution, Vault};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
-
-/// The vault setting holding the meter source (`demo`, `serial:/dev/ttyUSB0`, ...).
-pub const SOURCE_SETTING: &str = "source";
 
 /// Shortest passphrase the wizard accepts.
 pub const MIN_PASSPHRASE: usize = 8;
@@ -168,7 +166,7 @@ pub async fn create_vault<R: Runtime>(
     if let Some(s) = &parsed {
         check_local(s)?;
     }
-    crate::meter_keys::parse(&extras.key, &extras.auth_key)
+    hearth_app::meter_keys::parse(&extras.key, &extras.auth_key)
         .map_err(|e| ShellError::new(Code::BadRequest, e.to_string()))?;
     let path = lock(&state.store).path().to_path_buf();
     if lock(&state.store).status() != Status::Setup {
@@ -179,16 +177,16 @@ pub async fn create_vault<R: Runtime>(
     }
     let kdf = state.kdf;
     let mut vault =
-        tauri::async_runtime::spawn_blocking(move || Store::create_vault(&path, &passphrase, kdf))
+        tauri::async_runtime::spawn_blocking(move || session::create(&path, &passphrase, kdf))
             .await
             .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
     if let Some(s) = &parsed {
-        vault.put_setting(SOURCE_SETTING, s.to_string().as_bytes())?;
+        Setting::Source.put(&mut vault, s.to_string().as_bytes())?;
     }
-    crate::meter_keys::store(&mut vault, &extras.key, &extras.auth_key)
+    hearth_app::meter_keys::store(&mut vault, &extras.key, &extras.auth_key)
         .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?;
     if !extras.mqtt_password.is_empty() {
-        vault.put_setting(MQTT_PASSWORD_SETTING, extras.mqtt_password.as_bytes())?;
+        Setting::MqttPassword.put(&mut vault, extras.mqtt_password.as_bytes())?;
     }
     if !extras.contract.is_empty() {
         costs::adopt(&mut vault, &extras.contract)?;
@@ -208,9 +206,11 @@ pub async fn unlock<R: Runtime>(
     passphrase: String,
 ) -> Result<StatusDto, ShellError> {
     let path = lock(&state.store).path().to_path_buf();
-    let vault = tauri::async_runtime::spawn_blocking(move || Vault::open(&path, &passphrase))
-        .await
-        .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
+    let vault = tauri::async_runtime::spawn_blocking(move || {
+        session::open_with_passphrase(&path, &passphrase, Access::Writer)
+    })
+    .await
+    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
     install_and_collect(&app, &state, vault)
 }
 
@@ -220,12 +220,12 @@ fn install_and_collect<R: Runtime>(
     state: &AppState,
     vault: Vault,
 ) -> Result<StatusDto, ShellError> {
-    let source = vault
-        .get_setting(SOURCE_SETTING)?
-        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+    let source = Setting::Source
+        .get_text(&vault)?
         .and_then(|s| s.parse::<Source>().ok());
     // The Now chart draws the last stored minutes until the meter's first telegram.
-    let recent = collector::recent_readings(&vault, collector::now_unix());
+    let recent =
+        hearth_app::collect::recent_readings(&vault, collector::now_unix(), crate::live::KEEP_S);
     lock(&state.store).install(vault)?;
     lock(&state.live).seed(&recent);
     if let Some(source) = source {
@@ -255,38 +255,12 @@ pub async fn unlock_with_keyring<R: Runtime>(
     install_and_collect(&app, &state, vault)
 }
 
-/// Opens the vault at `path` with the secret `keyring` holds for it.
+/// Opens the vault at `path` as its writer with the secret `keyring` holds for it.
 fn open_with_keyring(
     path: &std::path::Path,
     keyring: &hearth_keyring::Keyring,
 ) -> Result<Vault, ShellError> {
-    let info = Vault::inspect(path)?;
-    if !info.secret_slot {
-        return Err(ShellError::new(
-            Code::Keyring,
-            "This vault is not kept in the OS keyring. Unlock with your passphrase.",
-        ));
-    }
-    let secret = keyring
-        .load(&info.id_hex)
-        .map_err(keyring_error)?
-        .ok_or_else(|| {
-            ShellError::new(
-                Code::Keyring,
-                "Your keyring has no key for this vault (it may have been removed). Unlock \
-                 with your passphrase, then turn the keyring on again in Settings.",
-            )
-        })?;
-    Vault::open_with_secret(path, &secret).map_err(|e| match e {
-        hearth_vault::VaultError::WrongSecret | hearth_vault::VaultError::NoSecretSlot => {
-            ShellError::new(
-                Code::Keyring,
-                "The key in your keyring does not open this vault any more. Unlock with \
-                 your passphrase, then turn the keyring off and on again in Settings.",
-            )
-        }
-        other => other.into(),
-    })
+    Ok(session::open_with_keyring(path, keyring, Access::Writer)?)
 }
 
 /// Quits Hearth (as the tray's "Quit" does): the collector stops and what it holds is written.
@@ -386,35 +360,42 @@ fn start_collecting<R: Runtime>(app: &AppHandle<R>, state: &AppState, source: &S
             0,
         ),
         other => {
-            let (password, start_wh, keys) = {
+            let (setup, tz) = {
                 let store = lock(&state.store);
-                let v = store.vault();
-                (
-                    v.and_then(|v| v.get_setting(MQTT_PASSWORD_SETTING).ok().flatten())
-                        .map(|p| String::from_utf8_lossy(&p).into_owned()),
-                    v.map_or(0, collector::last_import_wh),
-                    v.and_then(crate::meter_keys::load),
-                )
+                let setup = store.vault().map(|v| {
+                    let keys = hearth_app::meter_keys::load(v).unwrap_or_else(|e| {
+                        eprintln!("hearth-desktop: the stored meter key is not used: {e}");
+                        None
+                    });
+                    hearth_app::collect::SourceSetup::from_vault(v, keys)
+                });
+                (setup, store.time_zone().clone())
             };
-            let task = collector::spawn_reader(
+            let setup = match setup.transpose() {
+                Ok(setup) => setup.unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("hearth-desktop: the vault's source settings are unreadable: {e}");
+                    Default::default()
+                }
+            };
+            let running = collector::spawn_reader(
                 app.clone(),
                 state.live.clone(),
                 state.store.clone(),
                 other.clone(),
-                password,
-                start_wh,
-                keys,
+                setup,
+                tz,
             );
-            *lock(&state.reader) = Some(task);
+            *lock(&state.reader) = Some(running);
         }
     }
     true
 }
 
-/// The vault setting holding an MQTT broker's password (the CLI's convention).
-pub const MQTT_PASSWORD_SETTING: &str = "mqtt/password";
+/// How long switching sources waits for the running collection to stop.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-fn open_vault_mut(store: &mut Store) -> Result<&mut Vault, ShellError> {
+fn open_vault_mut(store: &mut hearth_app::Session) -> Result<&mut Vault, ShellError> {
     store.vault_mut().ok_or_else(ShellError::locked)
 }
 
@@ -504,10 +485,7 @@ pub async fn change_passphrase(
 pub fn meter_source(state: State<'_, AppState>) -> Result<String, ShellError> {
     let store = lock(&state.store);
     let vault = store.vault().ok_or_else(ShellError::locked)?;
-    Ok(vault
-        .get_setting(SOURCE_SETTING)?
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default())
+    Ok(Setting::Source.get_text(vault)?.unwrap_or_default())
 }
 
 /// Saves a new meter source and reads from it now, closing the previous real source (a
@@ -532,12 +510,15 @@ pub fn set_meter_source<R: Runtime>(
         ));
     }
     check_local(&parsed)?;
-    open_vault_mut(&mut lock(&state.store))?
-        .put_setting(SOURCE_SETTING, parsed.to_string().as_bytes())?;
+    Setting::Source.put(
+        open_vault_mut(&mut lock(&state.store))?,
+        parsed.to_string().as_bytes(),
+    )?;
     // A real source being read is closed and the new one opened; the simulated meter's
     // thread cannot be stopped, so switching away from it waits for the next start.
-    if let Some(task) = lock(&state.reader).take() {
-        task.abort();
+    let running = lock(&state.reader).take();
+    if let Some(running) = running {
+        running.stop(STOP_WAIT);
         state.collecting.store(false, Ordering::SeqCst);
     }
     Ok(if start_collecting(&app, &state, &parsed) {
@@ -556,8 +537,9 @@ pub fn set_meter_keys<R: Runtime>(
     key: String,
     auth_key: String,
 ) -> Result<(), ShellError> {
-    let bad = |e: crate::meter_keys::KeyError| ShellError::new(Code::BadRequest, e.to_string());
-    if crate::meter_keys::parse(&key, &auth_key)
+    let bad =
+        |e: hearth_app::meter_keys::KeyError| ShellError::new(Code::BadRequest, e.to_string());
+    if hearth_app::meter_keys::parse(&key, &auth_key)
         .map_err(bad)?
         .is_none()
     {
@@ -569,19 +551,18 @@ pub fn set_meter_keys<R: Runtime>(
     let source = {
         let mut store = lock(&state.store);
         let vault = open_vault_mut(&mut store)?;
-        crate::meter_keys::store(vault, &key, &auth_key).map_err(|e| match e {
-            crate::meter_keys::StoreError::Key(k) => bad(k),
-            crate::meter_keys::StoreError::Vault(v) => v.into(),
+        hearth_app::meter_keys::store(vault, &key, &auth_key).map_err(|e| match e {
+            hearth_app::meter_keys::StoreError::Key(k) => bad(k),
+            hearth_app::meter_keys::StoreError::Vault(v) => v.into(),
         })?;
-        vault
-            .get_setting(SOURCE_SETTING)?
-            .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        Setting::Source
+            .get_text(vault)?
             .and_then(|s| s.parse::<Source>().ok())
     };
     // Taken out first: `start_collecting` locks the reader slot again.
     let running = lock(&state.reader).take();
-    if let Some(task) = running {
-        task.abort();
+    if let Some(running) = running {
+        running.stop(STOP_WAIT);
         state.collecting.store(false, Ordering::SeqCst);
         if let Some(source) = source {
             start_collecting(&app, &state, &source);

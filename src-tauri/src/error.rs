@@ -68,6 +68,15 @@ impl From<hearth_charts::ChartError> for ShellError {
     }
 }
 
+impl From<hearth_app::OpenError> for ShellError {
+    fn from(e: hearth_app::OpenError) -> Self {
+        match e {
+            hearth_app::OpenError::Vault(v) => v.into(),
+            other => ShellError::new(Code::Keyring, other.to_string()),
+        }
+    }
+}
+
 impl From<VaultError> for ShellError {
     fn from(e: VaultError) -> Self {
         let code = match &e {

@@ -4,7 +4,6 @@
 //! for saving.
 
 use crate::dto::{DurationPointDto, HistoryDto, HistoryRowDto};
-use hearth_insight::Lang;
 use crate::period::{Period, PeriodKind};
 use hearth_charts::ChartError;
 use hearth_charts::bars::{Bar, BarChart};
@@ -13,6 +12,7 @@ use hearth_charts::duration::{LoadDuration, LoadDurationChart};
 use hearth_charts::heatmap::{HeatDay, Heatmap};
 use hearth_charts::line::{Line, LineChart};
 use hearth_charts::theme::{EXPORT, GAS, Theme};
+use hearth_insight::Lang;
 use hearth_meter::{MeterTime, Quantity};
 use hearth_vault::{Resolution, Row, Vault, VaultError};
 

@@ -14,23 +14,21 @@ pub mod history;
 #[cfg(target_os = "linux")]
 pub mod instance;
 pub mod live;
-pub mod meter_keys;
 pub mod period;
 pub mod prefs;
 pub mod state;
-pub mod store;
 pub mod tray;
 pub mod webview;
 pub mod window;
 
 use dto::AppInfoDto;
+use hearth_app::Session;
 use hearth_vault::KdfParams;
 use live::Live;
 use state::AppState;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use store::Store;
 
 /// The demo vault's passphrase (its data is simulated and thrown away on exit).
 pub const DEMO_PASSPHRASE: &str = "demo";
@@ -139,7 +137,7 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
         prefs: Arc::new(Mutex::new(prefs::Preferences::load(&prefs_path))),
         config_home,
         live: Arc::new(Mutex::new(Live::default())),
-        store: Arc::new(Mutex::new(Store::new(data_dir.join("vault.hearth")))),
+        store: Arc::new(Mutex::new(Session::new(data_dir.join("vault.hearth")))),
         preparing: Arc::default(),
         collecting: Arc::new(AtomicBool::new(false)),
         reader: Arc::default(),
@@ -216,10 +214,13 @@ pub fn run(options: Options) {
         // The demo vault holds simulated data and is deleted on exit: a cheap key derivation
         // keeps start-up instant.
         let vault_path = collector::lock(&state.store).path().to_path_buf();
-        let mut vault =
-            Store::create_vault(&vault_path, DEMO_PASSPHRASE, KdfParams::INSECURE_FOR_TESTS)
-                .unwrap_or_else(|e| fail(format!("cannot create the demo vault: {e}")));
-        if let Err(e) = vault.put_setting(commands::SOURCE_SETTING, b"demo") {
+        let mut vault = hearth_app::session::create(
+            &vault_path,
+            DEMO_PASSPHRASE,
+            KdfParams::INSECURE_FOR_TESTS,
+        )
+        .unwrap_or_else(|e| fail(format!("cannot create the demo vault: {e}")));
+        if let Err(e) = hearth_app::Setting::Source.put(&mut vault, b"demo") {
             fail(format!("cannot set up the demo vault: {e}"));
         }
         if let Err(e) = collector::lock(&state.store).install(vault) {
@@ -235,6 +236,7 @@ pub fn run(options: Options) {
         state.preparing.clone(),
     );
     let exit_store = state.store.clone();
+    let exit_reader = state.reader.clone();
     let demo_days = options.demo_days;
     let demo = options.demo;
     let minimized = options.minimized;
@@ -296,7 +298,13 @@ pub fn run(options: Options) {
             }
         }
         tauri::RunEvent::Exit => {
-            // What the collector holds since the last flush (up to 10 s) reaches the disk.
+            // The collection ends through its last checkpoint (a pulse sensor's register is
+            // stored once more), then what the session holds since the last flush (up to
+            // 10 s) reaches the disk.
+            let running = collector::lock(&exit_reader).take();
+            if let Some(running) = running {
+                running.stop(std::time::Duration::from_secs(2));
+            }
             if let Err(e) = collector::lock(&exit_store).lock() {
                 eprintln!("hearth-desktop: the last readings were not stored: {e}");
             }

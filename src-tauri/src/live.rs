@@ -6,11 +6,11 @@
 
 use crate::dto::LiveDto;
 use crate::history::{Format, Image};
-use hearth_insight::Lang;
 use hearth_charts::ChartError;
 use hearth_charts::downsample::Point;
 use hearth_charts::line::{Line, LineChart};
 use hearth_charts::theme::Theme;
+use hearth_insight::Lang;
 use hearth_meter::{Quantity, Reading};
 use std::collections::VecDeque;
 

@@ -3,7 +3,7 @@
 use crate::dto::AppInfoDto;
 use crate::live::Live;
 use crate::prefs::Preferences;
-use crate::store::Store;
+use hearth_app::Session;
 use hearth_vault::KdfParams;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -17,13 +17,13 @@ pub struct AppState {
     /// Latest reading and recent power.
     pub live: Arc<Mutex<Live>>,
     /// The vault (locked or open).
-    pub store: Arc<Mutex<Store>>,
+    pub store: Arc<Mutex<Session>>,
     /// Demo history being prepared.
     pub preparing: Progress,
     /// Set once a collector runs (there is only ever one).
     pub collecting: Arc<AtomicBool>,
     /// The task reading a real meter source, when one runs (aborted to switch sources).
-    pub reader: Arc<Mutex<Option<tauri::async_runtime::JoinHandle<()>>>>,
+    pub reader: Arc<Mutex<Option<crate::collector::Collecting>>>,
     /// Key-derivation cost for new vaults and passphrase changes.
     pub kdf: KdfParams,
     /// How the app was started.

@@ -4,8 +4,8 @@
 
 use crate::collector::{LIVE_EVENT, lock};
 use crate::dto::LiveDto;
-use hearth_insight::Lang;
 use crate::state::AppState;
+use hearth_insight::Lang;
 use std::sync::{Arc, Mutex};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;

@@ -5,8 +5,8 @@
 mod common;
 use common::{Scratch, call, created};
 
+use hearth_app::Status;
 use hearth_desktop::state::AppState;
-use hearth_desktop::store::Status;
 use hearth_desktop::window::{self, MAIN};
 use hearth_vault::KdfParams;
 use serde_json::json;

@@ -30,7 +30,7 @@ fn store_one_kwh(app: &App<MockRuntime>) {
         })
         .collect();
     store
-        .append(&rs, std::time::Instant::now())
+        .append(&mut rs.to_vec(), 0, false, std::time::Instant::now())
         .expect("append");
     store.vault_mut().expect("open").flush().expect("flush");
 }

@@ -208,7 +208,7 @@ fn export_writes_csv_of_what_was_stored() {
         let mut b = reading(t0 + 60);
         b.set(Quantity::ImportWh, 1_000_050);
         store
-            .append(&[a, b], std::time::Instant::now())
+            .append(&mut [a, b].to_vec(), 0, false, std::time::Instant::now())
             .expect("append");
         store.vault_mut().expect("open").flush().expect("flush");
     }
@@ -267,7 +267,7 @@ fn after_unlock_the_now_chart_shows_the_last_stored_minutes() {
         // An hour of readings every 10 s, ending a minute ago: 180 of them in the last 30 min.
         let stored: Vec<Reading> = (0..360).map(|i| reading(now - 3660 + i * 10)).collect();
         store
-            .append(&stored, std::time::Instant::now())
+            .append(&mut stored.to_vec(), 0, false, std::time::Instant::now())
             .expect("append");
         store.vault_mut().expect("open").flush().expect("flush");
     }

@@ -112,7 +112,7 @@ fn charts_are_saved_as_png_and_svg_and_bad_requests_refused() {
             })
             .collect();
         store
-            .append(&readings, std::time::Instant::now())
+            .append(&mut readings.to_vec(), 0, false, std::time::Instant::now())
             .expect("append");
         store.vault_mut().expect("open").flush().expect("flush");
     }

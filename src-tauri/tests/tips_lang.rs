@@ -33,7 +33,7 @@ fn store_ten_days_at_200_w(app: &App<MockRuntime>) {
     let state = app.state::<AppState>();
     let mut store = state.store.lock().expect("lock");
     store
-        .append(&rs, std::time::Instant::now())
+        .append(&mut rs.to_vec(), 0, false, std::time::Instant::now())
         .expect("append");
     store.vault_mut().expect("open").flush().expect("flush");
 }

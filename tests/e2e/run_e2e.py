@@ -387,9 +387,17 @@ def test_history_ranges_switch(s, ctx):
     # The demo's history is generated at start; wait until it is done and the day has bars.
     s.wait("demo history to be ready", lambda: s.text("#hist-status") == "" and int(s.attr("#screen-history", "data-rows") or 0) > 0, timeout=90)
     titles = {}
-    for kind, rows_at_least in (("day", 1), ("week", 2), ("month", 2), ("year", 1)):
+    # Whatever the hour and the day: the demo's history ends now and reaches 35 days back, so the
+    # previous day, week and month always hold data (a Monday at 00:30 has almost nothing in the
+    # current week; the 1st of a month nothing in the current month), and the current year
+    # always has its current month.
+    for kind, back, rows_at_least in (("day", 1, 23), ("week", 1, 7), ("month", 1, 2), ("year", 0, 1)):
         s.click(f'.seg button[data-kind="{kind}"]')
         s.wait(f"the {kind} page", lambda: s.attr("#screen-history", "data-kind") == kind)
+        if back:
+            current = s.text("#hist-period")
+            s.click("#hist-prev")
+            s.wait(f"the previous {kind}", lambda: s.text("#hist-period") not in ("", current))
         s.wait(f"{kind} rows", lambda: int(s.attr("#screen-history", "data-rows") or 0) >= rows_at_least)
         titles[kind] = s.text("#hist-period")
         assert s.find_all("#hist-bars svg") and s.find_all("#hist-power svg"), kind
@@ -417,6 +425,11 @@ def test_history_gas_export_duration_and_saving(s, ctx):
     s.wait("demo history to be ready", lambda: s.text("#hist-status") == "" and int(s.attr("#screen-history", "data-rows") or 0) > 0, timeout=90)
     s.click('.seg button[data-kind="week"]')
     s.wait("the week page", lambda: s.attr("#screen-history", "data-kind") == "week")
+    # The previous week: the demo's 15 days fill it whatever the hour and the day (the current
+    # week of a Monday at 00:30 holds half an hour).
+    current = s.text("#hist-period")
+    s.click("#hist-prev")
+    s.wait("the previous week", lambda: s.text("#hist-period") not in ("", current))
     title = lambda css: s.js(f"const t = document.querySelector('{css} svg title'); return t && t.textContent;") or ""
     s.wait("the load-duration chart", lambda: title("#hist-duration").startswith("Load duration, Week of "))
     assert len(s.find_all("#hist-duration-table tbody tr")) == 9
@@ -432,7 +445,7 @@ def test_history_gas_export_duration_and_saving(s, ctx):
     assert any(c not in ("–", "") and float(c.replace(",", ".")) > 0 for c in gas_cells), gas_cells
     print(f"     base load {s.text('#hist-base-load')!r}, export chart shown: {visible(s, '#hist-export-chart svg')}")
     # Saving: the GTK dialog cannot be driven here, so call the command it feeds with a path.
-    req = {"chart": "duration", "kind": "week", "shift": 0, "compare": False, "width": 800, "height": 300, "dark": True, "lang": "en"}
+    req = {"chart": "duration", "kind": "week", "shift": -1, "compare": False, "width": 800, "height": 300, "dark": True, "lang": "en"}
     png = os.path.join(ctx["dir"], "duration.png")
     assert s.invoke("save_chart", {"request": req, "format": "png", "path": png}) == png
     with open(png, "rb") as f:
@@ -494,8 +507,10 @@ def test_privacy_page(s, ctx):
 def test_costs_screen(s, ctx):
     s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
     s.click('nav button[data-screen="costs"]')
-    # The default contract is the first preset; the demo history arrives while we wait, so
-    # reopen the screen until the month shows imported energy.
+    # The default contract is the first preset. Last month, which the demo's 35 days fill
+    # whatever the day (this month of the 1st at 00:05 holds five minutes); the history arrives
+    # while we wait, so reopen the screen until the month shows imported energy.
+    s.choose("#cost-period", "last-month")
     def priced():
         s.click('nav button[data-screen="costs"]')
         time.sleep(0.5)
@@ -506,8 +521,8 @@ def test_costs_screen(s, ctx):
     total = float(s.attr("#cost-table tbody tr", "data-total"))
     assert total > 0, total
     kwh = s.text("#cost-import")
-    print(f"     this month: {kwh}, total EUR {total}")
-    # Last 12 months: more energy and a larger bill than this month alone.
+    print(f"     last month: {kwh}, total EUR {total}")
+    # Last 12 months: more energy and a larger bill than last month alone.
     s.js("const p = document.getElementById('cost-period'); p.value = 'last-12-months'; p.dispatchEvent(new Event('change'));")
     s.wait("the 12-month report", lambda: float(s.attr("#cost-table tbody tr", "data-total")) > total)
     # A broken contract shows the parser's line; a fixed one is saved and offered.
@@ -940,12 +955,12 @@ TESTS = [
     ("first-run wizard, lock, wrong then right passphrase", test_first_run_wizard_then_lock_and_unlock, []),
     ("wizard: meter key step", test_wizard_meter_key_step, []),
     ("wizard: UK path (MQTT broker, pulse, supplier download, UK tariff), OS keyring", test_wizard_uk_path, [], "keyring"),
-    ("history ranges switch", test_history_ranges_switch, ["--demo", "--demo-days", "3"]),
-    ("history: gas, export, load duration, save PNG/SVG", test_history_gas_export_duration_and_saving, ["--demo", "--demo-days", "8"]),
-    ("export CSV", test_export_csv, ["--demo", "--demo-days", "2"]),
+    ("history ranges switch", test_history_ranges_switch, ["--demo", "--demo-days", "35"], "clock"),
+    ("history: gas, export, load duration, save PNG/SVG", test_history_gas_export_duration_and_saving, ["--demo", "--demo-days", "15"], "clock"),
+    ("export CSV", test_export_csv, ["--demo", "--demo-days", "2"], "clock"),
     ("privacy page", test_privacy_page, ["--demo", "--demo-days", "0"]),
-    ("costs screen", test_costs_screen, ["--demo", "--demo-days", "3"]),
-    ("tips screen", test_tips_screen, ["--demo", "--demo-days", "90"]),
+    ("costs screen", test_costs_screen, ["--demo", "--demo-days", "35"], "clock"),
+    ("tips screen", test_tips_screen, ["--demo", "--demo-days", "90"], "clock"),
     ("settings: passphrase change, lock, unlock", test_settings_passphrase_then_lock_and_unlock, ["--demo", "--demo-days", "0"]),
     ("language switch (Dutch, German, lock screen)", test_language_switch, ["--demo", "--demo-days", "0"]),
     ("theme toggle (dark chart)", test_theme_toggle, ["--demo", "--demo-days", "0"]),
@@ -962,12 +977,27 @@ TESTS = [
 ]
 
 
-def wrapper(app, test_dir, extra_env=None):
-    """A launcher giving this test's app instance its own XDG dirs (and any extra variables)."""
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def clock_env(clock):
+    """Variables that start the app's wall clock at `clock` (local time, `YYYY-MM-DD HH:MM:SS`)
+    with libfaketime, as an offset from now so the app and its WebKit processes agree; the
+    monotonic clock (timers, timeouts) stays real."""
+    if not clock:
+        return {}
+    target = time.mktime(time.strptime(clock, "%Y-%m-%d %H:%M:%S"))
+    return {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": f"{int(round(target - time.time())):+d}",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
+def wrapper(app, test_dir, extra_env=None, clock=None):
+    """A launcher giving this test's app instance its own XDG dirs (and any extra variables),
+    and with `clock` its own wall clock (see `clock_env`)."""
     path = os.path.join(test_dir, "app.sh")
     env = "".join(f'export {k}="{os.path.join(test_dir, v)}"\n' for k, v in
                   (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache")))
-    env += "".join(f'export {k}="{v}"\n' for k, v in (extra_env or {}).items())
+    env += "".join(f'export {k}="{v}"\n' for k, v in dict(extra_env or {}, **clock_env(clock)).items())
     with open(path, "w") as f:
         f.write(f"#!/bin/sh\n{env}export MESA_SHADER_CACHE_DISABLE=true\nexport TMPDIR=\"{test_dir}\"\nexec \"{app}\" \"$@\"\n")
     os.chmod(path, 0o755)
@@ -979,7 +1009,14 @@ def main():
     ap.add_argument("app")
     ap.add_argument("--screenshot-out")
     ap.add_argument("--only")
+    ap.add_argument("--clock", help="run only the tests that depend on the time of day and the day "
+                    "of the week or month, with the app's clock starting at this local time "
+                    "('2027-03-01 00:30:00'; needs libfaketime)")
     a = ap.parse_args()
+    if a.clock and not os.path.exists(FAKETIME_LIB):
+        print(f"e2e: --clock needs libfaketime ({FAKETIME_LIB}): apt-get install faketime")
+        print("e2e: 0 passed, 1 failed")
+        return 1
     app = os.path.abspath(a.app)
     if not os.access(app, os.X_OK):
         print(f"e2e: {app} is not an executable; build it first (cargo build -p hearth-desktop)")
@@ -1002,6 +1039,8 @@ def main():
         for name, fn, args, *extra in TESTS:
             if a.only and a.only not in name:
                 continue
+            if a.clock and "clock" not in extra:
+                continue
             test_dir = os.path.join(root, re.sub(r"\W+", "-", name))
             os.makedirs(test_dir)
             ctx = {"dir": test_dir}
@@ -1016,7 +1055,7 @@ def main():
                     # Short: unix socket paths are limited to about 100 bytes.
                     keyring = PrivateKeyring(tempfile.mkdtemp(prefix="hk-", dir="/tmp"))
                     extra_env = dict(extra_env, DBUS_SESSION_BUS_ADDRESS=keyring.address)
-                launcher = wrapper(app, test_dir, extra_env)
+                launcher = wrapper(app, test_dir, extra_env, a.clock)
                 # A test may start the app again on the same directories (a second login).
                 ctx["restart"] = lambda: Session(d, launcher, args)
                 ctx["app"], ctx["launcher"] = app, launcher
@@ -1044,6 +1083,8 @@ def main():
     finally:
         stop(drv)
         log.close()
+    if a.clock:
+        print(f"e2e: the app's clock started at {a.clock} (TZ={os.environ.get('TZ', 'system')})")
     print(f"e2e: artefacts in {root}")
     print(f"e2e: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

@@ -5,3 +5,14 @@
 //! Dependency direction: `app` wires `meter-io` (sources), `vault` (the sealed store),
 //! `insight` (costs, tips, words) and `charts` (pictures) into use cases; nothing below it
 //! knows it exists.
+
+pub mod clock;
+pub mod collect;
+pub mod meter_keys;
+mod pending;
+pub mod session;
+pub mod settings;
+
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use session::{Access, OpenError, Session, Status};
+pub use settings::Setting;

@@ -11,15 +11,17 @@
 use crate::Global;
 use crate::unlock::open_writer;
 use anyhow::{Context as _, bail};
+use hearth_app::Clock as _;
+use hearth_app::collect::{self, End, SourceSetup, Watcher};
 use hearth_meter::auto::AutoDecoder;
-use hearth_meter::{Decoder, MeterTime, Quantity, Reading, RejectReason, Stats};
+use hearth_meter::{Decoder, Reading, RejectReason, Rejection, Stats};
 use hearth_meter_io::simulator::Simulator;
-use hearth_meter_io::{Event, Pace, Reader, ReaderOptions, Source, Status};
+use hearth_meter_io::{Pace, ReaderOptions, Source, Status};
 use hearth_vault::Vault;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Options of `hearth collect`.
 #[derive(clap::Args, Debug)]
@@ -36,10 +38,9 @@ pub struct Args {
     pub keys: crate::meter_keys::KeyArgs,
 }
 
+/// The wall clock (the CLI is an edge: it reads the system clock here only).
 fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    hearth_app::SystemClock.now_unix()
 }
 
 /// Runs the command.
@@ -122,22 +123,12 @@ fn rejections(stats: &Stats) -> Option<String> {
     Some(format!("{total} rejected ({})", reasons.join(", ")))
 }
 
-/// Stores a batch. `live`: the readings are happening now, so readings dated far in the
-/// future (a meter clock gone wrong) are refused; a fast replay or demo runs ahead of the
-/// wall clock legitimately.
+/// Stores a batch received now (see [`collect::store`]). `live`: the readings are happening
+/// now, so readings dated far in the future (a meter clock gone wrong) are refused; a fast
+/// replay or demo runs ahead of the wall clock legitimately.
 fn store(vault: &mut Vault, batch: &mut Vec<Reading>, live: bool) -> anyhow::Result<()> {
-    let received = now_unix();
-    let tz = vault.time_zone().clone();
-    for r in batch.iter_mut() {
-        r.time
-            .get_or_insert_with(|| MeterTime::in_zone(received, &tz));
-    }
-    if live {
-        vault.set_clock(received)?;
-    }
-    vault.append(batch)?;
+    collect::store(vault, batch, now_unix(), live, Instant::now())?;
     batch.clear();
-    vault.flush_due(Instant::now())?;
     Ok(())
 }
 
@@ -205,62 +196,36 @@ fn collect_stream(
     Ok(decoder.stats().clone())
 }
 
-/// Serial ports, LAN bridges, MQTT brokers and pulse sensors: runs the source's [`Reader`]
-/// (reconnecting with backoff on its own) and stores readings as they come, until the source
-/// fails for good or the process is stopped. A pulse sensor's register is stored once more
-/// on stopping, so pulses counted since its last once-a-second reading are kept.
+/// Serial ports, LAN bridges, MQTT brokers and pulse sensors: runs the source's reader
+/// (reconnecting with backoff on its own) through [`collect::run`], storing readings as they
+/// come, until the source fails for good or the process is stopped. A pulse sensor's register
+/// is stored when counting starts and once more on stopping, so pulses counted since its last
+/// once-a-second reading are kept.
 fn collect_live(
     vault: &mut Vault,
     source: Source,
     runtime: &tokio::runtime::Runtime,
     keys: Option<hearth_meter::auto::Keys>,
 ) -> anyhow::Result<Stats> {
-    let tz = vault.time_zone().clone();
-    let clock = move || MeterTime::in_zone(now_unix(), &tz);
-    let options = ReaderOptions::default();
     // A capture replayed at its recorded pace is not happening now: its times are the meter's.
-    let live = !matches!(source, Source::File { .. });
-    let mut reader = match source {
-        Source::Pulse(p) => {
-            // Continue the register where the vault left it, so a restart books no drop.
-            let start_wh = last_register(vault, Quantity::ImportWh)?.unwrap_or(0);
-            // Where counting starts is a reading too, so the first pulses count as use.
-            store_pulse_register(vault, start_wh)?;
-            Reader::pulse(p, start_wh, options)?
-        }
-        Source::Mqtt(m) => {
-            let password = vault
-                .get_setting("mqtt/password")?
-                .map(|p| String::from_utf8_lossy(&p).into_owned());
-            Reader::for_source(Source::Mqtt(m), options).with_password(password)
-        }
-        other => Reader::with_options(other, crate::meter_keys::auto_decoder(keys), options),
-    }
-    .with_clock(clock);
-    let mut batch = Vec::with_capacity(1);
-    runtime.block_on(async {
-        let mut stop = std::pin::pin!(stop_requested());
-        loop {
-            let event = tokio::select! {
-                event = reader.next() => event,
-                () = &mut stop => break,
-            };
-            let Some(event) = event else { break };
-            match event {
-                Event::Decoded(d) => {
-                    batch.push(d.reading);
-                    store(vault, &mut batch, live)?;
-                }
-                Event::Rejected(r) => eprintln!("rejected: {r}"),
-                Event::Status(status @ Status::Failed { .. }) => bail!("{status}"),
-                Event::Status(Status::Finished) => break,
-                Event::Status(status) => eprintln!("{status}"),
-            }
-        }
-        Ok(())
-    })?;
+    let live = collect::is_live(&source);
+    let setup = SourceSetup::from_vault(vault, keys)?;
+    let mut reader = collect::reader(
+        source,
+        setup,
+        vault.time_zone().clone(),
+        hearth_app::clock::system(),
+        ReaderOptions::default(),
+    )?;
+    let end = runtime.block_on(collect::run(
+        &mut reader,
+        vault,
+        &mut StatusLines,
+        live,
+        &hearth_app::SystemClock,
+        stop_requested(),
+    ))?;
     if let (Some(wh), Some(pulses)) = (reader.pulse_register_wh(), reader.pulse_stats()) {
-        store_pulse_register(vault, wh)?;
         let mut kwh = String::new();
         let _ = hearth_meter::reading::write_fixed(&mut kwh, wh, 3);
         eprintln!(
@@ -269,25 +234,27 @@ fn collect_live(
             pulses.accepted, pulses.debounced, pulses.resets, pulses.implausible
         );
     }
+    if let End::Failed(reason) = end {
+        bail!("{}", Status::Failed { reason });
+    }
     Ok(reader.stats().clone())
 }
 
-/// Stores a pulse sensor's register (on starting and on stopping) unless the last stored
-/// reading already has it: at the current time, or one second after the last stored reading
-/// when that is the same second (a reading at an already stored time would be ignored).
-fn store_pulse_register(vault: &mut Vault, wh: i64) -> anyhow::Result<()> {
-    vault.flush()?;
-    if last_register(vault, Quantity::ImportWh)? == Some(wh) {
-        return Ok(());
+/// What the user sees while collecting: each rejected frame and each change of the
+/// connection, on stderr.
+struct StatusLines;
+
+impl Watcher for StatusLines {
+    fn rejected(&mut self, rejection: &Rejection) {
+        eprintln!("rejected: {rejection}");
     }
-    let now = now_unix();
-    let at = vault.last_time().map_or(now, |last| now.max(last + 1));
-    let mut r = Reading::new(hearth_meter::Protocol::Pulse);
-    r.time = Some(MeterTime::in_zone(at, vault.time_zone()));
-    r.set(Quantity::ImportWh, wh);
-    vault.set_clock(now)?;
-    vault.append(std::slice::from_ref(&r))?;
-    Ok(())
+
+    fn status(&mut self, status: &Status) {
+        // A failure ends the command with it as the error.
+        if !matches!(status, Status::Failed { .. } | Status::Finished) {
+            eprintln!("{status}");
+        }
+    }
 }
 
 /// Resolves when the user asks the collector to stop (Ctrl-C, or SIGTERM from a service
@@ -312,18 +279,4 @@ async fn stop_requested() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// The newest stored value of a register (a meter total), if any.
-fn last_register(vault: &Vault, q: Quantity) -> anyhow::Result<Option<i64>> {
-    let Some(last) = vault.last_time() else {
-        return Ok(None);
-    };
-    let mut newest = None;
-    for row in vault.readings(last - 3600, last + 1, hearth_vault::Resolution::Raw)? {
-        if let Some(v) = row?.reading.get(q) {
-            newest = Some(v);
-        }
-    }
-    Ok(newest)
 }

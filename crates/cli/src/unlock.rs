@@ -8,8 +8,9 @@
 
 use crate::Global;
 use anyhow::{Context as _, bail};
-use hearth_keyring::{Keyring, Secret};
-use hearth_vault::{Vault, VaultError};
+use hearth_app::session::{self, Access, OpenError};
+use hearth_keyring::Keyring;
+use hearth_vault::Vault;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -23,8 +24,7 @@ pub(crate) fn vault_path(global: &Global) -> anyhow::Result<PathBuf> {
     if let Some(p) = &global.vault {
         return Ok(p.clone());
     }
-    let data = dirs::data_dir().context("cannot find your data directory; pass --vault PATH")?;
-    Ok(data.join("hearth").join("vault.hearth"))
+    session::default_path().context("cannot find your data directory; pass --vault PATH")
 }
 
 /// The passphrase for an existing vault.
@@ -57,54 +57,45 @@ pub(crate) fn keyring_for_this_run() -> Keyring {
     }
 }
 
-/// The vault's secret from the OS keyring, when it should be tried: the vault has a keyring
-/// slot, no passphrase was given explicitly and `--no-keyring` is not set. Whatever keeps
-/// the keyring from helping is said on stderr and the passphrase is asked for instead.
-fn keyring_secret(global: &Global, path: &Path) -> Option<Secret> {
+/// Opens the vault with the OS keyring, when it should be tried: the vault has a keyring
+/// slot, no passphrase was given explicitly and `--no-keyring` is not set. Whatever keeps the
+/// keyring from helping is said on stderr, and `None` lets the passphrase try; a vault that
+/// will not open whatever the key (busy, read-only storage, damage) is an error.
+fn open_with_keyring(
+    global: &Global,
+    path: &Path,
+    access: Access,
+) -> anyhow::Result<Option<Vault>> {
     if global.no_keyring || passphrase_given(global) {
-        return None;
+        return Ok(None);
     }
-    // A missing or foreign file is reported by the passphrase path below.
-    let info = Vault::inspect(path).ok()?;
-    if !info.secret_slot {
-        return None;
+    // A missing or foreign file is reported by the passphrase path.
+    if !Vault::inspect(path).is_ok_and(|info| info.secret_slot) {
+        return Ok(None);
     }
-    match Keyring::unattended().load(&info.id_hex) {
-        Ok(Some(secret)) => Some(secret),
-        Ok(None) => {
+    match session::open_with_keyring(path, &Keyring::unattended(), access) {
+        Ok(v) => Ok(Some(v)),
+        Err(OpenError::NoKeyringEntry) => {
             eprintln!(
                 "hearth: the OS keyring holds no key for this vault (run `hearth keyring on` \
                  again); using the passphrase"
             );
-            None
+            Ok(None)
         }
-        Err(e) => {
+        Err(e) if e.passphrase_may_help() => {
             eprintln!("hearth: {e}");
-            None
+            Ok(None)
         }
+        Err(e) => Err(e).with_context(|| format!("cannot open the vault {}", path.display())),
     }
 }
 
 /// Opens the vault (as the writer or a reader) with the keyring when it can, else with the
 /// passphrase.
-fn open(global: &Global, writer: bool) -> anyhow::Result<Vault> {
+fn open(global: &Global, access: Access) -> anyhow::Result<Vault> {
     let path = vault_path(global)?;
-    let context = || format!("cannot open the vault {}", path.display());
-    if let Some(secret) = keyring_secret(global, &path) {
-        let opened = if writer {
-            Vault::open_with_secret(&path, &secret)
-        } else {
-            Vault::open_read_only_with_secret(&path, &secret)
-        };
-        match opened {
-            Ok(v) => return Ok(v),
-            // The keyring's key does not fit: the passphrase still may.
-            Err(e @ (VaultError::WrongSecret | VaultError::NoSecretSlot)) => {
-                eprintln!("hearth: {e}");
-            }
-            // Busy, read-only storage, damage: a passphrase would not change that.
-            Err(e) => return Err(e).with_context(context),
-        }
+    if let Some(vault) = open_with_keyring(global, &path, access)? {
+        return Ok(vault);
     }
     let pass = passphrase(global).map_err(|e| {
         if !passphrase_given(global)
@@ -119,12 +110,8 @@ fn open(global: &Global, writer: bool) -> anyhow::Result<Vault> {
             e
         }
     })?;
-    let opened = if writer {
-        Vault::open(&path, &pass)
-    } else {
-        Vault::open_read_only(&path, &pass)
-    };
-    opened.with_context(context)
+    session::open_with_passphrase(&path, &pass, access)
+        .with_context(|| format!("cannot open the vault {}", path.display()))
 }
 
 /// A new passphrase: from `--passphrase-file` (for `init` only, `file` otherwise), the
@@ -178,7 +165,7 @@ fn prompt(question: &str) -> anyhow::Result<Passphrase> {
 
 /// Opens the vault as its writer (keyring or passphrase).
 pub(crate) fn open_writer(global: &Global) -> anyhow::Result<Vault> {
-    let vault = open(global, true)?;
+    let vault = open(global, Access::Writer)?;
     warn_if_rebuilt(&vault);
     Ok(vault)
 }
@@ -188,7 +175,7 @@ pub(crate) fn open_writer(global: &Global) -> anyhow::Result<Vault> {
 pub(crate) fn open_writer_with_passphrase(global: &Global) -> anyhow::Result<Vault> {
     let path = vault_path(global)?;
     let pass = passphrase(global)?;
-    let vault = Vault::open(&path, &pass)
+    let vault = session::open_with_passphrase(&path, &pass, Access::Writer)
         .with_context(|| format!("cannot open the vault {}", path.display()))?;
     warn_if_rebuilt(&vault);
     Ok(vault)
@@ -206,5 +193,5 @@ fn warn_if_rebuilt(vault: &Vault) {
 /// Opens the vault for reading (keyring or passphrase; works while a collector writes and on
 /// read-only storage).
 pub(crate) fn open_reader(global: &Global) -> anyhow::Result<Vault> {
-    open(global, false)
+    open(global, Access::ReadOnly)
 }

@@ -1,31 +1,121 @@
-//! The vault as the shell holds it: where it lives, whether it is unlocked, and readings that
-//! arrived while it was locked (kept in memory compressed, bounded, and written on unlock).
+//! The vault session: where the vault lives, opening it (with the passphrase or the OS
+//! keyring; as the writer, or read-only beside a running collector), locking it, and the
+//! readings that arrive while it is locked. The CLI opens a vault per command; the desktop
+//! holds one [`Session`] for its whole run.
 
+use crate::collect;
+use crate::pending::{PENDING_CAP_BYTES, Pending};
+use hearth_keyring::{Keyring, KeyringError};
 use hearth_meter::Reading;
-use hearth_vault::{CreateOptions, KdfParams, Vault, VaultError, codec};
-use std::collections::VecDeque;
+use hearth_vault::{CreateOptions, KdfParams, Vault, VaultError};
+use jiff::tz::TimeZone;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Readings kept while locked are sealed into a compressed block every this many (an hour at
-/// one per second). Measured on two simulated days of 1-s DSMR 5 readings: blocks of 600
-/// readings take 3.53 bytes a reading, 1 800 take 2.81, 3 600 take 2.66 and 7 200 take 2.68, so
-/// longer blocks save nothing and only make the open batch (plain readings, about 500 bytes
-/// each) bigger.
-pub const BLOCK_READINGS: usize = 3_600;
+/// The vault file in the user's data directory (`$XDG_DATA_HOME/hearth/vault.hearth` on
+/// Linux), when there is a data directory.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("hearth").join("vault.hearth"))
+}
 
-/// At most this many bytes of compressed blocks wait in memory while the vault is locked; the
-/// oldest block goes (its readings counted as dropped) when a new one would pass it. The open
-/// batch comes on top: at most [`BLOCK_READINGS`] plain readings, about 2 MiB.
-///
-/// Blocks are the vault's own chunk codec ([`hearth_vault::codec::encode`]) over
-/// [`BLOCK_READINGS`] readings. Measured: a day of 1-s readings from `hearth_meter_io`'s
-/// simulated three-phase DSMR 5 meter with gas and solar, decoded from its telegrams by the
-/// DSMR decoder, takes 2.57 to 3.02 bytes a reading (seeds 1 to 3, a January and a June day;
-/// the worst single hour 3.84). 32 MiB therefore holds about 128 days at 3.02 bytes a reading
-/// (101 days at the worst hour's 3.84, and still 48 days at the codec's 8-byte ceiling for any
-/// hour), where the old limit, plain readings, kept one day in over 40 MiB.
-pub const PENDING_CAP_BYTES: usize = 32 << 20;
+/// Whether a vault is opened to store readings or only to read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The one writer: collects, imports, changes settings.
+    Writer,
+    /// A reader beside a running collector (or on read-only storage).
+    ReadOnly,
+}
+
+/// Why the vault did not open.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The vault has no keyring slot.
+    #[error("This vault is not kept in the OS keyring. Unlock with your passphrase.")]
+    NotInKeyring,
+    /// The keyring holds no key for this vault.
+    #[error(
+        "Your keyring has no key for this vault (it may have been removed). Unlock with your \
+         passphrase, then turn the keyring on again."
+    )]
+    NoKeyringEntry,
+    /// The keyring's key does not open this vault (the slot was replaced or removed).
+    #[error(
+        "The key in your keyring does not open this vault any more. Unlock with your \
+         passphrase, then turn the keyring off and on again."
+    )]
+    KeyringKeyDoesNotFit,
+    /// The keyring itself failed (locked, no Secret Service, refused).
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    /// The vault refused (wrong passphrase, damage, busy, not a vault).
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl OpenError {
+    /// Whether the passphrase may still open the vault where the keyring could not.
+    pub fn passphrase_may_help(&self) -> bool {
+        matches!(
+            self,
+            OpenError::NotInKeyring
+                | OpenError::NoKeyringEntry
+                | OpenError::KeyringKeyDoesNotFit
+                | OpenError::Keyring(_)
+        )
+    }
+}
+
+/// Opens the vault at `path` with its passphrase.
+pub fn open_with_passphrase(
+    path: &Path,
+    passphrase: &str,
+    access: Access,
+) -> Result<Vault, OpenError> {
+    Ok(match access {
+        Access::Writer => Vault::open(path, passphrase)?,
+        Access::ReadOnly => Vault::open_read_only(path, passphrase)?,
+    })
+}
+
+/// Opens the vault at `path` with the secret `keyring` holds for it (the vault's keyring
+/// slot).
+pub fn open_with_keyring(
+    path: &Path,
+    keyring: &Keyring,
+    access: Access,
+) -> Result<Vault, OpenError> {
+    let info = Vault::inspect(path)?;
+    if !info.secret_slot {
+        return Err(OpenError::NotInKeyring);
+    }
+    let secret = keyring
+        .load(&info.id_hex)?
+        .ok_or(OpenError::NoKeyringEntry)?;
+    let opened = match access {
+        Access::Writer => Vault::open_with_secret(path, &secret),
+        Access::ReadOnly => Vault::open_read_only_with_secret(path, &secret),
+    };
+    opened.map_err(|e| match e {
+        VaultError::WrongSecret | VaultError::NoSecretSlot => OpenError::KeyringKeyDoesNotFit,
+        other => other.into(),
+    })
+}
+
+/// Creates the vault file and its folder (slow: runs the key derivation).
+pub fn create(path: &Path, passphrase: &str, kdf: KdfParams) -> Result<Vault, VaultError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    Vault::create(
+        path,
+        passphrase,
+        &CreateOptions {
+            kdf,
+            time_zone: None,
+        },
+    )
+}
 
 /// Where the vault stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,156 +128,25 @@ pub enum Status {
     Open,
 }
 
-/// The vault file and, when unlocked, the open handle.
-pub struct Store {
+/// The vault file and, when unlocked, the open handle; readings that arrive while locked wait
+/// in memory.
+pub struct Session {
     path: PathBuf,
     vault: Option<Vault>,
     pending: Pending,
+    /// The open vault's time zone, kept while locked: readings without a meter time are
+    /// stamped in it.
+    time_zone: TimeZone,
 }
 
-/// One sealed block of readings that arrived while locked.
-struct Block {
-    /// [`codec::encode`] of the readings.
-    bytes: Box<[u8]>,
-    /// How many readings it holds.
-    readings: usize,
-}
-
-/// Readings that arrived while the vault was locked, oldest first: sealed blocks, then the
-/// open batch.
-struct Pending {
-    blocks: VecDeque<Block>,
-    open: Vec<Reading>,
-    /// Bytes held by `blocks`.
-    bytes: usize,
-    /// Most bytes `blocks` may hold.
-    cap_bytes: usize,
-    /// Readings given up (the oldest blocks over the cap, a block that did not decode, or all of
-    /// them after a second write in a row failed).
-    dropped: u64,
-    /// Writes to the vault that failed in a row.
-    failures: u32,
-}
-
-impl Pending {
-    fn new(cap_bytes: usize) -> Self {
-        Pending {
-            blocks: VecDeque::new(),
-            open: Vec::new(),
-            bytes: 0,
-            cap_bytes,
-            dropped: 0,
-            failures: 0,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.blocks.iter().map(|b| b.readings).sum::<usize>() + self.open.len()
-    }
-
-    fn push(&mut self, r: &Reading) {
-        if self.open.capacity() == 0 {
-            self.open.reserve_exact(BLOCK_READINGS);
-        }
-        self.open.push(r.clone());
-        if self.open.len() >= BLOCK_READINGS {
-            self.seal();
-        }
-    }
-
-    /// Encodes the open batch into a block, then drops the oldest blocks while over the cap.
-    fn seal(&mut self) {
-        if self.open.is_empty() {
-            return;
-        }
-        let bytes = codec::encode(&self.open).into_boxed_slice();
-        self.bytes += bytes.len();
-        self.blocks.push_back(Block {
-            bytes,
-            readings: self.open.len(),
-        });
-        self.open.clear();
-        while self.bytes > self.cap_bytes {
-            let Some(old) = self.blocks.pop_front() else {
-                break;
-            };
-            self.bytes -= old.bytes.len();
-            self.dropped += old.readings as u64;
-        }
-    }
-
-    /// Appends everything to `vault` in order (block by block, then the open batch) and
-    /// flushes; only then is it forgotten. On a vault error everything stays for the next
-    /// unlock (a failed write rolls the vault back to its last checkpoint, and appending
-    /// readings it already holds again is harmless: equal times are skipped as duplicates),
-    /// but a second failure in a row gives them up, so that a vault which keeps refusing them
-    /// can still be unlocked. A block that does not decode is counted as dropped and the rest
-    /// is still written.
-    fn write_to(&mut self, vault: &mut Vault) -> Result<(), VaultError> {
-        let result = self.try_write_to(vault);
-        match &result {
-            Ok(()) => self.failures = 0,
-            Err(e) => {
-                self.failures += 1;
-                if self.failures >= 2 {
-                    let lost = self.len();
-                    eprintln!(
-                        "hearth-desktop: {lost} readings collected while locked are given up: \
-                         the vault refused them twice ({e})"
-                    );
-                    self.dropped += lost as u64;
-                    self.blocks.clear();
-                    self.bytes = 0;
-                    self.open = Vec::new();
-                    self.failures = 0;
-                }
-            }
-        }
-        result
-    }
-
-    fn try_write_to(&mut self, vault: &mut Vault) -> Result<(), VaultError> {
-        if self.blocks.is_empty() && self.open.is_empty() {
-            return Ok(());
-        }
-        for block in &mut self.blocks {
-            if block.readings == 0 {
-                continue;
-            }
-            match codec::decode(&block.bytes) {
-                Ok(readings) => vault.append(&readings)?,
-                Err(e) => {
-                    eprintln!(
-                        "hearth-desktop: {} readings collected while locked are lost: {e}",
-                        block.readings
-                    );
-                    self.dropped += block.readings as u64;
-                    self.bytes -= block.bytes.len();
-                    *block = Block {
-                        bytes: Box::default(),
-                        readings: 0,
-                    };
-                }
-            }
-        }
-        if !self.open.is_empty() {
-            vault.append(&self.open)?;
-        }
-        vault.flush()?;
-        self.blocks.clear();
-        self.bytes = 0;
-        self.open = Vec::new();
-        Ok(())
-    }
-}
-
-impl Store {
-    /// A store for the vault file at `path` (which may not exist yet).
+impl Session {
+    /// A session for the vault file at `path` (which may not exist yet), locked.
     pub fn new(path: PathBuf) -> Self {
-        Store {
+        Session {
             path,
             vault: None,
             pending: Pending::new(PENDING_CAP_BYTES),
+            time_zone: TimeZone::system(),
         }
     }
 
@@ -217,29 +176,11 @@ impl Store {
         self.vault.as_mut()
     }
 
-    /// Creates the vault file (slow: runs the key derivation). Call without holding a lock.
-    pub fn create_vault(
-        path: &Path,
-        passphrase: &str,
-        kdf: KdfParams,
-    ) -> Result<Vault, VaultError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        Vault::create(
-            path,
-            passphrase,
-            &CreateOptions {
-                kdf,
-                time_zone: None,
-            },
-        )
-    }
-
     /// Installs an unlocked vault and writes what waited in memory.
     /// If that fails, the vault is not installed and what was not yet written keeps waiting.
     pub fn install(&mut self, mut vault: Vault) -> Result<(), VaultError> {
         self.pending.write_to(&mut vault)?;
+        self.time_zone = vault.time_zone().clone();
         self.vault = Some(vault);
         Ok(())
     }
@@ -252,20 +193,32 @@ impl Store {
         }
     }
 
-    /// Stores readings (or keeps them in memory while locked); flushes when due.
-    pub fn append(&mut self, readings: &[Reading], now: Instant) -> Result<(), VaultError> {
+    /// Stores readings received at `received_unix` (or keeps them in memory while locked);
+    /// flushes when due. Readings without a meter time are stamped with the receive time in
+    /// the vault's time zone; `live` readings are happening now, so the vault refuses any
+    /// dated far past `received_unix` (a meter clock gone wrong), as [`collect::store`] does.
+    pub fn append(
+        &mut self,
+        readings: &mut [Reading],
+        received_unix: i64,
+        live: bool,
+        now: Instant,
+    ) -> Result<(), VaultError> {
         match &mut self.vault {
-            Some(v) => {
-                v.append(readings)?;
-                v.flush_due(now)?;
-            }
+            Some(v) => collect::store(v, readings, received_unix, live, now)?,
             None => {
-                for r in readings {
+                collect::stamp(readings, received_unix, &self.time_zone);
+                for r in readings.iter() {
                     self.pending.push(r);
                 }
             }
         }
         Ok(())
+    }
+
+    /// The open vault's time zone (the last one open while locked).
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.time_zone
     }
 
     /// Readings waiting for an unlock.
@@ -294,9 +247,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pending::BLOCK_READINGS;
     use hearth_meter::{MeterTime, Protocol, Quantity};
     use hearth_meter_io::simulator::Simulator;
     use hearth_vault::Resolution;
+    use hearth_vault::codec;
 
     /// 2026-01-12T00:00:00Z, a Monday.
     const START: i64 = 1_768_176_000;
@@ -312,14 +267,14 @@ mod tests {
     }
 
     /// A locked store over a new vault in a fresh directory (removed by the caller).
-    fn locked_store(name: &str) -> (Store, PathBuf) {
+    fn locked_store(name: &str) -> (Session, PathBuf) {
         let dir = std::env::temp_dir().join(format!("hearth-store-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("vault.hearth");
-        Store::create_vault(&path, "pw", KdfParams::INSECURE_FOR_TESTS)
+        create(&path, "pw", KdfParams::INSECURE_FOR_TESTS)
             .and_then(Vault::close)
             .expect("create");
-        let s = Store::new(path);
+        let s = Session::new(path);
         assert_eq!(s.status(), Status::Locked);
         (s, dir)
     }
@@ -330,6 +285,12 @@ mod tests {
             .readings(i64::MIN / 2, i64::MAX / 2, Resolution::Raw)
             .expect("query")
             .map(|row| row.expect("row").reading)
+    }
+
+    /// Hands readings over as the collectors do (a replay: not live, no clock check).
+    fn keep(s: &mut Session, readings: &[Reading]) -> Result<(), VaultError> {
+        let mut batch = readings.to_vec();
+        s.append(&mut batch, 0, false, Instant::now())
     }
 
     fn unix(r: &Reading) -> i64 {
@@ -348,18 +309,16 @@ mod tests {
     fn setup_open_lock_pending_unlock() {
         let dir = std::env::temp_dir().join(format!("hearth-store-test-{}", std::process::id()));
         let path = dir.join("sub").join("vault.hearth");
-        let mut s = Store::new(path.clone());
+        let mut s = Session::new(path.clone());
         assert_eq!(s.status(), Status::Setup);
-        let v = Store::create_vault(&path, "pw", KdfParams::INSECURE_FOR_TESTS).expect("create");
+        let v = create(&path, "pw", KdfParams::INSECURE_FOR_TESTS).expect("create");
         s.install(v).expect("install");
         assert_eq!(s.status(), Status::Open);
         let t0 = 1_767_225_600; // 2026-01-01T00:00:00Z
-        s.append(&[reading(t0, 1000), reading(t0 + 1, 1001)], Instant::now())
-            .expect("append");
+        keep(&mut s, &[reading(t0, 1000), reading(t0 + 1, 1001)]).expect("append");
         s.lock().expect("lock");
         assert_eq!(s.status(), Status::Locked);
-        s.append(&[reading(t0 + 2, 1002)], Instant::now())
-            .expect("pending");
+        keep(&mut s, &[reading(t0 + 2, 1002)]).expect("pending");
         assert_eq!(s.pending(), 1);
         assert!(matches!(
             Vault::open(&path, "wrong"),
@@ -384,7 +343,7 @@ mod tests {
             if batch.is_empty() {
                 break;
             }
-            s.append(&batch, Instant::now()).expect("kept");
+            keep(&mut s, &batch).expect("kept");
         }
         assert_eq!(s.pending(), n);
         assert_eq!(s.dropped(), 0);
@@ -456,8 +415,7 @@ mod tests {
         let cap = size[2] + size[3] + size[4];
         s.set_pending_cap(cap);
         for r in &all {
-            s.append(std::slice::from_ref(r), Instant::now())
-                .expect("kept");
+            keep(&mut s, std::slice::from_ref(r)).expect("kept");
         }
         assert_eq!(s.dropped(), 2 * BLOCK_READINGS as u64);
         assert_eq!(s.pending(), 3 * BLOCK_READINGS + 100);
@@ -481,12 +439,10 @@ mod tests {
     fn pending_counts_and_order_holds_across_blocks() {
         let (mut s, dir) = locked_store("order");
         let all: Vec<Reading> = simulated(3).take(2 * BLOCK_READINGS + 2).collect();
-        s.append(&all[..BLOCK_READINGS - 1], Instant::now())
-            .expect("kept");
+        keep(&mut s, &all[..BLOCK_READINGS - 1]).expect("kept");
         assert_eq!(s.pending(), BLOCK_READINGS - 1);
         assert_eq!(s.pending_bytes(), 0, "still one open batch");
-        s.append(&all[BLOCK_READINGS - 1..BLOCK_READINGS], Instant::now())
-            .expect("kept");
+        keep(&mut s, &all[BLOCK_READINGS - 1..BLOCK_READINGS]).expect("kept");
         assert_eq!(s.pending(), BLOCK_READINGS);
         assert_eq!(
             s.pending_bytes(),
@@ -494,8 +450,7 @@ mod tests {
             "the first block sealed"
         );
         // One call that fills the second block and opens a third.
-        s.append(&all[BLOCK_READINGS..], Instant::now())
-            .expect("kept");
+        keep(&mut s, &all[BLOCK_READINGS..]).expect("kept");
         assert_eq!(s.pending(), 2 * BLOCK_READINGS + 2);
         assert_eq!(s.pending.blocks.len(), 2);
         assert_eq!(s.pending.open.len(), 2);
@@ -515,7 +470,7 @@ mod tests {
     fn a_block_that_does_not_decode_is_counted_and_the_rest_written() {
         let (mut s, dir) = locked_store("undecodable");
         let all: Vec<Reading> = simulated(4).take(3 * BLOCK_READINGS).collect();
-        s.append(&all, Instant::now()).expect("kept");
+        keep(&mut s, &all).expect("kept");
         assert_eq!(s.pending.blocks.len(), 3);
         // Damage the middle block (memory does not do this; the type says it could).
         s.pending.blocks[1].bytes = Box::from(&b"\x01\x00\x05garbage"[..]);
@@ -535,7 +490,7 @@ mod tests {
     fn a_vault_that_refuses_the_readings_leaves_them_waiting() {
         let (mut s, dir) = locked_store("refused");
         let all: Vec<Reading> = simulated(5).take(BLOCK_READINGS + 10).collect();
-        s.append(&all, Instant::now()).expect("kept");
+        keep(&mut s, &all).expect("kept");
         // A read-only vault cannot take them: nothing is lost, the store stays locked.
         let read_only = Vault::open_read_only(s.path(), "pw").expect("open read-only");
         assert!(matches!(s.install(read_only), Err(VaultError::ReadOnly)));
@@ -554,7 +509,7 @@ mod tests {
     fn a_vault_that_refuses_them_twice_in_a_row_can_still_be_unlocked() {
         let (mut s, dir) = locked_store("refused-twice");
         let all: Vec<Reading> = simulated(6).take(BLOCK_READINGS + 10).collect();
-        s.append(&all, Instant::now()).expect("kept");
+        keep(&mut s, &all).expect("kept");
         for _ in 0..2 {
             let read_only = Vault::open_read_only(s.path(), "pw").expect("open read-only");
             assert!(matches!(s.install(read_only), Err(VaultError::ReadOnly)));
@@ -570,5 +525,77 @@ mod tests {
         assert_eq!(stored(s.vault().expect("open")).count(), 0);
         drop(s);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+    /// A new Amsterdam vault, open in a session, in a fresh directory.
+    fn amsterdam_session() -> (Session, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("vault.hearth");
+        let vault = Vault::create(
+            &path,
+            "pw",
+            &CreateOptions {
+                kdf: KdfParams::INSECURE_FOR_TESTS,
+                time_zone: Some("Europe/Amsterdam".into()),
+            },
+        )
+        .expect("create");
+        let mut s = Session::new(path);
+        s.install(vault).expect("install");
+        (s, dir)
+    }
+
+    #[test]
+    fn a_live_reading_dated_in_the_future_is_refused() {
+        // The desktop's store appended without telling the vault the time, so a meter whose
+        // clock jumped a day ahead booked a day of readings that had not happened.
+        let (mut s, _dir) = amsterdam_session();
+        let now = 1_767_225_600; // 2026-01-01T00:00:00Z
+        let mut batch = vec![reading(now, 1000), reading(now + 86_400, 1001)];
+        s.append(&mut batch, now, true, Instant::now())
+            .expect("append");
+        let v = s.vault().expect("open");
+        assert_eq!((v.stats().stored, v.stats().future), (1, 1));
+        assert_eq!(v.last_time(), Some(now));
+        // A replay of the past is not live: its times are the meter's.
+        let mut old = vec![reading(now + 86_400, 1002)];
+        s.append(&mut old, now, false, Instant::now())
+            .expect("append");
+        assert_eq!(s.vault().expect("open").last_time(), Some(now + 86_400));
+    }
+
+    #[test]
+    fn readings_without_a_meter_time_are_stamped_in_the_vaults_zone() {
+        // The desktop stamped them in the system's zone (UTC on this machine), the CLI in the
+        // vault's: an Amsterdam vault's SML readings must show +01:00 in winter either way.
+        let (mut s, _dir) = amsterdam_session();
+        let received = 1_767_225_600; // 2026-01-01T00:00:00Z, 01:00 in Amsterdam
+        let mut r = Reading::new(Protocol::Sml);
+        r.set(Quantity::ImportWh, 5_000);
+        s.append(&mut [r.clone()], received, true, Instant::now())
+            .expect("append");
+        let back: Vec<Reading> = stored(s.vault().expect("open")).collect();
+        assert_eq!(back.len(), 1);
+        assert_eq!(
+            back[0].time,
+            Some(MeterTime {
+                unix: received,
+                offset_s: 3600
+            })
+        );
+        // Locked, it is stamped the same way and written on unlock.
+        let path = s.path().to_path_buf();
+        s.lock().expect("lock");
+        s.append(&mut [r], received + 1, true, Instant::now())
+            .expect("kept");
+        s.install(Vault::open(&path, "pw").expect("open"))
+            .expect("install");
+        let back: Vec<Reading> = stored(s.vault().expect("open")).collect();
+        assert_eq!(
+            back[1].time,
+            Some(MeterTime {
+                unix: received + 1,
+                offset_s: 3600
+            })
+        );
     }
 }

@@ -1,16 +1,12 @@
-//! A meter's decryption keys (Luxembourg Smarty, encrypted DLMS/HAN ports), sealed in the vault
-//! under the same setting names as the command line's `crates/cli/src/meter_keys.rs`
-//! (`meter/key`, and `meter/auth_key` holding a key, `none` or `default`), so a vault set up
-//! in either front end decrypts in the other.
+//! A meter's decryption keys (Luxembourg Smarty, encrypted DLMS/HAN ports): checked as the
+//! user types them, sealed in the vault ([`Setting::MeterKey`], and [`Setting::MeterAuthKey`]
+//! holding a key, `none` or `default`), and read back for every collection, by the CLI and
+//! the desktop alike.
 
-use hearth_meter::auto::{AuthKey, Keys};
+use crate::settings::Setting;
+use hearth_meter::auto::{AuthKey, AutoDecoder, Keys};
 use hearth_meter::glo::Key;
 use hearth_vault::{Vault, VaultError};
-
-/// The vault setting holding the encryption key (hex, as the user gave it).
-pub const KEY_SETTING: &str = "meter/key";
-/// The vault setting holding the authentication key, `none` (no tag check) or `default`.
-pub const AUTH_KEY_SETTING: &str = "meter/auth_key";
 
 /// Why a key was refused, in words for the person typing it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,36 +62,58 @@ pub fn parse(key_text: &str, auth_text: &str) -> Result<Option<Keys>, KeyError> 
     }))
 }
 
-/// Checks and stores the keys (nothing when `key_text` is empty).
-pub fn store(vault: &mut Vault, key_text: &str, auth_text: &str) -> Result<(), StoreError> {
-    if parse(key_text, auth_text)?.is_none() {
-        return Ok(());
-    }
-    vault.put_setting(KEY_SETTING, key_text.trim().as_bytes())?;
+/// Checks and stores the keys (nothing when `key_text` is empty); returns them.
+pub fn store(
+    vault: &mut Vault,
+    key_text: &str,
+    auth_text: &str,
+) -> Result<Option<Keys>, StoreError> {
+    let Some(keys) = parse(key_text, auth_text)? else {
+        return Ok(None);
+    };
+    Setting::MeterKey.put(vault, key_text.trim().as_bytes())?;
     let auth = match auth_text.trim() {
         "" => "default",
         a => a,
     };
-    vault.put_setting(AUTH_KEY_SETTING, auth.as_bytes())?;
-    Ok(())
+    Setting::MeterAuthKey.put(vault, auth.as_bytes())?;
+    Ok(Some(keys))
 }
 
-/// The keys the vault holds, if any (unreadable ones count as none: collection then runs
-/// without decryption and the frames are counted as rejected).
-pub fn load(vault: &Vault) -> Option<Keys> {
-    let key = vault.get_setting(KEY_SETTING).ok().flatten()?;
-    let auth = vault.get_setting(AUTH_KEY_SETTING).ok().flatten();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let auth = auth.map(|a| text(&a)).filter(|a| a != "default");
-    parse(&text(&key), auth.as_deref().unwrap_or(""))
-        .ok()
-        .flatten()
+/// The keys the vault holds, if any; stored keys that no longer read as keys are an error
+/// (say so and ask for them again rather than collect frames that cannot be decrypted).
+pub fn load(vault: &Vault) -> Result<Option<Keys>, StoreError> {
+    let Some(key) = Setting::MeterKey.get_text(vault)? else {
+        return Ok(None);
+    };
+    let auth = Setting::MeterAuthKey
+        .get_text(vault)?
+        .filter(|a| a != "default");
+    Ok(parse(&key, auth.as_deref().unwrap_or(""))?)
 }
 
-/// Why keys were not stored.
+/// The keys for a collection: those given now (then remembered in the vault), else those the
+/// vault remembers from an earlier run. Empty text means not given.
+pub fn given_or_stored(
+    vault: &mut Vault,
+    key_text: &str,
+    auth_text: &str,
+) -> Result<Option<Keys>, StoreError> {
+    match store(vault, key_text, auth_text)? {
+        Some(keys) => Ok(Some(keys)),
+        None => load(vault),
+    }
+}
+
+/// A protocol-sniffing decoder that decrypts with `keys` when there are any.
+pub fn auto_decoder(keys: Option<Keys>) -> AutoDecoder {
+    keys.map_or_else(AutoDecoder::new, AutoDecoder::with_keys)
+}
+
+/// Why keys were not stored or read.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The key text is not a key.
+    /// The key text is not a key (as typed, or as stored).
     #[error(transparent)]
     Key(#[from] KeyError),
     /// The vault refused.
@@ -155,25 +173,54 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hearth-meter-keys-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
-        let mut v = crate::store::Store::create_vault(
+        let mut v = Vault::create(
             &dir.join("v.hearth"),
             "pw",
-            hearth_vault::KdfParams::INSECURE_FOR_TESTS,
+            &hearth_vault::CreateOptions {
+                kdf: hearth_vault::KdfParams::INSECURE_FOR_TESTS,
+                time_zone: None,
+            },
         )
         .expect("vault");
-        assert!(load(&v).is_none());
+        assert!(load(&v).expect("load").is_none());
         assert!(matches!(
             store(&mut v, "12", ""),
             Err(StoreError::Key(KeyError::Format { .. }))
         ));
-        assert!(load(&v).is_none(), "a refused key is not stored");
+        assert!(
+            load(&v).expect("load").is_none(),
+            "a refused key is not stored"
+        );
         store(&mut v, K, "").expect("store");
-        // The CLI's encoding: the key as typed, `default` for the usual authentication key.
-        let auth = v.get_setting(AUTH_KEY_SETTING).expect("get").expect("set");
+        // The encoding both faces always used: the key as typed, `default` for the usual
+        // authentication key.
+        let auth = v.get_setting("meter/auth_key").expect("get").expect("set");
         assert_eq!(&auth[..], b"default");
-        let k = load(&v).expect("keys");
+        let k = load(&v).expect("load").expect("keys");
         assert_eq!(k.key.0[1], 1);
         assert!(matches!(k.auth_key, AuthKey::Default));
+        // Given now wins over stored; nothing given reads the stored ones.
+        let none = given_or_stored(&mut v, "", "")
+            .expect("stored")
+            .expect("keys");
+        assert_eq!(none.key.0, k.key.0);
+        let other = "0F0E0D0C0B0A09080706050403020100";
+        let given = given_or_stored(&mut v, other, "none")
+            .expect("given")
+            .expect("keys");
+        assert_eq!(given.key.0[0], 0x0f);
+        assert!(matches!(given.auth_key, AuthKey::Skip));
+        let again = load(&v).expect("load").expect("keys");
+        assert_eq!(
+            (again.key.0[0], matches!(again.auth_key, AuthKey::Skip)),
+            (0x0f, true)
+        );
+        // A stored key that no longer reads is an error, not silence.
+        v.put_setting("meter/key", b"12").expect("put");
+        assert!(matches!(
+            load(&v),
+            Err(StoreError::Key(KeyError::Format { digits: 2, .. }))
+        ));
         drop(v);
         let _ = std::fs::remove_dir_all(&dir);
     }

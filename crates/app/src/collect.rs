@@ -1,0 +1,306 @@
+//! Collecting: one loop from a meter source through its decoder into the vault and to
+//! whoever watches (the CLI's status lines, the desktop's live view), shared by `hearth
+//! collect` and the desktop app so both stamp, guard and store readings the same way.
+//!
+//! - A reading without a meter time (SML, some DLMS lists, pulse sensors) gets the time it was
+//!   received, in the vault's time zone.
+//! - A live reading dated far in the future (a meter clock gone wrong) is refused by the vault
+//!   ([`Vault::set_clock`]); a replay or a fast demo runs ahead of the wall clock legitimately.
+//! - A pulse sensor continues from the last register the vault holds, and its register is
+//!   stored when counting starts and when it stops, so no counted pulse is lost.
+
+use crate::clock::{Clock, SharedClock};
+use hearth_meter::auto::Keys;
+use hearth_meter::pulse::PulseError;
+use hearth_meter::{MeterTime, Protocol, Quantity, Reading, Rejection};
+use hearth_meter_io::{Event, Reader, ReaderOptions, Source, Status};
+use hearth_vault::{Resolution, Vault, VaultError};
+use jiff::tz::TimeZone;
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+/// Why collecting could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// A pulse sensor's settings do not work.
+    #[error("the pulse sensor cannot be read: {0}")]
+    Pulse(#[from] PulseError),
+    /// The vault refused a reading or a setting.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// Stamps readings that carry no meter time with `received_unix` in `tz`.
+pub fn stamp(readings: &mut [Reading], received_unix: i64, tz: &TimeZone) {
+    for r in readings.iter_mut() {
+        r.time
+            .get_or_insert_with(|| MeterTime::in_zone(received_unix, tz));
+    }
+}
+
+/// Stores readings received at `received_unix`: stamps those without a meter time (in the
+/// vault's time zone), refuses `live` ones dated far after `received_unix`, appends, and
+/// checkpoints when due (`now` from the caller's monotonic clock).
+pub fn store(
+    vault: &mut Vault,
+    readings: &mut [Reading],
+    received_unix: i64,
+    live: bool,
+    now: Instant,
+) -> Result<(), VaultError> {
+    let tz = vault.time_zone().clone();
+    stamp(readings, received_unix, &tz);
+    if live {
+        vault.set_clock(received_unix)?;
+    }
+    vault.append(readings)?;
+    vault.flush_due(now)?;
+    Ok(())
+}
+
+/// Whether a source's readings are happening now (a capture file replays the past; a fast
+/// demo runs ahead of the clock).
+pub fn is_live(source: &Source) -> bool {
+    match source {
+        Source::File { .. } => false,
+        Source::Demo { pace, .. } => *pace == hearth_meter_io::Pace::Real,
+        _ => true,
+    }
+}
+
+/// The newest stored value of a register (a meter total), if any, from the last stored hour.
+pub fn last_register(vault: &Vault, q: Quantity) -> Result<Option<i64>, VaultError> {
+    let Some(last) = vault.last_time() else {
+        return Ok(None);
+    };
+    let mut newest = None;
+    for row in vault.readings(last - 3600, last + 1, Resolution::Raw)? {
+        if let Some(v) = row?.reading.get(q) {
+            newest = Some(v);
+        }
+    }
+    Ok(newest)
+}
+
+/// Stores a pulse sensor's register at `now_unix` (or one second after the last stored reading,
+/// when that is not earlier), unless the last stored reading already has it.
+pub fn store_pulse_register(vault: &mut Vault, wh: i64, now_unix: i64) -> Result<(), VaultError> {
+    vault.flush()?;
+    if last_register(vault, Quantity::ImportWh)? == Some(wh) {
+        return Ok(());
+    }
+    let at = vault
+        .last_time()
+        .map_or(now_unix, |last| now_unix.max(last + 1));
+    let mut r = Reading::new(Protocol::Pulse);
+    r.time = Some(MeterTime::in_zone(at, vault.time_zone()));
+    r.set(Quantity::ImportWh, wh);
+    vault.set_clock(now_unix)?;
+    vault.append(std::slice::from_ref(&r))?;
+    Ok(())
+}
+
+/// The stored readings of the `keep_s` seconds up to the newest one, oldest first (a live
+/// chart can draw them before the meter's first telegram); empty when the newest stored
+/// reading is older than that before `now_unix`, or the vault cannot be read.
+pub fn recent_readings(vault: &Vault, now_unix: i64, keep_s: i64) -> Vec<Reading> {
+    let Some(last) = vault.last_time().filter(|last| *last > now_unix - keep_s) else {
+        return Vec::new();
+    };
+    match vault.readings(last - keep_s + 1, last + 1, Resolution::Raw) {
+        Ok(rows) => rows.flatten().map(|r| r.reading).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// What a source needs from the vault besides its own text: the meter's keys, the MQTT
+/// broker's password, and where a pulse sensor's register stands.
+#[derive(Debug, Default)]
+pub struct SourceSetup {
+    /// Keys of a meter that encrypts its frames.
+    pub keys: Option<Keys>,
+    /// The MQTT broker's password.
+    pub mqtt_password: Option<String>,
+    /// The last stored import register, where a pulse sensor continues counting.
+    pub pulse_start_wh: i64,
+}
+
+impl SourceSetup {
+    /// The setup the vault remembers, with `keys` (given now or stored; see
+    /// [`crate::meter_keys`]).
+    pub fn from_vault(vault: &Vault, keys: Option<Keys>) -> Result<Self, VaultError> {
+        Ok(SourceSetup {
+            keys,
+            mqtt_password: crate::settings::Setting::MqttPassword.get_text(vault)?,
+            pulse_start_wh: last_register(vault, Quantity::ImportWh)?.unwrap_or(0),
+        })
+    }
+}
+
+/// The reader for `source`: protocol auto-detection (decrypting with the setup's keys) for
+/// ports, bridges and files, the preset's decoder for MQTT, counting for a pulse sensor;
+/// readings without a meter time stamped by `clock` in `tz`.
+pub fn reader(
+    source: Source,
+    setup: SourceSetup,
+    tz: TimeZone,
+    clock: SharedClock,
+    options: ReaderOptions,
+) -> Result<Reader, CollectError> {
+    let reader = match source {
+        Source::Mqtt(m) => {
+            Reader::for_source(Source::Mqtt(m), options).with_password(setup.mqtt_password)
+        }
+        Source::Pulse(p) => Reader::pulse(p, setup.pulse_start_wh, options)?,
+        other => Reader::with_options(other, crate::meter_keys::auto_decoder(setup.keys), options),
+    };
+    Ok(reader.with_clock(move || MeterTime::in_zone(clock.now_unix(), &tz)))
+}
+
+/// Where collected readings are kept: the vault itself (the CLI), or the desktop's
+/// [`Session`](crate::session::Session), which holds them in memory while locked.
+pub trait Keeper {
+    /// Keeps readings received at `received_unix` (see [`store`]).
+    fn keep(
+        &mut self,
+        readings: &mut [Reading],
+        received_unix: i64,
+        live: bool,
+    ) -> Result<(), VaultError>;
+
+    /// Keeps a pulse sensor's register as a reading (see [`store_pulse_register`]).
+    fn keep_pulse_register(&mut self, wh: i64, now_unix: i64) -> Result<(), VaultError>;
+}
+
+impl Keeper for Vault {
+    fn keep(
+        &mut self,
+        readings: &mut [Reading],
+        received_unix: i64,
+        live: bool,
+    ) -> Result<(), VaultError> {
+        store(self, readings, received_unix, live, Instant::now())
+    }
+
+    fn keep_pulse_register(&mut self, wh: i64, now_unix: i64) -> Result<(), VaultError> {
+        store_pulse_register(self, wh, now_unix)
+    }
+}
+
+impl Keeper for crate::session::Session {
+    fn keep(
+        &mut self,
+        readings: &mut [Reading],
+        received_unix: i64,
+        live: bool,
+    ) -> Result<(), VaultError> {
+        self.append(readings, received_unix, live, Instant::now())
+    }
+
+    fn keep_pulse_register(&mut self, wh: i64, now_unix: i64) -> Result<(), VaultError> {
+        match self.vault_mut() {
+            Some(v) => store_pulse_register(v, wh, now_unix),
+            None => {
+                // Locked: the register waits with the other readings, at the time it is now.
+                let mut r = Reading::new(Protocol::Pulse);
+                r.set(Quantity::ImportWh, wh);
+                self.append(&mut [r], now_unix, true, Instant::now())
+            }
+        }
+    }
+}
+
+impl<K: Keeper> Keeper for &Mutex<K> {
+    fn keep(
+        &mut self,
+        readings: &mut [Reading],
+        received_unix: i64,
+        live: bool,
+    ) -> Result<(), VaultError> {
+        self.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keep(readings, received_unix, live)
+    }
+
+    fn keep_pulse_register(&mut self, wh: i64, now_unix: i64) -> Result<(), VaultError> {
+        self.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keep_pulse_register(wh, now_unix)
+    }
+}
+
+/// Who watches a collection: status lines, a live view. Each method is told as it happens.
+pub trait Watcher {
+    /// A reading was decoded and kept (or kept waiting while locked).
+    fn decoded(&mut self, _reading: &Reading, _received_unix: i64) {}
+    /// A frame was rejected (counted in the reader's stats).
+    fn rejected(&mut self, _rejection: &Rejection) {}
+    /// The connection changed.
+    fn status(&mut self, _status: &Status) {}
+    /// The keeper refused a reading: return the error to stop collecting (the default), or
+    /// `Ok` to go on.
+    fn not_kept(&mut self, error: VaultError) -> Result<(), VaultError> {
+        Err(error)
+    }
+}
+
+/// How a collection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// Asked to stop.
+    Stopped,
+    /// A file or a bounded demo reached its end.
+    Finished,
+    /// The source can never work as configured (the reason, for the user).
+    Failed(String),
+}
+
+/// Reads `reader` until it ends or `stop` resolves, keeping every reading and telling
+/// `watcher` what happens. A pulse sensor's register is kept when counting starts and once
+/// more at the end, so the pulses since its last reading are not lost.
+pub async fn run<K: Keeper, W: Watcher>(
+    reader: &mut Reader,
+    keeper: &mut K,
+    watcher: &mut W,
+    live: bool,
+    clock: &dyn Clock,
+    stop: impl Future<Output = ()>,
+) -> Result<End, VaultError> {
+    if let Some(wh) = reader.pulse_register_wh() {
+        keeper.keep_pulse_register(wh, clock.now_unix())?;
+    }
+    let mut stop = std::pin::pin!(stop);
+    let end = loop {
+        let event = tokio::select! {
+            event = reader.next() => event,
+            () = &mut stop => break End::Stopped,
+        };
+        let Some(event) = event else {
+            break End::Finished;
+        };
+        match event {
+            Event::Decoded(d) => {
+                let received = clock.now_unix();
+                let mut batch = [d.reading];
+                match keeper.keep(&mut batch, received, live) {
+                    Ok(()) => watcher.decoded(&batch[0], received),
+                    Err(e) => watcher.not_kept(e)?,
+                }
+            }
+            Event::Rejected(r) => watcher.rejected(&r),
+            Event::Status(status) => {
+                watcher.status(&status);
+                match status {
+                    Status::Finished => break End::Finished,
+                    Status::Failed { reason } => break End::Failed(reason),
+                    _ => {}
+                }
+            }
+        }
+    };
+    if let Some(wh) = reader.pulse_register_wh() {
+        keeper.keep_pulse_register(wh, clock.now_unix())?;
+    }
+    Ok(end)
+}
