@@ -1,7 +1,7 @@
 //! DSMR timestamps `YYMMDDhhmmssX`: the usual `S` (summer, +02:00) / `W` (winter, +01:00) form
 //! read directly, everything else left to [`MeterTime::from_dsmr`] and its zone rules.
 
-use crate::time::{MeterTime, TimeError};
+use crate::time::{MeterTime, TimeError, days_from_civil};
 
 /// [`MeterTime::from_dsmr`], with the common `YYMMDDhhmmssS` / `W` form read directly: the
 /// flag gives the offset (CEST +2 h, CET +1 h), so no zone rules are needed. Anything else
@@ -44,25 +44,12 @@ fn quick_time(s: &[u8]) -> Option<MeterTime> {
     if day == 0 || day > month_days || hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let days = days_from_civil(year, month, day);
+    let days = days_from_civil(i64::from(year), month, day);
     let secs = i64::from(hour * 3600 + minute * 60 + second);
     Some(MeterTime {
         unix: days * 86_400 + secs - i64::from(offset_s),
         offset_s,
     })
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`), for
-/// years from 2000 to 2099 as DSMR timestamps have.
-#[inline]
-fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
-    // Years start in March so the leap day ends the year.
-    let y = i64::from(if month <= 2 { year - 1 } else { year });
-    let (era, yoe) = (y / 400, y % 400);
-    let mp = i64::from((month + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
