@@ -3,6 +3,9 @@
 //! The caller passes the UTC offset to show (the charts crate reads no clock and no time zone
 //! database); for a range that crosses a DST change the offset at its end is a fine choice.
 
+/// Days from a civil date and back, re-exported from `hearth-meter` where they are defined once.
+pub use hearth_meter::time::{civil_from_days, days_from_civil};
+
 /// Which parts of a moment a label shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LabelFormat {
@@ -31,20 +34,6 @@ impl LabelFormat {
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-/// Civil date from days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
 
 /// The label for unix time `t` shown at `offset_s` from UTC.
 pub fn label(t: i64, offset_s: i32, format: LabelFormat) -> String {
@@ -130,17 +119,6 @@ pub fn ticks(from: i64, to: i64, offset_s: i32, max_ticks: usize) -> Vec<i64> {
         }
     }
     out
-}
-
-/// Days since 1970-01-01 of a civil date (inverse of [`civil_from_days`]).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod glo;
 pub mod glow;
 pub mod hdlc;
 pub mod iec62056_21;
+pub mod mqtt;
 pub mod pulse;
 pub mod raven;
 pub mod reading;

@@ -1,5 +1,9 @@
 //! Meter time: an instant in UTC plus the local offset the meter reported, and the DSMR
 //! `YYMMDDhhmmssX` timestamp format (X = `S` summer, `W` winter, Europe/Amsterdam rules).
+//!
+//! Also the workspace's one calendar helper: [`days_from_civil`] and its inverse
+//! [`civil_from_days`], for code that counts days without a time-zone library call (the DSMR
+//! timestamp fast path, chart axes, the simulated meter).
 
 use jiff::civil::DateTime;
 use jiff::tz::{Offset, TimeZone};
@@ -151,6 +155,37 @@ pub fn amsterdam() -> TimeZone {
     })
 }
 
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
+/// `days_from_civil`): `month` 1..=12, `day` 1..=31; negative before 1970. The date is not
+/// checked: an impossible one (30 February) counts on into the next month.
+#[inline]
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    // Years start in March so the leap day ends the year.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date `(year, month 1..=12, day 1..=31)` that is `days` days after 1970-01-01 (before it
+/// when negative): the inverse of [`days_from_civil`].
+#[inline]
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 impl fmt::Display for MeterTime {
     /// RFC 3339 with the meter's offset, e.g. `2026-03-29T03:00:00+02:00`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -178,6 +213,50 @@ impl fmt::Debug for MeterTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Day numbers from Python, independently: `(date(y, m, d) - date(1970, 1, 1)).days`.
+    const KNOWN_DAYS: [((i64, u32, u32), i64); 10] = [
+        ((1970, 1, 1), 0),
+        ((1969, 12, 31), -1),
+        ((2000, 2, 29), 11_016),
+        ((2000, 3, 1), 11_017),
+        ((2024, 2, 29), 19_782),
+        ((2026, 1, 1), 20_454),
+        ((2026, 12, 7), 20_794),
+        ((1900, 3, 1), -25_508),
+        ((2100, 3, 1), 47_541),
+        ((1600, 1, 1), -135_140),
+    ];
+
+    #[test]
+    fn day_numbers_of_known_dates() {
+        for ((y, m, d), days) in KNOWN_DAYS {
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+            assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
+        }
+    }
+
+    #[test]
+    fn day_numbers_round_trip_and_agree_with_jiff() {
+        for days in (-800_000..800_000).step_by(97) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+            // Within jiff's range (years -9999..=9999), the same date as jiff's own arithmetic.
+            if (-9999..=9999).contains(&y) {
+                let date = jiff::civil::date(1970, 1, 1)
+                    .checked_add(jiff::Span::new().days(days))
+                    .unwrap();
+                assert_eq!(
+                    (
+                        i64::from(date.year()),
+                        date.month() as u32,
+                        date.day() as u32
+                    ),
+                    (y, m, d)
+                );
+            }
+        }
+    }
 
     #[test]
     fn rfc3339_round_trips() {

@@ -1,6 +1,8 @@
 //! Civil dates from day counts (Howard Hinnant's `civil_from_days` / `days_from_civil`
-//! algorithms), so the simulator can stamp a telegram every second without a time-zone library
-//! call per field.
+//! algorithms, defined once in [`hearth_meter::time`]), so the simulator can stamp a telegram
+//! every second without a time-zone library call per field.
+
+use hearth_meter::time::{civil_from_days, days_from_civil};
 
 /// A local calendar date and time of day, with derived fields the household model uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,31 +60,6 @@ impl Civil {
     pub(crate) fn hours(&self) -> f64 {
         f64::from(self.second_of_day) / 3600.0
     }
-}
-
-/// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Days since 1970-01-01 of a civil date.
-pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((month + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

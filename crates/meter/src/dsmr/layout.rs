@@ -13,7 +13,10 @@
 
 use super::crc::{self, crc16_arc};
 use super::framer::crc_mismatch;
-use super::telegram::{Family, IdCache, Parser, digit_run, fast_obis, parse_obis, simple_quantity};
+use super::meter_id::IdCache;
+use super::obis::{fast_obis, parse_obis, simple_quantity};
+use super::telegram::Parser;
+use super::value::{Family, digit_run};
 use crate::decoder::{Decoded, Rejection};
 use crate::reading::Quantity;
 

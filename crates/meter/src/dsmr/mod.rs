@@ -31,10 +31,16 @@
 //! assert_eq!(reading.get(Quantity::ImportW), Some(244));
 //! ```
 
+mod channels;
 mod crc;
+mod extras;
 mod framer;
 mod layout;
+mod meter_id;
+mod obis;
 mod telegram;
+mod time;
+mod value;
 
 pub use framer::{Frame, Framer, MAX_FRAME};
 pub use telegram::parse_text;

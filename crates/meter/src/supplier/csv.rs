@@ -1,0 +1,409 @@
+//! Consumption CSV files in the dialects suppliers write: the header decides which column is
+//! the value, the start and the end, the delimiter and the unit; times are RFC 3339 or local
+//! wall time, with October's repeated hour told apart by the file's order.
+
+use super::decimal::decimal_to_scaled;
+use super::intervals::{ImportError, ImportSummary, Interval, IntervalSet, show};
+use crate::time::MeterTime;
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use std::io::BufRead;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Columns {
+    value: usize,
+    start: usize,
+    /// A separate time-of-day column when `start` holds only the date (`Date, Time, kWh`).
+    time: Option<usize>,
+    end: Option<usize>,
+    /// Power of ten from the value column's unit to thousandths of a Wh (kWh: 6, Wh: 3).
+    shift: i32,
+    delimiter: u8,
+}
+
+fn split_fields(line: &str, delimiter: u8) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    cur.push('"');
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            } else {
+                cur.push(c);
+            }
+        } else if c == '"' {
+            quoted = true;
+        } else if c as u32 == u32::from(delimiter) {
+            out.push(cur.trim().to_owned());
+            cur.clear();
+        } else {
+            cur.push(c);
+        }
+    }
+    out.push(cur.trim().to_owned());
+    out
+}
+
+fn find_columns(header: &str) -> Option<Columns> {
+    let delimiter = [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| header.bytes().filter(|b| b == d).count())
+        .filter(|d| header.bytes().any(|b| b == *d))
+        .unwrap_or(b',');
+    let names: Vec<String> = split_fields(header, delimiter)
+        .into_iter()
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
+    let find = |want: &[&str], not: &[&str]| {
+        names
+            .iter()
+            .position(|n| want.iter().any(|w| n.contains(w)) && !not.iter().any(|x| n.contains(x)))
+    };
+    let not_value = [
+        "cost", "price", "charge", "tax", "export", "generat", "£", "(p)",
+    ];
+    let value = find(&["consumption", "usage", "import"], &not_value)
+        .or_else(|| find(&["kwh", "wh", "energy", "value"], &not_value))?;
+    let start = find(
+        &["start", "from", "time", "date"],
+        &["end", "kwh", "consumption"],
+    )?;
+    let end = find(&["end", "to"], &["start", "kwh", "consumption", "total"])
+        .filter(|i| *i != start && *i != value);
+    if start == value {
+        return None;
+    }
+    let time = names
+        .iter()
+        .position(|n| n.contains("time") && !n.contains("date") && !n.contains("stamp"))
+        .filter(|i| *i != start && *i != value && Some(*i) != end && names[start].contains("date"));
+    let unit = &names[value];
+    let shift = if unit.contains("kwh") || !unit.contains("wh") {
+        6
+    } else {
+        3
+    };
+    Some(Columns {
+        value,
+        start,
+        time,
+        end,
+        shift,
+        delimiter,
+    })
+}
+
+/// A time cell: an exact instant (offset given) or UK-style local wall time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stamp {
+    Exact(i64),
+    Local(DateTime),
+}
+
+fn num(s: &str) -> Option<i32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn parse_stamp(cell: &str) -> Option<Stamp> {
+    let s = cell.trim();
+    if let Ok(t) = MeterTime::parse_rfc3339(s) {
+        return Some(Stamp::Exact(t.unix));
+    }
+    if let Ok(ts) = s.parse::<Timestamp>() {
+        return Some(Stamp::Exact(ts.as_second()));
+    }
+    // Local: `YYYY-MM-DD[T ]HH:MM[:SS]` or `DD/MM/YYYY HH:MM[:SS]`.
+    let (date, time) = s.split_once(['T', ' '])?;
+    let time = time.trim();
+    let (y, m, d) = if date.contains('-') {
+        let mut p = date.split('-');
+        (num(p.next()?)?, num(p.next()?)?, num(p.next()?)?)
+    } else if date.contains('/') {
+        let mut p = date.split('/');
+        let (d, m, y) = (num(p.next()?)?, num(p.next()?)?, num(p.next()?)?);
+        (y, m, d)
+    } else {
+        return None;
+    };
+    let mut t = time.split(':');
+    let hh = num(t.next()?)?;
+    let mm = num(t.next()?)?;
+    let ss = match t.next() {
+        Some(x) => num(x.split('.').next()?)?,
+        None => 0,
+    };
+    let dt = DateTime::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(d).ok()?,
+        i8::try_from(hh).ok()?,
+        i8::try_from(mm).ok()?,
+        i8::try_from(ss).ok()?,
+        0,
+    )
+    .ok()?;
+    Some(Stamp::Local(dt))
+}
+
+/// Both instants a local wall time can name (equal when unambiguous); `None` in a spring gap.
+fn local_candidates(dt: DateTime, tz: &TimeZone) -> Option<(i64, i64)> {
+    let amb = tz.to_ambiguous_timestamp(dt);
+    if matches!(amb.offset(), AmbiguousOffset::Gap { .. }) {
+        return None;
+    }
+    let earlier = amb.earlier().ok()?.as_second();
+    let later = amb.later().ok()?.as_second();
+    Some((earlier, later))
+}
+
+fn civil_seconds(a: DateTime, b: DateTime) -> Option<i64> {
+    let ta = a
+        .to_zoned_datetime(TimeZone::UTC)
+        .ok()?
+        .timestamp()
+        .as_second();
+    let tb = b
+        .to_zoned_datetime(TimeZone::UTC)
+        .ok()?
+        .timestamp()
+        .as_second();
+    Some(tb - ta)
+}
+
+/// Reads a consumption CSV line by line into `set`. Times without an offset are wall time in
+/// `tz` (pass [`london`](super::london) for UK files).
+pub fn read_csv(
+    reader: impl BufRead,
+    tz: &TimeZone,
+    set: &mut IntervalSet,
+) -> Result<ImportSummary, ImportError> {
+    let mut csv = CsvReader::new(tz.clone());
+    let mut summary = ImportSummary::default();
+    for line in reader.lines() {
+        let line = line.map_err(|e| ImportError::Io(e.to_string()))?;
+        csv.push_line(&line, set, &mut summary)?;
+    }
+    if !csv.saw_header {
+        return Err(ImportError::Empty);
+    }
+    Ok(summary)
+}
+
+/// The CSV reader's state, for callers that feed lines themselves.
+#[derive(Clone, Debug)]
+pub struct CsvReader {
+    tz: TimeZone,
+    columns: Option<Columns>,
+    saw_header: bool,
+    line: u32,
+    /// Resolved start of the previous row (orders October's repeated hour).
+    prev_start: Option<i64>,
+    descending: bool,
+}
+
+impl CsvReader {
+    /// A reader for local times in `tz`.
+    pub fn new(tz: TimeZone) -> Self {
+        CsvReader {
+            tz,
+            columns: None,
+            saw_header: false,
+            line: 0,
+            prev_start: None,
+            descending: false,
+        }
+    }
+
+    /// Reads one line (the first non-empty one is the header).
+    pub fn push_line(
+        &mut self,
+        line: &str,
+        set: &mut IntervalSet,
+        summary: &mut ImportSummary,
+    ) -> Result<(), ImportError> {
+        self.line += 1;
+        let line = line
+            .trim_start_matches('\u{feff}')
+            .trim_end_matches(['\r', '\n']);
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        let Some(cols) = self.columns else {
+            self.saw_header = true;
+            self.columns = Some(find_columns(line).ok_or_else(|| ImportError::Columns {
+                header: line.chars().take(200).collect(),
+            })?);
+            return Ok(());
+        };
+        summary.rows += 1;
+        match self.row(line, cols) {
+            Ok(iv) => summary.count(set.insert(iv, self.line)),
+            Err(message) => {
+                summary.skipped += 1;
+                set.note(self.line, "row", message);
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve_start(&mut self, stamp: Stamp) -> Result<i64, String> {
+        match stamp {
+            Stamp::Exact(t) => Ok(t),
+            Stamp::Local(dt) => {
+                let (earlier, later) = local_candidates(dt, &self.tz).ok_or_else(|| {
+                    format!("{dt} does not exist in local time (the clocks went forward)")
+                })?;
+                if earlier == later {
+                    return Ok(earlier);
+                }
+                // October's repeated hour: the file's order says which one it is.
+                Ok(match (self.prev_start, self.descending) {
+                    (Some(prev), false) if earlier <= prev => later,
+                    (Some(prev), true) if later >= prev => earlier,
+                    (_, false) => earlier,
+                    (_, true) => later,
+                })
+            }
+        }
+    }
+
+    fn row(&mut self, line: &str, cols: Columns) -> Result<Interval, String> {
+        let fields = split_fields(line, cols.delimiter);
+        let cell = |i: usize| fields.get(i).map(String::as_str).unwrap_or("");
+        let joined;
+        let start_text = match cols.time {
+            Some(t) => {
+                joined = format!("{} {}", cell(cols.start), cell(t));
+                joined.as_str()
+            }
+            None => cell(cols.start),
+        };
+        let start_stamp = parse_stamp(start_text)
+            .ok_or_else(|| format!("\"{start_text}\" is not a date and time"))?;
+        let start = self.resolve_start(start_stamp)?;
+        let end = match cols.end.map(cell).filter(|s| !s.is_empty()) {
+            None => start + 1800,
+            Some(text) => {
+                let stamp = parse_stamp(text)
+                    .ok_or_else(|| format!("\"{text}\" is not a date and time"))?;
+                match (start_stamp, stamp) {
+                    (_, Stamp::Exact(t)) => t,
+                    (Stamp::Local(a), Stamp::Local(b)) => {
+                        // The shorter of wall-clock and elapsed length is right on both DST
+                        // nights (01:30 BST → 02:00 is 30 min, not 90).
+                        // (01:30 BST → 01:00 GMT, as a wall-clock file writes it, is 30 min too.)
+                        let civil = civil_seconds(a, b).filter(|x| *x > 0);
+                        let elapsed = local_candidates(b, &self.tz)
+                            .map(|(e, l)| if e > start { e } else { l } - start)
+                            .filter(|x| *x > 0);
+                        let len = match (civil, elapsed) {
+                            (Some(c), Some(e)) => c.min(e),
+                            (Some(x), None) | (None, Some(x)) => x,
+                            (None, None) => return Err(format!("{b} is not after {a}")),
+                        };
+                        start + len
+                    }
+                    (Stamp::Exact(_), Stamp::Local(b)) => {
+                        let (e, l) = local_candidates(b, &self.tz)
+                            .ok_or_else(|| format!("{b} does not exist in local time"))?;
+                        if e > start { e } else { l }
+                    }
+                }
+            }
+        };
+        if end <= start {
+            return Err(format!(
+                "ends ({}) before it starts ({})",
+                show(end),
+                show(start)
+            ));
+        }
+        if end - start > 31 * 86_400 {
+            return Err("an interval longer than a month is not half-hourly data".into());
+        }
+        let raw = cell(cols.value);
+        let text = if cols.delimiter != b',' {
+            raw.replace(',', ".")
+        } else {
+            raw.to_owned()
+        };
+        let energy = decimal_to_scaled(&text, cols.shift)
+            .ok_or_else(|| format!("\"{raw}\" is not an amount of energy"))?;
+        if energy < 0 {
+            return Err(format!(
+                "negative consumption \"{raw}\" (is this an export file?)"
+            ));
+        }
+        if let Some(prev) = self.prev_start
+            && (!matches!(start_stamp, Stamp::Local(_)) || start != prev)
+        {
+            self.descending = start < prev;
+        }
+        self.prev_start = Some(start);
+        Ok(Interval {
+            start,
+            end,
+            energy_milli_wh: energy,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_choose_columns() {
+        let c = find_columns("Consumption (kWh), Start, End").unwrap();
+        assert_eq!((c.value, c.start, c.end, c.shift), (0, 1, Some(2), 6));
+        let c = find_columns(
+            "Consumption (kWh), Estimated Cost Inc. Tax (p), Standing Charge Inc. Tax (p), Start, End",
+        )
+        .unwrap();
+        assert_eq!((c.value, c.start, c.end), (0, 3, Some(4)));
+        let c = find_columns("start,end,kwh").unwrap();
+        assert_eq!((c.value, c.start, c.end, c.time), (2, 0, Some(1), None));
+        let c = find_columns("Date, Time, Consumption (kWh)").unwrap();
+        assert_eq!((c.value, c.start, c.time, c.end), (2, 0, Some(1), None));
+        let c = find_columns("Start;Wh").unwrap();
+        assert_eq!(
+            (c.value, c.start, c.end, c.shift, c.delimiter),
+            (1, 0, None, 3, b';')
+        );
+        assert_eq!(find_columns("0.25,2026-06-01T00:00:00+01:00"), None);
+        assert_eq!(find_columns("a,b,c"), None);
+    }
+
+    #[test]
+    fn stamps() {
+        assert_eq!(
+            parse_stamp("2024-10-27T01:00:00+01:00"),
+            Some(Stamp::Exact(1_729_987_200))
+        );
+        assert_eq!(
+            parse_stamp("2024-10-27T01:00:00Z"),
+            Some(Stamp::Exact(1_729_990_800))
+        );
+        assert!(matches!(
+            parse_stamp("27/10/2024 01:30"),
+            Some(Stamp::Local(_))
+        ));
+        assert!(matches!(
+            parse_stamp("2024-10-27 01:30:00"),
+            Some(Stamp::Local(_))
+        ));
+        assert_eq!(parse_stamp("31/02/2024 01:30"), None);
+        assert_eq!(parse_stamp("yesterday"), None);
+    }
+}

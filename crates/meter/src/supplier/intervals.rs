@@ -1,0 +1,272 @@
+//! Intervals of consumption from any number of supplier files, merged by start: duplicates
+//! ignored, conflicts and overlaps kept out with a diagnostic, and register readings over them.
+
+use crate::decoder::Diagnostic;
+use crate::reading::{MeterId, Protocol, Quantity, Reading};
+use crate::time::MeterTime;
+use jiff::tz::TimeZone;
+use std::collections::BTreeMap;
+
+/// One interval of consumption: `[start, end)` in Unix seconds, energy in thousandths of a Wh
+/// (so a kWh figure with six decimals is exact).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Interval {
+    /// Start, Unix seconds (UTC).
+    pub start: i64,
+    /// End (exclusive), Unix seconds.
+    pub end: i64,
+    /// Energy in the interval, thousandths of a Wh (1 kWh = 1,000,000).
+    pub energy_milli_wh: i64,
+}
+
+/// What happened to an interval offered to an [`IntervalSet`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Merge {
+    /// A new interval.
+    Added,
+    /// The same interval with the same energy was already there; ignored.
+    Duplicate,
+    /// An interval with the same start but another value or length, or one overlapping it,
+    /// was already there; the first is kept.
+    Conflict,
+}
+
+/// Counts for one imported file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Data rows or interval readings read.
+    pub rows: u64,
+    /// New intervals.
+    pub added: u64,
+    /// Intervals already known with the same value.
+    pub duplicates: u64,
+    /// Intervals that contradict known ones (kept the first; see the diagnostics).
+    pub conflicts: u64,
+    /// Rows that could not be read (see the diagnostics).
+    pub skipped: u64,
+}
+
+impl ImportSummary {
+    pub(super) fn count(&mut self, m: Merge) {
+        match m {
+            Merge::Added => self.added += 1,
+            Merge::Duplicate => self.duplicates += 1,
+            Merge::Conflict => self.conflicts += 1,
+        }
+    }
+}
+
+/// Why a file could not be imported at all. Problems with single rows are diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The file could not be read.
+    #[error("cannot read the file: {0}")]
+    Io(String),
+    /// The file holds nothing.
+    #[error("the file is empty")]
+    Empty,
+    /// The header names no time and consumption columns.
+    #[error(
+        "no start time and kWh columns in the header \"{header}\"; expected e.g. \
+         \"Consumption (kWh), Start, End\" or \"start,end,kwh\""
+    )]
+    Columns {
+        /// The header line as read.
+        header: String,
+    },
+    /// The supplier intervals kept in the vault could not be read back.
+    #[error(
+        "the supplier downloads kept in the vault are damaged; run `hearth verify` and restore \
+         a backup"
+    )]
+    Stored,
+    /// The XML is not well formed.
+    #[error("the Green Button file is not valid XML near byte {position}: {message}")]
+    Xml {
+        /// Byte offset of the problem.
+        position: u64,
+        /// What the parser said.
+        message: String,
+    },
+}
+
+/// Intervals from any number of files, merged by start time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IntervalSet {
+    pub(super) intervals: BTreeMap<i64, Interval>,
+    /// What could not be read or did not agree, with file line numbers.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The meter the intervals belong to, if a file said (MPAN; personal data).
+    pub meter_id: Option<MeterId>,
+}
+
+/// At most this many diagnostics are kept; the counts in [`ImportSummary`] stay exact.
+pub const MAX_DIAGNOSTICS: usize = 1000;
+
+impl IntervalSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        IntervalSet::default()
+    }
+
+    /// The intervals, by start.
+    pub fn intervals(&self) -> impl Iterator<Item = &Interval> + '_ {
+        self.intervals.values()
+    }
+
+    /// How many intervals there are.
+    pub fn len(&self) -> usize {
+        self.intervals.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.intervals.is_empty()
+    }
+
+    /// The total energy, thousandths of a Wh.
+    pub fn total_milli_wh(&self) -> i64 {
+        // Saturating: absurd files (or a damaged stored set) must not overflow into a panic.
+        self.intervals
+            .values()
+            .fold(0i64, |sum, i| sum.saturating_add(i.energy_milli_wh))
+    }
+
+    pub(super) fn note(&mut self, line: u32, code: &str, message: String) {
+        if self.diagnostics.len() < MAX_DIAGNOSTICS {
+            self.diagnostics.push(Diagnostic {
+                line,
+                code: code.to_owned(),
+                message,
+            });
+        }
+    }
+
+    /// Adds one interval (from line `line` of its file, for diagnostics).
+    pub fn insert(&mut self, iv: Interval, line: u32) -> Merge {
+        if let Some(known) = self.intervals.get(&iv.start).copied() {
+            if known == iv {
+                return Merge::Duplicate;
+            }
+            self.note(
+                line,
+                "conflict",
+                format!(
+                    "the interval starting {} is already known with {} Wh over {} min; \
+                     this file says {} Wh over {} min; the first is kept",
+                    show(iv.start),
+                    milli(known.energy_milli_wh),
+                    (known.end - known.start) / 60,
+                    milli(iv.energy_milli_wh),
+                    (iv.end - iv.start) / 60
+                ),
+            );
+            return Merge::Conflict;
+        }
+        let before = self
+            .intervals
+            .range(..iv.start)
+            .next_back()
+            .map(|(_, v)| *v);
+        let after = self.intervals.range(iv.start..).next().map(|(_, v)| *v);
+        let overlap = before
+            .filter(|b| b.end > iv.start)
+            .or(after.filter(|a| a.start < iv.end));
+        if let Some(other) = overlap {
+            self.note(
+                line,
+                "overlap",
+                format!(
+                    "the interval {} – {} overlaps the known one {} – {}; the known one is kept",
+                    show(iv.start),
+                    show(iv.end),
+                    show(other.start),
+                    show(other.end)
+                ),
+            );
+            return Merge::Conflict;
+        }
+        self.intervals.insert(iv.start, iv);
+        Merge::Added
+    }
+
+    /// Register readings: `quantity` (usually [`Quantity::ImportWh`], or
+    /// [`Quantity::ExportWh`] for an export download) starts at `base_wh` at the first
+    /// interval's start and rises by each interval's energy, read at each interval's end;
+    /// after a hole, a reading at the next start repeats the register, so the hole gets no
+    /// energy (Octopus leaves zero half-hours out). Times are shown in `tz`.
+    pub fn readings(&self, quantity: Quantity, base_wh: i64, tz: &TimeZone) -> Vec<Reading> {
+        let mut out = Vec::with_capacity(self.intervals.len() + 1);
+        let mut sum_milli: i128 = 0;
+        let mut prev_end: Option<i64> = None;
+        let register = |sum: i128| -> i64 { base_wh.saturating_add(round_milli(sum)) };
+        for iv in self.intervals.values() {
+            if prev_end != Some(iv.start) {
+                out.push(self.reading(quantity, iv.start, register(sum_milli), tz));
+            }
+            sum_milli += i128::from(iv.energy_milli_wh);
+            out.push(self.reading(quantity, iv.end, register(sum_milli), tz));
+            prev_end = Some(iv.end);
+        }
+        out
+    }
+
+    fn reading(&self, quantity: Quantity, at: i64, wh: i64, tz: &TimeZone) -> Reading {
+        let mut r = Reading::new(Protocol::Supplier);
+        r.time = Some(MeterTime::in_zone(at, tz));
+        r.meter_id = self.meter_id.clone();
+        r.set(quantity, wh);
+        r
+    }
+
+    /// Holes between consecutive intervals: `(end of one, start of the next)`.
+    pub fn holes(&self) -> Vec<(i64, i64)> {
+        let mut out = Vec::new();
+        let mut prev: Option<i64> = None;
+        for iv in self.intervals.values() {
+            if let Some(end) = prev
+                && end < iv.start
+            {
+                out.push((end, iv.start));
+            }
+            prev = Some(iv.end);
+        }
+        out
+    }
+}
+
+/// Rounds thousandths of a Wh to Wh, half away from zero.
+pub(super) fn round_milli(sum: i128) -> i64 {
+    let q = (sum.abs() + 500) / 1000;
+    i64::try_from(q * sum.signum()).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX })
+}
+
+fn milli(v: i64) -> String {
+    let mut s = String::new();
+    let _ = crate::reading::write_fixed(&mut s, v, 3);
+    s
+}
+
+pub(super) fn show(unix: i64) -> String {
+    MeterTime::utc(unix).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absurd_total_saturates_instead_of_overflowing() {
+        let mut set = IntervalSet::new();
+        for (start, end) in [(0, 1800), (1800, 3600)] {
+            let huge = Interval {
+                start,
+                end,
+                energy_milli_wh: i64::MAX / 2 + 1,
+            };
+            set.insert(huge, 1);
+        }
+        assert_eq!(set.total_milli_wh(), i64::MAX);
+    }
+}
