@@ -10,12 +10,10 @@ pub mod commands;
 pub mod costs;
 pub mod dto;
 pub mod error;
-pub mod history;
 #[cfg(target_os = "linux")]
 pub mod instance;
 pub mod live;
 pub mod meter_keys;
-pub mod period;
 pub mod prefs;
 pub mod state;
 pub mod store;

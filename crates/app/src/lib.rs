@@ -5,3 +5,7 @@
 //! Dependency direction: `app` wires `meter-io` (sources), `vault` (the sealed store),
 //! `insight` (costs, tips, words) and `charts` (pictures) into use cases; nothing below it
 //! knows it exists.
+
+pub mod export;
+pub mod history;
+pub mod period;
