@@ -1,5 +1,7 @@
 //! `hearth export`: readings or interval totals as CSV (RFC 4180, UTF-8, design.md §3 names
-//! plus `estimated`), streamed to stdout or a file chunk by chunk.
+//! plus `estimated`), streamed to stdout or a file chunk by chunk by the export use case the
+//! desktop shares (`hearth_app::export`: never over the vault, an existing file only with
+//! `--force`).
 
 use crate::Global;
 use crate::unlock::open_reader;
