@@ -7,16 +7,16 @@ use crate::dto::{
     PortDto, PreferencesDto, StatusDto, TipDto,
 };
 use crate::error::{Code, ShellError};
-use crate::history::{self, ChartId, Format, Image, Request};
-use crate::period::PeriodKind;
 use crate::prefs::Preferences;
 use crate::state::{AppState, prefs_path};
+use hearth_app::export;
+use hearth_app::history::{self, ChartId, Format, Image, Request};
+use hearth_app::period::PeriodKind;
 use hearth_app::session::{self, Access};
 use hearth_app::{Setting, Status};
 use hearth_insight::Lang;
 use hearth_meter_io::source::Source;
-use hearth_vault::{CsvOptions, Resolution, Vault};
-use std::io::Write;
+use hearth_vault::{Resolution, Vault};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -757,103 +757,30 @@ pub async fn export_csv<R: Runtime>(
     tauri::async_runtime::spawn_blocking(move || {
         let store = lock(&store);
         let vault = store.vault().ok_or_else(ShellError::locked)?;
-        let tz = vault.time_zone().clone();
-        let day = |s: &str| -> Result<i64, ShellError> {
-            let d: jiff::civil::Date = s.trim().parse().map_err(|_| {
-                ShellError::new(
-                    Code::BadRequest,
-                    format!("{s:?} is not a date like 2026-01-31"),
-                )
-            })?;
-            d.to_zoned_datetime(tz.clone())
-                .map(|z| z.timestamp().as_second())
-                .map_err(|_| ShellError::new(Code::BadRequest, format!("{s:?} is out of range")))
+        let (from, to) = export::range(Some(&from), Some(&to), vault.time_zone())?;
+        let req = export::Request {
+            from,
+            to,
+            resolution: res,
+            decimal_comma,
         };
-        let (from_s, to_s) = (day(&from)?, day(&to)?);
-        if to_s <= from_s {
-            return Err(ShellError::new(
-                Code::BadRequest,
-                "The end date must be after the start date.",
-            ));
-        }
-        let cannot = |e: std::io::Error| {
-            ShellError::new(Code::Io, format!("Cannot write {}: {e}", path.display()))
-        };
-        let file = std::fs::File::create(&path).map_err(cannot)?;
-        let mut out = std::io::BufWriter::new(file);
-        let mut progress = ExportProgress::new(from_s, to_s);
-        let rows = vault.readings(from_s, to_s, res)?.inspect(|row| {
-            if let Some(p) = row.as_ref().ok().and_then(|r| progress.step(r.start())) {
-                let _ = app.emit(EXPORT_PROGRESS_EVENT, p);
-            }
-        });
-        let written =
-            hearth_vault::write_csv(rows, res, &tz, &mut out, &CsvOptions { decimal_comma })?;
-        out.flush().map_err(cannot)?;
-        let _ = app.emit(
-            EXPORT_PROGRESS_EVENT,
-            ExportProgressDto {
-                rows: written,
-                fraction: 1.0,
-            },
-        );
+        // The save dialog already asked before replacing a file: force.
+        let rows = export::to_file(vault, &req, &path, true, |p| {
+            let _ = app.emit(
+                EXPORT_PROGRESS_EVENT,
+                ExportProgressDto {
+                    rows: p.rows,
+                    fraction: p.fraction,
+                },
+            );
+        })?;
         Ok(ExportDto {
-            rows: written,
+            rows,
             path: path.display().to_string(),
         })
     })
     .await
     .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?
-}
-
-/// Counts exported rows and says, now and then, how far through the range they are.
-#[derive(Debug)]
-pub struct ExportProgress {
-    from: i64,
-    to: i64,
-    rows: u64,
-    last: std::time::Instant,
-}
-
-impl ExportProgress {
-    /// Rows this far apart at least between reports (and a quarter second).
-    const EVERY_ROWS: u64 = 50_000;
-
-    /// Progress through `[from, to)`, starting now.
-    pub fn new(from: i64, to: i64) -> Self {
-        Self::new_at(from, to, std::time::Instant::now())
-    }
-
-    /// Progress through `[from, to)`, starting at `now`.
-    pub fn new_at(from: i64, to: i64, now: std::time::Instant) -> Self {
-        ExportProgress {
-            from,
-            to,
-            rows: 0,
-            last: now,
-        }
-    }
-
-    /// Counts a row starting at `start`; returns a report when one is due.
-    pub fn step(&mut self, start: i64) -> Option<ExportProgressDto> {
-        self.step_at(start, std::time::Instant::now())
-    }
-
-    /// [`step`](Self::step) at a given instant (tests pass their own clock).
-    pub fn step_at(&mut self, start: i64, now: std::time::Instant) -> Option<ExportProgressDto> {
-        self.rows += 1;
-        if !self.rows.is_multiple_of(Self::EVERY_ROWS)
-            || now.saturating_duration_since(self.last) < std::time::Duration::from_millis(250)
-        {
-            return None;
-        }
-        self.last = now;
-        let span = (self.to - self.from).max(1) as f64;
-        Some(ExportProgressDto {
-            rows: self.rows,
-            fraction: ((start - self.from) as f64 / span).clamp(0.0, 1.0),
-        })
-    }
 }
 
 /// Asks for a file to write with the desktop's own save dialog, starting at `suggested` (a
@@ -951,32 +878,4 @@ pub fn set_start_at_login(
         crate::autostart::disable(&state.config_home).map_err(io)?;
     }
     Ok(preferences_of(&state))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::{Duration, Instant};
-
-    #[test]
-    fn export_progress_reports_every_50000_rows_at_most_4_times_a_second() {
-        // A day of one-second rows from 2026-01-01T00:00Z.
-        let (from, to) = (1_767_225_600, 1_767_225_600 + 86_400);
-        let t0 = Instant::now();
-        let mut p = ExportProgress::new_at(from, to, t0);
-        let mut reports = Vec::new();
-        for i in 0..86_400i64 {
-            // The clock advances 10 µs a row: 0.5 s per 50 000 rows.
-            let now = t0 + Duration::from_micros(10 * (i as u64 + 1));
-            if let Some(r) = p.step_at(from + i, now) {
-                reports.push((r.rows, r.fraction));
-            }
-        }
-        // Row 50 000 starts at second 49 999 of 86 400: 49 999 / 86 400 of the range.
-        assert_eq!(reports, vec![(50_000, 49_999.0 / 86_400.0)]);
-        // Rows that come faster than 4 reports a second are not reported.
-        let mut q = ExportProgress::new_at(from, to, t0);
-        let fast = (0..100_000).filter_map(|i| q.step_at(from + i, t0)).count();
-        assert_eq!(fast, 0);
-    }
 }

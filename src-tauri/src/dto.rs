@@ -139,72 +139,11 @@ pub struct PreferencesDto {
     pub start_at_login: bool,
 }
 
-/// One row of the history table (the chart's data, readable without the chart).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HistoryRowDto {
-    /// Bar label (`14h`, `Mon 24`, `Nov`).
-    pub label: String,
-    /// Interval start, RFC 3339 local.
-    pub start: String,
-    /// Energy imported (kWh).
-    pub import_kwh: f64,
-    /// Energy exported (kWh).
-    pub export_kwh: f64,
-    /// Gas used (m³), when the meter reports gas.
-    pub gas_m3: Option<f64>,
-    /// The same slot in the previous period (kWh), when comparing.
-    pub previous_import_kwh: Option<f64>,
-    /// Part of the energy was spread over a gap.
-    pub estimated: bool,
-}
-
-/// One history page.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HistoryDto {
-    /// `November 2025`.
-    pub title: String,
-    /// Period start (RFC 3339 local).
-    pub from: String,
-    /// Period end, exclusive.
-    pub to: String,
-    /// Energy imported in the period (kWh).
-    pub import_kwh: f64,
-    /// Energy exported (kWh).
-    pub export_kwh: f64,
-    /// Gas used (m³).
-    pub gas_m3: f64,
-    /// Of the import, how much was spread over gaps (kWh).
-    pub estimated_kwh: f64,
-    /// Import in the previous period (kWh), when comparing.
-    pub previous_import_kwh: Option<f64>,
-    /// Energy bars by tariff (SVG).
-    pub bars_svg: String,
-    /// Power with min/max band (SVG).
-    pub power_svg: String,
-    /// Hour-by-day heatmap (SVG), for a week or longer.
-    pub heatmap_svg: Option<String>,
-    /// Gas bars (SVG), when gas was used in the period.
-    pub gas_svg: Option<String>,
-    /// Export bars (SVG), when energy was fed back in the period.
-    pub export_svg: Option<String>,
-    /// Load-duration curve (SVG).
-    pub duration_svg: String,
-    /// Base load: the power the home stays at or above 95 % of the time (W).
-    pub base_load_w: Option<f64>,
-    /// The load-duration curve as a table.
-    pub duration: Vec<DurationPointDto>,
-    /// The bars as a table.
-    pub rows: Vec<HistoryRowDto>,
-}
-
-/// One point of the load-duration table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DurationPointDto {
-    /// Share of the period's time (per cent).
-    pub share_pct: f64,
-    /// Import power reached or exceeded for that share of the time (W).
-    pub import_w: f64,
-}
+// The history page's shape is the history use case's own (it serializes exactly as the window
+// expects); the shell hands it over as is.
+pub use hearth_app::history::{
+    DurationPoint as DurationPointDto, HistoryPage as HistoryDto, HistoryRow as HistoryRowDto,
+};
 
 /// Where the vault stands, for the start-up screen choice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

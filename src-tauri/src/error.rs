@@ -101,13 +101,27 @@ impl From<VaultError> for ShellError {
     }
 }
 
-impl From<crate::history::HistoryError> for ShellError {
-    fn from(e: crate::history::HistoryError) -> Self {
+impl From<hearth_app::history::HistoryError> for ShellError {
+    fn from(e: hearth_app::history::HistoryError) -> Self {
+        use hearth_app::history::HistoryError;
         match e {
-            crate::history::HistoryError::Vault(v) => v.into(),
-            crate::history::HistoryError::Chart(c) => c.into(),
-            crate::history::HistoryError::Range => {
-                ShellError::new(Code::BadRequest, "That date is out of range.")
+            HistoryError::Vault(v) => v.into(),
+            HistoryError::Chart(c) => c.into(),
+            HistoryError::Range => ShellError::new(Code::BadRequest, "That date is out of range."),
+        }
+    }
+}
+
+impl From<hearth_app::export::ExportError> for ShellError {
+    fn from(e: hearth_app::export::ExportError) -> Self {
+        use hearth_app::export::ExportError;
+        match e {
+            ExportError::Vault(v) => v.into(),
+            ExportError::Date(_) | ExportError::EmptyRange | ExportError::VaultFile(_) => {
+                ShellError::new(Code::BadRequest, e.to_string())
+            }
+            ExportError::Exists(_) | ExportError::Write { .. } => {
+                ShellError::new(Code::Io, e.to_string())
             }
         }
     }

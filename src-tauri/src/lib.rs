@@ -10,11 +10,9 @@ pub mod commands;
 pub mod costs;
 pub mod dto;
 pub mod error;
-pub mod history;
 #[cfg(target_os = "linux")]
 pub mod instance;
 pub mod live;
-pub mod period;
 pub mod prefs;
 pub mod state;
 pub mod tray;

@@ -5,7 +5,7 @@
 //! clock jumps back does not leave a tangle of lines: samples later than the new time are dropped.
 
 use crate::dto::LiveDto;
-use crate::history::{Format, Image};
+use hearth_app::history::{Format, Image};
 use hearth_charts::ChartError;
 use hearth_charts::downsample::Point;
 use hearth_charts::line::{Line, LineChart};

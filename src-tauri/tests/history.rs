@@ -1,7 +1,7 @@
 //! The history page built from a real vault with known readings (hand-computed expectations).
 
-use hearth_desktop::history::{ChartId, Format, Image, Request, chart, page};
-use hearth_desktop::period::PeriodKind;
+use hearth_app::history::{ChartId, Format, Image, Request, chart, page};
+use hearth_app::period::PeriodKind;
 use hearth_insight::Lang;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
 use hearth_vault::{CreateOptions, KdfParams, Vault};

@@ -245,6 +245,23 @@ fn export_writes_csv_of_what_was_stored() {
         call(&w, "export_csv", rev).expect_err("reversed")["code"],
         json!("BadRequest")
     );
+    // The save dialog asked before replacing: the file written above is replaced.
+    let again = call(&w, "export_csv", args("1h", &out.display().to_string())).expect("again");
+    assert_eq!(again["rows"], json!(1));
+    // Never the vault itself (issue 17): refused, and it still holds both readings.
+    let vault = call(&w, "status", json!({})).expect("status")["vault_path"].clone();
+    let vault = vault.as_str().expect("vault path");
+    let err = call(&w, "export_csv", args("raw", vault)).expect_err("the vault");
+    assert_eq!(err["code"], json!("BadRequest"));
+    assert_eq!(
+        err["message"],
+        json!(format!(
+            "{vault} is your Hearth vault (or one of its working files). Writing the export \
+             there would destroy your readings; choose another file."
+        ))
+    );
+    let r = call(&w, "export_csv", args("raw", &out.display().to_string())).expect("export");
+    assert_eq!(r["rows"], json!(2));
 }
 
 #[test]

@@ -8,8 +8,11 @@
 
 pub mod clock;
 pub mod collect;
+pub mod export;
+pub mod history;
 pub mod meter_keys;
 mod pending;
+pub mod period;
 pub mod session;
 pub mod settings;
 

@@ -1,9 +1,8 @@
-//! The history screen's data: one period's rows from the vault, turned into charts (energy by
-//! tariff, power with its band, gas, export, a heatmap and the load-duration curve) and tables
-//! (the accessible alternative to each chart). Any one chart can also be drawn as PNG or SVG
-//! for saving.
+//! The history screen's use case: one period's rows from the vault, turned into charts (energy
+//! by tariff, power with its band, gas, export, a heatmap and the load-duration curve) and
+//! tables (the accessible alternative to each chart). Any one chart can also be drawn as PNG or
+//! SVG for saving.
 
-use crate::dto::{DurationPointDto, HistoryDto, HistoryRowDto};
 use crate::period::{Period, PeriodKind};
 use hearth_charts::ChartError;
 use hearth_charts::bars::{Bar, BarChart};
@@ -15,6 +14,75 @@ use hearth_charts::theme::{EXPORT, GAS, Theme};
 use hearth_insight::Lang;
 use hearth_meter::{MeterTime, Quantity};
 use hearth_vault::{Resolution, Row, Vault, VaultError};
+use serde::Serialize;
+
+/// One row of the history table (the chart's data, readable without the chart).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryRow {
+    /// Bar label (`14h`, `Mon 24`, `Nov`).
+    pub label: String,
+    /// Interval start, RFC 3339 local.
+    pub start: String,
+    /// Energy imported (kWh).
+    pub import_kwh: f64,
+    /// Energy exported (kWh).
+    pub export_kwh: f64,
+    /// Gas used (m³), when the meter reports gas.
+    pub gas_m3: Option<f64>,
+    /// The same slot in the previous period (kWh), when comparing.
+    pub previous_import_kwh: Option<f64>,
+    /// Part of the energy was spread over a gap.
+    pub estimated: bool,
+}
+
+/// One history page. Its JSON (snake_case fields, as declared) is what the desktop's window
+/// receives (`HistoryPage` in `ui/src/dto.ts`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryPage {
+    /// `November 2025`.
+    pub title: String,
+    /// Period start (RFC 3339 local).
+    pub from: String,
+    /// Period end, exclusive.
+    pub to: String,
+    /// Energy imported in the period (kWh).
+    pub import_kwh: f64,
+    /// Energy exported (kWh).
+    pub export_kwh: f64,
+    /// Gas used (m³).
+    pub gas_m3: f64,
+    /// Of the import, how much was spread over gaps (kWh).
+    pub estimated_kwh: f64,
+    /// Import in the previous period (kWh), when comparing.
+    pub previous_import_kwh: Option<f64>,
+    /// Energy bars by tariff (SVG).
+    pub bars_svg: String,
+    /// Power with min/max band (SVG).
+    pub power_svg: String,
+    /// Hour-by-day heatmap (SVG), for a week or longer.
+    pub heatmap_svg: Option<String>,
+    /// Gas bars (SVG), when gas was used in the period.
+    pub gas_svg: Option<String>,
+    /// Export bars (SVG), when energy was fed back in the period.
+    pub export_svg: Option<String>,
+    /// Load-duration curve (SVG).
+    pub duration_svg: String,
+    /// Base load: the power the home stays at or above 95 % of the time (W).
+    pub base_load_w: Option<f64>,
+    /// The load-duration curve as a table.
+    pub duration: Vec<DurationPoint>,
+    /// The bars as a table.
+    pub rows: Vec<HistoryRow>,
+}
+
+/// One point of the load-duration table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DurationPoint {
+    /// Share of the period's time (per cent).
+    pub share_pct: f64,
+    /// Import power reached or exceeded for that share of the time (W).
+    pub import_w: f64,
+}
 
 /// Why history could not be shown.
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +252,7 @@ fn duration_resolution(kind: PeriodKind) -> (Resolution, i64) {
 }
 
 /// Builds the history page for one period, every chart as SVG.
-pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryDto, HistoryError> {
+pub fn page(vault: &Vault, req: &Request, now: i64) -> Result<HistoryPage, HistoryError> {
     build(vault, req, now, None)
 }
 
@@ -208,7 +276,7 @@ fn build(
     req: &Request,
     now: i64,
     mut only: Option<(ChartId, Format, &mut Option<Image>)>,
-) -> Result<HistoryDto, HistoryError> {
+) -> Result<HistoryPage, HistoryError> {
     let mut draw = |id: ChartId, c: &dyn Drawable| -> Result<Option<String>, ChartError> {
         match &mut only {
             None => Ok(Some(c.draw(Format::Svg)?.svg())),
@@ -282,7 +350,7 @@ fn build(
         if r.estimated {
             estimated += total;
         }
-        table.push(HistoryRowDto {
+        table.push(HistoryRow {
             label: lbl.clone(),
             start: t.to_string(),
             import_kwh: round3(total),
@@ -456,10 +524,10 @@ fn build(
         .collect();
     let ld = LoadDuration::new(&import_w);
     let base_load_w = ld.base_load().map(f64::round);
-    let duration_table: Vec<DurationPointDto> = DURATION_SHARES
+    let duration_table: Vec<DurationPoint> = DURATION_SHARES
         .iter()
         .filter_map(|s| {
-            ld.value_at(*s).map(|w| DurationPointDto {
+            ld.value_at(*s).map(|w| DurationPoint {
                 share_pct: *s,
                 import_w: w.round(),
             })
@@ -524,7 +592,7 @@ fn build(
         )?
     };
 
-    Ok(HistoryDto {
+    Ok(HistoryPage {
         title: period_title,
         from: MeterTime::in_zone(period.from, &tz).to_string(),
         to: MeterTime::in_zone(period.to, &tz).to_string(),

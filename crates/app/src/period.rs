@@ -1,10 +1,42 @@
-//! Calendar periods for the history screen: the local day, week (Monday first), month or year
-//! that holds a moment, stepped back and forth, as unix-second ranges in the vault's time zone.
+//! The calendar in the vault's time zone: a local date's midnight (defined here once, for every
+//! use case), a date or instant typed by the user, and the history screen's periods: the local
+//! day, week (Monday first), month or year that holds a moment, stepped back and forth, as
+//! unix-second ranges.
 
 use hearth_insight::Lang;
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
+
+/// Why a date or time could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// The text is neither a date nor a time.
+    #[error("{0:?} is not a date like 2026-01-31 (or a time like 2026-01-31T12:00:00+01:00)")]
+    NotADate(String),
+    /// The date is beyond the calendar's range (years past 9999).
+    #[error("{0} is out of range")]
+    OutOfRange(Date),
+}
+
+/// The first moment of local date `d` in `tz`, as unix seconds: its midnight, or, where a
+/// clock change skips midnight, the first moment after the gap.
+pub fn local_midnight(d: Date, tz: &TimeZone) -> Result<i64, DateError> {
+    d.to_zoned_datetime(tz.clone())
+        .map(|z| z.timestamp().as_second())
+        .map_err(|_| DateError::OutOfRange(d))
+}
+
+/// A bound typed by the user, as unix seconds: a local date (`2026-01-31`, its midnight in
+/// `tz`) or an RFC 3339 instant (`2026-01-31T12:00:00+01:00`, `2026-01-31T11:00:00Z`).
+pub fn parse_bound(s: &str, tz: &TimeZone) -> Result<i64, DateError> {
+    let s = s.trim();
+    if let Ok(ts) = s.parse::<Timestamp>() {
+        return Ok(ts.as_second());
+    }
+    let date: Date = s.parse().map_err(|_| DateError::NotADate(s.to_string()))?;
+    local_midnight(date, tz)
+}
 
 /// How long one history page is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +78,7 @@ pub struct Period {
 }
 
 fn midnight(d: Date, tz: &TimeZone) -> Option<i64> {
-    d.to_zoned_datetime(tz.clone())
-        .ok()
-        .map(|z| z.timestamp().as_second())
+    local_midnight(d, tz).ok()
 }
 
 fn add(d: Date, span: Span) -> Option<Date> {
@@ -222,6 +252,30 @@ mod tests {
         assert_eq!(year.len(), 12);
         // 2025-04-01T00:00+02:00 = 1743458400.
         assert_eq!(year[3], 1_743_458_400);
+    }
+
+    #[test]
+    fn local_midnight_and_bounds() {
+        let tz = ams();
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        // 2026-01-15T00:00+01:00 = 2026-01-14T23:00Z.
+        assert_eq!(local_midnight(d("2026-01-15"), &tz), Ok(1_768_431_600));
+        assert_eq!(parse_bound(" 2026-01-15 ", &tz), Ok(1_768_431_600));
+        assert_eq!(parse_bound("2026-01-15T12:00:00Z", &tz), Ok(1_768_478_400));
+        assert_eq!(
+            parse_bound("2026-01-15T13:00:00+01:00", &tz),
+            Ok(1_768_478_400)
+        );
+        assert_eq!(
+            parse_bound("yesterday", &tz),
+            Err(DateError::NotADate("yesterday".into()))
+        );
+        // Chile moves its clocks at midnight: 2024-09-08 starts at 01:00 -03:00 = 04:00Z.
+        let santiago = TimeZone::get("America/Santiago").expect("bundled tzdb");
+        assert_eq!(
+            local_midnight(d("2024-09-08"), &santiago),
+            Ok(1_725_768_000)
+        );
     }
 
     #[test]
