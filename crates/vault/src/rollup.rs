@@ -20,9 +20,15 @@
 //!
 //! Minute buckets are built from readings; every coarser level is folded from the level below
 //! when a bucket closes, so each reading is touched once.
+//!
+//! This file holds the state (buckets being filled, each register's previous value); how
+//! finished buckets and the resumable state are stored is in `format`.
+
+mod format;
+
+pub(crate) use format::{decode_buckets, encode_buckets};
 
 use crate::resolution::{Resolution, bucket_of};
-use crate::wire::{self, Malformed, Reader};
 use hearth_meter::reading::Kind;
 use hearth_meter::{Quantity, Reading};
 use jiff::tz::TimeZone;
@@ -91,24 +97,6 @@ pub(crate) struct Acc {
 }
 
 impl Acc {
-    /// An open bucket in the writer state (both state versions lay it out the same way).
-    fn encode(&self, out: &mut Vec<u8>) {
-        wire::put_i64(out, self.start);
-        wire::put_i64(out, self.end);
-        wire::put_u64(out, u64::from(self.samples));
-        out.push(u8::from(self.estimated));
-        wire::put_u64(out, self.mask);
-        put_masked(out, self.mask, &self.val);
-        for (i, cnt) in self.cnt.iter().enumerate() {
-            if self.mask & (1 << i) != 0 {
-                wire::put_u64(out, u64::from(*cnt));
-            }
-        }
-        for m in self.minmax {
-            wire::put_i64(out, m);
-        }
-    }
-
     fn new(start: i64, end: i64) -> Self {
         Acc {
             start,
@@ -634,311 +622,12 @@ impl Builder {
         }
         out
     }
-
-    /// Serialises the resumable state (previous registers, open buckets, current chunks):
-    /// version 2 (version 1 kept one time for all registers and one open bucket per level).
-    #[allow(clippy::needless_range_loop)] // parallel per-quantity arrays
-    pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
-        out.push(2);
-        wire::put_i64(out, self.clip);
-        wire::put_u64(out, self.counts.meter_swaps);
-        wire::put_u64(out, self.counts.gaps);
-        wire::put_u64(out, self.counts.clock_jumps);
-        wire::put_i64(out, self.settled);
-        match &self.prev {
-            None => out.push(0),
-            Some(p) => {
-                out.push(1);
-                wire::put_i64(out, p.t);
-                wire::put_i64(out, p.gap_end);
-                wire::put_u64(out, p.mask);
-                put_masked(out, p.mask, &p.val);
-                put_masked(out, p.mask, &p.at);
-            }
-        }
-        for level in &self.levels {
-            // The finished buckets themselves are the first `len` buckets of the level's
-            // stored chunk for `window` (written by the same checkpoint).
-            wire::put_i64(out, level.window);
-            wire::put_u64(out, level.chunk.len() as u64);
-            wire::put_u64(out, level.open.len() as u64);
-            for a in &level.open {
-                a.encode(out);
-            }
-        }
-    }
-
-    /// The version-1 state as builds before per-register tracking wrote it (one time for all
-    /// registers, at most one open bucket per level), for tests of reading it back.
-    #[cfg(test)]
-    #[allow(clippy::needless_range_loop)] // parallel per-quantity arrays
-    pub(crate) fn encode_state_v1(&self, out: &mut Vec<u8>) {
-        out.push(1);
-        wire::put_i64(out, self.clip);
-        wire::put_u64(out, self.counts.meter_swaps);
-        wire::put_u64(out, self.counts.gaps);
-        wire::put_u64(out, self.counts.clock_jumps);
-        match &self.prev {
-            None => out.push(0),
-            Some(p) => {
-                out.push(1);
-                wire::put_i64(out, p.t);
-                wire::put_u64(out, p.mask);
-                put_masked(out, p.mask, &p.val);
-            }
-        }
-        for level in &self.levels {
-            wire::put_i64(out, level.window);
-            wire::put_u64(out, level.chunk.len() as u64);
-            match level.open.back() {
-                None => out.push(0),
-                Some(a) => {
-                    out.push(1);
-                    a.encode(out);
-                }
-            }
-        }
-    }
-
-    /// Restores what [`Builder::encode_state`] wrote (version 2, or version 1 from builds
-    /// before registers were tracked one by one: then `legacy` is set). `chunk(res, window,
-    /// len)` must give the first `len` buckets of the stored rollup chunk.
-    #[allow(clippy::needless_range_loop)] // parallel per-quantity arrays
-    pub(crate) fn decode_state(
-        tz: TimeZone,
-        buf: &[u8],
-        mut chunk: impl FnMut(Resolution, i64, usize) -> Result<Vec<Bucket>, Malformed>,
-    ) -> Result<Builder, Malformed> {
-        let mut b = Builder::new(tz);
-        let mut r = Reader::new(buf);
-        let version = r.byte()?;
-        if version != 1 && version != 2 {
-            return Err(Malformed);
-        }
-        b.legacy = version == 1;
-        b.clip = r.i64()?;
-        b.counts.meter_swaps = r.u64()?;
-        b.counts.gaps = r.u64()?;
-        b.counts.clock_jumps = r.u64()?;
-        if version == 2 {
-            b.settled = r.i64()?;
-        }
-        if r.byte()? == 1 {
-            let t = r.i64()?;
-            let mut p = Prev::new(t);
-            if version == 2 {
-                p.gap_end = r.i64()?;
-            }
-            p.mask = r.u64()?;
-            p.val = get_masked(&mut r, p.mask)?;
-            if version == 2 {
-                p.at = get_masked(&mut r, p.mask)?;
-                if (0..N).any(|i| p.mask & (1 << i) != 0 && p.at[i] > t) {
-                    return Err(Malformed);
-                }
-            } else {
-                for i in 0..N {
-                    if p.mask & (1 << i) != 0 {
-                        p.at[i] = t;
-                    }
-                }
-            }
-            b.prev = Some(p);
-        }
-        for level in &mut b.levels {
-            level.window = r.i64()?;
-            let len = usize::try_from(r.u64()?).map_err(|_| Malformed)?;
-            level.chunk = if len == 0 {
-                Vec::new()
-            } else {
-                chunk(level.res, level.window, len)?
-            };
-            let open = if version == 2 {
-                r.count()?
-            } else {
-                usize::from(r.byte()? == 1)
-            };
-            let mut last_end = i64::MIN;
-            for _ in 0..open {
-                let mut a = Acc::new(r.i64()?, r.i64()?);
-                if a.start >= a.end || a.start < last_end {
-                    return Err(Malformed);
-                }
-                last_end = a.end;
-                a.samples = r.u32()?;
-                a.estimated = r.byte()? != 0;
-                a.mask = r.u64()?;
-                a.val = get_masked(&mut r, a.mask)?;
-                for i in 0..N {
-                    if a.mask & (1 << i) != 0 {
-                        a.cnt[i] = r.u32()?;
-                    }
-                }
-                for m in &mut a.minmax {
-                    *m = r.i64()?;
-                }
-                level.open.push_back(a);
-            }
-            if level.res != Resolution::Minute && level.open.len() > 1 {
-                return Err(Malformed);
-            }
-        }
-        if version == 1 {
-            // Version 1 kept no record of the closed minutes: nothing before the open one.
-            b.settled = b.levels[0].open.front().map_or(i64::MIN, |a| a.start);
-        }
-        if !r.is_empty() {
-            return Err(Malformed);
-        }
-        Ok(b)
-    }
-}
-
-fn put_masked(out: &mut Vec<u8>, mask: u64, val: &[i64; N]) {
-    for (i, v) in val.iter().enumerate() {
-        if mask & (1 << i) != 0 {
-            wire::put_i64(out, *v);
-        }
-    }
-}
-
-fn get_masked(r: &mut Reader<'_>, mask: u64) -> Result<[i64; N], Malformed> {
-    if mask >> N != 0 {
-        return Err(Malformed);
-    }
-    let mut val = [0; N];
-    for (i, v) in val.iter_mut().enumerate() {
-        if mask & (1 << i) != 0 {
-            *v = r.i64()?;
-        }
-    }
-    Ok(val)
-}
-
-/// Columnar coding of buckets: start deltas, sample counts, flags, masks, then one column per
-/// quantity (delta from the previous bucket that had it), then min/max power.
-#[allow(clippy::needless_range_loop)] // parallel per-quantity arrays
-fn encode_buckets_plain(buckets: &[Bucket]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + buckets.len() * 16);
-    wire::put_u64(&mut out, buckets.len() as u64);
-    let mut last = 0i64;
-    for b in buckets {
-        wire::put_i64(&mut out, b.start.wrapping_sub(last));
-        last = b.start;
-    }
-    for b in buckets {
-        wire::put_u64(&mut out, u64::from(b.samples));
-    }
-    for b in buckets {
-        out.push(u8::from(b.estimated));
-    }
-    for b in buckets {
-        wire::put_u64(&mut out, b.mask);
-    }
-    for i in 0..N {
-        let mut last = 0i64;
-        for b in buckets.iter().filter(|b| b.mask & (1 << i) != 0) {
-            wire::put_i64(&mut out, b.values[i].wrapping_sub(last));
-            last = b.values[i];
-        }
-    }
-    for (k, bit) in [(0usize, IMPORT_W), (2, EXPORT_W)] {
-        for b in buckets.iter().filter(|b| b.mask & (1 << bit) != 0) {
-            wire::put_i64(&mut out, b.minmax[k]);
-            wire::put_i64(&mut out, b.minmax[k + 1].wrapping_sub(b.minmax[k]));
-        }
-    }
-    out
-}
-
-#[allow(clippy::needless_range_loop)] // parallel per-quantity arrays
-fn decode_buckets_plain(buf: &[u8]) -> Result<Vec<Bucket>, Malformed> {
-    let mut r = Reader::new(buf);
-    let n = r.count()?;
-    let mut buckets = Vec::with_capacity(n);
-    let mut last = 0i64;
-    for _ in 0..n {
-        last = last.wrapping_add(r.i64()?);
-        buckets.push(Bucket {
-            start: last,
-            samples: 0,
-            estimated: false,
-            mask: 0,
-            values: [0; N],
-            minmax: [0; 4],
-        });
-    }
-    for b in &mut buckets {
-        b.samples = r.u32()?;
-    }
-    for b in &mut buckets {
-        b.estimated = r.byte()? != 0;
-    }
-    for b in &mut buckets {
-        b.mask = r.u64()?;
-        if b.mask >> N != 0 {
-            return Err(Malformed);
-        }
-    }
-    for i in 0..N {
-        let mut last = 0i64;
-        for b in buckets.iter_mut().filter(|b| b.mask & (1 << i) != 0) {
-            last = last.wrapping_add(r.i64()?);
-            b.values[i] = last;
-        }
-    }
-    for (k, bit) in [(0usize, IMPORT_W), (2, EXPORT_W)] {
-        for b in buckets.iter_mut().filter(|b| b.mask & (1 << bit) != 0) {
-            b.minmax[k] = r.i64()?;
-            b.minmax[k + 1] = b.minmax[k].wrapping_add(r.i64()?);
-        }
-    }
-    if !r.is_empty() {
-        return Err(Malformed);
-    }
-    Ok(buckets)
-}
-
-/// Encodes a chunk of buckets for sealing: the columnar form, zstd-compressed when it pays.
-pub(crate) fn encode_buckets(buckets: &[Bucket]) -> Vec<u8> {
-    let plain = encode_buckets_plain(buckets);
-    match zstd::bulk::compress(&plain, 3) {
-        Ok(z) if z.len() + 4 < plain.len() => {
-            let mut out = Vec::with_capacity(z.len() + 5);
-            out.push(1);
-            out.extend_from_slice(&(plain.len() as u32).to_le_bytes());
-            out.extend_from_slice(&z);
-            out
-        }
-        _ => {
-            let mut out = Vec::with_capacity(plain.len() + 1);
-            out.push(0);
-            out.extend_from_slice(&plain);
-            out
-        }
-    }
-}
-
-/// Decodes what [`encode_buckets`] wrote.
-pub(crate) fn decode_buckets(buf: &[u8]) -> Result<Vec<Bucket>, Malformed> {
-    match buf.split_first() {
-        Some((0, rest)) => decode_buckets_plain(rest),
-        Some((1, rest)) if rest.len() >= 4 => {
-            let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-            // A chunk holds at most a few thousand buckets; refuse absurd sizes.
-            if len > 64 << 20 {
-                return Err(Malformed);
-            }
-            let plain = zstd::bulk::decompress(&rest[4..], len).map_err(|_| Malformed)?;
-            decode_buckets_plain(&plain)
-        }
-        _ => Err(Malformed),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Malformed;
     use hearth_meter::{MeterTime, Protocol};
 
     fn reading(t: i64, import_wh: i64, watts: i64) -> Reading {
@@ -1019,35 +708,6 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].get(Quantity::ImportWh), Some(4 + 3));
         assert_eq!(b.counts.meter_swaps, 1);
-    }
-
-    #[test]
-    fn buckets_and_state_round_trip_and_garbage_is_rejected() {
-        let mut b = Builder::new(TimeZone::get("Europe/Amsterdam").unwrap());
-        let t = 1_767_268_800;
-        for k in 0..5000 {
-            b.push(&reading(t + k * 7, 1_000 + k * 3, 100 + k % 50), t + k * 7);
-        }
-        let snap = b.snapshot();
-        for c in &snap {
-            let enc = encode_buckets(&c.buckets);
-            assert_eq!(decode_buckets(&enc).unwrap(), c.buckets);
-            assert!(decode_buckets(&enc[..enc.len() / 2]).is_err());
-        }
-        assert!(decode_buckets(&[]).is_err());
-        assert!(decode_buckets(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
-        let mut state = Vec::new();
-        b.encode_state(&mut state);
-        let stored = |res: Resolution, window: i64, len: usize| {
-            snap.iter()
-                .find(|c| c.res == res && c.window == window)
-                .map(|c| c.buckets[..len].to_vec())
-                .ok_or(Malformed)
-        };
-        let back = Builder::decode_state(b.tz.clone(), &state, stored).unwrap();
-        assert_eq!(back.prev, b.prev);
-        assert_eq!(back.levels, b.levels);
-        assert!(Builder::decode_state(utc(), &state[..state.len() - 3], stored).is_err());
     }
 
     fn only(t: i64, q: Quantity, v: i64) -> Reading {
@@ -1295,39 +955,5 @@ mod tests {
             assert!(!got.is_empty());
             assert_eq!(got, all_buckets(&whole, res), "{res:?}");
         }
-    }
-
-    #[test]
-    fn a_version_1_state_is_read_with_every_register_at_the_previous_reading() {
-        let t = 1_767_268_800;
-        let mut old = Builder::new(utc());
-        for k in 0..200 {
-            old.push(&reading(t + k * 7, 1_000 + k * 3, 100), t + k * 7);
-        }
-        let snap = old.snapshot();
-        let mut state = Vec::new();
-        old.encode_state_v1(&mut state);
-        let stored = |res: Resolution, window: i64, len: usize| {
-            snap.iter()
-                .find(|c| c.res == res && c.window == window)
-                .map(|c| c.buckets[..len].to_vec())
-                .ok_or(Malformed)
-        };
-        let mut back = Builder::decode_state(utc(), &state, stored).unwrap();
-        assert!(back.legacy);
-        assert_eq!(back.prev, old.prev);
-        assert_eq!(back.levels, old.levels);
-        assert_eq!(back.settled, old.levels[0].open[0].start);
-        // Both go on alike: 3 Wh over the next 7 s.
-        let last = t + 199 * 7;
-        old.push(&reading(last + 7, 1_600, 100), last + 7);
-        back.push(&reading(last + 7, 1_600, 100), last + 7);
-        assert_eq!(back.levels, old.levels);
-        // Written back as version 2.
-        let mut again = Vec::new();
-        back.encode_state(&mut again);
-        assert_eq!(again[0], 2);
-        assert!(!Builder::decode_state(utc(), &again, stored).unwrap().legacy);
-        assert!(Builder::decode_state(utc(), &[3], stored).is_err());
     }
 }
