@@ -8,11 +8,11 @@ use crate::dto::{
 };
 use crate::error::{Code, ShellError};
 use crate::history::{self, ChartId, Format, Image, Request};
-use hearth_insight::Lang;
 use crate::period::PeriodKind;
 use crate::prefs::Preferences;
 use crate::state::{AppState, prefs_path};
 use crate::store::{Status, Store};
+use hearth_insight::Lang;
 use hearth_meter_io::source::Source;
 use hearth_vault::{CsvOptions, Resolution, Vault};
 use std::io::Write;
@@ -446,8 +446,7 @@ pub fn cost_report(
     let store = lock(&state.store);
     let vault = store.vault().ok_or_else(ShellError::locked)?;
     let chosen = costs::load(vault, &contracts)?;
-    let (from, to) = p.range(collector::now_unix(), vault.time_zone())?;
-    costs::report(vault, &chosen, from, to)
+    costs::report(vault, &chosen, p, collector::now_unix())
 }
 
 /// Savings tips over the last 12 months; `contracts` are ids, the first valid now is current.

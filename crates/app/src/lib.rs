@@ -5,3 +5,8 @@
 //! Dependency direction: `app` wires `meter-io` (sources), `vault` (the sealed store),
 //! `insight` (costs, tips, words) and `charts` (pictures) into use cases; nothing below it
 //! knows it exists.
+
+pub mod contracts;
+pub mod costs;
+pub mod tips;
+pub mod usage;
