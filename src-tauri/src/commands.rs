@@ -427,8 +427,7 @@ pub fn cost_report(
     let store = lock(&state.store);
     let vault = store.vault().ok_or_else(ShellError::locked)?;
     let chosen = costs::load(vault, &contracts)?;
-    let (from, to) = p.range(collector::now_unix(), vault.time_zone())?;
-    costs::report(vault, &chosen, from, to)
+    costs::report(vault, &chosen, p, collector::now_unix())
 }
 
 /// Savings tips over the last 12 months; `contracts` are ids, the first valid now is current.

@@ -8,6 +8,8 @@
 
 pub mod clock;
 pub mod collect;
+pub mod contracts;
+pub mod costs;
 pub mod export;
 pub mod history;
 pub mod meter_keys;
@@ -15,6 +17,8 @@ mod pending;
 pub mod period;
 pub mod session;
 pub mod settings;
+pub mod tips;
+pub mod usage;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use session::{Access, OpenError, Session, Status};

@@ -9,7 +9,7 @@
 
 use crate::Global;
 use anyhow::{Context, bail};
-use hearth_insight::{Contract, Money, Report, Usage, UsageBuilder, UsageOptions};
+use hearth_insight::{Contract, Money, Report, Usage, UsageBuilder, UsageOptions, UsageStats};
 use hearth_meter::Reading;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -17,6 +17,8 @@ use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+
+pub(crate) use hearth_app::costs::kwh;
 use std::process::ExitCode;
 
 /// Output format.
@@ -62,9 +64,20 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let tz = zone(&contracts, input.vault.as_ref());
     let from = local_midnight(args.from, &tz)?;
     let to = local_midnight(args.to, &tz)?;
-    let usage = input.usage(from, to)?;
-    let report = hearth_insight::report(&usage, &contracts, from, to)?;
-    warn_about_input(&usage);
+    let (report, stats) = match &input.vault {
+        Some(v) => {
+            let r = hearth_app::costs::report(v, &contracts, from, to)?;
+            (r.report, r.stats)
+        }
+        None => {
+            let usage = input.usage(from, to)?;
+            (
+                hearth_insight::report(&usage, &contracts, from, to)?,
+                usage.stats,
+            )
+        }
+    };
+    warn_about_input(stats);
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => writeln!(out, "{}", report_json(&report, args.from, args.to))?,
@@ -97,10 +110,10 @@ impl Input {
 
     /// Streams the readings of `[from, to)` into quarter hours (a day of margin on each side
     /// so intervals that cross the edges are split exactly); from the vault, its quarter-hour
-    /// rollups exactly as the desktop reads them ([`Usage::from_vault`]).
+    /// rollups exactly as the desktop reads them ([`hearth_app::usage::from_vault`]).
     pub(crate) fn usage(&mut self, from: Timestamp, to: Timestamp) -> anyhow::Result<Usage> {
         if let Some(v) = &self.vault {
-            return Ok(Usage::from_vault(v, from, to)?);
+            return Ok(hearth_app::usage::from_vault(v, from, to)?);
         }
         let mut b = UsageBuilder::new(from, to, UsageOptions::default());
         if let Some(path) = &self.file {
@@ -133,32 +146,22 @@ impl Input {
     }
 }
 
-/// Contracts from files, or the vault's stored ones (`tariff/<name>` settings).
+/// Contracts from files (each `prices_csv` beside its file), or the vault's stored ones
+/// (`tariff/<name>` settings, with their price files stored beside them).
 pub(crate) fn load_contracts(
     files: &[PathBuf],
     vault: Option<&hearth_vault::Vault>,
 ) -> anyhow::Result<Vec<Contract>> {
     let mut out = Vec::new();
     for f in files {
-        out.push(Contract::load(f).with_context(|| format!("in {}", f.display()))?);
+        out.push(
+            hearth_app::contracts::load_file(f).with_context(|| format!("in {}", f.display()))?,
+        );
     }
     if files.is_empty()
         && let Some(v) = vault
     {
-        for name in v
-            .setting_names()?
-            .into_iter()
-            .filter(|n| n.starts_with("tariff/"))
-        {
-            if let Some(bytes) = v.get_setting(&name)? {
-                let text = std::str::from_utf8(&bytes)
-                    .with_context(|| format!("stored contract {name}"))?;
-                out.push(
-                    Contract::parse(text, Path::new("."))
-                        .with_context(|| format!("stored contract {name}"))?,
-                );
-            }
-        }
+        out = hearth_app::contracts::load_stored(v)?;
     }
     Ok(out)
 }
@@ -178,8 +181,7 @@ pub(crate) fn local_midnight(d: Date, tz: &TimeZone) -> anyhow::Result<Timestamp
         .timestamp())
 }
 
-pub(crate) fn warn_about_input(u: &Usage) {
-    let s = u.stats;
+pub(crate) fn warn_about_input(s: UsageStats) {
     if s.damaged > 0 {
         eprintln!(
             "hearth: {} damaged part(s) of the vault skipped: their quarter hours count as \
@@ -205,12 +207,6 @@ pub(crate) fn warn_about_input(u: &Usage) {
             s.out_of_order
         );
     }
-}
-
-/// kWh with 3 decimals from mWh (rounded to the Wh).
-pub(crate) fn kwh(mwh: i64) -> f64 {
-    let wh = (mwh + if mwh >= 0 { 500 } else { -500 }) / 1000;
-    wh as f64 / 1000.0
 }
 
 pub(crate) fn money(m: Money) -> f64 {

@@ -4,13 +4,16 @@
 //! "now" is the end of it). Contracts come from `--tariff FILE` (the first valid now is the
 //! current one, the others are compared against it) or the vault's stored contracts. The JSON
 //! output is an array of tips with `kind`, `summary`, `kwh_per_year`, `money_per_year`,
-//! `currency`, `confidence` and `evidence`.
+//! `currency`, `confidence` and `evidence`. `--lang nl|de` words the summaries (and the text
+//! format's own lines) in Dutch or German, as the desktop does; the JSON's field names and
+//! evidence values (dates, times, numbers) are the same in every language.
 
 use crate::Global;
 use crate::report::{
     Format, Input, kwh, load_contracts, local_midnight, money, warn_about_input, zone,
 };
 use anyhow::bail;
+use hearth_insight::Lang;
 use hearth_insight::tips::{Tip, tips};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -38,6 +41,30 @@ pub struct Args {
     /// Read readings from JSON Lines (`hearth decode` output) instead of the vault.
     #[arg(long, value_name = "FILE.jsonl")]
     pub readings: Option<PathBuf>,
+    /// The language of the tips' sentences.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: LangArg,
+}
+
+/// A language `hearth tips` speaks.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LangArg {
+    /// English.
+    En,
+    /// Dutch.
+    Nl,
+    /// German.
+    De,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Lang {
+        match l {
+            LangArg::En => Lang::En,
+            LangArg::Nl => Lang::Nl,
+            LangArg::De => Lang::De,
+        }
+    }
 }
 
 /// Runs the command.
@@ -52,51 +79,48 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             }
             (local_midnight(f, &tz)?, local_midnight(t, &tz)?)
         }
-        _ => {
-            // The one place a clock is read: the command line's "now".
-            let now = Timestamp::now();
-            let today = now.to_zoned_datetime(tz.clone()).date();
-            let year_ago = today.saturating_sub(jiff::Span::new().years(1));
-            let end = Timestamp::from_second((now.as_second() / 900 + 1) * 900)?;
-            (local_midnight(year_ago, &tz)?, end)
+        // The one place a clock is read: the command line's "now".
+        _ => hearth_app::tips::window(Timestamp::now(), &tz)?,
+    };
+    let (found, stats) = match &input.vault {
+        Some(v) => {
+            let t = hearth_app::tips::tips(v, &contracts, from, to, &tz)?;
+            (t.tips, t.stats)
+        }
+        None => {
+            let usage = input.usage(from, to)?;
+            (tips(&usage, &contracts, &[], to, &tz), usage.stats)
         }
     };
-    let usage = input.usage(from, to)?;
-    warn_about_input(&usage);
-    let found = tips(&usage, &contracts, &[], to, &tz);
+    warn_about_input(stats);
+    let lang = Lang::from(args.lang);
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let arr: Vec<Value> = found.iter().map(|t| tip_json(t, &tz)).collect();
+            let arr: Vec<Value> = found.iter().map(|t| tip_json(t, lang, &tz)).collect();
             writeln!(out, "{}", Value::Array(arr))?;
         }
         Format::Text => {
             if found.is_empty() {
-                writeln!(
-                    out,
-                    "No tips: the data does not show anything worth changing yet."
-                )?;
+                writeln!(out, "{}", lang.no_tips())?;
             }
             for t in &found {
                 writeln!(
                     out,
-                    "* {} (confidence {:.0}%)",
-                    t.summary,
-                    t.confidence * 100.0
+                    "* {} {}",
+                    lang.tip_summary(&t.message),
+                    lang.tip_confidence(t.confidence)
                 )?;
             }
             if contracts.is_empty() {
-                writeln!(
-                    out,
-                    "\nAdd --tariff FILE to see what each tip is worth (examples in assets/tariffs/)."
-                )?;
+                writeln!(out, "\n{}", lang.tips_need_a_contract())?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn tip_json(t: &Tip, tz: &TimeZone) -> Value {
+fn tip_json(t: &Tip, lang: Lang, tz: &TimeZone) -> Value {
     let e = &t.evidence;
     let mut ev = Map::new();
     if let Some(s) = e.since {
@@ -131,7 +155,7 @@ fn tip_json(t: &Tip, tz: &TimeZone) -> Value {
     }
     json!({
         "kind": t.kind.name(),
-        "summary": t.summary,
+        "summary": lang.tip_summary(&t.message),
         "kwh_per_year": kwh(t.wh_per_year.saturating_mul(1000)),
         "money_per_year": t.money_per_year.map(money),
         "currency": t.currency,

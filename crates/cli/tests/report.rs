@@ -328,3 +328,101 @@ fn report_from_the_vault_matches_the_hand_calculation() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// A dynamic contract whose prices are in `prices.csv` beside it: 0.10 before noon on Monday
+/// 5 January (Amsterdam) and 0.40 from noon, plus a markup of 0.02.
+const DYNAMIC: &str = "name = \"Dynamic\"\ncurrency = \"EUR\"\ntime_zone = \"Europe/Amsterdam\"\n\
+                       vat_percent = 0\n[import]\nprices_csv = \"prices.csv\"\nmarkup_per_kwh = 0.02\n";
+const PRICES: &str = "start,price_per_kwh\n2026-01-05T00:00:00+01:00,0.10\n\
+                      2026-01-05T12:00:00+01:00,0.40\n2026-01-06T00:00:00+01:00,0.40\n";
+
+#[test]
+fn a_stored_dynamic_contract_prices_from_the_vault_in_any_working_directory() {
+    use hearth_vault::{CreateOptions, KdfParams, Vault};
+    // 400 W all day: 4.8 kWh before noon at 0.12 = 0.576, 4.8 kWh after at 0.42 = 2.016;
+    // 2.592 in all, shown 2.59.
+    let dir = tempfile::tempdir().unwrap();
+    let (contract_dir, elsewhere) = (dir.path().join("contract"), dir.path().join("elsewhere"));
+    std::fs::create_dir_all(&contract_dir).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let tariff = contract_dir.join("dynamic.toml");
+    std::fs::write(&tariff, DYNAMIC).unwrap();
+    std::fs::write(contract_dir.join("prices.csv"), PRICES).unwrap();
+    let (f, t) = (
+        at("Europe/Amsterdam", "2026-01-05T00:00"),
+        at("Europe/Amsterdam", "2026-01-06T00:00"),
+    );
+    let jsonl = dir.path().join("r.jsonl");
+    write_readings(&jsonl, f - 3600, t + 3600, |_| 400);
+    let readings: Vec<Reading> = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| Reading::from_json(l).unwrap())
+        .collect();
+    let vault_path = dir.path().join("v.hearth");
+    let opts = CreateOptions {
+        kdf: KdfParams::INSECURE_FOR_TESTS,
+        time_zone: Some("Europe/Amsterdam".into()),
+    };
+    let mut v = Vault::create(&vault_path, "correct horse", &opts).unwrap();
+    v.append(&readings).unwrap();
+    let id = hearth_app::contracts::save_file(&mut v, &tariff).unwrap();
+    assert_eq!(id, "tariff/dynamic");
+    v.close().unwrap();
+    let report = |cwd: &Path, tariff: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+        cmd.current_dir(cwd)
+            .args(["--vault", vault_path.to_str().unwrap(), "report"])
+            .args([
+                "--from",
+                "2026-01-05",
+                "--to",
+                "2026-01-06",
+                "--format",
+                "json",
+            ])
+            .env("HEARTH_PASSPHRASE", "correct horse");
+        if let Some(t) = tariff {
+            cmd.args(["--tariff", t.to_str().unwrap()]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The file's prices are found beside the file, wherever hearth runs.
+    let from_file = report(&elsewhere, Some(&tariff));
+    let v: Value = serde_json::from_str(&from_file).unwrap();
+    assert_eq!(v["import_kwh"], 9.6);
+    assert_eq!(v["contracts"][0]["name"], "Dynamic");
+    assert_eq!(v["contracts"][0]["cost"]["energy"], 2.59);
+    assert_eq!(v["contracts"][0]["cost"]["total"], 2.59);
+    // The stored contract gives the same report from any working directory, also once the
+    // original price file is gone: its prices are sealed in the vault beside it.
+    assert_eq!(report(&elsewhere, None), from_file);
+    assert_eq!(report(&contract_dir, None), from_file);
+    std::fs::remove_file(contract_dir.join("prices.csv")).unwrap();
+    assert_eq!(report(&elsewhere, None), from_file);
+    assert_eq!(report(&contract_dir, None), from_file);
+    // The file itself now names a missing price file, with its path beside the file.
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .current_dir(&elsewhere)
+        .args(["report", "--readings", jsonl.to_str().unwrap()])
+        .args(["--from", "2026-01-05", "--to", "2026-01-06"])
+        .args(["--tariff", tariff.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let missing = contract_dir.join("prices.csv");
+    assert!(
+        err.contains(&format!(
+            "contract file, line 6: price file {}: cannot read it:",
+            missing.display()
+        )),
+        "{err}"
+    );
+}

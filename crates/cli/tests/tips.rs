@@ -4,6 +4,7 @@ use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use serde_json::Value;
+use std::path::PathBuf;
 use std::process::Command;
 
 const DAY_NIGHT: &str = r#"
@@ -99,13 +100,12 @@ fn json_tips_for_an_evening_cycle() {
     assert!((0.0..=1.0).contains(&c));
 }
 
-#[test]
-fn yearly_figures_from_a_vault_are_exact_when_data_starts_and_ends_mid_quarter_hour() {
+/// A vault (passphrase `correct horse`) in Amsterdam time holding a steady 240 W (4 Wh a
+/// minute) read every minute from 00:07:30 on Monday 5 January (2026-01-04T23:07:30Z) for
+/// 11 525 minutes, to 00:12:30 on 13 January: 691 500 s covered, 46 100 Wh used. Also writes
+/// two flat contracts, at 0.30 and 0.25 a kWh. Returns the vault and the contract files.
+fn steady_240_w_vault(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
     use hearth_vault::{CreateOptions, KdfParams, Vault};
-    // A steady 240 W (4 Wh a minute) read every minute from 00:07:30 on Monday 5 January
-    // (Amsterdam, 2026-01-04T23:07:30Z) for 11 525 minutes, to 00:12:30 on 13 January:
-    // 691 500 s covered, 46 100 Wh used. The first quarter hour holds 450 s of data and the
-    // last 750 s; counted whole they made 769 × 900 = 692 100 s.
     let first = 1_767_567_600 + 450;
     let readings: Vec<Reading> = (0..=11_525)
         .map(|k| {
@@ -117,8 +117,7 @@ fn yearly_figures_from_a_vault_are_exact_when_data_starts_and_ends_mid_quarter_h
             r
         })
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let vault = dir.path().join("v.hearth");
+    let vault = dir.join("v.hearth");
     let opts = CreateOptions {
         kdf: KdfParams::INSECURE_FOR_TESTS,
         time_zone: Some("Europe/Amsterdam".into()),
@@ -127,7 +126,7 @@ fn yearly_figures_from_a_vault_are_exact_when_data_starts_and_ends_mid_quarter_h
     v.append(&readings).unwrap();
     v.close().unwrap();
     let flat = |price: &str| {
-        let path = dir.path().join(format!("flat-{price}.toml"));
+        let path = dir.join(format!("flat-{price}.toml"));
         std::fs::write(
             &path,
             format!(
@@ -138,27 +137,45 @@ fn yearly_figures_from_a_vault_are_exact_when_data_starts_and_ends_mid_quarter_h
         .unwrap();
         path
     };
-    let (flat30, flat25) = (flat("0.30"), flat("0.25"));
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    (vault, flat("0.30"), flat("0.25"))
+}
+
+/// `hearth tips` over 5..14 January of [`steady_240_w_vault`] with both contracts, in `format`
+/// and `lang` (none: the default).
+fn tips_of_the_steady_vault(dir: &std::path::Path, format: &str, lang: Option<&str>) -> String {
+    let (vault, flat30, flat25) = steady_240_w_vault(dir);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    cmd.args(["--vault", vault.to_str().unwrap(), "tips"])
         .args([
-            "--vault",
-            vault.to_str().unwrap(),
-            "tips",
             "--from",
             "2026-01-05",
+            "--to",
+            "2026-01-14",
+            "--format",
+            format,
         ])
-        .args(["--to", "2026-01-14", "--format", "json"])
         .args(["--tariff", flat30.to_str().unwrap()])
         .args(["--tariff", flat25.to_str().unwrap()])
-        .env("HEARTH_PASSPHRASE", "correct horse")
-        .output()
-        .unwrap();
+        .env("HEARTH_PASSPHRASE", "correct horse");
+    if let Some(l) = lang {
+        cmd.args(["--lang", l]);
+    }
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn yearly_figures_from_a_vault_are_exact_when_data_starts_and_ends_mid_quarter_hour() {
+    // The first quarter hour holds 450 s of data and the last 750 s; counted whole they made
+    // 769 × 900 = 692 100 s.
+    let dir = tempfile::tempdir().unwrap();
+    let v: Value =
+        serde_json::from_str(&tips_of_the_steady_vault(dir.path(), "json", None)).unwrap();
     let tips = v.as_array().unwrap();
     let kinds: Vec<&str> = tips.iter().map(|t| t["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, vec!["base_load", "cheapest_contract"]);
@@ -173,4 +190,52 @@ fn yearly_figures_from_a_vault_are_exact_when_data_starts_and_ends_mid_quarter_h
     assert_eq!(contracts[1]["name"], "Flat 0.30");
     assert_eq!(contracts[1]["per_year"], 630.72);
     assert_eq!(tips[1]["money_per_year"], 105.12);
+}
+
+#[test]
+fn tips_speak_dutch_and_german_with_the_same_figures() {
+    // The figures of the test above, worded as the desktop words them: 240 W, 2102.4 kWh a
+    // year (2.102 whole), 630.72 a year (€ 631); 8 whole days, 105.12 a year (€ 105).
+    let dir = tempfile::tempdir().unwrap();
+    let text = tips_of_the_steady_vault(dir.path(), "text", Some("nl"));
+    // The confidences are the JSON's (0.53 and 0.30 below), as whole percentages.
+    assert_eq!(
+        text,
+        "* Je huis verbruikt altijd minstens zo'n 240 W, ook 's nachts: ongeveer 2.102 kWh per \
+         jaar (€ 631). Dit sluipverbruik komt van apparaten op stand-by, de router, de koelkast \
+         en pompen. (zekerheid 53%)\n\
+         * Met je verbruik van de afgelopen 8 dagen was “Flat 0.25” ongeveer € 105 per jaar \
+         goedkoper geweest dan “Flat 0.30”. (zekerheid 30%)\n"
+    );
+    // JSON: the same field names and figures; only the summary is in the language.
+    let dir = tempfile::tempdir().unwrap();
+    let de: Value =
+        serde_json::from_str(&tips_of_the_steady_vault(dir.path(), "json", Some("de"))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let en: Value =
+        serde_json::from_str(&tips_of_the_steady_vault(dir.path(), "json", Some("en"))).unwrap();
+    assert_eq!(
+        de[1]["summary"],
+        "Bei Ihrem Verbrauch der letzten 8 Tage wäre „Flat 0.25“ etwa 105 € im Jahr günstiger \
+         gewesen als „Flat 0.30“."
+    );
+    assert_eq!(
+        en[1]["summary"],
+        "Over your last 8 days of use, \"Flat 0.25\" would have cost about €105 a year less than \
+         \"Flat 0.30\"."
+    );
+    assert_eq!(
+        (en[0]["confidence"].as_f64(), en[1]["confidence"].as_f64()),
+        (Some(0.53), Some(0.3))
+    );
+    let (mut de, mut en) = (de, en);
+    for t in de
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .chain(en.as_array_mut().unwrap())
+    {
+        t["summary"] = Value::Null;
+    }
+    assert_eq!(de, en);
 }

@@ -1,5 +1,6 @@
 //! Report and tips over a year of quarter-hour readings; streaming one day of 1-second
-//! readings into quarter hours; reading a year of quarter hours from a vault.
+//! readings into quarter hours. (Reading a year of quarter hours from a vault is benched in
+//! `hearth-app`, `benches/usage.rs`.)
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hearth_insight::{Contract, Usage, UsageOptions, cost, report, tips::tips};
@@ -47,7 +48,7 @@ fn contracts() -> Vec<Contract> {
         "nl-flat.toml",
     ]
     .iter()
-    .map(|f| Contract::load(&dir.join(f)).unwrap())
+    .map(|f| Contract::parse(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap())
     .collect()
 }
 
@@ -96,40 +97,5 @@ fn seconds(c: &mut Criterion) {
     });
 }
 
-/// A scratch vault in Brussels time holding `rs`, flushed.
-fn vault_with(dir: &Path, rs: &[Reading]) -> hearth_vault::Vault {
-    use hearth_vault::{CreateOptions, KdfParams, Vault};
-    let options = CreateOptions {
-        kdf: KdfParams::INSECURE_FOR_TESTS,
-        time_zone: Some("Europe/Brussels".into()),
-    };
-    let mut v = Vault::create(&dir.join("v.hearth"), "pw", &options).unwrap();
-    v.append(rs).unwrap();
-    v.flush().unwrap();
-    v
-}
-
-fn vault(c: &mut Criterion) {
-    // What the Costs and Tips screens and `hearth report` read: a year of quarter-hour
-    // rollups, plus the span of stored readings (one raw chunk decoded at each end).
-    let year_s = 365 * 86_400;
-    let dir = tempfile::tempdir().unwrap();
-    let v = vault_with(dir.path(), &readings(900, year_s));
-    let (from, to) = (
-        Timestamp::from_second(START).unwrap(),
-        Timestamp::from_second(START + year_s).unwrap(),
-    );
-    c.bench_function("from_vault: a year of quarter-hour rollups", |b| {
-        b.iter(|| Usage::from_vault(black_box(&v), from, to).unwrap())
-    });
-    // The span alone where it costs most: full hours of 1-second readings at both ends.
-    let dir = tempfile::tempdir().unwrap();
-    let v = vault_with(dir.path(), &readings(1, 86_400));
-    c.bench_function(
-        "reading_span: 1-s raw hours (3600 readings) at both ends",
-        |b| b.iter(|| black_box(&v).reading_span().unwrap()),
-    );
-}
-
-criterion_group!(benches, year, seconds, vault);
+criterion_group!(benches, year, seconds);
 criterion_main!(benches);

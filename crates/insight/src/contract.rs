@@ -5,6 +5,10 @@
 //! or dynamic prices from a CSV file; plus tax per kWh, fixed charges, export credit, net
 //! metering, a capacity charge and VAT. Every amount is read from its literal text, so
 //! `0.0503` is exactly 0.0503. Errors name the line of the file and say what to change.
+//!
+//! Parsing reads no files: a dynamic contract names its price file (`prices_csv`), and the
+//! caller hands over that file's text ([`PriceFiles`]), read from beside the contract file or
+//! from wherever the contract is stored.
 
 use crate::money::{Money, Percent, Price};
 use crate::prices::{PriceError, PriceSeries};
@@ -12,7 +16,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use toml::Spanned;
 
 /// Bit for a day type in [`Period::days`]: Monday is bit 0 … Sunday bit 6, holidays bit 7.
@@ -131,7 +136,7 @@ pub enum Tag {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ContractError {
-    /// The file could not be read.
+    /// The file could not be read (by whoever reads contract files: parsing reads none).
     #[error("cannot read the contract file {path}: {source}")]
     Io {
         /// The file.
@@ -311,24 +316,83 @@ impl Source<'_> {
     }
 }
 
-impl Contract {
-    /// Reads a contract file; a `prices_csv` path is relative to the file's folder.
-    pub fn load(path: &Path) -> Result<Contract, ContractError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ContractError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let dir = path.parent().unwrap_or(Path::new("."));
-        Contract::parse(&text, dir)
+/// The text of the price files a contract names, by the name its `prices_csv` gives them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PriceFiles(BTreeMap<String, String>);
+
+impl PriceFiles {
+    /// No price files.
+    pub fn new() -> PriceFiles {
+        PriceFiles::default()
     }
 
-    /// Parses contract TOML; `dir` is where a `prices_csv` path is looked up.
-    pub fn parse(text: &str, dir: &Path) -> Result<Contract, ContractError> {
+    /// Adds (or replaces) the CSV text of the file named `name` in `prices_csv`.
+    pub fn insert(&mut self, name: impl Into<String>, csv: impl Into<String>) {
+        self.0.insert(name.into(), csv.into());
+    }
+
+    /// The CSV text of the file named `name`, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Each file's name and CSV text, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, t)| (n.as_str(), t.as_str()))
+    }
+
+    /// Whether no file is given.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A price file that a contract names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriceFileRef {
+    /// The file as `prices_csv` writes it (relative to the contract file).
+    pub name: String,
+    /// The line of `prices_csv` in the contract, for error messages.
+    pub line: usize,
+}
+
+impl Contract {
+    /// Parses contract TOML that needs no price file (a dynamic contract is an error that
+    /// names the missing file; see [`Contract::parse_with_prices`]).
+    pub fn parse(text: &str) -> Result<Contract, ContractError> {
+        Contract::parse_with_prices(text, &PriceFiles::new())
+    }
+
+    /// The contract's name as its TOML gives it (trimmed), before anything else is checked;
+    /// fails only on malformed TOML.
+    pub fn name_of(text: &str) -> Result<String, ContractError> {
         let src = Source { text };
-        let raw: RawContract = toml::from_str(text).map_err(|e| ContractError::Syntax {
-            line: e.span().map_or(1, |s| src.line(s.start)),
-            message: e.message().trim().to_owned(),
-        })?;
+        Ok(raw_contract(&src)?.name.get_ref().trim().to_owned())
+    }
+
+    /// The price files the contract TOML names (`prices_csv` of `[import]`, then `[export]`;
+    /// each name once), so the caller can fetch their text. Fails only on malformed TOML.
+    pub fn price_files(text: &str) -> Result<Vec<PriceFileRef>, ContractError> {
+        let src = Source { text };
+        let raw = raw_contract(&src)?;
+        let mut out: Vec<PriceFileRef> = Vec::new();
+        let sides = std::iter::once(&raw.import).chain(raw.export.as_ref());
+        for file in sides.filter_map(|s| s.get_ref().prices_csv.as_ref()) {
+            if !out.iter().any(|f| f.name == *file.get_ref()) {
+                out.push(PriceFileRef {
+                    name: file.get_ref().clone(),
+                    line: src.line(file.span().start),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Parses contract TOML; `prices` holds the text of each price file it names (by the name
+    /// `prices_csv` gives). A named file missing from `prices` is an error.
+    pub fn parse_with_prices(text: &str, prices: &PriceFiles) -> Result<Contract, ContractError> {
+        let src = Source { text };
+        let raw = raw_contract(&src)?;
 
         let name = raw.name.get_ref().trim().to_owned();
         if name.is_empty() {
@@ -425,7 +489,7 @@ impl Contract {
             .map(|n| src.price(n, "tax_per_kwh"))
             .transpose()?
             .unwrap_or_default();
-        let import = side_pricing(&src, &raw.import, "import", dir, &time_zone)?;
+        let import = side_pricing(&src, &raw.import, "import", prices, &time_zone)?;
         let (export, net_metering) = match &raw.export {
             Some(e) => {
                 if e.get_ref().tax_per_kwh.is_some() {
@@ -435,7 +499,7 @@ impl Contract {
                     ));
                 }
                 (
-                    side_pricing(&src, e, "export", dir, &time_zone)?,
+                    side_pricing(&src, e, "export", prices, &time_zone)?,
                     e.get_ref().net_metering.unwrap_or(false),
                 )
             }
@@ -486,11 +550,19 @@ impl Contract {
     }
 }
 
+/// The raw TOML shape; a syntax error names its line.
+fn raw_contract(src: &Source<'_>) -> Result<RawContract, ContractError> {
+    toml::from_str(src.text).map_err(|e| ContractError::Syntax {
+        line: e.span().map_or(1, |s| src.line(s.start)),
+        message: e.message().trim().to_owned(),
+    })
+}
+
 fn side_pricing(
     src: &Source<'_>,
     side: &Spanned<RawSide>,
     which: &str,
-    dir: &Path,
+    files: &PriceFiles,
     tz: &TimeZone,
 ) -> Result<Pricing, ContractError> {
     let at = side.span().start;
@@ -521,20 +593,22 @@ fn side_pricing(
         return Ok(Pricing::Flat(src.price(p, "price_per_kwh")?));
     }
     if let Some(file) = &s.prices_csv {
-        let path = dir.join(file.get_ref());
+        let path = PathBuf::from(file.get_ref());
         let line = src.line(file.span().start);
-        let text = std::fs::read_to_string(&path).map_err(|e| ContractError::Prices {
-            line,
-            path: path.clone(),
-            source: PriceError::Io(e.to_string()),
-        })?;
+        let text = files
+            .get(file.get_ref())
+            .ok_or_else(|| ContractError::Prices {
+                line,
+                path: path.clone(),
+                source: PriceError::NotGiven,
+            })?;
         let markup = s
             .markup_per_kwh
             .as_ref()
             .map(|n| src.price(n, "markup_per_kwh"))
             .transpose()?
             .unwrap_or_default();
-        let prices = PriceSeries::parse(&text, tz).map_err(|source| ContractError::Prices {
+        let prices = PriceSeries::parse(text, tz).map_err(|source| ContractError::Prices {
             line,
             path,
             source,

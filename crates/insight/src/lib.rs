@@ -4,9 +4,9 @@
 //! their TOML files ([`Contract`]), then price any range ([`cost::price`], [`report::report`])
 //! or look for savings ([`tips::tips`]). Nothing here reads a clock: `now` is passed in. Amounts
 //! are exact scaled integers ([`Money`], [`Price`]); they are rounded to cents only for display.
-//! The app and `hearth report` / `hearth tips` read their quarter hours from the vault's
-//! rollups with one shared function, [`Usage::from_vault`] (module [`rollups`]), the only
-//! place here that reads storage.
+//! Nothing here reads files or storage either: a contract's price file is handed over as text
+//! ([`PriceFiles`]), and a store's quarter-hour rollups as rows ([`Usage::from_rollups`],
+//! module [`rollups`]; `hearth_app::usage` reads them from the vault for the app and the CLI).
 //!
 //! ```
 //! use hearth_insight::{Contract, Usage, UsageOptions, cost};
@@ -15,7 +15,6 @@
 //!
 //! let contract = Contract::parse(
 //!     "name = \"Flat\"\ntime_zone = \"Europe/Amsterdam\"\n[import]\nprice_per_kwh = 0.25\n",
-//!     std::path::Path::new("."),
 //! )?;
 //! // Two readings an hour apart, 1.5 kWh imported in between.
 //! let readings = [(0, 10_000), (3_600, 11_500)].map(|(t, wh)| {
@@ -43,11 +42,14 @@ pub mod rollups;
 pub mod tips;
 pub mod usage;
 
-pub use contract::{Capacity, Contract, ContractError, Period, Pricing, Step, Tag};
+pub use contract::{
+    Capacity, Contract, ContractError, Period, PriceFileRef, PriceFiles, Pricing, Step, Tag,
+};
 pub use cost::{Cost, PricingError};
 pub use locale::Lang;
 pub use money::{Money, Percent, Price};
 pub use prices::{PriceError, PriceSeries};
 pub use report::{ContractCost, Report, report};
+pub use rollups::{ReadingSpan, Rollup, RollupRow};
 pub use tips::{Amount, PeakBasis, Tip, TipKind, TipMessage};
 pub use usage::{Slot, Usage, UsageBuilder, UsageOptions, UsageStats};

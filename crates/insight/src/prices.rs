@@ -37,6 +37,12 @@ pub enum PriceError {
     /// The file could not be read.
     #[error("cannot read it: {0}")]
     Io(String),
+    /// The contract names the file, but its text was not given with the contract (a stored
+    /// contract saved without its price file).
+    #[error(
+        "it is not stored with this contract; save the contract again from its file, with the price file beside it"
+    )]
+    NotGiven,
     /// No rows.
     #[error("it has no prices")]
     Empty,

@@ -2,7 +2,10 @@
 //! name the line and say what to change.
 
 use hearth_insight::contract::{HOLIDAY, find_period};
-use hearth_insight::{Capacity, Contract, ContractError, Money, Price, Pricing, Tag};
+use hearth_insight::{
+    Capacity, Contract, ContractError, Money, Price, PriceError, PriceFileRef, PriceFiles, Pricing,
+    Tag,
+};
 use std::path::Path;
 
 const DESIGN_EXAMPLE: &str = r#"name = "Day/night, Belgian capacity"   # shown to the user
@@ -43,7 +46,7 @@ min_kw = 2.5
 "#;
 
 fn parse(s: &str) -> Result<Contract, ContractError> {
-    Contract::parse(s, Path::new("."))
+    Contract::parse(s)
 }
 
 fn err_of(s: &str) -> (usize, String) {
@@ -97,7 +100,14 @@ fn presets_in_assets_all_parse() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            Contract::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            // The caller reads the price files a contract names, beside the contract file.
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut prices = PriceFiles::new();
+            for f in Contract::price_files(&text).unwrap() {
+                prices.insert(&f.name, std::fs::read_to_string(dir.join(&f.name)).unwrap());
+            }
+            Contract::parse_with_prices(&text, &prices)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             n += 1;
         }
     }
@@ -148,12 +158,75 @@ fn bad_values_say_what_to_change() {
 }
 
 #[test]
-fn missing_price_file_is_a_clear_error() {
+fn a_price_file_not_given_is_a_clear_error() {
     let s = "name = \"x\"\ntime_zone = \"UTC\"\n[import]\nprices_csv = \"does-not-exist.csv\"\n";
-    match parse(s) {
-        Err(e @ ContractError::Prices { line: 4, .. }) => {
-            assert!(e.to_string().contains("does-not-exist.csv"), "{e}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let e = parse(s).unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            ContractError::Prices { line: 4, path, source: PriceError::NotGiven }
+                if path.as_path() == Path::new("does-not-exist.csv")
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "contract file, line 4: price file does-not-exist.csv: it is not stored with this \
+         contract; save the contract again from its file, with the price file beside it"
+    );
+}
+
+#[test]
+fn parsing_names_the_price_files_and_reads_none() {
+    // Import and export name files; the same file twice is listed once.
+    let s = "name = \"x\"\ntime_zone = \"UTC\"\n[import]\nprices_csv = \"p.csv\"\n[export]\nprices_csv = \"p.csv\"\n";
+    assert_eq!(
+        Contract::price_files(s).unwrap(),
+        [PriceFileRef {
+            name: "p.csv".into(),
+            line: 4
+        }]
+    );
+    let s = "name = \"x\"\ntime_zone = \"UTC\"\n[import]\nprices_csv = \"in.csv\"\n[export]\nprices_csv = \"out.csv\"\n";
+    let names: Vec<(String, usize)> = Contract::price_files(s)
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.name, f.line))
+        .collect();
+    assert_eq!(names, [("in.csv".into(), 4), ("out.csv".into(), 6)]);
+    assert!(Contract::price_files(DESIGN_EXAMPLE).unwrap().is_empty());
+    // A syntax error is the same error parsing gives.
+    assert!(matches!(
+        Contract::price_files("name = \"x\"\n[import\n"),
+        Err(ContractError::Syntax { line: 2, .. })
+    ));
+    // The text given is what is priced; no file of that name needs to exist anywhere.
+    let mut prices = PriceFiles::new();
+    prices.insert(
+        "in.csv",
+        "start,price_per_kwh\n2026-01-05T00:00:00Z,0.10\n2026-01-05T01:00:00Z,0.20\n",
+    );
+    prices.insert(
+        "out.csv",
+        "start,price_per_kwh\n2026-01-05T00:00:00Z,0.05\n2026-01-05T01:00:00Z,0.06\n",
+    );
+    let c = Contract::parse_with_prices(s, &prices).unwrap();
+    let (Pricing::Dynamic { prices: i, .. }, Pricing::Dynamic { prices: o, .. }) =
+        (&c.import, &c.export)
+    else {
+        panic!("{c:?}")
+    };
+    // 2026-01-05T01:00Z = 1_767_574_800.
+    assert_eq!(i.at(1_767_574_800), Some(Price::parse("0.20").unwrap()));
+    assert_eq!(o.at(1_767_574_800), Some(Price::parse("0.06").unwrap()));
+    // A price file's own error names the file as the contract names it.
+    let mut bad = PriceFiles::new();
+    bad.insert("in.csv", "");
+    bad.insert("out.csv", "");
+    assert_eq!(
+        Contract::parse_with_prices(s, &bad)
+            .unwrap_err()
+            .to_string(),
+        "contract file, line 4: price file in.csv: it has no prices"
+    );
 }

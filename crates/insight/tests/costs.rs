@@ -312,15 +312,13 @@ fn norwegian_top3_on_different_days() {
 
 #[test]
 fn dynamic_prices_with_markup_and_a_missing_price() {
-    let dir = std::env::temp_dir().join(format!("hearth-insight-dyn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("prices.csv"),
+    let mut files = hearth_insight::PriceFiles::new();
+    files.insert(
+        "prices.csv",
         "start,price_per_kwh\n2026-01-05T00:00:00+01:00,0.10\n2026-01-05T01:00:00+01:00,-0.05\n",
-    )
-    .unwrap();
+    );
     let toml = "name = \"Dynamic\"\ntime_zone = \"Europe/Amsterdam\"\n[import]\nprices_csv = \"prices.csv\"\nmarkup_per_kwh = 0.02\n";
-    let c = hearth_insight::Contract::parse(toml, &dir).unwrap();
+    let c = hearth_insight::Contract::parse_with_prices(toml, &files).unwrap();
     let (f, t) = (at(AMS, "2026-01-05T00:00"), at(AMS, "2026-01-05T02:00"));
     let readings = meter(f, t, 900, |_| (1_000, 0));
     // 1 kWh × (0.10 + 0.02) + 1 kWh × (-0.05 + 0.02) = 0.12 - 0.03 = 0.09.
@@ -337,7 +335,6 @@ fn dynamic_prices_with_markup_and_a_missing_price() {
             at: "2026-01-05T02:00:00+01:00".into()
         }
     );
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 const SOLAR: &str = r#"

@@ -4,16 +4,80 @@
 
 mod household;
 
-use hearth_insight::{Contract, PriceSeries, Usage, UsageOptions};
+use hearth_insight::{Contract, ContractError, PriceError, PriceSeries, Usage, UsageOptions};
 use hearth_meter::{MeterId, MeterTime, Protocol, Quantity, Reading};
 use household::ts;
 use proptest::prelude::*;
-use std::path::Path;
+
+/// The last line an error can name in `text`: one more than its newlines (an error at the
+/// very end, after a last newline, names the empty line there).
+fn lines(text: &str) -> usize {
+    text.matches('\n').count() + 1
+}
+
+/// The line a price-file error names, if any.
+fn price_error_line(e: &PriceError) -> Option<usize> {
+    match e {
+        PriceError::Time { line, .. }
+        | PriceError::Price { line, .. }
+        | PriceError::Order { line }
+        | PriceError::QuarterHour { line }
+        | PriceError::Csv { line, .. } => Some(*line),
+        _ => None,
+    }
+}
+
+#[test]
+fn known_garbage_gives_the_exact_error() {
+    // Not TOML at all: a syntax error on the line where it goes wrong.
+    match Contract::parse("name = \"x\"\n%%%\n") {
+        Err(ContractError::Syntax { line: 2, message }) => {
+            assert_eq!(message, "key with no value, expected `=`")
+        }
+        other => panic!("{other:?}"),
+    }
+    // TOML, but not a contract: the unknown field, and then the missing one, named.
+    match Contract::parse("a = 1\n") {
+        Err(ContractError::Syntax { line: 1, message }) => assert_eq!(
+            message,
+            "unknown field `a`, expected one of `name`, `currency`, `time_zone`, `valid_from`, \
+             `valid_to`, `vat_percent`, `holidays`, `fixed`, `import`, `export`, `capacity`"
+        ),
+        other => panic!("{other:?}"),
+    }
+    match Contract::parse("time_zone = \"UTC\"\n") {
+        Err(ContractError::Syntax { line: 1, message }) => {
+            assert_eq!(message, "missing field `name`")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Empty text and a file that is no price list.
+    let utc = jiff::tz::TimeZone::UTC;
+    assert_eq!(PriceSeries::parse("", &utc), Err(PriceError::Empty));
+    assert_eq!(
+        PriceSeries::parse("\u{0}\u{1}garbage\n1;2\n", &utc),
+        Err(PriceError::Columns)
+    );
+}
 
 proptest! {
     #[test]
     fn garbage_contracts_are_errors(text in "\\PC{0,300}") {
-        let _ = Contract::parse(&text, Path::new("/nonexistent"));
+        // Arbitrary text is never a contract: it is a syntax error (malformed TOML or a
+        // missing field) naming a line of the text, and listing its price files fails the same.
+        match Contract::parse(&text) {
+            Err(ContractError::Syntax { line, message }) => {
+                prop_assert!((1..=lines(&text)).contains(&line), "line {line}: {message}");
+                prop_assert!(!message.is_empty());
+                match Contract::price_files(&text) {
+                    Err(ContractError::Syntax { line: l, message: m }) => {
+                        prop_assert_eq!((l, m), (line, message));
+                    }
+                    other => prop_assert!(false, "{other:?}"),
+                }
+            }
+            other => prop_assert!(false, "{other:?}"),
+        }
     }
 
     #[test]
@@ -21,12 +85,33 @@ proptest! {
         let base = "name = \"x\"\ntime_zone = \"Europe/Brussels\"\nvat_percent = 6\n[fixed]\nper_month = 3.5\n[import]\n[[import.period]]\nname = \"night\"\nfrom = \"22:00\"\nto = \"07:00\"\nprice_per_kwh = 0.21\n[[import.period]]\nname = \"day\"\nprice_per_kwh = 0.31\n[capacity]\nkind = \"monthly-15min-peak\"\nprice_per_kw_year = 53.26\n";
         let at = base.char_indices().map(|(i, _)| i).nth(cut % base.len()).unwrap_or(0);
         let text = format!("{}{}{}", &base[..at], junk, &base[at..]);
-        let _ = Contract::parse(&text, Path::new("/nonexistent"));
+        match Contract::parse(&text) {
+            // Still a contract: the junk landed somewhere harmless (a name, a comment-free
+            // value it extends validly); the name survives.
+            Ok(c) => prop_assert!(!c.name.is_empty()),
+            // Otherwise an error naming a line of the text and saying what is wrong.
+            Err(ContractError::Syntax { line, message } | ContractError::Invalid { line, message }) => {
+                prop_assert!((1..=lines(&text)).contains(&line), "line {line}: {message}");
+                prop_assert!(!message.is_empty());
+            }
+            // Junk that spells `prices_csv = ...`: that file was not given (nothing is read).
+            Err(ContractError::Prices { line, source: PriceError::NotGiven, .. }) => {
+                prop_assert!((1..=lines(&text)).contains(&line));
+            }
+            Err(other) => prop_assert!(false, "{other:?}"),
+        }
     }
 
     #[test]
-    fn garbage_price_files_are_errors(text in "\\PC{0,300}") {
-        let _ = PriceSeries::parse(&text, &jiff::tz::TimeZone::UTC);
+    fn garbage_price_files_are_errors(text in "(\\PC{0,40}[,;\t\n]){0,12}") {
+        // Arbitrary text is never a price list: no rows, no time and price columns, or a row
+        // that names its line in the text. Never a read error: parsing reads nothing.
+        let e = PriceSeries::parse(&text, &jiff::tz::TimeZone::UTC)
+            .expect_err("garbage is not a price list");
+        match price_error_line(&e) {
+            Some(line) => prop_assert!((1..=lines(&text)).contains(&line), "{e}"),
+            None => prop_assert!(matches!(e, PriceError::Empty | PriceError::Columns), "{e}"),
+        }
     }
 
     #[test]

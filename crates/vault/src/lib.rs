@@ -88,6 +88,9 @@ pub use vault::{
     VerifyReport,
 };
 
+#[cfg(feature = "test-support")]
+pub mod damage;
+
 /// Entry points for the cargo-fuzz targets in `crates/vault/fuzz` only; not an API (hidden,
 /// may change at any time). Records are sealed as chunks under a fixed test key.
 #[doc(hidden)]

@@ -261,7 +261,7 @@ mod tests {
     const DAY: i64 = 86_400;
 
     fn contract(toml: &str) -> Contract {
-        Contract::parse(toml, std::path::Path::new(".")).expect("contract")
+        Contract::parse(toml).expect("contract")
     }
 
     /// 28 days of quarter-hour readings from `MON_5_JAN`, import power from `w(unix)`.

@@ -48,7 +48,7 @@ pub fn meter(
 }
 
 pub fn contract(toml: &str) -> Contract {
-    Contract::parse(toml, std::path::Path::new(".")).unwrap_or_else(|e| panic!("{e}"))
+    Contract::parse(toml).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn usage(readings: &[Reading], from: i64, to: i64) -> Usage {

@@ -1,9 +1,10 @@
-//! `Usage::from_vault`: the vault's quarter-hour rollups into usage, with the first and last
+//! `hearth_app::usage::from_vault`: the vault's quarter-hour rollups into usage, with the first and last
 //! quarter hour of the data booked over the seconds their readings cover, so time covered and
 //! every yearly figure are exact. All expectations are computed by hand in the comments.
 
+use hearth_app::usage::from_vault;
 use hearth_insight::tips::{TipKind, TipMessage, tips};
-use hearth_insight::{Contract, Money, Usage, report};
+use hearth_insight::{Contract, Money, report};
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
 use hearth_vault::{CreateOptions, KdfParams, Vault};
 use jiff::Timestamp;
@@ -43,7 +44,7 @@ fn ts(s: i64) -> Timestamp {
 }
 
 fn contract(text: &str) -> Contract {
-    Contract::parse(text, Path::new(".")).expect("contract")
+    Contract::parse(text).expect("contract")
 }
 
 #[test]
@@ -63,7 +64,7 @@ fn data_starting_and_ending_mid_quarter_hour_gives_exact_yearly_figures() {
     // Read the way `hearth report` does: read-only, beside a collector.
     let vault = Vault::open_read_only(&path, "pw").expect("reader");
     let (from, to) = (MON_5_JAN, MON_5_JAN + 9 * DAY);
-    let u = Usage::from_vault(&vault, ts(from), ts(to)).expect("usage");
+    let u = from_vault(&vault, ts(from), ts(to)).expect("usage");
 
     let slots = u.slots();
     assert_eq!(slots.len(), 864, "9 days of quarter hours");
@@ -140,7 +141,7 @@ fn a_gap_inside_stays_estimated_and_only_the_edges_are_trimmed() {
     let dir = tempfile::tempdir().expect("dir");
     // Read the way the desktop does: through the writer's own handle.
     let vault = vault_with(dir.path(), &readings_around_a_gap());
-    let u = Usage::from_vault(&vault, ts(q), ts(q + 4 * 3600)).expect("usage");
+    let u = from_vault(&vault, ts(q), ts(q + 4 * 3600)).expect("usage");
 
     // Per quarter hour from 10:00: 10:05-10:15 (600 s, 40 Wh); three whole ones (60 Wh); eight
     // estimated from 11:00 to 13:00 (60 Wh each); 13:00-13:15 (60 Wh); 13:15-13:20:30 (330 s,
@@ -168,7 +169,7 @@ fn a_gap_inside_stays_estimated_and_only_the_edges_are_trimmed() {
 fn an_empty_vault_gives_empty_usage() {
     let dir = tempfile::tempdir().expect("dir");
     let vault = vault_with(dir.path(), &[]);
-    let u = Usage::from_vault(&vault, ts(MON_5_JAN), ts(MON_5_JAN + DAY)).expect("usage");
+    let u = from_vault(&vault, ts(MON_5_JAN), ts(MON_5_JAN + DAY)).expect("usage");
     assert_eq!(u.slots().len(), 96);
     assert!(u.slots().iter().all(|s| !s.has_data()));
     assert_eq!(u.stats, Default::default());
@@ -177,21 +178,7 @@ fn an_empty_vault_gives_empty_usage() {
 /// Flips one byte of the sealed chunk of resolution code `res` (0 raw, 2 quarter hours) whose
 /// window is the newest, as a bad disk sector would.
 fn damage_newest_chunk(path: &Path, res: u8) {
-    let db = rusqlite::Connection::open(path).expect("sqlite");
-    let (window, mut sealed): (i64, Vec<u8>) = db
-        .query_row(
-            "SELECT window_start, sealed FROM chunk WHERE res = ?1 ORDER BY window_start DESC",
-            [res],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("a chunk");
-    let mid = sealed.len() / 2;
-    sealed[mid] ^= 0x20;
-    db.execute(
-        "UPDATE chunk SET sealed = ?1 WHERE res = ?2 AND window_start = ?3",
-        rusqlite::params![sealed, res, window],
-    )
-    .expect("damaged");
+    hearth_vault::damage::flip_newest_chunk(path, res).expect("damaged");
 }
 
 #[test]
@@ -204,7 +191,7 @@ fn damaged_chunks_are_skipped_and_counted() {
         .expect("close");
     let usage = || {
         let vault = Vault::open_read_only(&path, "pw").expect("reader");
-        Usage::from_vault(&vault, ts(q), ts(q + 4 * 3600)).expect("usage")
+        from_vault(&vault, ts(q), ts(q + 4 * 3600)).expect("usage")
     };
     // The newest raw hour (12:00Z) is damaged: `reading_span` skips it and ends at the newest
     // intact reading (11:00 local), as if that hour were missing: the first quarter hour is
@@ -240,21 +227,14 @@ fn rollups_newer_than_the_stored_readings_count_whole() {
     vault_with(dir.path(), &readings_around_a_gap())
         .close()
         .expect("close");
-    let db = rusqlite::Connection::open(&path).expect("sqlite");
-    let gone = db
-        .execute(
-            "DELETE FROM chunk WHERE res = 0 AND window_start = ?1",
-            [q + 10_800],
-        )
-        .expect("delete");
+    let gone = hearth_vault::damage::delete_chunk(&path, 0, q + 10_800).expect("delete");
     assert_eq!(gone, 1, "the raw hour 12:00Z");
-    drop(db);
     let vault = Vault::open_read_only(&path, "pw").expect("reader");
     assert_eq!(
         vault.reading_span().expect("span"),
         Some((q + 300, q + 3600))
     );
-    let u = Usage::from_vault(&vault, ts(q), ts(q + 4 * 3600)).expect("usage");
+    let u = from_vault(&vault, ts(q), ts(q + 4 * 3600)).expect("usage");
     let covered: Vec<(u16, u16)> = u
         .slots()
         .iter()
