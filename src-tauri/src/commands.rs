@@ -420,32 +420,45 @@ pub fn save_contract(state: State<'_, AppState>, toml: String) -> Result<String,
 /// Energy and cost of `period` (`this-month`, `last-month`, `last-12-months`) under each
 /// contract in `contracts` (ids from [`contracts`]).
 #[tauri::command]
-pub fn cost_report(
+pub async fn cost_report(
     state: State<'_, AppState>,
     period: String,
     contracts: Vec<String>,
 ) -> Result<CostReportDto, ShellError> {
     let p = CostPeriod::from_name(&period)
         .ok_or_else(|| ShellError::new(Code::BadRequest, format!("unknown period {period:?}")))?;
-    let store = lock(&state.store);
-    let vault = store.vault().ok_or_else(ShellError::locked)?;
-    let chosen = costs::load(vault, &contracts)?;
-    costs::report(vault, &chosen, p, collector::now_unix())
+    let vault = state.reader()?;
+    off_the_runtime(move || {
+        let chosen = costs::load(&vault, &contracts)?;
+        costs::report(&vault, &chosen, p, collector::now_unix())
+    })
+    .await
+}
+
+/// Runs blocking work (vault reads, drawing) on a blocking thread.
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ShellError> + Send + 'static,
+) -> Result<T, ShellError> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?
 }
 
 /// Savings tips over the last 12 months; `contracts` are ids, the first valid now is current.
 /// `lang` (`en`, `nl`, `de`; English when absent) words the sentences and evidence.
 #[tauri::command]
-pub fn tips(
+pub async fn tips(
     state: State<'_, AppState>,
     contracts: Vec<String>,
     lang: Option<String>,
 ) -> Result<Vec<TipDto>, ShellError> {
     let lang = Lang::from_code(lang.as_deref().unwrap_or("en"));
-    let store = lock(&state.store);
-    let vault = store.vault().ok_or_else(ShellError::locked)?;
-    let chosen = costs::load(vault, &contracts)?;
-    costs::tips(vault, &chosen, collector::now_unix(), lang)
+    let vault = state.reader()?;
+    off_the_runtime(move || {
+        let chosen = costs::load(&vault, &contracts)?;
+        costs::tips(&vault, &chosen, collector::now_unix(), lang)
+    })
+    .await
 }
 
 /// Changes the passphrase after checking the current one (a wrong one is `WrongPassphrase`).
@@ -614,9 +627,8 @@ pub async fn history(
     lang: Option<String>,
 ) -> Result<HistoryDto, ShellError> {
     let req = history_request(&kind, shift, (width, height), dark, compare, lang)?;
-    let store = lock(&state.store);
-    let vault = store.vault().ok_or_else(ShellError::locked)?;
-    Ok(history::page(vault, &req, collector::now_unix())?)
+    let vault = state.reader()?;
+    off_the_runtime(move || Ok(history::page(&vault, &req, collector::now_unix())?)).await
 }
 
 fn history_request(
@@ -705,9 +717,8 @@ pub fn save_chart(
             request.compare,
             Some(request.lang.clone()),
         )?;
-        let store = lock(&state.store);
-        let vault = store.vault().ok_or_else(ShellError::locked)?;
-        history::chart(vault, &req, collector::now_unix(), id, format)?.ok_or_else(|| {
+        let vault = state.reader()?;
+        history::chart(&vault, &req, collector::now_unix(), id, format)?.ok_or_else(|| {
             ShellError::new(Code::NoData, "This period has no such chart to save.")
         })?
     };
@@ -755,10 +766,8 @@ pub async fn export_csv<R: Runtime>(
         )
     })?;
     let path = output_path(&path)?;
-    let store = state.store.clone();
+    let vault = state.reader()?;
     tauri::async_runtime::spawn_blocking(move || {
-        let store = lock(&store);
-        let vault = store.vault().ok_or_else(ShellError::locked)?;
         let (from, to) = export::range(Some(&from), Some(&to), vault.time_zone())?;
         let req = export::Request {
             from,
@@ -767,7 +776,7 @@ pub async fn export_csv<R: Runtime>(
             decimal_comma,
         };
         // The save dialog already asked before replacing a file: force.
-        let rows = export::to_file(vault, &req, &path, true, |p| {
+        let rows = export::to_file(&vault, &req, &path, true, |p| {
             let _ = app.emit(
                 EXPORT_PROGRESS_EVENT,
                 ExportProgressDto {

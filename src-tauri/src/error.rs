@@ -72,6 +72,12 @@ impl From<hearth_app::OpenError> for ShellError {
     fn from(e: hearth_app::OpenError) -> Self {
         match e {
             hearth_app::OpenError::Vault(v) => v.into(),
+            // The window's way to turn the keyring on again is Settings.
+            e @ (hearth_app::OpenError::NoKeyringEntry
+            | hearth_app::OpenError::KeyringKeyDoesNotFit) => ShellError::new(
+                Code::Keyring,
+                format!("{} in Settings.", e.to_string().trim_end_matches('.')),
+            ),
             other => ShellError::new(Code::Keyring, other.to_string()),
         }
     }

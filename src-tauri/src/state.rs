@@ -40,6 +40,18 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A read-only handle on the open vault, its checkpoint brought up to date first: history,
+    /// costs, tips and exports read through it off the async runtime without holding the
+    /// session, so the collector keeps storing (and the Now view keeps moving) meanwhile.
+    pub fn reader(&self) -> Result<hearth_vault::Vault, crate::error::ShellError> {
+        let mut store = crate::collector::lock(&self.store);
+        let vault = store
+            .vault_mut()
+            .ok_or_else(crate::error::ShellError::locked)?;
+        vault.flush()?;
+        Ok(vault.reader()?)
+    }
+
     /// The idle time after which the app locks itself, `None` for never: the test override in
     /// [`AppInfoDto::auto_lock_seconds`], else the user's preference.
     pub fn auto_lock_after(&self) -> Option<std::time::Duration> {

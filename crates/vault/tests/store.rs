@@ -633,3 +633,31 @@ fn a_damaged_writer_state_is_rebuilt_from_the_chunks_and_collection_continues() 
     let report = v.verify().unwrap();
     assert!(report.damaged.is_empty(), "{:?}", report.damaged);
 }
+
+#[test]
+fn a_reader_beside_the_writer_sees_what_was_checkpointed_and_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut v, _path) = new_vault(dir.path());
+    v.append(&[r(T0, 1_000, 100), r(T0 + 1, 1_001, 100)])
+        .unwrap();
+    v.flush().unwrap();
+    // No passphrase and no key derivation: the writer's own key.
+    let mut reader = v.reader().unwrap();
+    assert_eq!(rows(&reader, T0, T0 + 10, Resolution::Raw).len(), 2);
+    assert_eq!(reader.time_zone(), v.time_zone());
+    // The writer goes on; the reader sees the next checkpoint, not the open chunk before it.
+    v.append(&[r(T0 + 2, 1_002, 100)]).unwrap();
+    assert_eq!(rows(&reader, T0, T0 + 10, Resolution::Raw).len(), 2);
+    v.flush().unwrap();
+    let seen = rows(&reader, T0, T0 + 10, Resolution::Raw);
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[2].reading.get(Quantity::ImportWh), Some(1_002));
+    // It reads only.
+    assert!(matches!(
+        reader.append(&[r(T0 + 3, 1_003, 100)]),
+        Err(VaultError::ReadOnly)
+    ));
+    // And outlives the writer.
+    v.close().unwrap();
+    assert_eq!(rows(&reader, T0, T0 + 10, Resolution::Raw).len(), 3);
+}

@@ -170,6 +170,23 @@ impl Vault {
         Vault::unlock(reader_connection(path)?, path, Key::Secret(secret))
     }
 
+    /// A second handle on this vault's file for reading only, with the same key (no key
+    /// derivation, no passphrase): history, costs and exports read through it beside the
+    /// writer without holding the writer. It sees what the writer has checkpointed, at most
+    /// [`FLUSH_INTERVAL`](crate::FLUSH_INTERVAL) behind the writer's newest readings.
+    pub fn reader(&self) -> Result<Vault> {
+        Ok(Vault {
+            conn: reader_connection(&self.path)?,
+            path: self.path.clone(),
+            sealer: Sealer::new(&self.data_key),
+            header: self.header.clone(),
+            data_key: self.data_key.clone(),
+            tz: self.tz.clone(),
+            writer: None,
+            writer_state_rebuilt: false,
+        })
+    }
+
     /// Reads the plaintext header without any key: the vault id and whether an OS-keyring
     /// slot is set up. Works on read-only storage and while a writer runs.
     pub fn inspect(path: &Path) -> Result<VaultInfo> {
