@@ -2,13 +2,12 @@
 //! meter) into the session, updates the live view and tells the window. Runs on Tauri's async
 //! runtime, independent of any window being open.
 
-use crate::dto::LiveDto;
-use crate::live::Live;
 use crate::state::Progress;
 use hearth_app::collect::{self, SourceSetup, Watcher};
+use hearth_app::live::Live;
 use hearth_app::{Clock as _, Session};
 use hearth_meter::dsmr::DsmrDecoder;
-use hearth_meter::{Decoder, MeterTime, Reading, Rejection};
+use hearth_meter::{MeterTime, Reading, Rejection};
 use hearth_meter_io::reader::{ReaderOptions, Status};
 use hearth_meter_io::simulator::Simulator;
 use hearth_meter_io::source::Source;
@@ -17,30 +16,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tauri::{Emitter, Runtime};
 
-/// The event carrying each new [`LiveDto`].
+/// The event carrying each new [`hearth_app::live::LiveReading`].
 pub const LIVE_EVENT: &str = "live";
-
-/// Feeds received bytes through a decoder into the live view; returns each decoded reading
-/// (to store) with what to show, in order. Rejected frames are counted, not returned.
-pub fn ingest(
-    decoder: &mut dyn Decoder,
-    bytes: &[u8],
-    live: &mut Live,
-    received_unix: i64,
-) -> Vec<(Reading, LiveDto)> {
-    decoder.push(bytes);
-    let mut out = Vec::new();
-    while let Some(frame) = decoder.next() {
-        match frame {
-            Ok(decoded) => {
-                let dto = live.record(&decoded.reading, received_unix);
-                out.push((decoded.reading, dto));
-            }
-            Err(_) => live.record_rejection(),
-        }
-    }
-    out
-}
 
 /// Seconds since the epoch from the system clock (receive time).
 pub fn now_unix() -> i64 {
@@ -87,7 +64,7 @@ pub fn spawn_demo<R: Runtime>(
                     break;
                 }
                 let telegram = twin.next_telegram();
-                let shown = ingest(&mut decoder, &telegram, &mut lock(&live), now_unix());
+                let shown = lock(&live).ingest(&mut decoder, &telegram, now_unix());
                 for (_, dto) in shown {
                     let _ = app.emit(LIVE_EVENT, dto);
                 }
@@ -128,7 +105,7 @@ pub fn spawn_demo<R: Runtime>(
             pace(meter.next_unix());
             let telegram = meter.next_telegram();
             let now = now_unix();
-            let shown = ingest(&mut decoder, &telegram, &mut lock(&live), now);
+            let shown = lock(&live).ingest(&mut decoder, &telegram, now);
             let mut readings: Vec<Reading> = shown.iter().map(|(r, _)| r.clone()).collect();
             let appended = lock(&store).append(&mut readings, now, true, Instant::now());
             if let Err(e) = appended {
@@ -255,52 +232,4 @@ fn pace(unix: i64) {
 /// Locks a mutex, carrying on with the data if another thread panicked while holding it.
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hearth_meter::Quantity;
-
-    #[test]
-    fn simulator_telegrams_reach_the_live_view_and_garbage_is_counted() {
-        // 2026-01-15T12:00:00Z; the simulator's own reading is the reference.
-        let mut meter = Simulator::new(7, 1_768_478_400);
-        let mut decoder = DsmrDecoder::new();
-        let mut live = Live::default();
-        let t1 = meter.next_telegram();
-        let expected = meter.reading();
-        let shown = ingest(&mut decoder, &t1, &mut live, 0);
-        assert_eq!(shown.len(), 1);
-        // What gets stored is what the decoder read: every value equal to the simulator's own
-        // reading (the decoder may add extras the simulator does not model, such as the
-        // power-failure log).
-        let got = &shown[0].0;
-        assert_eq!(
-            (got.time, got.meter_id.clone()),
-            (expected.time, expected.meter_id.clone())
-        );
-        for q in Quantity::ALL {
-            assert_eq!(got.get(q), expected.get(q), "{}", q.name());
-        }
-        let shown: Vec<LiveDto> = shown.into_iter().map(|(_, d)| d).collect();
-        let want_net = expected.get(Quantity::ImportW).unwrap_or(0)
-            - expected.get(Quantity::ExportW).unwrap_or(0);
-        assert_eq!(shown[0].net_w, want_net);
-        assert_eq!(shown[0].unix, 1_768_478_400);
-        assert_eq!(shown[0].time.as_deref(), Some("2026-01-15T13:00:00+01:00"));
-        // A telegram with one flipped byte fails its CRC: counted, not shown.
-        let mut bad = meter.next_telegram();
-        bad[20] ^= 0x01;
-        assert!(ingest(&mut decoder, &bad, &mut live, 0).is_empty());
-        // Split across pushes, the next one still decodes.
-        let t3 = meter.next_telegram();
-        let (a, b) = t3.split_at(100);
-        assert!(ingest(&mut decoder, a, &mut live, 0).is_empty());
-        let shown = ingest(&mut decoder, b, &mut live, 0);
-        assert_eq!(shown.len(), 1);
-        let shown: Vec<LiveDto> = shown.into_iter().map(|(_, d)| d).collect();
-        assert_eq!((shown[0].accepted, shown[0].rejected), (2, 1));
-        assert_eq!(shown[0].unix, 1_768_478_402);
-    }
 }

@@ -7,11 +7,11 @@ use crate::dto::{
     PortDto, PreferencesDto, StatusDto, TipDto,
 };
 use crate::error::{Code, ShellError};
-use crate::prefs::Preferences;
 use crate::state::{AppState, prefs_path};
 use hearth_app::export;
 use hearth_app::history::{self, ChartId, Format, Image, Request};
 use hearth_app::period::PeriodKind;
+use hearth_app::preferences::Preferences;
 use hearth_app::session::{self, Access};
 use hearth_app::{Setting, Status};
 use hearth_insight::Lang;
@@ -224,8 +224,11 @@ fn install_and_collect<R: Runtime>(
         .get_text(&vault)?
         .and_then(|s| s.parse::<Source>().ok());
     // The Now chart draws the last stored minutes until the meter's first telegram.
-    let recent =
-        hearth_app::collect::recent_readings(&vault, collector::now_unix(), crate::live::KEEP_S);
+    let recent = hearth_app::collect::recent_readings(
+        &vault,
+        collector::now_unix(),
+        hearth_app::live::KEEP_S,
+    );
     lock(&state.store).install(vault)?;
     lock(&state.live).seed(&recent);
     if let Some(source) = source {

@@ -127,11 +127,11 @@ impl From<hearth_app::export::ExportError> for ShellError {
     }
 }
 
-impl From<crate::prefs::PrefsError> for ShellError {
-    fn from(e: crate::prefs::PrefsError) -> Self {
+impl From<hearth_app::preferences::PrefsError> for ShellError {
+    fn from(e: hearth_app::preferences::PrefsError) -> Self {
         let code = match e {
-            crate::prefs::PrefsError::Invalid(_) => Code::BadRequest,
-            crate::prefs::PrefsError::Io { .. } => Code::Io,
+            hearth_app::preferences::PrefsError::Invalid(_) => Code::BadRequest,
+            hearth_app::preferences::PrefsError::Io { .. } => Code::Io,
         };
         ShellError::new(code, e.to_string())
     }

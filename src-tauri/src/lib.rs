@@ -12,8 +12,6 @@ pub mod dto;
 pub mod error;
 #[cfg(target_os = "linux")]
 pub mod instance;
-pub mod live;
-pub mod prefs;
 pub mod state;
 pub mod tray;
 pub mod webview;
@@ -21,8 +19,8 @@ pub mod window;
 
 use dto::AppInfoDto;
 use hearth_app::Session;
+use hearth_app::live::Live;
 use hearth_vault::KdfParams;
-use live::Live;
 use state::AppState;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -132,7 +130,9 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
     let config_home = data_dir.join("config");
     let prefs_path = state::prefs_path(&config_home);
     AppState {
-        prefs: Arc::new(Mutex::new(prefs::Preferences::load(&prefs_path))),
+        prefs: Arc::new(Mutex::new(hearth_app::preferences::Preferences::load(
+            &prefs_path,
+        ))),
         config_home,
         live: Arc::new(Mutex::new(Live::default())),
         store: Arc::new(Mutex::new(Session::new(data_dir.join("vault.hearth")))),
@@ -197,9 +197,9 @@ pub fn run(options: Options) {
     };
     let mut state = state_for(data_dir.clone(), options.demo, KdfParams::default());
     if let Some(config_home) = dirs::config_dir() {
-        state.prefs = Arc::new(Mutex::new(prefs::Preferences::load(&state::prefs_path(
-            &config_home,
-        ))));
+        state.prefs = Arc::new(Mutex::new(hearth_app::preferences::Preferences::load(
+            &state::prefs_path(&config_home),
+        )));
         state.info.prefs_path = state::prefs_path(&config_home).display().to_string();
         state.config_home = config_home;
     }

@@ -1,9 +1,9 @@
 //! What the shell keeps between commands: the live view, the vault, and how the app was started.
 
 use crate::dto::AppInfoDto;
-use crate::live::Live;
-use crate::prefs::Preferences;
 use hearth_app::Session;
+use hearth_app::live::Live;
+use hearth_app::preferences::Preferences;
 use hearth_vault::KdfParams;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

@@ -84,23 +84,72 @@ pub fn keep_running(exit_code: Option<i32>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tauri::test::{mock_builder, mock_context, noop_assets};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use tauri::test::{MockRuntime, mock_builder, mock_context, noop_assets};
+    use tauri::{App, RunEvent};
 
-    #[test]
-    fn closing_the_window_keeps_collecting_and_quit_quits() {
-        assert!(keep_running(None));
-        assert!(!keep_running(Some(0)));
-    }
-
-    #[test]
-    fn opens_the_configured_window_once() {
+    /// An app on the mock runtime whose configuration holds the main window, not yet created.
+    fn app() -> App<MockRuntime> {
         let mut context = mock_context(noop_assets());
         context.config_mut().app.windows = vec![tauri::utils::config::WindowConfig {
             label: MAIN.into(),
             create: false,
             ..Default::default()
         }];
-        let app = mock_builder().build(context).expect("mock app");
+        mock_builder().build(context).expect("mock app")
+    }
+
+    #[test]
+    fn closing_the_last_window_keeps_the_app_running_and_quit_quits() {
+        // "Quit" is `AppHandle::exit(0)`: an exit request with a code, which is let through.
+        // (The mock runtime cannot deliver that request; the E2E suite quits the real app.)
+        assert!(!keep_running(Some(0)));
+        let app = app();
+        open(app.handle()).expect("opened");
+        let log = Rc::new(RefCell::new(Vec::<String>::new()));
+        let seen = Rc::clone(&log);
+        // The run loop the app runs (lib.rs), on the mock runtime: the user closes the main
+        // window, the last one. The event loop must keep running (collection goes on in the
+        // tray); a helper window closed afterwards ends this test's loop.
+        app.run(move |handle, event| match event {
+            RunEvent::Ready => {
+                let w = handle.get_webview_window(MAIN).expect("main window");
+                w.destroy().expect("closed");
+            }
+            RunEvent::ExitRequested { code, api, .. } => {
+                let first = seen.borrow().is_empty();
+                seen.borrow_mut()
+                    .push(format!("exit requested, code {code:?}"));
+                if first && keep_running(code) {
+                    api.prevent_exit();
+                }
+            }
+            RunEvent::MainEventsCleared if seen.borrow().len() == 1 => {
+                seen.borrow_mut().push("still running".into());
+                WebviewWindowBuilder::new(handle, "helper", Default::default())
+                    .build()
+                    .expect("helper window")
+                    .destroy()
+                    .expect("helper closed");
+            }
+            RunEvent::Exit => seen.borrow_mut().push("exit".into()),
+            _ => {}
+        });
+        assert_eq!(
+            *log.borrow(),
+            [
+                "exit requested, code None",
+                "still running",
+                "exit requested, code None",
+                "exit"
+            ]
+        );
+    }
+
+    #[test]
+    fn opens_the_configured_window_once() {
+        let app = app();
         assert!(
             app.get_webview_window(MAIN).is_none(),
             "not created at start"

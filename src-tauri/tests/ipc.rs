@@ -3,7 +3,7 @@
 mod common;
 use common::{Scratch, call};
 
-use hearth_desktop::live::Live;
+use hearth_app::live::Live;
 use hearth_desktop::state::AppState;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
 use hearth_vault::KdfParams;

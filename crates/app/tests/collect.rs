@@ -83,7 +83,7 @@ fn a_pulse_sensor_register_is_kept_at_start_and_at_stop() {
             &mut seen,
             true,
             &SystemClock,
-            tokio::time::sleep(Duration::from_millis(2500)),
+            async { tokio::time::sleep(Duration::from_millis(2500)).await },
         ))
         .expect("collected");
     assert_eq!(end, End::Stopped);

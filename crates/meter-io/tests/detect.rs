@@ -110,12 +110,107 @@ fn an_iec_identification_line_is_recognised_at_300_7e1() {
     assert_eq!(detected_name(Detected::Iec62056_21), "iec62056-21");
 }
 
+/// The listing offers the terminals the kernel has hardware behind (a UART, a USB adapter, a
+/// Bluetooth link), never a terminal without a device: not a pseudo-terminal like the simulated
+/// meter's, and not the virtual consoles, `/dev/tty`, `/dev/console` or `/dev/ptmx`. The
+/// expectations come from sysfs, independently of the serial library the listing uses.
+#[cfg(target_os = "linux")]
 #[test]
-fn listed_ports_are_device_paths() {
-    for port in list_ports().unwrap() {
-        assert!(port.path.starts_with("/dev/"), "{port:?}");
-        assert!(!port.description().is_empty());
+fn listed_ports_are_hardware_terminals_in_order_and_ptys_are_not() {
+    use hearth_meter_io::detect::PortKind;
+    use std::os::unix::fs::FileTypeExt as _;
+    use std::path::Path;
+
+    let meter = PtyMeter::spawn_with(|| None, Duration::from_millis(100)).unwrap();
+    let pty = path(&meter);
+    assert!(pty.starts_with("/dev/pts/"), "{pty}");
+    let listed = list_ports().unwrap();
+    let paths: Vec<&str> = listed.iter().map(|p| p.path.as_str()).collect();
+
+    // A pseudo-terminal exists and opens like a serial port, but is not offered: a meter is
+    // never on one, and `hearth detect --port PATH` probes it when asked.
+    assert!(
+        std::fs::metadata(&pty)
+            .unwrap()
+            .file_type()
+            .is_char_device(),
+        "{pty}"
+    );
+    assert!(!paths.contains(&pty.as_str()), "{pty} listed: {listed:?}");
+
+    // Every terminal the kernel has no device behind is left out. /dev/tty, /dev/console and
+    // /dev/ptmx are such terminals on every Linux system, so this always checks something.
+    let mut virtual_terminals = Vec::new();
+    let mut usb_terminals = Vec::new();
+    for entry in std::fs::read_dir("/sys/class/tty").unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let device = entry.path().join("device");
+        if name.starts_with("rfcomm") {
+            continue;
+        }
+        if !device.exists() {
+            virtual_terminals.push(format!("/dev/{name}"));
+        } else if std::fs::canonicalize(&device)
+            .unwrap()
+            .to_string_lossy()
+            .contains("/usb")
+        {
+            usb_terminals.push(format!("/dev/{name}"));
+        }
     }
+    for always in ["/dev/tty", "/dev/console", "/dev/ptmx"] {
+        assert!(
+            virtual_terminals.iter().any(|t| t == always),
+            "{always}: {virtual_terminals:?}"
+        );
+    }
+    for t in &virtual_terminals {
+        assert!(!paths.contains(&t.as_str()), "{t} listed: {listed:?}");
+    }
+
+    // Every USB serial adapter the kernel knows is listed, as USB.
+    for t in &usb_terminals {
+        let port = listed.iter().find(|p| &p.path == t);
+        assert!(
+            matches!(port.map(|p| &p.kind), Some(PortKind::Usb { .. })),
+            "{t}: {listed:?}"
+        );
+    }
+
+    // What is listed is a character device with hardware (or a Bluetooth link) behind it,
+    // described by its kind, each once, USB adapters first and then by path.
+    for port in &listed {
+        let name = port.path.strip_prefix("/dev/").expect("a /dev path");
+        assert!(
+            std::fs::metadata(&port.path)
+                .unwrap()
+                .file_type()
+                .is_char_device(),
+            "{port:?}"
+        );
+        assert!(
+            name.starts_with("rfcomm")
+                || Path::new("/sys/class/tty")
+                    .join(name)
+                    .join("device")
+                    .exists(),
+            "{port:?}"
+        );
+        let description = port.description();
+        match &port.kind {
+            PortKind::Usb { vid, pid, .. } => {
+                assert!(description.starts_with(&format!("USB {vid:04x}:{pid:04x}")))
+            }
+            PortKind::Pci => assert_eq!(description, "built-in (PCI)"),
+            PortKind::Bluetooth => assert_eq!(description, "Bluetooth"),
+            _ => assert_eq!(description, "serial port"),
+        }
+    }
+    let mut ordered = listed.clone();
+    ordered.sort_by_key(|p| (!matches!(p.kind, PortKind::Usb { .. }), p.path.clone()));
+    ordered.dedup_by(|a, b| a.path == b.path);
+    assert_eq!(listed, ordered);
 }
 
 #[test]

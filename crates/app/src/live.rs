@@ -1,18 +1,124 @@
-//! The live view's memory: the latest reading and the last minutes of power, bounded in size.
+//! The live view's memory: the latest reading and the last minutes of power, bounded in size,
+//! drawn as the Now chart.
 //!
-//! The collector records every decoded reading here; commands read it. Time is the reading's own
+//! The collector records every decoded reading here; the face reads it. Time is the reading's own
 //! (meter time when present, else receive time), so charts are reproducible and a meter whose
 //! clock jumps back does not leave a tangle of lines: samples later than the new time are dropped.
 
-use crate::dto::LiveDto;
-use hearth_app::history::{Format, Image};
+use crate::history::{Format, Image};
 use hearth_charts::ChartError;
 use hearth_charts::downsample::Point;
 use hearth_charts::line::{Line, LineChart};
 use hearth_charts::theme::Theme;
 use hearth_insight::Lang;
-use hearth_meter::{Quantity, Reading};
+use hearth_meter::{Decoder, Quantity, Reading};
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+
+/// One phase of the live reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LivePhase {
+    /// `L1`, `L2`, `L3`.
+    pub name: String,
+    /// Power drawn on this phase (W).
+    pub import_w: Option<i64>,
+    /// Power fed back on this phase (W).
+    pub export_w: Option<i64>,
+    /// Voltage (V).
+    pub voltage_v: Option<f64>,
+    /// Current (A).
+    pub current_a: Option<f64>,
+}
+
+/// The latest reading, for the Now screen and the `live` event (read back by the tray).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveReading {
+    /// Meter time (RFC 3339 with the meter's offset), if the meter sent one.
+    pub time: Option<String>,
+    /// The reading's time as unix seconds (meter time, else receive time).
+    pub unix: i64,
+    /// Power drawn from the grid (W).
+    pub import_w: Option<i64>,
+    /// Power fed to the grid (W).
+    pub export_w: Option<i64>,
+    /// Import minus export (W); negative while exporting.
+    pub net_w: i64,
+    /// Phases present in the reading.
+    pub phases: Vec<LivePhase>,
+    /// Import register, all tariffs (kWh).
+    pub import_kwh: Option<f64>,
+    /// Export register, all tariffs (kWh).
+    pub export_kwh: Option<f64>,
+    /// Gas register (m³).
+    pub gas_m3: Option<f64>,
+    /// Active tariff (1-based).
+    pub tariff: Option<i64>,
+    /// Telegrams decoded so far.
+    pub accepted: u64,
+    /// Telegrams rejected so far.
+    pub rejected: u64,
+}
+
+/// Scales a stored integer by its quantity's decimals (Wh -> kWh, dV -> V, mA -> A, dm³ -> m³).
+fn scaled(r: &Reading, q: Quantity) -> Option<f64> {
+    r.get(q)
+        .map(|v| v as f64 / 10f64.powi(i32::from(q.decimals())))
+}
+
+impl LiveReading {
+    /// What to show of a reading received at `unix` (used when the meter sent no time).
+    pub fn from_reading(r: &Reading, unix: i64, accepted: u64, rejected: u64) -> Self {
+        let import_w = r.get(Quantity::ImportW);
+        let export_w = r.get(Quantity::ExportW);
+        let phases = [
+            (
+                "L1",
+                Quantity::L1ImportW,
+                Quantity::L1ExportW,
+                Quantity::L1Dv,
+                Quantity::L1Ma,
+            ),
+            (
+                "L2",
+                Quantity::L2ImportW,
+                Quantity::L2ExportW,
+                Quantity::L2Dv,
+                Quantity::L2Ma,
+            ),
+            (
+                "L3",
+                Quantity::L3ImportW,
+                Quantity::L3ExportW,
+                Quantity::L3Dv,
+                Quantity::L3Ma,
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, i, e, v, a)| [*i, *e, *v, *a].iter().any(|q| r.get(*q).is_some()))
+        .map(|(name, i, e, v, a)| LivePhase {
+            name: name.to_string(),
+            import_w: r.get(i),
+            export_w: r.get(e),
+            voltage_v: scaled(r, v),
+            current_a: scaled(r, a),
+        })
+        .collect();
+        LiveReading {
+            time: r.time.map(|t| t.to_string()),
+            unix: r.time.map_or(unix, |t| t.unix),
+            import_w,
+            export_w,
+            net_w: import_w.unwrap_or(0) - export_w.unwrap_or(0),
+            phases,
+            import_kwh: scaled(r, Quantity::ImportWh),
+            export_kwh: scaled(r, Quantity::ExportWh),
+            gas_m3: scaled(r, Quantity::GasDm3),
+            tariff: r.get(Quantity::Tariff),
+            accepted,
+            rejected,
+        }
+    }
+}
 
 /// How much history the live chart can show.
 pub const KEEP_S: i64 = 30 * 60;
@@ -29,16 +135,16 @@ struct Sample {
 #[derive(Debug, Default)]
 pub struct Live {
     samples: VecDeque<Sample>,
-    latest: Option<LiveDto>,
+    latest: Option<LiveReading>,
     accepted: u64,
     rejected: u64,
 }
 
 impl Live {
     /// Records a decoded reading received at `received_unix`; returns what the UI should show.
-    pub fn record(&mut self, r: &Reading, received_unix: i64) -> LiveDto {
+    pub fn record(&mut self, r: &Reading, received_unix: i64) -> LiveReading {
         self.accepted += 1;
-        let dto = LiveDto::from_reading(r, received_unix, self.accepted, self.rejected);
+        let dto = LiveReading::from_reading(r, received_unix, self.accepted, self.rejected);
         let s = Sample {
             unix: dto.unix,
             import_w: r.get(Quantity::ImportW),
@@ -84,6 +190,28 @@ impl Live {
         }
     }
 
+    /// Feeds received bytes through a decoder into the live view; returns each decoded reading
+    /// (to store) with what to show, in order. Rejected frames are counted, not returned.
+    pub fn ingest(
+        &mut self,
+        decoder: &mut dyn Decoder,
+        bytes: &[u8],
+        received_unix: i64,
+    ) -> Vec<(Reading, LiveReading)> {
+        decoder.push(bytes);
+        let mut out = Vec::new();
+        while let Some(frame) = decoder.next() {
+            match frame {
+                Ok(decoded) => {
+                    let shown = self.record(&decoded.reading, received_unix);
+                    out.push((decoded.reading, shown));
+                }
+                Err(_) => self.record_rejection(),
+            }
+        }
+        out
+    }
+
     /// Counts a rejected frame.
     pub fn record_rejection(&mut self) {
         self.rejected += 1;
@@ -93,7 +221,7 @@ impl Live {
     }
 
     /// The latest reading, if any arrived.
-    pub fn latest(&self) -> Option<&LiveDto> {
+    pub fn latest(&self) -> Option<&LiveReading> {
         self.latest.as_ref()
     }
 
@@ -177,7 +305,9 @@ impl Live {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hearth_meter::dsmr::DsmrDecoder;
     use hearth_meter::{MeterTime, Protocol};
+    use hearth_meter_io::simulator::Simulator;
 
     fn reading(unix: i64, import_w: i64, export_w: i64) -> Reading {
         let mut r = Reading::new(Protocol::Dsmr);
@@ -273,5 +403,47 @@ mod tests {
             })
             .count();
         assert_eq!(data_lines, 1);
+    }
+
+    #[test]
+    fn simulator_telegrams_reach_the_live_view_and_garbage_is_counted() {
+        // 2026-01-15T12:00:00Z; the simulator's own reading is the reference.
+        let mut meter = Simulator::new(7, 1_768_478_400);
+        let mut decoder = DsmrDecoder::new();
+        let mut live = Live::default();
+        let t1 = meter.next_telegram();
+        let expected = meter.reading();
+        let shown = live.ingest(&mut decoder, &t1, 0);
+        assert_eq!(shown.len(), 1);
+        // What gets stored is what the decoder read: every value equal to the simulator's own
+        // reading (the decoder may add extras the simulator does not model, such as the
+        // power-failure log).
+        let got = &shown[0].0;
+        assert_eq!(
+            (got.time, got.meter_id.clone()),
+            (expected.time, expected.meter_id.clone())
+        );
+        for q in Quantity::ALL {
+            assert_eq!(got.get(q), expected.get(q), "{}", q.name());
+        }
+        let shown: Vec<LiveReading> = shown.into_iter().map(|(_, d)| d).collect();
+        let want_net = expected.get(Quantity::ImportW).unwrap_or(0)
+            - expected.get(Quantity::ExportW).unwrap_or(0);
+        assert_eq!(shown[0].net_w, want_net);
+        assert_eq!(shown[0].unix, 1_768_478_400);
+        assert_eq!(shown[0].time.as_deref(), Some("2026-01-15T13:00:00+01:00"));
+        // A telegram with one flipped byte fails its CRC: counted, not shown.
+        let mut bad = meter.next_telegram();
+        bad[20] ^= 0x01;
+        assert!(live.ingest(&mut decoder, &bad, 0).is_empty());
+        // Split across pushes, the next one still decodes.
+        let t3 = meter.next_telegram();
+        let (a, b) = t3.split_at(100);
+        assert!(live.ingest(&mut decoder, a, 0).is_empty());
+        let shown = live.ingest(&mut decoder, b, 0);
+        assert_eq!(shown.len(), 1);
+        let shown: Vec<LiveReading> = shown.into_iter().map(|(_, d)| d).collect();
+        assert_eq!((shown[0].accepted, shown[0].rejected), (2, 1));
+        assert_eq!(shown[0].unix, 1_768_478_402);
     }
 }
