@@ -6,14 +6,17 @@
 //! `insight` (costs, tips, words) and `charts` (pictures) into use cases; nothing below it
 //! knows it exists.
 
+pub mod backup;
 pub mod clock;
 pub mod collect;
 pub mod contracts;
 pub mod costs;
 pub mod export;
 pub mod history;
+pub mod import;
 pub mod live;
 pub mod meter_keys;
+pub mod passphrase;
 mod pending;
 pub mod period;
 pub mod preferences;
@@ -21,6 +24,7 @@ pub mod session;
 pub mod settings;
 pub mod tips;
 pub mod usage;
+pub mod verify;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use session::{Access, OpenError, Session, Status};

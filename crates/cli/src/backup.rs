@@ -1,10 +1,11 @@
 //! `hearth backup` / `hearth restore`: an encrypted backup file (the whole vault or a range)
-//! that any Hearth vault can merge; restoring twice changes nothing.
+//! that any Hearth vault can merge; restoring twice changes nothing. The use case is
+//! `hearth_app::backup`, shared with the desktop; this file finds the passphrases and prints.
 
 use crate::Global;
-use crate::export::parse_bound;
 use crate::unlock::{open_reader, open_writer, passphrase};
 use anyhow::Context as _;
+use hearth_app::backup;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,21 +39,12 @@ pub struct RestoreArgs {
 pub fn run_backup(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
     // A reader: works while a collector is writing (it copies what was last flushed).
     let mut vault = open_reader(global)?;
-    let tz = vault.time_zone().clone();
-    let range = match (&args.from, &args.to) {
-        (None, None) => None,
-        (from, to) => Some((
-            from.as_deref()
-                .map(|s| parse_bound(s, &tz))
-                .transpose()?
-                .unwrap_or(i64::MIN),
-            to.as_deref()
-                .map(|s| parse_bound(s, &tz))
-                .transpose()?
-                .unwrap_or(i64::MAX),
-        )),
-    };
-    let report = vault.backup(&args.out, range)?;
+    let report = backup::write(
+        &mut vault,
+        &args.out,
+        args.from.as_deref(),
+        args.to.as_deref(),
+    )?;
     eprintln!(
         "Wrote {} ({} hours of readings, {} settings), encrypted with the vault's passphrase.",
         args.out.display(),
@@ -75,9 +67,7 @@ pub fn run_restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCod
     } else {
         passphrase(global)?
     };
-    let report = vault
-        .restore(&args.file, &backup_pass)
-        .with_context(|| format!("cannot restore {}", args.file.display()))?;
+    let report = backup::restore(&mut vault, &args.file, &backup_pass)?;
     vault.close()?;
     println!(
         "{} readings in the backup: {} added, {} already present; {} settings added",

@@ -11,9 +11,6 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// A local date (midnight in the vault's time zone) or an RFC 3339 instant, as Unix seconds.
-pub(crate) use hearth_app::period::parse_bound;
-
 /// Export formats.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Format {

@@ -1,8 +1,10 @@
 //! `hearth passwd`: changes the vault passphrase. Only the wrapped data key is rewritten; the
-//! data itself is not re-encrypted, so it takes a second whatever the vault's size.
+//! data itself is not re-encrypted, so it takes a second whatever the vault's size. The use
+//! case is `hearth_app::passphrase`; this file finds the passphrases and prints.
 
 use crate::Global;
 use crate::unlock::{new_passphrase, open_writer_with_passphrase};
+use hearth_app::passphrase;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,19 +20,17 @@ pub struct Args {
 /// Runs the command.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     // The current passphrase, never the keyring: whoever changes it must know it.
-    let mut vault = open_writer_with_passphrase(global)?;
+    let vault = open_writer_with_passphrase(global)?;
     let new = new_passphrase(
         global,
         "HEARTH_NEW_PASSPHRASE",
         args.new_passphrase_file.as_ref(),
     )?;
-    vault.change_passphrase(&new, None)?;
-    let keyring = vault.secret_slot_enabled()?;
-    vault.close()?;
+    let changed = passphrase::change(vault, &new)?;
     eprintln!(
         "Passphrase changed. The old one no longer opens this vault (older backups keep theirs)."
     );
-    if keyring {
+    if changed.keyring_still_unlocks {
         eprintln!("The OS keyring still unlocks this vault (`hearth keyring off` to stop that).");
     }
     Ok(ExitCode::SUCCESS)

@@ -1,8 +1,10 @@
 //! `hearth verify`: checks every sealed record of the vault (authentication and decoding)
-//! and lists the damaged ones without stopping at the first. Exit status 1 if any is damaged.
+//! and lists the damaged ones without stopping at the first, by `hearth_app::verify`. Exit
+//! status 1 if any is damaged.
 
 use crate::Global;
 use crate::unlock::open_reader;
+use hearth_app::verify;
 use std::process::ExitCode;
 
 /// Options of `hearth verify`.
@@ -12,17 +14,17 @@ pub struct Args {}
 /// Runs the command.
 pub fn run(global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
     let vault = open_reader(global)?;
-    let report = vault.verify()?;
-    for d in &report.damaged {
+    let verdict = verify::check(&vault)?;
+    for d in &verdict.damaged {
         println!("damaged: {d}");
     }
     println!(
         "{} records intact ({} readings), {} damaged",
-        report.ok,
-        report.readings,
-        report.damaged.len()
+        verdict.intact,
+        verdict.readings,
+        verdict.damaged.len()
     );
-    Ok(if report.damaged.is_empty() {
+    Ok(if verdict.is_intact() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

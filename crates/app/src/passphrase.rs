@@ -1,0 +1,74 @@
+//! Changing the vault's passphrase, for both faces (`hearth passwd` and, later, the
+//! desktop): only the wrapped data key is rewritten, the data is not re-encrypted, so it
+//! takes a second whatever the vault's size. Older backups keep the passphrase they had.
+
+use hearth_vault::{Vault, VaultError};
+
+/// Why the passphrase was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PassphraseError {
+    /// The new passphrase is empty.
+    #[error("the passphrase is empty; choose a few words only you know")]
+    Empty,
+    /// The vault could not be written.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// What changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Changed {
+    /// The OS keyring still unlocks the vault (its slot does not depend on the passphrase).
+    pub keyring_still_unlocks: bool,
+}
+
+/// Sets `new` as the passphrase of `vault` (its writer, opened with the current passphrase:
+/// whoever changes it must know it, the keyring does not vouch for that) and closes it.
+pub fn change(mut vault: Vault, new: &str) -> Result<Changed, PassphraseError> {
+    if new.is_empty() {
+        return Err(PassphraseError::Empty);
+    }
+    vault.change_passphrase(new, None)?;
+    let keyring_still_unlocks = vault.secret_slot_enabled()?;
+    vault.close()?;
+    Ok(Changed {
+        keyring_still_unlocks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hearth_vault::{CreateOptions, KdfParams};
+
+    #[test]
+    fn the_new_passphrase_opens_the_vault_and_the_old_one_no_longer_does() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let options = CreateOptions {
+            kdf: KdfParams::INSECURE_FOR_TESTS,
+            time_zone: None,
+        };
+        let v = Vault::create(&path, "old words", &options).expect("vault");
+        let changed = change(v, "new words").expect("change");
+        assert!(!changed.keyring_still_unlocks);
+        assert!(matches!(
+            Vault::open(&path, "old words"),
+            Err(VaultError::WrongPassphrase)
+        ));
+        Vault::open(&path, "new words").expect("opens with the new one");
+    }
+
+    #[test]
+    fn an_empty_passphrase_is_refused_and_the_old_one_still_opens() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let options = CreateOptions {
+            kdf: KdfParams::INSECURE_FOR_TESTS,
+            time_zone: None,
+        };
+        let v = Vault::create(&path, "old words", &options).expect("vault");
+        assert!(matches!(change(v, ""), Err(PassphraseError::Empty)));
+        Vault::open(&path, "old words").expect("unchanged");
+    }
+}
