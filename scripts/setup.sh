@@ -3,7 +3,8 @@
 # the system libraries Tauri links (WebKitGTK 4.1), Xvfb and WebKitWebDriver for the
 # end-to-end suite, socat for pseudo-terminal meters, mosquitto (a real MQTT broker for the
 # UK source tests), gnome-keyring + dbus (a real Secret Service for the OS keyring tests),
-# libdbus (the keyring crate talks D-Bus), and tauri-driver.
+# libdbus (the keyring crate talks D-Bus), libfaketime (the end-to-end suite runs the app at a
+# Monday 00:30 and a Sunday 23:50), and tauri-driver.
 # Sourced by run-app.sh and test.sh; safe to run again (it skips what is there).
 set -euo pipefail
 
@@ -13,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS="build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
       libjavascriptcoregtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libudev-dev
       xvfb xauth x11-utils webkit2gtk-driver socat imagemagick strace mosquitto mosquitto-clients openssl python3
-      libdbus-1-dev dbus-daemon gnome-keyring"
+      libdbus-1-dev dbus-daemon gnome-keyring faketime"
 # shellcheck disable=SC2086
 if ! dpkg -s $PKGS >/dev/null 2>&1; then
   echo "hearth: installing system packages (once)…" >&2

@@ -38,6 +38,15 @@ step "end-to-end: hearth-desktop under Xvfb"
 if cargo build --locked -p hearth-desktop; then
   MESA_SHADER_CACHE_DISABLE=true xvfb-run -a -s "-screen 0 1280x800x24" \
     python3 tests/e2e/run_e2e.py "$CARGO_TARGET_DIR/debug/hearth-desktop" 2>&1 | tee "$LOG/e2e.txt" || status=1
+  # The tests whose pages depend on the hour and the day, again with the app's clock at the
+  # worst moments: a Monday 00:30 that is also the 1st of a month (the current week, day and
+  # month hold half an hour), and a Sunday 23:50 on the last day of a month when Amsterdam
+  # leaves summer time that night.
+  for clock in "2027-03-01 00:30:00|" "2027-10-31 23:50:00|Europe/Amsterdam"; do
+    MESA_SHADER_CACHE_DISABLE=true TZ="${clock#*|}" xvfb-run -a -s "-screen 0 1280x800x24" \
+      python3 tests/e2e/run_e2e.py --clock "${clock%|*}" "$CARGO_TARGET_DIR/debug/hearth-desktop" 2>&1 \
+      | tee -a "$LOG/e2e.txt" || status=1
+  done
 else
   status=1
 fi

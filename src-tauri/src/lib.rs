@@ -82,34 +82,34 @@ pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri:
     b.manage(state)
         .on_window_event(window::on_event)
         .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::live_now,
-            commands::live_chart,
-            commands::status,
-            commands::create_vault,
-            commands::unlock,
-            commands::lock_vault,
-            commands::history,
-            commands::export_csv,
-            commands::contracts,
-            commands::save_contract,
-            commands::cost_report,
-            commands::tips,
-            commands::change_passphrase,
-            commands::meter_source,
-            commands::set_meter_source,
-            commands::list_ports,
-            commands::probe_port,
-            commands::preferences,
-            commands::set_preferences,
-            commands::set_start_at_login,
-            commands::save_chart,
-            commands::pick_save_path,
-            commands::unlock_with_keyring,
-            commands::set_keyring,
-            commands::set_meter_keys,
-            commands::take_auto_unlock,
-            commands::quit,
+            commands::session::app_info,
+            commands::live::live_now,
+            commands::live::live_chart,
+            commands::session::status,
+            commands::session::create_vault,
+            commands::session::unlock,
+            commands::session::lock_vault,
+            commands::history::history,
+            commands::history::export_csv,
+            commands::costs::contracts,
+            commands::costs::save_contract,
+            commands::costs::cost_report,
+            commands::costs::tips,
+            commands::session::change_passphrase,
+            commands::meter::meter_source,
+            commands::meter::set_meter_source,
+            commands::meter::list_ports,
+            commands::meter::probe_port,
+            commands::settings::preferences,
+            commands::settings::set_preferences,
+            commands::settings::set_start_at_login,
+            commands::history::save_chart,
+            commands::history::pick_save_path,
+            commands::session::unlock_with_keyring,
+            commands::session::set_keyring,
+            commands::meter::set_meter_keys,
+            commands::session::take_auto_unlock,
+            commands::session::quit,
         ])
 }
 
@@ -249,7 +249,7 @@ pub fn run(options: Options) {
             } else if !demo {
                 let handle = app.handle().clone();
                 std::thread::spawn(move || {
-                    if let Err(e) = commands::unlock_at_login(&handle) {
+                    if let Err(e) = commands::session::unlock_at_login(&handle) {
                         eprintln!("hearth-desktop: the keyring did not open the vault: {e}");
                     }
                 });

@@ -33,7 +33,7 @@ pub struct AppState {
     /// Language, theme and auto-lock (readable while locked).
     pub prefs: Arc<Mutex<Preferences>>,
     /// The OS keyring may still open the vault by itself: once per run, at start (see
-    /// [`crate::commands::take_auto_unlock`]).
+    /// [`crate::commands::session::take_auto_unlock`]).
     pub auto_unlock: Arc<AtomicBool>,
     /// When the main window was last closed, while it stays closed (see [`crate::window`]).
     pub window_closed_at: Arc<Mutex<Option<std::time::Instant>>>,

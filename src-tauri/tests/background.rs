@@ -159,7 +159,7 @@ fn keyring_inside_the_private_secret_service() {
     // A start at login opens it with the keyring's key, no passphrase, and the first window
     // then has nothing left to open by itself.
     assert_eq!(
-        hearth_desktop::commands::unlock_at_login(app.handle()).map_err(|e| e.message),
+        hearth_desktop::commands::session::unlock_at_login(app.handle()).map_err(|e| e.message),
         Ok(true)
     );
     assert_eq!(status(&app), Status::Open);
@@ -170,7 +170,7 @@ fn keyring_inside_the_private_secret_service() {
     call(&w, "lock_vault", json!({})).expect("locked");
     assert_eq!(keyring.delete(&id).map_err(|e| e.to_string()), Ok(true));
     assert_eq!(
-        hearth_desktop::commands::unlock_at_login(app.handle()).map_err(|e| e.message),
+        hearth_desktop::commands::session::unlock_at_login(app.handle()).map_err(|e| e.message),
         Err(
             "Your keyring has no key for this vault (it may have been removed). Unlock with \
              your passphrase, then turn the keyring on again in Settings."
@@ -188,7 +188,7 @@ fn keyring_inside_the_private_secret_service() {
     assert_eq!(keyring.contains(&id).map_err(|e| e.to_string()), Ok(false));
     call(&w, "lock_vault", json!({})).expect("locked");
     assert_eq!(
-        hearth_desktop::commands::unlock_at_login(app.handle()).map_err(|e| e.message),
+        hearth_desktop::commands::session::unlock_at_login(app.handle()).map_err(|e| e.message),
         Ok(false)
     );
     assert_eq!(status(&app), Status::Locked);
@@ -201,7 +201,7 @@ fn a_login_start_leaves_a_vault_without_a_keyring_slot_locked() {
     let w = app.get_webview_window(MAIN).expect("window");
     call(&w, "lock_vault", json!({})).expect("locked");
     assert_eq!(
-        hearth_desktop::commands::unlock_at_login(app.handle()).map_err(|e| e.message),
+        hearth_desktop::commands::session::unlock_at_login(app.handle()).map_err(|e| e.message),
         Ok(false)
     );
     assert_eq!(status(&app), Status::Locked);

@@ -59,6 +59,29 @@ pub fn store(
     Ok(())
 }
 
+/// A LAN bridge or MQTT broker given as an IP address outside the home network, which Hearth
+/// refuses unless the user allowed it explicitly (host names are checked when connecting, on
+/// every address they resolve to).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0} is not on your home network. Hearth only talks to devices on your own network \
+     (addresses like 192.168.x.x or 10.x.x.x)."
+)]
+pub struct OutsideHome(pub std::net::IpAddr);
+
+/// The refusal for a source whose bridge or broker address is outside the home network.
+pub fn outside_home(source: &Source) -> Option<OutsideHome> {
+    let (host, allow_public) = match source {
+        Source::Tcp {
+            host, allow_public, ..
+        } => (host, *allow_public),
+        Source::Mqtt(m) => (&m.host, m.allow_public),
+        _ => return None,
+    };
+    let ip = host.parse::<std::net::IpAddr>().ok()?;
+    (!allow_public && !hearth_meter_io::network::is_local_network(ip)).then_some(OutsideHome(ip))
+}
+
 /// Whether a source's readings are happening now (a capture file replays the past; a fast
 /// demo runs ahead of the clock).
 pub fn is_live(source: &Source) -> bool {
@@ -303,4 +326,30 @@ pub async fn run<K: Keeper, W: Watcher>(
         keeper.keep_pulse_register(wh, clock.now_unix())?;
     }
     Ok(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bridges_and_brokers_outside_the_home_network_are_refused() {
+        let refused = |s: &str| outside_home(&s.parse().expect("source")).map(|r| r.to_string());
+        assert_eq!(refused("tcp:192.168.1.20:23"), None);
+        assert_eq!(refused("tcp:10.0.0.5:8088"), None);
+        assert_eq!(
+            refused("tcp:p1-dongle.local:23"),
+            None,
+            "names are checked on connect"
+        );
+        assert_eq!(refused("serial:/dev/ttyUSB0"), None);
+        assert_eq!(
+            refused("tcp:203.0.113.9:23").as_deref(),
+            Some(
+                "203.0.113.9 is not on your home network. Hearth only talks to devices on your \
+                 own network (addresses like 192.168.x.x or 10.x.x.x)."
+            )
+        );
+        assert!(refused("mqtt://203.0.113.9/glow/#").is_some());
+    }
 }
