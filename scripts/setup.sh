@@ -28,7 +28,8 @@ if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
   echo "hearth: installing the Rust toolchain (rustup, once)…" >&2
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
 fi
-export PATH="$HOME/.cargo/bin:$PATH"
+# Binaries `cargo install` puts in CARGO_HOME (tauri-driver) are found wherever CARGO_HOME is.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
 
 if ! command -v npm >/dev/null 2>&1; then
   echo "hearth: installing Node.js for the front-end build (once)…" >&2
