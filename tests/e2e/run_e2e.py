@@ -813,6 +813,19 @@ def test_closed_window_auto_locks(s, ctx):
     assert alive(pid), "the app lives on"
 
 
+def windows_of(pid, title):
+    """The X windows titled `title` that process `pid` owns (GTK sets _NET_WM_PID): another
+    test's app still closing on the same display does not count."""
+    tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True).stdout
+    ids = re.findall(r"^\s*(0x[0-9a-f]+) \"" + re.escape(title) + r"\":", tree, re.M)
+    owned = []
+    for wid in ids:
+        prop = subprocess.run(["xprop", "-id", wid, "_NET_WM_PID"], capture_output=True, text=True).stdout
+        if re.search(r"= (\d+)$", prop.strip()) and int(prop.strip().rsplit(" ", 1)[-1]) == pid:
+            owned.append(wid)
+    return owned
+
+
 def test_login_start_opens_with_the_keyring(s, ctx):
     # A vault kept in the OS keyring (a private gnome-keyring), with the demo meter as its source.
     s.wait("the first-run wizard", lambda: visible(s, "#setup"))
@@ -836,8 +849,7 @@ def test_login_start_opens_with_the_keyring(s, ctx):
         pid = wait_for("the app process", lambda: app_pid(ctx["dir"]), timeout=20)
         wait_for("readings stored without a window", lambda: stored() > size, timeout=40)
         assert not children(pid, "WebKitWebProces"), "no page was loaded"
-        tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True).stdout
-        assert '"Hearth": (' not in tree, "no window was opened"
+        assert not windows_of(pid, "Hearth"), "no window was opened"
         print(f"     login start: vault {size} -> {stored()} bytes, no window")
     finally:
         stop(login)
@@ -859,8 +871,8 @@ def test_second_start_brings_the_window_back(s, ctx):
     again = subprocess.run([ctx["launcher"]], capture_output=True, text=True, timeout=30)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "already running" in again.stderr, again.stderr[-2000:]
-    s.wait("the window back", lambda: '"Hearth": (' in subprocess.run(
-        ["xwininfo", "-root", "-tree"], capture_output=True, text=True).stdout, timeout=15)
+    # The first Hearth's own window (windows_of, which the login test relies on to see none).
+    s.wait("the window back", lambda: windows_of(pid, "Hearth"), timeout=15)
     s.wait("a page in it", lambda: children(pid, "WebKitWebProces"), timeout=15)
     assert app_pid(ctx["dir"]) == pid, "still the first Hearth"
 

@@ -625,12 +625,13 @@ impl Builder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::wire::Malformed;
     use hearth_meter::{MeterTime, Protocol};
 
-    fn reading(t: i64, import_wh: i64, watts: i64) -> Reading {
+    /// A DSMR reading at `t` (UTC) with its import register and power.
+    pub(crate) fn reading(t: i64, import_wh: i64, watts: i64) -> Reading {
         let mut r = Reading::new(Protocol::Dsmr);
         r.time = Some(MeterTime::utc(t));
         r.set(Quantity::ImportWh, import_wh);
@@ -638,7 +639,7 @@ mod tests {
         r
     }
 
-    fn utc() -> TimeZone {
+    pub(crate) fn utc() -> TimeZone {
         TimeZone::UTC
     }
 

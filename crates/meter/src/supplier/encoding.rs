@@ -106,14 +106,7 @@ impl IntervalSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn iv(start: i64, end: i64, wh: i64) -> Interval {
-        Interval {
-            start,
-            end,
-            energy_milli_wh: wh * 1000,
-        }
-    }
+    use crate::supplier::registers::tests::iv;
 
     #[test]
     fn encoding_is_compact_and_exact() {

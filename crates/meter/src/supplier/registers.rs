@@ -192,10 +192,11 @@ pub fn plan_readings(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn iv(start: i64, end: i64, wh: i64) -> Interval {
+    /// An interval of `wh` watt-hours.
+    pub(crate) fn iv(start: i64, end: i64, wh: i64) -> Interval {
         Interval {
             start,
             end,

@@ -332,19 +332,7 @@ pub(crate) fn decode_buckets(buf: &[u8]) -> Result<Vec<Bucket>, Malformed> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
-
-    fn reading(t: i64, import_wh: i64, watts: i64) -> Reading {
-        let mut r = Reading::new(Protocol::Dsmr);
-        r.time = Some(MeterTime::utc(t));
-        r.set(Quantity::ImportWh, import_wh);
-        r.set(Quantity::ImportW, watts);
-        r
-    }
-
-    fn utc() -> TimeZone {
-        TimeZone::UTC
-    }
+    use crate::rollup::tests::{reading, utc};
 
     #[test]
     fn buckets_and_state_round_trip_and_garbage_is_rejected() {
