@@ -1,6 +1,11 @@
 //! `ui/src/dto.ts` is generated from the Rust DTOs (ts-rs) and must not drift: this test builds
 //! the whole file from the types the shell sends to its window and compares it with the file on
 //! disk. With `HEARTH_WRITE_DTO_TS=1` it rewrites the file instead.
+//!
+//! serde's renames are followed (ts-rs `serde-compat`). A field the JSON may leave out must say
+//! so to ts-rs too: ts-rs makes it optional (`name?:`) only for
+//! `#[serde(default, skip_serializing_if = "...")]` or `#[ts(optional)]`, not for
+//! `skip_serializing_if` alone.
 
 use hearth_desktop::dto::{
     AppInfoDto, ContractCostDto, ContractDto, CostReportDto, DurationPointDto, ExportDto,
