@@ -1,5 +1,6 @@
 //! Data sent to the UI. Domain types stay plain Rust; these serializable shapes are built from
-//! them by hand here, so the IPC format changes only when this file does (`ui/src/dto.ts` mirrors it).
+//! them by hand here, so the IPC format changes only when this file does. `ui/src/dto.ts` is
+//! generated from these types (feature `ts`, ts-rs) by `tests/dto_ts.rs`, which fails on drift.
 
 use serde::Serialize;
 
@@ -8,6 +9,7 @@ pub use hearth_app::live::{LivePhase as PhaseDto, LiveReading as LiveDto};
 
 /// What the app is running with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppInfoDto {
     /// App version.
     pub version: String,
@@ -25,6 +27,7 @@ pub struct AppInfoDto {
 
 /// The window preferences, and whether Hearth starts at login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PreferencesDto {
     /// `en`, `nl`, `de`, or empty to follow the system.
     pub language: String,
@@ -44,8 +47,10 @@ pub use hearth_app::history::{
 
 /// Where the vault stands, for the start-up screen choice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusDto {
     /// `setup`, `locked` or `open`.
+    #[cfg_attr(feature = "ts", ts(type = r#""setup" | "locked" | "open""#))]
     pub vault: &'static str,
     /// The vault file.
     pub vault_path: String,
@@ -59,6 +64,7 @@ pub struct StatusDto {
 
 /// A finished CSV export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExportDto {
     /// Data lines written (the header not counted).
     pub rows: u64,
@@ -68,6 +74,7 @@ pub struct ExportDto {
 
 /// How far an export has got.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExportProgressDto {
     /// Rows written so far.
     pub rows: u64,
@@ -77,6 +84,7 @@ pub struct ExportProgressDto {
 
 /// A contract the Costs screen can price with: a shipped preset or one stored in the vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContractDto {
     /// `preset:nl-flat` or the vault setting name `tariff/<name>`.
     pub id: String,
@@ -92,6 +100,7 @@ pub struct ContractDto {
 
 /// One contract's bill for the period (amounts in its currency, rounded to cents).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContractCostDto {
     /// Contract name.
     pub name: String,
@@ -117,6 +126,7 @@ pub struct ContractCostDto {
 
 /// The Costs screen: energy in a period and its cost under each chosen contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CostReportDto {
     /// Period start (RFC 3339, the vault's zone).
     pub from: String,
@@ -136,6 +146,7 @@ pub struct CostReportDto {
 
 /// One savings tip.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TipDto {
     /// Kind of advice (`base_load`, ...).
     pub kind: String,
@@ -155,6 +166,7 @@ pub struct TipDto {
 
 /// A serial port found on this computer and what was heard on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PortDto {
     /// The source to save for it (`serial:/dev/ttyUSB0`).
     pub source: String,

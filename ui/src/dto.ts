@@ -1,154 +1,252 @@
-// The shapes the shell sends (mirrors src-tauri/src/dto.rs; keep them in step).
+// Generated from the Rust DTOs (src-tauri/src/dto.rs and the hearth-app types it re-exports) by
+// src-tauri/tests/dto_ts.rs; do not edit by hand. After changing a DTO, regenerate with
+//   HEARTH_WRITE_DTO_TS=1 cargo test -p hearth-desktop --test dto_ts
 
 /** One phase of the live reading. */
-export interface PhaseDto {
+export type PhaseDto = {
+  /** `L1`, `L2`, `L3`. */
   name: string;
+  /** Power drawn on this phase (W). */
   import_w: number | null;
+  /** Power fed back on this phase (W). */
   export_w: number | null;
+  /** Voltage (V). */
   voltage_v: number | null;
+  /** Current (A). */
   current_a: number | null;
-}
+};
 
-/** The latest reading, as the Now screen shows it. */
-export interface LiveDto {
+/** The latest reading, for the Now screen and the `live` event (read back by the tray). */
+export type LiveDto = {
+  /** Meter time (RFC 3339 with the meter's offset), if the meter sent one. */
   time: string | null;
+  /** The reading's time as unix seconds (meter time, else receive time). */
   unix: number;
+  /** Power drawn from the grid (W). */
   import_w: number | null;
+  /** Power fed to the grid (W). */
   export_w: number | null;
+  /** Import minus export (W); negative while exporting. */
   net_w: number;
-  phases: PhaseDto[];
+  /** Phases present in the reading. */
+  phases: Array<PhaseDto>;
+  /** Import register, all tariffs (kWh). */
   import_kwh: number | null;
+  /** Export register, all tariffs (kWh). */
   export_kwh: number | null;
+  /** Gas register (m³). */
   gas_m3: number | null;
+  /** Active tariff (1-based). */
   tariff: number | null;
+  /** Telegrams decoded so far. */
   accepted: number;
+  /** Telegrams rejected so far. */
   rejected: number;
-}
+};
 
 /** What the app is running with. */
-export interface AppInfoDto {
+export type AppInfoDto = {
+  /** App version. */
   version: string;
+  /** Started with `--demo`. */
   demo: boolean;
+  /** Where readings come from, for a human. */
   source: string;
+  /** The data directory in use. */
   data_dir: string;
+  /** The preferences file (language, theme, auto-lock), for the privacy page. */
   prefs_path: string;
+  /** Idle seconds before auto-lock when a test shortened it (`HEARTH_AUTO_LOCK_SECONDS`). */
   auto_lock_seconds: number | null;
-}
+};
 
-/** Where the vault stands. */
-export interface StatusDto {
+/** Where the vault stands, for the start-up screen choice. */
+export type StatusDto = {
+  /** `setup`, `locked` or `open`. */
   vault: "setup" | "locked" | "open";
+  /** The vault file. */
   vault_path: string;
+  /** The vault can also be opened with a key kept in the OS keyring. */
   keyring: boolean;
+  /** Demo history being prepared: days done and total, when it is. */
   preparing: [number, number] | null;
+  /** Readings waiting in memory for an unlock. */
   pending: number;
-}
+};
 
-/** One row of the history table. */
-export interface HistoryRowDto {
+/** One row of the history table (the chart's data, readable without the chart). */
+export type HistoryRowDto = {
+  /** Bar label (`14h`, `Mon 24`, `Nov`). */
   label: string;
+  /** Interval start, RFC 3339 local. */
   start: string;
+  /** Energy imported (kWh). */
   import_kwh: number;
+  /** Energy exported (kWh). */
   export_kwh: number;
+  /** Gas used (m³), when the meter reports gas. */
   gas_m3: number | null;
+  /** The same slot in the previous period (kWh), when comparing. */
   previous_import_kwh: number | null;
+  /** Part of the energy was spread over a gap. */
   estimated: boolean;
-}
+};
 
 /** One point of the load-duration table. */
-export interface DurationPointDto {
+export type DurationPointDto = {
+  /** Share of the period's time (per cent). */
   share_pct: number;
+  /** Import power reached or exceeded for that share of the time (W). */
   import_w: number;
-}
+};
 
-/** One history page. */
-export interface HistoryDto {
+/**
+ * One history page. Its JSON (snake_case fields, as declared) is what the desktop's window
+ * receives (`HistoryDto` in `ui/src/dto.ts`).
+ */
+export type HistoryDto = {
+  /** `November 2025`. */
   title: string;
+  /** Period start (RFC 3339 local). */
   from: string;
+  /** Period end, exclusive. */
   to: string;
+  /** Energy imported in the period (kWh). */
   import_kwh: number;
+  /** Energy exported (kWh). */
   export_kwh: number;
+  /** Gas used (m³). */
   gas_m3: number;
+  /** Of the import, how much was spread over gaps (kWh). */
   estimated_kwh: number;
+  /** Import in the previous period (kWh), when comparing. */
   previous_import_kwh: number | null;
+  /** Energy bars by tariff (SVG). */
   bars_svg: string;
+  /** Power with min/max band (SVG). */
   power_svg: string;
+  /** Hour-by-day heatmap (SVG), for a week or longer. */
   heatmap_svg: string | null;
+  /** Gas bars (SVG), when gas was used in the period. */
   gas_svg: string | null;
+  /** Export bars (SVG), when energy was fed back in the period. */
   export_svg: string | null;
+  /** Load-duration curve (SVG). */
   duration_svg: string;
+  /** Base load: the power the home stays at or above 95 % of the time (W). */
   base_load_w: number | null;
-  duration: DurationPointDto[];
-  rows: HistoryRowDto[];
-}
+  /** The load-duration curve as a table. */
+  duration: Array<DurationPointDto>;
+  /** The bars as a table. */
+  rows: Array<HistoryRowDto>;
+};
 
 /** How far an export has got. */
-export interface ExportProgressDto {
+export type ExportProgressDto = {
+  /** Rows written so far. */
   rows: number;
+  /** Share of the time range done, 0 to 1. */
   fraction: number;
-}
+};
 
-/** A finished export. */
-export interface ExportDto {
+/** A finished CSV export. */
+export type ExportDto = {
+  /** Data lines written (the header not counted). */
   rows: number;
+  /** The file written. */
   path: string;
-}
+};
 
-/** A contract to price with (mirrors `ContractDto`). */
-export interface ContractDto {
+/** A contract the Costs screen can price with: a shipped preset or one stored in the vault. */
+export type ContractDto = {
+  /** `preset:nl-flat` or the vault setting name `tariff/<name>`. */
   id: string;
+  /** The contract's own name (the id when it does not parse). */
   name: string;
+  /** Stored in the vault (editable) rather than shipped. */
   stored: boolean;
+  /** The contract TOML. */
   toml: string;
+  /** Why it cannot be used, with the line, if it cannot. */
   error: string | null;
-}
+};
 
-/** One contract's bill for the period. */
-export interface ContractCostDto {
+/** One contract's bill for the period (amounts in its currency, rounded to cents). */
+export type ContractCostDto = {
+  /** Contract name. */
   name: string;
+  /** Currency code. */
   currency: string;
+  /** False when the contract was not valid in any part of the period. */
   applies: boolean;
+  /** Energy at its prices. */
   energy: number;
+  /** Energy tax. */
   tax: number;
+  /** Fixed charges. */
   fixed: number;
+  /** Capacity (demand) charges. */
   capacity: number;
+  /** Credit for exported energy (subtracted). */
   export_credit: number;
+  /** VAT. */
   vat: number;
+  /** What the bill comes to. */
   total: number;
-}
+};
 
-/** Energy in a period and its cost under each chosen contract. */
-export interface CostReportDto {
+/** The Costs screen: energy in a period and its cost under each chosen contract. */
+export type CostReportDto = {
+  /** Period start (RFC 3339, the vault's zone). */
   from: string;
+  /** Period end, exclusive. */
   to: string;
+  /** Imported energy (kWh). */
   import_kwh: number;
+  /** Exported energy (kWh). */
   export_kwh: number;
+  /** Of the import, spread over gaps in the readings (kWh). */
   estimated_kwh: number;
+  /** Hours of the period with no readings at all. */
   missing_hours: number;
-  contracts: ContractCostDto[];
-}
+  /** One entry per contract, in the order asked. */
+  contracts: Array<ContractCostDto>;
+};
 
-/** One savings tip; `summary` and `evidence` are worded in the language the `tips` call asked for. */
-export interface TipDto {
+/** One savings tip. */
+export type TipDto = {
+  /** Kind of advice (`base_load`, ...). */
   kind: string;
+  /** One or two sentences, in the language the window asked for. */
   summary: string;
+  /** Energy involved per year (kWh). */
   kwh_per_year: number;
+  /** Money per year under the current contract, if one is known. */
   money_per_year: number | null;
+  /** Currency of `money_per_year`. */
   currency: string | null;
+  /** How sure the tip is, 0..1. */
   confidence: number;
-  evidence: string[];
-}
+  /** The numbers behind it, as short lines in the same language. */
+  evidence: Array<string>;
+};
 
-/** A serial port found on this computer. */
-export interface PortDto {
+/** A serial port found on this computer and what was heard on it. */
+export type PortDto = {
+  /** The source to save for it (`serial:/dev/ttyUSB0`). */
   source: string;
+  /** What the port is, for a human. */
   description: string;
-}
+};
 
-/** Language, theme, auto-lock and start at login (mirrors `PreferencesDto`). */
-export interface PreferencesDto {
+/** The window preferences, and whether Hearth starts at login. */
+export type PreferencesDto = {
+  /** `en`, `nl`, `de`, or empty to follow the system. */
   language: string;
+  /** `system`, `light` or `dark`. */
   theme: string;
+  /** Idle minutes before the app locks itself (0 = never). */
   auto_lock_minutes: number;
+  /** An autostart entry starts Hearth (in the tray) at login. */
   start_at_login: boolean;
-}
+};

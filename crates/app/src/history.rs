@@ -18,6 +18,7 @@ use serde::Serialize;
 
 /// One row of the history table (the chart's data, readable without the chart).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HistoryRowDto"))]
 pub struct HistoryRow {
     /// Bar label (`14h`, `Mon 24`, `Nov`).
     pub label: String,
@@ -36,8 +37,9 @@ pub struct HistoryRow {
 }
 
 /// One history page. Its JSON (snake_case fields, as declared) is what the desktop's window
-/// receives (`HistoryPage` in `ui/src/dto.ts`).
+/// receives (`HistoryDto` in `ui/src/dto.ts`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HistoryDto"))]
 pub struct HistoryPage {
     /// `November 2025`.
     pub title: String,
@@ -77,6 +79,7 @@ pub struct HistoryPage {
 
 /// One point of the load-duration table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "DurationPointDto"))]
 pub struct DurationPoint {
     /// Share of the period's time (per cent).
     pub share_pct: f64,

@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 
 /// One phase of the live reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "PhaseDto"))]
 pub struct LivePhase {
     /// `L1`, `L2`, `L3`.
     pub name: String,
@@ -32,6 +33,7 @@ pub struct LivePhase {
 
 /// The latest reading, for the Now screen and the `live` event (read back by the tray).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LiveDto"))]
 pub struct LiveReading {
     /// Meter time (RFC 3339 with the meter's offset), if the meter sent one.
     pub time: Option<String>,
