@@ -4,6 +4,7 @@
 
 use crate::state::Progress;
 use hearth_app::collect::{self, SourceSetup, Watcher};
+use hearth_app::demo::DemoHistory;
 use hearth_app::live::Live;
 use hearth_app::{Clock as _, Session};
 use hearth_meter::dsmr::DsmrDecoder;
@@ -29,10 +30,8 @@ pub fn local_offset(unix: i64) -> i32 {
     MeterTime::in_zone(unix, &jiff::tz::TimeZone::system()).offset_s
 }
 
-/// Days of history generated per vault append while preparing the demo.
-const DAY: i64 = 86_400;
-
-/// Starts the simulated meter (`hearth_meter_io::simulator`) on its own thread.
+/// Starts the simulated meter (`hearth_meter_io::simulator`) on its own thread; its past comes
+/// from [`DemoHistory`].
 ///
 /// With `history_days > 0` the meter first lives through that many past days at full speed,
 /// storing one reading a minute (registers stay exact), so every screen has data; meanwhile a
@@ -72,27 +71,16 @@ pub fn spawn_demo<R: Runtime>(
         });
     }
     std::thread::spawn(move || {
-        let mut meter = Simulator::new(seed, started - i64::from(history_days) * DAY);
+        let mut past = DemoHistory::new(seed, started, history_days);
         if history_days > 0 {
-            *lock(&preparing) = Some((0, history_days));
-            let mut batch = Vec::with_capacity(1440);
-            let mut day = 0u32;
-            while meter.next_unix() < now_unix() {
-                let t = meter.step().time.unix;
-                if t % 60 == 0 {
-                    batch.push(meter.reading());
+            *lock(&preparing) = Some(past.progress());
+            while let Some(mut day) = past.next_day(now_unix()) {
+                // The past, at full speed: no live clock check.
+                let appended = lock(&store).append(&mut day, now_unix(), false, Instant::now());
+                if let Err(e) = appended {
+                    eprintln!("hearth-desktop: demo history not stored: {e}");
                 }
-                if t % DAY == 0 || meter.next_unix() >= now_unix() {
-                    // The past, at full speed: no live clock check.
-                    let appended =
-                        lock(&store).append(&mut batch, now_unix(), false, Instant::now());
-                    if let Err(e) = appended {
-                        eprintln!("hearth-desktop: demo history not stored: {e}");
-                    }
-                    batch.clear();
-                    day = (day + 1).min(history_days);
-                    *lock(&preparing) = Some((day, history_days));
-                }
+                *lock(&preparing) = Some(past.progress());
             }
             if let Some(v) = lock(&store).vault_mut() {
                 let _ = v.flush();
@@ -100,6 +88,7 @@ pub fn spawn_demo<R: Runtime>(
             *lock(&preparing) = None;
             caught_up.store(true, Ordering::Relaxed);
         }
+        let mut meter = past.into_meter();
         let mut decoder = DsmrDecoder::new();
         loop {
             pace(meter.next_unix());

@@ -128,7 +128,7 @@ fn demo_dir() -> std::io::Result<PathBuf> {
 /// to the user's config directory (as [`run`] does).
 pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
     let config_home = data_dir.join("config");
-    let prefs_path = state::prefs_path(&config_home);
+    let prefs_path = hearth_app::preferences::Preferences::path(&config_home);
     AppState {
         prefs: Arc::new(Mutex::new(hearth_app::preferences::Preferences::load(
             &prefs_path,
@@ -198,9 +198,11 @@ pub fn run(options: Options) {
     let mut state = state_for(data_dir.clone(), options.demo, KdfParams::default());
     if let Some(config_home) = dirs::config_dir() {
         state.prefs = Arc::new(Mutex::new(hearth_app::preferences::Preferences::load(
-            &state::prefs_path(&config_home),
+            &hearth_app::preferences::Preferences::path(&config_home),
         )));
-        state.info.prefs_path = state::prefs_path(&config_home).display().to_string();
+        state.info.prefs_path = hearth_app::preferences::Preferences::path(&config_home)
+            .display()
+            .to_string();
         state.config_home = config_home;
     }
     // Tests shorten the idle time before auto-lock to seconds.

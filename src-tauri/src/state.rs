@@ -5,7 +5,7 @@ use hearth_app::Session;
 use hearth_app::live::Live;
 use hearth_app::preferences::Preferences;
 use hearth_vault::KdfParams;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -61,9 +61,4 @@ impl AppState {
         };
         (seconds > 0).then(|| std::time::Duration::from_secs(seconds))
     }
-}
-
-/// The preferences file under a config directory.
-pub fn prefs_path(config_home: &Path) -> PathBuf {
-    config_home.join("hearth").join("preferences.json")
 }

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod collect;
 pub mod contracts;
 pub mod costs;
+pub mod demo;
 pub mod export;
 pub mod history;
 pub mod import;

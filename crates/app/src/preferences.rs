@@ -55,6 +55,11 @@ pub enum PrefsError {
 }
 
 impl Preferences {
+    /// The preferences file under a config directory (`$XDG_CONFIG_HOME`).
+    pub fn path(config_home: &Path) -> PathBuf {
+        config_home.join("hearth").join("preferences.json")
+    }
+
     /// Reads the file; anything missing or unreadable gives the defaults for that field.
     pub fn load(path: &Path) -> Preferences {
         let Ok(text) = std::fs::read_to_string(path) else {

@@ -3,7 +3,7 @@
 use crate::collector::lock;
 use crate::dto::PreferencesDto;
 use crate::error::{Code, ShellError};
-use crate::state::{AppState, prefs_path};
+use crate::state::AppState;
 use hearth_app::preferences::Preferences;
 use tauri::{AppHandle, Runtime, State};
 
@@ -38,7 +38,7 @@ pub fn set_preferences<R: Runtime>(
         theme,
         auto_lock_minutes,
     };
-    p.save(&prefs_path(&state.config_home))?;
+    p.save(&Preferences::path(&state.config_home))?;
     crate::tray::relabel(&app, crate::tray::language(&p.language));
     *lock(&state.prefs) = p;
     Ok(preferences_of(&state))
