@@ -7,7 +7,6 @@
 //! knows it exists.
 
 pub mod backup;
-pub mod clock;
 pub mod collect;
 pub mod contracts;
 pub mod costs;
@@ -28,5 +27,7 @@ pub mod usage;
 pub mod verify;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+/// The one wall clock (defined in the IO crate, the edge that reads it).
+pub use hearth_meter_io::clock;
 pub use session::{Access, OpenError, Session, Status};
 pub use settings::Setting;

@@ -20,6 +20,7 @@
 //! allows more.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod detect;
 pub mod mqtt;
 pub mod network;

@@ -399,11 +399,10 @@ fn file_reason(path: &Path, e: &std::io::Error) -> String {
     }
 }
 
-/// The wall clock, read only where a live demo meter starts (an IO edge).
+/// The wall clock, read only where a live demo meter starts and for receive times.
 fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    use crate::clock::Clock as _;
+    crate::clock::SystemClock.now_unix()
 }
 
 #[derive(Debug)]

@@ -1,5 +1,6 @@
-//! The one wall clock: every "now" in the use cases comes from a [`Clock`] the face passes
-//! in, so tests (and the end-to-end suite) can run the same code at any moment.
+//! The one wall clock: every "now" in the use cases (`hearth_app::clock`) and every receive
+//! time here comes from a [`Clock`], so tests (and the end-to-end suite) can run the same code
+//! at any moment. It lives in the IO crate because reading the clock is input.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
