@@ -76,10 +76,7 @@ impl CostPeriod {
     }
 }
 
-/// The first moment of local date `d` in `tz` (`None` where the calendar cannot hold it).
-pub fn local_midnight(d: Date, tz: &TimeZone) -> Option<Timestamp> {
-    d.to_zoned_datetime(tz.clone()).ok().map(|z| z.timestamp())
-}
+pub use hearth_meter::time::local_midnight;
 
 /// A cost report and what the readings behind it were like.
 #[derive(Debug, Clone)]

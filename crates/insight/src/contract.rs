@@ -532,11 +532,7 @@ impl Contract {
 
     /// The instants the contract starts and stops applying (`None` = unbounded).
     pub fn validity(&self) -> (Option<Timestamp>, Option<Timestamp>) {
-        let at = |d: Date| {
-            d.to_zoned_datetime(self.time_zone.clone())
-                .ok()
-                .map(|z| z.timestamp())
-        };
+        let at = |d: Date| hearth_meter::time::local_midnight(d, &self.time_zone);
         (self.valid_from.and_then(at), self.valid_to.and_then(at))
     }
 

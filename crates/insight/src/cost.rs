@@ -124,9 +124,7 @@ pub fn local_slot(unix: i64, tz: &TimeZone) -> LocalSlot {
 
 /// Start of a local day in `tz`, unix seconds.
 pub fn day_start(date: Date, tz: &TimeZone) -> i64 {
-    date.to_zoned_datetime(tz.clone())
-        .map(|z| z.timestamp().as_second())
-        .unwrap_or(0)
+    hearth_meter::time::local_midnight(date, tz).map_or(0, |t| t.as_second())
 }
 
 /// Looks up the price of energy on one side at a moment: (name index, price).

@@ -155,6 +155,13 @@ pub fn amsterdam() -> TimeZone {
     })
 }
 
+/// The first moment of local date `d` in `tz`: its midnight or, where a clock change skips
+/// midnight, the first moment after the gap. `None` only outside jiff's range (years beyond
+/// ±9999). The one "local date to instant" every crate uses for days, months and periods.
+pub fn local_midnight(d: jiff::civil::Date, tz: &TimeZone) -> Option<Timestamp> {
+    d.to_zoned_datetime(tz.clone()).ok().map(|z| z.timestamp())
+}
+
 /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
 /// `days_from_civil`): `month` 1..=12, `day` 1..=31; negative before 1970. The date is not
 /// checked: an impossible one (30 February) counts on into the next month.
@@ -213,6 +220,23 @@ impl fmt::Debug for MeterTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_midnight_is_the_first_moment_of_the_local_day() {
+        let d = |s: &str| s.parse::<jiff::civil::Date>().expect("date");
+        let amsterdam = TimeZone::get("Europe/Amsterdam").expect("bundled tzdb");
+        // 2026-01-15 00:00 +01:00 = 2026-01-14T23:00Z (checked with Python's datetime).
+        assert_eq!(
+            local_midnight(d("2026-01-15"), &amsterdam).map(|t| t.as_second()),
+            Some(1_768_431_600)
+        );
+        // Chile moves its clocks at midnight: 2024-09-08 starts at 01:00 -03:00 = 04:00Z.
+        let santiago = TimeZone::get("America/Santiago").expect("bundled tzdb");
+        assert_eq!(
+            local_midnight(d("2024-09-08"), &santiago).map(|t| t.as_second()),
+            Some(1_725_768_000)
+        );
+    }
 
     /// Day numbers from Python, independently: `(date(y, m, d) - date(1970, 1, 1)).days`.
     const KNOWN_DAYS: [((i64, u32, u32), i64); 10] = [

@@ -3,6 +3,7 @@
 //! day is a local calendar day, 23 or 25 hours long on DST nights, and hours follow half-hour
 //! zones too). Each series is stored in chunks covering a fixed UTC window.
 
+use hearth_meter::time::local_midnight;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::fmt;
@@ -162,16 +163,8 @@ fn civil_bucket(res: Resolution, tz: &TimeZone, t: i64) -> Option<(i64, i64)> {
         let first = date.first_of_month();
         (first, first.last_of_month().tomorrow().ok()?)
     };
-    let start = first
-        .to_zoned_datetime(tz.clone())
-        .ok()?
-        .timestamp()
-        .as_second();
-    let end = next
-        .to_zoned_datetime(tz.clone())
-        .ok()?
-        .timestamp()
-        .as_second();
+    let start = local_midnight(first, tz)?.as_second();
+    let end = local_midnight(next, tz)?.as_second();
     (start <= t && t < end).then_some((start, end))
 }
 
