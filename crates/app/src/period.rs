@@ -97,7 +97,7 @@ pub fn parse_bound(s: &str, tz: &TimeZone) -> Result<i64, DateError> {
             .unwrap_or("the vault's time zone")
             .to_string()
     };
-    let at = tz.to_ambiguous_zoned(dt);
+    let at = tz.to_ambiguous_zoned_datetime(dt);
     match at.offset() {
         AmbiguousOffset::Gap { .. } => {
             return Err(DateError::Skipped {

@@ -404,6 +404,54 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_creation_that_fails_midway_removes_only_what_it_created() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("new/sub/v.hearth");
+        std::fs::create_dir_all(dir.path().join("new")).expect("dir");
+        std::fs::write(dir.path().join("new/keep.txt"), b"mine").expect("file");
+        let made = created_or_removed(&path, || {
+            std::fs::write(&path, b"half a vault")?;
+            std::fs::write(dir.path().join("new/sub/v.hearth-wal"), b"wal")?;
+            Err(VaultError::KdfParams("midway".into()))
+        });
+        assert!(matches!(made, Err(VaultError::KdfParams(_))));
+        // `new` existed (it holds keep.txt), `new/sub` was made by this run: gone again.
+        let mut left: Vec<_> = std::fs::read_dir(dir.path().join("new"))
+            .expect("new")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["keep.txt"]);
+    }
+
+    #[test]
+    fn a_new_vault_is_checked_before_anything_is_created() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let kdf = KdfParams::INSECURE_FOR_TESTS;
+        assert!(matches!(
+            create_new(&path, "pw", kdf, Some("Europe/Amsterdm")),
+            Err(CreateError::UnknownZone(z)) if z == "Europe/Amsterdm"
+        ));
+        let slow = KdfParams {
+            memory_kib: MAX_KDF_MEMORY_KIB + 1,
+            ..kdf
+        };
+        assert!(matches!(
+            create_new(&path, "pw", slow, None),
+            Err(CreateError::Kdf { .. })
+        ));
+        assert!(matches!(
+            create_new(&path, "  ", kdf, None),
+            Err(CreateError::Passphrase(_))
+        ));
+        assert!(!path.exists());
+        let (v, zone) = create_new(&path, "pw", kdf, Some("Europe/Amsterdam")).expect("created");
+        assert_eq!(zone.name, "Europe/Amsterdam");
+        assert_eq!(v.time_zone().iana_name(), Some("Europe/Amsterdam"));
+    }
     use crate::pending::BLOCK_READINGS;
     use hearth_meter::{MeterTime, Protocol, Quantity};
     use hearth_meter_io::simulator::Simulator;

@@ -196,14 +196,12 @@ fn a_failed_init_leaves_nothing_and_the_corrected_one_succeeds() {
         assert_eq!(listing(dir), Vec::<String>::new());
     }
     // A folder that does not exist yet is made, and removed again when init fails.
-    let out = hearth(dir)
-        .args([
-            "--vault",
-            "new/sub/v.hearth",
-            "init",
-            "--kdf-memory-kib",
-            "0",
-        ])
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .current_dir(dir)
+        .args(["--vault", "new/sub/v.hearth", "init"])
+        .args(["--kdf-memory-kib", "0"])
+        .env("HEARTH_PASSPHRASE", "pw")
+        .stdin(Stdio::null())
         .output()
         .expect("run");
     refused(out, "bad Argon2 settings in a new folder");
@@ -371,7 +369,8 @@ fn a_file_of_which_nothing_is_usable_fails_the_import_and_is_named_with_why() {
     let dir = dir.path();
     vault(dir, 0);
     let write = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).expect("file");
-    write("rows.jsonl", b"{\"time\":\"yesterday\"}\n{\"kwh\":1}\n");
+    write("rows.jsonl", b"{\"time\":\"yesterday\"}\nnot json\n");
+    write("untimed.jsonl", b"{\"import_kwh\":1.000}\n");
     // A gzipped capture: gzip's magic, then what follows.
     write(
         "day.p1.gz",
@@ -382,8 +381,12 @@ fn a_file_of_which_nothing_is_usable_fails_the_import_and_is_named_with_why() {
         b"Date,From,To,kWh\n2026-01-15,00:00,00:30,0.25\n2026-01-15,00:30,01:00,0.5\n",
     );
     write("noise.p1", b"hello, this is not a meter\n");
-    let cases: [(&str, &str); 4] = [
+    let cases: [(&str, &str); 5] = [
         ("rows.jsonl", "none of its 2 line(s) is a reading"),
+        (
+            "untimed.jsonl",
+            "none of its 1 reading(s) could be stored: they have no time",
+        ),
         ("day.p1.gz", "it is compressed (gzip); unpack it first"),
         ("dates.csv", "none of its 2 row(s) could be read (line 2: "),
         (

@@ -246,13 +246,17 @@ pub struct FileReport {
     pub unreadable_lines: u64,
     /// The file held no bytes at all.
     pub empty: bool,
+    /// Readings stored or found already present (not those without a time or in the future).
+    pub kept: u64,
 }
 
 impl FileReport {
     /// Why nothing of this file could be used, if nothing could.
     pub fn nothing(&self) -> Option<Nothing> {
-        if self.readings > 0 {
+        if self.kept > 0 {
             None
+        } else if self.readings > 0 {
+            Some(Nothing::NotStored(self.readings))
         } else if self.empty {
             Some(Nothing::Empty)
         } else if self.kind == Kind::JsonLines {
@@ -319,14 +323,27 @@ pub enum Nothing {
     /// JSON Lines none of which is a reading.
     #[error("none of its {0} line(s) is a reading")]
     NoLines(u64),
+    /// Readings none of which could be stored.
+    #[error(
+        "none of its {0} reading(s) could be stored: they have no time or are dated in the future"
+    )]
+    NotStored(u64),
     /// A supplier download without a single usable interval.
-    #[error("none of its {rows} row(s) could be read{}", first.as_ref().map(|f| format!(" (line {}: {})", f.0, f.1)).unwrap_or_default())]
+    #[error("none of its {rows} row(s) could be read{}", first_problem(.first))]
     NoIntervals {
         /// Data rows read.
         rows: u64,
         /// The first row's problem: line number and what was wrong.
         first: Option<(u32, String)>,
     },
+}
+
+/// ` (line N: what was wrong)`, or nothing when no row was there.
+fn first_problem(first: &Option<(u32, String)>) -> String {
+    first
+        .as_ref()
+        .map(|(line, message)| format!(" (line {line}: {message})"))
+        .unwrap_or_default()
 }
 
 /// Why an import stopped. Files before the failing one stay imported.
@@ -477,6 +494,8 @@ fn import_source(
     };
     let path = source.path.as_path();
     let file = source.reader;
+    let kept = |s: IngestStats| s.stored + s.duplicates + s.late;
+    let before = kept(vault.stats());
     let (readings, rejected, unreadable_lines, bytes) = if kind == Kind::JsonLines {
         let (n, (bad, bytes)) = pipeline::run(vault, path, on, |sink| read_json_lines(file, sink))?;
         (n, Vec::new(), bad, bytes)
@@ -497,6 +516,7 @@ fn import_source(
         rejected,
         unreadable_lines,
         empty: bytes == 0,
+        kept: kept(vault.stats()) - before,
     })
 }
 
@@ -652,6 +672,7 @@ mod tests {
                 rejected: vec![(RejectReason::Checksum, 7)],
                 unreadable_lines: 0,
                 empty: false,
+                kept: 7193,
             }
         );
         let expected = IngestStats {
