@@ -380,7 +380,11 @@ fn a_file_of_which_nothing_is_usable_fails_the_import_and_is_named_with_why() {
         "dates.csv",
         b"Date,From,To,kWh\n2026-01-15,00:00,00:30,0.25\n2026-01-15,00:30,01:00,0.5\n",
     );
-    write("noise.p1", b"hello, this is not a meter\n");
+    // A DSMR telegram whose checksum does not match: a frame, rejected.
+    let mut bad = telegrams(1);
+    let at = bad.iter().position(|&b| b == b'(').expect("a value") + 1;
+    bad[at] ^= 0x01;
+    write("bad.p1", &bad);
     let cases: [(&str, &str); 5] = [
         ("rows.jsonl", "none of its 2 line(s) is a reading"),
         (
@@ -390,8 +394,8 @@ fn a_file_of_which_nothing_is_usable_fails_the_import_and_is_named_with_why() {
         ("day.p1.gz", "it is compressed (gzip); unpack it first"),
         ("dates.csv", "none of its 2 row(s) could be read (line 2: "),
         (
-            "noise.p1",
-            "no meter reading found in it (0 frame(s) rejected)",
+            "bad.p1",
+            "no meter reading found in it (1 frame(s) rejected)",
         ),
     ];
     for (name, why) in cases {
@@ -401,9 +405,19 @@ fn a_file_of_which_nothing_is_usable_fails_the_import_and_is_named_with_why() {
     }
     // A good file beside a bad one: the good one is stored, the command still fails.
     std::fs::write(dir.join("x.p1"), telegrams(60)).expect("capture");
-    let err = refused(run(dir, &["import", "noise.p1", "x.p1"]), "a mixed import");
+    let err = refused(run(dir, &["import", "bad.p1", "x.p1"]), "a mixed import");
     assert!(err.contains("imported 60 readings"), "{err}");
-    assert!(err.contains("hearth: noise.p1: nothing imported"), "{err}");
+    assert!(err.contains("hearth: bad.p1: nothing imported"), "{err}");
+    // Bytes without a single frame (a serial line read at the wrong speed) are told, but are
+    // not a failure (as `system_input.rs` holds for noise).
+    std::fs::write(dir.join("noise.p1"), b"hello, this is not a meter\n").expect("noise");
+    let (_, err) = ok(dir, &["import", "noise.p1"]);
+    assert!(
+        err.contains(
+            "hearth: noise.p1: nothing imported: no meter reading found in it (0 frame(s) rejected)"
+        ),
+        "{err}"
+    );
     assert_eq!(exported_times(dir, &[]).len(), 60);
 }
 

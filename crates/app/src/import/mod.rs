@@ -286,7 +286,8 @@ pub struct Summary {
     /// Frames rejected and JSON lines unreadable, in every file.
     pub refused: u64,
     /// Files of which nothing could be used, in the order given, with why: the import as a
-    /// whole failed for them (`hearth import` exits non-zero) though the others are stored.
+    /// whole failed for those that [`Nothing::fails`] for (`hearth import` exits non-zero),
+    /// though the others are stored.
     pub unusable: Vec<Unusable>,
     /// What the vault made of the readings since it was opened (stored, already present,
     /// merged into earlier hours, without a time, in the future).
@@ -300,6 +301,14 @@ pub struct Unusable {
     pub path: PathBuf,
     /// Why.
     pub why: Nothing,
+}
+
+impl Nothing {
+    /// Whether the import fails for it. A capture in which not a single frame was found (a
+    /// serial line read at the wrong speed) is told but is not a failure, as for `collect`.
+    pub fn fails(&self) -> bool {
+        !matches!(self, Nothing::NoReadings { rejected: 0 })
+    }
 }
 
 /// Why nothing of a file could be used.
@@ -494,8 +503,10 @@ fn import_source(
     };
     let path = source.path.as_path();
     let file = source.reader;
-    let kept = |s: IngestStats| s.stored + s.duplicates + s.late;
-    let before = kept(vault.stats());
+    // Readings the vault could not keep are counted when offered (late ones only at the
+    // next flush, so those kept are told by the ones not kept).
+    let dropped = |s: IngestStats| s.untimed + s.future;
+    let before = dropped(vault.stats());
     let (readings, rejected, unreadable_lines, bytes) = if kind == Kind::JsonLines {
         let (n, (bad, bytes)) = pipeline::run(vault, path, on, |sink| read_json_lines(file, sink))?;
         (n, Vec::new(), bad, bytes)
@@ -516,7 +527,7 @@ fn import_source(
         rejected,
         unreadable_lines,
         empty: bytes == 0,
-        kept: kept(vault.stats()) - before,
+        kept: readings.saturating_sub(dropped(vault.stats()) - before),
     })
 }
 
@@ -672,7 +683,7 @@ mod tests {
                 rejected: vec![(RejectReason::Checksum, 7)],
                 unreadable_lines: 0,
                 empty: false,
-                kept: 7193,
+                kept: old_n,
             }
         );
         let expected = IngestStats {
