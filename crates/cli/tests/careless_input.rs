@@ -230,7 +230,7 @@ fn a_passphrase_of_only_spaces_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
     let dir = dir.path();
     let out = hearth(dir)
-        .args(&INIT)
+        .args(INIT)
         .env("HEARTH_PASSPHRASE", "   ")
         .output()
         .expect("run");
