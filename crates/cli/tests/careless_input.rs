@@ -251,13 +251,19 @@ fn a_passphrase_of_only_spaces_is_refused() {
     ok(dir, &["verify"]);
 }
 
-// Finding 12: `verify` and `export` on a 0-byte vault file wrote a database header into it.
+// Finding 12: a 0-byte vault file got a database header (1024 bytes, and a lock side file)
+// from a command that then said it is not a Hearth vault.
 #[test]
 fn read_only_commands_leave_a_zero_byte_vault_file_as_it_is() {
     let dir = tempfile::tempdir().expect("dir");
     let dir = dir.path();
     std::fs::write(dir.join("v.hearth"), b"").expect("empty file");
-    for args in [&["verify"][..], &["export", "--resolution", "raw"]] {
+    let source = format!("demo:7?pace=fast&start={T0}&count=5");
+    for args in [
+        &["verify"][..],
+        &["export", "--resolution", "raw"],
+        &["collect", "--source", &source],
+    ] {
         let err = refused(run(dir, args), "a 0-byte vault");
         assert!(err.contains("is not a Hearth vault"), "{args:?}: {err}");
         assert_eq!(
