@@ -32,7 +32,8 @@ pub struct RestoreError {
 
 /// The range a backup covers, from bounds typed by the user (local dates, midnight in `tz`,
 /// or RFC 3339 times): `None` when neither is given (the whole vault); a missing start is
-/// the beginning, a missing end none.
+/// the beginning, a missing end none. A range that ends before it starts (or where it
+/// starts) holds nothing and is refused.
 pub fn range(
     from: Option<&str>,
     to: Option<&str>,
@@ -41,9 +42,17 @@ pub fn range(
     if from.is_none() && to.is_none() {
         return Ok(None);
     }
-    let from = from.map(|s| parse_bound(s, tz)).transpose()?;
-    let to = to.map(|s| parse_bound(s, tz)).transpose()?;
-    Ok(Some((from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX))))
+    let start = from.map(|s| parse_bound(s, tz)).transpose()?;
+    let end = to.map(|s| parse_bound(s, tz)).transpose()?;
+    if let (Some(a), Some(b), Some(from), Some(to)) = (start, end, from, to)
+        && b <= a
+    {
+        return Err(DateError::Backwards {
+            from: from.trim().to_string(),
+            to: to.trim().to_string(),
+        });
+    }
+    Ok(Some((start.unwrap_or(i64::MIN), end.unwrap_or(i64::MAX))))
 }
 
 /// Writes an encrypted backup of `vault` to `out` (which must not exist), sealed under the

@@ -10,6 +10,9 @@ pub enum PassphraseError {
     /// The new passphrase is empty.
     #[error("the passphrase is empty; choose a few words only you know")]
     Empty,
+    /// The new passphrase is only white space.
+    #[error("the passphrase is only spaces; choose a few words only you know")]
+    Blank,
     /// The vault could not be written.
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -22,12 +25,22 @@ pub struct Changed {
     pub keyring_still_unlocks: bool,
 }
 
+/// Whether `new` may become a passphrase: not empty, and not only white space (which a
+/// stray key press or a blank line in a file gives, and anyone guesses).
+pub fn check_new(new: &str) -> Result<(), PassphraseError> {
+    if new.is_empty() {
+        Err(PassphraseError::Empty)
+    } else if new.trim().is_empty() {
+        Err(PassphraseError::Blank)
+    } else {
+        Ok(())
+    }
+}
+
 /// Sets `new` as the passphrase of `vault` (its writer, opened with the current passphrase:
 /// whoever changes it must know it, the keyring does not vouch for that) and closes it.
 pub fn change(mut vault: Vault, new: &str) -> Result<Changed, PassphraseError> {
-    if new.is_empty() {
-        return Err(PassphraseError::Empty);
-    }
+    check_new(new)?;
     vault.change_passphrase(new, None)?;
     let keyring_still_unlocks = vault.secret_slot_enabled()?;
     vault.close()?;
@@ -69,6 +82,9 @@ mod tests {
         };
         let v = Vault::create(&path, "old words", &options).expect("vault");
         assert!(matches!(change(v, ""), Err(PassphraseError::Empty)));
+        Vault::open(&path, "old words").expect("unchanged");
+        let v = Vault::open(&path, "old words").expect("writer");
+        assert!(matches!(change(v, " \t  "), Err(PassphraseError::Blank)));
         Vault::open(&path, "old words").expect("unchanged");
     }
 }

@@ -4,8 +4,8 @@
 //! unix-second ranges.
 
 use hearth_insight::Lang;
-use jiff::civil::{Date, Weekday};
-use jiff::tz::TimeZone;
+use jiff::civil::{Date, DateTime, Weekday};
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{Span, Timestamp};
 
 /// Why a date or time could not be used.
@@ -17,6 +17,41 @@ pub enum DateError {
     /// The date is beyond the calendar's range (years past 9999).
     #[error("{0} is out of range")]
     OutOfRange(Date),
+    /// A range whose end is not after its start (it would hold nothing).
+    #[error(
+        "the range ends ({to}) before it starts ({from}); --to is the first moment not included"
+    )]
+    Backwards {
+        /// The start as typed.
+        from: String,
+        /// The end as typed.
+        to: String,
+    },
+    /// A time where only a whole local day can be used (report and tips periods).
+    #[error(
+        "{0:?} has a time of day, but periods here are whole local days: give a date like 2026-02-01"
+    )]
+    TimeInDay(String),
+    /// A local time the clocks skip (the hour lost when summer time starts).
+    #[error(
+        "{text:?} does not exist in {zone}: the clocks skip that time; give an offset, like {text}+01:00"
+    )]
+    Skipped {
+        /// The time as typed.
+        text: String,
+        /// The vault's time zone.
+        zone: String,
+    },
+    /// A local time that happens twice (the hour repeated when summer time ends).
+    #[error(
+        "{text:?} happens twice in {zone}: the clocks repeat that hour; give an offset, like {text}+02:00 (the first) or {text}+01:00 (the second)"
+    )]
+    Repeated {
+        /// The time as typed.
+        text: String,
+        /// The vault's time zone.
+        zone: String,
+    },
 }
 
 /// The first moment of local date `d` in `tz`, as unix seconds: its midnight, or, where a
@@ -27,15 +62,60 @@ pub fn local_midnight(d: Date, tz: &TimeZone) -> Result<i64, DateError> {
         .map_err(|_| DateError::OutOfRange(d))
 }
 
+/// Whether `s` (trimmed) carries a time of day: jiff reads `2026-01-31T12:00` as a date too,
+/// dropping the time, so a date is only text without a time separator or a colon.
+fn has_time(s: &str) -> bool {
+    s.contains(['T', 't', ' ', ':'])
+}
+
+/// A whole local day typed by the user (`2026-01-31`), for periods made of whole days
+/// (report, tips). Text with a time of day is refused, never cut to its date.
+pub fn parse_day(s: &str) -> Result<Date, DateError> {
+    let s = s.trim();
+    if has_time(s) {
+        return Err(DateError::TimeInDay(s.to_string()));
+    }
+    s.parse().map_err(|_| DateError::NotADate(s.to_string()))
+}
+
 /// A bound typed by the user, as unix seconds: a local date (`2026-01-31`, its midnight in
-/// `tz`) or an RFC 3339 instant (`2026-01-31T12:00:00+01:00`, `2026-01-31T11:00:00Z`).
+/// `tz`), an RFC 3339 instant (`2026-01-31T12:00:00+01:00`, `2026-01-31T11:00:00Z`), or a
+/// local time without an offset (`2026-01-31T12:00:30`, taken in `tz` to the second). A local
+/// time the clocks skip or repeat in `tz` is refused (it names no single moment) with the
+/// offsets to choose from; a date whose midnight is skipped starts when the day does.
 pub fn parse_bound(s: &str, tz: &TimeZone) -> Result<i64, DateError> {
     let s = s.trim();
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Ok(ts.as_second());
     }
-    let date: Date = s.parse().map_err(|_| DateError::NotADate(s.to_string()))?;
-    local_midnight(date, tz)
+    if !has_time(s) {
+        return local_midnight(parse_day(s)?, tz);
+    }
+    let dt: DateTime = s.parse().map_err(|_| DateError::NotADate(s.to_string()))?;
+    let zone = || {
+        tz.iana_name()
+            .unwrap_or("the vault's time zone")
+            .to_string()
+    };
+    let at = tz.to_ambiguous_zoned_datetime(dt);
+    match at.offset() {
+        AmbiguousOffset::Gap { .. } => {
+            return Err(DateError::Skipped {
+                text: s.to_string(),
+                zone: zone(),
+            });
+        }
+        AmbiguousOffset::Fold { .. } => {
+            return Err(DateError::Repeated {
+                text: s.to_string(),
+                zone: zone(),
+            });
+        }
+        AmbiguousOffset::Unambiguous { .. } => {}
+    }
+    at.unambiguous()
+        .map(|z| z.timestamp().as_second())
+        .map_err(|_| DateError::OutOfRange(dt.date()))
 }
 
 /// How long one history page is.
@@ -265,6 +345,26 @@ mod tests {
         assert_eq!(
             parse_bound("2026-01-15T13:00:00+01:00", &tz),
             Ok(1_768_478_400)
+        );
+        // Finding 6 of issue 17: a local time is taken to the second, never cut to its date.
+        assert_eq!(parse_bound("2026-01-15T18:00:30", &tz), Ok(1_768_496_430));
+        assert_eq!(parse_bound("2026-01-15 18:00", &tz), Ok(1_768_496_400));
+        assert!(matches!(
+            parse_bound("2026-03-29T02:30", &tz),
+            Err(DateError::Skipped { .. })
+        ));
+        assert!(matches!(
+            parse_bound("2025-10-26T02:30", &tz),
+            Err(DateError::Repeated { .. })
+        ));
+        assert_eq!(
+            parse_bound("2025-10-26T02:30+01:00", &tz),
+            Ok(1_761_442_200)
+        );
+        assert_eq!(parse_day("2026-02-01"), Ok(d("2026-02-01")));
+        assert_eq!(
+            parse_day("2026-02-01T12:00"),
+            Err(DateError::TimeInDay("2026-02-01T12:00".into()))
         );
         assert_eq!(
             parse_bound("yesterday", &tz),

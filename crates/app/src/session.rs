@@ -102,19 +102,176 @@ pub fn open_with_keyring(
     })
 }
 
-/// Creates the vault file and its folder (slow: runs the key derivation).
+/// Creates the vault file and its folder (slow: runs the key derivation), in the system's
+/// time zone. Nothing is left behind when it fails (see [`create_new`]).
 pub fn create(path: &Path, passphrase: &str, kdf: KdfParams) -> Result<Vault, VaultError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    let options = CreateOptions {
+        kdf,
+        time_zone: None,
+    };
+    created_or_removed(path, || Vault::create(path, passphrase, &options))
+}
+
+/// Argon2id memory a vault may ask for at most, in KiB (4 GiB): more cannot be derived on a
+/// household computer, and the vault would never open.
+pub const MAX_KDF_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+
+/// Why no vault was created. Nothing was left behind.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// The passphrase is empty or only spaces.
+    #[error(transparent)]
+    Passphrase(#[from] crate::passphrase::PassphraseError),
+    /// The time zone given is not in the time zone database.
+    #[error("unknown time zone {0:?}; give one like Europe/Amsterdam (an IANA name)")]
+    UnknownZone(String),
+    /// `TZ` names no time zone Hearth can keep, and none was given.
+    #[error(
+        "the system's time zone TZ={0:?} is not one Hearth knows; give one with --time-zone, \
+         like Europe/Amsterdam"
+    )]
+    UnknownSystemZone(String),
+    /// Argon2 settings no key can be derived with.
+    #[error(
+        "Argon2 memory must be 8 to {MAX_KDF_MEMORY_KIB} KiB and passes at least 1 (asked \
+         {memory_kib} KiB, {iterations} passes)"
+    )]
+    Kdf {
+        /// Memory asked, KiB.
+        memory_kib: u32,
+        /// Passes asked.
+        iterations: u32,
+    },
+    /// The vault could not be created.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// The time zone a new vault keeps: the one given, else the system's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewZone {
+    /// Its IANA name.
+    pub name: String,
+    /// The system's zone could not be told (no `TZ`, no `/etc/localtime`): UTC is used.
+    pub fell_back_to_utc: bool,
+}
+
+/// The zone a new vault keeps: `given` (which must be in the time zone database), else the
+/// system's. A `TZ` that names no zone in the database is refused, never quietly UTC.
+pub fn new_zone(given: Option<&str>) -> Result<NewZone, CreateError> {
+    if let Some(name) = given {
+        let name = name.trim();
+        return match TimeZone::get(name) {
+            Ok(_) => Ok(NewZone {
+                name: name.to_string(),
+                fell_back_to_utc: false,
+            }),
+            Err(_) => Err(CreateError::UnknownZone(name.to_string())),
+        };
     }
-    Vault::create(
-        path,
-        passphrase,
-        &CreateOptions {
-            kdf,
-            time_zone: None,
-        },
-    )
+    let tz_var = std::env::var("TZ").ok().filter(|v| !v.trim().is_empty());
+    let system = TimeZone::try_system().ok();
+    let name = system
+        .as_ref()
+        .and_then(|z| z.iana_name())
+        .filter(|n| TimeZone::get(n).is_ok());
+    match (name, tz_var) {
+        (Some(name), _) => Ok(NewZone {
+            name: name.to_string(),
+            fell_back_to_utc: false,
+        }),
+        (None, Some(var)) => Err(CreateError::UnknownSystemZone(var)),
+        (None, None) => Ok(NewZone {
+            name: "UTC".to_string(),
+            fell_back_to_utc: true,
+        }),
+    }
+}
+
+/// Whether a key can be derived with `kdf` on a household computer: 8 KiB of memory per lane
+/// to [`MAX_KDF_MEMORY_KIB`], at least one pass and one lane.
+pub fn check_kdf(kdf: KdfParams) -> Result<(), CreateError> {
+    if kdf.parallelism == 0
+        || kdf.memory_kib < 8 * kdf.parallelism
+        || kdf.memory_kib > MAX_KDF_MEMORY_KIB
+        || kdf.iterations == 0
+    {
+        return Err(CreateError::Kdf {
+            memory_kib: kdf.memory_kib,
+            iterations: kdf.iterations,
+        });
+    }
+    Ok(())
+}
+
+/// Creates a new vault at `path` (and its folder) after checking everything first: the
+/// passphrase (not blank), the Argon2 settings and the time zone (see [`new_zone`]). If
+/// creating fails midway, what this call created (the file, its side files, its folders) is
+/// removed, so the same `init` can be run again.
+pub fn create_new(
+    path: &Path,
+    passphrase: &str,
+    kdf: KdfParams,
+    time_zone: Option<&str>,
+) -> Result<(Vault, NewZone), CreateError> {
+    crate::passphrase::check_new(passphrase)?;
+    check_kdf(kdf)?;
+    let zone = new_zone(time_zone)?;
+    if path.exists() {
+        return Err(VaultError::AlreadyExists(path.to_path_buf()).into());
+    }
+    let options = CreateOptions {
+        kdf,
+        time_zone: Some(zone.name.clone()),
+    };
+    let vault = created_or_removed(path, || Vault::create(path, passphrase, &options))?;
+    Ok((vault, zone))
+}
+
+/// Runs `make` (which creates the vault at `path`) after creating `path`'s missing folders;
+/// when it fails, removes the vault file, its side files and the folders, but only those
+/// that did not exist before.
+fn created_or_removed(
+    path: &Path,
+    make: impl FnOnce() -> Result<Vault, VaultError>,
+) -> Result<Vault, VaultError> {
+    let mut new_dirs = Vec::new();
+    let mut dir = path.parent();
+    while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        new_dirs.push(d.to_path_buf());
+        dir = d.parent();
+    }
+    if let Some(d) = new_dirs.first() {
+        std::fs::create_dir_all(d)?;
+    }
+    let side = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    let files = [
+        path.to_path_buf(),
+        side("-wal"),
+        side("-shm"),
+        side("-journal"),
+        side(".writer-lock"),
+        side(".writer-lock-wal"),
+        side(".writer-lock-shm"),
+        side(".writer-lock-journal"),
+    ];
+    let existed: Vec<bool> = files.iter().map(|f| f.exists()).collect();
+    let made = make();
+    if made.is_err() {
+        for (f, existed) in files.iter().zip(existed) {
+            if !existed {
+                let _ = std::fs::remove_file(f);
+            }
+        }
+        for d in &new_dirs {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+    made
 }
 
 /// Where the vault stands.
@@ -247,6 +404,54 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_creation_that_fails_midway_removes_only_what_it_created() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("new/sub/v.hearth");
+        std::fs::create_dir_all(dir.path().join("new")).expect("dir");
+        std::fs::write(dir.path().join("new/keep.txt"), b"mine").expect("file");
+        let made = created_or_removed(&path, || {
+            std::fs::write(&path, b"half a vault")?;
+            std::fs::write(dir.path().join("new/sub/v.hearth-wal"), b"wal")?;
+            Err(VaultError::KdfParams("midway".into()))
+        });
+        assert!(matches!(made, Err(VaultError::KdfParams(_))));
+        // `new` existed (it holds keep.txt), `new/sub` was made by this run: gone again.
+        let mut left: Vec<_> = std::fs::read_dir(dir.path().join("new"))
+            .expect("new")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["keep.txt"]);
+    }
+
+    #[test]
+    fn a_new_vault_is_checked_before_anything_is_created() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let kdf = KdfParams::INSECURE_FOR_TESTS;
+        assert!(matches!(
+            create_new(&path, "pw", kdf, Some("Europe/Amsterdm")),
+            Err(CreateError::UnknownZone(z)) if z == "Europe/Amsterdm"
+        ));
+        let slow = KdfParams {
+            memory_kib: MAX_KDF_MEMORY_KIB + 1,
+            ..kdf
+        };
+        assert!(matches!(
+            create_new(&path, "pw", slow, None),
+            Err(CreateError::Kdf { .. })
+        ));
+        assert!(matches!(
+            create_new(&path, "  ", kdf, None),
+            Err(CreateError::Passphrase(_))
+        ));
+        assert!(!path.exists());
+        let (v, zone) = create_new(&path, "pw", kdf, Some("Europe/Amsterdam")).expect("created");
+        assert_eq!(zone.name, "Europe/Amsterdam");
+        assert_eq!(v.time_zone().iana_name(), Some("Europe/Amsterdam"));
+    }
     use crate::pending::BLOCK_READINGS;
     use hearth_meter::{MeterTime, Protocol, Quantity};
     use hearth_meter_io::simulator::Simulator;

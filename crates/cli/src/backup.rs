@@ -15,10 +15,11 @@ pub struct BackupArgs {
     /// The backup file to write (must not exist).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Only readings from this local date or RFC 3339 time on (whole hours are copied).
+    /// Only readings from this local date, local time or RFC 3339 time on (whole hours are
+    /// copied).
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
-    /// Only readings before this local date or RFC 3339 time.
+    /// Only readings before this local date, local time or RFC 3339 time.
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
 }

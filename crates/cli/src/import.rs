@@ -2,7 +2,10 @@
 //! bytes), JSON Lines written by `hearth decode`, and supplier downloads (UK half-hourly
 //! consumption CSV, `.csv`; Green Button XML, `.xml`) into the vault, by the import use case
 //! the desktop shares (`hearth_app::import`). This file parses the arguments and prints what
-//! the import tells: progress and rejections to stderr as they happen, then the totals.
+//! the import tells: progress and rejections to stderr as they happen, then the totals. `-`
+//! reads standard input. A file of which nothing could be used is named with why, and the
+//! command then exits 1 (the other files are imported), except for a capture in which not a
+//! single frame was found (noise from a serial line at the wrong speed), which is only told.
 
 use crate::Global;
 use crate::unlock::open_writer;
@@ -16,6 +19,7 @@ use std::time::Instant;
 pub struct Args {
     /// Capture files (raw bytes of any protocol), JSON Lines from `hearth decode`, or supplier
     /// half-hourly downloads (`.csv`, Green Button `.xml`; in any order, over any number of runs).
+    /// `-` reads standard input.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Keys of a meter that encrypts its frames (remembered in the vault).
@@ -46,7 +50,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         summary.refused
     );
     vault.close()?;
-    Ok(ExitCode::SUCCESS)
+    for u in &summary.unusable {
+        eprintln!("hearth: {}: nothing imported: {}", u.path.display(), u.why);
+    }
+    Ok(if !summary.unusable.iter().any(|u| u.why.fails()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Says on stderr what the import just did.

@@ -3,8 +3,9 @@
 
 use crate::Global;
 use crate::unlock::{new_passphrase, vault_path};
-use anyhow::{Context as _, bail};
-use hearth_vault::{CreateOptions, KdfParams, Vault};
+use anyhow::bail;
+use hearth_app::session;
+use hearth_vault::KdfParams;
 use std::process::ExitCode;
 
 /// Options of `hearth init`.
@@ -27,7 +28,8 @@ pub struct Args {
     pub keyring: bool,
 }
 
-/// Runs the command.
+/// Runs the command. Everything is checked before anything is created (the time zone, the
+/// Argon2 settings, the passphrase), and a creation that fails midway leaves nothing behind.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let path = vault_path(global)?;
     if path.exists() {
@@ -36,22 +38,23 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             path.display()
         );
     }
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the directory {}", dir.display()))?;
-    }
-    let passphrase = new_passphrase(global, "HEARTH_PASSPHRASE", None)?;
-    let options = CreateOptions {
-        kdf: KdfParams {
-            memory_kib: args.kdf_memory_kib,
-            iterations: args.kdf_iterations,
-            parallelism: 1,
-        },
-        time_zone: args.time_zone,
+    let kdf = KdfParams {
+        memory_kib: args.kdf_memory_kib,
+        iterations: args.kdf_iterations,
+        parallelism: 1,
     };
-    let mut vault = Vault::create(&path, &passphrase, &options)?;
+    // Before asking for a passphrase: a wrong zone or setting is told first.
+    session::new_zone(args.time_zone.as_deref())?;
+    session::check_kdf(kdf)?;
+    let passphrase = new_passphrase(global, "HEARTH_PASSPHRASE", None)?;
+    let (mut vault, zone) =
+        session::create_new(&path, &passphrase, kdf, args.time_zone.as_deref())?;
+    if zone.fell_back_to_utc {
+        eprintln!(
+            "The system's time zone is not known, so the vault keeps UTC: local days and months \
+             are UTC ones (`hearth init --time-zone ZONE` chooses another for a new vault)."
+        );
+    }
     let zone = vault.time_zone().iana_name().unwrap_or("UTC").to_string();
     let keyring = if args.keyring {
         Some(crate::keyring::enable(&mut vault))

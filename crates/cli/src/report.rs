@@ -34,10 +34,10 @@ pub enum Format {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// First local date of the period (YYYY-MM-DD).
-    #[arg(long)]
+    #[arg(long, value_parser = hearth_app::period::parse_day)]
     pub from: Date,
     /// First local date after the period (exclusive).
-    #[arg(long)]
+    #[arg(long, value_parser = hearth_app::period::parse_day)]
     pub to: Date,
     /// A contract file (TOML); repeat to compare contracts. Default: the vault's contracts.
     #[arg(long = "tariff", value_name = "FILE")]

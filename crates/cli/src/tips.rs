@@ -33,10 +33,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// First local date to look at (default: a year before today).
-    #[arg(long, requires = "to")]
+    #[arg(long, requires = "to", value_parser = hearth_app::period::parse_day)]
     pub from: Option<Date>,
     /// First local date not looked at (exclusive); also taken as "now".
-    #[arg(long, requires = "from")]
+    #[arg(long, requires = "from", value_parser = hearth_app::period::parse_day)]
     pub to: Option<Date>,
     /// Read readings from JSON Lines (`hearth decode` output) instead of the vault.
     #[arg(long, value_name = "FILE.jsonl")]

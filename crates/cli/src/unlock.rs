@@ -140,9 +140,7 @@ pub(crate) fn new_passphrase(
     } else {
         bail!("no new passphrase: set {env}, pass a passphrase file, or run in a terminal")
     };
-    if p.is_empty() {
-        bail!("the passphrase is empty; choose a few words only you know");
-    }
+    hearth_app::passphrase::check_new(&p)?;
     Ok(p)
 }
 

@@ -20,7 +20,7 @@ use hearth_meter::record::RecordError;
 use hearth_meter::{Decoder as _, Diagnostic, Reading, RejectReason, Stats};
 use hearth_vault::{IngestStats, Vault, VaultError};
 use pipeline::Sink;
-use std::io::{BufRead, BufReader, Read as _};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub use supplier::SupplierReport;
@@ -55,19 +55,145 @@ pub fn supplier_kind(path: &Path) -> Option<Kind> {
     }
 }
 
-/// What `path` holds: a supplier download by its extension, else JSON Lines when its first
-/// byte that is not white space is `{`, else a meter capture.
+/// The name that stands for standard input (`hearth import -`).
+pub const STDIN: &str = "-";
+
+/// Bytes read ahead to recognise a file; they are kept and read again as the file's start.
+const HEAD: usize = 8192;
+
+/// A UTF-8 byte-order mark, which some editors put before text; dropped.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How many lines may stand before a supplier CSV's header (a title, a meter number).
+const TITLE_LINES: usize = 5;
+
+/// Compression formats a download or capture may come in, by their first bytes.
+const COMPRESSED: [(&[u8], &str); 5] = [
+    (b"\x1F\x8B", "gzip"),
+    (b"PK\x03\x04", "zip"),
+    (b"\xFD7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+    (b"\x28\xB5\x2F\xFD", "zstd"),
+];
+
+/// A file opened for import: what it holds, and all its bytes, the ones read to recognise it
+/// included (read once, so pipes, `<(...)` and standard input lose nothing and are never
+/// opened twice).
+pub struct Source {
+    /// The file as named (`-` for standard input).
+    pub path: PathBuf,
+    /// What it holds.
+    pub kind: Kind,
+    /// Its compression, if its first bytes say it is compressed (nothing is read from it).
+    pub compressed: Option<&'static str>,
+    /// Its bytes from the first (a byte-order mark dropped).
+    reader: Box<dyn BufRead + Send>,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("path", &self.path)
+            .field("kind", &self.kind)
+            .field("compressed", &self.compressed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Source {
+    /// Opens `path` (`-`: standard input) and recognises it from its name and first bytes
+    /// (see [`recognise_bytes`]), keeping those bytes.
+    pub fn open(path: &Path) -> std::io::Result<Source> {
+        let mut file: Box<dyn Read + Send> = if path.as_os_str() == STDIN {
+            Box::new(std::io::stdin())
+        } else {
+            Box::new(std::fs::File::open(path)?)
+        };
+        let mut head = Vec::with_capacity(HEAD);
+        (&mut file).take(HEAD as u64).read_to_end(&mut head)?;
+        if head.starts_with(BOM) {
+            head.drain(..BOM.len());
+        }
+        let kind = recognise_bytes(path, &head);
+        let compressed = COMPRESSED
+            .iter()
+            .find(|(magic, _)| head.starts_with(magic))
+            .map(|(_, name)| *name);
+        Ok(Source {
+            path: path.to_path_buf(),
+            kind,
+            compressed,
+            reader: Box::new(BufReader::with_capacity(
+                1 << 16,
+                std::io::Cursor::new(head).chain(file),
+            )),
+        })
+    }
+}
+
+/// What `path` holds (see [`recognise_bytes`]); reads its first bytes.
 pub fn recognise(path: &Path) -> std::io::Result<Kind> {
     if let Some(kind) = supplier_kind(path) {
         return Ok(kind);
     }
-    let mut head = [0u8; 64];
-    let n = std::fs::File::open(path)?.read(&mut head)?;
-    let json = head[..n]
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'{');
-    Ok(if json { Kind::JsonLines } else { Kind::Capture })
+    Ok(Source::open(path)?.kind)
+}
+
+/// What a file holds, from its name and its first bytes `head` (a byte-order mark dropped):
+/// a supplier download by its extension; else JSON Lines when its first byte that is not
+/// white space is `{`; else Green Button XML when it is XML naming ESPI interval readings;
+/// else a supplier CSV when one of its first lines is a consumption header (a time column
+/// and a kWh column); else a meter capture.
+pub fn recognise_bytes(path: &Path, head: &[u8]) -> Kind {
+    if let Some(kind) = supplier_kind(path) {
+        return kind;
+    }
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        return Kind::JsonLines;
+    }
+    let contains = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+    if first == Some(&b'<') && (contains(b"IntervalReading") || contains(b"IntervalBlock")) {
+        return Kind::GreenButton;
+    }
+    if supplier_header_within(head) {
+        return Kind::SupplierCsv;
+    }
+    Kind::Capture
+}
+
+/// Whether one of the first lines of `head` is a supplier consumption header, with only
+/// printable text before it.
+fn supplier_header_within(head: &[u8]) -> bool {
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // Cut mid-character at the end of the head: what is before is still text.
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..end],
+        None => return false,
+    };
+    let lines = complete.lines().filter(|l| !l.trim().is_empty());
+    for line in lines.take(TITLE_LINES) {
+        if line
+            .chars()
+            .any(|c| c.is_control() && c != '\t' && c != '\r')
+        {
+            return false;
+        }
+        let mut csv = hearth_meter::supplier::CsvReader::new(jiff::tz::TimeZone::UTC);
+        let mut set = hearth_meter::supplier::IntervalSet::new();
+        let mut summary = hearth_meter::supplier::ImportSummary::default();
+        if csv.push_line(line, &mut set, &mut summary).is_ok() {
+            return true;
+        }
+    }
+    false
 }
 
 /// What happened, as it happens (on the importing thread).
@@ -118,9 +244,30 @@ pub struct FileReport {
     pub rejected: Vec<(RejectReason, u64)>,
     /// Lines of a JSON Lines file that were not readings.
     pub unreadable_lines: u64,
+    /// The file held no bytes at all.
+    pub empty: bool,
+    /// Readings stored or found already present (not those without a time or in the future).
+    pub kept: u64,
 }
 
 impl FileReport {
+    /// Why nothing of this file could be used, if nothing could.
+    pub fn nothing(&self) -> Option<Nothing> {
+        if self.kept > 0 {
+            None
+        } else if self.readings > 0 {
+            Some(Nothing::NotStored(self.readings))
+        } else if self.empty {
+            Some(Nothing::Empty)
+        } else if self.kind == Kind::JsonLines {
+            Some(Nothing::NoLines(self.unreadable_lines))
+        } else {
+            Some(Nothing::NoReadings {
+                rejected: self.rejected.iter().map(|(_, n)| n).sum(),
+            })
+        }
+    }
+
     /// Frames rejected and lines unreadable together.
     pub fn refused(&self) -> u64 {
         self.rejected.iter().map(|(_, n)| n).sum::<u64>() + self.unreadable_lines
@@ -138,9 +285,74 @@ pub struct Summary {
     pub readings: u64,
     /// Frames rejected and JSON lines unreadable, in every file.
     pub refused: u64,
+    /// Files of which nothing could be used, in the order given, with why: the import as a
+    /// whole failed for those that [`Nothing::fails`] for (`hearth import` exits non-zero),
+    /// though the others are stored.
+    pub unusable: Vec<Unusable>,
     /// What the vault made of the readings since it was opened (stored, already present,
     /// merged into earlier hours, without a time, in the future).
     pub stats: IngestStats,
+}
+
+/// A file of which nothing could be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unusable {
+    /// The file (`-` for standard input).
+    pub path: PathBuf,
+    /// Why.
+    pub why: Nothing,
+}
+
+impl Nothing {
+    /// Whether the import fails for it. A capture in which not a single frame was found (a
+    /// serial line read at the wrong speed) is told but is not a failure, as for `collect`.
+    pub fn fails(&self) -> bool {
+        !matches!(self, Nothing::NoReadings { rejected: 0 })
+    }
+}
+
+/// Why nothing of a file could be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Nothing {
+    /// The file is empty.
+    #[error("the file is empty")]
+    Empty,
+    /// The file is compressed (named by its format); nothing was read from it.
+    #[error("it is compressed ({0}); unpack it first")]
+    Compressed(&'static str),
+    /// A meter capture in which no reading was found.
+    #[error(
+        "no meter reading found in it ({rejected} frame(s) rejected); Hearth reads raw meter \
+         captures, JSON Lines from `hearth decode` and supplier CSV or Green Button downloads"
+    )]
+    NoReadings {
+        /// Frames the decoder rejected.
+        rejected: u64,
+    },
+    /// JSON Lines none of which is a reading.
+    #[error("none of its {0} line(s) is a reading")]
+    NoLines(u64),
+    /// Readings none of which could be stored.
+    #[error(
+        "none of its {0} reading(s) could be stored: they have no time or are dated in the future"
+    )]
+    NotStored(u64),
+    /// A supplier download without a single usable interval.
+    #[error("none of its {rows} row(s) could be read{}", first_problem(.first))]
+    NoIntervals {
+        /// Data rows read.
+        rows: u64,
+        /// The first row's problem: line number and what was wrong.
+        first: Option<(u32, String)>,
+    },
+}
+
+/// ` (line N: what was wrong)`, or nothing when no row was there.
+fn first_problem(first: &Option<(u32, String)>) -> String {
+    first
+        .as_ref()
+        .map(|(line, message)| format!(" (line {line}: {message})"))
+        .unwrap_or_default()
 }
 
 /// Why an import stopped. Files before the failing one stay imported.
@@ -199,8 +411,11 @@ pub enum FileError {
 }
 
 /// Imports `files` into `vault` (its writer), in the order given, supplier downloads last
-/// and together; `keys` decrypt encrypted meter captures. Flushes the vault at the end but
-/// leaves it open. `on` hears each step as it happens.
+/// and together; `keys` decrypt encrypted meter captures. `-` is standard input. Each file is
+/// opened once and recognised from its name and first bytes (kept, so pipes lose nothing).
+/// A file of which nothing could be used is told in [`Summary::unusable`] and the others are
+/// still imported. Flushes the vault at the end but leaves it open. `on` hears each step as
+/// it happens.
 pub fn import(
     vault: &mut Vault,
     files: &[PathBuf],
@@ -210,35 +425,57 @@ pub fn import(
     let mut reports = Vec::new();
     let mut readings = 0u64;
     let mut refused = 0u64;
+    let mut unusable = Vec::new();
     let mut supplier_files = Vec::new();
     for path in files {
-        if let Some(kind) = supplier_kind(path) {
-            supplier_files.push((path.as_path(), kind));
+        let source = Source::open(path).map_err(|source| ImportError::File {
+            path: path.clone(),
+            source: FileError::Io(source),
+        })?;
+        if let Some(format) = source.compressed {
+            unusable.push(Unusable {
+                path: path.clone(),
+                why: Nothing::Compressed(format),
+            });
             continue;
         }
-        let report = import_file(vault, path, keys, on).map_err(|source| ImportError::File {
-            path: path.clone(),
-            source,
-        })?;
+        if source.kind.is_supplier() {
+            supplier_files.push(source);
+            continue;
+        }
+        let report =
+            import_source(vault, source, keys, on).map_err(|source| ImportError::File {
+                path: path.clone(),
+                source,
+            })?;
         readings += report.readings;
         refused += report.refused();
         on(Event::File(&report));
+        if let Some(why) = report.nothing() {
+            unusable.push(Unusable {
+                path: path.clone(),
+                why,
+            });
+        }
         reports.push(report);
     }
     let supplier = if supplier_files.is_empty() {
         None
     } else {
-        let report = supplier::import(vault, &supplier_files, on)?;
+        let report = supplier::import(vault, supplier_files, on, &mut unusable)?;
         readings += report.readings;
         on(Event::Supplier(&report));
         Some(report)
     };
     vault.flush()?;
+    // In the order given.
+    unusable.sort_by_key(|u| files.iter().position(|f| *f == u.path));
     Ok(Summary {
         files: reports,
         supplier,
         readings,
         refused,
+        unusable,
         stats: vault.stats(),
     })
 }
@@ -250,23 +487,38 @@ pub fn import_file(
     keys: Option<Keys>,
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<FileReport, FileError> {
-    let kind = match recognise(path)? {
+    import_source(vault, Source::open(path)?, keys, on)
+}
+
+/// Imports one opened meter file: JSON Lines as such, anything else as a capture.
+fn import_source(
+    vault: &mut Vault,
+    source: Source,
+    keys: Option<Keys>,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<FileReport, FileError> {
+    let kind = match source.kind {
         Kind::JsonLines => Kind::JsonLines,
         _ => Kind::Capture,
     };
-    let file = std::fs::File::open(path)?;
-    let (readings, rejected, unreadable_lines) = if kind == Kind::JsonLines {
-        let file = BufReader::new(file);
-        let (n, bad) = pipeline::run(vault, path, on, |sink| read_json_lines(file, sink))?;
-        (n, Vec::new(), bad)
+    let path = source.path.as_path();
+    let file = source.reader;
+    // Readings the vault could not keep are counted when offered (late ones only at the
+    // next flush, so those kept are told by the ones not kept).
+    let dropped = |s: IngestStats| s.untimed + s.future;
+    let before = dropped(vault.stats());
+    let (readings, rejected, unreadable_lines, bytes) = if kind == Kind::JsonLines {
+        let (n, (bad, bytes)) = pipeline::run(vault, path, on, |sink| read_json_lines(file, sink))?;
+        (n, Vec::new(), bad, bytes)
     } else {
-        let (n, stats) = pipeline::run(vault, path, on, |sink| decode_capture(file, keys, sink))?;
+        let (n, (stats, bytes)) =
+            pipeline::run(vault, path, on, |sink| decode_capture(file, keys, sink))?;
         let rejected = RejectReason::ALL
             .iter()
             .map(|&r| (r, stats.rejected_for(r)))
             .filter(|(_, k)| *k > 0)
             .collect();
-        (n, rejected, 0)
+        (n, rejected, 0, bytes)
     };
     Ok(FileReport {
         path: path.to_path_buf(),
@@ -274,15 +526,19 @@ pub fn import_file(
         readings,
         rejected,
         unreadable_lines,
+        empty: bytes == 0,
+        kept: readings.saturating_sub(dropped(vault.stats()) - before),
     })
 }
 
 /// Readings from JSON Lines (as `hearth decode` writes them); returns how many lines were
-/// not readings (each told to the sink with its line number).
-fn read_json_lines(file: impl BufRead, sink: &mut Sink) -> Result<u64, FileError> {
+/// not readings (each told to the sink with its line number) and how many bytes were read.
+fn read_json_lines(file: impl BufRead, sink: &mut Sink) -> Result<(u64, u64), FileError> {
     let mut bad = 0u64;
+    let mut bytes = 0u64;
     for (i, line) in file.lines().enumerate() {
         let line = line?;
+        bytes += line.len() as u64 + 1;
         if line.trim().is_empty() {
             continue;
         }
@@ -297,23 +553,25 @@ fn read_json_lines(file: impl BufRead, sink: &mut Sink) -> Result<u64, FileError
             break;
         }
     }
-    Ok(bad)
+    Ok((bad, bytes))
 }
 
 /// Decodes a raw capture (any protocol, recognised from the bytes); returns the decoder's
-/// counts of accepted and rejected frames.
+/// counts of accepted and rejected frames and how many bytes were read.
 fn decode_capture(
     mut file: impl std::io::Read,
     keys: Option<Keys>,
     sink: &mut Sink,
-) -> Result<Stats, FileError> {
+) -> Result<(Stats, u64), FileError> {
     let mut decoder = crate::meter_keys::auto_decoder(keys);
     let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
     'input: loop {
         let got = file.read(&mut buf)?;
         if got == 0 {
             break;
         }
+        bytes += got as u64;
         decoder.push(&buf[..got]);
         while let Some(item) = decoder.next() {
             if let Ok(decoded) = item
@@ -323,7 +581,7 @@ fn decode_capture(
             }
         }
     }
-    Ok(decoder.stats().clone())
+    Ok((decoder.stats().clone(), bytes))
 }
 
 #[cfg(test)]
@@ -424,6 +682,8 @@ mod tests {
                 readings: old_n,
                 rejected: vec![(RejectReason::Checksum, 7)],
                 unreadable_lines: 0,
+                empty: false,
+                kept: old_n,
             }
         );
         let expected = IngestStats {

@@ -6,13 +6,12 @@
 //! in any order, the same file twice or overlapping files all give exact sums. Intervals the
 //! vault already has meter readings for are left out (they would count twice).
 
-use super::{Event, ImportError, Kind};
+use super::{Event, ImportError, Kind, Nothing, Source, TITLE_LINES, Unusable};
 use crate::settings::Setting;
 use hearth_meter::supplier::{self, IntervalSet, Stored};
 use hearth_meter::{Quantity, Reading};
 use hearth_vault::{Resolution, Vault, VaultError};
-use std::io::BufReader;
-use std::path::Path;
+use std::io::BufRead;
 
 /// What the supplier downloads of one import added.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,42 +36,60 @@ pub struct SupplierReport {
 /// changes.
 pub(super) fn import(
     vault: &mut Vault,
-    files: &[(&Path, Kind)],
+    files: Vec<Source>,
     on: &mut dyn FnMut(Event<'_>),
+    unusable: &mut Vec<Unusable>,
 ) -> Result<SupplierReport, ImportError> {
     let tz = vault.time_zone().clone();
     let known = match Setting::SupplierIntervals.get(vault)? {
         Some(bytes) => IntervalSet::decode(&bytes).map_err(ImportError::Stored)?,
         None => IntervalSet::new(),
     };
+    let count = files.len();
     let mut merged = known.clone();
-    for &(path, kind) in files {
+    for source in files {
+        let path = source.path.as_path();
         let before = merged.diagnostics.len();
-        let reader =
-            BufReader::new(
-                std::fs::File::open(path).map_err(|source| ImportError::Open {
+        let summary = match source.kind {
+            Kind::GreenButton => {
+                supplier::read_green_button(source.reader, supplier::Flow::Forward, &mut merged)
+            }
+            _ => read_csv(source.reader, &tz, &mut merged),
+        };
+        let summary = match summary {
+            Ok(summary) => summary,
+            Err(supplier::ImportError::Empty) => {
+                unusable.push(Unusable {
+                    path: path.to_path_buf(),
+                    why: Nothing::Empty,
+                });
+                continue;
+            }
+            Err(source) => {
+                return Err(ImportError::Supplier {
                     path: path.to_path_buf(),
                     source,
-                })?,
-            );
-        let summary = match kind {
-            Kind::GreenButton => {
-                supplier::read_green_button(reader, supplier::Flow::Forward, &mut merged)
+                });
             }
-            _ => supplier::read_csv(reader, &tz, &mut merged),
-        }
-        .map_err(|source| ImportError::Supplier {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        };
+        let told = &merged.diagnostics[before..];
         on(Event::SupplierFile {
             path,
             summary: &summary,
-            diagnostics: &merged.diagnostics[before..],
+            diagnostics: told,
         });
+        if summary.added + summary.duplicates + summary.conflicts == 0 {
+            unusable.push(Unusable {
+                path: path.to_path_buf(),
+                why: Nothing::NoIntervals {
+                    rows: summary.rows,
+                    first: told.first().map(|d| (d.line, d.message.clone())),
+                },
+            });
+        }
     }
     let mut report = SupplierReport {
-        files: files.len(),
+        files: count,
         ..SupplierReport::default()
     };
     let new = merged.added_since(&known);
@@ -119,6 +136,41 @@ pub(super) fn import(
     report.added_milli_wh = plan.accepted.iter().map(|iv| iv.energy_milli_wh).sum();
     report.readings = readings.len() as u64;
     Ok(report)
+}
+
+/// Reads a consumption CSV (see [`supplier::read_csv`]) whose header may follow a few title
+/// lines (a file name, a meter number): lines before the header that name no columns are
+/// passed over, up to [`TITLE_LINES`]; with no header among them, the first one is refused.
+fn read_csv(
+    reader: impl BufRead,
+    tz: &jiff::tz::TimeZone,
+    set: &mut IntervalSet,
+) -> Result<supplier::ImportSummary, supplier::ImportError> {
+    let mut csv = supplier::CsvReader::new(tz.clone());
+    let mut summary = supplier::ImportSummary::default();
+    let mut header = false;
+    let mut titles = 0usize;
+    let mut first_refusal = None;
+    for line in reader.lines() {
+        let line = line.map_err(|e| supplier::ImportError::Io(e.to_string()))?;
+        let blank = line.trim_start_matches('\u{feff}').trim().is_empty();
+        match csv.push_line(&line, set, &mut summary) {
+            Ok(()) => header |= !blank,
+            Err(e @ supplier::ImportError::Columns { .. }) if !header => {
+                titles += 1;
+                let first = first_refusal.get_or_insert(e);
+                if titles >= TITLE_LINES {
+                    return Err(first.clone());
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match first_refusal {
+        Some(e) if !header => Err(e),
+        _ if !header => Err(supplier::ImportError::Empty),
+        _ => Ok(summary),
+    }
 }
 
 /// The import register of a stored reading, if it has one.

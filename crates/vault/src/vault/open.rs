@@ -144,6 +144,7 @@ impl Vault {
         if !path.exists() {
             return Err(VaultError::Missing(path.to_path_buf()));
         }
+        refuse_empty_file(path)?;
         check_directory_writable(path)?;
         let lock = take_writer_lock(path)?;
         let conn = Connection::open(path)?;
@@ -353,10 +354,20 @@ fn check_directory_writable(path: &Path) -> Result<()> {
 /// shared-memory index (a read-only mount or directory), it falls back to opening the file as
 /// immutable: no locks, no WAL, which is exact for a vault whose writer closed cleanly (a
 /// clean close folds the WAL into the file and removes it).
+/// A file of 0 bytes is not a vault: refused before SQLite opens it, which would write a
+/// database header into it (and so change a file the user only asked to read).
+fn refuse_empty_file(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.len() == 0 => Err(VaultError::NotAVault(path.to_path_buf())),
+        _ => Ok(()),
+    }
+}
+
 fn reader_connection(path: &Path) -> Result<Connection> {
     if !path.exists() {
         return Err(VaultError::Missing(path.to_path_buf()));
     }
+    refuse_empty_file(path)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(Duration::from_secs(5))?;
