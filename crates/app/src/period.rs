@@ -57,9 +57,9 @@ pub enum DateError {
 /// The first moment of local date `d` in `tz`, as unix seconds: its midnight, or, where a
 /// clock change skips midnight, the first moment after the gap.
 pub fn local_midnight(d: Date, tz: &TimeZone) -> Result<i64, DateError> {
-    d.to_zoned_datetime(tz.clone())
-        .map(|z| z.timestamp().as_second())
-        .map_err(|_| DateError::OutOfRange(d))
+    hearth_meter::time::local_midnight(d, tz)
+        .map(|t| t.as_second())
+        .ok_or(DateError::OutOfRange(d))
 }
 
 /// Whether `s` (trimmed) carries a time of day: jiff reads `2026-01-31T12:00` as a date too,

@@ -176,9 +176,8 @@ pub(crate) fn zone(contracts: &[Contract], vault: Option<&hearth_vault::Vault>) 
 }
 
 pub(crate) fn local_midnight(d: Date, tz: &TimeZone) -> anyhow::Result<Timestamp> {
-    Ok(d.to_zoned_datetime(tz.clone())
-        .with_context(|| format!("{d} has no midnight in this time zone"))?
-        .timestamp())
+    hearth_meter::time::local_midnight(d, tz)
+        .with_context(|| format!("{d} has no midnight in this time zone"))
 }
 
 pub(crate) fn warn_about_input(s: UsageStats) {
