@@ -59,12 +59,20 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     };
     let n = match &args.out {
         Some(path) => export::to_file(&vault, &req, path, args.force, |_| {})?,
-        None => export::to_writer(
-            &vault,
-            &req,
-            BufWriter::new(std::io::stdout().lock()),
-            |_| {},
-        )?,
+        None => {
+            let out = BufWriter::new(std::io::stdout().lock());
+            match export::to_writer(&vault, &req, out, |_| {}) {
+                Ok(n) => n,
+                // The reader went away (`hearth export | head`): an ordinary ending.
+                Err(e) => {
+                    let e = anyhow::Error::from(e);
+                    if crate::is_broken_pipe(&e) {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    return Err(e);
+                }
+            }
+        }
     };
     eprintln!("exported {n} rows ({})", args.resolution);
     Ok(ExitCode::SUCCESS)

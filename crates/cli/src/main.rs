@@ -1,9 +1,84 @@
 //! `hearth`: the command-line face of Hearth. Data goes to stdout, logs and progress to
 //! stderr, and every failure exits non-zero with a message a homeowner can act on.
+//!
+//! # Closed pipes
+//!
+//! A reader that goes away (`hearth export | head`, `hearth collect … 2>&1 | head -1`) is an
+//! ordinary ending, never a crash. The standard `println!`/`eprintln!` panic (exit 101) when
+//! their stream is closed, so this crate replaces them, for every module, with the macros
+//! below, which never panic:
+//!
+//! - stderr (logs, progress, the final error): what cannot be written is dropped; the command
+//!   carries on, so `collect` and `import` still store and checkpoint everything they read.
+//! - stdout (data): when its reader is gone the rest of the output is dropped and the command
+//!   ends as it would have, **exit 0** (what `head` users expect; `decode` and `export` stop
+//!   writing at once). Any other write error (a full disk) ends with exit 1 and a message.
+//!
+//! Tested through the real binary in `tests/closed_pipes.rs`.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
+
+/// The first stdout write error other than a closed reader, reported when the command ends.
+static STDOUT_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+/// Notes a failed write to stdout: a closed reader (broken pipe) is an ordinary ending; any
+/// other error is reported when the command ends.
+pub fn stdout_failed(e: &std::io::Error) {
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        let mut first = STDOUT_ERROR.lock().unwrap_or_else(|p| p.into_inner());
+        first.get_or_insert_with(|| e.to_string());
+    }
+}
+
+/// Whether `err` comes from writing to a reader that went away.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `eprintln!` that never panics: a line stderr cannot take is dropped.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `println!` that never panics (see the module doc).
+#[allow(unused_macros)]
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            $crate::stdout_failed(&e);
+        }
+    }};
+}
+
+/// `print!` that never panics (see the module doc).
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout(), $($arg)*) {
+            $crate::stdout_failed(&e);
+        }
+    }};
+}
+
+/// `eprint!` that never panics.
+#[allow(unused_macros)]
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 mod backup;
 mod collect;
@@ -92,7 +167,18 @@ fn main() -> ExitCode {
         Command::Tips(a) => tips::run(g, a),
         Command::Report(a) => report::run(g, a),
     };
+    if let Err(e) = std::io::Write::flush(&mut std::io::stdout()) {
+        stdout_failed(&e);
+    }
+    let stdout_error = STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
     match result {
+        Ok(_) if let Some(e) = stdout_error => {
+            eprintln!("hearth: cannot write the output: {e}");
+            ExitCode::FAILURE
+        }
         Ok(code) => code,
         Err(err) => {
             eprintln!("hearth: {err}");

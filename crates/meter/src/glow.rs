@@ -47,6 +47,7 @@ pub use crate::mqtt::{
 
 use crate::decoder::{Decoded, Decoder, Diagnostic, RejectReason, Rejection, Stats};
 use crate::mqtt::{Line, Lines, payload_reject, split_topic};
+use crate::quote::{cut, quoted};
 use crate::reading::{MeterId, Protocol, Quantity, Reading};
 use crate::supplier::london;
 use crate::time::MeterTime;
@@ -199,7 +200,7 @@ impl Parsed {
             Some(Value::String(s)) => match MeterTime::parse_rfc3339(s) {
                 Ok(t) => Some(MeterTime::in_zone(t.unix, tz)),
                 Err(e) => {
-                    self.note("timestamp", format!("\"{s}\": {e}"));
+                    self.note("timestamp", format!("{}: {e}", quoted(s)));
                     None
                 }
             },
@@ -248,7 +249,8 @@ impl Parsed {
         let unit = obj.get("units").and_then(Value::as_str).unwrap_or("kWh");
         let Some(shift) = energy_shift(unit) else {
             return Err(payload_reject(format!(
-                "{path}.{key}: unknown energy unit \"{unit}\""
+                "{path}.{key}: unknown energy unit {}",
+                quoted(unit)
             )));
         };
         let wh = json_to_scaled(v, shift).map_err(|p| bad_value(path, key, v, p))?;
@@ -277,7 +279,9 @@ impl Parsed {
             let unit = power.get("units").and_then(Value::as_str).unwrap_or("kW");
             match (power.get("value"), power_shift(unit)) {
                 (None, _) => self.note("power.value", "missing"),
-                (Some(_), None) => self.note("power.units", format!("unknown unit \"{unit}\"")),
+                (Some(_), None) => {
+                    self.note("power.units", format!("unknown unit {}", quoted(unit)))
+                }
                 (Some(v), Some(shift)) => {
                     let w =
                         json_to_scaled(v, shift).map_err(|p| bad_value("power", "value", v, p))?;
@@ -323,7 +327,8 @@ impl Parsed {
             }),
             _ => {
                 return Err(payload_reject(format!(
-                    "energy.import.cumulativevolunits: unknown volume unit \"{unit}\""
+                    "energy.import.cumulativevolunits: unknown volume unit {}",
+                    quoted(unit)
                 )));
             }
         }
@@ -357,13 +362,14 @@ fn bad_value(path: &str, key: &str, v: &Value, p: ValueProblem) -> Rejection {
         ValueProblem::NotANumber => "is not a number",
         ValueProblem::OutOfRange => "is out of range",
     };
-    payload_reject(format!("{path}.{key} {v} {what}"))
+    payload_reject(format!("{path}.{key} {} {what}", cut(&v.to_string())))
 }
 
 fn check_register(stored: i64, per_unit: i64, field: &str, v: &Value) -> Result<(), Rejection> {
     if stored < 0 {
         return Err(payload_reject(format!(
-            "{field} is negative ({v}); a register never is"
+            "{field} is negative ({}); a register never is",
+            cut(&v.to_string())
         )));
     }
     if stored > MAX_REGISTER_KWH.saturating_mul(per_unit) {

@@ -22,6 +22,7 @@
 use crate::decoder::{Decoded, Decoder, RejectReason, Rejection, Stats};
 use crate::dlms::default_time_zone;
 use crate::dlms::obis::{Obis, ReadingBuilder};
+use crate::quote::cut;
 use crate::reading::Protocol;
 use crate::time::MeterTime;
 use jiff::civil::DateTime;
@@ -314,7 +315,7 @@ pub fn decode_block(block: &[u8], tz: &TimeZone) -> Decoded {
                             obis,
                             format!(
                                 "unknown unit '{}'; value ignored",
-                                String::from_utf8_lossy(unit.unwrap_or_default())
+                                cut(&String::from_utf8_lossy(unit.unwrap_or_default()))
                             ),
                         );
                         continue;

@@ -18,6 +18,7 @@ pub mod hdlc;
 pub mod iec62056_21;
 pub mod mqtt;
 pub mod pulse;
+pub mod quote;
 pub mod raven;
 pub mod reading;
 pub mod record;

@@ -33,6 +33,10 @@ pub enum Protocol {
     Supplier,
     /// A generic MQTT bridge (Tasmota, ESPHome, Wi-Fi P1 dongles) read through a field mapping.
     Mqtt,
+    /// Not recorded: a JSON Lines reading without `protocol`. Written as absent (no JSON key,
+    /// an empty CSV cell), so such a reading round-trips as it came; named `unknown` only
+    /// where a name is required (the vault).
+    Unknown,
 }
 
 impl Protocol {
@@ -48,6 +52,7 @@ impl Protocol {
             Protocol::Pulse => "pulse",
             Protocol::Supplier => "supplier",
             Protocol::Mqtt => "mqtt",
+            Protocol::Unknown => "unknown",
         }
     }
 
@@ -57,7 +62,7 @@ impl Protocol {
     }
 
     /// Every protocol, in a stable order (the order is part of the vault format).
-    pub const ALL: [Protocol; 9] = [
+    pub const ALL: [Protocol; 10] = [
         Protocol::Dsmr,
         Protocol::Dlms,
         Protocol::Sml,
@@ -67,6 +72,7 @@ impl Protocol {
         Protocol::Pulse,
         Protocol::Supplier,
         Protocol::Mqtt,
+        Protocol::Unknown,
     ];
 }
 

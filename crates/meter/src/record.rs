@@ -99,6 +99,9 @@ pub enum RecordError {
     /// Not a JSON object at all.
     #[error("not a JSON object: {0}")]
     NotJson(String),
+    /// The same key twice in one object: which value is meant cannot be known.
+    #[error("the field `{0}` appears twice in one reading; keep one of them")]
+    DuplicateKey(String),
     /// A field has the wrong type or an unreadable value.
     #[error("field `{field}`: {problem}")]
     Field {
@@ -107,6 +110,59 @@ pub enum RecordError {
         /// What was wrong.
         problem: String,
     },
+}
+
+/// A JSON value read with the members of a top-level object kept in order, duplicates
+/// included (`serde_json::Value` keeps only the last of two equal keys); `None` for any
+/// other value.
+struct Members(Option<Vec<(String, serde_json::Value)>>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Members, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = m.next_entry::<String, serde_json::Value>()? {
+                    out.push(entry);
+                }
+                Ok(Members(Some(out)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut s: A,
+            ) -> Result<Members, A::Error> {
+                while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Members(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Members, E> {
+                Ok(Members(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Members, E> {
+                Ok(Members(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Members, E> {
+                Ok(Members(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Members, E> {
+                Ok(Members(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Members, E> {
+                Ok(Members(None))
+            }
+            fn visit_unit<E>(self) -> Result<Members, E> {
+                Ok(Members(None))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 /// The text of one column for a reading, if present. Numbers use `.`.
@@ -121,6 +177,7 @@ impl Reading {
         Some(match column {
             Column::Time => Cell::Time(self.time?),
             Column::MeterId => Cell::Text(self.meter_id.as_ref()?.as_str()),
+            Column::Protocol if self.protocol == Protocol::Unknown => return None,
             Column::Protocol => Cell::Text(self.protocol.name()),
             Column::DsmrVersion => Cell::Text(self.dsmr_version.as_deref()?),
             Column::Value(q) => Cell::Number(self.get(q)?, q.decimals()),
@@ -194,20 +251,29 @@ impl Reading {
     /// Reads one JSON object as written by [`Reading::to_json`] (`hearth decode` output).
     /// Unknown keys are ignored so newer files still import.
     pub fn from_json(line: &str) -> Result<Reading, RecordError> {
-        let value: serde_json::Value =
+        let members: Members =
             serde_json::from_str(line).map_err(|e| RecordError::NotJson(e.to_string()))?;
-        let serde_json::Value::Object(map) = value else {
+        let Some(members) = members.0 else {
             return Err(RecordError::NotJson("expected an object".into()));
         };
+        let mut map = serde_json::Map::with_capacity(members.len());
+        for (key, value) in members {
+            if map.contains_key(&key) {
+                return Err(RecordError::DuplicateKey(crate::quote::cut(&key)));
+            }
+            map.insert(key, value);
+        }
         let field_err = |field: &str, problem: &str| RecordError::Field {
             field: field.to_owned(),
             problem: problem.to_owned(),
         };
         let protocol = match map.get("protocol") {
-            None => Protocol::default(),
+            // Absent (or null): not recorded, and written back as absent.
+            None | Some(serde_json::Value::Null) => Protocol::Unknown,
             Some(v) => v
                 .as_str()
                 .and_then(Protocol::from_name)
+                .filter(|p| *p != Protocol::Unknown)
                 .ok_or_else(|| field_err("protocol", "unknown protocol"))?,
         };
         let mut reading = Reading::new(protocol);

@@ -14,8 +14,13 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// Decodes a file holding one telegram; it must give exactly one accepted frame.
 fn decode(name: &str) -> Decoded {
+    decode_bytes(name, &fixture(name))
+}
+
+/// [`decode`] of the bytes of one telegram.
+fn decode_bytes(name: &str, bytes: &[u8]) -> Decoded {
     let mut d = DsmrDecoder::new();
-    d.push(&fixture(name));
+    d.push(bytes);
     // CRC-less telegrams end at the line end after `!`, which every capture has.
     let first = d.next().unwrap_or_else(|| panic!("{name}: no frame"));
     let decoded = first.unwrap_or_else(|r| panic!("{name}: rejected: {r}"));
@@ -585,8 +590,25 @@ fn swedish_sagemcom_ell5_and_kamstrup() {
 }
 
 #[test]
-fn austrian_xmx5_dsmr_4_2_without_crc() {
-    let d = decode("amshan_b.p1");
+fn austrian_xmx5_dsmr_4_2_as_published_without_crc_is_rejected() {
+    // The capture was published without its CRC; a DSMR 4.2 telegram always has one.
+    let mut d = DsmrDecoder::new();
+    d.push(&fixture("amshan_b.p1"));
+    let r = d.next().unwrap().unwrap_err();
+    assert_eq!(r.reason, RejectReason::Checksum);
+    assert_eq!(d.stats().rejected_for(RejectReason::Checksum), 1);
+    assert_eq!(d.stats().accepted, 0);
+}
+
+#[test]
+fn austrian_xmx5_dsmr_4_2_with_its_crc() {
+    // The same telegram with the CRC of its text (CRC-16/ARC by the shared reference).
+    let mut t = fixture("amshan_b.p1");
+    assert!(t.ends_with(b"\r\n!\r\n"));
+    t.truncate(t.len() - 2);
+    let crc = hearth_meter::checksum::crc16_arc(&t);
+    t.extend_from_slice(format!("{crc:04X}\r\n").as_bytes());
+    let d = decode_bytes("amshan_b.p1 + CRC", &t);
     assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
     assert_eq!(d.reading.dsmr_version.as_deref(), Some("42"));
     assert_eq!(time(d.reading.time), "2018-09-24T13:21:32+02:00");

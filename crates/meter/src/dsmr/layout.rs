@@ -17,7 +17,8 @@ use super::meter_id::IdCache;
 use super::obis::{fast_obis, parse_obis, simple_quantity};
 use super::telegram::Parser;
 use super::value::{Family, digit_run};
-use crate::decoder::{Decoded, Rejection};
+use super::{end_mark_inside_line, without_crc_checked};
+use crate::decoder::{Decoded, RejectReason, Rejection};
 use crate::reading::Quantity;
 
 /// What one line of the remembered telegram did, and how to do it again.
@@ -191,6 +192,9 @@ pub(crate) struct Layout {
     /// For each position of a telegram of this length, what a change of bit 0…3 of its byte
     /// changes in the CRC (see [`Layout::crc_by_difference`]).
     crc_basis: Vec<[u16; 4]>,
+    /// The header line (`/` up to its line end) of the last telegram whose CRC was checked:
+    /// a telegram without a CRC under the same header lost it in transit.
+    checked_header: Vec<u8>,
 }
 
 impl Default for Layout {
@@ -203,21 +207,37 @@ impl Default for Layout {
             ids: IdCache::remembering(),
             crc: None,
             crc_basis: Vec::new(),
+            checked_header: Vec::new(),
         }
     }
 }
 
 impl Layout {
     /// Checks the CRC the meter sent for one telegram's text (`/` … `!`; `None` for DSMR 2.2
-    /// and 3, which send none) and decodes it exactly as [`super::parse_text`] does, as the
-    /// decoder returns it. Kept out of line so the decoder's per-push path (most pushes end no
-    /// telegram) stays small.
+    /// and 3, which send none) and decodes it exactly as [`super::parse_telegram`] does, as
+    /// the decoder returns it; a telegram without a CRC is also rejected when a CRC-checked
+    /// telegram before it had the same header line. Kept out of line so the decoder's
+    /// per-push path (most pushes end no telegram) stays small.
     #[inline(never)]
     pub(crate) fn decode(
         &mut self,
         text: &[u8],
         sent: Option<u16>,
     ) -> Option<Result<Decoded, Rejection>> {
+        let header = header_line(text);
+        if sent.is_none()
+            && let Some(r) = end_mark_inside_line(text)
+        {
+            return Some(Err(r));
+        }
+        if sent.is_none() && !self.checked_header.is_empty() && header == self.checked_header {
+            return Some(Err(Rejection {
+                reason: RejectReason::Checksum,
+                detail: "a telegram without a CRC from a meter that sends one (its earlier \
+                         telegrams had one): damaged in transit"
+                    .into(),
+            }));
+        }
         let matched = self.matches(text);
         let crc = match sent {
             None => None,
@@ -232,6 +252,10 @@ impl Layout {
                 if actual != sent {
                     return Some(Err(crc_mismatch(actual, sent)));
                 }
+                if header != self.checked_header {
+                    self.checked_header.clear();
+                    self.checked_header.extend_from_slice(header);
+                }
                 Some(actual)
             }
         };
@@ -242,7 +266,7 @@ impl Layout {
             self.crc = crc;
             d
         };
-        Some(Ok(decoded))
+        Some(without_crc_checked(decoded, text, sent))
     }
 
     /// The CRC of `text`, which has the remembered layout, from the CRC of the remembered
@@ -423,6 +447,15 @@ impl Layout {
         self.valid = ended;
         p.finish()
     }
+}
+
+/// The header line of a telegram's text: from its `/` up to (without) the first line end.
+fn header_line(text: &[u8]) -> &[u8] {
+    let end = text
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(text.len());
+    &text[..end]
 }
 
 /// How to read again a line the one-pass reader declined: `content` is the line without its

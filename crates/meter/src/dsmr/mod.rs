@@ -3,6 +3,11 @@
 //! A P1 port sends a text telegram every second (DSMR 5) or ten (DSMR 4): a header line
 //! `/XXX5Ident`, an empty line, one OBIS-coded line per value (`1-0:1.8.1(000004.426*kWh)`), and
 //! `!` followed by a CRC-16/ARC of everything from `/` to `!` (DSMR 2.2 and 3 send no CRC).
+//! A telegram without a CRC is accepted only when it may come from a DSMR 2.2 or 3 meter: one
+//! that declares version 4 or later (`1-3:0.2.8(42)`, `1-3:0.2.8(50)`, eMUCS
+//! `0-0:96.1.4(50217)`) lost its CRC in transit (cut short, or a bit flip turned a `)` into
+//! `!`), and is rejected as [`RejectReason::Checksum`]; one whose `!` is not at the start of
+//! a line was cut short, whatever its version, and is rejected as [`RejectReason::Framing`].
 //! Luxembourg Smarty meters wrap the same telegram in an AES-128-GCM frame ([`crate::glo`]).
 //!
 //! # Public API (stable names; other crates rely on them)
@@ -20,7 +25,10 @@
 //! bytes equal it except for value digits is read from the known digit positions, and its
 //! CRC is derived from the last one's by the digits that changed. The result is identical to
 //! [`parse_telegram`] in every case (tested against it on changing streams); anything else is
-//! read in full and becomes the new layout.
+//! read in full and becomes the new layout. One thing only a stream can know: a telegram
+//! without a CRC whose header line equals that of a CRC-checked telegram before it comes from
+//! a meter that sends CRCs, so the decoder rejects it (as [`RejectReason::Checksum`]) even
+//! when it declares no version.
 //!
 //! ```
 //! use hearth_meter::{Decoder, Quantity, dsmr::DsmrDecoder};
@@ -192,7 +200,7 @@ pub fn parse_telegram(bytes: &[u8]) -> Result<Decoded, Rejection> {
     let mut framer = Framer::new();
     framer.push(bytes);
     match framer.next_frame() {
-        Some(Ok(Frame::Telegram { text, .. })) => Ok(parse_text(text)),
+        Some(Ok(Frame::Telegram { text, crc })) => without_crc_checked(parse_text(text), text, crc),
         Some(Ok(Frame::Encrypted(_))) => Err(Rejection {
             reason: RejectReason::MissingKey,
             detail: "an encrypted frame: use DsmrDecoder::with_key".into(),
@@ -204,7 +212,9 @@ pub fn parse_telegram(bytes: &[u8]) -> Result<Decoded, Rejection> {
             framer.push(bytes);
             framer.push(b"\r\n");
             match framer.next_frame() {
-                Some(Ok(Frame::Telegram { text, .. })) => Ok(parse_text(text)),
+                Some(Ok(Frame::Telegram { text, crc })) => {
+                    without_crc_checked(parse_text(text), text, crc)
+                }
                 Some(Err(r)) => Err(r),
                 _ => Err(Rejection {
                     reason: RejectReason::Framing,
@@ -213,4 +223,43 @@ pub fn parse_telegram(bytes: &[u8]) -> Result<Decoded, Rejection> {
             }
         }
     }
+}
+
+/// `decoded` (read from `text`, `/` … `!`) unless it lacks a CRC (`crc` is the one the meter
+/// sent) and shows it lost it. Only DSMR 2.2 and 3 send none, and neither declares a version:
+/// a telegram declaring version 4 or later without a CRC is damaged. And a meter ends every
+/// telegram with `!` at the start of a line: a `!` inside a line (a bit flip turns `)` into
+/// `!`) cut the telegram short, which nothing else would catch without a CRC.
+pub(crate) fn without_crc_checked(
+    decoded: Decoded,
+    text: &[u8],
+    crc: Option<u16>,
+) -> Result<Decoded, Rejection> {
+    if crc.is_some() {
+        return Ok(decoded);
+    }
+    if let Some(r) = end_mark_inside_line(text) {
+        return Err(r);
+    }
+    match decoded.reading.dsmr_version.as_deref() {
+        Some(v) if matches!(v.as_bytes().first(), Some(b'4'..=b'9')) => Err(Rejection {
+            reason: RejectReason::Checksum,
+            detail: format!(
+                "the telegram declares DSMR version {} but has no CRC (only DSMR 2.2 and 3 \
+                 send none): damaged in transit",
+                crate::quote::cut(v)
+            ),
+        }),
+        _ => Ok(decoded),
+    }
+}
+
+/// The rejection of a CRC-less telegram `text` (`/` … `!`) whose `!` does not start a line.
+pub(crate) fn end_mark_inside_line(text: &[u8]) -> Option<Rejection> {
+    (text.len() >= 2 && text[text.len() - 2] != b'\n').then(|| Rejection {
+        reason: RejectReason::Framing,
+        detail: "the end mark '!' is inside a line and no CRC follows: the telegram was \
+                 damaged or cut short"
+            .into(),
+    })
 }

@@ -115,10 +115,7 @@ impl ValueError {
             ValueError::NotANumber => "value is not a number".into(),
             ValueError::Unit => format!(
                 "unexpected unit '{}'",
-                String::from_utf8_lossy(unit)
-                    .chars()
-                    .take(16)
-                    .collect::<String>()
+                crate::quote::cut(&String::from_utf8_lossy(unit))
             ),
             ValueError::TooLarge => "value too large".into(),
         }

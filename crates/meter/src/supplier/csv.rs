@@ -4,6 +4,7 @@
 
 use super::decimal::decimal_to_scaled;
 use super::intervals::{ImportError, ImportSummary, Interval, IntervalSet, show};
+use crate::quote::quoted;
 use crate::time::MeterTime;
 use jiff::Timestamp;
 use jiff::civil::DateTime;
@@ -242,7 +243,7 @@ impl CsvReader {
         let Some(cols) = self.columns else {
             self.saw_header = true;
             self.columns = Some(find_columns(line).ok_or_else(|| ImportError::Columns {
-                header: line.chars().take(200).collect(),
+                header: quoted(line),
             })?);
             return Ok(());
         };
@@ -290,13 +291,13 @@ impl CsvReader {
             None => cell(cols.start),
         };
         let start_stamp = parse_stamp(start_text)
-            .ok_or_else(|| format!("\"{start_text}\" is not a date and time"))?;
+            .ok_or_else(|| format!("{} is not a date and time", quoted(start_text)))?;
         let start = self.resolve_start(start_stamp)?;
         let end = match cols.end.map(cell).filter(|s| !s.is_empty()) {
             None => start + 1800,
             Some(text) => {
                 let stamp = parse_stamp(text)
-                    .ok_or_else(|| format!("\"{text}\" is not a date and time"))?;
+                    .ok_or_else(|| format!("{} is not a date and time", quoted(text)))?;
                 match (start_stamp, stamp) {
                     (_, Stamp::Exact(t)) => t,
                     (Stamp::Local(a), Stamp::Local(b)) => {
@@ -339,10 +340,11 @@ impl CsvReader {
             raw.to_owned()
         };
         let energy = decimal_to_scaled(&text, cols.shift)
-            .ok_or_else(|| format!("\"{raw}\" is not an amount of energy"))?;
+            .ok_or_else(|| format!("{} is not an amount of energy", quoted(raw)))?;
         if energy < 0 {
             return Err(format!(
-                "negative consumption \"{raw}\" (is this an export file?)"
+                "negative consumption {} (is this an export file?)",
+                quoted(raw)
             ));
         }
         if let Some(prev) = self.prev_start

@@ -68,11 +68,12 @@ pub enum ImportError {
     Empty,
     /// The header names no time and consumption columns.
     #[error(
-        "no start time and kWh columns in the header \"{header}\"; expected e.g. \
+        "no start time and kWh columns in the header {header}; expected e.g. \
          \"Consumption (kWh), Start, End\" or \"start,end,kwh\""
     )]
     Columns {
-        /// The header line as read.
+        /// The header line as read, quoted, cut short and with meter ids masked
+        /// ([`crate::quote::quoted`]).
         header: String,
     },
     /// The supplier intervals kept in the vault could not be read back.
