@@ -146,7 +146,7 @@ pub(crate) fn new_passphrase(
 }
 
 /// The first line of a passphrase file (at most [`Cap::PASSPHRASE_FILE`], 64 KiB).
-fn first_line(file: &PathBuf) -> anyhow::Result<Passphrase> {
+fn first_line(file: &Path) -> anyhow::Result<Passphrase> {
     let text = Zeroizing::new(
         read_text(file, Cap::PASSPHRASE_FILE)
             .with_context(|| format!("cannot read the passphrase file {}", file.display()))?,
