@@ -8,6 +8,7 @@
 //! only the vault, never the working directory, and saving a contract under the same name
 //! again (a new version of its text) keeps the price files already stored for it.
 
+use crate::bounded_read::{Cap, read_text};
 use hearth_insight::{Contract, ContractError, PriceError, PriceFiles};
 use hearth_vault::{Vault, VaultError};
 use std::path::{Path, PathBuf};
@@ -224,7 +225,7 @@ struct ContractFile {
 impl ContractFile {
     /// Reads the contract at `path` and each price file it names, relative to its folder.
     fn read(path: &Path) -> Result<ContractFile, ContractError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ContractError::Io {
+        let text = read_text(path, Cap::CONTRACT).map_err(|source| ContractError::Io {
             path: path.to_owned(),
             source,
         })?;
@@ -232,7 +233,7 @@ impl ContractFile {
         let (mut prices, mut unread) = (PriceFiles::new(), Vec::new());
         // Malformed TOML names no files; parsing then reports the error itself.
         for f in Contract::price_files(&text).unwrap_or_default() {
-            match std::fs::read_to_string(dir.join(&f.name)) {
+            match read_text(&dir.join(&f.name), Cap::PRICE_FILE) {
                 Ok(csv) => prices.insert(f.name, csv),
                 Err(e) => unread.push((f.name, e.to_string())),
             }

@@ -7,6 +7,7 @@
 //! knows it exists.
 
 pub mod backup;
+pub mod bounded_read;
 pub mod collect;
 pub mod contracts;
 pub mod costs;

@@ -6,6 +6,7 @@ use crate::Global;
 use crate::unlock::{open_reader, open_writer, passphrase};
 use anyhow::Context as _;
 use hearth_app::backup;
+use hearth_app::bounded_read::Cap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,7 +61,8 @@ pub fn run_restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCod
     let mut vault = open_writer(global)?;
     let backup_pass = if let Some(f) = &args.backup_passphrase_file {
         let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
+            hearth_app::bounded_read::read_text(f, Cap::PASSPHRASE_FILE)
+                .with_context(|| format!("cannot read {}", f.display()))?,
         );
         zeroize::Zeroizing::new(text.lines().next().unwrap_or("").to_string())
     } else if let Ok(p) = std::env::var("HEARTH_BACKUP_PASSPHRASE") {

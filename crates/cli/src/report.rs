@@ -9,13 +9,14 @@
 
 use crate::Global;
 use anyhow::{Context, bail};
+use hearth_app::bounded_read::{Cap, Lines};
 use hearth_insight::{Contract, Money, Report, Usage, UsageBuilder, UsageOptions, UsageStats};
 use hearth_meter::Reading;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub(crate) use hearth_app::costs::kwh;
@@ -120,7 +121,8 @@ impl Input {
             let f = std::fs::File::open(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let mut bad = 0u64;
-            for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+            let lines = Lines::new(std::io::BufReader::new(f), Cap::JSON_LINE);
+            for (i, line) in lines.enumerate() {
                 let line = line.with_context(|| format!("cannot read {}", path.display()))?;
                 if line.trim().is_empty() {
                     continue;

@@ -8,6 +8,7 @@
 
 use crate::Global;
 use anyhow::{Context as _, bail};
+use hearth_app::bounded_read::{Cap, read_text};
 use hearth_app::session::{self, Access, OpenError};
 use hearth_keyring::Keyring;
 use hearth_vault::Vault;
@@ -144,9 +145,10 @@ pub(crate) fn new_passphrase(
     Ok(p)
 }
 
-fn first_line(file: &PathBuf) -> anyhow::Result<Passphrase> {
+/// The first line of a passphrase file (at most [`Cap::PASSPHRASE_FILE`], 64 KiB).
+fn first_line(file: &Path) -> anyhow::Result<Passphrase> {
     let text = Zeroizing::new(
-        std::fs::read_to_string(file)
+        read_text(file, Cap::PASSPHRASE_FILE)
             .with_context(|| format!("cannot read the passphrase file {}", file.display()))?,
     );
     Ok(Zeroizing::new(

@@ -15,6 +15,7 @@
 mod pipeline;
 pub mod supplier;
 
+use crate::bounded_read::{Cap, Lines};
 use hearth_meter::auto::Keys;
 use hearth_meter::record::RecordError;
 use hearth_meter::{Decoder as _, Diagnostic, Reading, RejectReason, Stats};
@@ -533,10 +534,11 @@ fn import_source(
 
 /// Readings from JSON Lines (as `hearth decode` writes them); returns how many lines were
 /// not readings (each told to the sink with its line number) and how many bytes were read.
+/// A line longer than [`Cap::JSON_LINE`] stops the file with an error naming it.
 fn read_json_lines(file: impl BufRead, sink: &mut Sink) -> Result<(u64, u64), FileError> {
     let mut bad = 0u64;
     let mut bytes = 0u64;
-    for (i, line) in file.lines().enumerate() {
+    for (i, line) in Lines::new(file, Cap::JSON_LINE).enumerate() {
         let line = line?;
         bytes += line.len() as u64 + 1;
         if line.trim().is_empty() {

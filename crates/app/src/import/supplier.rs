@@ -7,11 +7,12 @@
 //! vault already has meter readings for are left out (they would count twice).
 
 use super::{Event, ImportError, Kind, Nothing, Source, TITLE_LINES, Unusable};
+use crate::bounded_read::{Cap, Capped, Lines};
 use crate::settings::Setting;
 use hearth_meter::supplier::{self, IntervalSet, Stored};
 use hearth_meter::{Quantity, Reading};
 use hearth_vault::{Resolution, Vault, VaultError};
-use std::io::BufRead;
+use std::io::{BufRead, BufReader};
 
 /// What the supplier downloads of one import added.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,11 +51,13 @@ pub(super) fn import(
     for source in files {
         let path = source.path.as_path();
         let before = merged.diagnostics.len();
+        // A download is read whole into intervals: capped at 256 MiB, and a CSV row at 1 MiB.
+        let reader = BufReader::new(Capped::new(source.reader, Cap::SUPPLIER_FILE));
         let summary = match source.kind {
             Kind::GreenButton => {
-                supplier::read_green_button(source.reader, supplier::Flow::Forward, &mut merged)
+                supplier::read_green_button(reader, supplier::Flow::Forward, &mut merged)
             }
-            _ => read_csv(source.reader, &tz, &mut merged),
+            _ => read_csv(reader, &tz, &mut merged),
         };
         let summary = match summary {
             Ok(summary) => summary,
@@ -141,6 +144,7 @@ pub(super) fn import(
 /// Reads a consumption CSV (see [`supplier::read_csv`]) whose header may follow a few title
 /// lines (a file name, a meter number): lines before the header that name no columns are
 /// passed over, up to [`TITLE_LINES`]; with no header among them, the first one is refused.
+/// A line longer than [`Cap::SUPPLIER_LINE`] is refused with its number.
 fn read_csv(
     reader: impl BufRead,
     tz: &jiff::tz::TimeZone,
@@ -151,7 +155,7 @@ fn read_csv(
     let mut header = false;
     let mut titles = 0usize;
     let mut first_refusal = None;
-    for line in reader.lines() {
+    for line in Lines::new(reader, Cap::SUPPLIER_LINE) {
         let line = line.map_err(|e| supplier::ImportError::Io(e.to_string()))?;
         let blank = line.trim_start_matches('\u{feff}').trim().is_empty();
         match csv.push_line(&line, set, &mut summary) {
