@@ -3,7 +3,9 @@
 //! Each accepted frame becomes one JSON object with the canonical names (design.md §3) on
 //! stdout; each rejected frame one line with its reason on stderr. The input is read in
 //! chunks and decoded as it streams, so a year of captures never sits in memory. Exit status
-//! is 0 whenever the input could be read, however many frames were rejected.
+//! is 0 when the input was empty or at least one frame was accepted (however many others were
+//! rejected), and 1 when bytes came but not a single reading (garbage, the wrong protocol or
+//! baud rate, a missing key), so scripts notice (#17).
 
 use crate::Global;
 use anyhow::Context as _;
@@ -141,7 +143,13 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             stats.skipped_bytes
         );
     }
-    Ok(ExitCode::SUCCESS)
+    // Bytes came, yet no reading: nothing usable was read.
+    let read_something = stats.skipped_bytes > 0 || stats.rejected() > 0;
+    Ok(if stats.accepted == 0 && read_something {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Writes one decoded frame (JSON line) or rejection (stderr). `Some(code)` ends the run

@@ -414,10 +414,10 @@ fn a_file_of_which_nothing_is_usable_fails_the_import_and_is_named_with_why() {
     let err = refused(run(dir, &["import", "bad.p1", "x.p1"]), "a mixed import");
     assert!(err.contains("imported 60 readings"), "{err}");
     assert!(err.contains("hearth: bad.p1: nothing imported"), "{err}");
-    // Bytes without a single frame (a serial line read at the wrong speed) are told, but are
-    // not a failure (as `system_input.rs` holds for noise).
+    // Bytes without a single frame (a serial line read at the wrong speed) are told, and fail
+    // like every file of which nothing was used (as `system_input.rs` holds for noise).
     std::fs::write(dir.join("noise.p1"), b"hello, this is not a meter\n").expect("noise");
-    let (_, err) = ok(dir, &["import", "noise.p1"]);
+    let err = refused(run(dir, &["import", "noise.p1"]), "noise");
     assert!(
         err.contains(
             "hearth: noise.p1: nothing imported: no meter reading found in it (0 frame(s) rejected)"

@@ -140,9 +140,9 @@ fn smarty_needs_the_key() {
         None,
     );
     assert_eq!(lines(&out.stdout).len(), 1);
-    // No key: a rejected frame, exit 0.
+    // No key: a rejected frame and no reading, exit 1 (#17: nothing usable was read).
     let out = hearth(&[file], None);
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(lines(&out.stderr)[0].contains("missing-key"));
     // Wrong key: authentication.
@@ -161,11 +161,21 @@ fn unreadable_input_and_bad_keys_fail() {
 }
 
 #[test]
-fn garbage_is_read_and_reported() {
+fn garbage_is_read_reported_and_fails() {
+    // Bytes but no reading: said, and exit 1 so a script notices (#17).
     let out = hearth(&[], Some(&[0x55u8; 10_000]));
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no meter frame found"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no meter frame found in "));
+    // Empty input is not a failure: nothing was asked of it.
+    let out = hearth(&[], Some(b""));
+    assert!(out.status.success());
+    // One good telegram among garbage is a success.
+    let mut mixed = vec![0x55u8; 1_000];
+    mixed.extend_from_slice(&std::fs::read(fixture("v5.p1")).unwrap());
+    let out = hearth(&[], Some(&mixed));
+    assert!(out.status.success());
+    assert_eq!(lines(&out.stdout).len(), 1);
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn garbage_crc_errors_and_a_cut_telegram_cost_only_themselves() {
 }
 
 #[test]
-fn noise_at_the_wrong_baud_rate_stores_nothing_and_is_not_an_error() {
+fn noise_at_the_wrong_baud_rate_stores_nothing_and_fails_saying_so() {
     let env = Env::new();
     env.init();
     // What a 115200 baud meter looks like read at 9600 7E1: bytes with the high bit cleared
@@ -86,9 +86,14 @@ fn noise_at_the_wrong_baud_rate_stores_nothing_and_is_not_an_error() {
         .collect();
     let file = write(&env, "wrong-baud.bin", &noise);
     let out = env.run(&["import", &file]);
-    system::assert_success(&out, &["import", "noise"]);
+    // Nothing invented, nothing stored, and not a success either: a script must notice (#17).
+    assert_eq!(out.status.code(), Some(1), "import of noise");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("imported 0 readings"), "{err}");
+    assert!(
+        err.contains("wrong-baud.bin: nothing imported: no meter reading found in it"),
+        "{err}"
+    );
     assert_eq!(env.verify().readings, 0);
 }
 

@@ -305,10 +305,11 @@ pub struct Unusable {
 }
 
 impl Nothing {
-    /// Whether the import fails for it. A capture in which not a single frame was found (a
-    /// serial line read at the wrong speed) is told but is not a failure, as for `collect`.
+    /// Whether the import fails for it: always. Nothing usable in a file the user named is a
+    /// failure to report, also a capture in which not a single frame was found (a serial line
+    /// read at the wrong speed: `hearth detect` finds the right one), so scripts notice (#17).
     pub fn fails(&self) -> bool {
-        !matches!(self, Nothing::NoReadings { rejected: 0 })
+        true
     }
 }
 
