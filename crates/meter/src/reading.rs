@@ -92,6 +92,10 @@ pub enum Kind {
     Instant,
     /// A state or an index (active tariff, latest monthly peak).
     State,
+    /// Energy measured over an interval that starts at the reading's time and lasts
+    /// [`Quantity::IntervalS`] seconds (a supplier's half-hourly download): not a register, so
+    /// it never mixes with the meter's own register series.
+    Interval,
 }
 
 macro_rules! quantities {
@@ -208,6 +212,12 @@ quantities! {
     WaterDm3 = "water_m3", 3, Register;
     /// Heat energy register, MJ.
     HeatMj = "heat_gj", 3, Register;
+    /// Imported energy over the interval `[time, time + interval_s)`, Wh (supplier downloads).
+    IntervalImportWh = "interval_import_kwh", 3, Interval;
+    /// Exported energy over the interval `[time, time + interval_s)`, Wh.
+    IntervalExportWh = "interval_export_kwh", 3, Interval;
+    /// Length of the interval the `interval_*` energies cover, seconds.
+    IntervalS = "interval_s", 0, Interval;
 }
 
 /// The energy registers: import and export, totals and the two tariffs. The vault bounds a
@@ -544,7 +554,9 @@ mod tests {
         let names: Vec<_> = Quantity::ALL.iter().map(|q| q.name()).collect();
         assert_eq!(names[0], "tariff");
         assert_eq!(names[1], "import_kwh");
-        assert_eq!(names.last(), Some(&"heat_gj"));
+        // Appended after the first wave's last quantity, never before it (vault format).
+        assert_eq!(names[38], "heat_gj");
+        assert_eq!(names.last(), Some(&"interval_s"));
         let mut sorted = names.clone();
         sorted.sort_unstable();
         sorted.dedup();

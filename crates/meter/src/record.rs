@@ -546,17 +546,20 @@ mod tests {
             .unwrap();
         assert_eq!(names[peak + 1], "demand_peak_month_time");
         assert_eq!(
-            &names[names.len() - 6..],
+            &names[names.len() - 9..],
             &[
                 "gas_m3",
                 "gas_time",
                 "water_m3",
                 "water_time",
                 "heat_gj",
-                "heat_time"
+                "heat_time",
+                "interval_import_kwh",
+                "interval_export_kwh",
+                "interval_s"
             ]
         );
-        assert_eq!(names.len(), 47);
+        assert_eq!(names.len(), 50);
     }
 
     #[test]

@@ -81,7 +81,10 @@ pub use export::{CsvOptions, write_csv};
 pub use keys::KdfParams;
 pub use query::{Row, Rows};
 pub use resolution::{Resolution, UnknownResolution};
-pub use rollup::{Bucket, GAP_SECONDS, HOLD_SECONDS, MAX_SPREAD_SECONDS, RollupCounts};
+pub use rollup::{
+    Bucket, GAP_SECONDS, GLITCH_SECONDS, HOLD_SECONDS, MAX_INTERVAL_SECONDS, MAX_SPREAD_SECONDS,
+    RollupCounts,
+};
 pub use schema::FORMAT_VERSION;
 pub use vault::{
     CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, Vault, VaultInfo,

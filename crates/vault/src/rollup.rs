@@ -11,12 +11,22 @@
 //!   arithmetic that never loses or invents a watt-hour. Minute buckets since the oldest
 //!   register's previous value stay open (up to [`HOLD_SECONDS`]) so the interval can be
 //!   booked where it belongs.
-//! - A step between readings longer than [`GAP_SECONDS`] is a gap: register intervals that
-//!   span it are still filled from the registers, spread the same way, and every bucket they
-//!   touch is flagged `estimated`. An interval that is long only because the meter sends that
-//!   register rarely is not a gap.
-//! - A register that goes down is a meter swap or reset: that interval books nothing (never
-//!   negative consumption, never a spike) and the next one starts a new segment.
+//! - A step between readings longer than the source's own interval (its cadence, the
+//!   shortest of its recent steps, plus half; at least [`GAP_SECONDS`]) is a gap: register
+//!   intervals that span it are still filled from the registers, spread the same way, and
+//!   every bucket they touch is flagged `estimated`. Readings 15 minutes apart are a
+//!   quarter-hour source, not a run of gaps; an interval that is long only because the meter
+//!   sends that register rarely is not a gap either.
+//! - A register that goes down, or up faster than a household can use ([`max_rise`]), is
+//!   suspect: nothing is booked for it until it settles. If it comes back to its old series
+//!   within [`GLITCH_SECONDS`] the odd readings were a glitch: the energy from the last good
+//!   value to the returning one is booked and the glitch counted. If it never comes back it
+//!   was a meter swap or reset: that step books nothing (never negative consumption, never a
+//!   spike) and the new series counts from the suspect reading on.
+//! - Supplier intervals (a download's half-hourly energy, [`Kind::Interval`]) are booked
+//!   beside the registers, never as registers: a minute the meter measured keeps the meter's
+//!   energy; a minute it did not measure (no readings, or a gap it spread) takes the
+//!   interval's share instead. Which data arrived first never matters.
 //!
 //! Minute buckets are built from readings; every coarser level is folded from the level below
 //! when a bucket closes, so each reading is touched once.
@@ -45,6 +55,99 @@ pub const MAX_SPREAD_SECONDS: i64 = 2 * 366 * 86_400;
 const N: usize = Quantity::COUNT;
 const IMPORT_W: usize = Quantity::ImportW as usize;
 const EXPORT_W: usize = Quantity::ExportW as usize;
+const INTERVAL_S: usize = Quantity::IntervalS as usize;
+
+/// A register that drops, or rises faster than [`max_rise`], and comes back to its old series
+/// within this many seconds was a glitch; one that does not was a meter swap or reset.
+pub const GLITCH_SECONDS: i64 = 3600;
+
+/// The longest supplier interval booked (Green Button daily values).
+pub const MAX_INTERVAL_SECONDS: i64 = 86_400;
+
+/// How many recent steps between meter readings set the cadence.
+const STEPS: usize = 8;
+
+/// One direction of energy: the supplier interval quantity, and the meter's registers it
+/// stands in for (total, tariff 1, tariff 2).
+struct Direction {
+    interval: usize,
+    registers: [usize; 3],
+}
+
+const DIRECTIONS: [Direction; 2] = [
+    Direction {
+        interval: Quantity::IntervalImportWh as usize,
+        registers: [
+            Quantity::ImportWh as usize,
+            Quantity::ImportT1Wh as usize,
+            Quantity::ImportT2Wh as usize,
+        ],
+    },
+    Direction {
+        interval: Quantity::IntervalExportWh as usize,
+        registers: [
+            Quantity::ExportWh as usize,
+            Quantity::ExportT1Wh as usize,
+            Quantity::ExportT2Wh as usize,
+        ],
+    },
+];
+
+/// Per quantity: `(direction, slot)` for the energy registers of [`DIRECTIONS`].
+const fn slots() -> [Option<(u8, u8)>; N] {
+    let mut out = [None; N];
+    let mut k = 0;
+    while k < DIRECTIONS.len() {
+        let mut j = 0;
+        while j < 3 {
+            out[DIRECTIONS[k].registers[j]] = Some((k as u8, j as u8));
+            j += 1;
+        }
+        k += 1;
+    }
+    out
+}
+const SLOTS: [Option<(u8, u8)>; N] = slots();
+
+/// Per register: how fast it can plausibly rise on a household connection, per hour, and the
+/// slack of one coarse register step. `None`: event counters, never judged.
+const fn rise_limits() -> [Option<(i64, i64)>; N] {
+    let mut out = [None; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = match Quantity::ALL[i] {
+            // 100 kW, and a register that counts in whole kWh.
+            Quantity::ImportWh
+            | Quantity::ImportT1Wh
+            | Quantity::ImportT2Wh
+            | Quantity::ExportWh
+            | Quantity::ExportT1Wh
+            | Quantity::ExportT2Wh
+            | Quantity::ReactiveImportVarh
+            | Quantity::ReactiveExportVarh => Some((100_000, 1_000)),
+            // 40 m³/h of gas (a G25 meter), 20 m³/h of water, in dm³; whole m³ registers.
+            Quantity::GasDm3 => Some((40_000, 1_000)),
+            Quantity::WaterDm3 => Some((20_000, 1_000)),
+            // 100 kW of heat (360 MJ/h), and 10 MJ of register resolution.
+            Quantity::HeatMj => Some((360, 10)),
+            _ => None,
+        };
+        i += 1;
+    }
+    out
+}
+const RISE_LIMITS: [Option<(i64, i64)>; N] = rise_limits();
+
+/// The most register `i` can plausibly rise in `dt` seconds (`i64::MAX` for counters).
+pub(crate) fn max_rise(i: usize, dt: i64) -> i64 {
+    match RISE_LIMITS[i] {
+        Some((per_hour, slack)) => per_hour
+            .saturating_mul(dt.max(0))
+            .saturating_div(3600)
+            .saturating_add(slack),
+        None => i64::MAX,
+    }
+}
 
 const fn kinds() -> [Kind; N] {
     let mut out = [Kind::State; N];
@@ -94,6 +197,13 @@ pub(crate) struct Acc {
     val: [i64; N],
     cnt: [u32; N],
     minmax: [i64; 4],
+    /// Minute level: the registers that received energy spread over a gap.
+    est: u64,
+    /// Minute level, per [`DIRECTIONS`] register (total, tariff 1, tariff 2): the part of its
+    /// energy spread over a gap, Wh.
+    est_wh: [[i64; 3]; 2],
+    /// Minute level, per direction: seconds of the bucket the meter's registers measured.
+    measured_s: [i64; 2],
 }
 
 impl Acc {
@@ -107,13 +217,90 @@ impl Acc {
             val: [0; N],
             cnt: [0; N],
             minmax: [i64::MAX, i64::MIN, i64::MAX, i64::MIN],
+            est: 0,
+            est_wh: [[0; 3]; 2],
+            measured_s: [0; 2],
         }
     }
 
+    /// Books `wh` of register `i`'s delta, spread over a gap or not.
     #[inline]
-    fn add_energy(&mut self, i: usize, wh: i64) {
+    fn add_energy(&mut self, i: usize, wh: i64, estimated: bool) {
         self.val[i] = self.val[i].saturating_add(wh);
         self.mask |= 1 << i;
+        if estimated {
+            self.est |= 1 << i;
+            self.estimated = true;
+            if let Some((k, j)) = SLOTS[i] {
+                let e = &mut self.est_wh[usize::from(k)][usize::from(j)];
+                *e = e.saturating_add(wh);
+            }
+        }
+    }
+
+    /// Notes that the registers of `deltas` measured `secs` seconds of this bucket.
+    #[inline]
+    fn add_measured(&mut self, deltas: &[(i64, usize, i64)], secs: i64) {
+        let mut seen = [false; 2];
+        for &(_, i, _) in deltas {
+            if let Some((k, _)) = SLOTS[i] {
+                seen[usize::from(k)] = true;
+            }
+        }
+        for (k, seen) in seen.into_iter().enumerate() {
+            if seen {
+                self.measured_s[k] = self.measured_s[k].saturating_add(secs);
+            }
+        }
+    }
+
+    /// Books `wh` of supplier interval energy (quantity `i`).
+    fn add_interval(&mut self, i: usize, wh: i64) {
+        self.val[i] = self.val[i].saturating_add(wh);
+        self.mask |= 1 << i;
+    }
+
+    /// Settles a minute bucket's supplier intervals against the meter's registers: where the
+    /// meter measured the whole minute its energy stands; otherwise what it spread over a gap
+    /// gives way to the interval's share of the unmeasured seconds. The interval quantities
+    /// leave the bucket, so every coarser level and every reader sees one energy per register.
+    fn resolve(&mut self) {
+        for (k, dir) in DIRECTIONS.iter().enumerate() {
+            let bit = 1u64 << dir.interval;
+            if self.mask & bit == 0 {
+                continue;
+            }
+            let energy = std::mem::take(&mut self.val[dir.interval]);
+            self.mask &= !bit;
+            let len = (self.end - self.start).max(1);
+            let measured = self.measured_s[k].clamp(0, len);
+            if measured == len {
+                continue;
+            }
+            let share = if measured == 0 {
+                energy
+            } else {
+                rounded_div(energy.saturating_mul(len - measured), len)
+            };
+            for (j, &q) in dir.registers.iter().enumerate() {
+                let qb = 1u64 << q;
+                if self.mask & qb == 0 {
+                    continue;
+                }
+                let spread = std::mem::take(&mut self.est_wh[k][j]);
+                self.val[q] = self.val[q].saturating_sub(spread);
+                self.est &= !qb;
+                if measured == 0 {
+                    self.mask &= !qb;
+                    self.val[q] = 0;
+                }
+            }
+            let total = dir.registers[0];
+            self.val[total] = self.val[total].saturating_add(share);
+            self.mask |= 1 << total;
+        }
+        self.mask &= !(1 << INTERVAL_S);
+        self.estimated = self.est != 0;
     }
 
     fn add_sample(&mut self, r: &Reading) {
@@ -121,7 +308,7 @@ impl Acc {
         for (q, v) in r.quantities() {
             let i = q as usize;
             match KINDS[i] {
-                Kind::Register => {}
+                Kind::Register | Kind::Interval => {}
                 Kind::Instant => {
                     self.val[i] = self.val[i].saturating_add(v);
                     self.cnt[i] += 1;
@@ -152,7 +339,7 @@ impl Acc {
                 continue;
             }
             match KINDS[i] {
-                Kind::Register | Kind::Instant => {
+                Kind::Register | Kind::Instant | Kind::Interval => {
                     self.val[i] = self.val[i].saturating_add(o.val[i]);
                     self.cnt[i] += o.cnt[i];
                 }
@@ -214,6 +401,17 @@ pub const HOLD_SECONDS: i64 = 3 * 3600;
 /// previous value (covers registers sent as rarely as once a day).
 pub(crate) const PRIME_SECONDS: i64 = 26 * 3600;
 
+/// A register that went down, or up implausibly fast, and has not settled yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Suspect {
+    /// The last good value, and when it was read.
+    pub val: i64,
+    pub at: i64,
+    /// The first suspect value, and when it was read.
+    pub first: i64,
+    pub since: i64,
+}
+
 /// What the builder remembers of the readings so far: each register's last value and the
 /// time of the reading that carried it (readings need not all carry the same registers).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -226,6 +424,15 @@ pub(crate) struct Prev {
     val: [i64; N],
     /// Per register: the time of the reading its value in `val` came from.
     at: [i64; N],
+    /// Time of the previous meter reading (one with more than supplier intervals;
+    /// `i64::MIN`: none).
+    meter_t: i64,
+    /// The latest steps between meter readings (0: none yet), newest at `step_k - 1`.
+    steps: [i64; STEPS],
+    step_k: usize,
+    /// Registers under suspicion, and what is known of each.
+    sus_mask: u64,
+    sus: [Suspect; N],
 }
 
 impl Prev {
@@ -236,11 +443,17 @@ impl Prev {
             mask: 0,
             val: [0; N],
             at: [0; N],
+            meter_t: i64::MIN,
+            steps: [0; STEPS],
+            step_k: 0,
+            sus_mask: 0,
+            sus: [Suspect::default(); N],
         }
     }
 
     /// The earliest instant a later reading may still book energy from: the oldest register
-    /// time not older than [`HOLD_SECONDS`] (at most the previous reading's time).
+    /// time (or last good time of a suspect register) not older than [`HOLD_SECONDS`], at
+    /// most the previous reading's time.
     fn horizon(&self) -> i64 {
         let mut h = self.t;
         let oldest = self.t.saturating_sub(HOLD_SECONDS);
@@ -248,12 +461,44 @@ impl Prev {
         while m != 0 {
             let i = m.trailing_zeros() as usize;
             m &= m - 1;
-            if self.at[i] >= oldest {
-                h = h.min(self.at[i]);
+            let at = if self.sus_mask & (1 << i) != 0 {
+                self.sus[i].at
+            } else {
+                self.at[i]
+            };
+            if at >= oldest {
+                h = h.min(at);
             }
         }
         h
     }
+
+    /// The source's own interval: the shortest of its recent steps, if any is known.
+    fn cadence(&self) -> Option<i64> {
+        self.steps.iter().copied().filter(|&s| s > 0).min()
+    }
+
+    /// A step between meter readings longer than this is a gap.
+    fn gap_threshold(&self) -> i64 {
+        match self.cadence() {
+            Some(c) => GAP_SECONDS.max(c.saturating_add(c / 2)),
+            None => GAP_SECONDS,
+        }
+    }
+
+    fn learn_step(&mut self, step: i64) {
+        if step > 0 {
+            self.steps[self.step_k % STEPS] = step;
+            self.step_k = (self.step_k + 1) % STEPS;
+        }
+    }
+}
+
+/// Whether a reading carries more than supplier intervals (only meter readings set the
+/// cadence and make gaps).
+fn is_meter(r: &Reading) -> bool {
+    r.quantities()
+        .any(|(q, _)| KINDS[q as usize] != Kind::Interval)
 }
 
 /// The registers a reading carries (bit = `Quantity as u8`).
@@ -267,23 +512,41 @@ pub(crate) fn register_mask(r: &Reading) -> u64 {
 /// first (used when rebuilding rollups from a month start).
 pub(crate) struct PrevScan {
     prev: Option<Prev>,
+    /// The newest meter readings' times, newest first (up to [`STEPS`] + 1: the cadence).
+    meter_times: Vec<i64>,
+    /// The time of the meter reading visited last (the next newer one).
     newer: i64,
+    /// The newest gap older than the steps in `meter_times`: the reading that ended it.
+    older_gap_end: i64,
 }
 
 impl PrevScan {
     pub(crate) fn new() -> Self {
         PrevScan {
             prev: None,
+            meter_times: Vec::with_capacity(STEPS + 1),
             newer: i64::MIN,
+            older_gap_end: i64::MIN,
         }
     }
 
     /// Takes the next older reading (strictly older than the one visited before).
     pub(crate) fn visit(&mut self, r: &Reading, t: i64) {
-        let first = self.prev.is_none();
         let p = self.prev.get_or_insert_with(|| Prev::new(t));
-        if !first && p.gap_end == i64::MIN && self.newer.saturating_sub(t) > GAP_SECONDS {
-            p.gap_end = self.newer;
+        if is_meter(r) {
+            if self.meter_times.len() <= STEPS {
+                self.meter_times.push(t);
+            } else if self.older_gap_end == i64::MIN {
+                // The cadence is known from the newest steps: older gaps are judged by it.
+                let mut cadence = Prev::new(t);
+                for w in self.meter_times.windows(2) {
+                    cadence.learn_step(w[0].saturating_sub(w[1]));
+                }
+                if self.newer.saturating_sub(t) > cadence.gap_threshold() {
+                    self.older_gap_end = self.newer;
+                }
+            }
+            self.newer = t;
         }
         for (q, v) in r.quantities() {
             let i = q as usize;
@@ -293,7 +556,6 @@ impl PrevScan {
                 p.at[i] = t;
             }
         }
-        self.newer = t;
     }
 
     /// Whether readings older than `t` can no longer matter.
@@ -304,7 +566,20 @@ impl PrevScan {
     }
 
     pub(crate) fn finish(self) -> Option<Prev> {
-        self.prev
+        let mut p = self.prev?;
+        let times = &self.meter_times;
+        p.meter_t = times.first().copied().unwrap_or(i64::MIN);
+        // Oldest step first, so the newest ends at `step_k - 1`.
+        for w in times.windows(2).rev() {
+            p.learn_step(w[0].saturating_sub(w[1]));
+        }
+        // The newest gap: among the newest steps, else the one found further back.
+        let threshold = p.gap_threshold();
+        p.gap_end = times
+            .windows(2)
+            .find(|w| w[0].saturating_sub(w[1]) > threshold)
+            .map_or(self.older_gap_end, |w| w[0]);
+        Some(p)
     }
 }
 
@@ -337,6 +612,9 @@ pub struct RollupCounts {
     pub gaps: u64,
     /// Steps longer than [`MAX_SPREAD_SECONDS`]: a clock jump, booked as a new segment.
     pub clock_jumps: u64,
+    /// Registers that went down (or jumped up) and came back to their series within
+    /// [`GLITCH_SECONDS`]: the odd readings booked nothing.
+    pub glitches: u64,
 }
 
 /// Maintains all five rollup levels from a time-ordered stream of readings.
@@ -388,52 +666,80 @@ impl Builder {
 
     /// Adds a reading at `t`, strictly later than the previous one. Each register it carries
     /// books its delta over its own interval: from the previous reading that carried it.
+    /// Supplier intervals it carries are booked over `[t, t + interval_s)`.
     pub(crate) fn push(&mut self, r: &Reading, t: i64) {
         let had_prev = self.prev.is_some();
-        let mut prev = self.prev.take().unwrap_or_else(|| Prev::new(t));
+        let prev = self.prev.get_or_insert_with(|| Prev::new(t));
+        let counts = &mut self.counts;
+        let deltas = &mut self.deltas;
+        let meter = is_meter(r);
         let mut jumped = false;
-        if had_prev {
-            let step = t.saturating_sub(prev.t);
+        if had_prev && meter && prev.meter_t != i64::MIN {
+            let step = t.saturating_sub(prev.meter_t);
             if step > MAX_SPREAD_SECONDS {
                 jumped = true;
-            } else if step > GAP_SECONDS {
-                self.counts.gaps += 1;
-                prev.gap_end = t;
+            } else {
+                if step > prev.gap_threshold() {
+                    counts.gaps += 1;
+                    prev.gap_end = t;
+                }
+                prev.learn_step(step);
             }
         }
-        self.deltas.clear();
-        let mut swapped = false;
+        deltas.clear();
         for (q, v) in r.quantities() {
             let i = q as usize;
             if KINDS[i] != Kind::Register {
                 continue;
             }
-            if prev.mask & (1 << i) != 0 {
+            let bit = 1u64 << i;
+            if prev.mask & bit != 0 {
                 let t0 = prev.at[i];
                 if t.saturating_sub(t0) > MAX_SPREAD_SECONDS {
                     jumped = true;
+                    prev.sus_mask &= !bit;
+                } else if prev.sus_mask & bit != 0 {
+                    let s = prev.sus[i];
+                    if v >= s.val && v - s.val <= max_rise(i, t.saturating_sub(s.at)) {
+                        // Back on the old series: the readings in between were a glitch.
+                        counts.glitches += 1;
+                        deltas.push((s.at, i, v - s.val));
+                        prev.sus_mask &= !bit;
+                    } else if t.saturating_sub(s.since) > GLITCH_SECONDS {
+                        // It never came back: a new meter or a reset, counting from the
+                        // suspect reading on.
+                        counts.meter_swaps += 1;
+                        deltas.push((s.since, i, v.saturating_sub(s.first).max(0)));
+                        prev.sus_mask &= !bit;
+                    }
                 } else {
                     let d = v.saturating_sub(prev.val[i]);
-                    if d < 0 {
-                        swapped = true;
+                    if d < 0 || d > max_rise(i, t.saturating_sub(t0)) {
+                        prev.sus_mask |= bit;
+                        prev.sus[i] = Suspect {
+                            val: prev.val[i],
+                            at: t0,
+                            first: v,
+                            since: t,
+                        };
+                    } else {
+                        deltas.push((t0, i, d));
                     }
-                    self.deltas.push((t0, i, d.max(0)));
                 }
             }
-            prev.mask |= 1 << i;
+            prev.mask |= bit;
             prev.val[i] = v;
             prev.at[i] = t;
         }
-        if swapped {
-            self.counts.meter_swaps += 1;
-        }
         if jumped {
-            self.counts.clock_jumps += 1;
+            counts.clock_jumps += 1;
+        }
+        if meter {
+            prev.meter_t = t;
         }
         prev.t = t;
         let horizon = prev.horizon();
         let gap_end = prev.gap_end;
-        self.prev = Some(prev);
 
         let mut deltas = std::mem::take(&mut self.deltas);
         if deltas.windows(2).any(|w| w[0].0 != w[1].0) {
@@ -455,10 +761,43 @@ impl Builder {
             g = end;
         }
         self.deltas = deltas;
+        self.book_intervals(r, t);
         if t >= self.clip {
             self.minute(t).add_sample(r);
         }
         self.settle(horizon);
+    }
+
+    /// Books the supplier intervals a reading at `t` carries over `[t, t + interval_s)`
+    /// (parts before `clip` are left out). An interval that is not positive or is longer than
+    /// [`MAX_INTERVAL_SECONDS`], or negative energy, is not booked.
+    pub(crate) fn book_intervals(&mut self, r: &Reading, t: i64) {
+        let Some(len) = r.get(Quantity::IntervalS) else {
+            return;
+        };
+        if len <= 0 || len > MAX_INTERVAL_SECONDS {
+            return;
+        }
+        let t1 = t.saturating_add(len);
+        for dir in &DIRECTIONS {
+            let Some(wh) = r.get(Quantity::ALL[dir.interval]) else {
+                continue;
+            };
+            if wh < 0 {
+                continue;
+            }
+            let span = i128::from(len);
+            let mut s = t.max(self.settled);
+            while s < t1 {
+                let (_, end) = bucket_of(Resolution::Minute, &self.tz, s);
+                let e = end.min(t1);
+                if s >= self.clip {
+                    let upto = |x: i64| (i128::from(wh) * i128::from(x - t) / span) as i64;
+                    self.minute(s).add_interval(dir.interval, upto(e) - upto(s));
+                }
+                s = e;
+            }
+        }
     }
 
     /// Books register deltas for the time `[t0, t1)`, split over minute buckets; minute
@@ -481,9 +820,11 @@ impl Builder {
         {
             if t0 >= self.clip {
                 for &(_, i, d) in deltas {
-                    acc.add_energy(i, d);
+                    acc.add_energy(i, d, estimated);
                 }
-                acc.estimated |= estimated;
+                if !estimated {
+                    acc.add_measured(deltas, t1 - t0);
+                }
             }
             return;
         }
@@ -497,9 +838,11 @@ impl Builder {
                 for &(_, i, d) in deltas {
                     // Cumulative share up to e minus cumulative share up to s: parts sum to d.
                     let upto = |x: i64| (i128::from(d) * i128::from(x - t0) / span) as i64;
-                    acc.add_energy(i, upto(e) - upto(s));
+                    acc.add_energy(i, upto(e) - upto(s), estimated);
                 }
-                acc.estimated |= estimated;
+                if !estimated {
+                    acc.add_measured(deltas, e - s);
+                }
             }
             self.settle(e.min(limit));
             s = e;
@@ -557,7 +900,10 @@ impl Builder {
     }
 
     /// Finishes an open bucket of level `i`, files it and folds it into level `i + 1`.
-    fn file(&mut self, i: usize, acc: Acc) {
+    fn file(&mut self, i: usize, mut acc: Acc) {
+        if i == 0 {
+            acc.resolve();
+        }
         let bucket = acc.finish();
         let level = &mut self.levels[i];
         let window = level.res.chunk_start(bucket.start);
@@ -585,6 +931,9 @@ impl Builder {
         let mut carry: Vec<Acc> = Vec::new();
         for level in &self.levels {
             let mut pending: Vec<Acc> = level.open.iter().cloned().collect();
+            if level.res == Resolution::Minute {
+                pending.iter_mut().for_each(Acc::resolve);
+            }
             for c in &carry {
                 match pending
                     .iter_mut()
@@ -697,18 +1046,80 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_register_going_down_is_a_new_segment_not_negative_energy() {
+    fn a_register_going_down_for_good_is_a_new_segment_not_negative_energy() {
         let mut b = Builder::new(utc());
         let t = 1_767_268_800;
         b.push(&reading(t, 5_000_000, 100), t);
         b.push(&reading(t + 10, 5_000_004, 100), t + 10);
-        // New meter: register restarts near zero.
-        b.push(&reading(t + 20, 12, 100), t + 20);
-        b.push(&reading(t + 30, 15, 100), t + 30);
+        // New meter: the register restarts near zero and counts 1 Wh every 10 s from there.
+        for k in 0..=400 {
+            b.push(&reading(t + 20 + 10 * k, 12 + k, 100), t + 20 + 10 * k);
+            if k == 360 {
+                // Still within the glitch window: nothing booked for it yet.
+                assert_eq!(b.counts.meter_swaps, 0);
+            }
+        }
+        // Confirmed when the window has passed (at +3630 s): the new series' 361 Wh since the
+        // swap are spread over [+20 s, +3630 s), and the 39 steps after it follow.
+        assert_eq!((b.counts.meter_swaps, b.counts.glitches), (1, 0));
         let m = all_buckets(&b, Resolution::Minute);
-        assert_eq!(m.len(), 1);
-        assert_eq!(m[0].get(Quantity::ImportWh), Some(4 + 3));
-        assert_eq!(b.counts.meter_swaps, 1);
+        let total: i64 = m.iter().filter_map(|x| x.get(Quantity::ImportWh)).sum();
+        assert_eq!(total, 4 + 400);
+        // Minute 12:00 holds the old meter's 4 Wh and 40 s of the 3610 s spread: 361*40/3610.
+        assert_eq!(m[0].get(Quantity::ImportWh), Some(4 + 4));
+        assert!(m.iter().all(|x| !x.estimated));
+    }
+
+    /// Register readings every 10 s from `t`, 1 Wh a step from 10 kWh, except the given
+    /// (step, value) replacements.
+    fn series_with(t: i64, steps: i64, odd: &[(i64, i64)]) -> Builder {
+        let mut b = Builder::new(utc());
+        for k in 0..steps {
+            let v = odd.iter().find(|o| o.0 == k).map_or(10_000 + k, |o| o.1);
+            b.push(&reading(t + 10 * k, v, 360), t + 10 * k);
+        }
+        b
+    }
+
+    #[test]
+    fn a_register_that_drops_or_jumps_and_comes_back_is_a_glitch_never_booked() {
+        let t = 1_767_268_800;
+        // 120 readings: 119 Wh from 10,000 to 10,119, whatever the odd readings say.
+        for odd in [
+            vec![(50, 0)],                      // drops to zero for one reading
+            vec![(50, -7)],                     // negative (JSON Lines)
+            vec![(50, 9_000)],                  // any lower value
+            vec![(50, 0), (51, 0), (52, 3)],    // several readings
+            vec![(50, 1_000_000_000)],          // a million kWh for one reading
+            vec![(50, 10_000 + 50 + 2_000)],    // 2 kWh in 10 s: 720 kW, impossible
+            vec![(50, 0), (51, 1_000_000_000)], // down, then up too far, then back
+        ] {
+            let b = series_with(t, 120, &odd);
+            let m = all_buckets(&b, Resolution::Minute);
+            let used: Vec<i64> = m.iter().filter_map(|x| x.get(Quantity::ImportWh)).collect();
+            assert_eq!(used.iter().sum::<i64>(), 119, "{odd:?}");
+            // No minute books more than the 6 Wh of its six steps plus the odd ones' share.
+            assert!(used.iter().all(|&wh| wh <= 12), "{odd:?}: {used:?}");
+            assert_eq!(b.counts.glitches, 1, "{odd:?}");
+            assert_eq!(b.counts.meter_swaps, 0, "{odd:?}");
+            let d = all_buckets(&b, Resolution::Day);
+            assert_eq!(d[0].get(Quantity::ImportWh), Some(119), "{odd:?}");
+        }
+    }
+
+    #[test]
+    fn a_plausible_step_is_never_suspect() {
+        let t = 1_767_268_800;
+        // 270 Wh in 10 s is 97.2 kW: under 100 kW, booked as it comes (a kettle, an oven and
+        // a heat pump on a big connection).
+        let mut b = Builder::new(utc());
+        for k in 0..60 {
+            let v = 10_000 + k + if k >= 30 { 269 } else { 0 };
+            b.push(&reading(t + 10 * k, v, 360), t + 10 * k);
+        }
+        assert_eq!(b.counts, RollupCounts::default());
+        let m = all_buckets(&b, Resolution::Minute);
+        assert_eq!(m[4].get(Quantity::ImportWh), Some(5 + 270));
     }
 
     fn only(t: i64, q: Quantity, v: i64) -> Reading {
@@ -853,15 +1264,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_register_steps_down_on_its_own_and_a_stream_gap_flags_its_interval() {
+    fn a_register_sent_on_its_own_has_its_interval_flagged_by_a_stream_gap() {
         let t = 1_767_268_800;
         let elec = |x: i64, wh: i64| (only(t + x, Quantity::ImportWh, wh), t + x);
         let gas = |x: i64, dm3: i64| (only(t + x, Quantity::GasDm3, dm3), t + x);
         let b = build(&[
-            gas(0, 5_000),
             elec(10, 100),
             elec(20, 104),
-            // A new gas meter (the register restarts): nothing booked for gas.
             gas(30, 7),
             elec(40, 110),
             // Readings stop for 200 s (a gap); gas comes back after it, so its interval
@@ -871,7 +1280,7 @@ pub(crate) mod tests {
             elec(270, 151),
             elec(330, 152),
         ]);
-        assert_eq!(b.counts.meter_swaps, 1);
+        assert_eq!(b.counts.meter_swaps, 0);
         assert_eq!(b.counts.gaps, 1);
         let m = all_buckets(&b, Resolution::Minute);
         assert_eq!(m.len(), 6);

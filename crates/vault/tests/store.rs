@@ -168,23 +168,28 @@ fn gaps_are_spread_and_flagged_swaps_never_go_negative_duplicates_are_counted() 
     let mut input = vec![r(T0, 500, 100), r(T0 + 1, 501, 100), r(T0 + 1, 999, 1)];
     // Hearth was off for 10 minutes; the meter counted 600 Wh meanwhile.
     input.push(r(T0 + 601, 1101, 100));
-    // Meter swap: the new meter starts at 20 Wh.
+    // Meter swap: the new meter starts at 20 Wh and counts 5 Wh a minute. It proves a swap
+    // (not a glitch) when it has not come back to the old series for GLITCH_SECONDS.
     input.push(r(T0 + 602, 20, 100));
-    input.push(r(T0 + 603, 25, 100));
+    for k in 0..=61 {
+        input.push(r(T0 + 603 + 60 * k, 25 + 5 * k, 100));
+    }
     // A reading without any time cannot be placed: counted, not stored.
     input.push(Reading::new(Protocol::Sml));
     v.append(&input).unwrap();
     v.flush().unwrap();
     assert_eq!(v.stats().untimed, 1);
     assert_eq!(v.stats().duplicates, 1);
-    assert_eq!(v.stats().stored, 5);
+    assert_eq!(v.stats().stored, 66);
     assert_eq!(v.rollup_counts().meter_swaps, 1);
+    assert_eq!(v.rollup_counts().glitches, 0);
     assert_eq!(v.rollup_counts().gaps, 1);
-    let minutes = rows(&v, T0, T0 + 700, Resolution::Minute);
+    let minutes = rows(&v, T0, T0 + 660, Resolution::Minute);
     assert_eq!(minutes.len(), 11);
     // Minute 0: 1 Wh measured + 59/600 of the 600 Wh gap = 60. Minutes 1..9: 60 each.
-    // Minute 10: 1 s of gap (1 Wh) + swap (0) + 5 Wh.
-    let expect: Vec<i64> = [vec![60], vec![60; 9], vec![6]].concat();
+    // Minute 10: 1 s of gap (1 Wh), the swap step (0), then 58 s of the new meter's first
+    // hour, spread once it proved a swap: its 305 Wh over [602 s, 4203 s), 305 * 58/3601 = 4.
+    let expect: Vec<i64> = [vec![60], vec![60; 9], vec![5]].concat();
     let got: Vec<i64> = minutes
         .iter()
         .map(|m| m.reading.get(Quantity::ImportWh).unwrap())
@@ -406,7 +411,9 @@ fn csv_export_has_the_design_header_and_exact_numbers() {
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("time,meter_id,protocol,dsmr_version,tariff,import_kwh,"));
-    assert!(lines[0].ends_with(",heat_gj,heat_time,estimated"));
+    assert!(lines[0].ends_with(
+        ",heat_gj,heat_time,interval_import_kwh,interval_export_kwh,interval_s,estimated"
+    ));
     let header: Vec<&str> = lines[0].split(',').collect();
     let cells: Vec<&str> = lines[1].split(',').collect();
     let col = |name: &str| cells[header.iter().position(|h| *h == name).unwrap()];

@@ -113,6 +113,8 @@ pub fn unit_shift(quantity: Quantity, unit: &str) -> Option<i32> {
         | Q::VoltageSwellsL1
         | Q::VoltageSwellsL2
         | Q::VoltageSwellsL3 => (u.is_empty() || u == "count").then_some(0),
+        // Supplier interval energy is imported from downloads, never read from a broker.
+        Q::IntervalImportWh | Q::IntervalExportWh | Q::IntervalS => None,
     }
 }
 

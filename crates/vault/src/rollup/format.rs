@@ -1,15 +1,25 @@
 //! The rollups' wire formats: how a chunk of finished buckets is stored (columnar, then
 //! zstd when it pays) and how the builder's resumable state is written at a checkpoint
-//! (version 2, and reading version 1 from builds before registers were tracked one by one).
+//! (version 3; reading version 2 from builds before glitches, cadences and supplier intervals,
+//! and version 1 from builds before registers were tracked one by one).
 
-use super::{Acc, Bucket, Builder, EXPORT_W, IMPORT_W, N, Prev};
+use super::{Acc, Bucket, Builder, EXPORT_W, IMPORT_W, KINDS, N, Prev, STEPS, Suspect};
 use crate::resolution::Resolution;
 use crate::wire::{self, Malformed, Reader};
+use hearth_meter::reading::Kind;
 use jiff::tz::TimeZone;
 
+/// The registers (bit = `Quantity as u8`).
+fn register_bits() -> u64 {
+    (0..N)
+        .filter(|&i| KINDS[i] == Kind::Register)
+        .fold(0, |m, i| m | 1 << i)
+}
+
 impl Acc {
-    /// An open bucket in the writer state (both state versions lay it out the same way).
-    fn encode(&self, out: &mut Vec<u8>) {
+    /// An open bucket in the writer state (versions 1 and 2 lay it out the same way; version
+    /// 3 adds what a minute bucket knows of gaps and measured seconds).
+    fn encode(&self, out: &mut Vec<u8>, version: u8) {
         wire::put_i64(out, self.start);
         wire::put_i64(out, self.end);
         wire::put_u64(out, u64::from(self.samples));
@@ -24,6 +34,16 @@ impl Acc {
         for m in self.minmax {
             wire::put_i64(out, m);
         }
+        if version < 3 {
+            return;
+        }
+        wire::put_u64(out, self.est);
+        for e in self.est_wh.iter().flatten() {
+            wire::put_i64(out, *e);
+        }
+        for s in self.measured_s {
+            wire::put_i64(out, s);
+        }
     }
 }
 
@@ -32,11 +52,12 @@ impl Builder {
     /// version 2 (version 1 kept one time for all registers and one open bucket per level).
     #[allow(clippy::needless_range_loop)] // parallel per-quantity arrays
     pub(crate) fn encode_state(&self, out: &mut Vec<u8>) {
-        out.push(2);
+        out.push(3);
         wire::put_i64(out, self.clip);
         wire::put_u64(out, self.counts.meter_swaps);
         wire::put_u64(out, self.counts.gaps);
         wire::put_u64(out, self.counts.clock_jumps);
+        wire::put_u64(out, self.counts.glitches);
         wire::put_i64(out, self.settled);
         match &self.prev {
             None => out.push(0),
@@ -47,6 +68,19 @@ impl Builder {
                 wire::put_u64(out, p.mask);
                 put_masked(out, p.mask, &p.val);
                 put_masked(out, p.mask, &p.at);
+                wire::put_i64(out, p.meter_t);
+                for s in p.steps {
+                    wire::put_i64(out, s);
+                }
+                wire::put_u64(out, p.step_k as u64);
+                wire::put_u64(out, p.sus_mask);
+                for (i, s) in p.sus.iter().enumerate() {
+                    if p.sus_mask & (1 << i) != 0 {
+                        for v in [s.val, s.at, s.first, s.since] {
+                            wire::put_i64(out, v);
+                        }
+                    }
+                }
             }
         }
         for level in &self.levels {
@@ -56,7 +90,7 @@ impl Builder {
             wire::put_u64(out, level.chunk.len() as u64);
             wire::put_u64(out, level.open.len() as u64);
             for a in &level.open {
-                a.encode(out);
+                a.encode(out, 3);
             }
         }
     }
@@ -87,7 +121,7 @@ impl Builder {
                 None => out.push(0),
                 Some(a) => {
                     out.push(1);
-                    a.encode(out);
+                    a.encode(out, 1);
                 }
             }
         }
@@ -105,7 +139,7 @@ impl Builder {
         let mut b = Builder::new(tz);
         let mut r = Reader::new(buf);
         let version = r.byte()?;
-        if version != 1 && version != 2 {
+        if !(1..=3).contains(&version) {
             return Err(Malformed);
         }
         b.legacy = version == 1;
@@ -113,23 +147,56 @@ impl Builder {
         b.counts.meter_swaps = r.u64()?;
         b.counts.gaps = r.u64()?;
         b.counts.clock_jumps = r.u64()?;
-        if version == 2 {
+        if version >= 3 {
+            b.counts.glitches = r.u64()?;
+        }
+        if version >= 2 {
             b.settled = r.i64()?;
         }
         if r.byte()? == 1 {
             let t = r.i64()?;
             let mut p = Prev::new(t);
-            if version == 2 {
+            if version >= 2 {
                 p.gap_end = r.i64()?;
             }
             p.mask = r.u64()?;
             p.val = get_masked(&mut r, p.mask)?;
-            if version == 2 {
+            if version >= 2 {
                 p.at = get_masked(&mut r, p.mask)?;
                 if (0..N).any(|i| p.mask & (1 << i) != 0 && p.at[i] > t) {
                     return Err(Malformed);
                 }
+            }
+            if version >= 3 {
+                p.meter_t = r.i64()?;
+                for s in &mut p.steps {
+                    *s = r.i64()?;
+                }
+                p.step_k = usize::try_from(r.u64()?).map_err(|_| Malformed)?;
+                p.sus_mask = r.u64()?;
+                if p.step_k >= STEPS || p.sus_mask & !p.mask != 0 {
+                    return Err(Malformed);
+                }
+                for i in 0..N {
+                    if p.sus_mask & (1 << i) != 0 {
+                        let mut v = [0i64; 4];
+                        for x in &mut v {
+                            *x = r.i64()?;
+                        }
+                        p.sus[i] = Suspect {
+                            val: v[0],
+                            at: v[1],
+                            first: v[2],
+                            since: v[3],
+                        };
+                    }
+                }
             } else {
+                // Older builds knew every reading as a meter reading, and no cadence: the
+                // first steps after them are judged by GAP_SECONDS alone.
+                p.meter_t = t;
+            }
+            if version == 1 {
                 for i in 0..N {
                     if p.mask & (1 << i) != 0 {
                         p.at[i] = t;
@@ -146,7 +213,7 @@ impl Builder {
             } else {
                 chunk(level.res, level.window, len)?
             };
-            let open = if version == 2 {
+            let open = if version >= 2 {
                 r.count()?
             } else {
                 usize::from(r.byte()? == 1)
@@ -169,6 +236,17 @@ impl Builder {
                 }
                 for m in &mut a.minmax {
                     *m = r.i64()?;
+                }
+                if version >= 3 {
+                    a.est = r.u64()?;
+                    for e in a.est_wh.iter_mut().flatten() {
+                        *e = r.i64()?;
+                    }
+                    for s in &mut a.measured_s {
+                        *s = r.i64()?;
+                    }
+                } else if a.estimated {
+                    a.est = a.mask & register_bits();
                 }
                 level.open.push_back(a);
             }
@@ -381,18 +459,30 @@ mod tests {
         };
         let mut back = Builder::decode_state(utc(), &state, stored).unwrap();
         assert!(back.legacy);
-        assert_eq!(back.prev, old.prev);
-        assert_eq!(back.levels, old.levels);
+        // Version 1 kept each register's value, not the cadence or the steps.
+        let kept = |p: &Option<Prev>| p.as_ref().map(|p| (p.t, p.mask, p.val, p.at));
+        assert_eq!(kept(&back.prev), kept(&old.prev));
+        // Nor what an open minute knew of measured seconds: the buckets it gives are the same.
+        let shown = |b: &Builder| {
+            b.levels
+                .iter()
+                .map(|l| {
+                    let open: Vec<Bucket> = l.open.iter().map(Acc::finish).collect();
+                    (l.res, l.window, l.chunk.clone(), open)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shown(&back), shown(&old));
         assert_eq!(back.settled, old.levels[0].open[0].start);
         // Both go on alike: 3 Wh over the next 7 s.
         let last = t + 199 * 7;
         old.push(&reading(last + 7, 1_600, 100), last + 7);
         back.push(&reading(last + 7, 1_600, 100), last + 7);
-        assert_eq!(back.levels, old.levels);
-        // Written back as version 2.
+        assert_eq!(shown(&back), shown(&old));
+        // Written back as version 3.
         let mut again = Vec::new();
         back.encode_state(&mut again);
-        assert_eq!(again[0], 2);
+        assert_eq!(again[0], 3);
         assert!(!Builder::decode_state(utc(), &again, stored).unwrap().legacy);
         assert!(Builder::decode_state(utc(), &[3], stored).is_err());
     }

@@ -8,7 +8,7 @@ use crate::error::{Result, VaultError};
 use crate::resolution::{Resolution, bucket_of};
 use crate::rollup::{self, Builder, ClosedChunk, Prev, PrevScan};
 use crate::seal::RecordKind;
-use hearth_meter::Reading;
+use hearth_meter::{Protocol, Reading};
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, params};
 use std::time::{Duration, Instant};
@@ -116,7 +116,20 @@ impl Vault {
             }
             match w.last_time {
                 Some(last) if t == last => {
-                    w.stats.duplicates += 1;
+                    // The same time again: a duplicate, unless it brings quantities the stored
+                    // reading lacks (a supplier interval beside a meter reading), which are
+                    // merged in like a late reading.
+                    let adds = w
+                        .open_raw
+                        .last()
+                        .filter(|x| x.time.map(|x| x.unix) == Some(t))
+                        .is_none_or(|x| adds_to(x, r));
+                    if adds {
+                        w.dirty = true;
+                        w.late.push(r.clone());
+                    } else {
+                        w.stats.duplicates += 1;
+                    }
                     continue;
                 }
                 Some(last) if t < last => {
@@ -431,6 +444,21 @@ impl Vault {
         };
         let mut last = builder.prev.as_ref().map_or(i64::MIN, |p| p.t);
         self.writer()?.builder = builder;
+        if start != i64::MIN {
+            // Supplier intervals that began before the start and run into it.
+            let before = start.saturating_sub(rollup::MAX_INTERVAL_SECONDS);
+            for window in
+                self.windows(Resolution::Raw, Resolution::Raw.chunk_start(before), start)?
+            {
+                for r in self.raw_chunk(window)?.unwrap_or_default() {
+                    if let Some(t) = r.time.map(|t| t.unix)
+                        && (before..start).contains(&t)
+                    {
+                        self.writer()?.builder.book_intervals(&r, t);
+                    }
+                }
+            }
+        }
         for window in self.windows(Resolution::Raw, raw_from, i64::MAX)? {
             let readings = self.raw_chunk(window)?.unwrap_or_default();
             for r in &readings {
@@ -476,8 +504,34 @@ pub(super) fn new_writer(tz: TimeZone, lock: Connection) -> Writer {
     }
 }
 
-/// Merges time-sorted `late` readings into time-sorted `existing`; existing readings win
-/// on equal times. Returns the merged list and how many late readings were duplicates.
+/// Whether `new` carries a quantity `stored` (a reading at the same time) lacks.
+fn adds_to(stored: &Reading, new: &Reading) -> bool {
+    new.quantities().any(|(q, _)| stored.get(q).is_none())
+}
+
+/// Merges `new` into `stored`, a reading at the same time: quantities `stored` lacks are
+/// added, those it has are kept. A meter's reading gives the merged one its identity (protocol,
+/// meter id, capture times) over a supplier download's.
+fn merge_into(stored: &mut Reading, new: &Reading) {
+    for (q, v) in new.quantities() {
+        if stored.get(q).is_none() {
+            stored.set(q, v);
+        }
+    }
+    if stored.protocol == Protocol::Supplier && new.protocol != Protocol::Supplier {
+        stored.protocol = new.protocol;
+        stored.meter_id = new.meter_id.clone();
+        stored.dsmr_version = new.dsmr_version.clone();
+        stored.demand_peak_month_time = new.demand_peak_month_time;
+        stored.gas_time = new.gas_time;
+        stored.water_time = new.water_time;
+        stored.heat_time = new.heat_time;
+    }
+}
+
+/// Merges time-sorted `late` readings into time-sorted `existing`. On equal times the
+/// readings are merged ([`merge_into`]): existing values win, and a late reading that adds
+/// nothing is a duplicate. Returns the merged list and how many late readings were duplicates.
 fn merge_sorted(existing: Vec<Reading>, late: &[Reading]) -> (Vec<Reading>, u64) {
     let key = |r: &Reading| r.time.map_or(i64::MIN, |t| t.unix);
     let mut out: Vec<Reading> = Vec::with_capacity(existing.len() + late.len());
@@ -494,10 +548,15 @@ fn merge_sorted(existing: Vec<Reading>, late: &[Reading]) -> (Vec<Reading>, u64)
         if take_existing {
             out.extend(a.next());
         } else if let Some(y) = b.next() {
-            if out.last().map(key) == Some(key(y)) {
-                dups += 1;
-            } else {
-                out.push(y.clone());
+            match out.last_mut() {
+                Some(x) if key(x) == key(y) => {
+                    if adds_to(x, y) {
+                        merge_into(x, y);
+                    } else {
+                        dups += 1;
+                    }
+                }
+                _ => out.push(y.clone()),
             }
         }
     }
