@@ -110,11 +110,11 @@ fn print_event(event: &Event<'_>, rate: &dyn Fn(u64) -> f64) {
                 "{} supplier file(s): {} new intervals, {kwh} kWh added",
                 report.files, report.accepted
             );
-            if report.covered > 0 {
+            if report.overlapping > 0 {
                 eprintln!(
-                    "  {} interval(s) left out: the vault already holds meter readings for \
-                     that time",
-                    report.covered
+                    "  {} interval(s) overlap meter readings: there the meter's own registers \
+                     count, the supplier's data fills only what the meter did not measure",
+                    report.overlapping
                 );
             }
         }

@@ -1,8 +1,9 @@
 //! `hearth import` of supplier half-hourly downloads across separate runs, through the real
 //! `hearth` binary: files in time order, the reverse order, the same file twice, overlapping
 //! files, holes filled later, disagreeing values, the UK clock-change days, and supplier
-//! history before a meter's own readings. Every case checks exact daily and monthly sums
-//! from `hearth export` and that readings stored by earlier runs never change.
+//! history before a meter's own readings, supplier and meter files in every order, and a
+//! restore of one vault's supplier data into another's. Every case checks exact daily and
+//! monthly sums from `hearth export` and that readings stored by earlier runs never change.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -190,13 +191,21 @@ fn assert_january(env: &Env, days: &[(i64, i64)]) {
     assert_eq!(january_total(env), want.values().sum::<i64>());
 }
 
-/// Every raw row stored before is still there, unchanged.
+/// Every raw row stored before is still there with every value it had (a supplier interval
+/// at the same time may have been added beside a meter's values, never over them).
 fn assert_kept(before: &[String], after: &[String]) {
     for row in before {
-        assert!(
-            after.contains(row),
-            "a stored reading changed or vanished: {row}"
-        );
+        let cells: Vec<&str> = row.split(',').collect();
+        let now = after
+            .iter()
+            .find(|r| r.split(',').next() == Some(cells[0]))
+            .unwrap_or_else(|| panic!("a stored reading vanished: {row}"));
+        for (i, (a, b)) in cells.iter().zip(now.split(',')).enumerate() {
+            assert!(
+                a.is_empty() || a == &b,
+                "column {i} of a stored reading changed: {row} -> {now}"
+            );
+        }
     }
 }
 
@@ -228,10 +237,9 @@ fn an_earlier_download_imported_after_a_later_one() {
     env.import(&[&a]);
     let both = env.raw();
     assert_kept(&first, &both);
-    // The earlier days count backwards from the later ones: where they meet there is one
-    // reading (the later file's first), no extra one. 960 half hours, 26 of them left out
-    // (k = 5 + 37 j, j = 0..=25), so 934 interval ends and 27 run starts.
-    assert_eq!(both.len(), 934 + 27);
+    // One interval reading per half hour: 960 half hours, 26 of them left out of the files
+    // (k = 5 + 37 j, j = 0..=25). No made-up register readings.
+    assert_eq!(both.len(), 934);
     assert_january(&env, &[(0, 20)]);
 }
 
@@ -343,9 +351,10 @@ fn uk_clock_change_days_in_separate_runs_and_again() {
 }
 
 /// `demo:7` (the built-in simulated DSMR meter) from 2025-01-02T12:00:00Z for 60 telegrams,
-/// one a second: the vault holds a real register to anchor the supplier history to.
+/// one a second, then supplier data for the days around it: the meter's measured minute
+/// keeps its own energy, the supplier's half hours fill the rest.
 #[test]
-fn supplier_history_before_meter_readings_counts_back_from_the_meter() {
+fn supplier_history_around_meter_readings_counts_the_meter_where_it_measured() {
     let env = Env::new();
     let t0 = JAN_1_2025 + 86_400 + 12 * 3600;
     let out = hearth(&env.vault)
@@ -371,8 +380,8 @@ fn supplier_history_before_meter_readings_counts_back_from_the_meter() {
     assert_eq!(time(&meter[0]), "2025-01-02T12:00:00+00:00");
     let (first, last) = (register(&meter[0]), register(&meter[59]));
 
-    // Supplier data for the 1st and the 2nd up to 13:00: the 12:00–12:30 half hour holds
-    // the meter's own readings and is left out, the rest is booked.
+    // Supplier data for the 1st and the 2nd up to 13:00: the 12:00-12:30 half hour holds
+    // the meter's own readings.
     let file = download(&env, "a.csv", 0..2);
     let text = std::fs::read_to_string(&file).unwrap();
     let cut: String = text
@@ -382,24 +391,24 @@ fn supplier_history_before_meter_readings_counts_back_from_the_meter() {
         .collect();
     std::fs::write(&file, cut).unwrap();
     let log = env.import(&[&file]);
-    assert!(log.contains("1 interval(s) left out"), "{log}");
+    assert!(
+        log.contains("1 interval(s) overlap meter readings"),
+        "{log}"
+    );
 
     let raw = env.raw();
     assert_kept(&meter, &raw);
-    // Counting backwards: the supplier register at 2025-01-01T00:00Z is the meter's first
-    // register minus everything the supplier booked up to 12:00 on the 2nd (k < 72).
-    let before_meter: i64 = (0..72).map(half_hour_wh).sum();
-    let start = raw
-        .iter()
-        .find(|r| time(r) == "2025-01-01T00:00:00+00:00")
-        .unwrap();
-    assert_eq!(register(start), first - before_meter);
-    // 12:30–13:00 (k = 73) continues from the meter's last reading.
-    let end = raw
-        .iter()
-        .find(|r| time(r) == "2025-01-02T13:00:00+00:00")
-        .unwrap();
-    assert_eq!(register(end), last + half_hour_wh(73));
+    // No register was made up: the only import registers are the meter's 60.
+    assert_eq!(
+        raw.iter()
+            .filter(|r| !r.split(',').nth(imp).unwrap().is_empty())
+            .count(),
+        60
+    );
+    // The half hour k = 72 (126 Wh) is spread 4.2 Wh a minute: minute 12:00 gets 4 of it,
+    // but the meter measured 59 of its 60 s, so round(4 × 1/60) = 0 Wh of the interval stays
+    // beside the meter's own energy; minutes 12:01-12:29 keep the other 122 Wh.
+    assert_eq!(half_hour_wh(72), 126);
     let days = january_days(&env);
     assert_eq!(
         days["2025-01-01T00:00:00+00:00"],
@@ -407,6 +416,120 @@ fn supplier_history_before_meter_readings_counts_back_from_the_meter() {
     );
     assert_eq!(
         days["2025-01-02T00:00:00+00:00"],
-        (48..72).map(half_hour_wh).sum::<i64>() + (last - first) + half_hour_wh(73)
+        (48..72).map(half_hour_wh).sum::<i64>() + (last - first) + 122 + half_hour_wh(73)
     );
+    let minutes = env.used_wh("2025-01-02T12:00:00Z", "2025-01-02T12:02:00Z", "1m");
+    assert_eq!(minutes["2025-01-02T12:00:00+00:00"], last - first);
+    assert_eq!(minutes["2025-01-02T12:01:00+00:00"], 8 - 4);
+}
+
+/// JSON Lines of a meter's import register from `from` (Unix seconds) for `minutes`
+/// readings a minute apart, counting 4 Wh a minute from `wh`.
+fn meter_lines(env: &Env, name: &str, from: i64, minutes: i64, wh: i64) -> PathBuf {
+    let mut text = String::new();
+    for m in 0..minutes {
+        let t = jiff::Timestamp::from_second(from + 60 * m).unwrap();
+        let v = wh + 4 * m;
+        text.push_str(&format!(
+            "{{\"time\":\"{t}\",\"protocol\":\"dsmr\",\"import_kwh\":{}.{:03}}}\n",
+            v / 1000,
+            v % 1000
+        ));
+    }
+    let path = env.path(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Issue 17, finding 2: a supplier download and a meter's readings of the same days, in every
+/// order and in one run. Before, supplier intervals were stored as registers from 1,000,000
+/// kWh, and meter readings imported after them made a jump of a million kWh.
+#[test]
+fn supplier_and_meter_files_in_any_order_give_the_same_days() {
+    // The meter: 5,000 kWh at 06:00 on the 2nd, 4 Wh a minute, in two files that meet at
+    // noon (the second starts where the first ends, a minute on).
+    let jan_2 = JAN_1_2025 + 86_400;
+    // Expected: the supplier's half hours outside 06:00-18:00 on the 2nd, the meter's
+    // registers inside (720 minutes × 4 Wh); the 1st and 3rd are the supplier's alone.
+    let day = |d: i64| (d * 48..d * 48 + 48).map(half_hour_wh).sum::<i64>();
+    let jan_2_wh =
+        (48..60).map(half_hour_wh).sum::<i64>() + 720 * 4 + (84..96).map(half_hour_wh).sum::<i64>();
+    let want = [day(0), jan_2_wh, day(2)];
+    let orders: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    for order in orders {
+        let env = Env::new();
+        let files = [
+            download(&env, "supplier.csv", 0..3),
+            meter_lines(&env, "morning.jsonl", jan_2 + 6 * 3600, 360, 5_000_000),
+            meter_lines(&env, "afternoon.jsonl", jan_2 + 12 * 3600, 361, 5_001_440),
+        ];
+        for k in order {
+            env.import(&[&files[k]]);
+        }
+        let days = january_days(&env);
+        let got = [1, 2, 3].map(|d| days[&format!("2025-01-{d:02}T00:00:00+00:00")]);
+        assert_eq!(got, want, "order {order:?}");
+        assert!(days.values().all(|&wh| wh < 10_000), "{days:?}");
+        assert_eq!(
+            january_total(&env),
+            want.iter().sum::<i64>(),
+            "order {order:?}"
+        );
+        // The meter's hours are its own: 240 Wh each, never a supplier share on top.
+        let hours = env.used_wh("2025-01-02T06:00:00Z", "2025-01-02T18:00:00Z", "1h");
+        assert_eq!(hours.len(), 12, "{hours:?}");
+        assert!(
+            hours.values().all(|&wh| wh == 240),
+            "order {order:?}: {hours:?}"
+        );
+    }
+    // All three in one run.
+    let env = Env::new();
+    let files = [
+        download(&env, "supplier.csv", 0..3),
+        meter_lines(&env, "morning.jsonl", jan_2 + 6 * 3600, 360, 5_000_000),
+        meter_lines(&env, "afternoon.jsonl", jan_2 + 12 * 3600, 361, 5_001_440),
+    ];
+    env.import(&[&files[2], &files[0], &files[1]]);
+    let days = january_days(&env);
+    assert_eq!(days["2025-01-02T00:00:00+00:00"], jan_2_wh);
+}
+
+/// Issue 17, finding 2: restoring one vault's supplier data into another that has its own,
+/// overlapping, loses nothing and counts nothing twice.
+#[test]
+fn restoring_supplier_data_into_a_vault_with_its_own() {
+    let a = Env::new();
+    let b = Env::new();
+    a.import(&[&download(&a, "a.csv", 0..2)]);
+    b.import(&[&download(&b, "b.csv", 1..3)]);
+    let backup = a.path("a.hearthbak");
+    let out = hearth(&a.vault)
+        .args(["backup", "--out"])
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = hearth(&b.vault)
+        .arg("restore")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_january(&b, &[(0, 3)]);
 }

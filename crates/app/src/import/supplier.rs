@@ -1,17 +1,19 @@
 //! Supplier downloads (UK half-hourly consumption CSV, Green Button XML) into the vault.
 //! Their intervals are merged with every download imported before (kept sealed in the vault
 //! as [`Setting::SupplierIntervals`]): duplicates and overlaps count once, in this run or any
-//! later one. Only new intervals are stored, as import register readings placed around what
-//! the vault already holds so that nothing stored changes: files imported in separate runs,
-//! in any order, the same file twice or overlapping files all give exact sums. Intervals the
-//! vault already has meter readings for are left out (they would count twice).
+//! later one. Each new interval is stored as what it is, interval energy
+//! ([`Quantity::IntervalImportWh`] over [`Quantity::IntervalS`] from its start), never as
+//! made-up register values: the vault's rollups book it beside the meter's own registers,
+//! and where the meter measured a minute its registers count. Files imported in separate
+//! runs, in any order, before or after meter readings, the same file twice or overlapping
+//! files all give the same sums.
 
 use super::{Event, ImportError, Kind, Nothing, Source, TITLE_LINES, Unusable};
 use crate::bounded_read::{Cap, Capped, Lines};
 use crate::settings::Setting;
-use hearth_meter::supplier::{self, IntervalSet, Stored};
-use hearth_meter::{Quantity, Reading};
-use hearth_vault::{Resolution, Vault, VaultError};
+use hearth_meter::supplier::{self, IntervalSet};
+use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
+use hearth_vault::{Resolution, Vault};
 use std::io::{BufRead, BufReader};
 
 /// What the supplier downloads of one import added.
@@ -21,20 +23,19 @@ pub struct SupplierReport {
     pub files: usize,
     /// Intervals no earlier import held.
     pub new: usize,
-    /// New intervals stored (the others are left out, see `covered`).
+    /// New intervals stored.
     pub accepted: usize,
-    /// New intervals left out because the vault holds meter readings for their time.
-    pub covered: usize,
+    /// New intervals during which the vault holds meter readings: there the meter's own
+    /// registers count, the interval fills only what the meter did not measure.
+    pub overlapping: usize,
     /// Energy of the stored intervals, thousandths of a Wh.
     pub added_milli_wh: i64,
-    /// Register readings offered to the vault.
+    /// Interval readings offered to the vault.
     pub readings: u64,
 }
 
 /// Imports supplier downloads: merges their intervals with those of earlier imports (kept in
-/// the vault), and stores register readings for the new ones only, placed by
-/// [`supplier::plan_registers`] around what the vault already holds so nothing stored
-/// changes.
+/// the vault), and stores the new ones as interval readings.
 pub(super) fn import(
     vault: &mut Vault,
     files: Vec<Source>,
@@ -96,49 +97,81 @@ pub(super) fn import(
         ..SupplierReport::default()
     };
     let new = merged.added_since(&known);
-    let (Some(first), Some(last)) = (new.first(), new.last()) else {
+    if new.is_empty() {
         return Ok(report);
-    };
-    report.new = new.len();
-    // The planner needs what is on disk around the new intervals.
-    vault.flush()?;
-    let before = last_register_before(vault, first.start)?;
-    let after = first_register_after(vault, last.end)?;
-    let mut failure = None;
-    let span = vault
-        .readings(first.start, last.end.saturating_add(1), Resolution::Raw)?
-        .map_while(|row| match row {
-            Ok(row) => Some(row),
-            Err(e) => {
-                failure = Some(e);
-                None
-            }
-        })
-        .filter_map(|row| stored_register(&row.reading));
-    let plan = supplier::plan_registers(&new, before, span, after);
-    if let Some(e) = failure {
-        return Err(ImportError::Around(e));
     }
-    let readings = supplier::plan_readings(
-        &plan.points,
-        Quantity::ImportWh,
-        merged.meter_id.as_ref(),
-        &tz,
-    );
+    report.new = new.len();
+    report.overlapping = overlapping(vault, &new)?;
+    let readings = interval_readings(&new, merged.meter_id.as_ref(), &tz);
     vault.append(&readings)?;
     let mut stored = known;
-    for iv in &plan.accepted {
+    for iv in &new {
         stored.insert(*iv, 0);
     }
-    // The readings reach the disk first: a crash in between leaves them stored and the next
-    // import places the same intervals on the same registers again.
+    // The readings reach the disk first: a crash in between leaves them stored, and the next
+    // import offers the same readings again, which the vault takes as duplicates.
     vault.flush()?;
     Setting::SupplierIntervals.put(vault, &stored.encode())?;
-    report.accepted = plan.accepted.len();
-    report.covered = plan.covered.len();
-    report.added_milli_wh = plan.accepted.iter().map(|iv| iv.energy_milli_wh).sum();
+    report.accepted = new.len();
+    report.added_milli_wh = new.iter().map(|iv| iv.energy_milli_wh).sum();
     report.readings = readings.len() as u64;
     Ok(report)
+}
+
+/// One reading per interval, at its start: its energy in Wh (rounded cumulatively over the
+/// intervals, so the sum of a run is exact to the Wh) and its length.
+fn interval_readings(
+    intervals: &[supplier::Interval],
+    meter_id: Option<&hearth_meter::MeterId>,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<Reading> {
+    let mut cum_milli: i64 = 0;
+    let mut booked_wh: i64 = 0;
+    intervals
+        .iter()
+        .map(|iv| {
+            cum_milli = cum_milli.saturating_add(iv.energy_milli_wh);
+            let upto = rounded_wh(cum_milli);
+            let wh = upto - booked_wh;
+            booked_wh = upto;
+            let mut r = Reading::new(Protocol::Supplier);
+            r.time = Some(MeterTime::in_zone(iv.start, tz));
+            r.meter_id = meter_id.cloned();
+            r.set(Quantity::IntervalImportWh, wh);
+            r.set(Quantity::IntervalS, iv.end - iv.start);
+            r
+        })
+        .collect()
+}
+
+/// Thousandths of a Wh to Wh, half away from zero.
+fn rounded_wh(milli: i64) -> i64 {
+    if milli >= 0 {
+        (milli + 500) / 1000
+    } else {
+        (milli - 500) / 1000
+    }
+}
+
+/// How many of `intervals` (sorted by start) hold meter readings with an import register.
+fn overlapping(vault: &mut Vault, intervals: &[supplier::Interval]) -> Result<usize, ImportError> {
+    let (Some(first), Some(last)) = (intervals.first(), intervals.last()) else {
+        return Ok(0);
+    };
+    vault.flush()?;
+    let mut hit = vec![false; intervals.len()];
+    for row in vault.readings(first.start, last.end, Resolution::Raw)? {
+        let row = row.map_err(ImportError::Around)?;
+        let r = &row.reading;
+        let (Some(t), Some(_)) = (r.time, r.get(Quantity::ImportWh)) else {
+            continue;
+        };
+        let k = intervals.partition_point(|iv| iv.start <= t.unix);
+        if k > 0 && t.unix < intervals[k - 1].end {
+            hit[k - 1] = true;
+        }
+    }
+    Ok(hit.iter().filter(|h| **h).count())
 }
 
 /// Reads a consumption CSV (see [`supplier::read_csv`]) whose header may follow a few title
@@ -175,42 +208,4 @@ fn read_csv(
         _ if !header => Err(supplier::ImportError::Empty),
         _ => Ok(summary),
     }
-}
-
-/// The import register of a stored reading, if it has one.
-fn stored_register(r: &Reading) -> Option<Stored> {
-    Some(Stored {
-        time: r.time?.unix,
-        wh: r.get(Quantity::ImportWh)?,
-    })
-}
-
-/// The last stored reading with an import register earlier than `t`: looks back an hour,
-/// then twice as far each time (a few empty range lookups when nothing is near).
-fn last_register_before(vault: &Vault, t: i64) -> Result<Option<Stored>, VaultError> {
-    let mut reach: i64 = 3600;
-    for _ in 0..24 {
-        let from = t.saturating_sub(reach);
-        let mut found = None;
-        for row in vault.readings(from, t, Resolution::Raw)? {
-            if let Some(s) = stored_register(&row?.reading) {
-                found = Some(s);
-            }
-        }
-        if found.is_some() {
-            return Ok(found);
-        }
-        reach = reach.saturating_mul(2);
-    }
-    Ok(None)
-}
-
-/// The first stored reading with an import register later than `t`.
-fn first_register_after(vault: &Vault, t: i64) -> Result<Option<Stored>, VaultError> {
-    for row in vault.readings(t.saturating_add(1), i64::MAX, Resolution::Raw)? {
-        if let Some(s) = stored_register(&row?.reading) {
-            return Ok(Some(s));
-        }
-    }
-    Ok(None)
 }
