@@ -31,6 +31,7 @@ pub struct Args {
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let mut vault = open_writer(global)?;
     let keys = args.keys.for_vault(&mut vault)?;
+    let counted = vault.rollup_counts();
     let started = Instant::now();
     let rate = |n: u64| n as f64 / started.elapsed().as_secs_f64().max(1e-9);
     let summary = import::import(&mut vault, &args.files, keys, &mut |event| {
@@ -49,6 +50,21 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         stats.untimed,
         summary.refused
     );
+    vault.flush()?;
+    let found = vault.rollup_counts();
+    let glitches = found.glitches.saturating_sub(counted.glitches);
+    let swaps = found.meter_swaps.saturating_sub(counted.meter_swaps);
+    if glitches > 0 {
+        eprintln!(
+            "{glitches} register glitch(es) not booked: a register fell or jumped for a moment \
+             and came back to its series"
+        );
+    }
+    if swaps > 0 {
+        eprintln!(
+            "{swaps} meter swap(s) or register reset(s): each new series counts from its start"
+        );
+    }
     vault.close()?;
     for u in &summary.unusable {
         eprintln!("hearth: {}: nothing imported: {}", u.path.display(), u.why);

@@ -533,3 +533,26 @@ fn restoring_supplier_data_into_a_vault_with_its_own() {
     );
     assert_january(&b, &[(0, 3)]);
 }
+
+/// Issue 17, finding 14: a supplier's half hours are measured, not "estimated", and the report
+/// agrees with the export to the Wh.
+#[test]
+fn supplier_half_hours_are_measured_and_the_report_agrees() {
+    let env = Env::new();
+    env.import(&[&download(&env, "a.csv", 0..10)]);
+    let out = hearth(&env.vault)
+        .args(["report", "--from", "2025-01-01", "--to", "2025-01-11"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want: i64 = (0..480).map(half_hour_wh).sum();
+    assert_eq!(v["import_kwh"], want as f64 / 1000.0, "{v}");
+    assert_eq!(v["estimated_kwh"], 0.0, "{v}");
+    assert_eq!(january_total(&env), want);
+}

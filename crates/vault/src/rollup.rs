@@ -42,7 +42,7 @@ use crate::resolution::{Resolution, bucket_of};
 use hearth_meter::reading::Kind;
 use hearth_meter::{Quantity, Reading};
 use jiff::tz::TimeZone;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// A step between readings longer than this many seconds is a gap: its energy is spread and
 /// flagged estimated.
@@ -60,6 +60,14 @@ const INTERVAL_S: usize = Quantity::IntervalS as usize;
 /// A register that drops, or rises faster than [`max_rise`], and comes back to its old series
 /// within this many seconds was a glitch; one that does not was a meter swap or reset.
 pub const GLITCH_SECONDS: i64 = 3600;
+
+/// A suspect register that has gone on as a series of its own for this many readings (each
+/// step plausible, at least one a rise) is a new meter or a reset without waiting for
+/// [`GLITCH_SECONDS`]: a glitch is a reading or a few, not a counting register.
+pub const SWAP_READINGS: u32 = 10;
+
+/// How many glitches and meter swaps the builder remembers (the newest).
+const MAX_EVENTS: usize = 4096;
 
 /// The longest supplier interval booked (Green Button daily values).
 pub const MAX_INTERVAL_SECONDS: i64 = 86_400;
@@ -410,6 +418,10 @@ pub(crate) struct Suspect {
     /// The first suspect value, and when it was read.
     pub first: i64,
     pub since: i64,
+    /// Readings of the suspect series so far, each step plausible from the one before.
+    pub readings: u32,
+    /// Whether the suspect series has risen.
+    pub rose: bool,
 }
 
 /// What the builder remembers of the readings so far: each register's last value and the
@@ -624,7 +636,12 @@ pub(crate) struct Builder {
     pub prev: Option<Prev>,
     /// Nothing before this instant is booked (used when rebuilding from a month start).
     pub clip: i64,
+    /// Gaps, clock jumps and (from builds before [`Builder::events`]) meter swaps.
     pub counts: RollupCounts,
+    /// Glitches and meter swaps found, by (first suspect time, register, swap): a rebuild
+    /// finds those after its start again, so each is counted once however often its month
+    /// is rebuilt. The newest [`MAX_EVENTS`] are kept.
+    pub events: BTreeSet<(i64, u8, bool)>,
     /// Chunks whose window is complete, to be written by the vault.
     pub closed: Vec<ClosedChunk>,
     /// End of the newest minute bucket that was closed: nothing earlier can be booked.
@@ -652,10 +669,21 @@ impl Builder {
             prev: None,
             clip: i64::MIN,
             counts: RollupCounts::default(),
+            events: BTreeSet::new(),
             closed: Vec::new(),
             settled: i64::MIN,
             legacy: false,
             deltas: Vec::with_capacity(N),
+        }
+    }
+
+    /// The counters, glitches and meter swaps included.
+    pub(crate) fn counts(&self) -> RollupCounts {
+        let swaps = self.events.iter().filter(|e| e.2).count() as u64;
+        RollupCounts {
+            meter_swaps: self.counts.meter_swaps + swaps,
+            glitches: self.events.len() as u64 - swaps,
+            ..self.counts
         }
     }
 
@@ -671,6 +699,7 @@ impl Builder {
         let had_prev = self.prev.is_some();
         let prev = self.prev.get_or_insert_with(|| Prev::new(t));
         let counts = &mut self.counts;
+        let events = &mut self.events;
         let deltas = &mut self.deltas;
         let meter = is_meter(r);
         let mut jumped = false;
@@ -699,16 +728,30 @@ impl Builder {
                     jumped = true;
                     prev.sus_mask &= !bit;
                 } else if prev.sus_mask & bit != 0 {
-                    let s = prev.sus[i];
+                    let s = &mut prev.sus[i];
+                    let step = v.saturating_sub(prev.val[i]);
+                    if step >= 0 && step <= max_rise(i, t.saturating_sub(t0)) {
+                        s.readings += 1;
+                        s.rose |= step > 0;
+                    } else {
+                        // Not a series either: the suspicion starts again from here.
+                        s.first = v;
+                        s.since = t;
+                        s.readings = 1;
+                        s.rose = false;
+                    }
+                    let s = *s;
                     if v >= s.val && v - s.val <= max_rise(i, t.saturating_sub(s.at)) {
                         // Back on the old series: the readings in between were a glitch.
-                        counts.glitches += 1;
+                        events.insert((s.since, i as u8, false));
                         deltas.push((s.at, i, v - s.val));
                         prev.sus_mask &= !bit;
-                    } else if t.saturating_sub(s.since) > GLITCH_SECONDS {
-                        // It never came back: a new meter or a reset, counting from the
-                        // suspect reading on.
-                        counts.meter_swaps += 1;
+                    } else if t.saturating_sub(s.since) > GLITCH_SECONDS
+                        || (s.readings >= SWAP_READINGS && s.rose)
+                    {
+                        // It never came back, or counts on as a series of its own: a new
+                        // meter or a reset, counting from the first suspect reading on.
+                        events.insert((s.since, i as u8, true));
                         deltas.push((s.since, i, v.saturating_sub(s.first).max(0)));
                         prev.sus_mask &= !bit;
                     }
@@ -721,6 +764,8 @@ impl Builder {
                             at: t0,
                             first: v,
                             since: t,
+                            readings: 1,
+                            rose: false,
                         };
                     } else {
                         deltas.push((t0, i, d));
@@ -733,6 +778,9 @@ impl Builder {
         }
         if jumped {
             counts.clock_jumps += 1;
+        }
+        while events.len() > MAX_EVENTS {
+            events.pop_first();
         }
         if meter {
             prev.meter_t = t;
@@ -1052,22 +1100,41 @@ pub(crate) mod tests {
         b.push(&reading(t, 5_000_000, 100), t);
         b.push(&reading(t + 10, 5_000_004, 100), t + 10);
         // New meter: the register restarts near zero and counts 1 Wh every 10 s from there.
-        for k in 0..=400 {
+        for k in 0..=40 {
             b.push(&reading(t + 20 + 10 * k, 12 + k, 100), t + 20 + 10 * k);
-            if k == 360 {
-                // Still within the glitch window: nothing booked for it yet.
-                assert_eq!(b.counts.meter_swaps, 0);
+            if k == 8 {
+                // Nine readings of a series of its own could still be a glitch.
+                assert_eq!(b.counts().meter_swaps, 0);
             }
         }
-        // Confirmed when the window has passed (at +3630 s): the new series' 361 Wh since the
-        // swap are spread over [+20 s, +3630 s), and the 39 steps after it follow.
-        assert_eq!((b.counts.meter_swaps, b.counts.glitches), (1, 0));
+        // Confirmed at the tenth (+110 s): the new series' 9 Wh since the swap are spread
+        // over [+20 s, +110 s), and the 31 steps after it follow.
+        assert_eq!((b.counts().meter_swaps, b.counts().glitches), (1, 0));
         let m = all_buckets(&b, Resolution::Minute);
         let total: i64 = m.iter().filter_map(|x| x.get(Quantity::ImportWh)).sum();
-        assert_eq!(total, 4 + 400);
-        // Minute 12:00 holds the old meter's 4 Wh and 40 s of the 3610 s spread: 361*40/3610.
+        assert_eq!(total, 4 + 40);
+        // Minute 12:00 holds the old meter's 4 Wh and 40 s of the 90 s spread: 9 * 40/90 = 4.
         assert_eq!(m[0].get(Quantity::ImportWh), Some(4 + 4));
         assert!(m.iter().all(|x| !x.estimated));
+    }
+
+    #[test]
+    fn a_register_that_stays_down_without_counting_is_a_swap_after_the_window() {
+        let t = 1_767_268_800;
+        // Down to 12 and flat (a new meter in a house using nothing, or a stuck register):
+        // not a series of its own that rises, so it waits out GLITCH_SECONDS.
+        let mut b = Builder::new(utc());
+        b.push(&reading(t, 5_000_000, 0), t);
+        let mut x = t + 10;
+        while x <= t + 10 + GLITCH_SECONDS {
+            b.push(&reading(x, 12, 0), x);
+            x += 10;
+        }
+        assert_eq!(b.counts().meter_swaps, 0);
+        b.push(&reading(x, 15, 0), x);
+        assert_eq!((b.counts().meter_swaps, b.counts().glitches), (1, 0));
+        let d = all_buckets(&b, Resolution::Day);
+        assert_eq!(d[0].get(Quantity::ImportWh), Some(3));
     }
 
     /// Register readings every 10 s from `t`, 1 Wh a step from 10 kWh, except the given
@@ -1100,8 +1167,8 @@ pub(crate) mod tests {
             assert_eq!(used.iter().sum::<i64>(), 119, "{odd:?}");
             // No minute books more than the 6 Wh of its six steps plus the odd ones' share.
             assert!(used.iter().all(|&wh| wh <= 12), "{odd:?}: {used:?}");
-            assert_eq!(b.counts.glitches, 1, "{odd:?}");
-            assert_eq!(b.counts.meter_swaps, 0, "{odd:?}");
+            assert_eq!(b.counts().glitches, 1, "{odd:?}");
+            assert_eq!(b.counts().meter_swaps, 0, "{odd:?}");
             let d = all_buckets(&b, Resolution::Day);
             assert_eq!(d[0].get(Quantity::ImportWh), Some(119), "{odd:?}");
         }
@@ -1117,7 +1184,7 @@ pub(crate) mod tests {
             let v = 10_000 + k + if k >= 30 { 269 } else { 0 };
             b.push(&reading(t + 10 * k, v, 360), t + 10 * k);
         }
-        assert_eq!(b.counts, RollupCounts::default());
+        assert_eq!(b.counts(), RollupCounts::default());
         let m = all_buckets(&b, Resolution::Minute);
         assert_eq!(m[4].get(Quantity::ImportWh), Some(5 + 270));
     }
@@ -1195,7 +1262,7 @@ pub(crate) mod tests {
         assert_eq!(m.len(), 121, "12:00 to 14:00");
         // Readings every 4 s: no gap, nothing estimated.
         assert!(q.iter().all(|x| !x.estimated));
-        assert_eq!(b.counts, RollupCounts::default());
+        assert_eq!(b.counts(), RollupCounts::default());
         // Power is still the mean of the samples: Q0 holds demand j = 0..=111 (16 weeks of
         // 300 + j % 7, mean 300 + 21/7 = 303) and the summations at 0, 240, 480, 720 s.
         assert_eq!(q[0].samples, 112 + 4);
@@ -1260,7 +1327,7 @@ pub(crate) mod tests {
         assert_eq!(energy(&d, Quantity::GasDm3), [Some(480)]);
         // Half-hourly gas is how the meter reports, not a gap in the readings.
         assert!(q.iter().all(|x| !x.estimated));
-        assert_eq!(b.counts, RollupCounts::default());
+        assert_eq!(b.counts(), RollupCounts::default());
     }
 
     #[test]
@@ -1280,7 +1347,7 @@ pub(crate) mod tests {
             elec(270, 151),
             elec(330, 152),
         ]);
-        assert_eq!(b.counts.meter_swaps, 0);
+        assert_eq!(b.counts().meter_swaps, 0);
         assert_eq!(b.counts.gaps, 1);
         let m = all_buckets(&b, Resolution::Minute);
         assert_eq!(m.len(), 6);

@@ -69,11 +69,12 @@ impl Vault {
         self.writer.as_ref().map(|w| w.stats).unwrap_or_default()
     }
 
-    /// Meter swaps and gaps seen by the rollups (all sessions).
+    /// Meter swaps, register glitches and gaps seen by the rollups (all sessions; glitches and
+    /// swaps each once, however often their month is rebuilt).
     pub fn rollup_counts(&self) -> RollupCounts {
         self.writer
             .as_ref()
-            .map(|w| w.builder.counts)
+            .map(|w| w.builder.counts())
             .unwrap_or_default()
     }
 

@@ -57,7 +57,12 @@ impl Builder {
         wire::put_u64(out, self.counts.meter_swaps);
         wire::put_u64(out, self.counts.gaps);
         wire::put_u64(out, self.counts.clock_jumps);
-        wire::put_u64(out, self.counts.glitches);
+        wire::put_u64(out, self.events.len() as u64);
+        for &(t, i, swap) in &self.events {
+            wire::put_i64(out, t);
+            out.push(i);
+            out.push(u8::from(swap));
+        }
         wire::put_i64(out, self.settled);
         match &self.prev {
             None => out.push(0),
@@ -79,6 +84,8 @@ impl Builder {
                         for v in [s.val, s.at, s.first, s.since] {
                             wire::put_i64(out, v);
                         }
+                        wire::put_u64(out, u64::from(s.readings));
+                        out.push(u8::from(s.rose));
                     }
                 }
             }
@@ -148,7 +155,15 @@ impl Builder {
         b.counts.gaps = r.u64()?;
         b.counts.clock_jumps = r.u64()?;
         if version >= 3 {
-            b.counts.glitches = r.u64()?;
+            for _ in 0..r.count()? {
+                let t = r.i64()?;
+                let i = r.byte()?;
+                let swap = r.byte()?;
+                if usize::from(i) >= N || swap > 1 {
+                    return Err(Malformed);
+                }
+                b.events.insert((t, i, swap == 1));
+            }
         }
         if version >= 2 {
             b.settled = r.i64()?;
@@ -188,6 +203,8 @@ impl Builder {
                             at: v[1],
                             first: v[2],
                             since: v[3],
+                            readings: r.u32()?,
+                            rose: r.byte()? != 0,
                         };
                     }
                 }

@@ -412,6 +412,14 @@ impl Vault {
         };
         let mut builder = Builder::new(self.tz.clone());
         builder.clip = start;
+        // Glitches and swaps before the start stay; those after it are found again.
+        builder.events = self
+            .writer()?
+            .builder
+            .events
+            .range(..(start, 0, false))
+            .copied()
+            .collect();
         if start != i64::MIN {
             builder.set_prev(self.registers_before(start)?);
         }
