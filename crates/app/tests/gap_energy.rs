@@ -183,7 +183,11 @@ fn energy_spread_over_gaps_adds_up_to_the_registers_in_every_view() {
     let g2 = midnight(date(2026, 3, 20), &tz) + 5 * 3_600 + 31 * 60;
     let gaps = [(g1, g1 + 5 * 3_600 + 37), (g2, g2 + 5 * 3_600 + 43)];
     let h = household(&tz, &gaps);
-    assert_eq!(h.at_midnight.len(), 32, "1 March to 1 April, each midnight a reading");
+    assert_eq!(
+        h.at_midnight.len(),
+        32,
+        "1 March to 1 April, each midnight a reading"
+    );
 
     let dir = tempfile::tempdir().expect("dir");
     let options = CreateOptions {
@@ -286,10 +290,7 @@ fn energy_spread_over_gaps_adds_up_to_the_registers_in_every_view() {
     let delta = |k: usize| (r1.0[k] - r0.0[k]) * 1_000;
     assert_eq!(
         periods,
-        [
-            ("low", delta(0), delta(2)),
-            ("normal", delta(1), delta(3))
-        ]
+        [("low", delta(0), delta(2)), ("normal", delta(1), delta(3))]
     );
     assert_eq!(cost.untagged_mwh, 0);
 }
