@@ -6,8 +6,10 @@
 //! export at every resolution must all equal the register deltas, per day and per month.
 
 use hearth_app::costs::local_midnight;
+use hearth_app::history::Request;
+use hearth_app::period::PeriodKind;
 use hearth_app::usage::from_vault;
-use hearth_insight::Contract;
+use hearth_insight::{Contract, Lang};
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
 use hearth_vault::{CreateOptions, KdfParams, Resolution, Vault};
 use jiff::Timestamp;
@@ -173,30 +175,36 @@ fn sum_in(rows: &[(i64, i64)], a: i64, b: i64) -> i64 {
         .sum()
 }
 
-#[test]
-fn energy_spread_over_gaps_adds_up_to_the_registers_in_every_view() {
-    let tz = TimeZone::get(ZONE).expect("zone");
+/// The household of March 2026 in a vault: its two gaps, the vault (in `dir`), the registers at
+/// every local midnight.
+fn march(dir: &std::path::Path, tz: &TimeZone) -> (Household, Vault) {
     // Gap 1: Tuesday 10 March 22:16:00 to Wednesday 11 March 03:16:37 local (CET, +01:00):
     // across midnight and the 23:00 switch to tariff 1. Gap 2: Friday 20 March 05:31:00 to
     // 10:31:43: across the 07:00 switch to tariff 2 and the start of solar export at 10:00.
-    let g1 = midnight(date(2026, 3, 10), &tz) + 22 * 3_600 + 16 * 60;
-    let g2 = midnight(date(2026, 3, 20), &tz) + 5 * 3_600 + 31 * 60;
+    let g1 = midnight(date(2026, 3, 10), tz) + 22 * 3_600 + 16 * 60;
+    let g2 = midnight(date(2026, 3, 20), tz) + 5 * 3_600 + 31 * 60;
     let gaps = [(g1, g1 + 5 * 3_600 + 37), (g2, g2 + 5 * 3_600 + 43)];
-    let h = household(&tz, &gaps);
+    let h = household(tz, &gaps);
     assert_eq!(
         h.at_midnight.len(),
         32,
         "1 March to 1 April, each midnight a reading"
     );
-
-    let dir = tempfile::tempdir().expect("dir");
     let options = CreateOptions {
         kdf: KdfParams::INSECURE_FOR_TESTS,
         time_zone: Some(ZONE.into()),
     };
-    let mut v = Vault::create(&dir.path().join("v.hearth"), "pw", &options).expect("create");
+    let mut v = Vault::create(&dir.join("v.hearth"), "pw", &options).expect("create");
     v.append(&h.readings).expect("append");
     v.flush().expect("flush");
+    (h, v)
+}
+
+#[test]
+fn energy_spread_over_gaps_adds_up_to_the_registers_in_every_view() {
+    let tz = TimeZone::get(ZONE).expect("zone");
+    let dir = tempfile::tempdir().expect("dir");
+    let (h, v) = march(dir.path(), &tz);
 
     let (mar1, apr1) = (h.at_midnight[0], h.at_midnight[31]);
     let (from, to) = (midnight(mar1.0, &tz), midnight(apr1.0, &tz));
@@ -293,4 +301,52 @@ fn energy_spread_over_gaps_adds_up_to_the_registers_in_every_view() {
         [("low", delta(0), delta(2)), ("normal", delta(1), delta(3))]
     );
     assert_eq!(cost.untagged_mwh, 0);
+}
+
+#[test]
+fn history_bars_add_up_to_the_registers_over_gaps() {
+    // The desktop's history of March, a bar a day: each day's import is the daily export's,
+    // and the month's is the register delta.
+    let tz = TimeZone::get(ZONE).expect("zone");
+    let dir = tempfile::tempdir().expect("dir");
+    let (h, v) = march(dir.path(), &tz);
+    let (from, to) = (
+        midnight(date(2026, 3, 1), &tz),
+        midnight(date(2026, 4, 1), &tz),
+    );
+    let req = Request {
+        kind: PeriodKind::Month,
+        shift: 0,
+        width: 600,
+        height: 300,
+        dark: false,
+        compare: false,
+        lang: Lang::En,
+    };
+    let page = hearth_app::history::page(&v, &req, from + 15 * 86_400).expect("history");
+    let wh = |kwh: f64| (kwh * 1_000.0).round() as i64;
+    let days = exported(&v, from, to, Resolution::Day, Quantity::ImportWh);
+    let bars: Vec<(usize, i64)> = page
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i, wh(r.import_kwh)))
+        .collect();
+    let want: Vec<(usize, i64)> = days.iter().enumerate().map(|(i, d)| (i, d.1)).collect();
+    assert_eq!(bars, want);
+    let (r0, r1) = (h.at_midnight[0].1, h.at_midnight[31].1);
+    assert_eq!(wh(page.import_kwh), r1.import() - r0.import());
+    // The gaps' days, a bar an hour: each hour's import is the hourly export's.
+    for d in [date(2026, 3, 10), date(2026, 3, 11), date(2026, 3, 20)] {
+        let (a, b) = (midnight(d, &tz), midnight(d.tomorrow().expect("day"), &tz));
+        let req = Request {
+            kind: PeriodKind::Day,
+            ..req
+        };
+        let page = hearth_app::history::page(&v, &req, a + 3_600).expect("history");
+        let bars: Vec<i64> = page.rows.iter().map(|r| wh(r.import_kwh)).collect();
+        let hours = exported(&v, a, b, Resolution::Hour, Quantity::ImportWh);
+        let want: Vec<i64> = hours.iter().map(|x| x.1).collect();
+        assert_eq!(bars, want, "{d}");
+    }
 }
