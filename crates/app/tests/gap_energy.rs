@@ -1,9 +1,10 @@
 //! Issue 17, finding 13: energy spread over a gap adds up to the register delta in every view.
-//! A month of minute readings with tariff registers (import and export, T1 and T2) and two
-//! five-hour gaps at odd seconds, one across local midnight and a tariff switch, one across a
-//! tariff switch and quarter-hour boundaries. The report (`hearth_app::usage::from_vault`, as
-//! `hearth report`, the desktop's Costs and Tips read it), the costs per meter tariff and the
-//! export at every resolution must all equal the register deltas, per day and per month.
+//! A month of minute readings with tariff registers (import and export, T1 and T2) and three
+//! five-hour gaps ending at odd seconds: one across local midnight and a tariff switch, one
+//! across a tariff switch with export on both tariffs, one across the clock change. The report
+//! (`hearth_app::usage::from_vault`, as `hearth report`, the desktop's Costs and Tips read it),
+//! the costs per meter tariff, the desktop's history and the export at every resolution must
+//! all equal the register deltas, per day and per month.
 
 use hearth_app::costs::local_midnight;
 use hearth_app::history::Request;
@@ -118,7 +119,7 @@ fn household(tz: &TimeZone, gaps: &[(i64, i64)]) -> Household {
         let tag = tariff(t - 60) as usize - 1;
         let hour = ts(t).to_zoned_datetime(tz.clone()).hour();
         let import = (next() % 71) as i64;
-        let export = if (10..16).contains(&hour) {
+        let export = if (6..16).contains(&hour) {
             (next() % 41) as i64
         } else {
             0
@@ -180,10 +181,16 @@ fn sum_in(rows: &[(i64, i64)], a: i64, b: i64) -> i64 {
 fn march(dir: &std::path::Path, tz: &TimeZone) -> (Household, Vault) {
     // Gap 1: Tuesday 10 March 22:16:00 to Wednesday 11 March 03:16:37 local (CET, +01:00):
     // across midnight and the 23:00 switch to tariff 1. Gap 2: Friday 20 March 05:31:00 to
-    // 10:31:43: across the 07:00 switch to tariff 2 and the start of solar export at 10:00.
+    // 10:31:43: across the 07:00 switch to tariff 2, with solar export (from 06:00) on both.
     let g1 = midnight(date(2026, 3, 10), tz) + 22 * 3_600 + 16 * 60;
     let g2 = midnight(date(2026, 3, 20), tz) + 5 * 3_600 + 31 * 60;
-    let gaps = [(g1, g1 + 5 * 3_600 + 37), (g2, g2 + 5 * 3_600 + 43)];
+    // Gap 3: Sunday 29 March 00:52:00 CET to 06:52:29 CEST, five hours across the clock change.
+    let g3 = midnight(date(2026, 3, 29), tz) + 52 * 60;
+    let gaps = [
+        (g1, g1 + 5 * 3_600 + 37),
+        (g2, g2 + 5 * 3_600 + 43),
+        (g3, g3 + 5 * 3_600 + 29),
+    ];
     let h = household(tz, &gaps);
     assert_eq!(
         h.at_midnight.len(),
