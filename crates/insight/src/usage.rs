@@ -571,7 +571,7 @@ fn by_tariff(total: i64, tariffs: [i64; 2], owed: &mut [i64; 2]) -> [i64; 3] {
             owed[k] += take;
             excess -= take;
         }
-        while excess > 0 {
+        while excess > 0 && shares.iter().any(|s| *s > 0) {
             let k = larger(&shares);
             let take = excess.min(shares[k]);
             shares[k] -= take;
@@ -756,7 +756,8 @@ mod tests {
         // Over first: held back from the larger share (T2), repaid when the tariffs are short.
         push_row(&mut b, 2, Some(2), 1, 2);
         push_row(&mut b, 3, Some(3), 1, 1);
-        // A total only (no tariff registers) is untagged; tariffs only are their sum.
+        // A total with nothing on the tariffs is untagged; without a total, the tariffs'
+        // sum.
         push_row(&mut b, 4, Some(10), 0, 0);
         push_row(&mut b, 5, None, 4, 3);
         let u = b.finish();
