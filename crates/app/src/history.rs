@@ -222,14 +222,26 @@ fn used_kwh(r: &Row, q: Quantity) -> Option<f64> {
 }
 
 /// Import energy of a row split by tariff (T1, T2), or the total in T1 when there is no split.
+/// The bands add up to the total register's energy, as every other view does: the vault rounds
+/// each register's share of a gap on its own, so a row's T1 + T2 can be a watt-hour off the
+/// total. The difference goes to (or comes from) the larger band.
 fn import_bands(r: &Row) -> Vec<f64> {
-    match (
-        used_kwh(r, Quantity::ImportT1Wh),
-        used_kwh(r, Quantity::ImportT2Wh),
-    ) {
-        (None, None) => vec![used_kwh(r, Quantity::ImportWh).unwrap_or(0.0), 0.0],
-        (a, b) => vec![a.unwrap_or(0.0), b.unwrap_or(0.0)],
+    let (t1, t2) = (r.used(Quantity::ImportT1Wh), r.used(Quantity::ImportT2Wh));
+    let total = r.used(Quantity::ImportWh);
+    if t1.is_none() && t2.is_none() {
+        return vec![total.unwrap_or(0) as f64 / KWH, 0.0];
     }
+    let mut bands = [t1.unwrap_or(0), t2.unwrap_or(0)];
+    if let Some(total) = total.filter(|t| *t >= 0) {
+        let larger = usize::from(bands[1] > bands[0]);
+        let diff = total - bands[0] - bands[1];
+        bands[larger] += diff;
+        if bands[larger] < 0 {
+            bands[1 - larger] += bands[larger];
+            bands[larger] = 0;
+        }
+    }
+    bands.iter().map(|wh| *wh as f64 / KWH).collect()
 }
 
 fn label(kind: PeriodKind, t: MeterTime, lang: Lang) -> String {

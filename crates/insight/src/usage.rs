@@ -4,8 +4,10 @@
 //! `import_kwh`, or of the sum of tariff registers), so it is exact however far apart the
 //! readings are. It belongs to the time between them and is split across quarter hours in
 //! proportion to time, with cumulative rounding at 1 mWh so the pieces add up to the register
-//! difference exactly. An interval longer than [`UsageOptions::gap_s`] is a gap: its energy is
-//! spread the same way but also counted as *estimated*. A register that goes down (meter swap
+//! difference exactly. Each piece is the total's own share of its time; the meter tariffs share
+//! it, so rounding them one by one never adds to or takes from the total, in any quarter hour,
+//! day or month. An interval longer than [`UsageOptions::gap_s`] is a gap: its energy is spread
+//! the same way but also counted as *estimated*. A register that goes down (meter swap
 //! or reset), a change of meter, a clock that goes backwards or an impossible jump books
 //! nothing for that interval and is counted instead; consumption is never negative.
 //!
@@ -243,6 +245,10 @@ pub struct UsageBuilder {
     prev: Option<Snapshot>,
     /// The meter of the latest accepted reading that named one.
     meter: Option<MeterId>,
+    /// Per side (import, export) and meter tariff (T1, T2): register energy held back from the
+    /// tariff (positive) or booked ahead of it (negative), in the unit booked; see
+    /// [`by_tariff`].
+    owed: [[i64; 2]; 2],
 }
 
 /// What a side (import or export) contributes over one interval, in mWh by tag.
@@ -265,6 +271,7 @@ impl UsageBuilder {
             opts,
             prev: None,
             meter: None,
+            owed: [[0; 2]; 2],
         }
     }
 
@@ -410,6 +417,14 @@ impl UsageBuilder {
         }
         let dt = i128::from(t1 - t0);
         let cum = |v: i64, at: i64| -> i64 { (i128::from(v) * i128::from(at - t0) / dt) as i64 };
+        // Each side's total is split first, so every piece is the total's own share of its
+        // time (as the vault splits the total register); the meter tariffs then share it.
+        let piece = |v: [i64; 3], a: i64, b: i64, owed: &mut [i64; 2]| -> [i64; 3] {
+            let part = |x: i64| cum(x, b) - cum(x, a);
+            let t = Tag::T1.index();
+            let u = Tag::T2.index();
+            by_tariff(part(v.iter().sum()), [part(v[t]), part(v[u])], owed)
+        };
         let mut a = a0;
         while a < b0 {
             let idx = ((a - u.start) / SLOT_S) as usize;
@@ -417,20 +432,14 @@ impl UsageBuilder {
             let Some(slot) = u.slots.get_mut(idx) else {
                 break;
             };
-            let mut est_i = 0;
-            let mut est_e = 0;
+            let pi = piece(import, a, b, &mut self.owed[0]);
+            let pe = piece(export, a, b, &mut self.owed[1]);
             for k in 0..3 {
-                if import[k] != 0 {
-                    let p = cum(import[k], b) - cum(import[k], a);
-                    slot.import_mwh[k] += p;
-                    est_i += p;
-                }
-                if export[k] != 0 {
-                    let p = cum(export[k], b) - cum(export[k], a);
-                    slot.export_mwh[k] += p;
-                    est_e += p;
-                }
+                slot.import_mwh[k] += pi[k];
+                slot.export_mwh[k] += pe[k];
             }
+            let est_i: i64 = pi.iter().sum();
+            let est_e: i64 = pe.iter().sum();
             let secs = (b - a) as u16;
             if gap {
                 slot.estimated_import_mwh += est_i;
@@ -445,7 +454,10 @@ impl UsageBuilder {
 
     /// Adds a rollup interval given as register deltas: `used(q)` is the energy used in
     /// `[start, end)` for a register quantity (what a vault rollup row holds). Import and
-    /// export are split by meter tariff (T1, T2, and what the totals hold beyond them).
+    /// export are the total registers' energy (or the tariff registers' sum without one),
+    /// split by meter tariff (T1, T2, and what the totals hold beyond them) with a carry
+    /// between rows: the vault rounds each register's share of a gap on its own, so a row's
+    /// tariff registers may hold a watt-hour more or less than its total.
     pub fn push_rollup(
         &mut self,
         start: i64,
@@ -453,24 +465,23 @@ impl UsageBuilder {
         used: impl Fn(Quantity) -> Option<i64>,
         estimated: bool,
     ) {
-        let side = |total, t1, t2| {
+        // The total register's energy is the row's energy; the tariff registers share it.
+        let side = |total, t1, t2, owed: &mut [i64; 2]| {
             let (a, b) = (used(t1).unwrap_or(0), used(t2).unwrap_or(0));
             let all = used(total).unwrap_or(a + b);
-            let mut by_tag = [0i64; 3];
-            by_tag[Tag::T1.index()] = a;
-            by_tag[Tag::T2.index()] = b;
-            by_tag[Tag::Untagged.index()] = (all - a - b).max(0);
-            by_tag
+            by_tariff(all, [a, b], owed)
         };
         let import = side(
             Quantity::ImportWh,
             Quantity::ImportT1Wh,
             Quantity::ImportT2Wh,
+            &mut self.owed[0],
         );
         let export = side(
             Quantity::ExportWh,
             Quantity::ExportT1Wh,
             Quantity::ExportT2Wh,
+            &mut self.owed[1],
         );
         self.push_interval(start, end, import, export, estimated);
     }
@@ -519,6 +530,75 @@ impl UsageBuilder {
     pub fn finish(self) -> Usage {
         self.usage
     }
+}
+
+/// How far the meter tariffs may be booked ahead of their registers by [`by_tariff`], in the
+/// unit booked (Wh or mWh): the most that rounding can put between a total and its parts.
+const TARIFF_LEAD: i64 = 2;
+
+/// Splits `total`, a side's energy over a piece of time, by meter tariff (by [`Tag`] index)
+/// given the tariff registers' shares `tariffs` (T1, T2) of the same time. The total is kept
+/// exactly: it is what the total register counted, what every export shows, and what the
+/// pieces of an interval add up to.
+///
+/// Each register's share of an interval is rounded on its own, so over one piece the tariff
+/// shares can add up to a little less than the total's, and a piece later a little more.
+/// `owed` (per tariff) keeps the difference between what a tariff was booked and its register
+/// shares: positive when held back, negative when booked ahead. A shortfall first repays what
+/// is owed, then (up to [`TARIFF_LEAD`]) books the larger share ahead; only the rest is
+/// untagged. An excess is first taken back from a tariff booked ahead, then held back from the
+/// larger share. So each piece adds up to the total, no part is negative, and over an interval
+/// each tariff gets its register's energy. A negative amount is passed on as it is (its
+/// interval is then refused).
+fn by_tariff(total: i64, tariffs: [i64; 2], owed: &mut [i64; 2]) -> [i64; 3] {
+    let (t1, t2, untagged) = (Tag::T1.index(), Tag::T2.index(), Tag::Untagged.index());
+    let mut out = [0i64; 3];
+    let mut rest = total - tariffs[0] - tariffs[1];
+    let mut shares = tariffs;
+    if total < 0 || tariffs.iter().any(|t| *t < 0) {
+        out[t1] = tariffs[0];
+        out[t2] = tariffs[1];
+        out[untagged] = rest;
+        return out;
+    }
+    let larger = |shares: &[i64; 2]| usize::from(shares[1] > shares[0]);
+    if rest < 0 {
+        // The excess is at most the tariffs' sum (the total is not negative).
+        let mut excess = -rest;
+        for k in 0..2 {
+            let take = excess.min((-owed[k]).max(0)).min(shares[k]);
+            shares[k] -= take;
+            owed[k] += take;
+            excess -= take;
+        }
+        while excess > 0 && shares.iter().any(|s| *s > 0) {
+            let k = larger(&shares);
+            let take = excess.min(shares[k]);
+            shares[k] -= take;
+            owed[k] += take;
+            excess -= take;
+        }
+        rest = 0;
+    } else if rest > 0 {
+        for k in 0..2 {
+            let pay = rest.min(owed[k].max(0));
+            shares[k] += pay;
+            owed[k] -= pay;
+            rest -= pay;
+        }
+        let ahead: i64 = owed.iter().map(|o| (-o).max(0)).sum();
+        let k = larger(&shares);
+        if shares[k] > 0 {
+            let lead = rest.min(TARIFF_LEAD - ahead).max(0);
+            shares[k] += lead;
+            owed[k] -= lead;
+            rest -= lead;
+        }
+    }
+    out[t1] = shares[0];
+    out[t2] = shares[1];
+    out[untagged] = rest;
+    out
 }
 
 #[cfg(test)]
@@ -644,6 +724,83 @@ mod tests {
             (u.stats.implausible, u.stats.resets, u.stats.gaps),
             (1, 1, 1)
         );
+    }
+
+    /// A vault rollup row of quarter hour `q`: import total and tariff registers, Wh.
+    fn push_row(b: &mut UsageBuilder, q: i64, total: Option<i64>, t1: i64, t2: i64) {
+        b.push_rollup(
+            q * SLOT_S,
+            (q + 1) * SLOT_S,
+            |r| match r {
+                Quantity::ImportWh => total,
+                Quantity::ImportT1Wh => Some(t1),
+                Quantity::ImportT2Wh => Some(t2),
+                _ => None,
+            },
+            true,
+        );
+    }
+
+    #[test]
+    fn rollup_rows_book_the_total_register_and_the_tariffs_share_it() {
+        // Issue 17, finding 13: each register's share of a gap is rounded on its own, so a row's
+        // tariff registers can hold 1 Wh more or less than its total. The total is booked
+        // (5 Wh, not 6, over rows 0-1; 5 Wh, not 6, over rows 2-3), and each tariff still gets
+        // its register's energy: T1 1 + 2 and T2 1 + 1 over rows 0-1, T1 1 + 1 and T2 2 + 1
+        // over rows 2-3.
+        let mut b = UsageBuilder::new(ts(0), ts(6 * SLOT_S), UsageOptions::default());
+        // Short first: the 1 Wh goes to the larger share (a tie: T1) ahead of its register...
+        push_row(&mut b, 0, Some(3), 1, 1);
+        // ...and is taken back from it when the tariffs are over.
+        push_row(&mut b, 1, Some(2), 2, 1);
+        // Over first: held back from the larger share (T2), repaid when the tariffs are short.
+        push_row(&mut b, 2, Some(2), 1, 2);
+        push_row(&mut b, 3, Some(3), 1, 1);
+        // A total with nothing on the tariffs is untagged; without a total, the tariffs'
+        // sum.
+        push_row(&mut b, 4, Some(10), 0, 0);
+        push_row(&mut b, 5, None, 4, 3);
+        let u = b.finish();
+        let got: Vec<[i64; 3]> = u.slots().iter().map(|s| s.import_mwh).collect();
+        assert_eq!(
+            got,
+            [
+                [0, 2_000, 1_000],
+                [0, 1_000, 1_000],
+                [0, 1_000, 1_000],
+                [0, 1_000, 2_000],
+                [10_000, 0, 0],
+                [0, 4_000, 3_000],
+            ]
+        );
+        assert_eq!(u.totals(0..6).0, 27_000);
+        assert_eq!(u.totals(0..6).2, 27_000, "all estimated, as flagged");
+    }
+
+    #[test]
+    fn a_gap_with_tariff_registers_is_split_as_its_total() {
+        // 1 Wh on T1 and 2 Wh on T2 over [100, 1_900): 800 s in slot 0, 900 s in slot 1, 100 s in
+        // slot 2. The total's 3 000 mWh splits cumulatively into floor(1 333.3) = 1 333,
+        // floor(2 833.3) - 1 333 = 1 500 and 167; T1's alone into 444, 500, 56 and T2's into
+        // 888, 1 000, 112 (1 332 in slot 0). T2, the larger, takes slot 0's missing 1 mWh
+        // ahead and gives it back in slot 2.
+        let mk = |t, t1, t2| {
+            let mut r = Reading::new(Protocol::Dsmr);
+            r.time = Some(MeterTime::utc(t));
+            r.set(Quantity::ImportT1Wh, t1);
+            r.set(Quantity::ImportT2Wh, t2);
+            r
+        };
+        let u = Usage::from_readings(
+            [mk(100, 10, 20), mk(1_900, 11, 22)],
+            ts(0),
+            ts(2_700),
+            UsageOptions::default(),
+        );
+        let got: Vec<[i64; 3]> = u.slots().iter().map(|s| s.import_mwh).collect();
+        assert_eq!(got, [[0, 444, 889], [0, 500, 1_000], [0, 56, 111]]);
+        let est: Vec<i64> = u.slots().iter().map(|s| s.estimated_import_mwh).collect();
+        assert_eq!(est, [1_333, 1_500, 167]);
     }
 
     #[test]
