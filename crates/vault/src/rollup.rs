@@ -40,7 +40,7 @@ pub(crate) use format::{decode_buckets, encode_buckets};
 
 use crate::resolution::{Resolution, bucket_of};
 use hearth_meter::reading::Kind;
-use hearth_meter::{Quantity, Reading};
+use hearth_meter::{Protocol, Quantity, Reading};
 use jiff::tz::TimeZone;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -506,11 +506,22 @@ impl Prev {
     }
 }
 
-/// Whether a reading carries more than supplier intervals (only meter readings set the
-/// cadence and make gaps).
+/// Whether a reading is a meter's (only meter readings set the cadence and make gaps): not a
+/// supplier download's, and more than interval energy.
 fn is_meter(r: &Reading) -> bool {
-    r.quantities()
-        .any(|(q, _)| KINDS[q as usize] != Kind::Interval)
+    r.protocol != Protocol::Supplier
+        && r.quantities()
+            .any(|(q, _)| KINDS[q as usize] != Kind::Interval)
+}
+
+/// The slot of [`Prev`] that follows the import registers builds before interval energy made
+/// up for supplier downloads (a supplier reading with `import_kwh` and no `interval_s`): their
+/// steps are booked as interval energy, never as the meter's register.
+const LEGACY_SUPPLIER: usize = Quantity::IntervalImportWh as usize;
+
+/// Whether a reading is a supplier register made up by builds before interval energy.
+fn is_legacy_supplier(r: &Reading) -> bool {
+    r.protocol == Protocol::Supplier && r.get(Quantity::IntervalS).is_none()
 }
 
 /// The registers a reading carries (bit = `Quantity as u8`).
@@ -560,9 +571,15 @@ impl PrevScan {
             }
             self.newer = t;
         }
+        let legacy = is_legacy_supplier(r);
         for (q, v) in r.quantities() {
-            let i = q as usize;
-            if KINDS[i] == Kind::Register && p.mask & (1 << i) == 0 {
+            let mut i = q as usize;
+            if legacy && i == Quantity::ImportWh as usize {
+                i = LEGACY_SUPPLIER;
+            } else if KINDS[i] != Kind::Register || legacy {
+                continue;
+            }
+            if p.mask & (1 << i) == 0 {
                 p.mask |= 1 << i;
                 p.val[i] = v;
                 p.at[i] = t;
@@ -716,9 +733,24 @@ impl Builder {
             }
         }
         deltas.clear();
+        let mut legacy_interval = None;
+        let legacy = is_legacy_supplier(r);
+        if legacy && let Some(v) = r.get(Quantity::ImportWh) {
+            let bit = 1u64 << LEGACY_SUPPLIER;
+            let (t0, before) = (prev.at[LEGACY_SUPPLIER], prev.val[LEGACY_SUPPLIER]);
+            if prev.mask & bit != 0
+                && (0..=MAX_INTERVAL_SECONDS).contains(&t.saturating_sub(t0))
+                && (0..=max_rise(Quantity::ImportWh as usize, t - t0)).contains(&(v - before))
+            {
+                legacy_interval = Some((t0, v - before));
+            }
+            prev.mask |= bit;
+            prev.val[LEGACY_SUPPLIER] = v;
+            prev.at[LEGACY_SUPPLIER] = t;
+        }
         for (q, v) in r.quantities() {
             let i = q as usize;
-            if KINDS[i] != Kind::Register {
+            if KINDS[i] != Kind::Register || legacy {
                 continue;
             }
             let bit = 1u64 << i;
@@ -810,6 +842,9 @@ impl Builder {
         }
         self.deltas = deltas;
         self.book_intervals(r, t);
+        if let Some((t0, wh)) = legacy_interval {
+            self.book_interval(t0, t, 0, wh);
+        }
         if t >= self.clip {
             self.minute(t).add_sample(r);
         }
@@ -827,24 +862,30 @@ impl Builder {
             return;
         }
         let t1 = t.saturating_add(len);
-        for dir in &DIRECTIONS {
-            let Some(wh) = r.get(Quantity::ALL[dir.interval]) else {
-                continue;
-            };
-            if wh < 0 {
-                continue;
+        for (k, dir) in DIRECTIONS.iter().enumerate() {
+            if let Some(wh) = r.get(Quantity::ALL[dir.interval])
+                && wh >= 0
+            {
+                self.book_interval(t, t1, k, wh);
             }
-            let span = i128::from(len);
-            let mut s = t.max(self.settled);
-            while s < t1 {
-                let (_, end) = bucket_of(Resolution::Minute, &self.tz, s);
-                let e = end.min(t1);
-                if s >= self.clip {
-                    let upto = |x: i64| (i128::from(wh) * i128::from(x - t) / span) as i64;
-                    self.minute(s).add_interval(dir.interval, upto(e) - upto(s));
-                }
-                s = e;
+        }
+    }
+
+    /// Books `wh` of direction `k`'s interval energy over `[t0, t1)`, split over minute
+    /// buckets in proportion to time (from the oldest open one if `t0` has closed).
+    fn book_interval(&mut self, t0: i64, t1: i64, k: usize, wh: i64) {
+        let t0 = t0.max(self.settled);
+        let span = i128::from((t1 - t0).max(1));
+        let mut s = t0;
+        let interval = DIRECTIONS[k].interval;
+        while s < t1 {
+            let (_, end) = bucket_of(Resolution::Minute, &self.tz, s);
+            let e = end.min(t1);
+            if s >= self.clip {
+                let upto = |x: i64| (i128::from(wh) * i128::from(x - t0) / span) as i64;
+                self.minute(s).add_interval(interval, upto(e) - upto(s));
             }
+            s = e;
         }
     }
 
@@ -1172,6 +1213,33 @@ pub(crate) mod tests {
             let d = all_buckets(&b, Resolution::Day);
             assert_eq!(d[0].get(Quantity::ImportWh), Some(119), "{odd:?}");
         }
+    }
+
+    #[test]
+    fn supplier_registers_made_up_by_earlier_builds_count_as_intervals_beside_the_meter() {
+        let t = 1_767_268_800; // 12:00
+        let supplier = |x: i64, wh: i64| {
+            let mut r = Reading::new(Protocol::Supplier);
+            r.time = Some(MeterTime::utc(t + x));
+            r.set(Quantity::ImportWh, wh);
+            (r, t + x)
+        };
+        // Half hours 12:00-13:00 as an earlier build stored them: registers from 1 GWh.
+        // Then the meter's own readings from 13:00, a register near 5,000 kWh, 1 Wh a second.
+        let mut all = vec![
+            supplier(0, 1_000_000_000),
+            supplier(1800, 1_000_000_300),
+            supplier(3600, 1_000_000_500),
+        ];
+        for k in 0..=600 {
+            all.push((reading(t + 3600 + k, 5_000_000 + k, 3600), t + 3600 + k));
+        }
+        let b = build(&all);
+        let h = all_buckets(&b, Resolution::Hour);
+        // 12:00 holds the two half hours (300 + 200 Wh), 13:00 the meter's 600 Wh: no jump of
+        // a million kWh, no swap, no glitch.
+        assert_eq!(energy(&h, Quantity::ImportWh), [Some(500), Some(600)]);
+        assert_eq!(b.counts(), RollupCounts::default());
     }
 
     #[test]

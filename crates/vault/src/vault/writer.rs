@@ -8,6 +8,7 @@ use crate::error::{Result, VaultError};
 use crate::resolution::{Resolution, bucket_of};
 use crate::rollup::{self, Builder, ClosedChunk, Prev, PrevScan};
 use crate::seal::RecordKind;
+use hearth_meter::reading::Kind;
 use hearth_meter::{Protocol, Reading};
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, params};
@@ -518,22 +519,24 @@ fn adds_to(stored: &Reading, new: &Reading) -> bool {
 }
 
 /// Merges `new` into `stored`, a reading at the same time: quantities `stored` lacks are
-/// added, those it has are kept. A meter's reading gives the merged one its identity (protocol,
-/// meter id, capture times) over a supplier download's.
+/// added, those it has are kept. A meter's reading beside a supplier download's is the meter's
+/// (identity and every value) plus the download's interval energy: a supplier reading's
+/// register could only be one made up by builds before interval energy.
 fn merge_into(stored: &mut Reading, new: &Reading) {
+    if stored.protocol == Protocol::Supplier && new.protocol != Protocol::Supplier {
+        let mut merged = new.clone();
+        for (q, v) in stored.quantities() {
+            if q.kind() == Kind::Interval && merged.get(q).is_none() {
+                merged.set(q, v);
+            }
+        }
+        *stored = merged;
+        return;
+    }
     for (q, v) in new.quantities() {
         if stored.get(q).is_none() {
             stored.set(q, v);
         }
-    }
-    if stored.protocol == Protocol::Supplier && new.protocol != Protocol::Supplier {
-        stored.protocol = new.protocol;
-        stored.meter_id = new.meter_id.clone();
-        stored.dsmr_version = new.dsmr_version.clone();
-        stored.demand_peak_month_time = new.demand_peak_month_time;
-        stored.gas_time = new.gas_time;
-        stored.water_time = new.water_time;
-        stored.heat_time = new.heat_time;
     }
 }
 
