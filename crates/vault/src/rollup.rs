@@ -311,8 +311,8 @@ impl Acc {
         self.estimated = self.est != 0;
     }
 
-    fn add_sample(&mut self, r: &Reading) {
-        self.samples += 1;
+    fn add_sample(&mut self, r: &Reading, new_reading: bool) {
+        self.samples += u32::from(new_reading);
         for (q, v) in r.quantities() {
             let i = q as usize;
             match KINDS[i] {
@@ -713,6 +713,17 @@ impl Builder {
     /// books its delta over its own interval: from the previous reading that carried it.
     /// Supplier intervals it carries are booked over `[t, t + interval_s)`.
     pub(crate) fn push(&mut self, r: &Reading, t: i64) {
+        self.push_inner(r, t, false);
+    }
+
+    /// Adds quantities that arrived in a second reading at the time of the last one pushed
+    /// (`t` equal to it): what the stored reading lacked, so it is not counted as a sample
+    /// again.
+    pub(crate) fn push_extra(&mut self, r: &Reading, t: i64) {
+        self.push_inner(r, t, true);
+    }
+
+    fn push_inner(&mut self, r: &Reading, t: i64, extra: bool) {
         let had_prev = self.prev.is_some();
         let prev = self.prev.get_or_insert_with(|| Prev::new(t));
         let counts = &mut self.counts;
@@ -846,7 +857,7 @@ impl Builder {
             self.book_interval(t0, t, 0, wh);
         }
         if t >= self.clip {
-            self.minute(t).add_sample(r);
+            self.minute(t).add_sample(r, !extra);
         }
         self.settle(horizon);
     }

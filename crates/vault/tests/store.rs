@@ -669,3 +669,48 @@ fn a_reader_beside_the_writer_sees_what_was_checkpointed_and_cannot_write() {
     v.close().unwrap();
     assert_eq!(rows(&reader, T0, T0 + 10, Resolution::Raw).len(), 3);
 }
+
+/// A second reading at the time of the newest one that brings what the first lacked (a meter's
+/// gas list in the same second, a supplier interval beside a meter reading) is merged into it,
+/// live, without a rebuild: raw data and every rollup are as if one reading had come.
+#[test]
+fn a_second_reading_at_the_same_time_is_merged_as_if_one_had_come() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_gas = |t: i64, gas: i64| {
+        let mut g = Reading::new(Protocol::Dsmr);
+        g.time = Some(MeterTime::utc(t));
+        g.set(Quantity::GasDm3, gas);
+        g
+    };
+    let mut split = Vault::create(&dir.path().join("split.hearth"), PW, &options()).unwrap();
+    let mut whole = Vault::create(&dir.path().join("whole.hearth"), PW, &options()).unwrap();
+    for k in 0..600 {
+        let t = T0 + 10 * k;
+        let elec = r(t, 1_000_000 + 3 * k, 1080);
+        split.append(std::slice::from_ref(&elec)).unwrap();
+        let mut one = elec.clone();
+        if k % 30 == 0 {
+            // Gas every five minutes, 40 dm³ a step, in its own reading at the same second.
+            let gas = with_gas(t, 5_000 + 4 * k);
+            split.append(&[gas.clone(), gas]).unwrap();
+            one.set(Quantity::GasDm3, 5_000 + 4 * k);
+        }
+        whole.append(&[one]).unwrap();
+    }
+    split.flush().unwrap();
+    whole.flush().unwrap();
+    // 20 gas readings merged, 20 more were the same again.
+    assert_eq!(split.stats().late, 20);
+    assert_eq!(split.stats().duplicates, 20);
+    assert_eq!(split.stats().stored, 600);
+    let (a, z) = (T0 - 86_400, T0 + 86_400);
+    assert_eq!(
+        rows(&split, a, z, Resolution::Raw),
+        rows(&whole, a, z, Resolution::Raw)
+    );
+    for res in Resolution::ROLLUPS {
+        assert_eq!(rows(&split, a, z, res), rows(&whole, a, z, res), "{res:?}");
+    }
+    let hours = rows(&whole, a, z, Resolution::Hour);
+    assert_eq!(used(&hours, Quantity::GasDm3), 19 * 120);
+}

@@ -118,18 +118,34 @@ impl Vault {
             match w.last_time {
                 Some(last) if t == last => {
                     // The same time again: a duplicate, unless it brings quantities the stored
-                    // reading lacks (a supplier interval beside a meter reading), which are
-                    // merged in like a late reading.
-                    let adds = w
-                        .open_raw
-                        .last()
-                        .filter(|x| x.time.map(|x| x.unix) == Some(t))
-                        .is_none_or(|x| adds_to(x, r));
-                    if adds {
-                        w.dirty = true;
-                        w.late.push(r.clone());
-                    } else {
-                        w.stats.duplicates += 1;
+                    // reading lacks (a supplier interval beside a meter reading, a meter's
+                    // second list in the same second), which are merged in.
+                    match w.open_raw.last_mut() {
+                        Some(x) if x.time.map(|x| x.unix) == Some(t) => {
+                            if adds_to(x, r) {
+                                let before = x.clone();
+                                merge_into(x, r);
+                                let mut extra = x.clone();
+                                // What the builder has not seen yet: the new quantities
+                                // (or, where a meter's reading took a supplier's place, all
+                                // but the interval energy already booked).
+                                for (q, _) in before.quantities() {
+                                    if before.protocol == x.protocol || q.kind() == Kind::Interval {
+                                        extra.clear(q);
+                                    }
+                                }
+                                w.builder.push_extra(&extra, t);
+                                w.stats.late += 1;
+                                w.dirty = true;
+                            } else {
+                                w.stats.duplicates += 1;
+                            }
+                        }
+                        // Not in memory (a reopened writer): merged like a late reading.
+                        _ => {
+                            w.dirty = true;
+                            w.late.push(r.clone());
+                        }
                     }
                     continue;
                 }
