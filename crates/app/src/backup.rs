@@ -4,7 +4,8 @@
 //! so restoring twice changes nothing).
 
 use crate::period::{DateError, parse_bound};
-use hearth_vault::{BackupReport, RestoreReport, Vault, VaultError};
+use crate::settings::Setting;
+use hearth_vault::{BackupReport, RestoreOptions, RestoreReport, Vault, VaultError};
 use jiff::tz::TimeZone;
 use std::path::{Path, PathBuf};
 
@@ -70,13 +71,23 @@ pub fn write(
 }
 
 /// Merges the backup at `file`, which opens with `passphrase`, into `vault` (its writer).
+/// Readings dated after `now` (the caller's clock, Unix seconds) are refused and counted. The
+/// backup's contracts and preferences are taken where this vault has none; its meter source,
+/// MQTT password and meter keys only with `credentials`.
 pub fn restore(
     vault: &mut Vault,
     file: &Path,
     passphrase: &str,
+    now: i64,
+    credentials: bool,
 ) -> Result<RestoreReport, RestoreError> {
+    let take = |name: &str| credentials || !Setting::is_credential(name);
+    let options = RestoreOptions {
+        now,
+        take_setting: &take,
+    };
     vault
-        .restore(file, passphrase)
+        .restore(file, passphrase, &options)
         .map_err(|source| RestoreError {
             path: file.to_path_buf(),
             source,
@@ -96,6 +107,9 @@ mod tests {
         };
         Vault::create(&dir.path().join(name), pass, &options).expect("vault")
     }
+
+    /// 2026-12-07T00:00:00Z, the clock of these tests.
+    const NOW: i64 = 1_796_601_600;
 
     /// One reading a minute from 2026-01-14T23:00Z (midnight in Amsterdam) for two days.
     fn two_days(v: &mut Vault) {
@@ -121,18 +135,65 @@ mod tests {
         // The second local day: 24 hours.
         assert_eq!(report.chunks, 24);
         let mut b = vault(&dir, "b.hearth", "other");
-        let first = restore(&mut b, &out, "pw").expect("restore");
+        let first = restore(&mut b, &out, "pw", NOW, false).expect("restore");
         assert_eq!(
             (first.read, first.added, first.already_present),
             (1440, 1440, 0)
         );
-        let again = restore(&mut b, &out, "pw").expect("restore again");
+        let again = restore(&mut b, &out, "pw", NOW, false).expect("restore again");
         assert_eq!((again.added, again.already_present), (0, 1440));
-        let wrong = restore(&mut b, &out, "nope").expect_err("wrong passphrase");
+        let wrong = restore(&mut b, &out, "nope", NOW, false).expect_err("wrong passphrase");
         assert_eq!(wrong.path, out);
         assert_eq!(
             wrong.to_string(),
             format!("cannot restore {}", out.display())
+        );
+    }
+
+    /// Issue 18, finding 6: a backup's reading dated in 2036 is refused (it would make every
+    /// later reading "late"), and its meter source, MQTT password and meter key are left out
+    /// unless asked for; its contracts come along.
+    #[test]
+    fn restore_refuses_readings_from_the_future_and_takes_credentials_only_when_asked() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut a = vault(&dir, "a.hearth", "pw");
+        two_days(&mut a);
+        let mut r = Reading::new(Protocol::Dsmr);
+        r.time = Some(MeterTime::utc(2_082_758_400)); // 2036-01-01
+        r.set(Quantity::ImportWh, 9_000_000);
+        a.append(&[r]).expect("append");
+        for (s, v) in [
+            (Setting::Source, "tcp:203.0.113.9:23?allow_public"),
+            (Setting::MqttPassword, "hunter2"),
+            (Setting::MeterKey, "00112233445566778899aabbccddeeff"),
+            (Setting::Contract("flat"), "name = \"flat\""),
+        ] {
+            s.put(&mut a, v.as_bytes()).expect("setting");
+        }
+        let out = dir.path().join("all.backup");
+        write(&mut a, &out, None, None).expect("backup");
+
+        let mut b = vault(&dir, "b.hearth", "other");
+        let report = restore(&mut b, &out, "pw", NOW, false).expect("restore");
+        assert_eq!((report.read, report.added, report.future), (2881, 2880, 1));
+        assert_eq!((report.settings_added, report.settings_skipped), (1, 3));
+        assert!(Setting::Source.get(&b).expect("read").is_none());
+        assert!(Setting::MqttPassword.get(&b).expect("read").is_none());
+        assert!(Setting::Contract("flat").get(&b).expect("read").is_some());
+        // A reading of today after the restore is not "late": the 2036 one is not there.
+        let mut today = Reading::new(Protocol::Dsmr);
+        today.time = Some(MeterTime::utc(NOW - 60));
+        today.set(Quantity::ImportWh, 1_100_000);
+        b.append(&[today]).expect("append");
+        b.flush().expect("flush");
+        assert_eq!(b.stats().late, 0);
+
+        let mut c = vault(&dir, "c.hearth", "other");
+        let report = restore(&mut c, &out, "pw", NOW, true).expect("restore");
+        assert_eq!((report.settings_added, report.settings_skipped), (4, 0));
+        assert_eq!(
+            Setting::MqttPassword.get_text(&c).expect("read").as_deref(),
+            Some("hunter2")
         );
     }
 

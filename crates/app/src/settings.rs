@@ -51,6 +51,19 @@ impl Setting<'_> {
             .map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
+    /// Whether the setting stored under `name` is a credential or says where to connect (the
+    /// meter source, the MQTT password, meter keys): a restore takes those only when asked.
+    pub fn is_credential(name: &str) -> bool {
+        [
+            Setting::Source,
+            Setting::MqttPassword,
+            Setting::MeterKey,
+            Setting::MeterAuthKey,
+        ]
+        .iter()
+        .any(|s| s.name() == name)
+    }
+
     /// Stores `value` (sealed; replaces what was there).
     pub fn put(&self, vault: &mut Vault, value: &[u8]) -> Result<(), VaultError> {
         vault.put_setting(&self.name(), value)

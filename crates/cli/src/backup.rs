@@ -35,6 +35,10 @@ pub struct RestoreArgs {
     /// `HEARTH_BACKUP_PASSPHRASE` works too.
     #[arg(long, value_name = "FILE")]
     pub backup_passphrase_file: Option<PathBuf>,
+    /// Also take the backup's meter source, MQTT password and meter keys where this vault
+    /// has none (left out by default: a backup is not trusted to say where to connect).
+    #[arg(long)]
+    pub with_credentials: bool,
 }
 
 /// Runs `hearth backup`.
@@ -70,11 +74,33 @@ pub fn run_restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCod
     } else {
         passphrase(global)?
     };
-    let report = backup::restore(&mut vault, &args.file, &backup_pass)?;
+    let now = jiff::Timestamp::now().as_second();
+    let report = backup::restore(
+        &mut vault,
+        &args.file,
+        &backup_pass,
+        now,
+        args.with_credentials,
+    )?;
     vault.close()?;
     println!(
         "{} readings in the backup: {} added, {} already present; {} settings added",
         report.read, report.added, report.already_present, report.settings_added
     );
+    if report.future + report.outside_window > 0 {
+        eprintln!(
+            "{} reading(s) refused: {} dated after now, {} outside the hour they were sealed for",
+            report.future + report.outside_window,
+            report.future,
+            report.outside_window
+        );
+    }
+    if report.settings_skipped > 0 {
+        eprintln!(
+            "{} setting(s) left out: the backup's meter source, MQTT password or meter keys \
+             (restore with --with-credentials to take them)",
+            report.settings_skipped
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -75,7 +75,7 @@ mod seal;
 mod vault;
 mod wire;
 
-pub use backup::{BackupReport, RestoreReport};
+pub use backup::{BackupReport, RestoreOptions, RestoreReport};
 pub use error::{Result, VaultError};
 pub use export::{CsvOptions, write_csv};
 pub use keys::KdfParams;

@@ -4,7 +4,8 @@
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
 use hearth_meter_io::simulator::Simulator;
 use hearth_vault::{
-    CreateOptions, CsvOptions, KdfParams, Resolution, Row, Vault, VaultError, write_csv,
+    CreateOptions, CsvOptions, KdfParams, Resolution, RestoreOptions, Row, Vault, VaultError,
+    write_csv,
 };
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,14 @@ fn r(t: i64, import_wh: i64, watts: i64) -> Reading {
     r.set(Quantity::ImportWh, import_wh);
     r.set(Quantity::ImportW, watts);
     r
+}
+
+/// Restore options that take every setting, with a clock far after any test reading.
+fn take_all() -> RestoreOptions<'static> {
+    RestoreOptions {
+        now: 4_102_444_800, // 2100-01-01
+        take_setting: &|_| true,
+    }
 }
 
 fn rows(v: &Vault, from: i64, to: i64, res: Resolution) -> Vec<Row> {
@@ -363,15 +372,15 @@ fn backups_restore_into_another_vault_and_repeat_safely() {
     b.append(&all[7200..10_800]).unwrap();
     b.flush().unwrap();
     assert!(matches!(
-        b.restore(&whole, "laptop pw"),
+        b.restore(&whole, "laptop pw", &take_all()),
         Err(VaultError::WrongPassphrase)
     ));
-    let first = b.restore(&whole, PW).unwrap();
+    let first = b.restore(&whole, PW, &take_all()).unwrap();
     assert_eq!(first.read, 4 * 3600);
     assert_eq!(first.already_present, 3600);
     assert_eq!(first.added, 3 * 3600);
     assert_eq!(first.settings_added, 1);
-    let again = b.restore(&whole, PW).unwrap();
+    let again = b.restore(&whole, PW, &take_all()).unwrap();
     assert_eq!(again.added, 0);
     assert_eq!(again.already_present, 4 * 3600);
     for res in Resolution::ALL {
