@@ -1,6 +1,10 @@
 //! Consumption CSV files in the dialects suppliers write: the header decides which column is
 //! the value, the start and the end, the delimiter and the unit; times are RFC 3339 or local
-//! wall time, with October's repeated hour told apart by the file's order.
+//! wall time, with October's repeated hour told apart by the file's order. A date column with
+//! separate times of day (`Date,From,To,kWh`, `Date,Start,End,kWh`, `Date,Time,kWh`) is read
+//! as date + start to date + end, an end of 00:00 (or 24:00) being the next midnight.
+//! Intervals no household can use (more than [`MAX_AVERAGE_W`](super::MAX_AVERAGE_W) on average, or negative) are
+//! refused by line and counted.
 
 use super::decimal::decimal_to_scaled;
 use super::intervals::{ImportError, ImportSummary, Interval, IntervalSet, show};
@@ -15,7 +19,8 @@ use std::io::BufRead;
 struct Columns {
     value: usize,
     start: usize,
-    /// A separate time-of-day column when `start` holds only the date (`Date, Time, kWh`).
+    /// A separate time-of-day column when `start` holds only the date (`Date, Time, kWh`,
+    /// `Date, From, To, kWh`); the end column then holds a time of day on that date too.
     time: Option<usize>,
     end: Option<usize>,
     /// Power of ten from the value column's unit to thousandths of a Wh (kWh: 6, Wh: 3).
@@ -82,10 +87,16 @@ fn find_columns(header: &str) -> Option<Columns> {
     if start == value {
         return None;
     }
+    // A date column with the start's time of day apart: `Date, Time`, `Date, From, To`,
+    // `Date, Start, End`, `Date, Start Time, End Time`.
+    let date_only = names[start].contains("date") && !names[start].contains("time");
     let time = names
         .iter()
-        .position(|n| n.contains("time") && !n.contains("date") && !n.contains("stamp"))
-        .filter(|i| *i != start && *i != value && Some(*i) != end && names[start].contains("date"));
+        .position(|n| {
+            ["time", "from", "start"].iter().any(|w| n.contains(w))
+                && !["date", "stamp", "end"].iter().any(|x| n.contains(x))
+        })
+        .filter(|i| *i != start && *i != value && Some(*i) != end && date_only);
     let unit = &names[value];
     let shift = if unit.contains("kwh") || !unit.contains("wh") {
         6
@@ -182,6 +193,56 @@ fn civil_seconds(a: DateTime, b: DateTime) -> Option<i64> {
     Some(tb - ta)
 }
 
+/// Why a data row is not used.
+enum Refusal {
+    /// It cannot be read (a cell is not a time or an amount, the end is not after the start).
+    Unreadable(String),
+    /// It reads, but no household uses that energy (negative, or more than
+    /// [`MAX_AVERAGE_W`](super::MAX_AVERAGE_W) on average).
+    Implausible(String),
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Refusal::Unreadable(message)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(message: &str) -> Self {
+        Refusal::Unreadable(message.to_owned())
+    }
+}
+
+/// `HH:MM` or `HH:MM:SS` (one-digit hours too), with no date.
+fn is_time_of_day(cell: &str) -> bool {
+    let s = cell.trim();
+    let mut parts = s.split(':');
+    let ok = |p: Option<&str>, max: usize| {
+        p.is_some_and(|p| !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let hh = parts.next();
+    let (h, m) = (ok(hh, 2), ok(parts.next(), 2));
+    let rest = parts.next();
+    h && m
+        && (rest.is_none() || ok(rest.and_then(|r| r.split('.').next()), 2))
+        && parts.next().is_none()
+}
+
+/// The end of a row whose times are times of day on `date`: `time` on that date, the next
+/// day's midnight for `00:00` or `24:00`.
+fn end_on_date(date: &str, time: &str) -> Option<Stamp> {
+    let time = time.trim();
+    let midnight = matches!(time, "24:00" | "24:00:00");
+    let text = format!("{} {}", date.trim(), if midnight { "00:00" } else { time });
+    match parse_stamp(&text)? {
+        Stamp::Local(dt) if dt.time() == jiff::civil::Time::midnight() => Some(Stamp::Local(
+            dt.checked_add(jiff::Span::new().days(1)).ok()?,
+        )),
+        other => Some(other),
+    }
+}
+
 /// Reads a consumption CSV line by line into `set`. Times without an offset are wall time in
 /// `tz` (pass [`london`](super::london) for UK files).
 pub fn read_csv(
@@ -250,9 +311,14 @@ impl CsvReader {
         summary.rows += 1;
         match self.row(line, cols) {
             Ok(iv) => summary.count(set.insert(iv, self.line)),
-            Err(message) => {
+            Err(Refusal::Unreadable(message)) => {
                 summary.skipped += 1;
                 set.note(self.line, "row", message);
+            }
+            Err(Refusal::Implausible(message)) => {
+                summary.skipped += 1;
+                summary.implausible += 1;
+                set.note(self.line, "implausible", message);
             }
         }
         Ok(())
@@ -279,7 +345,7 @@ impl CsvReader {
         }
     }
 
-    fn row(&mut self, line: &str, cols: Columns) -> Result<Interval, String> {
+    fn row(&mut self, line: &str, cols: Columns) -> Result<Interval, Refusal> {
         let fields = split_fields(line, cols.delimiter);
         let cell = |i: usize| fields.get(i).map(String::as_str).unwrap_or("");
         let joined;
@@ -296,8 +362,12 @@ impl CsvReader {
         let end = match cols.end.map(cell).filter(|s| !s.is_empty()) {
             None => start + 1800,
             Some(text) => {
-                let stamp = parse_stamp(text)
-                    .ok_or_else(|| format!("{} is not a date and time", quoted(text)))?;
+                let stamp = match cols.time {
+                    // A time of day on the row's date; 00:00 or 24:00 is the next midnight.
+                    Some(_) if is_time_of_day(text) => end_on_date(cell(cols.start), text),
+                    _ => parse_stamp(text),
+                }
+                .ok_or_else(|| format!("{} is not a date and time", quoted(text)))?;
                 match (start_stamp, stamp) {
                     (_, Stamp::Exact(t)) => t,
                     (Stamp::Local(a), Stamp::Local(b)) => {
@@ -311,7 +381,7 @@ impl CsvReader {
                         let len = match (civil, elapsed) {
                             (Some(c), Some(e)) => c.min(e),
                             (Some(x), None) | (None, Some(x)) => x,
-                            (None, None) => return Err(format!("{b} is not after {a}")),
+                            (None, None) => return Err(format!("{b} is not after {a}").into()),
                         };
                         start + len
                     }
@@ -324,11 +394,7 @@ impl CsvReader {
             }
         };
         if end <= start {
-            return Err(format!(
-                "ends ({}) before it starts ({})",
-                show(end),
-                show(start)
-            ));
+            return Err(format!("ends ({}) before it starts ({})", show(end), show(start)).into());
         }
         if end - start > 31 * 86_400 {
             return Err("an interval longer than a month is not half-hourly data".into());
@@ -342,10 +408,18 @@ impl CsvReader {
         let energy = decimal_to_scaled(&text, cols.shift)
             .ok_or_else(|| format!("{} is not an amount of energy", quoted(raw)))?;
         if energy < 0 {
-            return Err(format!(
+            return Err(Refusal::Implausible(format!(
                 "negative consumption {} (is this an export file?)",
                 quoted(raw)
-            ));
+            )));
+        }
+        let interval = Interval {
+            start,
+            end,
+            energy_milli_wh: energy,
+        };
+        if let Some(why) = interval.implausible() {
+            return Err(Refusal::Implausible(why));
         }
         if let Some(prev) = self.prev_start
             && (!matches!(start_stamp, Stamp::Local(_)) || start != prev)
@@ -353,11 +427,7 @@ impl CsvReader {
             self.descending = start < prev;
         }
         self.prev_start = Some(start);
-        Ok(Interval {
-            start,
-            end,
-            energy_milli_wh: energy,
-        })
+        Ok(interval)
     }
 }
 

@@ -48,7 +48,9 @@ pub use csv::{CsvReader, read_csv};
 pub use decimal::decimal_to_scaled;
 pub(crate) use decimal::looks_numeric;
 pub use green_button::{Flow, read_green_button};
-pub use intervals::{ImportError, ImportSummary, Interval, IntervalSet, MAX_DIAGNOSTICS, Merge};
+pub use intervals::{
+    ImportError, ImportSummary, Interval, IntervalSet, MAX_AVERAGE_W, MAX_DIAGNOSTICS, Merge,
+};
 pub use registers::{FIRST_REGISTER_WH, RegisterPlan, Stored, plan_readings, plan_registers};
 
 use jiff::tz::{Offset, TimeZone};
