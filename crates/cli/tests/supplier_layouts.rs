@@ -110,6 +110,24 @@ fn a_date_from_to_kwh_download_is_imported_with_exact_day_totals() {
 }
 
 #[test]
+fn the_issue_s_date_from_to_file_is_imported() {
+    // Finding 9's repro, which imported nothing and exited 0.
+    let dir = tempfile::tempdir().expect("dir");
+    brussels_vault(dir.path());
+    std::fs::write(
+        dir.path().join("dates.csv"),
+        "Date,From,To,kWh\n2026-01-15,00:00,00:30,0.25\n2026-01-15,00:30,01:00,0.5\n",
+    )
+    .expect("csv");
+    let (_, err) = ok(dir.path(), &["import", "dates.csv"]);
+    assert!(err.contains("2 new intervals, 0.750000 kWh added"), "{err}");
+    assert_eq!(
+        days(dir.path(), "2026-01-15", "2026-01-16"),
+        [("2026-01-15T00:00:00+01:00".to_owned(), "0.750".to_owned())]
+    );
+}
+
+#[test]
 fn twenty_kwh_in_a_quarter_hour_is_refused_by_line_and_the_rest_imported() {
     let dir = tempfile::tempdir().expect("dir");
     brussels_vault(dir.path());
