@@ -155,3 +155,33 @@ fn twenty_kwh_in_a_quarter_hour_is_refused_by_line_and_the_rest_imported() {
         [("2026-03-10T00:00:00+01:00".to_owned(), "0.750".to_owned())]
     );
 }
+
+#[test]
+fn quarter_hours_with_only_a_start_time_are_all_imported() {
+    // `Date,Time,kWh` quarter hours: each lasted a half hour before, overlapping the next, and
+    // half of the day was dropped as "disagreeing".
+    let dir = tempfile::tempdir().expect("dir");
+    brussels_vault(dir.path());
+    let mut text = String::from("Date,Time,kWh\n");
+    for q in 0..96 {
+        let wh = quarter_wh(q);
+        text.push_str(&format!(
+            "2026-03-10,{:02}:{:02},{}.{:03}\n",
+            q * 15 / 60,
+            q * 15 % 60,
+            wh / 1000,
+            wh % 1000
+        ));
+    }
+    std::fs::write(dir.path().join("quarters.csv"), text).expect("csv");
+    let (_, err) = ok(dir.path(), &["import", "quarters.csv"]);
+    assert!(
+        err.contains("96 new intervals, 3.775000 kWh added"),
+        "{err}"
+    );
+    assert!(err.contains("0 disagreeing"), "{err}");
+    assert_eq!(
+        days(dir.path(), "2026-03-10", "2026-03-11"),
+        [("2026-03-10T00:00:00+01:00".to_owned(), "3.775".to_owned())]
+    );
+}

@@ -268,3 +268,87 @@ fn implausible_power_is_refused_in_wh_files_files_without_an_end_and_green_butto
         set.diagnostics[0].message
     );
 }
+
+/// `Date,Time,kWh` quarter hours of 10 March from 00:00, `values` in kWh, newest first when
+/// `newest_first`.
+fn date_time_quarters(values: &[&str], newest_first: bool) -> String {
+    let mut rows: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(q, v)| format!("2026-03-10,{},{v}\n", hh_mm(15 * q as i64)))
+        .collect();
+    if newest_first {
+        rows.reverse();
+    }
+    format!("Date,Time,kWh\n{}", rows.concat())
+}
+
+#[test]
+fn date_time_kwh_quarter_hours_last_a_quarter_hour_and_nothing_is_lost() {
+    // Belgian quarter-hour data with only a start time: each row lasts until the next (the
+    // file's step), not a half hour that would overlap the next row and lose it.
+    let values = ["0.1", "0.2", "0.3", "0.4", "0.05"];
+    for newest_first in [false, true] {
+        let text = date_time_quarters(&values, newest_first);
+        let mut set = IntervalSet::new();
+        let s = read_csv(Cursor::new(&text), &brussels(), &mut set).expect("read");
+        assert_eq!(
+            (s.rows, s.added, s.conflicts, s.skipped),
+            (5, 5, 0, 0),
+            "newest first: {newest_first}: {:?}",
+            set.diagnostics
+        );
+        let got: Vec<(i64, i64, i64)> = set
+            .intervals()
+            .map(|iv| (iv.start, iv.end, iv.energy_milli_wh))
+            .collect();
+        let want: Vec<(i64, i64, i64)> = [100_000, 200_000, 300_000, 400_000, 50_000]
+            .iter()
+            .enumerate()
+            .map(|(q, e)| {
+                (
+                    MARCH_10 + 900 * q as i64,
+                    MARCH_10 + 900 * (q as i64 + 1),
+                    *e,
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "newest first: {newest_first}");
+        assert_eq!(set.total_milli_wh(), 1_050_000);
+        assert!(set.diagnostics.is_empty(), "{:?}", set.diagnostics);
+        // The same file again changes nothing and disagrees with nothing.
+        let again = read_csv(Cursor::new(&text), &brussels(), &mut set).expect("again");
+        assert_eq!((again.added, again.duplicates, again.conflicts), (0, 5, 0));
+        assert_eq!(set.total_milli_wh(), 1_050_000);
+    }
+}
+
+#[test]
+fn a_first_row_implausible_once_the_step_shows_is_refused_then() {
+    // 20 kWh is 40 kW over a half hour but 80 kW over the file's quarter hour.
+    let text = date_time_quarters(&["20", "0.2", "0.3"], false);
+    let mut set = IntervalSet::new();
+    let s = read_csv(Cursor::new(text), &brussels(), &mut set).expect("read");
+    assert_eq!((s.rows, s.added, s.skipped, s.implausible), (3, 2, 1, 1));
+    assert_eq!(set.diagnostics.len(), 1);
+    assert_eq!(
+        (set.diagnostics[0].line, set.diagnostics[0].code.as_str()),
+        (2, "implausible")
+    );
+    assert!(
+        set.diagnostics[0]
+            .message
+            .starts_with("20.000000 kWh in 15 min is 80.0 kW on average"),
+        "{}",
+        set.diagnostics[0].message
+    );
+    let got: Vec<(i64, i64)> = set.intervals().map(|iv| (iv.start, iv.end)).collect();
+    assert_eq!(
+        got,
+        [
+            (MARCH_10 + 900, MARCH_10 + 1800),
+            (MARCH_10 + 1800, MARCH_10 + 2700)
+        ]
+    );
+    assert_eq!(set.total_milli_wh(), 500_000);
+}

@@ -7,7 +7,7 @@
 //! refused by line and counted.
 
 use super::decimal::decimal_to_scaled;
-use super::intervals::{ImportError, ImportSummary, Interval, IntervalSet, show};
+use super::intervals::{ImportError, ImportSummary, Interval, IntervalSet, Merge, show};
 use crate::quote::quoted;
 use crate::time::MeterTime;
 use jiff::Timestamp;
@@ -272,7 +272,19 @@ pub struct CsvReader {
     /// Resolved start of the previous row (orders October's repeated hour).
     prev_start: Option<i64>,
     descending: bool,
+    /// The length of a row without an end: the file's step, learned from the starts of
+    /// consecutive such rows (15 minutes for quarter-hour data), 30 minutes until then.
+    step: i64,
+    /// Start of the previous row without an end.
+    prev_open_start: Option<i64>,
+    /// The interval the previous row without an end added (its length the step then known).
+    prev_open_added: Option<(Interval, u32)>,
+    /// Whether the current row had no end.
+    open: bool,
 }
+
+/// A row without an end lasts at most this long (a half hour) until the file shows its step.
+const DEFAULT_STEP: i64 = 1800;
 
 impl CsvReader {
     /// A reader for local times in `tz`.
@@ -284,6 +296,10 @@ impl CsvReader {
             line: 0,
             prev_start: None,
             descending: false,
+            step: DEFAULT_STEP,
+            prev_open_start: None,
+            prev_open_added: None,
+            open: false,
         }
     }
 
@@ -309,7 +325,34 @@ impl CsvReader {
             return Ok(());
         };
         summary.rows += 1;
-        match self.row(line, cols) {
+        let open_before = self.prev_open_added.take();
+        let step_before = self.step;
+        let row = self.row(line, cols);
+        if self.step < step_before
+            && let Some((prev, line)) = open_before
+        {
+            // The file's step shows only now: the previous row without an end was taken as
+            // longer than it is.
+            self.shorten(prev, line, set, summary);
+        }
+        match row {
+            Ok(iv) if self.open => {
+                let same_row_again = set.intervals.get(&iv.start).is_some_and(|known| {
+                    known.energy_milli_wh == iv.energy_milli_wh
+                        && known.end > known.start
+                        && known.end <= iv.end
+                });
+                if same_row_again {
+                    // Imported before, when the step was known (a shorter interval).
+                    summary.count(Merge::Duplicate);
+                } else {
+                    let merge = set.insert(iv, self.line);
+                    if merge == Merge::Added {
+                        self.prev_open_added = Some((iv, self.line));
+                    }
+                    summary.count(merge);
+                }
+            }
             Ok(iv) => summary.count(set.insert(iv, self.line)),
             Err(Refusal::Unreadable(message)) => {
                 summary.skipped += 1;
@@ -322,6 +365,36 @@ impl CsvReader {
             }
         }
         Ok(())
+    }
+
+    /// Cuts `prev` (added by this file from a row without an end, at `line`) to the step
+    /// the file shows now; refused after all if that makes it implausible.
+    fn shorten(
+        &mut self,
+        prev: Interval,
+        line: u32,
+        set: &mut IntervalSet,
+        summary: &mut ImportSummary,
+    ) {
+        if set.intervals.get(&prev.start) != Some(&prev) {
+            return;
+        }
+        let cut = Interval {
+            end: prev.start + self.step,
+            ..prev
+        };
+        match cut.implausible() {
+            None => {
+                set.intervals.insert(prev.start, cut);
+            }
+            Some(why) => {
+                set.intervals.remove(&prev.start);
+                summary.added = summary.added.saturating_sub(1);
+                summary.skipped += 1;
+                summary.implausible += 1;
+                set.note(line, "implausible", why);
+            }
+        }
     }
 
     fn resolve_start(&mut self, stamp: Stamp) -> Result<i64, String> {
@@ -359,8 +432,21 @@ impl CsvReader {
         let start_stamp = parse_stamp(start_text)
             .ok_or_else(|| format!("{} is not a date and time", quoted(start_text)))?;
         let start = self.resolve_start(start_stamp)?;
-        let end = match cols.end.map(cell).filter(|s| !s.is_empty()) {
-            None => start + 1800,
+        let end_cell = cols.end.map(cell).filter(|s| !s.is_empty());
+        self.open = end_cell.is_none();
+        let end = match end_cell {
+            None => {
+                // Rows closer together than the step so far show the file's step (in either
+                // order: some portals write the newest row first).
+                if let Some(prev) = self.prev_open_start {
+                    let apart = (start - prev).abs();
+                    if apart > 0 && apart < self.step {
+                        self.step = apart;
+                    }
+                }
+                self.prev_open_start = Some(start);
+                start + self.step
+            }
             Some(text) => {
                 let stamp = match cols.time {
                     // A time of day on the row's date; 00:00 or 24:00 is the next midnight.

@@ -8,7 +8,9 @@
 //!   and a zero may read `0E-20`), and generic `start,end,kwh` files. The header decides which
 //!   column is which: the value column is the first whose name says consumption, usage,
 //!   import or kWh (never cost, price, charge, tax or export); the start column says start,
-//!   from, time or date; the end column (optional: a half hour when absent) says end or to.
+//!   from, time or date; the end column says end or to (optional: without it a row lasts the
+//!   file's step, the time between consecutive rows' starts, at most a half hour; so
+//!   quarter-hour files keep every quarter hour).
 //!   Times without an offset are wall time in the zone the caller gives (the vault's;
 //!   [`london`] for UK files): in October's repeated hour the first `01:xx` is summer time and
 //!   the second winter time, as the file's order says. A date column with the times of day
