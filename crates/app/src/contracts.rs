@@ -98,6 +98,9 @@ pub struct ContractEntry {
     pub toml: String,
     /// Why it cannot be used, if it cannot (the message names the line).
     pub error: Option<String>,
+    /// What it does that is probably not meant (overlapping periods; each message names the
+    /// line), for the window to show beside it. Empty when it cannot be used.
+    pub warnings: Vec<String>,
 }
 
 /// The setting that holds stored contract `id`'s price file `file`.
@@ -132,10 +135,14 @@ fn parse_entry(vault: &Vault, id: &str, text: &str) -> Result<Contract, Contract
 pub fn list(vault: &Vault) -> Result<Vec<ContractEntry>, ContractsError> {
     let mut out = Vec::new();
     let mut push = |id: String, stored: bool, text: String| -> Result<(), ContractsError> {
-        let (name, error) = match parse_entry(vault, &id, &text) {
-            Ok(c) => (c.name, None),
+        let (name, error, warnings) = match parse_entry(vault, &id, &text) {
+            Ok(c) => (
+                c.name,
+                None,
+                c.warnings.iter().map(ToString::to_string).collect(),
+            ),
             Err(ContractsError::Vault(e)) => return Err(e.into()),
-            Err(e) => (id.clone(), Some(e.to_string())),
+            Err(e) => (id.clone(), Some(e.to_string()), Vec::new()),
         };
         out.push(ContractEntry {
             id,
@@ -143,6 +150,7 @@ pub fn list(vault: &Vault) -> Result<Vec<ContractEntry>, ContractsError> {
             stored,
             toml: text,
             error,
+            warnings,
         });
         Ok(())
     };
@@ -351,7 +359,56 @@ mod tests {
         for (id, text) in PRESETS {
             let c = Contract::parse(text).unwrap_or_else(|e| panic!("{id}: {e}"));
             assert!(c.name.contains("(example)"), "{id}: {}", c.name);
+            assert_eq!(c.warnings, [], "{id}");
         }
+    }
+
+    /// Night on weekdays 22:00-07:00, then an evening 18:00-23:00 every day that overlaps it.
+    const OVERLAPPING: &str = "name = \"Evening\"\ntime_zone = \"Europe/Brussels\"\n[import]\n\
+        [[import.period]]\nname = \"night\"\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\n\
+        from = \"22:00\"\nto = \"07:00\"\nprice_per_kwh = 0.21\n\
+        [[import.period]]\nname = \"evening\"\nfrom = \"18:00\"\nto = \"23:00\"\nprice_per_kwh = 0.35\n\
+        [[import.period]]\nname = \"day\"\nprice_per_kwh = 0.31\n";
+
+    const OVERLAP_MESSAGE: &str = "contract file, line 11: [[import.period]] \"evening\" (line 11: \
+        every day 18:00-23:00) overlaps \"night\" (line 5: Mon, Tue, Wed, Thu, Fri 22:00-07:00) on \
+        Mon, Tue, Wed, Thu, Fri 22:00-23:00; there \"night\" applies, since the first period that \
+        matches wins (change their days or hours if your contract says otherwise)";
+
+    #[test]
+    fn overlapping_periods_reach_the_window_and_every_loader_as_warnings() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("evening.toml");
+        std::fs::write(&file, OVERLAPPING).expect("toml");
+        let from_file = load_file(&file).expect("a warning is no error");
+        let messages =
+            |c: &Contract| -> Vec<String> { c.warnings.iter().map(ToString::to_string).collect() };
+        assert_eq!(messages(&from_file), [OVERLAP_MESSAGE]);
+        let options = hearth_vault::CreateOptions {
+            kdf: hearth_vault::KdfParams::INSECURE_FOR_TESTS,
+            time_zone: Some("Europe/Brussels".into()),
+        };
+        let mut v = Vault::create(&dir.path().join("v.hearth"), "pw", &options).expect("vault");
+        let id = save_file(&mut v, &file).expect("stored with its warning");
+        assert_eq!(id, "tariff/evening");
+        assert_eq!(
+            messages(&load_stored(&v).expect("stored")[0]),
+            [OVERLAP_MESSAGE]
+        );
+        assert_eq!(
+            messages(&load(&v, std::slice::from_ref(&id)).expect("by id")[0]),
+            [OVERLAP_MESSAGE]
+        );
+        let listed = list(&v).expect("list");
+        let entry = listed.iter().find(|e| e.id == id).expect("listed");
+        assert_eq!(entry.warnings, [OVERLAP_MESSAGE]);
+        assert_eq!(entry.error, None);
+        assert!(
+            listed
+                .iter()
+                .filter(|e| e.id != id)
+                .all(|e| e.warnings.is_empty())
+        );
     }
 
     #[test]

@@ -165,6 +165,16 @@ pub(crate) fn load_contracts(
     {
         out = hearth_app::contracts::load_stored(v)?;
     }
+    // What a contract does that is probably not meant (overlapping periods): said, not fatal.
+    for (i, c) in out.iter().enumerate() {
+        let source = files.get(i).map_or_else(
+            || format!("stored contract \"{}\"", c.name),
+            |f| f.display().to_string(),
+        );
+        for w in &c.warnings {
+            eprintln!("hearth: warning: in {source}: {w}");
+        }
+    }
     Ok(out)
 }
 

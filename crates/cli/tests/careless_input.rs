@@ -382,9 +382,11 @@ fn a_file_of_which_nothing_is_usable_fails_the_import_and_is_named_with_why() {
         "day.p1.gz",
         b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x4b\x4c\x04\x00",
     );
+    // `Date,From,To,kWh` is read since (tests/supplier_layouts.rs); rows whose end is not
+    // after their start are not.
     write(
         "dates.csv",
-        b"Date,From,To,kWh\n2026-01-15,00:00,00:30,0.25\n2026-01-15,00:30,01:00,0.5\n",
+        b"Date,From,To,kWh\n2026-01-15,01:00,00:30,0.25\n2026-01-15,02:00,02:00,0.5\n",
     );
     // A DSMR telegram whose checksum does not match: a frame, rejected.
     let mut bad = telegrams(1);

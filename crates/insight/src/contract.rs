@@ -60,6 +60,9 @@ pub struct Contract {
     pub net_metering: bool,
     /// Optional capacity (demand) charge.
     pub capacity: Option<Capacity>,
+    /// What in the file works but is probably not what was meant (overlapping periods), in
+    /// the file's order; for the caller to show, never an error.
+    pub warnings: Vec<ContractWarning>,
 }
 
 /// How energy is priced.
@@ -170,6 +173,184 @@ pub enum ContractError {
         /// The cause.
         source: PriceError,
     },
+}
+
+/// Something in a contract file that Hearth uses as written but that is probably not what was
+/// meant. Parsing returns these on [`Contract::warnings`]; each displays as one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContractWarning {
+    /// Two time-of-use periods of one side both match some moments. The one listed first
+    /// applies there (as for every period: the first that matches wins), so the later one
+    /// never does at those moments. A catch-all listed later (no `days`, `from` or `to`) is
+    /// the usual way to cover the rest and is not reported.
+    OverlappingPeriods {
+        /// `"import"` or `"export"`.
+        side: &'static str,
+        /// The period listed first: it applies where both match.
+        first: PeriodAt,
+        /// The period listed later: it does not apply there.
+        second: PeriodAt,
+        /// Day types on which both match, as bits ([`HOLIDAY`] and Monday = bit 0).
+        days: u8,
+        /// Local wall times at which both match, in minutes `[from, to)`; `to < from` wraps
+        /// midnight, `(0, 1440)` is the whole day.
+        times: Vec<(u16, u16)>,
+    },
+}
+
+/// Which time-of-use period a [`ContractWarning`] is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeriodAt {
+    /// Its name.
+    pub name: String,
+    /// The line of its `name` in the file (1-based).
+    pub line: usize,
+    /// Its day types as bits.
+    pub days: u8,
+    /// Its window in local minutes (`None` = the whole day).
+    pub window: Option<(u16, u16)>,
+}
+
+fn hh_mm(minute: u16) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+/// `Mon, Tue, Sat, holidays` or `every day`.
+fn day_list(bits: u8) -> String {
+    if bits == ALL_DAYS {
+        return "every day".to_owned();
+    }
+    const SHOWN: [&str; 8] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "holidays"];
+    (0..8)
+        .filter(|i| bits & (1 << i) != 0)
+        .map(|i| SHOWN[i])
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn window_text(window: Option<(u16, u16)>) -> String {
+    match window {
+        None | Some((0, DAY_MIN)) => "all day".to_owned(),
+        Some((from, to)) => format!("{}-{}", hh_mm(from), hh_mm(to)),
+    }
+}
+
+impl std::fmt::Display for PeriodAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "\"{}\" (line {}: {} {})",
+            self.name,
+            self.line,
+            day_list(self.days),
+            window_text(self.window)
+        )
+    }
+}
+
+impl std::fmt::Display for ContractWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContractWarning::OverlappingPeriods {
+                side,
+                first,
+                second,
+                days,
+                times,
+            } => {
+                let times = times
+                    .iter()
+                    .map(|w| window_text(Some(*w)))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                write!(
+                    f,
+                    "contract file, line {}: [[{side}.period]] {second} overlaps {first} on {} {times}; \
+                     there \"{}\" applies, since the first period that matches wins (change their \
+                     days or hours if your contract says otherwise)",
+                    second.line,
+                    day_list(*days),
+                    first.name
+                )
+            }
+        }
+    }
+}
+
+/// The pairs of periods (first listed, later) that both match some moment, for every later
+/// period that is not a catch-all (no days, no window).
+fn overlaps(side: &'static str, periods: &[Period], lines: &[usize]) -> Vec<ContractWarning> {
+    let mut out = Vec::new();
+    let at = |i: usize| PeriodAt {
+        name: periods[i].name.clone(),
+        line: lines[i],
+        days: periods[i].days,
+        window: periods[i].window,
+    };
+    let inside = |w: Option<(u16, u16)>, minute: u16| match w {
+        None => true,
+        Some((from, to)) if from < to => minute >= from && minute < to,
+        Some((from, to)) => minute >= from || minute < to,
+    };
+    for (j, later) in periods.iter().enumerate() {
+        if later.days == ALL_DAYS && later.window.is_none() {
+            continue;
+        }
+        for (i, first) in periods[..j].iter().enumerate() {
+            let days = first.days & later.days;
+            let same_energy = match (first.meter_tariff, later.meter_tariff) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if days == 0 || !same_energy {
+                continue;
+            }
+            // Periods start and end on quarter hours, so quarter hours decide.
+            let both: Vec<bool> = (0..96u16)
+                .map(|q| inside(first.window, q * 15) && inside(later.window, q * 15))
+                .collect();
+            if !both.contains(&true) {
+                continue;
+            }
+            out.push(ContractWarning::OverlappingPeriods {
+                side,
+                first: at(i),
+                second: at(j),
+                days,
+                times: quarter_runs(&both),
+            });
+        }
+    }
+    out
+}
+
+/// Runs of set quarter hours as minute windows, a run through midnight as one window.
+fn quarter_runs(set: &[bool]) -> Vec<(u16, u16)> {
+    if set.iter().all(|b| *b) {
+        return vec![(0, DAY_MIN)];
+    }
+    let mut runs: Vec<(u16, u16)> = Vec::new();
+    let mut q = 0;
+    while q < set.len() {
+        if set[q] {
+            let start = q;
+            while q < set.len() && set[q] {
+                q += 1;
+            }
+            runs.push((start as u16 * 15, q as u16 * 15));
+        } else {
+            q += 1;
+        }
+    }
+    if runs.len() > 1
+        && let (Some(&(0, head_end)), Some(&(tail_start, DAY_MIN))) = (runs.first(), runs.last())
+    {
+        runs.remove(0);
+        runs.pop();
+        runs.push((tail_start, head_end));
+    }
+    runs
 }
 
 // ---- Raw TOML shape -------------------------------------------------------------------------
@@ -489,7 +670,15 @@ impl Contract {
             .map(|n| src.price(n, "tax_per_kwh"))
             .transpose()?
             .unwrap_or_default();
-        let import = side_pricing(&src, &raw.import, "import", prices, &time_zone)?;
+        let mut warnings = Vec::new();
+        let import = side_pricing(
+            &src,
+            &raw.import,
+            "import",
+            prices,
+            &time_zone,
+            &mut warnings,
+        )?;
         let (export, net_metering) = match &raw.export {
             Some(e) => {
                 if e.get_ref().tax_per_kwh.is_some() {
@@ -499,7 +688,7 @@ impl Contract {
                     ));
                 }
                 (
-                    side_pricing(&src, e, "export", prices, &time_zone)?,
+                    side_pricing(&src, e, "export", prices, &time_zone, &mut warnings)?,
                     e.get_ref().net_metering.unwrap_or(false),
                 )
             }
@@ -527,6 +716,7 @@ impl Contract {
             export,
             net_metering,
             capacity,
+            warnings,
         })
     }
 
@@ -557,9 +747,10 @@ fn raw_contract(src: &Source<'_>) -> Result<RawContract, ContractError> {
 fn side_pricing(
     src: &Source<'_>,
     side: &Spanned<RawSide>,
-    which: &str,
+    which: &'static str,
     files: &PriceFiles,
     tz: &TimeZone,
+    warnings: &mut Vec<ContractWarning>,
 ) -> Result<Pricing, ContractError> {
     let at = side.span().start;
     let s = side.get_ref();
@@ -617,6 +808,11 @@ fn side_pricing(
         periods.push(period(src, rp)?);
     }
     check_coverage(src, at, which, &periods)?;
+    let lines: Vec<usize> = raw_periods
+        .iter()
+        .map(|rp| src.line(rp.get_ref().name.span().start))
+        .collect();
+    warnings.extend(overlaps(which, &periods, &lines));
     Ok(Pricing::Periods(periods))
 }
 

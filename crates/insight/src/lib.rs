@@ -43,7 +43,8 @@ pub mod tips;
 pub mod usage;
 
 pub use contract::{
-    Capacity, Contract, ContractError, Period, PriceFileRef, PriceFiles, Pricing, Step, Tag,
+    Capacity, Contract, ContractError, ContractWarning, Period, PeriodAt, PriceFileRef, PriceFiles,
+    Pricing, Step, Tag,
 };
 pub use cost::{Cost, PricingError};
 pub use locale::Lang;

@@ -58,6 +58,18 @@ pub enum VaultError {
     /// The operating system could not provide random bytes.
     #[error("the system random number generator failed")]
     Random,
+    /// The writer-lock side file beside the vault (`v.hearth.writer-lock`) cannot be used:
+    /// damaged, a folder, or not writable. It holds no readings, only the lock.
+    #[error(
+        "the lock file beside the vault, {path}, {problem}; if no other Hearth is using the \
+         vault, delete it and try again (it holds no readings, Hearth makes a new one)"
+    )]
+    WriterLock {
+        /// The side file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: WriterLockProblem,
+    },
     /// Another process holds the writer lock.
     #[error("another Hearth process (a collector or import) is already writing to this vault")]
     Busy,
@@ -82,6 +94,21 @@ pub enum VaultError {
     /// CSV writing failed.
     #[error("CSV export failed: {0}")]
     Csv(#[from] csv::Error),
+}
+
+/// What is wrong with a vault's writer-lock side file ([`VaultError::WriterLock`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriterLockProblem {
+    /// Its bytes are not a lock file (overwritten, cut, or another program's file).
+    #[error("is damaged")]
+    Damaged,
+    /// A folder has its name.
+    #[error("is a folder, not a file")]
+    Folder,
+    /// It cannot be opened for reading and writing (its permissions).
+    #[error("cannot be opened for writing (check its permissions)")]
+    NoAccess,
 }
 
 /// Shorthand for vault results.

@@ -76,7 +76,7 @@ mod vault;
 mod wire;
 
 pub use backup::{BackupReport, RestoreOptions, RestoreReport};
-pub use error::{Result, VaultError};
+pub use error::{Result, VaultError, WriterLockProblem};
 pub use export::{CsvOptions, write_csv};
 pub use keys::KdfParams;
 pub use query::{Row, Rows};

@@ -1,9 +1,13 @@
 //! Consumption CSV files in the dialects suppliers write: the header decides which column is
 //! the value, the start and the end, the delimiter and the unit; times are RFC 3339 or local
-//! wall time, with October's repeated hour told apart by the file's order.
+//! wall time, with October's repeated hour told apart by the file's order. A date column with
+//! separate times of day (`Date,From,To,kWh`, `Date,Start,End,kWh`, `Date,Time,kWh`) is read
+//! as date + start to date + end, an end of 00:00 (or 24:00) being the next midnight.
+//! Intervals no household can use (more than [`MAX_AVERAGE_W`](super::MAX_AVERAGE_W) on average, or negative) are
+//! refused by line and counted.
 
 use super::decimal::decimal_to_scaled;
-use super::intervals::{ImportError, ImportSummary, Interval, IntervalSet, show};
+use super::intervals::{ImportError, ImportSummary, Interval, IntervalSet, Merge, show};
 use crate::quote::quoted;
 use crate::time::MeterTime;
 use jiff::Timestamp;
@@ -15,7 +19,8 @@ use std::io::BufRead;
 struct Columns {
     value: usize,
     start: usize,
-    /// A separate time-of-day column when `start` holds only the date (`Date, Time, kWh`).
+    /// A separate time-of-day column when `start` holds only the date (`Date, Time, kWh`,
+    /// `Date, From, To, kWh`); the end column then holds a time of day on that date too.
     time: Option<usize>,
     end: Option<usize>,
     /// Power of ten from the value column's unit to thousandths of a Wh (kWh: 6, Wh: 3).
@@ -82,10 +87,16 @@ fn find_columns(header: &str) -> Option<Columns> {
     if start == value {
         return None;
     }
+    // A date column with the start's time of day apart: `Date, Time`, `Date, From, To`,
+    // `Date, Start, End`, `Date, Start Time, End Time`.
+    let date_only = names[start].contains("date") && !names[start].contains("time");
     let time = names
         .iter()
-        .position(|n| n.contains("time") && !n.contains("date") && !n.contains("stamp"))
-        .filter(|i| *i != start && *i != value && Some(*i) != end && names[start].contains("date"));
+        .position(|n| {
+            ["time", "from", "start"].iter().any(|w| n.contains(w))
+                && !["date", "stamp", "end"].iter().any(|x| n.contains(x))
+        })
+        .filter(|i| *i != start && *i != value && Some(*i) != end && date_only);
     let unit = &names[value];
     let shift = if unit.contains("kwh") || !unit.contains("wh") {
         6
@@ -182,6 +193,56 @@ fn civil_seconds(a: DateTime, b: DateTime) -> Option<i64> {
     Some(tb - ta)
 }
 
+/// Why a data row is not used.
+enum Refusal {
+    /// It cannot be read (a cell is not a time or an amount, the end is not after the start).
+    Unreadable(String),
+    /// It reads, but no household uses that energy (negative, or more than
+    /// [`MAX_AVERAGE_W`](super::MAX_AVERAGE_W) on average).
+    Implausible(String),
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Refusal::Unreadable(message)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(message: &str) -> Self {
+        Refusal::Unreadable(message.to_owned())
+    }
+}
+
+/// `HH:MM` or `HH:MM:SS` (one-digit hours too), with no date.
+fn is_time_of_day(cell: &str) -> bool {
+    let s = cell.trim();
+    let mut parts = s.split(':');
+    let ok = |p: Option<&str>, max: usize| {
+        p.is_some_and(|p| !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let hh = parts.next();
+    let (h, m) = (ok(hh, 2), ok(parts.next(), 2));
+    let rest = parts.next();
+    h && m
+        && (rest.is_none() || ok(rest.and_then(|r| r.split('.').next()), 2))
+        && parts.next().is_none()
+}
+
+/// The end of a row whose times are times of day on `date`: `time` on that date, the next
+/// day's midnight for `00:00` or `24:00`.
+fn end_on_date(date: &str, time: &str) -> Option<Stamp> {
+    let time = time.trim();
+    let midnight = matches!(time, "24:00" | "24:00:00");
+    let text = format!("{} {}", date.trim(), if midnight { "00:00" } else { time });
+    match parse_stamp(&text)? {
+        Stamp::Local(dt) if dt.time() == jiff::civil::Time::midnight() => Some(Stamp::Local(
+            dt.checked_add(jiff::Span::new().days(1)).ok()?,
+        )),
+        other => Some(other),
+    }
+}
+
 /// Reads a consumption CSV line by line into `set`. Times without an offset are wall time in
 /// `tz` (pass [`london`](super::london) for UK files).
 pub fn read_csv(
@@ -211,7 +272,19 @@ pub struct CsvReader {
     /// Resolved start of the previous row (orders October's repeated hour).
     prev_start: Option<i64>,
     descending: bool,
+    /// The length of a row without an end: the file's step, learned from the starts of
+    /// consecutive such rows (15 minutes for quarter-hour data), 30 minutes until then.
+    step: i64,
+    /// Start of the previous row without an end.
+    prev_open_start: Option<i64>,
+    /// The interval the previous row without an end added (its length the step then known).
+    prev_open_added: Option<(Interval, u32)>,
+    /// Whether the current row had no end.
+    open: bool,
 }
+
+/// A row without an end lasts at most this long (a half hour) until the file shows its step.
+const DEFAULT_STEP: i64 = 1800;
 
 impl CsvReader {
     /// A reader for local times in `tz`.
@@ -223,6 +296,10 @@ impl CsvReader {
             line: 0,
             prev_start: None,
             descending: false,
+            step: DEFAULT_STEP,
+            prev_open_start: None,
+            prev_open_added: None,
+            open: false,
         }
     }
 
@@ -248,14 +325,76 @@ impl CsvReader {
             return Ok(());
         };
         summary.rows += 1;
-        match self.row(line, cols) {
+        let open_before = self.prev_open_added.take();
+        let step_before = self.step;
+        let row = self.row(line, cols);
+        if self.step < step_before
+            && let Some((prev, line)) = open_before
+        {
+            // The file's step shows only now: the previous row without an end was taken as
+            // longer than it is.
+            self.shorten(prev, line, set, summary);
+        }
+        match row {
+            Ok(iv) if self.open => {
+                let same_row_again = set.intervals.get(&iv.start).is_some_and(|known| {
+                    known.energy_milli_wh == iv.energy_milli_wh
+                        && known.end > known.start
+                        && known.end <= iv.end
+                });
+                if same_row_again {
+                    // Imported before, when the step was known (a shorter interval).
+                    summary.count(Merge::Duplicate);
+                } else {
+                    let merge = set.insert(iv, self.line);
+                    if merge == Merge::Added {
+                        self.prev_open_added = Some((iv, self.line));
+                    }
+                    summary.count(merge);
+                }
+            }
             Ok(iv) => summary.count(set.insert(iv, self.line)),
-            Err(message) => {
+            Err(Refusal::Unreadable(message)) => {
                 summary.skipped += 1;
                 set.note(self.line, "row", message);
             }
+            Err(Refusal::Implausible(message)) => {
+                summary.skipped += 1;
+                summary.implausible += 1;
+                set.note(self.line, "implausible", message);
+            }
         }
         Ok(())
+    }
+
+    /// Cuts `prev` (added by this file from a row without an end, at `line`) to the step
+    /// the file shows now; refused after all if that makes it implausible.
+    fn shorten(
+        &mut self,
+        prev: Interval,
+        line: u32,
+        set: &mut IntervalSet,
+        summary: &mut ImportSummary,
+    ) {
+        if set.intervals.get(&prev.start) != Some(&prev) {
+            return;
+        }
+        let cut = Interval {
+            end: prev.start + self.step,
+            ..prev
+        };
+        match cut.implausible() {
+            None => {
+                set.intervals.insert(prev.start, cut);
+            }
+            Some(why) => {
+                set.intervals.remove(&prev.start);
+                summary.added = summary.added.saturating_sub(1);
+                summary.skipped += 1;
+                summary.implausible += 1;
+                set.note(line, "implausible", why);
+            }
+        }
     }
 
     fn resolve_start(&mut self, stamp: Stamp) -> Result<i64, String> {
@@ -279,7 +418,7 @@ impl CsvReader {
         }
     }
 
-    fn row(&mut self, line: &str, cols: Columns) -> Result<Interval, String> {
+    fn row(&mut self, line: &str, cols: Columns) -> Result<Interval, Refusal> {
         let fields = split_fields(line, cols.delimiter);
         let cell = |i: usize| fields.get(i).map(String::as_str).unwrap_or("");
         let joined;
@@ -293,11 +432,28 @@ impl CsvReader {
         let start_stamp = parse_stamp(start_text)
             .ok_or_else(|| format!("{} is not a date and time", quoted(start_text)))?;
         let start = self.resolve_start(start_stamp)?;
-        let end = match cols.end.map(cell).filter(|s| !s.is_empty()) {
-            None => start + 1800,
+        let end_cell = cols.end.map(cell).filter(|s| !s.is_empty());
+        self.open = end_cell.is_none();
+        let end = match end_cell {
+            None => {
+                // Rows closer together than the step so far show the file's step (in either
+                // order: some portals write the newest row first).
+                if let Some(prev) = self.prev_open_start {
+                    let apart = (start - prev).abs();
+                    if apart > 0 && apart < self.step {
+                        self.step = apart;
+                    }
+                }
+                self.prev_open_start = Some(start);
+                start + self.step
+            }
             Some(text) => {
-                let stamp = parse_stamp(text)
-                    .ok_or_else(|| format!("{} is not a date and time", quoted(text)))?;
+                let stamp = match cols.time {
+                    // A time of day on the row's date; 00:00 or 24:00 is the next midnight.
+                    Some(_) if is_time_of_day(text) => end_on_date(cell(cols.start), text),
+                    _ => parse_stamp(text),
+                }
+                .ok_or_else(|| format!("{} is not a date and time", quoted(text)))?;
                 match (start_stamp, stamp) {
                     (_, Stamp::Exact(t)) => t,
                     (Stamp::Local(a), Stamp::Local(b)) => {
@@ -311,7 +467,7 @@ impl CsvReader {
                         let len = match (civil, elapsed) {
                             (Some(c), Some(e)) => c.min(e),
                             (Some(x), None) | (None, Some(x)) => x,
-                            (None, None) => return Err(format!("{b} is not after {a}")),
+                            (None, None) => return Err(format!("{b} is not after {a}").into()),
                         };
                         start + len
                     }
@@ -324,11 +480,7 @@ impl CsvReader {
             }
         };
         if end <= start {
-            return Err(format!(
-                "ends ({}) before it starts ({})",
-                show(end),
-                show(start)
-            ));
+            return Err(format!("ends ({}) before it starts ({})", show(end), show(start)).into());
         }
         if end - start > 31 * 86_400 {
             return Err("an interval longer than a month is not half-hourly data".into());
@@ -342,10 +494,18 @@ impl CsvReader {
         let energy = decimal_to_scaled(&text, cols.shift)
             .ok_or_else(|| format!("{} is not an amount of energy", quoted(raw)))?;
         if energy < 0 {
-            return Err(format!(
+            return Err(Refusal::Implausible(format!(
                 "negative consumption {} (is this an export file?)",
                 quoted(raw)
-            ));
+            )));
+        }
+        let interval = Interval {
+            start,
+            end,
+            energy_milli_wh: energy,
+        };
+        if let Some(why) = interval.implausible() {
+            return Err(Refusal::Implausible(why));
         }
         if let Some(prev) = self.prev_start
             && (!matches!(start_stamp, Stamp::Local(_)) || start != prev)
@@ -353,11 +513,7 @@ impl CsvReader {
             self.descending = start < prev;
         }
         self.prev_start = Some(start);
-        Ok(Interval {
-            start,
-            end,
-            energy_milli_wh: energy,
-        })
+        Ok(interval)
     }
 }
 

@@ -144,23 +144,20 @@ pub fn read_green_button(
                             }
                             _ => None,
                         };
+                        let parsed = parsed.map(|(s, d, e)| Interval {
+                            start: s,
+                            end: s + d,
+                            energy_milli_wh: e,
+                        });
                         match parsed {
-                            Some((s, d, e)) if e >= 0 => summary.count(set.insert(
-                                Interval {
-                                    start: s,
-                                    end: s + d,
-                                    energy_milli_wh: e,
-                                },
-                                reading_no,
-                            )),
-                            Some(_) => {
-                                summary.skipped += 1;
-                                set.note(
-                                    reading_no,
-                                    "value",
-                                    "a negative value in a consumption reading".into(),
-                                );
-                            }
+                            Some(iv) => match iv.implausible() {
+                                None => summary.count(set.insert(iv, reading_no)),
+                                Some(why) => {
+                                    summary.skipped += 1;
+                                    summary.implausible += 1;
+                                    set.note(reading_no, "implausible", why);
+                                }
+                            },
                             None => {
                                 summary.skipped += 1;
                                 set.note(

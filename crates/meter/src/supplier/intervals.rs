@@ -19,6 +19,55 @@ pub struct Interval {
     pub energy_milli_wh: i64,
 }
 
+/// The most average power an interval may imply, W: more than a household connection carries
+/// (3 × 63 A at 230 V is 43 kW; a large farm or a home with two fast EV chargers stays under
+/// 60 kW). An interval above it (20 kWh in 15 minutes is 80 kW) is a wrong unit, a register
+/// put where a delta belongs, or a damaged file; it is refused by line, not booked.
+pub const MAX_AVERAGE_W: i64 = 60_000;
+
+impl Interval {
+    /// Why no household could have used this energy in this interval, if so: more than
+    /// [`MAX_AVERAGE_W`] on average, or a negative amount. `None` for a plausible interval.
+    pub fn implausible(&self) -> Option<String> {
+        let seconds = i128::from(self.end - self.start);
+        let energy = i128::from(self.energy_milli_wh);
+        if energy < 0 {
+            return Some(format!(
+                "negative consumption {} Wh (is this an export file?)",
+                milli(self.energy_milli_wh)
+            ));
+        }
+        // Average W = mWh / 1000 × 3600 / s; refused above MAX_AVERAGE_W, exactly.
+        if seconds <= 0 || energy * 3600 <= i128::from(MAX_AVERAGE_W) * 1000 * seconds {
+            return None;
+        }
+        // Tenths of a kW (mWh × 3600 / s / 1000 W, / 100 for tenths), rounded up so that a
+        // refused interval never reads as the limit itself.
+        let tenths_kw = (energy * 36 + 1000 * seconds - 1) / (1000 * seconds);
+        let mut kwh = String::new();
+        let _ = crate::reading::write_fixed(&mut kwh, self.energy_milli_wh, 6);
+        Some(format!(
+            "{kwh} kWh in {} is {}.{} kW on average, more than the {} kW a household connection \
+             carries (a wrong unit or a damaged file?); refused",
+            duration(self.end - self.start),
+            tenths_kw / 10,
+            tenths_kw % 10,
+            MAX_AVERAGE_W / 1000
+        ))
+    }
+}
+
+/// `15 min`, `2 h 30 min`, `45 s`.
+fn duration(seconds: i64) -> String {
+    match (seconds / 3600, seconds % 3600 / 60, seconds % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, 0) => format!("{m} min"),
+        (h, 0, 0) => format!("{h} h"),
+        (h, m, 0) => format!("{h} h {m} min"),
+        _ => format!("{seconds} s"),
+    }
+}
+
 /// What happened to an interval offered to an [`IntervalSet`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Merge {
@@ -42,8 +91,11 @@ pub struct ImportSummary {
     pub duplicates: u64,
     /// Intervals that contradict known ones (kept the first; see the diagnostics).
     pub conflicts: u64,
-    /// Rows that could not be read (see the diagnostics).
+    /// Rows that could not be read or were refused (see the diagnostics).
     pub skipped: u64,
+    /// Of the `skipped`, intervals refused as impossible for a household: negative, or more
+    /// than [`MAX_AVERAGE_W`] on average (diagnostic code `implausible`).
+    pub implausible: u64,
 }
 
 impl ImportSummary {

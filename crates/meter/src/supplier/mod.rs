@@ -8,9 +8,20 @@
 //!   and a zero may read `0E-20`), and generic `start,end,kwh` files. The header decides which
 //!   column is which: the value column is the first whose name says consumption, usage,
 //!   import or kWh (never cost, price, charge, tax or export); the start column says start,
-//!   from, time or date; the end column (optional: a half hour when absent) says end or to.
-//!   Times without an offset are UK wall time ([`london`]): in October's repeated hour the
-//!   first `01:xx` is BST and the second GMT, as the file's order says.
+//!   from, time or date; the end column says end or to (optional: without it a row lasts the
+//!   file's step, the time between consecutive rows' starts, at most a half hour; so
+//!   quarter-hour files keep every quarter hour).
+//!   Times without an offset are wall time in the zone the caller gives (the vault's;
+//!   [`london`] for UK files): in October's repeated hour the first `01:xx` is summer time and
+//!   the second winter time, as the file's order says. A date column with the times of day
+//!   apart (`Date,From,To,kWh`, `Date,Start,End,kWh` as Irish, UK and Belgian portals write,
+//!   or `Date,Time,kWh` with the start only) runs from date + start to date + end, an end of
+//!   00:00 or 24:00 being the next midnight; a row whose end is not after its start is refused.
+//!
+//! Every interval must be one a household can use: at most [`MAX_AVERAGE_W`] on average and
+//! not negative. Others (20 kWh in 15 minutes: a wrong unit, a damaged file) are refused by
+//! line with a diagnostic (`implausible`) and counted in [`ImportSummary::implausible`]; the
+//! rest of the file is kept.
 //! - **Green Button** (ESPI) XML: `IntervalReading`s with `timePeriod/start` (Unix seconds),
 //!   `timePeriod/duration` and `value`, scaled by the `ReadingType`'s `powerOfTenMultiplier`
 //!   and `uom` (72 = Wh).
@@ -48,7 +59,9 @@ pub use csv::{CsvReader, read_csv};
 pub use decimal::decimal_to_scaled;
 pub(crate) use decimal::looks_numeric;
 pub use green_button::{Flow, read_green_button};
-pub use intervals::{ImportError, ImportSummary, Interval, IntervalSet, MAX_DIAGNOSTICS, Merge};
+pub use intervals::{
+    ImportError, ImportSummary, Interval, IntervalSet, MAX_AVERAGE_W, MAX_DIAGNOSTICS, Merge,
+};
 pub use registers::{FIRST_REGISTER_WH, RegisterPlan, Stored, plan_readings, plan_registers};
 
 use jiff::tz::{Offset, TimeZone};

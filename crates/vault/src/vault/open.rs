@@ -56,11 +56,13 @@ fn lock_path(path: &Path) -> PathBuf {
 }
 
 /// Takes the single-writer lock: an exclusive SQLite lock on a small side file, held for
-/// the life of the connection and released by the OS if the process dies.
+/// the life of the connection and released by the OS if the process dies. A 0-byte side
+/// file (what a crash while it was being made can leave) is simply taken; one that cannot be
+/// used (damaged, a folder, not writable) is [`VaultError::WriterLock`], naming it, rather
+/// than SQLite's words about "a database".
 fn take_writer_lock(path: &Path) -> Result<Connection> {
-    let busy =
-        |e: &rusqlite::Error| e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy);
-    let lock = Connection::open(lock_path(path))?;
+    let lock_file = lock_path(path);
+    let lock = Connection::open(&lock_file).map_err(|e| lock_error(&lock_file, e))?;
     lock.busy_timeout(Duration::ZERO)?;
     let taken = lock
         .pragma_update(None, "locking_mode", "EXCLUSIVE")
@@ -71,8 +73,29 @@ fn take_writer_lock(path: &Path) -> Result<Connection> {
         });
     match taken {
         Ok(()) => Ok(lock),
-        Err(e) if busy(&e) => Err(VaultError::Busy),
-        Err(e) => Err(VaultError::Sqlite(e)),
+        Err(e) => Err(lock_error(&lock_file, e)),
+    }
+}
+
+/// What a failure to take the writer lock on `lock_file` means for the homeowner.
+fn lock_error(lock_file: &Path, e: rusqlite::Error) -> VaultError {
+    use crate::error::WriterLockProblem as Problem;
+    use rusqlite::ErrorCode as Code;
+    let unusable = |problem| VaultError::WriterLock {
+        path: lock_file.to_path_buf(),
+        problem,
+    };
+    match e.sqlite_error_code() {
+        Some(Code::DatabaseBusy) => VaultError::Busy,
+        Some(Code::NotADatabase | Code::DatabaseCorrupt) => unusable(Problem::Damaged),
+        Some(Code::CannotOpen | Code::ReadOnly | Code::PermissionDenied) => {
+            if lock_file.is_dir() {
+                unusable(Problem::Folder)
+            } else {
+                unusable(Problem::NoAccess)
+            }
+        }
+        _ => VaultError::Sqlite(e),
     }
 }
 
@@ -507,5 +530,154 @@ mod tests {
         let (_dir, v) = reopened_from_a_version_1_state(&rs);
         // Not rebuilt (those rollups were right): the deleted rollups stay deleted.
         assert_eq!(hourly_import(&v, t), []);
+    }
+
+    /// A vault in UTC with three readings, closed; returns its folder and path.
+    fn closed_vault() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let options = CreateOptions {
+            kdf: KdfParams::INSECURE_FOR_TESTS,
+            time_zone: Some("UTC".into()),
+        };
+        let mut v = Vault::create(&path, "pw", &options).expect("create");
+        let t = 1_767_268_800;
+        let rs: Vec<Reading> = (0..3)
+            .map(|k| only(t + 10 * k, Quantity::ImportWh, 5_000 + k))
+            .collect();
+        v.append(&rs).expect("append");
+        v.close().expect("close");
+        (dir, path)
+    }
+
+    fn raw_count(v: &Vault) -> usize {
+        v.readings(0, i64::MAX / 2, Resolution::Raw)
+            .expect("rows")
+            .count()
+    }
+
+    /// Opening for writing with the lock file replaced by `damage` fails naming the side
+    /// file and what to do; readers still work; deleting the side file (as the message says)
+    /// opens the vault with every reading.
+    fn refused_then_recovered(damage: impl Fn(&Path), problem: crate::WriterLockProblem) {
+        let (_dir, path) = closed_vault();
+        let lock = lock_path(&path);
+        damage(&lock);
+        let Err(e) = Vault::open(&path, "pw") else {
+            panic!("a {problem:?} writer lock was taken");
+        };
+        assert!(
+            matches!(&e, VaultError::WriterLock { path: p, problem: q } if *p == lock && *q == problem),
+            "{e:?}"
+        );
+        let message = e.to_string();
+        let detail = problem.to_string();
+        assert_eq!(
+            message,
+            format!(
+                "the lock file beside the vault, {}, {detail}; if no other Hearth is using the \
+                 vault, delete it and try again (it holds no readings, Hearth makes a new one)",
+                lock.display()
+            )
+        );
+        assert!(message.contains("v.hearth.writer-lock"), "{message}");
+        // Reading needs no lock.
+        let reader = Vault::open_read_only(&path, "pw").expect("reader");
+        assert_eq!(raw_count(&reader), 3);
+        drop(reader);
+        if lock.is_dir() {
+            std::fs::remove_dir_all(&lock).expect("delete folder");
+        } else {
+            std::fs::remove_file(&lock).expect("delete lock");
+        }
+        let v = Vault::open(&path, "pw").expect("open after deleting the lock file");
+        assert_eq!(raw_count(&v), 3);
+    }
+
+    #[test]
+    fn a_damaged_writer_lock_is_named_with_what_to_do() {
+        // The issue's repro: text over the side file.
+        refused_then_recovered(
+            |lock| std::fs::write(lock, "damaged\n".repeat(100)).expect("write"),
+            crate::WriterLockProblem::Damaged,
+        );
+        // 8 KiB of bytes that are no SQLite file at all.
+        refused_then_recovered(
+            |lock| {
+                let bytes: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 3) as u8).collect();
+                std::fs::write(lock, bytes).expect("write");
+            },
+            crate::WriterLockProblem::Damaged,
+        );
+        // A real lock file whose schema page is overwritten: SQLite's "malformed" error.
+        refused_then_recovered(
+            |lock| {
+                let mut bytes = std::fs::read(lock).expect("lock file");
+                assert!(bytes.len() >= 1024, "{} bytes", bytes.len());
+                for b in &mut bytes[100..1024] {
+                    *b = 0xA5;
+                }
+                std::fs::write(lock, bytes).expect("write");
+            },
+            crate::WriterLockProblem::Damaged,
+        );
+    }
+
+    #[test]
+    fn a_folder_in_place_of_the_writer_lock_is_named() {
+        refused_then_recovered(
+            |lock| {
+                let _ = std::fs::remove_file(lock);
+                std::fs::create_dir(lock).expect("folder");
+                std::fs::write(lock.join("inside"), "x").expect("file inside");
+            },
+            crate::WriterLockProblem::Folder,
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unwritable_writer_lock_is_named_unless_running_as_root() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let probe = tempfile::NamedTempFile::new().expect("probe");
+        std::fs::set_permissions(probe.path(), std::fs::Permissions::from_mode(0o000))
+            .expect("chmod");
+        if std::fs::File::open(probe.path()).is_ok() {
+            eprintln!("SKIPPED: running as root, who can open any file; permissions unobservable");
+            return;
+        }
+        refused_then_recovered(
+            |lock| {
+                std::fs::set_permissions(lock, std::fs::Permissions::from_mode(0o000))
+                    .expect("chmod");
+            },
+            crate::WriterLockProblem::NoAccess,
+        );
+    }
+
+    #[test]
+    fn a_zero_byte_writer_lock_left_by_a_crash_just_works() {
+        let (_dir, path) = closed_vault();
+        let lock = lock_path(&path);
+        std::fs::write(&lock, b"").expect("truncate");
+        let mut v = Vault::open(&path, "pw").expect("open over a 0-byte lock file");
+        assert_eq!(raw_count(&v), 3);
+        // It is a real lock again: a second writer is refused.
+        assert!(matches!(Vault::open(&path, "pw"), Err(VaultError::Busy)));
+        v.append(&[only(1_767_268_900, Quantity::ImportWh, 5_010)])
+            .expect("append");
+        v.close().expect("close");
+        assert_eq!(
+            raw_count(&Vault::open_read_only(&path, "pw").expect("r")),
+            4
+        );
+        // A 0-byte lock file beside a vault still to be made does not stop `create`.
+        let fresh = path.with_file_name("w.hearth");
+        std::fs::write(lock_path(&fresh), b"").expect("0-byte lock");
+        let options = CreateOptions {
+            kdf: KdfParams::INSECURE_FOR_TESTS,
+            time_zone: Some("UTC".into()),
+        };
+        Vault::create(&fresh, "pw", &options).expect("create over a 0-byte lock file");
     }
 }
