@@ -101,13 +101,14 @@ fn print_event(event: &Event<'_>, rate: &dyn Fn(u64) -> f64) {
         } => {
             eprintln!(
                 "{}: {} intervals read: {} new, {} already imported, {} disagreeing with \
-                 earlier ones (kept the earlier), {} unreadable",
+                 earlier ones (kept the earlier), {} unreadable, {} impossible for a household",
                 path.display(),
                 summary.rows,
                 summary.added,
                 summary.duplicates,
                 summary.conflicts,
-                summary.skipped
+                summary.skipped - summary.implausible,
+                summary.implausible
             );
             for d in diagnostics.iter().take(5) {
                 eprintln!("  line {}: {}", d.line, d.message);
