@@ -242,7 +242,7 @@ fn created_or_removed(
         dir = d.parent();
     }
     if let Some(d) = new_dirs.first() {
-        std::fs::create_dir_all(d)?;
+        hearth_vault::create_dirs(d)?;
     }
     let side = |suffix: &str| {
         let mut p = path.as_os_str().to_owned();

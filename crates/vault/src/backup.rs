@@ -63,6 +63,7 @@ impl Vault {
             return Err(VaultError::AlreadyExists(out.to_path_buf()));
         }
         let (from, to) = range.unwrap_or((i64::MIN, i64::MAX));
+        crate::private::create_file(out)?;
         let mut dst = Connection::open(out)?;
         dst.execute_batch(SCHEMA)?;
         let tx = dst.transaction()?;

@@ -67,6 +67,7 @@ pub mod codec;
 mod error;
 mod export;
 mod keys;
+mod private;
 mod query;
 mod resolution;
 mod rollup;
@@ -79,6 +80,7 @@ pub use backup::{BackupReport, RestoreOptions, RestoreReport};
 pub use error::{Result, VaultError, WriterLockProblem};
 pub use export::{CsvOptions, write_csv};
 pub use keys::KdfParams;
+pub use private::create_dirs;
 pub use query::{Row, Rows};
 pub use resolution::{Resolution, UnknownResolution};
 pub use rollup::{

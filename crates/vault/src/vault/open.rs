@@ -7,6 +7,7 @@ use super::writer::new_writer;
 use super::{Vault, hex};
 use crate::error::{Result, VaultError};
 use crate::keys::{self, KEYRING_SLOT, KdfParams};
+use crate::private;
 use crate::resolution::Resolution;
 use crate::rollup::Builder;
 use crate::schema::{FORMAT_VERSION, Header, SCHEMA, SLOT_TABLE, read_slot};
@@ -62,6 +63,10 @@ fn lock_path(path: &Path) -> PathBuf {
 /// than SQLite's words about "a database".
 fn take_writer_lock(path: &Path) -> Result<Connection> {
     let lock_file = lock_path(path);
+    // Made (or kept) private before SQLite opens it; a race with another creator is fine.
+    if private::create_file(&lock_file).is_err() {
+        private::tighten(&lock_file);
+    }
     let lock = Connection::open(&lock_file).map_err(|e| lock_error(&lock_file, e))?;
     lock.busy_timeout(Duration::ZERO)?;
     let taken = lock
@@ -109,6 +114,8 @@ impl Vault {
             return Err(VaultError::AlreadyExists(path.to_path_buf()));
         }
         let lock = take_writer_lock(path)?;
+        // Only the owner may read it, whatever the umask; SQLite's -wal and -shm follow.
+        private::create_file(path)?;
         let conn = Connection::open(path)?;
         configure(&conn)?;
         conn.execute_batch(SCHEMA)?;
@@ -170,6 +177,12 @@ impl Vault {
         refuse_empty_file(path)?;
         check_directory_writable(path)?;
         let lock = take_writer_lock(path)?;
+        // A vault an older build made under umask 022 becomes its owner's alone.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            private::tighten(Path::new(&p));
+        }
         let conn = Connection::open(path)?;
         // SQLite quietly opens a file it may not write read-only; writing would fail later.
         if conn.is_readonly(rusqlite::MAIN_DB)? {
