@@ -21,6 +21,7 @@ pub mod passphrase;
 mod pending;
 pub mod period;
 pub mod preferences;
+pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod tips;
