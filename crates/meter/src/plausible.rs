@@ -262,11 +262,17 @@ pub fn check(reading: &mut Reading) -> Vec<Implausible> {
     found
 }
 
-/// The most active power, W, that `dv` and `ma` can carry, with rounding and tolerance.
-fn carried_w(dv: i64, ma: i64) -> i64 {
-    // dV × mA is 10⁻⁴ W.
-    let va = dv.saturating_mul(ma.saturating_abs().saturating_add(CURRENT_ROUNDING_MA)) / 10_000;
-    va.saturating_mul(100 + APPARENT_TOLERANCE_PCT) / 100
+/// The most active power that `dv` and `ma` can carry, with rounding and tolerance, in
+/// µW (W × 10⁶: dV × mA is 10⁻⁴ W, and the tolerance is in percent). Compared in these small
+/// units rather than divided down: no division on the decoding path, and no rounding.
+fn carried_uw(dv: i64, ma: i64) -> i64 {
+    dv.saturating_mul(ma.saturating_abs().saturating_add(CURRENT_ROUNDING_MA))
+        .saturating_mul(100 + APPARENT_TOLERANCE_PCT)
+}
+
+/// A power in W as µW (see [`carried_uw`]).
+fn uw(w: i64) -> i64 {
+    w.saturating_mul(1_000_000)
 }
 
 /// A phase's net active power, W, if the phase's import or export power is given.
@@ -292,13 +298,16 @@ fn check_phases(reading: &mut Reading, found: &mut Vec<Implausible>) {
             continue;
         };
         let w = w.saturating_abs();
-        let rule = if w > carried_w(dv, ma) {
+        let rule = if uw(w) > carried_uw(dv, ma) {
             Rule::PowerBeyondVoltsTimesAmps
         } else {
-            // The current the power needs at the power factor floor, plus the slack, mA.
-            let needed_ma = (w.saturating_mul(10_000_000) / (dv * POWER_FACTOR_FLOOR_MILLI))
-                .saturating_add(REACTIVE_SLACK_MA);
-            if ma.saturating_abs() <= needed_ma {
+            // The current beyond the slack, at the power factor floor, draws more than `w`:
+            // (|A| - slack) × V × PF > W, in dV × mA × thousandths = 10⁻⁷ W.
+            let beyond_ma = ma.saturating_abs().saturating_sub(REACTIVE_SLACK_MA);
+            let drawn = beyond_ma
+                .saturating_mul(dv)
+                .saturating_mul(POWER_FACTOR_FLOOR_MILLI);
+            if drawn <= w.saturating_mul(10_000_000) {
                 continue;
             }
             Rule::CurrentBeyondPower
@@ -332,7 +341,7 @@ fn check_total(reading: &mut Reading, found: &mut Vec<Implausible>) {
         let ma = reading.get(CURRENTS[phase]);
         match (dv, ma) {
             (Some(dv), Some(ma)) => {
-                carried = carried.saturating_add(carried_w(dv, ma));
+                carried = carried.saturating_add(carried_uw(dv, ma));
                 phases += 1;
             }
             (None, None) if phase_power(reading, phase).is_none() => {}
@@ -340,7 +349,7 @@ fn check_total(reading: &mut Reading, found: &mut Vec<Implausible>) {
             _ => return,
         }
     }
-    if phases == 0 || total <= carried {
+    if phases == 0 || uw(total) <= carried {
         return;
     }
     let rule = Rule::PowerBeyondVoltsTimesAmps;
@@ -381,6 +390,13 @@ fn time_text(t: MeterTime) -> String {
 /// dotted numbers of at most 255 (`1.0.96.1.0.255`, `96.1.0`).
 pub fn is_obis_code(id: &str) -> bool {
     let id = id.trim();
+    // Most ids start with a letter (DSMR's `E0044…`, `K8EG…`): settled at the first byte.
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b"-:.*&".contains(&b))
+    {
+        return false;
+    }
     let byte = |s: &str| !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit());
     let small = |s: &str| byte(s) && s.parse::<u16>().is_ok_and(|n| n <= 255);
     if let Some((a, rest)) = id.split_once('-')
@@ -413,11 +429,10 @@ pub struct Checked<D> {
 impl<D: Decoder> Checked<D> {
     /// Checks what `inner` decodes.
     pub fn new(inner: D) -> Self {
-        let stats = inner.stats().clone();
         Checked {
             inner,
             implausible: 0,
-            stats,
+            stats: Stats::default(),
         }
     }
 
@@ -426,44 +441,72 @@ impl<D: Decoder> Checked<D> {
         &self.inner
     }
 
+    /// Keeps the counts with the fields dropped up to date. While nothing was dropped,
+    /// [`Decoder::stats`] gives the inner decoder's own counts and nothing is copied, so a
+    /// plausible stream pays only the check itself.
+    #[inline]
     fn refresh_stats(&mut self) {
-        self.stats.clone_from(self.inner.stats());
-        self.stats.implausible += self.implausible;
+        if self.implausible > 0 {
+            self.stats.clone_from(self.inner.stats());
+            self.stats.implausible += self.implausible;
+        }
     }
 
+    /// Checks what the inner decoder gave, telling and counting what was dropped.
+    ///
+    /// A reading is large: the `None` most calls give is returned as a new `None` before
+    /// anything else, and only a decoded frame is moved on. (Passing the whole `Option`
+    /// through copies it at the size of a reading on every call, which cost more than the
+    /// check itself.)
+    #[inline]
     fn checked(
         &mut self,
         out: Option<Result<Decoded, Rejection>>,
     ) -> Option<Result<Decoded, Rejection>> {
-        let out = out.map(|r| {
-            r.map(|mut d| {
+        let Some(out) = out else {
+            self.refresh_stats();
+            return None;
+        };
+        let out = match out {
+            Ok(mut d) => {
                 let found = check(&mut d.reading);
-                self.implausible += found.len() as u64;
-                d.diagnostics
-                    .extend(found.iter().map(Implausible::diagnostic));
-                d
-            })
-        });
+                if !found.is_empty() {
+                    self.implausible += found.len() as u64;
+                    d.diagnostics
+                        .extend(found.iter().map(Implausible::diagnostic));
+                }
+                Ok(d)
+            }
+            Err(rejection) => Err(rejection),
+        };
         self.refresh_stats();
-        out
+        Some(out)
     }
 }
 
 impl<D: Decoder> Decoder for Checked<D> {
+    #[inline]
     fn push(&mut self, bytes: &[u8]) {
         self.inner.push(bytes);
         self.refresh_stats();
     }
 
+    #[inline]
     fn next(&mut self) -> Option<Result<Decoded, Rejection>> {
         let out = self.inner.next();
         self.checked(out)
     }
 
+    #[inline]
     fn stats(&self) -> &Stats {
-        &self.stats
+        if self.implausible == 0 {
+            self.inner.stats()
+        } else {
+            &self.stats
+        }
     }
 
+    #[inline]
     fn finish(&mut self) -> Option<Result<Decoded, Rejection>> {
         let out = self.inner.finish();
         self.checked(out)

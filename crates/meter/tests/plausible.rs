@@ -445,3 +445,32 @@ fn checking_changes_nothing_else_about_a_decoder() {
     assert_eq!(checked.stats().rejected(), 1);
     assert_eq!(checked.stats().accepted, 1);
 }
+
+#[test]
+fn counts_stay_whole_after_a_field_was_dropped() {
+    // An implausible telegram, a damaged one, then a plausible one: the counts after the
+    // first drop still follow the decoder's own.
+    let mut bytes = dsmr_with(&[("1-0:32.7.0(0230.0*V)", "1-0:32.7.0(4000.0*V)")]);
+    let mut broken = fixture("dsmr", "v5.p1");
+    let at = broken.iter().position(|&b| b == b'(').unwrap() + 1;
+    broken[at] ^= 1;
+    bytes.extend_from_slice(&broken);
+    bytes.extend_from_slice(b"noise");
+    bytes.extend_from_slice(&fixture("dsmr", "v5.p1"));
+    let mut plain = DsmrDecoder::new();
+    decode_all(&mut plain, &bytes);
+    let mut checked = Checked::new(DsmrDecoder::new());
+    let out = decode_all(&mut checked, &bytes);
+    assert_eq!(out.len(), 3);
+    let mut expected = plain.stats().clone();
+    expected.implausible = 1;
+    assert_eq!(*checked.stats(), expected);
+    assert_eq!(
+        (
+            expected.accepted,
+            expected.rejected(),
+            expected.skipped_bytes > 0
+        ),
+        (2, 1, true)
+    );
+}
