@@ -1,8 +1,8 @@
 //! Issue 17 ("Done when", bullet 3) and issue 19 item 2, through the real `hearth` binary:
 //! the plausibility rules apply to JSON Lines imports as they do to decoders. A field no
 //! household meter reports is dropped from its reading (the rest stored), each told with its
-//! line, and the summary says how many fields were dropped; `hearth decode --stats` counts
-//! them for captures.
+//! line, and the summary says how many fields were dropped; `hearth decode --stats` and
+//! `hearth collect` count them for captures.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -164,4 +164,55 @@ fn decode_stats_count_the_fields_dropped() {
         ),
         "{err}"
     );
+}
+
+/// CRC16/ARC (poly 0xA001 reflected, init 0), computed here independently of the decoder.
+fn crc16_arc(bytes: &[u8]) -> u16 {
+    let mut crc = 0u16;
+    for &b in bytes {
+        crc ^= u16::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xA001
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc
+}
+
+#[test]
+fn collect_counts_the_fields_dropped() {
+    let dir = tempfile::tempdir().expect("dir");
+    let dir = dir.path();
+    vault(dir);
+    // The DSMR 5 fixture twice: as it is, and with 0.0 V on L1 (a phase down: plausible)
+    // and 300.1 V on L2, a second later, its CRC computed anew.
+    let v5 = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../meter/tests/fixtures/dsmr/v5.p1"),
+    )
+    .expect("fixture");
+    let bang = v5.find('!').expect("end");
+    let body = v5[..=bang]
+        .replace("0-0:1.0.0(170102192002W)", "0-0:1.0.0(170102192003W)")
+        .replace("1-0:32.7.0(0230.0*V)", "1-0:32.7.0(0000.0*V)")
+        .replace("1-0:52.7.0(0230.0*V)", "1-0:52.7.0(0300.1*V)");
+    let crafted = format!("{body}{:04X}\r\n", crc16_arc(body.as_bytes()));
+    std::fs::write(dir.join("x.p1"), format!("{v5}{crafted}")).expect("capture");
+    let (_, err) = ok(dir, &["collect", "--source", "file:x.p1"]);
+    assert!(
+        err.contains("stopped: 2 readings stored"),
+        "both readings stored: {err}"
+    );
+    assert!(
+        err.contains("\n1 implausible field(s) dropped from readings\n"),
+        "{err}"
+    );
+    let rows = exported(dir);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["l2_v"], "230.0");
+    assert_eq!(rows[1]["l1_v"], "0.0");
+    assert_eq!(rows[1].get("l2_v"), None);
+    assert_eq!(rows[1]["l3_v"], "229.0");
 }
