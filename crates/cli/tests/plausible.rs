@@ -216,3 +216,47 @@ fn collect_counts_the_fields_dropped() {
     assert_eq!(rows[1].get("l2_v"), None);
     assert_eq!(rows[1]["l3_v"], "229.0");
 }
+
+#[test]
+fn report_readings_drop_implausible_fields_as_an_import_does() {
+    let dir = tempfile::tempdir().expect("dir");
+    let dir = dir.path();
+    std::fs::write(
+        dir.join("readings.jsonl"),
+        "{\"time\":\"2026-01-05T00:00:00+01:00\",\"import_kwh\":1.000,\"l1_v\":4000.0}\n\
+         {\"time\":\"2026-01-05T12:00:00+01:00\",\"import_kwh\":1.500,\"import_w\":900000}\n\
+         {\"time\":\"2026-01-06T00:00:00+01:00\",\"import_kwh\":2.000}\n",
+    )
+    .expect("file");
+    let tariff = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/tariffs/nl-flat.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .current_dir(dir)
+        .args(["report", "--from", "2026-01-05", "--to", "2026-01-06"])
+        .args([
+            "--readings",
+            "readings.jsonl",
+            "--format",
+            "json",
+            "--tariff",
+        ])
+        .arg(tariff)
+        .env_remove("HEARTH_VAULT")
+        .env_remove("HEARTH_PASSPHRASE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run hearth");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "hearth: readings.jsonl: 2 implausible field(s) dropped (the rest of each reading \
+             kept)"
+        ),
+        "{err}"
+    );
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        json.contains("\"import_kwh\":1.0"),
+        "the registers stay: {json}"
+    );
+}
