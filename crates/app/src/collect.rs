@@ -6,11 +6,14 @@
 //!   received, in the vault's time zone.
 //! - A live reading dated far in the future (a meter clock gone wrong) is refused by the vault
 //!   ([`Vault::set_clock`]); a replay or a fast demo runs ahead of the wall clock legitimately.
+//! - Every decoded reading is checked for plausibility: a field no household meter reports
+//!   is dropped and counted, the rest stored.
 //! - A pulse sensor continues from the last register the vault holds, and its register is
 //!   stored when counting starts and when it stops, so no counted pulse is lost.
 
 use crate::clock::{Clock, SharedClock};
 use hearth_meter::auto::Keys;
+use hearth_meter::plausible::Checked;
 use hearth_meter::pulse::PulseError;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading, Rejection};
 use hearth_meter_io::{Event, Reader, ReaderOptions, Source, Status};
@@ -163,7 +166,9 @@ impl SourceSetup {
 
 /// The reader for `source`: protocol auto-detection (decrypting with the setup's keys) for
 /// ports, bridges and files, the preset's decoder for MQTT, counting for a pulse sensor;
-/// readings without a meter time stamped by `clock` in `tz`.
+/// readings without a meter time stamped by `clock` in `tz`. Every decoded reading is checked
+/// for plausibility ([`hearth_meter::plausible`]); the fields dropped are counted in
+/// [`Reader::stats`] (`implausible`).
 pub fn reader(
     source: Source,
     setup: SourceSetup,
@@ -173,7 +178,10 @@ pub fn reader(
 ) -> Result<Reader, CollectError> {
     let reader = match source {
         Source::Mqtt(m) => {
-            Reader::for_source(Source::Mqtt(m), options).with_password(setup.mqtt_password)
+            // The preset's decoder, checked for plausibility like every other source's.
+            let decoder = Checked::new(hearth_meter_io::mqtt::decoder_for(&m));
+            Reader::with_options(Source::Mqtt(m), decoder, options)
+                .with_password(setup.mqtt_password)
         }
         Source::Pulse(p) => Reader::pulse(p, setup.pulse_start_wh, options)?,
         other => Reader::with_options(other, crate::meter_keys::auto_decoder(setup.keys), options),

@@ -104,6 +104,12 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(line) = rejections(&frames) {
         eprintln!("{line}");
     }
+    if frames.implausible > 0 {
+        eprintln!(
+            "{} implausible field(s) dropped from readings",
+            frames.implausible
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,7 +5,9 @@
 //! chunks and decoded as it streams, so a year of captures never sits in memory. Exit status
 //! is 0 when the input was empty or at least one frame was accepted (however many others were
 //! rejected), and 1 when bytes came but not a single reading (garbage, the wrong protocol or
-//! baud rate, a missing key), so scripts notice (#17).
+//! baud rate, a missing key), so scripts notice (#17). Every reading is checked for
+//! plausibility (`hearth_meter::plausible`): a field no household meter reports is dropped
+//! from it (told with `--verbose`, counted in `--stats`).
 
 use crate::Global;
 use anyhow::Context as _;
@@ -70,13 +72,14 @@ fn decoder(args: &Args, keys: Option<Keys>) -> anyhow::Result<Box<dyn Decoder + 
         ProtocolArg::Sml => Protocol::Sml,
         ProtocolArg::Iec62056_21 => Protocol::Iec62056_21,
         ProtocolArg::Raven => Protocol::Raven,
-        ProtocolArg::Glow => return Ok(Box::new(hearth_meter::glow::GlowDecoder::new())),
+        ProtocolArg::Glow => Protocol::Glow,
     };
     auto::decoder(protocol, keys.as_ref())
         .with_context(|| format!("no decoder for {protocol} in this build"))
 }
 
-/// "86400 accepted, 2 rejected (checksum 1, framing 1)".
+/// "86400 accepted, 2 rejected (checksum 1, framing 1)", and ", 3 implausible field(s)
+/// dropped" when a reading held values no household meter reports.
 fn summary(stats: &Stats) -> String {
     let mut s = format!("{} accepted, {} rejected", stats.accepted, stats.rejected());
     let reasons: Vec<String> = RejectReason::ALL
@@ -86,6 +89,12 @@ fn summary(stats: &Stats) -> String {
         .collect();
     if !reasons.is_empty() {
         s.push_str(&format!(" ({})", reasons.join(", ")));
+    }
+    if stats.implausible > 0 {
+        s.push_str(&format!(
+            ", {} implausible field(s) dropped",
+            stats.implausible
+        ));
     }
     s
 }

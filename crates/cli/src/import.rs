@@ -50,6 +50,12 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         stats.untimed,
         summary.refused
     );
+    if summary.implausible > 0 {
+        eprintln!(
+            "{} implausible field(s) dropped from readings",
+            summary.implausible
+        );
+    }
     vault.flush()?;
     let found = vault.rollup_counts();
     let glitches = found.glitches.saturating_sub(counted.glitches);
@@ -85,12 +91,22 @@ fn print_event(event: &Event<'_>, rate: &dyn Fn(u64) -> f64) {
         Event::UnreadableLine { path, line, error } => {
             eprintln!("{}:{line}: {error}", path.display());
         }
+        Event::ImplausibleField { path, line, found } => {
+            eprintln!("{}:{line}: {found}", path.display());
+        }
         Event::File(report) => {
             for (reason, k) in &report.rejected {
                 eprintln!(
                     "{}: {k} frames rejected ({})",
                     report.path.display(),
                     reason.name()
+                );
+            }
+            if report.implausible > 0 {
+                eprintln!(
+                    "{}: {} implausible field(s) dropped (the rest of each reading kept)",
+                    report.path.display(),
+                    report.implausible
                 );
             }
         }

@@ -121,6 +121,7 @@ impl Input {
             let f = std::fs::File::open(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let mut bad = 0u64;
+            let mut implausible = 0u64;
             let lines = Lines::new(std::io::BufReader::new(f), Cap::JSON_LINE);
             for (i, line) in lines.enumerate() {
                 let line = line.with_context(|| format!("cannot read {}", path.display()))?;
@@ -128,7 +129,11 @@ impl Input {
                     continue;
                 }
                 match Reading::from_json(&line) {
-                    Ok(r) => b.push(&r),
+                    Ok(mut r) => {
+                        // Checked as an import checks it (`hearth_meter::plausible`).
+                        implausible += hearth_meter::plausible::check(&mut r).len() as u64;
+                        b.push(&r);
+                    }
                     Err(e) => {
                         bad += 1;
                         if bad <= 3 {
@@ -140,6 +145,13 @@ impl Input {
             if bad > 3 {
                 eprintln!(
                     "hearth: {bad} lines of {} were not readings and were skipped",
+                    path.display()
+                );
+            }
+            if implausible > 0 {
+                eprintln!(
+                    "hearth: {}: {implausible} implausible field(s) dropped (the rest of each \
+                     reading kept)",
                     path.display()
                 );
             }

@@ -13,13 +13,16 @@
 //!
 //! [`AutoDecoder`] buffers at most [`SNIFF_LIMIT`] bytes until one signature is certain, then
 //! hands everything to that protocol's decoder and stays with it. [`decoder`] builds the
-//! decoder for a protocol chosen by the user.
+//! decoder for a protocol chosen by the user. Both check every reading for plausibility
+//! ([`crate::plausible`]), so no protocol's reading escapes the check.
 
 use crate::decoder::{Decoded, Decoder, Rejection, Stats};
 use crate::dlms::DlmsDecoder;
 use crate::dsmr::DsmrDecoder;
 use crate::glo::{self, Key};
+use crate::glow::GlowDecoder;
 use crate::iec62056_21::Iec62056Decoder;
+use crate::plausible::Checked;
 use crate::raven::RavenDecoder;
 use crate::reading::Protocol;
 use crate::sml::SmlDecoder;
@@ -232,18 +235,20 @@ pub struct Keys {
 }
 
 /// A decoder for `protocol`, with keys for those that may encrypt (DSMR/Smarty, DLMS).
-/// `None` for protocols that have no streaming decoder here.
+/// `None` for protocols that have no streaming decoder here. Every reading it yields is
+/// checked for plausibility ([`Checked`]): implausible fields are dropped, told as
+/// diagnostics and counted in [`Stats::implausible`].
 pub fn decoder(protocol: Protocol, keys: Option<&Keys>) -> Option<Box<dyn Decoder + Send>> {
     Some(match protocol {
-        Protocol::Dsmr => Box::new(match keys {
+        Protocol::Dsmr => Box::new(Checked::new(match keys {
             None => DsmrDecoder::new(),
             Some(k) => match k.auth_key {
                 AuthKey::Default => DsmrDecoder::with_keys(k.key, Some(glo::SMARTY_AUTH_KEY)),
                 AuthKey::Skip => DsmrDecoder::with_keys(k.key, None),
                 AuthKey::Key(ak) => DsmrDecoder::with_keys(k.key, Some(ak)),
             },
-        }),
-        Protocol::Dlms => Box::new(match keys {
+        })),
+        Protocol::Dlms => Box::new(Checked::new(match keys {
             None => DlmsDecoder::new(),
             Some(k) => DlmsDecoder::new().with_key(
                 k.key,
@@ -252,10 +257,11 @@ pub fn decoder(protocol: Protocol, keys: Option<&Keys>) -> Option<Box<dyn Decode
                     AuthKey::Default | AuthKey::Skip => None,
                 },
             ),
-        }),
-        Protocol::Sml => Box::new(SmlDecoder::new()),
-        Protocol::Iec62056_21 => Box::new(Iec62056Decoder::new()),
-        Protocol::Raven => Box::new(RavenDecoder::new()),
+        })),
+        Protocol::Sml => Box::new(Checked::new(SmlDecoder::new())),
+        Protocol::Iec62056_21 => Box::new(Checked::new(Iec62056Decoder::new())),
+        Protocol::Raven => Box::new(Checked::new(RavenDecoder::new())),
+        Protocol::Glow => Box::new(Checked::new(GlowDecoder::new())),
         _ => return None,
     })
 }
@@ -371,7 +377,10 @@ impl Decoder for AutoDecoder {
     fn next(&mut self) -> Option<Result<Decoded, Rejection>> {
         let out = self.inner.as_mut()?.1.next();
         self.refresh_stats();
-        out
+        // The `None` most calls give is returned anew rather than passed through, which
+        // copies it at the size of a whole reading (see `plausible::Checked`).
+        let out = out?;
+        Some(out)
     }
 
     fn stats(&self) -> &Stats {

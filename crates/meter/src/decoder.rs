@@ -91,6 +91,9 @@ pub struct Stats {
     pub rejected_by: [u64; RejectReason::ALL.len()],
     /// Bytes discarded outside any frame (noise, garbage, a wrong baud rate).
     pub skipped_bytes: u64,
+    /// Implausible fields dropped from accepted readings (a voltage of 4000 V, a meter id
+    /// that is an OBIS code; see [`crate::plausible`]). The rest of each reading was kept.
+    pub implausible: u64,
 }
 
 impl Stats {
@@ -133,6 +136,23 @@ pub trait Decoder {
     /// stays incomplete and is not counted as accepted.
     fn finish(&mut self) -> Option<Result<Decoded, Rejection>> {
         None
+    }
+}
+
+/// A boxed decoder decodes as the decoder inside (so a chosen-at-run-time decoder can be
+/// wrapped, e.g. checked for plausibility).
+impl<D: Decoder + ?Sized> Decoder for Box<D> {
+    fn push(&mut self, bytes: &[u8]) {
+        (**self).push(bytes);
+    }
+    fn next(&mut self) -> Option<Result<Decoded, Rejection>> {
+        (**self).next()
+    }
+    fn stats(&self) -> &Stats {
+        (**self).stats()
+    }
+    fn finish(&mut self) -> Option<Result<Decoded, Rejection>> {
+        (**self).finish()
     }
 }
 

@@ -4,7 +4,9 @@
 //! live in `hearth-meter-io`; storage lives in `hearth-vault`. Every protocol decoder has the
 //! same shape ([`Decoder`]): push bytes in, take frames out, each parsed into a [`Reading`]
 //! plus per-line diagnostics. A bad line never discards a good frame; only framing, CRC and
-//! authentication failures reject a frame, each with a counted reason.
+//! authentication failures reject a frame, each with a counted reason. Every reading a
+//! decoder built by [`auto`] yields is checked for plausibility ([`plausible`]): a field no
+//! household meter can report is dropped, told and counted, and the rest kept.
 #![forbid(unsafe_code)]
 
 pub mod auto;
@@ -17,6 +19,7 @@ pub mod glow;
 pub mod hdlc;
 pub mod iec62056_21;
 pub mod mqtt;
+pub mod plausible;
 pub mod pulse;
 pub mod quote;
 pub mod raven;

@@ -7,6 +7,10 @@
 //! - anything else as a raw meter capture of any protocol, recognised from the bytes by the
 //!   auto-detecting decoder.
 //!
+//! Every reading, decoded or read from JSON Lines, is checked for plausibility
+//! ([`hearth_meter::plausible`]): a field no household meter reports (a voltage of 4000 V, an
+//! import of 900 kW) is dropped from it, told and counted, and the rest kept.
+//!
 //! Readings already stored are skipped and older ones merged into place, so importing twice
 //! changes nothing. Meter files are decoded on a thread of their own while this one stores
 //! ([`pipeline`]). What happens is told through [`Event`]s as it happens and summed up in the
@@ -17,6 +21,7 @@ pub mod supplier;
 
 use crate::bounded_read::{Cap, Lines};
 use hearth_meter::auto::Keys;
+use hearth_meter::plausible::{self, Implausible};
 use hearth_meter::record::RecordError;
 use hearth_meter::{Decoder as _, Diagnostic, Reading, RejectReason, Stats};
 use hearth_vault::{IngestStats, Vault, VaultError};
@@ -64,6 +69,10 @@ const HEAD: usize = 8192;
 
 /// A UTF-8 byte-order mark, which some editors put before text; dropped.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Implausible fields told one by one per JSON Lines file ([`Event::ImplausibleField`]);
+/// the others are only counted, so a file written with a wrong unit does not flood the user.
+pub const IMPLAUSIBLE_TOLD: u64 = 20;
 
 /// How many lines may stand before a supplier CSV's header (a title, a meter number).
 const TITLE_LINES: usize = 5;
@@ -216,6 +225,17 @@ pub enum Event<'a> {
         /// Why.
         error: &'a RecordError,
     },
+    /// A field of a JSON Lines reading dropped as implausible (the rest of the reading is
+    /// kept); told for the first [`IMPLAUSIBLE_TOLD`] of a file, all counted in
+    /// [`FileReport::implausible`].
+    ImplausibleField {
+        /// The file.
+        path: &'a Path,
+        /// 1-based line number.
+        line: u64,
+        /// The field, its value and the rule it broke.
+        found: &'a Implausible,
+    },
     /// A meter file (capture or JSON Lines) is imported.
     File(&'a FileReport),
     /// A supplier download is read and merged with the earlier ones (nothing stored yet).
@@ -245,6 +265,8 @@ pub struct FileReport {
     pub rejected: Vec<(RejectReason, u64)>,
     /// Lines of a JSON Lines file that were not readings.
     pub unreadable_lines: u64,
+    /// Implausible fields dropped from its readings (the rest of each reading was kept).
+    pub implausible: u64,
     /// The file held no bytes at all.
     pub empty: bool,
     /// Readings stored or found already present (not those without a time or in the future).
@@ -286,6 +308,8 @@ pub struct Summary {
     pub readings: u64,
     /// Frames rejected and JSON lines unreadable, in every file.
     pub refused: u64,
+    /// Implausible fields dropped from readings, in every meter file.
+    pub implausible: u64,
     /// Files of which nothing could be used, in the order given, with why: the import as a
     /// whole failed for those that [`Nothing::fails`] for (`hearth import` exits non-zero),
     /// though the others are stored.
@@ -427,6 +451,7 @@ pub fn import(
     let mut reports = Vec::new();
     let mut readings = 0u64;
     let mut refused = 0u64;
+    let mut implausible = 0u64;
     let mut unusable = Vec::new();
     let mut supplier_files = Vec::new();
     for path in files {
@@ -452,6 +477,7 @@ pub fn import(
             })?;
         readings += report.readings;
         refused += report.refused();
+        implausible += report.implausible;
         on(Event::File(&report));
         if let Some(why) = report.nothing() {
             unusable.push(Unusable {
@@ -477,6 +503,7 @@ pub fn import(
         supplier,
         readings,
         refused,
+        implausible,
         unusable,
         stats: vault.stats(),
     })
@@ -509,9 +536,15 @@ fn import_source(
     // next flush, so those kept are told by the ones not kept).
     let dropped = |s: IngestStats| s.untimed + s.future;
     let before = dropped(vault.stats());
-    let (readings, rejected, unreadable_lines, bytes) = if kind == Kind::JsonLines {
-        let (n, (bad, bytes)) = pipeline::run(vault, path, on, |sink| read_json_lines(file, sink))?;
-        (n, Vec::new(), bad, bytes)
+    let (readings, rejected, unreadable_lines, implausible, bytes) = if kind == Kind::JsonLines {
+        let (n, lines) = pipeline::run(vault, path, on, |sink| read_json_lines(file, sink))?;
+        (
+            n,
+            Vec::new(),
+            lines.unreadable,
+            lines.implausible,
+            lines.bytes,
+        )
     } else {
         let (n, (stats, bytes)) =
             pipeline::run(vault, path, on, |sink| decode_capture(file, keys, sink))?;
@@ -520,7 +553,7 @@ fn import_source(
             .map(|&r| (r, stats.rejected_for(r)))
             .filter(|(_, k)| *k > 0)
             .collect();
-        (n, rejected, 0, bytes)
+        (n, rejected, 0, stats.implausible, bytes)
     };
     Ok(FileReport {
         path: path.to_path_buf(),
@@ -528,35 +561,61 @@ fn import_source(
         readings,
         rejected,
         unreadable_lines,
+        implausible,
         empty: bytes == 0,
         kept: readings.saturating_sub(dropped(vault.stats()) - before),
     })
 }
 
-/// Readings from JSON Lines (as `hearth decode` writes them); returns how many lines were
-/// not readings (each told to the sink with its line number) and how many bytes were read.
-/// A line longer than [`Cap::JSON_LINE`] stops the file with an error naming it.
-fn read_json_lines(file: impl BufRead, sink: &mut Sink) -> Result<(u64, u64), FileError> {
-    let mut bad = 0u64;
-    let mut bytes = 0u64;
+/// What reading a JSON Lines file gave besides its readings.
+struct JsonLines {
+    /// Lines that were not readings.
+    unreadable: u64,
+    /// Implausible fields dropped from its readings.
+    implausible: u64,
+    /// Bytes read.
+    bytes: u64,
+}
+
+/// Readings from JSON Lines (as `hearth decode` writes them), each checked for plausibility
+/// as a decoded one is; returns how many lines were not readings (each told to the sink with
+/// its line number), how many implausible fields were dropped (the first
+/// [`IMPLAUSIBLE_TOLD`] told) and how many bytes were read. A line longer than
+/// [`Cap::JSON_LINE`] stops the file with an error naming it.
+fn read_json_lines(file: impl BufRead, sink: &mut Sink) -> Result<JsonLines, FileError> {
+    let mut out = JsonLines {
+        unreadable: 0,
+        implausible: 0,
+        bytes: 0,
+    };
     for (i, line) in Lines::new(file, Cap::JSON_LINE).enumerate() {
         let line = line?;
-        bytes += line.len() as u64 + 1;
+        out.bytes += line.len() as u64 + 1;
         if line.trim().is_empty() {
             continue;
         }
+        let number = i as u64 + 1;
         let open = match Reading::from_json(&line) {
-            Ok(r) => sink.reading(r),
+            Ok(mut r) => {
+                let mut open = true;
+                for found in plausible::check(&mut r) {
+                    out.implausible += 1;
+                    if open && out.implausible <= IMPLAUSIBLE_TOLD {
+                        open = sink.implausible(number, found);
+                    }
+                }
+                open && sink.reading(r)
+            }
             Err(e) => {
-                bad += 1;
-                sink.unreadable(i as u64 + 1, e)
+                out.unreadable += 1;
+                sink.unreadable(number, e)
             }
         };
         if !open {
             break;
         }
     }
-    Ok((bad, bytes))
+    Ok(out)
 }
 
 /// Decodes a raw capture (any protocol, recognised from the bytes); returns the decoder's
@@ -685,6 +744,7 @@ mod tests {
                 readings: old_n,
                 rejected: vec![(RejectReason::Checksum, 7)],
                 unreadable_lines: 0,
+                implausible: 0,
                 empty: false,
                 kept: old_n,
             }
@@ -704,6 +764,54 @@ mod tests {
         assert_eq!(raw, stored(&old, Resolution::Raw));
         for res in Resolution::ROLLUPS {
             assert_eq!(stored(&new, res), stored(&old, res), "{res:?}");
+        }
+    }
+
+    #[test]
+    fn implausible_json_lines_fields_are_dropped_told_and_counted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let jl = dir.path().join("readings.jsonl");
+        // 25 readings with a voltage of 4000 V (a unit error); the 2nd also has 900 kW.
+        let mut text = String::new();
+        for i in 0..25 {
+            let power = if i == 1 { ",\"import_w\":900000" } else { "" };
+            text.push_str(&format!(
+                "{{\"time\":\"2026-01-15T12:00:{i:02}+01:00\",\"import_kwh\":1.000,\
+                 \"l1_v\":4000.0{power}}}\n"
+            ));
+        }
+        std::fs::write(&jl, text).expect("file");
+        let mut v = vault(&dir, "v.hearth");
+        let mut told = Vec::new();
+        let summary = import(&mut v, std::slice::from_ref(&jl), None, &mut |e| {
+            if let Event::ImplausibleField { line, found, .. } = e {
+                told.push(format!("{line} {found}"));
+            }
+        })
+        .expect("import");
+        // Every field counted, the first IMPLAUSIBLE_TOLD told with their lines.
+        assert_eq!(summary.implausible, 26);
+        assert_eq!(summary.files[0].implausible, 26);
+        assert_eq!(told.len() as u64, IMPLAUSIBLE_TOLD);
+        assert_eq!(
+            told[..3],
+            [
+                "1 l1_v 4000.0 dropped: a household voltage is 0 or between 80 and 300 V",
+                "2 l1_v 4000.0 dropped: a household voltage is 0 or between 80 and 300 V",
+                "2 import_w 900000 dropped: a household connection carries at most ±60 kW",
+            ]
+        );
+        // The readings are stored without the implausible fields.
+        assert_eq!(summary.stats.stored, 25);
+        let rows = stored(&v, Resolution::Raw);
+        assert_eq!(rows.len(), 25);
+        for row in &rows {
+            assert_eq!(row.reading.get(hearth_meter::Quantity::L1Dv), None);
+            assert_eq!(row.reading.get(hearth_meter::Quantity::ImportW), None);
+            assert_eq!(
+                row.reading.get(hearth_meter::Quantity::ImportWh),
+                Some(1_000)
+            );
         }
     }
 

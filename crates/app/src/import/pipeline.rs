@@ -5,6 +5,7 @@
 
 use super::{Event, FileError};
 use hearth_meter::Reading;
+use hearth_meter::plausible::Implausible;
 use hearth_meter::record::RecordError;
 use hearth_vault::Vault;
 use std::path::Path;
@@ -27,6 +28,8 @@ enum Message {
     Batch(Vec<Reading>),
     /// A line that is not a reading.
     Unreadable { line: u64, error: RecordError },
+    /// A field dropped from the reading of a line as implausible (the rest was kept).
+    Implausible { line: u64, found: Implausible },
 }
 
 /// The decoding thread's end of the channel: collects readings into batches.
@@ -58,6 +61,13 @@ impl Sink {
     /// Tells of a line that is not a reading; `false` once the vault has failed.
     pub(super) fn unreadable(&mut self, line: u64, error: RecordError) -> bool {
         self.open = self.full.send(Message::Unreadable { line, error }).is_ok();
+        self.open
+    }
+
+    /// Tells of a field dropped as implausible from the reading of `line` (sent before that
+    /// reading, which waits in the batch); `false` once the vault has failed.
+    pub(super) fn implausible(&mut self, line: u64, found: Implausible) -> bool {
+        self.open = self.full.send(Message::Implausible { line, found }).is_ok();
         self.open
     }
 }
@@ -105,6 +115,14 @@ pub(super) fn run<T: Send>(
                         path,
                         line,
                         error: &error,
+                    });
+                    continue;
+                }
+                Message::Implausible { line, found } => {
+                    on(Event::ImplausibleField {
+                        path,
+                        line,
+                        found: &found,
                     });
                     continue;
                 }
