@@ -24,11 +24,13 @@ fn csv(text: &str, set: &mut IntervalSet) -> hearth_meter::supplier::ImportSumma
     read_csv(Cursor::new(text), &london(), set).unwrap()
 }
 
-fn registers(readings: &[Reading]) -> Vec<i64> {
-    readings
-        .iter()
-        .map(|r| r.get(Quantity::ImportWh).unwrap())
-        .collect()
+/// The interval energies (Wh) of `readings`, which must all carry one.
+fn energies(readings: &[Reading], quantity: Quantity) -> Vec<i64> {
+    readings.iter().map(|r| r.get(quantity).unwrap()).collect()
+}
+
+fn imported(set: &IntervalSet) -> Vec<Reading> {
+    set.readings(Quantity::IntervalImportWh, &london())
 }
 
 #[test]
@@ -47,27 +49,44 @@ fn octopus_file_on_the_25_hour_day() {
     );
     // Σ of the 48 non-zero values = 11.361 kWh (one row is `0E-20`).
     assert_eq!(set.total_milli_wh(), 11_361_000);
-    let readings = set.readings(Quantity::ImportWh, 0, &london());
-    // A reading at the start, one per interval end, one more after the hole.
-    assert_eq!(readings.len(), 51);
+    let readings = imported(&set);
+    // One reading per interval, at its start; none in the hole.
+    assert_eq!(readings.len(), 49);
     assert_eq!(
         readings[0].time.unwrap().to_string(),
         "2024-10-27T00:00:00+01:00"
     );
     assert_eq!(
         readings.last().unwrap().time.unwrap().to_string(),
-        "2024-10-28T00:00:00+00:00"
+        "2024-10-27T23:30:00+00:00"
     );
-    let regs = registers(&readings);
-    assert_eq!(regs[0], 0);
-    assert_eq!(*regs.last().unwrap(), 11_361);
-    assert!(
-        regs.windows(2).all(|w| w[0] <= w[1]),
-        "a register never goes down"
+    let starts: Vec<i64> = readings.iter().map(|r| r.time.unwrap().unix).collect();
+    let expected: Vec<i64> = (0..50)
+        .filter(|&k| k != 7)
+        .map(|k| OCT_DAY_START + k * 1800)
+        .collect();
+    assert_eq!(starts, expected);
+    let wh = energies(&readings, Quantity::IntervalImportWh);
+    assert_eq!(
+        wh.iter().sum::<i64>(),
+        11_361,
+        "the energies sum to the total"
     );
-    // The first two values are 0.050 and 0.292 kWh.
-    assert_eq!(&regs[..3], &[0, 50, 342]);
+    assert!(wh.iter().all(|&w| w >= 0), "no negative energy");
+    // The first two values are 0.050 and 0.292 kWh; the `0E-20` half-hour is 0.
+    assert_eq!(&wh[..2], &[50, 292]);
+    assert_eq!(wh[7], 0);
     assert!(readings.iter().all(|r| r.protocol == Protocol::Supplier));
+    assert!(
+        readings
+            .iter()
+            .all(|r| r.get(Quantity::IntervalS) == Some(1800)),
+        "every interval is a half hour, the 25-hour day too"
+    );
+    assert!(
+        readings.iter().all(|r| r.get(Quantity::ImportWh).is_none()),
+        "no made-up register"
+    );
 }
 
 #[test]
@@ -82,12 +101,17 @@ fn octopus_file_with_cost_columns_on_the_23_hour_day() {
     assert!(set.holes().is_empty());
     // Σ = 11.054 kWh; the cost and standing-charge columns are not energy.
     assert_eq!(set.total_milli_wh(), 11_054_000);
-    let readings = set.readings(Quantity::ImportWh, 1_000_000, &london());
-    assert_eq!(readings.len(), 47);
-    assert_eq!(registers(&readings).last(), Some(&1_011_054));
+    let readings = imported(&set);
+    assert_eq!(readings.len(), 46);
+    let wh = energies(&readings, Quantity::IntervalImportWh);
+    assert_eq!(wh.iter().sum::<i64>(), 11_054);
+    assert_eq!(
+        readings[0].time.unwrap().to_string(),
+        "2024-03-31T00:00:00+00:00"
+    );
     assert_eq!(
         readings.last().unwrap().time.unwrap().to_string(),
-        "2024-04-01T00:00:00+01:00"
+        "2024-03-31T23:30:00+01:00"
     );
 }
 
@@ -133,10 +157,10 @@ fn wall_clock_and_offset_files_agree_where_they_overlap() {
 fn re_importing_changes_nothing() {
     let mut set = IntervalSet::new();
     csv(OCT, &mut set);
-    let before = set.readings(Quantity::ImportWh, 0, &london());
+    let before = imported(&set);
     let s = csv(OCT, &mut set);
     assert_eq!((s.added, s.duplicates, s.conflicts), (0, 49, 0));
-    assert_eq!(set.readings(Quantity::ImportWh, 0, &london()), before);
+    assert_eq!(imported(&set), before);
     assert!(set.diagnostics.is_empty());
 }
 
@@ -158,10 +182,7 @@ fn overlapping_files_merge() {
     let sa = csv(&a, &mut merged);
     let sb = csv(&b, &mut merged);
     assert_eq!((sa.added, sb.added, sb.duplicates), (30, 19, 11));
-    assert_eq!(
-        merged.readings(Quantity::ImportWh, 0, &london()),
-        whole.readings(Quantity::ImportWh, 0, &london())
-    );
+    assert_eq!(imported(&merged), imported(&whole));
 }
 
 #[test]
@@ -194,7 +215,7 @@ fn conflicting_values_keep_the_first_and_say_so() {
 #[test]
 fn sums_do_not_drift() {
     // 1000 half-hours of 0.001 kWh are exactly 1 kWh; 0.0005 kWh rows are kept to the mWh
-    // and the register is the rounded running total (0.5 → 1, 1.0 → 1, 1.5 → 2).
+    // and rounded cumulatively: running totals 0.5 → 1, 1.0 → 1, 1.5 → 2 Wh book 1, 0, 1.
     let mut text = String::from("start,kwh\n");
     for k in 0..1000 {
         text.push_str(&format!(
@@ -205,16 +226,15 @@ fn sums_do_not_drift() {
     let mut set = IntervalSet::new();
     csv(&text, &mut set);
     assert_eq!(set.total_milli_wh(), 1_000_000);
-    assert_eq!(
-        registers(&set.readings(Quantity::ImportWh, 0, &london())).last(),
-        Some(&1000)
-    );
+    let wh = energies(&imported(&set), Quantity::IntervalImportWh);
+    assert_eq!(wh.len(), 1000);
+    assert!(wh.iter().all(|&w| w == 1));
     let halves = "start,end,kwh\n2024-01-01T00:00:00Z,2024-01-01T00:30:00Z,0.0005\n2024-01-01T00:30:00Z,2024-01-01T01:00:00Z,0.0005\n2024-01-01T01:00:00Z,2024-01-01T01:30:00Z,0.0005\n";
     let mut set = IntervalSet::new();
     csv(halves, &mut set);
     assert_eq!(
-        registers(&set.readings(Quantity::ImportWh, 0, &london())),
-        [0, 1, 1, 2]
+        energies(&imported(&set), Quantity::IntervalImportWh),
+        [1, 0, 1]
     );
 }
 
@@ -293,19 +313,27 @@ fn green_button_uk_day_hourly() {
         set.intervals().last().unwrap().end - OCT_DAY_START,
         25 * 3600
     );
-    // Values are Wh × 10^-3: Σ = 9,555,305 → 9555.305 Wh → register 9555.
+    // Values are Wh × 10^-3: Σ = 9,555,305 → 9555.305 Wh → 9555 Wh over the day.
     assert_eq!(set.total_milli_wh(), 9_555_305);
-    let readings = set.readings(Quantity::ImportWh, 0, &london());
-    assert_eq!(readings.len(), 26);
-    assert_eq!(registers(&readings).last(), Some(&9_555));
+    let readings = imported(&set);
+    assert_eq!(readings.len(), 25);
+    let wh = energies(&readings, Quantity::IntervalImportWh);
+    assert_eq!(wh.iter().sum::<i64>(), 9_555);
+    assert!(
+        readings
+            .iter()
+            .all(|r| r.get(Quantity::IntervalS) == Some(3600))
+    );
 
     let mut export = IntervalSet::new();
     let s = read_green_button(Cursor::new(GB_UK), Flow::Reverse, &mut export).unwrap();
     assert_eq!(s.added, 1);
     assert_eq!(export.total_milli_wh(), 999_999);
-    let r = export.readings(Quantity::ExportWh, 0, &london());
-    assert_eq!(r.last().unwrap().get(Quantity::ExportWh), Some(1_000));
-    assert_eq!(r.last().unwrap().get(Quantity::ImportWh), None);
+    let r = export.readings(Quantity::IntervalExportWh, &london());
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].get(Quantity::IntervalExportWh), Some(1_000));
+    assert_eq!(r[0].get(Quantity::IntervalImportWh), None);
+    assert_eq!(r[0].get(Quantity::ExportWh), None);
 }
 
 #[test]
@@ -331,8 +359,11 @@ mod robustness {
             let mut set = IntervalSet::new();
             let s = read_csv(Cursor::new(text), &london(), &mut set).unwrap();
             prop_assert_eq!(s.rows, s.added + s.duplicates + s.conflicts + s.skipped);
-            let regs = registers(&set.readings(Quantity::ImportWh, 0, &london()));
-            prop_assert!(regs.windows(2).all(|w| w[0] <= w[1]));
+            let wh = energies(&imported(&set), Quantity::IntervalImportWh);
+            prop_assert_eq!(wh.len(), set.len());
+            prop_assert!(wh.iter().all(|&w| w >= 0));
+            // Σ of the readings is the total rounded half up (no negative interval is kept).
+            prop_assert_eq!(wh.iter().sum::<i64>(), (set.total_milli_wh() + 500) / 1000);
         }
 
         #[test]

@@ -11,8 +11,8 @@
 use super::{Event, ImportError, Kind, Nothing, Source, TITLE_LINES, Unusable};
 use crate::bounded_read::{Cap, Capped, Lines};
 use crate::settings::Setting;
+use hearth_meter::Quantity;
 use hearth_meter::supplier::{self, IntervalSet};
-use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
 use hearth_vault::{Resolution, Vault};
 use std::io::{BufRead, BufReader};
 
@@ -102,7 +102,12 @@ pub(super) fn import(
     }
     report.new = new.len();
     report.overlapping = overlapping(vault, &new)?;
-    let readings = interval_readings(&new, merged.meter_id.as_ref(), &tz);
+    let readings = supplier::interval_readings(
+        &new,
+        Quantity::IntervalImportWh,
+        merged.meter_id.as_ref(),
+        &tz,
+    );
     vault.append(&readings)?;
     let mut stored = known;
     for iv in &new {
@@ -116,41 +121,6 @@ pub(super) fn import(
     report.added_milli_wh = new.iter().map(|iv| iv.energy_milli_wh).sum();
     report.readings = readings.len() as u64;
     Ok(report)
-}
-
-/// One reading per interval, at its start: its energy in Wh (rounded cumulatively over the
-/// intervals, so the sum of a run is exact to the Wh) and its length.
-fn interval_readings(
-    intervals: &[supplier::Interval],
-    meter_id: Option<&hearth_meter::MeterId>,
-    tz: &jiff::tz::TimeZone,
-) -> Vec<Reading> {
-    let mut cum_milli: i64 = 0;
-    let mut booked_wh: i64 = 0;
-    intervals
-        .iter()
-        .map(|iv| {
-            cum_milli = cum_milli.saturating_add(iv.energy_milli_wh);
-            let upto = rounded_wh(cum_milli);
-            let wh = upto - booked_wh;
-            booked_wh = upto;
-            let mut r = Reading::new(Protocol::Supplier);
-            r.time = Some(MeterTime::in_zone(iv.start, tz));
-            r.meter_id = meter_id.cloned();
-            r.set(Quantity::IntervalImportWh, wh);
-            r.set(Quantity::IntervalS, iv.end - iv.start);
-            r
-        })
-        .collect()
-}
-
-/// Thousandths of a Wh to Wh, half away from zero.
-fn rounded_wh(milli: i64) -> i64 {
-    if milli >= 0 {
-        (milli + 500) / 1000
-    } else {
-        (milli - 500) / 1000
-    }
 }
 
 /// How many of `intervals` (sorted by start) hold meter readings with an import register.

@@ -1,7 +1,7 @@
 //! Fuzzes the supplier download readers: the same bytes as a consumption CSV (Octopus or
-//! generic) and as a Green Button XML file. Never a panic; whatever was read, the register
-//! readings built from it never go down where the energy is not negative, number at most two
-//! per interval, and end on the base plus the total energy.
+//! generic) and as a Green Button XML file. Never a panic; whatever was read gives one interval
+//! reading per interval, at its start, with its length (> 0) as `interval_s`, an energy that is
+//! not negative where the interval's is not, and energies that sum to the rounded total.
 #![no_main]
 
 use hearth_meter::Quantity;
@@ -11,35 +11,28 @@ use std::sync::OnceLock;
 
 fn check(set: &IntervalSet) {
     static TZ: OnceLock<jiff::tz::TimeZone> = OnceLock::new();
-    let base = 1_000_000;
-    let readings = set.readings(Quantity::ImportWh, base, TZ.get_or_init(london));
-    assert!(
-        readings.len() <= 2 * set.len(),
-        "{} readings for {} intervals",
-        readings.len(),
-        set.len()
-    );
-    let values: Vec<i64> = readings
-        .iter()
-        .filter_map(|r| r.get(Quantity::ImportWh))
-        .collect();
-    assert_eq!(values.len(), readings.len());
-    if set.intervals().all(|iv| iv.energy_milli_wh >= 0) {
-        assert!(
-            values.windows(2).all(|w| w[0] <= w[1]),
-            "register went down: {values:?}"
-        );
+    let readings = set.readings(Quantity::IntervalImportWh, TZ.get_or_init(london));
+    assert_eq!(readings.len(), set.len(), "one reading per interval");
+    let mut sum: i128 = 0;
+    for (iv, r) in set.intervals().zip(&readings) {
+        assert_eq!(r.time.map(|t| t.unix), Some(iv.start), "at the interval's start");
+        let seconds = r.get(Quantity::IntervalS).expect("every reading has a length");
+        assert!(seconds > 0, "a length of {seconds} s");
+        assert_eq!(seconds, iv.end - iv.start);
+        assert_eq!(r.get(Quantity::ImportWh), None, "no made-up register");
+        let wh = r.get(Quantity::IntervalImportWh).expect("every reading has energy");
+        if iv.energy_milli_wh >= 0 {
+            assert!(wh >= 0, "{wh} Wh for {} mWh", iv.energy_milli_wh);
+        }
+        sum += i128::from(wh);
     }
-    if let Some(&last) = values.last() {
-        // Rounded half away from zero, thousandths of a Wh to Wh (exact: i128).
-        let total: i128 = set
-            .intervals()
-            .map(|iv| i128::from(iv.energy_milli_wh))
-            .sum();
-        let wh = (total + if total >= 0 { 500 } else { -500 }) / 1000;
-        let expected = (i128::from(base) + wh).clamp(i64::MIN.into(), i64::MAX.into()) as i64;
-        assert_eq!(last, expected, "last register against the total energy");
-    }
+    // Rounded half away from zero, thousandths of a Wh to Wh (exact: i128).
+    let total: i128 = set
+        .intervals()
+        .map(|iv| i128::from(iv.energy_milli_wh))
+        .sum();
+    let rounded = (total + if total >= 0 { 500 } else { -500 }) / 1000;
+    assert_eq!(sum, rounded, "the energies against the total");
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -106,7 +106,7 @@ impl IntervalSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::supplier::registers::tests::iv;
+    use crate::supplier::intervals::tests::iv;
 
     #[test]
     fn encoding_is_compact_and_exact() {

@@ -1,5 +1,5 @@
 //! Intervals of consumption from any number of supplier files, merged by start: duplicates
-//! ignored, conflicts and overlaps kept out with a diagnostic, and register readings over them.
+//! ignored, conflicts and overlaps kept out with a diagnostic, and one interval reading per interval.
 
 use crate::decoder::Diagnostic;
 use crate::reading::{MeterId, Protocol, Quantity, Reading};
@@ -244,33 +244,12 @@ impl IntervalSet {
         Merge::Added
     }
 
-    /// Register readings: `quantity` (usually [`Quantity::ImportWh`], or
-    /// [`Quantity::ExportWh`] for an export download) starts at `base_wh` at the first
-    /// interval's start and rises by each interval's energy, read at each interval's end;
-    /// after a hole, a reading at the next start repeats the register, so the hole gets no
-    /// energy (Octopus leaves zero half-hours out). Times are shown in `tz`.
-    pub fn readings(&self, quantity: Quantity, base_wh: i64, tz: &TimeZone) -> Vec<Reading> {
-        let mut out = Vec::with_capacity(self.intervals.len() + 1);
-        let mut sum_milli: i128 = 0;
-        let mut prev_end: Option<i64> = None;
-        let register = |sum: i128| -> i64 { base_wh.saturating_add(round_milli(sum)) };
-        for iv in self.intervals.values() {
-            if prev_end != Some(iv.start) {
-                out.push(self.reading(quantity, iv.start, register(sum_milli), tz));
-            }
-            sum_milli += i128::from(iv.energy_milli_wh);
-            out.push(self.reading(quantity, iv.end, register(sum_milli), tz));
-            prev_end = Some(iv.end);
-        }
-        out
-    }
-
-    fn reading(&self, quantity: Quantity, at: i64, wh: i64, tz: &TimeZone) -> Reading {
-        let mut r = Reading::new(Protocol::Supplier);
-        r.time = Some(MeterTime::in_zone(at, tz));
-        r.meter_id = self.meter_id.clone();
-        r.set(quantity, wh);
-        r
+    /// One interval reading per interval, oldest first: see [`interval_readings`], with the
+    /// set's meter id. `quantity` is [`Quantity::IntervalImportWh`] (or
+    /// [`Quantity::IntervalExportWh`] for an export download); times are shown in `tz`.
+    pub fn readings(&self, quantity: Quantity, tz: &TimeZone) -> Vec<Reading> {
+        let intervals: Vec<Interval> = self.intervals.values().copied().collect();
+        interval_readings(&intervals, quantity, self.meter_id.as_ref(), tz)
     }
 
     /// Holes between consecutive intervals: `(end of one, start of the next)`.
@@ -289,10 +268,47 @@ impl IntervalSet {
     }
 }
 
+/// One reading ([`Protocol::Supplier`]) per interval, at its start (shown in `tz`): its
+/// energy as `quantity` ([`Quantity::IntervalImportWh`] or [`Quantity::IntervalExportWh`],
+/// Wh) and its length as [`Quantity::IntervalS`] (seconds). No register is made up: a hole
+/// between intervals simply has no reading.
+///
+/// Energies are kept in thousandths of a Wh and rounded cumulatively over `intervals` (in the
+/// order given, which should be time order): each reading's Wh is the running total rounded
+/// to Wh (half away from zero) minus the running total rounded at the interval before. So the
+/// readings of a run sum exactly to its rounded total and nothing drifts: five intervals of
+/// 0.4 Wh are 0, 1, 0, 1, 0 Wh (running totals 0.4, 0.8, 1.2, 1.6, 2.0 round to 0, 1, 1, 2,
+/// 2). Never panics: sums are exact (`i128`), and only a Wh figure beyond `i64` (no household
+/// file) saturates.
+pub fn interval_readings(
+    intervals: &[Interval],
+    quantity: Quantity,
+    meter_id: Option<&MeterId>,
+    tz: &TimeZone,
+) -> Vec<Reading> {
+    let mut total_milli: i128 = 0;
+    let mut booked_wh: i128 = 0;
+    intervals
+        .iter()
+        .map(|iv| {
+            total_milli += i128::from(iv.energy_milli_wh);
+            let upto = round_milli(total_milli);
+            let wh = upto - booked_wh;
+            booked_wh = upto;
+            let mut r = Reading::new(Protocol::Supplier);
+            r.time = Some(MeterTime::in_zone(iv.start, tz));
+            r.meter_id = meter_id.cloned();
+            // Within a Wh of the interval's own energy (an i64 of mWh), so it always fits.
+            r.set(quantity, i64::try_from(wh).unwrap_or(0));
+            r.set(Quantity::IntervalS, iv.end.saturating_sub(iv.start));
+            r
+        })
+        .collect()
+}
+
 /// Rounds thousandths of a Wh to Wh, half away from zero.
-pub(super) fn round_milli(sum: i128) -> i64 {
-    let q = (sum.abs() + 500) / 1000;
-    i64::try_from(q * sum.signum()).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX })
+fn round_milli(milli: i128) -> i128 {
+    (milli.abs() + 500) / 1000 * milli.signum()
 }
 
 fn milli(v: i64) -> String {
@@ -306,8 +322,127 @@ pub(super) fn show(unix: i64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// An interval of `wh` watt-hours.
+    pub(crate) fn iv(start: i64, end: i64, wh: i64) -> Interval {
+        Interval {
+            start,
+            end,
+            energy_milli_wh: wh * 1000,
+        }
+    }
+
+    fn milli_iv(start: i64, end: i64, energy_milli_wh: i64) -> Interval {
+        Interval {
+            start,
+            end,
+            energy_milli_wh,
+        }
+    }
+
+    /// `(time, Wh, seconds)` of each reading, for `quantity`.
+    fn booked(readings: &[Reading], quantity: Quantity) -> Vec<(i64, i64, i64)> {
+        readings
+            .iter()
+            .map(|r| {
+                (
+                    r.time.unwrap().unix,
+                    r.get(quantity).unwrap(),
+                    r.get(Quantity::IntervalS).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_reading_per_interval_at_its_start_and_none_in_a_hole() {
+        let utc = TimeZone::UTC;
+        let meter = MeterId::new("E0047000123456726");
+        let new = [iv(0, 1800, 100), iv(1800, 3600, 200), iv(5400, 6300, 50)];
+        let r = interval_readings(&new, Quantity::IntervalImportWh, Some(&meter), &utc);
+        assert_eq!(
+            booked(&r, Quantity::IntervalImportWh),
+            [(0, 100, 1800), (1800, 200, 1800), (5400, 50, 900)]
+        );
+        for reading in &r {
+            assert_eq!(reading.protocol, Protocol::Supplier);
+            assert_eq!(reading.meter_id.as_ref(), Some(&meter));
+            // Nothing made up: no register, and no export figure on an import download.
+            assert_eq!(reading.get(Quantity::ImportWh), None);
+            assert_eq!(reading.get(Quantity::ExportWh), None);
+            assert_eq!(reading.get(Quantity::IntervalExportWh), None);
+        }
+        let r = interval_readings(&new[2..], Quantity::IntervalExportWh, None, &utc);
+        assert_eq!(booked(&r, Quantity::IntervalExportWh), [(5400, 50, 900)]);
+        assert_eq!(r[0].get(Quantity::IntervalImportWh), None);
+        assert_eq!(r[0].meter_id, None);
+        assert!(interval_readings(&[], Quantity::IntervalImportWh, None, &utc).is_empty());
+    }
+
+    #[test]
+    fn fractions_of_a_watt_hour_are_rounded_cumulatively() {
+        let utc = TimeZone::UTC;
+        // Running totals 0.4, 0.8, 1.2, 1.6, 2.0 Wh round to 0, 1, 1, 2, 2.
+        let new: Vec<Interval> = (0..5)
+            .map(|k| milli_iv(k * 1800, k * 1800 + 1800, 400))
+            .collect();
+        let r = interval_readings(&new, Quantity::IntervalImportWh, None, &utc);
+        let wh: Vec<i64> = booked(&r, Quantity::IntervalImportWh)
+            .iter()
+            .map(|b| b.1)
+            .collect();
+        assert_eq!(wh, [0, 1, 0, 1, 0]);
+        // Halves round away from zero: 0.5 → 1, 1.0 → 1, 1.5 → 2; −0.5 → −1, −1.0 → −1.
+        let halves = [
+            milli_iv(0, 60, 500),
+            milli_iv(60, 120, 500),
+            milli_iv(120, 180, 500),
+        ];
+        let r = interval_readings(&halves, Quantity::IntervalImportWh, None, &utc);
+        let wh: Vec<i64> = r
+            .iter()
+            .map(|r| r.get(Quantity::IntervalImportWh).unwrap())
+            .collect();
+        assert_eq!(wh, [1, 0, 1]);
+        let minus = [milli_iv(0, 60, -500), milli_iv(60, 120, -500)];
+        let r = interval_readings(&minus, Quantity::IntervalExportWh, None, &utc);
+        let wh: Vec<i64> = r
+            .iter()
+            .map(|r| r.get(Quantity::IntervalExportWh).unwrap())
+            .collect();
+        assert_eq!(wh, [-1, 0]);
+    }
+
+    #[test]
+    fn absurd_energies_and_lengths_do_not_overflow() {
+        let utc = TimeZone::UTC;
+        let new = [
+            milli_iv(0, 1800, i64::MAX),
+            milli_iv(1800, 3600, i64::MAX),
+            milli_iv(3600, 5400, i64::MIN),
+        ];
+        let r = interval_readings(&new, Quantity::IntervalImportWh, None, &utc);
+        let wh: Vec<i64> = r
+            .iter()
+            .map(|r| r.get(Quantity::IntervalImportWh).unwrap())
+            .collect();
+        // Running totals (beyond i64 in mWh): 9,223,372,036,854,775.807 Wh rounds to
+        // ...776; 18,446,744,073,709,551.614 Wh to ...552 (+ ...776 again); adding i64::MIN
+        // mWh leaves 9,223,372,036,854,775.806 Wh, rounded ...776 (− ...776).
+        assert_eq!(
+            wh,
+            [
+                9_223_372_036_854_776,
+                9_223_372_036_854_776,
+                -9_223_372_036_854_776
+            ]
+        );
+        let long = [milli_iv(i64::MIN / 2, i64::MAX / 2, 0)];
+        let r = interval_readings(&long, Quantity::IntervalImportWh, None, &utc);
+        assert_eq!(r.len(), 1);
+    }
 
     #[test]
     fn an_absurd_total_saturates_instead_of_overflowing() {

@@ -1,4 +1,4 @@
-//! Supplier half-hourly downloads (consumption CSV, Green Button XML) into register readings.
+//! Supplier half-hourly downloads (consumption CSV, Green Button XML) into interval readings.
 //!
 //! UK suppliers let their customers download the smart meter's half-hourly consumption from
 //! their account page. Two shapes are common:
@@ -30,30 +30,36 @@
 //! the same interval with the same energy again is ignored, a different value for an interval
 //! already known (or one overlapping it) keeps the first and adds a
 //! [`Diagnostic`](crate::Diagnostic). So re-importing a file changes nothing and overlapping
-//! downloads merge. [`IntervalSet::readings`] then gives one register
-//! [`Reading`](crate::Reading) ([`Protocol::Supplier`](crate::Protocol::Supplier)) at each
-//! interval end, plus one at the start of the first interval and after every hole, with exact
-//! sums: values are kept in thousandths of a Wh and the register is the rounded running total,
-//! so nothing drifts.
+//! downloads merge.
+//!
+//! Intervals are stored as what they are, interval energy, never as made-up registers:
+//! [`interval_readings`] (and [`IntervalSet::readings`] over a whole set) gives one
+//! [`Reading`](crate::Reading) ([`Protocol::Supplier`](crate::Protocol::Supplier)) per
+//! interval, at its start, with its energy
+//! ([`Quantity::IntervalImportWh`](crate::Quantity::IntervalImportWh), or
+//! [`IntervalExportWh`](crate::Quantity::IntervalExportWh) for an export download) and its
+//! length ([`Quantity::IntervalS`](crate::Quantity::IntervalS)); a hole has no reading.
+//! Values are kept in thousandths of a Wh and rounded cumulatively over a run, so the Wh of a
+//! run's readings sum exactly to its rounded total and nothing drifts. The vault books them
+//! beside the meter's own registers, so supplier and meter data imported in any order give
+//! the same sums.
 //!
 //! Files are read line by line (CSV) or event by event (XML); only the intervals are kept,
 //! 17,520 a year.
 //!
-//! Across separate imports, [`IntervalSet::encode`] keeps the merged set (in the vault), and
-//! [`plan_registers`] places the register readings of only the new intervals around what is
-//! already stored, so nothing stored changes and every sum stays exact whatever the order of
-//! the downloads.
+//! Across separate imports, [`IntervalSet::encode`] keeps the merged set (in the vault) and
+//! [`IntervalSet::added_since`] says which intervals are new, so each import stores readings
+//! for only those.
 //!
-//! The parts: [`IntervalSet`] and its merging (`intervals`), its stored form (`encoding`),
-//! register planning around stored readings (`registers`), the CSV dialects (`csv`), Green
-//! Button XML (`green_button`) and exact decimal numbers (`decimal`).
+//! The parts: [`IntervalSet`], its merging and its readings (`intervals`), its stored form
+//! (`encoding`), the CSV dialects (`csv`), Green Button XML (`green_button`) and exact decimal
+//! numbers (`decimal`).
 
 mod csv;
 mod decimal;
 mod encoding;
 mod green_button;
 mod intervals;
-mod registers;
 
 pub use csv::{CsvReader, read_csv};
 pub use decimal::decimal_to_scaled;
@@ -61,8 +67,8 @@ pub(crate) use decimal::looks_numeric;
 pub use green_button::{Flow, read_green_button};
 pub use intervals::{
     ImportError, ImportSummary, Interval, IntervalSet, MAX_AVERAGE_W, MAX_DIAGNOSTICS, Merge,
+    interval_readings,
 };
-pub use registers::{FIRST_REGISTER_WH, RegisterPlan, Stored, plan_readings, plan_registers};
 
 use jiff::tz::{Offset, TimeZone};
 
