@@ -365,6 +365,17 @@ pub struct Choices {
     held: Vec<(Token, Destination, Instant)>,
 }
 
+/// A file chosen in the save dialog, as the page sees it: the token that writes to it, once,
+/// and its path to show.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SaveChoiceDto"))]
+pub struct Chosen {
+    /// Given back to write the file.
+    pub token: String,
+    /// The file chosen.
+    pub path: String,
+}
+
 /// 128 random bits.
 type Token = [u8; 16];
 
@@ -373,6 +384,16 @@ impl Choices {
     pub const FOR: Duration = Duration::from_secs(15 * 60);
     /// Choices held at most: a new one pushes out the oldest.
     pub const MOST: usize = 8;
+
+    /// Holds the file at `path`, just chosen in the save dialog (see [`Destination::chosen`]),
+    /// at `now`: its token and its path, for the page.
+    pub fn choose(&mut self, path: &Path, now: Instant) -> Result<Chosen, ExportError> {
+        let token = self.hold(Destination::chosen(path)?, now)?;
+        Ok(Chosen {
+            token,
+            path: path.display().to_string(),
+        })
+    }
 
     /// Holds `dest`, chosen at `now`; returns its token (32 hex digits).
     pub fn hold(&mut self, dest: Destination, now: Instant) -> Result<String, ExportError> {
