@@ -145,8 +145,8 @@ pub fn set_meter_source<R: Runtime>(
 pub fn set_meter_keys<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    key: String,
-    auth_key: String,
+    key: super::session::Secret,
+    auth_key: super::session::Secret,
 ) -> Result<(), ShellError> {
     let bad =
         |e: hearth_app::meter_keys::KeyError| ShellError::new(Code::BadRequest, e.to_string());

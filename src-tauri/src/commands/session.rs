@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Manager, Runtime, State};
 use zeroize::Zeroizing;
 
-/// A passphrase or password from the page, wiped from memory when dropped.
+/// A passphrase, password or meter key from the page, wiped from memory when dropped.
 pub type Secret = Zeroizing<String>;
 
 /// Shortest passphrase the wizard accepts.
@@ -57,9 +57,9 @@ pub(crate) fn status_of(state: &AppState) -> StatusDto {
 #[serde(default, rename_all = "camelCase")]
 pub struct SetupExtras {
     /// The meter's encryption key (32 hex digits), for encrypted meters.
-    pub key: String,
+    pub key: Secret,
     /// Its authentication key (32 hex digits), `none`, or empty for the usual one.
-    pub auth_key: String,
+    pub auth_key: Secret,
     /// The MQTT broker's password (sealed in the vault, never in the source).
     pub mqtt_password: Secret,
     /// A contract to adopt as the user's own (`preset:uk-flat`).
