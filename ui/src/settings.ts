@@ -134,6 +134,7 @@ export function wire(lock: () => Promise<void>): void {
 function passphraseForm(keyring: HTMLInputElement): { form: HTMLFormElement; pass: HTMLInputElement } {
   const form = document.createElement("form");
   form.id = "keyring-ask";
+  form.className = "row";
   form.hidden = true;
   const label = document.createElement("label");
   label.htmlFor = "keyring-pass";
