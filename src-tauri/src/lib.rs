@@ -207,8 +207,12 @@ pub fn run(options: Options) {
             .to_string();
         state.config_home = config_home;
     }
-    // End-to-end tests cannot drive the native save dialog: it "returns" files in this directory.
-    state.save_dialog_stand_in = std::env::var_os("HEARTH_TEST_SAVE_DIR").map(PathBuf::from);
+    // End-to-end tests cannot drive the native save dialog: it "returns" files in this directory
+    // (debug builds only: a release build always asks the user).
+    #[cfg(debug_assertions)]
+    {
+        state.save_dialog_stand_in = std::env::var_os("HEARTH_TEST_SAVE_DIR").map(PathBuf::from);
+    }
     // Tests shorten the idle time before auto-lock to seconds.
     state.info.auto_lock_seconds = std::env::var("HEARTH_AUTO_LOCK_SECONDS")
         .ok()
