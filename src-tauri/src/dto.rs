@@ -72,6 +72,9 @@ pub struct ExportDto {
     pub path: String,
 }
 
+/// A file chosen in the save dialog: the token `save_chart` or `export_csv` takes, and its path.
+pub use hearth_app::export::Chosen as SaveChoiceDto;
+
 /// How far an export has got.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -123,12 +123,13 @@ impl From<hearth_app::export::ExportError> for ShellError {
         use hearth_app::export::ExportError;
         match e {
             ExportError::Vault(v) => v.into(),
-            ExportError::Date(_) | ExportError::EmptyRange | ExportError::VaultFile(_) => {
-                ShellError::new(Code::BadRequest, e.to_string())
-            }
-            ExportError::Exists(_) | ExportError::Write { .. } => {
-                ShellError::new(Code::Io, e.to_string())
-            }
+            ExportError::Date(_)
+            | ExportError::EmptyRange
+            | ExportError::VaultFile(_)
+            | ExportError::NotChosen => ShellError::new(Code::BadRequest, e.to_string()),
+            ExportError::Random => ShellError::new(Code::Internal, e.to_string()),
+            // Exists, a link, not a file, changed since chosen, a failed write.
+            _ => ShellError::new(Code::Io, e.to_string()),
         }
     }
 }

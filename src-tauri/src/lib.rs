@@ -140,6 +140,8 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
         collecting: Arc::new(AtomicBool::new(false)),
         reader: Arc::default(),
         window_closed_at: Arc::default(),
+        chosen: Arc::default(),
+        save_dialog_stand_in: None,
         auto_unlock: Arc::new(AtomicBool::new(true)),
         kdf,
         info: AppInfoDto {
@@ -204,6 +206,12 @@ pub fn run(options: Options) {
             .display()
             .to_string();
         state.config_home = config_home;
+    }
+    // End-to-end tests cannot drive the native save dialog: it "returns" files in this directory
+    // (debug builds only: a release build always asks the user).
+    #[cfg(debug_assertions)]
+    {
+        state.save_dialog_stand_in = std::env::var_os("HEARTH_TEST_SAVE_DIR").map(PathBuf::from);
     }
     // Tests shorten the idle time before auto-lock to seconds.
     state.info.auto_lock_seconds = std::env::var("HEARTH_AUTO_LOCK_SECONDS")

@@ -35,6 +35,11 @@ pub struct AppState {
     /// The OS keyring may still open the vault by itself: once per run, at start (see
     /// [`crate::commands::session::take_auto_unlock`]).
     pub auto_unlock: Arc<AtomicBool>,
+    /// Files chosen in the save dialog, held for the page's tokens.
+    pub chosen: Arc<Mutex<hearth_app::export::Choices>>,
+    /// A directory standing in for the save dialog (`HEARTH_TEST_SAVE_DIR`, end-to-end tests;
+    /// debug builds only).
+    pub save_dialog_stand_in: Option<PathBuf>,
     /// When the main window was last closed, while it stays closed (see [`crate::window`]).
     pub window_closed_at: Arc<Mutex<Option<std::time::Instant>>>,
 }

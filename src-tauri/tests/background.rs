@@ -147,7 +147,8 @@ fn keyring_inside_the_private_secret_service() {
     assert_eq!(keyring.contains(&id).map_err(|e| e.to_string()), Ok(false));
 
     // Settings: keep a key in the keyring.
-    let on = call(&w, "set_keyring", json!({ "on": true })).expect("keyring on");
+    let on =
+        call(&w, "set_keyring", json!({ "on": true, "passphrase": PASS })).expect("keyring on");
     assert_eq!(
         (&on["vault"], &on["keyring"]),
         (&json!("open"), &json!(true))
@@ -179,7 +180,7 @@ fn keyring_inside_the_private_secret_service() {
     );
     assert_eq!(status(&app), Status::Locked);
     call(&w, "unlock", json!({ "passphrase": PASS })).expect("passphrase");
-    call(&w, "set_keyring", json!({ "on": true })).expect("keyring on again");
+    call(&w, "set_keyring", json!({ "on": true, "passphrase": PASS })).expect("keyring on again");
     assert_eq!(keyring.contains(&id).map_err(|e| e.to_string()), Ok(true));
 
     // Turned off again, the entry is gone and a login start leaves the vault locked.

@@ -10,7 +10,7 @@
 use hearth_desktop::dto::{
     AppInfoDto, ContractCostDto, ContractDto, CostReportDto, DurationPointDto, ExportDto,
     ExportProgressDto, HistoryDto, HistoryRowDto, LiveDto, PhaseDto, PortDto, PreferencesDto,
-    StatusDto, TipDto,
+    SaveChoiceDto, StatusDto, TipDto,
 };
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -161,6 +161,7 @@ fn declarations(cfg: &Config) -> Vec<Declaration> {
         declaration::<DurationPointDto>(cfg),
         declaration::<HistoryDto>(cfg),
         declaration::<ExportProgressDto>(cfg),
+        declaration::<SaveChoiceDto>(cfg),
         declaration::<ExportDto>(cfg),
         declaration::<ContractDto>(cfg),
         declaration::<ContractCostDto>(cfg),

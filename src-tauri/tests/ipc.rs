@@ -1,7 +1,7 @@
 //! The commands exercised through Tauri's IPC with the mock runtime (no display, no WebKit).
 
 mod common;
-use common::{Scratch, call};
+use common::{Scratch, call, choose};
 
 use hearth_app::live::Live;
 use hearth_desktop::state::AppState;
@@ -191,7 +191,7 @@ fn wizard_lock_and_unlock_through_ipc() {
 #[test]
 fn export_writes_csv_of_what_was_stored() {
     let dir = Scratch::new("export");
-    let (app, w, _) = app_in(&dir.0);
+    let (app, w) = common::app_saving_in(&dir.0);
     call(
         &w,
         "create_vault",
@@ -213,8 +213,8 @@ fn export_writes_csv_of_what_was_stored() {
         store.vault_mut().expect("open").flush().expect("flush");
     }
     let out = dir.0.join("out.csv");
-    let args = |res: &str, path: &str| json!({ "from": "2026-01-14", "to": "2026-01-16", "resolution": res, "decimalComma": false, "path": path });
-    let r = call(&w, "export_csv", args("raw", &out.display().to_string())).expect("export");
+    let args = |res: &str, token: &str| json!({ "from": "2026-01-14", "to": "2026-01-16", "resolution": res, "decimalComma": false, "token": token });
+    let r = call(&w, "export_csv", args("raw", &choose(&w, "out.csv"))).expect("export");
     assert_eq!(r["rows"], json!(2));
     let csv = std::fs::read_to_string(&out).expect("csv");
     let lines: Vec<&str> = csv.lines().collect();
@@ -231,27 +231,33 @@ fn export_writes_csv_of_what_was_stored() {
         .expect("import_kwh column");
     assert_eq!(lines[1].split(',').nth(col), Some("1000.000"));
     assert_eq!(lines[2].split(',').nth(col), Some("1000.050"));
-    // Refusals: relative path, unknown resolution, reversed dates.
+    // Refusals: a path instead of the dialog's token, unknown resolution, reversed dates.
     assert_eq!(
-        call(&w, "export_csv", args("raw", "out.csv")).expect_err("relative")["code"],
+        call(&w, "export_csv", args("raw", &out.display().to_string())).expect_err("path")["code"],
         json!("BadRequest")
     );
     assert_eq!(
-        call(&w, "export_csv", args("5s", &out.display().to_string())).expect_err("res")["code"],
+        call(&w, "export_csv", args("5s", &choose(&w, "out.csv"))).expect_err("res")["code"],
         json!("BadRequest")
     );
-    let rev = json!({ "from": "2026-01-16", "to": "2026-01-14", "resolution": "raw", "decimalComma": false, "path": out.display().to_string() });
+    let rev = json!({ "from": "2026-01-16", "to": "2026-01-14", "resolution": "raw", "decimalComma": false, "token": choose(&w, "out.csv") });
     assert_eq!(
         call(&w, "export_csv", rev).expect_err("reversed")["code"],
         json!("BadRequest")
     );
     // The save dialog asked before replacing: the file written above is replaced.
-    let again = call(&w, "export_csv", args("1h", &out.display().to_string())).expect("again");
+    let again = call(&w, "export_csv", args("1h", &choose(&w, "out.csv"))).expect("again");
     assert_eq!(again["rows"], json!(1));
     // Never the vault itself (issue 17): refused, and it still holds both readings.
     let vault = call(&w, "status", json!({})).expect("status")["vault_path"].clone();
     let vault = vault.as_str().expect("vault path");
-    let err = call(&w, "export_csv", args("raw", vault)).expect_err("the vault");
+    let vault_name = std::path::Path::new(vault).file_name().expect("name");
+    let err = call(
+        &w,
+        "export_csv",
+        args("raw", &choose(&w, &vault_name.to_string_lossy())),
+    )
+    .expect_err("the vault");
     assert_eq!(err["code"], json!("BadRequest"));
     assert_eq!(
         err["message"],
@@ -260,7 +266,7 @@ fn export_writes_csv_of_what_was_stored() {
              there would destroy your readings; choose another file."
         ))
     );
-    let r = call(&w, "export_csv", args("raw", &out.display().to_string())).expect("export");
+    let r = call(&w, "export_csv", args("raw", &choose(&w, "out.csv"))).expect("export");
     assert_eq!(r["rows"], json!(2));
 }
 

@@ -2,7 +2,7 @@
 //! IPC with the mock runtime: what the Settings screen and the "Save as" buttons call.
 
 mod common;
-use common::{Scratch, app_in, call};
+use common::{Scratch, app_in, app_saving_in, call, choose};
 
 use hearth_desktop::state::AppState;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
@@ -86,7 +86,7 @@ fn start_at_login_writes_and_removes_the_xdg_autostart_entry() {
 #[test]
 fn charts_are_saved_as_png_and_svg_and_bad_requests_refused() {
     let dir = Scratch::new("charts");
-    let (app, w) = app_in(&dir.0, false);
+    let (app, w) = app_saving_in(&dir.0);
     call(
         &w,
         "create_vault",
@@ -124,7 +124,7 @@ fn charts_are_saved_as_png_and_svg_and_bad_requests_refused() {
     let written = call(
         &w,
         "save_chart",
-        json!({ "request": request("duration"), "format": "png", "path": png.display().to_string() }),
+        json!({ "request": request("duration"), "format": "png", "token": choose(&w, "d.png") }),
     )
     .expect("png");
     assert_eq!(written, json!(png.display().to_string()));
@@ -136,7 +136,7 @@ fn charts_are_saved_as_png_and_svg_and_bad_requests_refused() {
     call(
         &w,
         "save_chart",
-        json!({ "request": request("bars"), "format": "svg", "path": svg.display().to_string() }),
+        json!({ "request": request("bars"), "format": "svg", "token": choose(&w, "b.svg") }),
     )
     .expect("svg");
     let text = std::fs::read_to_string(&svg).expect("svg file");
@@ -149,21 +149,21 @@ fn charts_are_saved_as_png_and_svg_and_bad_requests_refused() {
     let e = call(
         &w,
         "save_chart",
-        json!({ "request": request("gas"), "format": "svg", "path": svg.display().to_string() }),
+        json!({ "request": request("gas"), "format": "svg", "token": choose(&w, "b.svg") }),
     )
     .expect_err("no gas");
     assert_eq!(e["code"], json!("NoData"));
-    for (req, format, path) in [
-        (request("pie"), "png", png.display().to_string()),
-        (request("bars"), "gif", png.display().to_string()),
-        (request("bars"), "png", "relative.png".to_string()),
+    for (req, format, token) in [
+        (request("pie"), "png", choose(&w, "d.png")),
+        (request("bars"), "gif", choose(&w, "d.png")),
+        (request("bars"), "png", png.display().to_string()),
     ] {
         let e = call(
             &w,
             "save_chart",
-            json!({ "request": req, "format": format, "path": path }),
+            json!({ "request": req, "format": format, "token": token }),
         )
         .expect_err("refused");
-        assert_eq!(e["code"], json!("BadRequest"), "{format} {path}");
+        assert_eq!(e["code"], json!("BadRequest"), "{format} {token}");
     }
 }

@@ -444,20 +444,31 @@ def test_history_gas_export_duration_and_saving(s, ctx):
     gas_cells = s.js("return [...document.querySelectorAll('#hist-table tbody tr')].map(r => r.cells[3].textContent);")
     assert any(c not in ("–", "") and float(c.replace(",", ".")) > 0 for c in gas_cells), gas_cells
     print(f"     base load {s.text('#hist-base-load')!r}, export chart shown: {visible(s, '#hist-export-chart svg')}")
-    # Saving: the GTK dialog cannot be driven here, so call the command it feeds with a path.
+    # Saving: the GTK dialog cannot be driven here; HEARTH_TEST_SAVE_DIR (set by `wrapper`) makes
+    # the shell "choose" the suggested name in the test's directory, and the page gets a token.
     req = {"chart": "duration", "kind": "week", "shift": -1, "compare": False, "width": 800, "height": 300, "dark": True, "lang": "en"}
+    def token(name):
+        choice = s.invoke("pick_save_path", {"suggested": name, "extension": name[-3:], "title": "Save"})
+        assert choice["path"] == os.path.join(ctx["dir"], name), choice
+        return choice["token"]
     png = os.path.join(ctx["dir"], "duration.png")
-    assert s.invoke("save_chart", {"request": req, "format": "png", "path": png}) == png
+    assert s.invoke("save_chart", {"request": req, "format": "png", "token": token("duration.png")}) == png
     with open(png, "rb") as f:
         head = f.read(24)
     # PNG signature, then IHDR: twice the shown size, 1600 x 600.
     assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[16:24] == (1600).to_bytes(4, "big") + (600).to_bytes(4, "big"), head
     svg = os.path.join(ctx["dir"], "gas.svg")
-    s.invoke("save_chart", {"request": dict(req, chart="gas"), "format": "svg", "path": svg})
+    s.invoke("save_chart", {"request": dict(req, chart="gas"), "format": "svg", "token": token("gas.svg")})
     with open(svg, encoding="utf-8") as f:
         assert "<title>Gas used, Week of " in f.read()
-    bad = s.invoke("save_chart", {"request": dict(req, chart="nope"), "format": "png", "path": png})
+    bad = s.invoke("save_chart", {"request": dict(req, chart="nope"), "format": "png", "token": token("duration.png")})
     assert bad["error"]["code"] == "BadRequest", bad
+    # The page cannot name a file itself: a path is no token, nor is a used token.
+    used = token("again.png")
+    assert s.invoke("save_chart", {"request": req, "format": "png", "token": used}) == os.path.join(ctx["dir"], "again.png")
+    for forged in (png, used):
+        refused = s.invoke("save_chart", {"request": req, "format": "png", "token": forged})
+        assert refused["error"]["code"] == "BadRequest" and "save dialog" in refused["error"]["message"], refused
     # The save dialog is opened by the shell; the page itself may not call the dialog plugin.
     denied = s.invoke("plugin:dialog|save", {"options": {}})
     assert "error" in denied and "not allowed" in str(denied["error"]), denied
@@ -467,8 +478,10 @@ def test_history_gas_export_duration_and_saving(s, ctx):
 def test_export_csv(s, ctx):
     s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
     s.click('nav button[data-screen="export"]')
-    out = os.path.join(ctx["dir"], "export.csv")
-    s.type("#exp-path", out)
+    # The file comes from the save dialog alone (its stand-in here: the suggested name in the
+    # test's directory); the field only shows it.
+    assert s.js("return document.getElementById('exp-path').readOnly;") is True
+    out = os.path.join(ctx["dir"], "hearth-export.csv")
     s.click("#exp-go")
     s.wait("the export to finish", lambda: "Wrote" in s.text("#exp-result") or "error" in (s.attr("#exp-result", "class") or ""), timeout=60)
     msg = s.text("#exp-result")
@@ -484,6 +497,13 @@ def test_export_csv(s, ctx):
     used = [float(r[col]) for r in rows[1:] if r[col]]
     # Hourly rows of a household: energy per hour between 0 and 20 kWh, and some use.
     assert used and all(0 <= u < 20 for u in used) and sum(used) > 0, used[:5]
+    assert s.js("return document.getElementById('exp-path').value;") == out
+    # A path from the page itself is refused, and the file stays as written.
+    refused = s.invoke("export_csv", {"from": "2020-01-01", "to": "2040-01-01", "resolution": "1h",
+                                      "decimalComma": False, "token": out})
+    assert refused["error"]["code"] == "BadRequest", refused
+    with open(out, newline="", encoding="utf-8") as f:
+        assert len(list(csv.reader(f))) == len(rows)
     s.screenshot(os.path.join(ctx["dir"], "export.png"))
 
 
@@ -660,11 +680,21 @@ def test_keyring_on_unlock_off(s, ctx):
     s.wait("the keyring toggle", lambda: visible(s, "#pref-keyring"))
     assert not s.js("return document.getElementById('pref-keyring').checked;")
 
+    # Turning it on asks for the passphrase first; a wrong one is refused.
+    s.click("#pref-keyring")
+    s.wait("the passphrase asked for", lambda: visible(s, "#keyring-pass"))
+    s.type("#keyring-pass", "not the passphrase")
+    s.click("#keyring-pass-go")
+    s.wait("the wrong passphrase refused", lambda: "does not unlock" in s.text("#keyring-result"), timeout=30)
+    assert s.invoke("status")["keyring"] is False
+
     def turned_on():
-        # The private keyring may still be starting: a refusal unticks the box, so tick again.
-        if not s.js("return document.getElementById('pref-keyring').checked;"):
+        # The private keyring may still be starting: a refusal keeps the form, so give it again.
+        if not visible(s, "#keyring-pass"):
             s.click("#pref-keyring")
-            time.sleep(1.0)
+        s.type("#keyring-pass", "demo")
+        s.click("#keyring-pass-go")
+        time.sleep(1.0)
         return s.text("#keyring-result") == "The key is in your keyring now."
     s.wait("the key in the keyring", turned_on, timeout=30, every=1.0)
     assert s.invoke("status")["keyring"] is True
@@ -1013,6 +1043,8 @@ def wrapper(app, test_dir, extra_env=None, clock=None):
     env = "".join(f'export {k}="{os.path.join(test_dir, v)}"\n' for k, v in
                   (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache")))
     env += "".join(f'export {k}="{v}"\n' for k, v in dict(extra_env or {}, **clock_env(clock)).items())
+    # The native save dialog cannot be driven: the shell "chooses" the suggested name in here.
+    env += f'export HEARTH_TEST_SAVE_DIR="{test_dir}"\n'
     with open(path, "w") as f:
         f.write(f"#!/bin/sh\n{env}export MESA_SHADER_CACHE_DISABLE=true\nexport TMPDIR=\"{test_dir}\"\nexec \"{app}\" \"$@\"\n")
     os.chmod(path, 0o755)

@@ -149,6 +149,17 @@ export type ExportProgressDto = {
   fraction: number;
 };
 
+/**
+ * A file chosen in the save dialog, as the page sees it: the token that writes to it, once,
+ * and its path to show.
+ */
+export type SaveChoiceDto = {
+  /** Given back to write the file. */
+  token: string;
+  /** The file chosen. */
+  path: string;
+};
+
 /** A finished CSV export. */
 export type ExportDto = {
   /** Data lines written (the header not counted). */

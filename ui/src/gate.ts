@@ -70,7 +70,7 @@ export function wire(demo: boolean, opened: (s: StatusDto) => void, lock: () => 
       let status = await invoke<StatusDto>("create_vault", { passphrase: p1, source: meter.source, extras: meter.extras });
       if ($<HTMLInputElement>("setup-keyring").checked) {
         try {
-          status = await invoke<StatusDto>("set_keyring", { on: true });
+          status = await invoke<StatusDto>("set_keyring", { on: true, passphrase: p1 });
         } catch (e) {
           // The vault exists and opens with the passphrase; say why the keyring is off.
           const notice = $("notice");

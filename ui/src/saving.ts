@@ -1,14 +1,17 @@
 // "Save as PNG / SVG" under each chart: the desktop's save dialog picks the file (opened by the
-// shell), then the shell draws the chart again at that size (PNG at twice the pixels) and writes it.
+// shell, which keeps the path and hands the page a single-use token for it), then the shell draws
+// the chart again at that size (PNG at twice the pixels) and writes it.
 
 import { errorText, invoke } from "./tauri.js";
 import { isDark, sizeOf } from "./chart.js";
 import { lang, t } from "./i18n.js";
 import * as history from "./history.js";
+import type { SaveChoiceDto } from "./dto.js";
 
-/** Asks for a path with the save dialog; `null` when cancelled. */
-export function pickPath(suggested: string, extension: string, title: string): Promise<string | null> {
-  return invoke<string | null>("pick_save_path", { suggested, extension, title });
+/** Asks for a file with the save dialog: its token (for one write) and path; `null` when
+ * cancelled. The page never names a file to write itself. */
+export function pickPath(suggested: string, extension: string, title: string): Promise<SaveChoiceDto | null> {
+  return invoke<SaveChoiceDto | null>("pick_save_path", { suggested, extension, title });
 }
 
 const HOSTS: Record<string, string> = {
@@ -30,12 +33,12 @@ async function save(chart: string, format: string, out: HTMLElement): Promise<vo
   out.className = "";
   out.textContent = "";
   try {
-    const path = await pickPath(`hearth-${chart}-${stamp}.${format}`, format, t("chart.saveTitle"));
-    if (!path) return;
+    const choice = await pickPath(`hearth-${chart}-${stamp}.${format}`, format, t("chart.saveTitle"));
+    if (!choice) return;
     const written = await invoke<string>("save_chart", {
       request: { chart, ...where, width, height, dark: isDark(), lang: lang() },
       format,
-      path,
+      token: choice.token,
     });
     out.className = "ok";
     out.textContent = t("chart.saved", { path: written });

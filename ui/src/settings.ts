@@ -18,6 +18,8 @@ function say(id: string, cls: string, text: string): void {
 export async function refresh(): Promise<void> {
   try {
     $<HTMLInputElement>("pref-keyring").checked = (await invoke<StatusDto>("status")).keyring;
+    const ask = document.getElementById("keyring-ask");
+    if (ask) ask.hidden = true;
   } catch (e) {
     console.error(e);
   }
@@ -124,18 +126,70 @@ export function wire(lock: () => Promise<void>): void {
     }
   });
   $("settings-lock").addEventListener("click", () => void lock());
+  wireKeyring();
+}
+
+/** The form asking for the passphrase before a key goes into the keyring (as `hearth keyring
+ * on` asks): made here, under the switch, and shown only while turning it on. */
+function passphraseForm(keyring: HTMLInputElement): { form: HTMLFormElement; pass: HTMLInputElement } {
+  const form = document.createElement("form");
+  form.id = "keyring-ask";
+  form.className = "row";
+  form.hidden = true;
+  const label = document.createElement("label");
+  label.htmlFor = "keyring-pass";
+  label.dataset.i18n = "settings.keyringPass";
+  label.textContent = t("settings.keyringPass");
+  const pass = document.createElement("input");
+  pass.id = "keyring-pass";
+  pass.type = "password";
+  pass.required = true;
+  pass.autocomplete = "current-password";
+  const go = document.createElement("button");
+  go.id = "keyring-pass-go";
+  go.type = "submit";
+  go.className = "primary";
+  go.dataset.i18n = "settings.keyringGo";
+  go.textContent = t("settings.keyringGo");
+  form.append(label, pass, go);
+  (keyring.closest("label") ?? keyring).after(form);
+  return { form, pass };
+}
+
+function wireKeyring(): void {
   const keyring = $<HTMLInputElement>("pref-keyring");
-  keyring.addEventListener("change", async () => {
+  const { form, pass } = passphraseForm(keyring);
+  const set = async (on: boolean, passphrase?: string) => {
     keyring.disabled = true;
     try {
-      const st = await invoke<StatusDto>("set_keyring", { on: keyring.checked });
+      const st = await invoke<StatusDto>("set_keyring", on ? { on, passphrase } : { on });
       keyring.checked = st.keyring;
+      form.hidden = true;
       say("keyring-result", "ok", t(st.keyring ? "settings.keyringOn" : "settings.keyringOff"));
     } catch (e) {
-      keyring.checked = !keyring.checked;
+      // Turning on: the form stays for another try; turning off: the key is still there.
+      keyring.checked = on;
       say("keyring-result", "error", errorText(e));
     } finally {
       keyring.disabled = false;
     }
+  };
+  keyring.addEventListener("change", () => {
+    say("keyring-result", "", "");
+    if (keyring.checked) {
+      form.hidden = false;
+      pass.focus();
+    } else if (!form.hidden) {
+      // Changed their mind before giving the passphrase: nothing to undo.
+      form.hidden = true;
+    } else {
+      void set(false);
+    }
+  });
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const passphrase = pass.value;
+    pass.value = "";
+    void set(true, passphrase);
   });
 }

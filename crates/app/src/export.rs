@@ -1,13 +1,16 @@
 //! The CSV export use case, one for both faces (`hearth export` and the desktop's Export
 //! screen): a range in the vault's time zone, rows streamed from the vault to a writer or a
 //! file (years of one-second readings never sit in memory), progress now and then through a
-//! callback. A file is never the vault itself or one of its working files, and an existing
-//! file is replaced only when the caller says so.
+//! callback. A file is never the vault itself or one of its working files, never written
+//! through a symbolic link, and an existing file is replaced only when the caller says so: the
+//! CLI's `--force`, or the desktop's save dialog, whose choice stays here (a [`Destination`]
+//! held by [`Choices`]) while the page gets an opaque single-use token.
 
 use crate::period::{DateError, parse_bound};
 use hearth_vault::{CsvOptions, Resolution, Vault, VaultError, write_csv};
 use jiff::tz::TimeZone;
-use std::io::{BufWriter, Write};
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -34,6 +37,28 @@ pub enum ExportError {
         .0.display()
     )]
     Exists(PathBuf),
+    /// The path names a symbolic link: Hearth never writes through one.
+    #[error(
+        "{} is a symbolic link. Hearth does not write through links; choose the file itself.",
+        .0.display()
+    )]
+    Link(PathBuf),
+    /// The path names a directory, a device or a pipe rather than a regular file.
+    #[error("{} is not a regular file; choose another file.", .0.display())]
+    NotAFile(PathBuf),
+    /// Since the user chose to replace the file, another file took its place.
+    #[error("{} changed since you chose it; choose the file again.", .0.display())]
+    Changed(PathBuf),
+    /// The page asked to write with a token the save dialog did not give it, one already used,
+    /// or one that expired.
+    #[error(
+        "Choose the file in the save dialog first: each choice is good for one save, within 15 \
+         minutes."
+    )]
+    NotChosen,
+    /// The system's random number generator failed (no token could be made).
+    #[error("The system's random number generator failed; try again.")]
+    Random,
     /// The file could not be created or written.
     #[error("Cannot write {}: {source}", .path.display())]
     Write {
@@ -174,7 +199,8 @@ pub fn to_writer<W: Write>(
 
 /// Exports `req` from `vault` to the file at `path`, as [`to_writer`] does. Refuses (writing
 /// nothing at all) when `path` is the vault or one of its working files, under any name (a
-/// symbolic or hard link, `..` in the path), and when the file exists unless `force` is set.
+/// symbolic or hard link, `..` in the path), when it is a symbolic link, and when the file
+/// exists unless `force` is set (then only a regular file is replaced).
 pub fn to_file(
     vault: &Vault,
     req: &Request,
@@ -182,27 +208,236 @@ pub fn to_file(
     force: bool,
     progress: impl FnMut(Progress),
 ) -> Result<u64, ExportError> {
-    check_target(vault.path(), path)?;
-    let cannot = |source| ExportError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        // Atomic: a file that appears between the check and here is not replaced either.
-        options.create_new(true);
-    }
-    let file = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => ExportError::Exists(path.to_path_buf()),
-        _ => cannot(e),
-    })?;
+    to_destination(vault, req, &Destination::new(path, force), progress)
+}
+
+/// Exports `req` from `vault` to `dest` (see [`Destination::create`]), as [`to_writer`] does.
+pub fn to_destination(
+    vault: &Vault,
+    req: &Request,
+    dest: &Destination,
+    progress: impl FnMut(Progress),
+) -> Result<u64, ExportError> {
+    let file = dest.create(vault.path())?;
     to_writer(vault, req, BufWriter::new(file), progress).map_err(|e| match e {
-        ExportError::Vault(VaultError::Io(io)) => cannot(io),
+        ExportError::Vault(VaultError::Io(io)) => dest.cannot(io),
         other => other,
     })
+}
+
+/// A file to write an export or a saved chart to, and which file already there (if any) the
+/// write may replace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    path: PathBuf,
+    replace: Replace,
+}
+
+/// Which existing file a [`Destination`] may replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replace {
+    /// None: the file must be new.
+    Nothing,
+    /// Any regular file (`hearth export --force`).
+    AnyFile,
+    /// Only the regular file that was there when the user chose it (its device and inode).
+    TheFile((u64, u64)),
+}
+
+impl Destination {
+    /// `path`, replacing a regular file there only when `force` is set.
+    pub fn new(path: &Path, force: bool) -> Destination {
+        Destination {
+            path: path.to_path_buf(),
+            replace: if force {
+                Replace::AnyFile
+            } else {
+                Replace::Nothing
+            },
+        }
+    }
+
+    /// The file the user just chose in the save dialog (which asked before replacing one): a
+    /// new file, or the regular file there now and no other. A symbolic link or anything but a
+    /// regular file is refused at once.
+    pub fn chosen(path: &Path) -> Result<Destination, ExportError> {
+        let replace = match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == ErrorKind::NotFound => Replace::Nothing,
+            Err(e) => return Err(cannot(path, e)),
+            Ok(m) => Replace::TheFile(identity(&regular(path, &m)?)),
+        };
+        Ok(Destination {
+            path: path.to_path_buf(),
+            replace,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the file for writing, empty. Refuses the vault at `vault` and its working files
+    /// (under any name), a symbolic link (never followed, also one swapped in meanwhile), and
+    /// anything but a regular file; an existing file only when it may be replaced, and only
+    /// then is it truncated. A new file is created readable by its owner alone (0600).
+    pub fn create(&self, vault: &Path) -> Result<File, ExportError> {
+        check_target(vault, &self.path)?;
+        let existing = match std::fs::symlink_metadata(&self.path) {
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(self.cannot(e)),
+            Ok(m) => Some(regular(&self.path, &m)?),
+        };
+        let Some(existing) = existing else {
+            // Atomic, and `O_EXCL` follows no link: a file or a link that appears between the
+            // look and here is not replaced either.
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            return options.open(&self.path).map_err(|e| match e.kind() {
+                ErrorKind::AlreadyExists => ExportError::Exists(self.path.clone()),
+                _ => self.cannot(e),
+            });
+        };
+        match self.replace {
+            Replace::Nothing => return Err(ExportError::Exists(self.path.clone())),
+            Replace::TheFile(id) if id != identity(&existing) => {
+                return Err(ExportError::Changed(self.path.clone()));
+            }
+            Replace::TheFile(_) | Replace::AnyFile => {}
+        }
+        // Opened without creating or truncating; the file opened must be the one looked at,
+        // so a link put in its place meanwhile is refused before anything is written.
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&self.path)
+            .map_err(|e| self.cannot(e))?;
+        let opened = file.metadata().map_err(|e| self.cannot(e))?;
+        if !opened.is_file() || identity(&opened) != identity(&existing) {
+            return Err(ExportError::Changed(self.path.clone()));
+        }
+        file.set_len(0).map_err(|e| self.cannot(e))?;
+        Ok(file)
+    }
+
+    fn cannot(&self, source: std::io::Error) -> ExportError {
+        cannot(&self.path, source)
+    }
+}
+
+fn cannot(path: &Path, source: std::io::Error) -> ExportError {
+    ExportError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// `m` (of `path`, not followed) when it is a regular file; a link or anything else refused.
+fn regular(path: &Path, m: &Metadata) -> Result<Metadata, ExportError> {
+    if m.file_type().is_symlink() {
+        Err(ExportError::Link(path.to_path_buf()))
+    } else if !m.is_file() {
+        Err(ExportError::NotAFile(path.to_path_buf()))
+    } else {
+        Ok(m.clone())
+    }
+}
+
+/// A file's device and inode.
+#[cfg(unix)]
+fn identity(m: &Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt as _;
+    (m.dev(), m.ino())
+}
+
+/// Without inodes a replaced file cannot be told from the one chosen.
+#[cfg(not(unix))]
+fn identity(_: &Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// Files the user chose in the desktop's save dialog, kept on this side of the window: the page
+/// gets a random token for each ([`Choices::hold`]) and writes by giving it back
+/// ([`Choices::take`]), once, within [`Choices::FOR`]. A path the page makes up opens nothing.
+#[derive(Debug, Default)]
+pub struct Choices {
+    held: Vec<(Token, Destination, Instant)>,
+}
+
+/// A file chosen in the save dialog, as the page sees it: the token that writes to it, once,
+/// and its path to show.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SaveChoiceDto"))]
+pub struct Chosen {
+    /// Given back to write the file.
+    pub token: String,
+    /// The file chosen.
+    pub path: String,
+}
+
+/// 128 random bits.
+type Token = [u8; 16];
+
+impl Choices {
+    /// How long a choice stays good.
+    pub const FOR: Duration = Duration::from_secs(15 * 60);
+    /// Choices held at most: a new one pushes out the oldest.
+    pub const MOST: usize = 8;
+
+    /// Holds the file at `path`, just chosen in the save dialog (see [`Destination::chosen`]),
+    /// at `now`: its token and its path, for the page.
+    pub fn choose(&mut self, path: &Path, now: Instant) -> Result<Chosen, ExportError> {
+        let token = self.hold(Destination::chosen(path)?, now)?;
+        Ok(Chosen {
+            token,
+            path: path.display().to_string(),
+        })
+    }
+
+    /// Holds `dest`, chosen at `now`; returns its token (32 hex digits).
+    pub fn hold(&mut self, dest: Destination, now: Instant) -> Result<String, ExportError> {
+        let mut token: Token = [0; 16];
+        getrandom::fill(&mut token).map_err(|_| ExportError::Random)?;
+        self.forget_expired(now);
+        if self.held.len() >= Self::MOST {
+            self.held.remove(0);
+        }
+        self.held.push((token, dest, now));
+        Ok(token.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The destination `token` stands for, given up (a token works once); a token never given,
+    /// already used or older than [`Choices::FOR`] at `now` is [`ExportError::NotChosen`].
+    pub fn take(&mut self, token: &str, now: Instant) -> Result<Destination, ExportError> {
+        self.forget_expired(now);
+        let wanted = parse_token(token).ok_or(ExportError::NotChosen)?;
+        // Each comparison reads every byte, so its time says nothing about how much matched.
+        let found = self
+            .held
+            .iter()
+            .position(|(t, ..)| t.iter().zip(&wanted).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
+        let i = found.ok_or(ExportError::NotChosen)?;
+        Ok(self.held.remove(i).1)
+    }
+
+    fn forget_expired(&mut self, now: Instant) {
+        self.held
+            .retain(|(_, _, at)| now.saturating_duration_since(*at) < Self::FOR);
+    }
+}
+
+/// 32 lowercase hex digits back into a token.
+fn parse_token(s: &str) -> Option<Token> {
+    let s = s.as_bytes();
+    if s.len() != 32 || !s.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let mut t: Token = [0; 16];
+    for (b, pair) in t.iter_mut().zip(s.chunks(2)) {
+        *b = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(t)
 }
 
 /// The files SQLite and the vault keep beside the vault file (name + suffix): the write-ahead
@@ -283,6 +518,152 @@ fn file_id(_: &Path) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A scratch directory with a file `mine.txt` holding "my notes", and where the vault
+    /// would be.
+    fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().expect("dir");
+        let mine = dir.path().join("mine.txt");
+        std::fs::write(&mine, "my notes").expect("write");
+        let vault = dir.path().join("vault.hearth");
+        (dir, mine, vault)
+    }
+
+    #[test]
+    fn a_link_is_never_written_through() {
+        let (dir, mine, vault) = scratch();
+        let link = dir.path().join("out.csv");
+        std::os::unix::fs::symlink(&mine, &link).expect("link");
+        let dangling = dir.path().join("dangling.csv");
+        let target = dir.path().join("not-yet.txt");
+        std::os::unix::fs::symlink(&target, &dangling).expect("link");
+        for path in [&link, &dangling] {
+            for force in [false, true] {
+                let err = Destination::new(path, force)
+                    .create(&vault)
+                    .expect_err("a link");
+                assert!(matches!(&err, ExportError::Link(p) if p == path), "{err:?}");
+            }
+            let err = Destination::chosen(path).expect_err("a link");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "{} is a symbolic link. Hearth does not write through links; choose the \
+                     file itself.",
+                    path.display()
+                )
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&mine).expect("kept"), "my notes");
+        assert!(!target.exists());
+        let err = Destination::chosen(dir.path()).expect_err("a directory");
+        assert!(matches!(&err, ExportError::NotAFile(p) if p == dir.path()));
+    }
+
+    #[test]
+    fn a_chosen_file_is_replaced_only_while_it_is_the_file_chosen() {
+        let (dir, mine, vault) = scratch();
+        // Chosen to replace, and still the same file: emptied, then written.
+        let mut f = Destination::chosen(&mine)
+            .expect("chosen")
+            .create(&vault)
+            .expect("replaced");
+        f.write_all(b"csv").expect("write");
+        drop(f);
+        assert_eq!(std::fs::read_to_string(&mine).expect("read"), "csv");
+        // Chosen, then another file put in its place (renamed over it: a new inode).
+        let chosen = Destination::chosen(&mine).expect("chosen");
+        let other = dir.path().join("other.txt");
+        std::fs::write(&other, "someone else's").expect("write");
+        std::fs::rename(&other, &mine).expect("rename");
+        let err = chosen.create(&vault).expect_err("changed");
+        assert!(
+            matches!(&err, ExportError::Changed(p) if *p == mine),
+            "{err:?}"
+        );
+        // ... or a link put there.
+        std::fs::remove_file(&mine).expect("rm");
+        std::os::unix::fs::symlink(&vault, &mine).expect("link");
+        let err = chosen
+            .create(&dir.path().join("elsewhere"))
+            .expect_err("link");
+        assert!(matches!(&err, ExportError::Link(_)), "{err:?}");
+        // A new name chosen, and a file appears there before the write: not replaced.
+        let new = dir.path().join("new.csv");
+        let chosen = Destination::chosen(&new).expect("chosen");
+        std::fs::write(&new, "appeared").expect("write");
+        let err = chosen.create(&vault).expect_err("exists");
+        assert!(
+            matches!(&err, ExportError::Exists(p) if *p == new),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&new).expect("kept"), "appeared");
+        // A new file is its owner's alone, whatever the umask.
+        let fresh = dir.path().join("fresh.csv");
+        Destination::chosen(&fresh)
+            .expect("chosen")
+            .create(&vault)
+            .expect("created");
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&fresh)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_token_opens_its_choice_once_and_only_for_a_while() {
+        let (dir, mine, _) = scratch();
+        let t0 = Instant::now();
+        let mut choices = Choices::default();
+        let token = choices
+            .hold(Destination::chosen(&mine).expect("chosen"), t0)
+            .expect("token");
+        assert_eq!(token.len(), 32);
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+        // Made up, malformed, or a path: nothing.
+        let forged = if token.starts_with('0') { "1" } else { "0" }.to_string() + &token[1..];
+        let path = mine.display().to_string();
+        for bad in [
+            forged.as_str(),
+            "",
+            "+f",
+            path.as_str(),
+            &token.to_uppercase()[..31],
+        ] {
+            assert!(
+                matches!(choices.take(bad, t0), Err(ExportError::NotChosen)),
+                "{bad}"
+            );
+        }
+        let dest = choices.take(&token, t0).expect("taken");
+        assert_eq!(dest.path(), mine);
+        // Once only.
+        assert!(matches!(
+            choices.take(&token, t0),
+            Err(ExportError::NotChosen)
+        ));
+        // Good for 15 minutes.
+        let late = choices
+            .hold(Destination::chosen(&mine).expect("chosen"), t0)
+            .expect("token");
+        let expired = choices.take(&late, t0 + Duration::from_secs(15 * 60));
+        assert!(matches!(expired, Err(ExportError::NotChosen)));
+        let tokens: Vec<String> = (0..=Choices::MOST)
+            .map(|i| {
+                let d = Destination::chosen(&dir.path().join(format!("{i}.csv")));
+                choices.hold(d.expect("chosen"), t0).expect("token")
+            })
+            .collect();
+        // At most 8 held: the oldest gave way.
+        assert!(matches!(
+            choices.take(&tokens[0], t0),
+            Err(ExportError::NotChosen)
+        ));
+        let last = choices.take(&tokens[8], t0).expect("the newest");
+        assert_eq!(last.path(), dir.path().join("8.csv"));
+    }
 
     #[test]
     fn progress_reports_every_50000_rows_at_most_4_times_a_second() {

@@ -1,13 +1,14 @@
 //! Commands of the History and Export screens: history pages, saving a chart, CSV export and
-//! the native save dialog.
+//! the native save dialog. The file chosen there stays on this side: the page gets a
+//! single-use token for it ([`hearth_app::export::Choices`]) and writes only by giving it back.
 
 use super::*;
 
 use crate::collector::{self};
-use crate::dto::{ExportDto, ExportProgressDto, HistoryDto};
+use crate::dto::{ExportDto, ExportProgressDto, HistoryDto, SaveChoiceDto};
 use crate::error::{Code, ShellError};
 use crate::state::AppState;
-use hearth_app::export;
+use hearth_app::export::{self, Destination};
 use hearth_app::history::{self, ChartId, Format, Image, Request};
 use hearth_app::period::PeriodKind;
 use hearth_insight::Lang;
@@ -84,13 +85,14 @@ pub struct ChartRequest {
 }
 
 /// Saves a chart as `png` (twice the shown size, sharp on high-density screens) or `svg` to
-/// `path`, an absolute path the user chose. Returns the path written.
+/// the file the user chose in the save dialog, named by its `token` ([`pick_save_path`]).
+/// Returns the path written.
 #[tauri::command]
 pub fn save_chart(
     state: State<'_, AppState>,
     request: ChartRequest,
     format: String,
-    path: String,
+    token: String,
 ) -> Result<String, ShellError> {
     let format = match format.as_str() {
         "svg" => Format::Svg,
@@ -102,7 +104,7 @@ pub fn save_chart(
             ));
         }
     };
-    let path = output_path(&path)?;
+    let dest = chosen(&state, &token)?;
     let lang = Lang::from_code(&request.lang);
     let size = (request.width, request.height);
     let image = if request.chart == "live" {
@@ -131,28 +133,28 @@ pub fn save_chart(
         Image::Svg(s) => s.as_bytes(),
         Image::Png(b) => b.as_slice(),
     };
-    std::fs::write(&path, bytes)
-        .map_err(|e| ShellError::new(Code::Io, format!("Cannot write {}: {e}", path.display())))?;
-    Ok(path.display().to_string())
+    let vault_path = collector::lock(&state.store).path().to_path_buf();
+    std::io::Write::write_all(&mut dest.create(&vault_path)?, bytes).map_err(|e| {
+        ShellError::new(
+            Code::Io,
+            format!("Cannot write {}: {e}", dest.path().display()),
+        )
+    })?;
+    Ok(dest.path().display().to_string())
 }
 
-/// An absolute file path the user chose to write to.
-pub(crate) fn output_path(path: &str) -> Result<PathBuf, ShellError> {
-    let path = PathBuf::from(path.trim());
-    if !path.is_absolute() || path.file_name().is_none() {
-        return Err(ShellError::new(
-            Code::BadRequest,
-            "Give the full path of the file to write, e.g. /home/me/hearth.csv.",
-        ));
-    }
-    Ok(path)
+/// The file the save dialog gave `token` for, given up (a token works once).
+fn chosen(state: &AppState, token: &str) -> Result<Destination, ShellError> {
+    let mut choices = collector::lock(&state.chosen);
+    Ok(choices.take(token, std::time::Instant::now())?)
 }
 
 /// The event carrying an export's progress ([`ExportProgressDto`]).
 pub const EXPORT_PROGRESS_EVENT: &str = "export-progress";
 
 /// Writes readings of `[from, to)` (local dates `YYYY-MM-DD`, `to` exclusive) at `resolution`
-/// (`raw`, `1m`, `15m`, `1h`, `1d`, `1mo`) as CSV to `path`, an absolute path the user chose.
+/// (`raw`, `1m`, `15m`, `1h`, `1d`, `1mo`) as CSV to the file the user chose in the save dialog,
+/// named by its `token` ([`pick_save_path`]).
 /// Runs off the UI thread; a big export reports its progress as [`EXPORT_PROGRESS_EVENT`]s.
 #[tauri::command]
 pub async fn export_csv<R: Runtime>(
@@ -162,7 +164,7 @@ pub async fn export_csv<R: Runtime>(
     to: String,
     resolution: String,
     decimal_comma: bool,
-    path: String,
+    token: String,
 ) -> Result<ExportDto, ShellError> {
     let res: Resolution = resolution.parse().map_err(|_| {
         ShellError::new(
@@ -170,8 +172,8 @@ pub async fn export_csv<R: Runtime>(
             format!("unknown resolution {resolution:?}"),
         )
     })?;
-    let path = output_path(&path)?;
     let vault = state.reader()?;
+    let dest = chosen(&state, &token)?;
     tauri::async_runtime::spawn_blocking(move || {
         let (from, to) = export::range(Some(&from), Some(&to), vault.time_zone())?;
         let req = export::Request {
@@ -180,8 +182,8 @@ pub async fn export_csv<R: Runtime>(
             resolution: res,
             decimal_comma,
         };
-        // The save dialog already asked before replacing a file: force.
-        let rows = export::to_file(&vault, &req, &path, true, |p| {
+        // The save dialog already asked before replacing the file it returned.
+        let rows = export::to_destination(&vault, &req, &dest, |p| {
             let _ = app.emit(
                 EXPORT_PROGRESS_EVENT,
                 ExportProgressDto {
@@ -192,7 +194,7 @@ pub async fn export_csv<R: Runtime>(
         })?;
         Ok(ExportDto {
             rows,
-            path: path.display().to_string(),
+            path: dest.path().display().to_string(),
         })
     })
     .await
@@ -201,25 +203,46 @@ pub async fn export_csv<R: Runtime>(
 
 /// Asks for a file to write with the desktop's own save dialog, starting at `suggested` (a
 /// file name or a full path), offering files ending in `.extension`. `None` when cancelled.
-/// The dialog is opened from here, so the window itself needs no dialog or file permission.
+/// The dialog is opened from here, so the window itself needs no dialog or file permission,
+/// and the path chosen stays here: the page gets a token for it (and the path, to show).
+/// Where [`AppState::save_dialog_stand_in`] names a directory (end-to-end tests, which cannot
+/// drive the native dialog), the "chosen" file is `suggested`'s name in it.
 #[tauri::command]
 pub async fn pick_save_path<R: Runtime>(
     app: AppHandle<R>,
+    state: State<'_, AppState>,
     suggested: String,
     extension: String,
     title: String,
-) -> Result<Option<String>, ShellError> {
+) -> Result<Option<SaveChoiceDto>, ShellError> {
+    let suggested = PathBuf::from(suggested);
+    let picked = match (&state.save_dialog_stand_in, suggested.file_name()) {
+        (Some(dir), Some(name)) => Some(dir.join(name)),
+        (Some(_), None) => None,
+        (None, _) => dialog(&app, &suggested, &extension, title).await?,
+    };
+    let Some(path) = picked else { return Ok(None) };
+    let mut choices = collector::lock(&state.chosen);
+    Ok(Some(choices.choose(&path, std::time::Instant::now())?))
+}
+
+/// The native save dialog's choice.
+async fn dialog<R: Runtime>(
+    app: &AppHandle<R>,
+    suggested: &std::path::Path,
+    extension: &str,
+    title: String,
+) -> Result<Option<PathBuf>, ShellError> {
     let Some(dialog) = app.try_state::<tauri_plugin_dialog::Dialog<R>>() else {
         return Err(ShellError::new(
             Code::Internal,
-            "The save dialog is not available; type the path instead.",
+            "The save dialog is not available.",
         ));
     };
     let mut builder = dialog
         .file()
         .set_title(title)
-        .add_filter(extension.to_uppercase(), &[extension.as_str()]);
-    let suggested = PathBuf::from(suggested);
+        .add_filter(extension.to_uppercase(), &[extension]);
     if let Some(dir) = suggested.parent().filter(|_| suggested.is_absolute()) {
         builder = builder.set_directory(dir);
     }
@@ -229,11 +252,8 @@ pub async fn pick_save_path<R: Runtime>(
     let picked = tauri::async_runtime::spawn_blocking(move || builder.blocking_save_file())
         .await
         .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?;
-    match picked {
-        None => Ok(None),
-        Some(p) => p
-            .into_path()
-            .map(|p| Some(p.display().to_string()))
-            .map_err(|e| ShellError::new(Code::Io, e.to_string())),
-    }
+    picked
+        .map(|p| p.into_path())
+        .transpose()
+        .map_err(|e| ShellError::new(Code::Io, e.to_string()))
 }

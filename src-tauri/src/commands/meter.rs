@@ -12,8 +12,24 @@ use hearth_meter_io::source::Source;
 use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Runtime, State};
 
-/// Refuses a LAN bridge or broker outside the home network ([`hearth_app::collect::outside_home`]).
+/// Refuses a LAN bridge or broker outside the home network ([`hearth_app::collect::outside_home`]),
+/// and any source carrying `allow_public`: only the CLI may let the collector (and the stored
+/// MQTT password) reach a public host, never the page.
 pub(crate) fn check_local(source: &Source) -> Result<(), ShellError> {
+    if matches!(
+        source,
+        Source::Tcp {
+            allow_public: true,
+            ..
+        }
+    ) || matches!(source, Source::Mqtt(m) if m.allow_public)
+    {
+        return Err(ShellError::new(
+            Code::BadRequest,
+            "Only the hearth command can let Hearth reach a meter outside your home network \
+             (allow_public); here, give an address on your home network.",
+        ));
+    }
     match hearth_app::collect::outside_home(source) {
         Some(refusal) => Err(ShellError::new(Code::BadRequest, refusal.to_string())),
         None => Ok(()),
@@ -129,8 +145,8 @@ pub fn set_meter_source<R: Runtime>(
 pub fn set_meter_keys<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    key: String,
-    auth_key: String,
+    key: super::session::Secret,
+    auth_key: super::session::Secret,
 ) -> Result<(), ShellError> {
     let bad =
         |e: hearth_app::meter_keys::KeyError| ShellError::new(Code::BadRequest, e.to_string());

@@ -14,6 +14,10 @@ use hearth_meter_io::source::Source;
 use hearth_vault::Vault;
 use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Manager, Runtime, State};
+use zeroize::Zeroizing;
+
+/// A passphrase, password or meter key from the page, wiped from memory when dropped.
+pub type Secret = Zeroizing<String>;
 
 /// Shortest passphrase the wizard accepts.
 pub const MIN_PASSPHRASE: usize = 8;
@@ -53,11 +57,11 @@ pub(crate) fn status_of(state: &AppState) -> StatusDto {
 #[serde(default, rename_all = "camelCase")]
 pub struct SetupExtras {
     /// The meter's encryption key (32 hex digits), for encrypted meters.
-    pub key: String,
+    pub key: Secret,
     /// Its authentication key (32 hex digits), `none`, or empty for the usual one.
-    pub auth_key: String,
+    pub auth_key: Secret,
     /// The MQTT broker's password (sealed in the vault, never in the source).
-    pub mqtt_password: String,
+    pub mqtt_password: Secret,
     /// A contract to adopt as the user's own (`preset:uk-flat`).
     pub contract: String,
 }
@@ -70,7 +74,7 @@ pub struct SetupExtras {
 pub async fn create_vault<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    passphrase: String,
+    passphrase: Secret,
     source: String,
     extras: Option<SetupExtras>,
 ) -> Result<StatusDto, ShellError> {
@@ -130,7 +134,7 @@ pub async fn create_vault<R: Runtime>(
 pub async fn unlock<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    passphrase: String,
+    passphrase: Secret,
 ) -> Result<StatusDto, ShellError> {
     let path = lock(&state.store).path().to_path_buf();
     let vault = tauri::async_runtime::spawn_blocking(move || {
@@ -230,10 +234,24 @@ pub fn unlock_at_login<R: Runtime>(app: &AppHandle<R>) -> Result<bool, ShellErro
 }
 
 /// Keeps a key to the vault in the OS keyring (so Hearth opens without the passphrase after
-/// login), or removes it. The vault must be unlocked. Turning it on when the keyring cannot
-/// take the key leaves it off.
+/// login), or removes it. The vault must be unlocked, and turning it on takes the `passphrase`
+/// (as `hearth keyring on` does): an open window alone is not enough. Turning it on when the
+/// keyring cannot take the key leaves it off.
 #[tauri::command]
-pub async fn set_keyring(state: State<'_, AppState>, on: bool) -> Result<StatusDto, ShellError> {
+pub async fn set_keyring(
+    state: State<'_, AppState>,
+    on: bool,
+    passphrase: Option<Secret>,
+) -> Result<StatusDto, ShellError> {
+    if on {
+        let passphrase = passphrase.filter(|p| !p.is_empty()).ok_or_else(|| {
+            ShellError::new(
+                Code::BadRequest,
+                "Type your passphrase to keep a key in the OS keyring.",
+            )
+        })?;
+        check_passphrase(&state, passphrase).await?;
+    }
     let (id, path, secret) = {
         let mut store = lock(&state.store);
         let path = store.path().to_path_buf();
@@ -278,13 +296,28 @@ pub(crate) fn open_vault_mut(store: &mut hearth_app::Session) -> Result<&mut Vau
     store.vault_mut().ok_or_else(ShellError::locked)
 }
 
+/// Whether `passphrase` opens the open vault (a wrong one is `WrongPassphrase`); the slow key
+/// derivation runs off the UI thread, without holding the store.
+async fn check_passphrase(state: &AppState, passphrase: Secret) -> Result<(), ShellError> {
+    let path = lock(&state.store).path().to_path_buf();
+    if lock(&state.store).vault().is_none() {
+        return Err(ShellError::locked());
+    }
+    tauri::async_runtime::spawn_blocking(move || {
+        Vault::open_read_only(&path, &passphrase).map(drop)
+    })
+    .await
+    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
+    Ok(())
+}
+
 /// Changes the passphrase after checking the current one (a wrong one is `WrongPassphrase`).
 /// The data is not re-encrypted.
 #[tauri::command]
 pub async fn change_passphrase(
     state: State<'_, AppState>,
-    current: String,
-    new: String,
+    current: Secret,
+    new: Secret,
 ) -> Result<(), ShellError> {
     if new.chars().count() < MIN_PASSPHRASE {
         return Err(ShellError::new(
@@ -292,14 +325,7 @@ pub async fn change_passphrase(
             format!("Choose a passphrase of at least {MIN_PASSPHRASE} characters."),
         ));
     }
-    let path = lock(&state.store).path().to_path_buf();
-    if lock(&state.store).vault().is_none() {
-        return Err(ShellError::locked());
-    }
-    // The slow key derivation runs off the UI thread, without holding the store.
-    tauri::async_runtime::spawn_blocking(move || Vault::open_read_only(&path, &current).map(drop))
-        .await
-        .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
+    check_passphrase(&state, current).await?;
     let store = state.store.clone();
     tauri::async_runtime::spawn_blocking(move || {
         let mut store = lock(&store);

@@ -51,6 +51,22 @@ pub fn app_in(dir: &std::path::Path, demo: bool) -> (App<MockRuntime>, WebviewWi
     ))
 }
 
+/// The app for data directory `dir` (not the demo), whose save dialog "returns" the suggested
+/// file name in `dir` (as `HEARTH_TEST_SAVE_DIR` makes it do in end-to-end tests).
+pub fn app_saving_in(dir: &std::path::Path) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let mut state =
+        hearth_desktop::state_for(dir.to_path_buf(), false, KdfParams::INSECURE_FOR_TESTS);
+    state.save_dialog_stand_in = Some(dir.to_path_buf());
+    app_with(state)
+}
+
+/// Chooses `name` in the save dialog as the page does; returns the token for it.
+pub fn choose(w: &WebviewWindow<MockRuntime>, name: &str) -> String {
+    let args = json!({ "suggested": name, "extension": "csv", "title": "Save" });
+    let choice = call(w, "pick_save_path", args).expect("chosen");
+    choice["token"].as_str().expect("a token").to_string()
+}
+
 /// Calls command `cmd` with `args` as the page would; the error is the `{code, message}` value.
 pub fn call(w: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
     get_ipc_response(
