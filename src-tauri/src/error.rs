@@ -92,7 +92,8 @@ impl From<VaultError> for ShellError {
             VaultError::Io(_)
             | VaultError::AlreadyExists(_)
             | VaultError::Missing(_)
-            | VaultError::ReadOnlyStorage(_) => Code::Io,
+            | VaultError::ReadOnlyStorage(_)
+            | VaultError::WriterLock { .. } => Code::Io,
             // Their messages say to unlock with the passphrase instead.
             VaultError::NoSecretSlot | VaultError::WrongSecret => Code::Locked,
             _ => Code::Internal,

@@ -11,6 +11,8 @@ fn main() {
         // none of its own), so nothing can read the environment while it changes.
         unsafe { std::env::set_var(name, value) };
     }
+    // No core dump of a process that may hold the data key, and no attaching to it.
+    hearth_app::secrets::protect_process();
     let options = match hearth_desktop::Options::from_args(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(msg) => {

@@ -150,6 +150,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // No core dump of a process that may hold the data key, and no attaching to it.
+    hearth_app::secrets::protect_process();
     let cli = Cli::parse();
     let g = &cli.global;
     let result = match cli.command {
