@@ -69,8 +69,8 @@ pub fn run_restore(global: &Global, args: RestoreArgs) -> anyhow::Result<ExitCod
                 .with_context(|| format!("cannot read {}", f.display()))?,
         );
         zeroize::Zeroizing::new(text.lines().next().unwrap_or("").to_string())
-    } else if let Ok(p) = std::env::var("HEARTH_BACKUP_PASSPHRASE") {
-        zeroize::Zeroizing::new(p)
+    } else if let Some(p) = crate::unlock::env_secret("HEARTH_BACKUP_PASSPHRASE") {
+        p
     } else {
         passphrase(global)?
     };

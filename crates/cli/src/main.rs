@@ -152,6 +152,7 @@ enum Command {
 fn main() -> ExitCode {
     // No core dump of a process that may hold the data key, and no attaching to it.
     hearth_app::secrets::protect_process();
+    unlock::take_env_secrets();
     let cli = Cli::parse();
     let g = &cli.global;
     let result = match cli.command {

@@ -14,10 +14,56 @@ use hearth_keyring::Keyring;
 use hearth_vault::Vault;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use zeroize::Zeroizing;
 
 /// A passphrase that is zeroed when dropped.
 pub(crate) type Passphrase = Zeroizing<String>;
+
+/// The environment variables that may carry a passphrase.
+pub(crate) const SECRET_VARS: [&str; 3] = [
+    "HEARTH_PASSPHRASE",
+    "HEARTH_NEW_PASSPHRASE",
+    "HEARTH_BACKUP_PASSPHRASE",
+];
+
+/// The passphrases the environment gave, taken out of it by [`take_env_secrets`].
+static ENV_SECRETS: OnceLock<Vec<(&'static str, Passphrase)>> = OnceLock::new();
+
+/// Takes the passphrases out of the environment ([`SECRET_VARS`]) and keeps them, wiped on
+/// exit, for [`env_secret`]: they are then in no child's environment and not in this
+/// process's `environ` for the rest of its life (with the process non-dumpable, its initial
+/// environment block is readable by root only).
+///
+/// Call it first thing in `main`, before any thread exists.
+pub(crate) fn take_env_secrets() {
+    let _ = ENV_SECRETS.set(take_from_env(&SECRET_VARS));
+}
+
+/// Removes the variables `names` from the environment and returns the values they had.
+#[allow(unsafe_code)] // `remove_var` is unsafe in edition 2024; see the SAFETY note.
+fn take_from_env(names: &[&'static str]) -> Vec<(&'static str, Passphrase)> {
+    let mut taken = Vec::new();
+    for &name in names {
+        if let Some(value) = std::env::var_os(name) {
+            // SAFETY: `take_env_secrets` runs first thing in `main`, before any thread exists
+            // (Rust starts none of its own), so nothing reads the environment while it
+            // changes; the test below changes only a variable no other code reads.
+            unsafe { std::env::remove_var(name) };
+            taken.push((name, Zeroizing::new(value.to_string_lossy().into_owned())));
+        }
+    }
+    taken
+}
+
+/// The passphrase the environment variable `name` gave at start, if any.
+pub(crate) fn env_secret(name: &str) -> Option<Passphrase> {
+    ENV_SECRETS
+        .get()?
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.clone())
+}
 
 /// The vault file: `--vault`, `HEARTH_VAULT`, or `hearth/vault.hearth` in the user's data
 /// directory (`$XDG_DATA_HOME` or `~/.local/share` on Linux).
@@ -33,8 +79,8 @@ pub(crate) fn passphrase(global: &Global) -> anyhow::Result<Passphrase> {
     if let Some(file) = &global.passphrase_file {
         return first_line(file);
     }
-    if let Ok(p) = std::env::var("HEARTH_PASSPHRASE") {
-        return Ok(Zeroizing::new(p));
+    if let Some(p) = env_secret("HEARTH_PASSPHRASE") {
+        return Ok(p);
     }
     if std::io::stdin().is_terminal() {
         return prompt("Vault passphrase: ");
@@ -45,7 +91,7 @@ pub(crate) fn passphrase(global: &Global) -> anyhow::Result<Passphrase> {
 /// Whether the passphrase was given explicitly (file or environment): then it is used and
 /// the keyring is not asked.
 fn passphrase_given(global: &Global) -> bool {
-    global.passphrase_file.is_some() || std::env::var_os("HEARTH_PASSPHRASE").is_some()
+    global.passphrase_file.is_some() || env_secret("HEARTH_PASSPHRASE").is_some()
 }
 
 /// The keyring for a command run by a person (may show the desktop's unlock dialog) or
@@ -129,8 +175,8 @@ pub(crate) fn new_passphrase(
     });
     let p = if let Some(file) = file {
         first_line(file)?
-    } else if let Ok(p) = std::env::var(env) {
-        Zeroizing::new(p)
+    } else if let Some(p) = env_secret(env) {
+        p
     } else if std::io::stdin().is_terminal() {
         let a = prompt("New passphrase: ")?;
         let b = prompt("Repeat it: ")?;
@@ -194,4 +240,21 @@ fn warn_if_rebuilt(vault: &Vault) {
 /// read-only storage).
 pub(crate) fn open_reader(global: &Global) -> anyhow::Result<Vault> {
     open(global, Access::ReadOnly)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(unsafe_code)] // `set_var` is unsafe in edition 2024; see the SAFETY note.
+    fn a_passphrase_in_the_environment_is_taken_out_of_it() {
+        const NAME: &str = "HEARTH_TEST_ONLY_SECRET_TAKEN";
+        // SAFETY: no other code reads this variable.
+        unsafe { std::env::set_var(NAME, "correct horse") };
+        let taken = take_from_env(&[NAME, "HEARTH_TEST_ONLY_NEVER_SET"]);
+        assert_eq!(taken.len(), 1);
+        assert_eq!((taken[0].0, taken[0].1.as_str()), (NAME, "correct horse"));
+        assert!(std::env::var_os(NAME).is_none(), "still in the environment");
+    }
 }
