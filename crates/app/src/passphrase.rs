@@ -13,6 +13,15 @@ pub enum PassphraseError {
     /// The new passphrase is only white space.
     #[error("the passphrase is only spaces; choose a few words only you know")]
     Blank,
+    /// The new passphrase is shorter than [`MIN_CHARS`].
+    #[error(
+        "the passphrase is too short ({chars} characters); choose at least {MIN_CHARS}, a few \
+         words only you know"
+    )]
+    Short {
+        /// Characters given.
+        chars: usize,
+    },
     /// The vault could not be written.
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -25,13 +34,21 @@ pub struct Changed {
     pub keyring_still_unlocks: bool,
 }
 
-/// Whether `new` may become a passphrase: not empty, and not only white space (which a
-/// stray key press or a blank line in a file gives, and anyone guesses).
+/// The fewest characters (Unicode scalar values) a new passphrase may have, in the CLI and the
+/// desktop app alike.
+pub const MIN_CHARS: usize = 8;
+
+/// Whether `new` may become a passphrase: not empty, not only white space (which a stray key
+/// press or a blank line in a file gives, and anyone guesses), and at least [`MIN_CHARS`]
+/// characters. The one rule for `hearth init`, `hearth passwd` and the app.
 pub fn check_new(new: &str) -> Result<(), PassphraseError> {
+    let chars = new.chars().count();
     if new.is_empty() {
         Err(PassphraseError::Empty)
     } else if new.trim().is_empty() {
         Err(PassphraseError::Blank)
+    } else if chars < MIN_CHARS {
+        Err(PassphraseError::Short { chars })
     } else {
         Ok(())
     }
@@ -86,5 +103,25 @@ mod tests {
         let v = Vault::open(&path, "old words").expect("writer");
         assert!(matches!(change(v, " \t  "), Err(PassphraseError::Blank)));
         Vault::open(&path, "old words").expect("unchanged");
+    }
+
+    #[test]
+    fn a_passphrase_needs_eight_characters_counted_as_characters_not_bytes() {
+        assert!(matches!(
+            check_new("seven c"),
+            Err(PassphraseError::Short { chars: 7 })
+        ));
+        // 7 characters, 14 bytes: still too short.
+        assert!(matches!(
+            check_new("ééééééé"),
+            Err(PassphraseError::Short { chars: 7 })
+        ));
+        assert!(check_new("eight ch").is_ok());
+        assert!(check_new("éééééééé").is_ok());
+        assert_eq!(
+            PassphraseError::Short { chars: 2 }.to_string(),
+            "the passphrase is too short (2 characters); choose at least 8, a few words only you \
+             know"
+        );
     }
 }

@@ -32,6 +32,7 @@ impl Env {
     /// passphrase variables given (or not) explicitly.
     fn run(&self, bus: &PrivateSecretService, vars: &[(&str, &str)], args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .env("HEARTH_INSECURE_TEST_KDF", "1")
             .arg("--vault")
             .arg(&self.vault)
             .args(args)
@@ -76,7 +77,7 @@ fn secret_service(dir: &Path) -> PrivateSecretService {
 }
 
 const NONE: &[(&str, &str)] = &[];
-const PW: &[(&str, &str)] = &[("HEARTH_PASSPHRASE", "pw")];
+const PW: &[(&str, &str)] = &[("HEARTH_PASSPHRASE", "pw-words")];
 
 #[test]
 fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off() {
@@ -129,14 +130,14 @@ fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off
     assert!(verify.contains("(300 readings), 0 damaged"), "{verify}");
 
     // `passwd` needs the current passphrase (not the keyring) and keeps the keyring working.
-    let e = env.fails(&ss, &[("HEARTH_NEW_PASSPHRASE", "pw2")], &["passwd"]);
+    let e = env.fails(&ss, &[("HEARTH_NEW_PASSPHRASE", "pw2-words")], &["passwd"]);
     assert!(e.contains("no passphrase"), "{e}");
     let passwd = text(
         &env.ok(
             &ss,
             &[
-                ("HEARTH_PASSPHRASE", "pw"),
-                ("HEARTH_NEW_PASSPHRASE", "pw2"),
+                ("HEARTH_PASSPHRASE", "pw-words"),
+                ("HEARTH_NEW_PASSPHRASE", "pw2-words"),
             ],
             &["passwd"],
         )
@@ -177,7 +178,7 @@ fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off
     let csv = text(
         &env.ok(
             &no_service,
-            &[("HEARTH_PASSPHRASE", "pw2")],
+            &[("HEARTH_PASSPHRASE", "pw2-words")],
             &["export", "--resolution", "raw"],
         )
         .stdout,
@@ -198,7 +199,7 @@ fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off
     let csv = text(
         &env.ok(
             &ss,
-            &[("HEARTH_PASSPHRASE", "pw2")],
+            &[("HEARTH_PASSPHRASE", "pw2-words")],
             &["export", "--resolution", "raw"],
         )
         .stdout,

@@ -33,16 +33,82 @@ impl Default for KdfParams {
     }
 }
 
+/// The environment variable that lets tests use key-derivation settings below the floor
+/// ([`KdfParams::MINIMUM`]): `HEARTH_INSECURE_TEST_KDF=1`. Test suites only: it makes a
+/// stolen copy of such a vault quick to guess. The ceilings hold whatever it says.
+pub const INSECURE_TEST_KDF_ENV: &str = "HEARTH_INSECURE_TEST_KDF";
+
 impl KdfParams {
-    /// Deliberately weak parameters for tests and benches only (8 KiB, 1 pass).
+    /// Deliberately weak parameters for tests and benches only (8 KiB, 1 pass). Below the
+    /// floor, so accepted only in this crate's tests, with its `test-support` feature, or with
+    /// [`INSECURE_TEST_KDF_ENV`] set to `1`.
     pub const INSECURE_FOR_TESTS: KdfParams = KdfParams {
         memory_kib: 8,
         iterations: 1,
         parallelism: 1,
     };
 
-    /// Derives the 256-bit passphrase key.
+    /// Least memory, in KiB (19 MiB, OWASP's Argon2id minimum).
+    pub const MIN_MEMORY_KIB: u32 = 19 * 1024;
+    /// Most memory, in KiB (2 GiB): more than a household computer should be asked for; a
+    /// header asking more is damaged or hostile.
+    pub const MAX_MEMORY_KIB: u32 = 2 * 1024 * 1024;
+    /// Fewest passes.
+    pub const MIN_ITERATIONS: u32 = 2;
+    /// Most passes: 16 passes over 2 GiB is already minutes; `u32::MAX` would never end.
+    pub const MAX_ITERATIONS: u32 = 16;
+    /// Fewest lanes.
+    pub const MIN_PARALLELISM: u32 = 1;
+    /// Most lanes.
+    pub const MAX_PARALLELISM: u32 = 16;
+
+    /// The weakest settings Hearth accepts without [`INSECURE_TEST_KDF_ENV`]: 19 MiB, 2 passes,
+    /// 1 lane (tens of milliseconds; for small machines and throwaway vaults such as the demo).
+    pub const MINIMUM: KdfParams = KdfParams {
+        memory_kib: Self::MIN_MEMORY_KIB,
+        iterations: Self::MIN_ITERATIONS,
+        parallelism: Self::MIN_PARALLELISM,
+    };
+
+    /// Whether a key may be derived with these settings, checked before any derivation
+    /// (whether they come from a vault header, a backup header or the user's options):
+    /// above the ceilings ([`Self::MAX_MEMORY_KIB`], [`Self::MAX_ITERATIONS`],
+    /// [`Self::MAX_PARALLELISM`]) always refused, so a hostile header cannot make Hearth spin
+    /// or allocate gigabytes; below the floor ([`Self::MINIMUM`]) refused unless tests allow
+    /// it (see [`INSECURE_TEST_KDF_ENV`]); settings Argon2 cannot use at all (no pass, no
+    /// lane, less than 8 KiB per lane) always refused.
+    pub fn check(&self) -> Result<()> {
+        let (m, t, p) = (self.memory_kib, self.iterations, self.parallelism);
+        if m > Self::MAX_MEMORY_KIB || t > Self::MAX_ITERATIONS || p > Self::MAX_PARALLELISM {
+            return Err(VaultError::KdfTooCostly {
+                memory_kib: m,
+                iterations: t,
+                parallelism: p,
+            });
+        }
+        let unusable = t == 0 || p == 0 || m < 8 * p;
+        let weak = m < Self::MIN_MEMORY_KIB || t < Self::MIN_ITERATIONS;
+        if unusable || (weak && !self.weak_allowed_for_tests()) {
+            return Err(VaultError::KdfTooWeak {
+                memory_kib: m,
+                iterations: t,
+                parallelism: p,
+            });
+        }
+        Ok(())
+    }
+
+    /// The test-only escape below the floor: [`Self::INSECURE_FOR_TESTS`] exactly, in a test
+    /// build of this crate or with the `test-support` feature; any usable settings with
+    /// [`INSECURE_TEST_KDF_ENV`]`=1` (how the CLI's tests run the real binary).
+    fn weak_allowed_for_tests(&self) -> bool {
+        (cfg!(any(test, feature = "test-support")) && *self == Self::INSECURE_FOR_TESTS)
+            || std::env::var_os(INSECURE_TEST_KDF_ENV).is_some_and(|v| v == "1")
+    }
+
+    /// Derives the 256-bit passphrase key, after [`Self::check`].
     pub(crate) fn derive(&self, passphrase: &str, salt: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+        self.check()?;
         let params =
             argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
                 .map_err(|e| VaultError::KdfParams(e.to_string()))?;
@@ -190,7 +256,11 @@ mod tests {
         assert!(unwrap_from_slot(&id, KEYRING_SLOT, &w, &secret).is_err());
         assert!(matches!(
             bad.derive("pw", &salt),
-            Err(VaultError::KdfParams(_))
+            Err(VaultError::KdfTooWeak {
+                memory_kib: 1,
+                iterations: 1,
+                parallelism: 1
+            })
         ));
     }
 }

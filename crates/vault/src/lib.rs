@@ -78,7 +78,7 @@ mod wire;
 pub use backup::{BackupReport, RestoreReport};
 pub use error::{Result, VaultError};
 pub use export::{CsvOptions, write_csv};
-pub use keys::KdfParams;
+pub use keys::{INSECURE_TEST_KDF_ENV, KdfParams};
 pub use query::{Row, Rows};
 pub use resolution::{Resolution, UnknownResolution};
 pub use rollup::{

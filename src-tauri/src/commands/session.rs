@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use tauri::{AppHandle, Manager, Runtime, State};
 
 /// Shortest passphrase the wizard accepts.
-pub const MIN_PASSPHRASE: usize = 8;
+pub const MIN_PASSPHRASE: usize = hearth_app::passphrase::MIN_CHARS;
 
 /// What the app is running with.
 #[tauri::command]

@@ -85,6 +85,8 @@ impl Vault {
         if path.exists() {
             return Err(VaultError::AlreadyExists(path.to_path_buf()));
         }
+        // Key-derivation bounds before anything is written.
+        options.kdf.check()?;
         let lock = take_writer_lock(path)?;
         let conn = Connection::open(path)?;
         configure(&conn)?;
