@@ -87,8 +87,8 @@ pub use rollup::{
 };
 pub use schema::FORMAT_VERSION;
 pub use vault::{
-    CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, Vault, VaultInfo,
-    VerifyReport,
+    CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, RekeyReport, Vault,
+    VaultInfo, VerifyReport,
 };
 
 #[cfg(feature = "test-support")]
