@@ -1,8 +1,12 @@
-//! Changing the vault's passphrase, for both faces (`hearth passwd` and, later, the
-//! desktop): only the wrapped data key is rewritten, the data is not re-encrypted, so it
-//! takes a second whatever the vault's size. Older backups keep the passphrase they had.
+//! Changing the vault's passphrase and replacing its data key, for both faces (`hearth
+//! passwd`, `hearth rekey` and, later, the desktop). Changing the passphrase rewrites only the
+//! wrapped data key, so it takes a second whatever the vault's size, but the data key stays:
+//! an old copy of the header (an older backup, a copy of the file) still opens with the old
+//! passphrase, also what is written later. Rekeying ([`rekey`]) replaces the data key and
+//! re-seals everything, so old headers, old keyring secrets and old backups' keys open
+//! nothing in the vault any more (the old backups themselves keep their own key).
 
-use hearth_vault::{Vault, VaultError};
+use hearth_vault::{RekeyReport, Vault, VaultError};
 
 /// Why the passphrase was not changed.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +70,31 @@ pub fn change(mut vault: Vault, new: &str) -> Result<Changed, PassphraseError> {
     })
 }
 
+/// Replaces the data key of `vault` (its writer, opened with `passphrase`: the new key is
+/// wrapped under it) and closes it; see [`Vault::rekey`]. The OS-keyring slot, if any, is
+/// removed: the caller turns the keyring on again (a new secret) if the user wants it.
+/// `progress(done, total)` is called after each record.
+pub fn rekey(
+    mut vault: Vault,
+    passphrase: &str,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RekeyReport, PassphraseError> {
+    let report = vault.rekey(passphrase, None, progress)?;
+    vault.close()?;
+    Ok(report)
+}
+
+/// Sets `new` as the passphrase and replaces the data key in one go (`hearth passwd
+/// --rekey`): the checks of [`change`], then [`rekey`] with the new passphrase.
+pub fn change_and_rekey(
+    vault: Vault,
+    new: &str,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RekeyReport, PassphraseError> {
+    check_new(new)?;
+    rekey(vault, new, progress)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +132,41 @@ mod tests {
         let v = Vault::open(&path, "old words").expect("writer");
         assert!(matches!(change(v, " \t  "), Err(PassphraseError::Blank)));
         Vault::open(&path, "old words").expect("unchanged");
+    }
+
+    #[test]
+    fn change_and_rekey_sets_the_new_passphrase_and_removes_the_keyring_slot() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let options = CreateOptions {
+            kdf: KdfParams::INSECURE_FOR_TESTS,
+            time_zone: None,
+        };
+        let mut v = Vault::create(&path, "old words", &options).expect("vault");
+        v.put_setting("note", b"kept").expect("setting");
+        v.enable_secret_slot().expect("slot");
+        assert!(matches!(
+            change_and_rekey(v, "short", &mut |_, _| {}),
+            Err(PassphraseError::Short { chars: 5 })
+        ));
+        let v = Vault::open(&path, "old words").expect("unchanged");
+        let mut last = (0, 0);
+        let report = change_and_rekey(v, "new words", &mut |d, t| last = (d, t)).expect("rekey");
+        assert!(report.keyring_slot_removed);
+        // Two records: the settings `vault.time_zone` (written by `create`) and `note`; no
+        // chunk and no writer state before the first reading.
+        assert_eq!((report.resealed, report.damaged), (2, 0));
+        assert_eq!(last, (2, 2));
+        assert!(matches!(
+            Vault::open(&path, "old words"),
+            Err(VaultError::WrongPassphrase)
+        ));
+        let v = Vault::open_read_only(&path, "new words").expect("new");
+        assert_eq!(
+            v.get_setting("note").expect("note").map(|n| n.to_vec()),
+            Some(b"kept".to_vec())
+        );
+        assert!(!v.secret_slot_enabled().expect("slot"));
     }
 
     #[test]

@@ -32,7 +32,6 @@ impl Env {
     /// passphrase variables given (or not) explicitly.
     fn run(&self, bus: &PrivateSecretService, vars: &[(&str, &str)], args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_hearth"))
-            .env("HEARTH_INSECURE_TEST_KDF", "1")
             .arg("--vault")
             .arg(&self.vault)
             .args(args)
@@ -41,6 +40,7 @@ impl Env {
             .envs(bus.env())
             .env("XDG_RUNTIME_DIR", &self.runtime)
             .env("CI", "true")
+            .env("HEARTH_INSECURE_TEST_KDF", "1")
             .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .output()
@@ -188,6 +188,11 @@ fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off
     // Off (unlocked by the keyring itself): removes the slot and the keyring entry.
     let off = text(&env.ok(&ss, NONE, &["keyring", "off"]).stderr);
     assert!(off.contains("no longer unlocks"), "{off}");
+    // ... and that only `hearth rekey` revokes a copy of the old keyring secret.
+    assert!(
+        off.contains("`hearth rekey` replaces the key and re-seals everything"),
+        "{off}"
+    );
     let status = text(&env.ok(&ss, NONE, &["keyring", "status"]).stdout);
     assert!(
         status.contains("keyring unlock: off\nkeyring entry: none"),

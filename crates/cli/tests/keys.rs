@@ -102,3 +102,75 @@ fn init_refuses_settings_below_the_floor_and_short_passphrases() {
     let out = hearth(dir.path(), &["verify"], &[PW]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// The same, with the escape (cheap test vaults).
+fn hearth_cheap(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut all = vec![("HEARTH_INSECURE_TEST_KDF", "1")];
+    all.extend_from_slice(env);
+    hearth(dir, args, &all)
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "{}", stderr(&out));
+    stderr(&out)
+}
+
+#[test]
+fn rekey_and_passwd_rekey_replace_the_key_and_say_so() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let init = ["init", "--kdf-memory-kib", "8", "--kdf-iterations", "1"];
+    ok(hearth_cheap(d, &init, &[PW]));
+    let demo = "demo:7?pace=fast&start=1768478400&count=600";
+    ok(hearth_cheap(d, &["collect", "--source", demo], &[PW]));
+    // passwd alone says what it does not protect, and how to.
+    let err = ok(hearth_cheap(
+        d,
+        &["passwd"],
+        &[PW, ("HEARTH_NEW_PASSPHRASE", "second words")],
+    ));
+    assert_eq!(
+        err,
+        "Passphrase changed. The old one no longer opens this vault as it is now (older backups \
+         keep theirs).\nCopies of the old key still open this vault's data: an older backup's \
+         header put into a copy of the file, or a keyring secret saved before. `hearth rekey` \
+         replaces the key and re-seals everything, so they open nothing any more.\n"
+    );
+    let second = ("HEARTH_PASSPHRASE", "second words");
+    ok(hearth_cheap(
+        d,
+        &["backup", "--out", "old.hearth"],
+        &[second],
+    ));
+    // rekey: every record re-sealed; the count is what verify checks plus the settings and
+    // the writer state.
+    let err = ok(hearth_cheap(d, &["rekey"], &[second]));
+    assert!(
+        err.starts_with("New data key: ") && err.contains(" records re-sealed. Old headers"),
+        "{err}"
+    );
+    let out = hearth_cheap(d, &["verify"], &[second]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let verified = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(verified.contains("(600 readings)"), "{verified}");
+    // passwd --rekey: the new passphrase only; the old backup still restores with its own.
+    let err = ok(hearth_cheap(
+        d,
+        &["passwd", "--rekey"],
+        &[second, ("HEARTH_NEW_PASSPHRASE", "third words")],
+    ));
+    assert!(
+        err.starts_with("Passphrase changed.\nNew data key: "),
+        "{err}"
+    );
+    let out = hearth_cheap(d, &["verify"], &[second]);
+    assert_eq!(out.status.code(), Some(1));
+    let third = ("HEARTH_PASSPHRASE", "third words");
+    let out = hearth_cheap(d, &["verify"], &[third]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(600 readings)"));
+    ok(hearth_cheap(
+        d,
+        &["restore", "old.hearth"],
+        &[third, ("HEARTH_BACKUP_PASSPHRASE", "second words")],
+    ));
+}
