@@ -39,7 +39,7 @@ pub struct Vault {
     pub(crate) path: PathBuf,
     pub(crate) header: Header,
     pub(crate) sealer: Sealer,
-    data_key: Zeroizing<[u8; 32]>,
+    data_key: crate::keys::Key,
     pub(crate) tz: TimeZone,
     pub(crate) writer: Option<Writer>,
     writer_state_rebuilt: bool,

@@ -18,7 +18,6 @@ use std::fs::OpenOptions;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use zeroize::Zeroizing;
 
 /// Options for [`Vault::create`].
 #[derive(Clone, Debug, Default)]
@@ -93,7 +92,7 @@ impl Vault {
         conn.execute_batch(SCHEMA)?;
         let vault_id: [u8; 16] = keys::random()?;
         let salt: [u8; 16] = keys::random()?;
-        let data_key = Zeroizing::new(keys::random::<32>()?);
+        let data_key = keys::random_key()?;
         let wrapped_key = keys::wrap(&vault_id, &data_key, passphrase, &options.kdf, &salt)?;
         let header = Header {
             format: FORMAT_VERSION,
@@ -183,7 +182,7 @@ impl Vault {
             path: self.path.clone(),
             sealer: Sealer::new(&self.data_key),
             header: self.header.clone(),
-            data_key: self.data_key.clone(),
+            data_key: keys::copy_key(&self.data_key),
             tz: self.tz.clone(),
             writer: None,
             writer_state_rebuilt: false,

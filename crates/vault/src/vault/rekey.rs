@@ -10,7 +10,6 @@ use crate::error::Result;
 use crate::keys::{self, KdfParams};
 use crate::seal::{Aad, RecordKind, Sealer};
 use rusqlite::{Connection, params};
-use zeroize::Zeroizing;
 
 /// What [`Vault::rekey`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -162,7 +161,7 @@ impl Vault {
             None => KdfParams::default(),
         };
         kdf.check()?;
-        let new_key = Zeroizing::new(keys::random::<32>()?);
+        let new_key = keys::random_key()?;
         let salt: [u8; 16] = keys::random()?;
         let wrapped = keys::wrap(&self.header.vault_id, &new_key, passphrase, &kdf, &salt)?;
         let mut header = self.header.clone();
