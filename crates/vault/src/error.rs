@@ -112,6 +112,13 @@ pub enum VaultError {
         /// Lanes asked.
         parallelism: u32,
     },
+    /// Rekeying found a table this build does not know how to re-seal (written by a newer
+    /// Hearth); nothing was changed.
+    #[error(
+        "this vault holds records this Hearth cannot re-seal (table {0}, from a newer \
+         Hearth?); nothing was changed, the old key still opens it"
+    )]
+    UnknownRecords(String),
 }
 
 /// Shorthand for vault results.

@@ -205,6 +205,34 @@ fn after_rekey_an_old_header_or_keyring_slot_opens_nothing() {
     ));
 }
 
+#[test]
+fn a_rekey_that_meets_records_it_does_not_know_changes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (path, v) = new_vault(dir.path());
+    v.close().expect("close");
+    // A table a newer build might add (sealed records this build cannot re-seal).
+    let db = Connection::open(&path).expect("sqlite");
+    db.execute_batch("CREATE TABLE manifest (window INTEGER, sealed BLOB)")
+        .expect("table");
+    drop(db);
+    let header = header_row(&path);
+    let mut v = Vault::open(&path, PASSPHRASE).expect("open");
+    let err = v.rekey(PASSPHRASE, None, &mut |_, _| {}).err();
+    assert_eq!(
+        err.map(|e| e.to_string()).as_deref(),
+        Some(
+            "this vault holds records this Hearth cannot re-seal (table manifest, from a newer \
+             Hearth?); nothing was changed, the old key still opens it"
+        )
+    );
+    // Still usable, under the same key.
+    v.append(&readings(T0 + 900, 60)).expect("append");
+    v.close().expect("close");
+    assert_eq!(header_row(&path), header);
+    let v = Vault::open_read_only(&path, PASSPHRASE).expect("opens");
+    assert_eq!(v.verify().expect("verify").readings, 960);
+}
+
 /// Set in the child process of the crash test: the vault to rekey and abort halfway.
 const CHILD_ENV: &str = "HEARTH_TEST_REKEY_ABORT_HALFWAY";
 

@@ -6,7 +6,7 @@
 //! the OS keyring's secret then open nothing written since, nor anything still in the file.
 
 use super::Vault;
-use crate::error::Result;
+use crate::error::{Result, VaultError};
 use crate::keys::{self, KdfParams};
 use crate::seal::{Aad, RecordKind, Sealer};
 use rusqlite::{Connection, params};
@@ -92,6 +92,26 @@ impl Record {
             ),
         }
     }
+}
+
+/// The tables rekeying knows: the header and key slots (rewritten and emptied) and the three
+/// tables of sealed records. Any other table (a newer build's) stops the rekey before
+/// anything is written, rather than leaving records sealed under a key that is then gone.
+const KNOWN_TABLES: [&str; 5] = ["header", "key_slot", "chunk", "setting", "writer_state"];
+
+/// Refuses a vault with tables rekeying does not know.
+fn only_known_tables(conn: &Connection) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    for name in names {
+        let name = name?;
+        if !KNOWN_TABLES.contains(&name.as_str()) {
+            return Err(VaultError::UnknownRecords(name));
+        }
+    }
+    Ok(())
 }
 
 /// Every sealed record of the vault, keys only (a few bytes each, even for years of data).
@@ -198,6 +218,7 @@ fn reseal_all(
     header: &crate::schema::Header,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RekeyReport> {
+    only_known_tables(conn)?;
     let mut report = RekeyReport::default();
     let all = records(conn)?;
     let total = all.len() as u64;
