@@ -219,15 +219,12 @@ pub fn run(options: Options) {
         .and_then(|s| s.parse().ok())
         .filter(|s| *s > 0);
     if options.demo {
-        // The demo vault holds simulated data and is deleted on exit: a cheap key derivation
-        // keeps start-up instant.
+        // The demo vault holds simulated data and is deleted on exit: the cheapest key
+        // derivation the vault accepts keeps start-up instant.
         let vault_path = collector::lock(&state.store).path().to_path_buf();
-        let mut vault = hearth_app::session::create(
-            &vault_path,
-            DEMO_PASSPHRASE,
-            KdfParams::INSECURE_FOR_TESTS,
-        )
-        .unwrap_or_else(|e| fail(format!("cannot create the demo vault: {e}")));
+        let mut vault =
+            hearth_app::session::create(&vault_path, DEMO_PASSPHRASE, KdfParams::MINIMUM)
+                .unwrap_or_else(|e| fail(format!("cannot create the demo vault: {e}")));
         if let Err(e) = hearth_app::Setting::Source.put(&mut vault, b"demo") {
             fail(format!("cannot set up the demo vault: {e}"));
         }

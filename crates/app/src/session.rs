@@ -112,9 +112,9 @@ pub fn create(path: &Path, passphrase: &str, kdf: KdfParams) -> Result<Vault, Va
     created_or_removed(path, || Vault::create(path, passphrase, &options))
 }
 
-/// Argon2id memory a vault may ask for at most, in KiB (4 GiB): more cannot be derived on a
-/// household computer, and the vault would never open.
-pub const MAX_KDF_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+/// Argon2id memory a vault may ask for at most, in KiB (2 GiB, the vault's own ceiling): more
+/// cannot be derived on a household computer, and the vault would never open.
+pub const MAX_KDF_MEMORY_KIB: u32 = KdfParams::MAX_MEMORY_KIB;
 
 /// Why no vault was created. Nothing was left behind.
 #[derive(Debug, thiserror::Error)]
@@ -133,8 +133,11 @@ pub enum CreateError {
     UnknownSystemZone(String),
     /// Argon2 settings no key can be derived with.
     #[error(
-        "Argon2 memory must be 8 to {MAX_KDF_MEMORY_KIB} KiB and passes at least 1 (asked \
-         {memory_kib} KiB, {iterations} passes)"
+        "Argon2 memory must be {} to {MAX_KDF_MEMORY_KIB} KiB and passes {} to {} (asked \
+         {memory_kib} KiB, {iterations} passes)",
+        KdfParams::MIN_MEMORY_KIB,
+        KdfParams::MIN_ITERATIONS,
+        KdfParams::MAX_ITERATIONS
     )]
     Kdf {
         /// Memory asked, KiB.
@@ -188,14 +191,10 @@ pub fn new_zone(given: Option<&str>) -> Result<NewZone, CreateError> {
     }
 }
 
-/// Whether a key can be derived with `kdf` on a household computer: 8 KiB of memory per lane
-/// to [`MAX_KDF_MEMORY_KIB`], at least one pass and one lane.
+/// Whether a new vault may use `kdf`: within the vault's bounds ([`KdfParams::check`]: 19 MiB
+/// to 2 GiB, 2 to 16 passes, 1 to 16 lanes; below the floor only for tests).
 pub fn check_kdf(kdf: KdfParams) -> Result<(), CreateError> {
-    if kdf.parallelism == 0
-        || kdf.memory_kib < 8 * kdf.parallelism
-        || kdf.memory_kib > MAX_KDF_MEMORY_KIB
-        || kdf.iterations == 0
-    {
+    if kdf.check().is_err() {
         return Err(CreateError::Kdf {
             memory_kib: kdf.memory_kib,
             iterations: kdf.iterations,
@@ -432,7 +431,7 @@ mod tests {
         let path = dir.path().join("v.hearth");
         let kdf = KdfParams::INSECURE_FOR_TESTS;
         assert!(matches!(
-            create_new(&path, "pw", kdf, Some("Europe/Amsterdm")),
+            create_new(&path, "pw-words", kdf, Some("Europe/Amsterdm")),
             Err(CreateError::UnknownZone(z)) if z == "Europe/Amsterdm"
         ));
         let slow = KdfParams {
@@ -440,7 +439,7 @@ mod tests {
             ..kdf
         };
         assert!(matches!(
-            create_new(&path, "pw", slow, None),
+            create_new(&path, "pw-words", slow, None),
             Err(CreateError::Kdf { .. })
         ));
         assert!(matches!(
@@ -448,7 +447,8 @@ mod tests {
             Err(CreateError::Passphrase(_))
         ));
         assert!(!path.exists());
-        let (v, zone) = create_new(&path, "pw", kdf, Some("Europe/Amsterdam")).expect("created");
+        let (v, zone) =
+            create_new(&path, "pw-words", kdf, Some("Europe/Amsterdam")).expect("created");
         assert_eq!(zone.name, "Europe/Amsterdam");
         assert_eq!(v.time_zone().iana_name(), Some("Europe/Amsterdam"));
     }

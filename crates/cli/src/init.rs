@@ -15,11 +15,11 @@ pub struct Args {
     /// system's.
     #[arg(long, value_name = "ZONE")]
     pub time_zone: Option<String>,
-    /// Argon2id memory in KiB for the passphrase key (default 65536 = 64 MiB). Lower only on
-    /// very small machines.
+    /// Argon2id memory in KiB for the passphrase key (default 65536 = 64 MiB; 19456 to
+    /// 2097152). Lower only on very small machines.
     #[arg(long, value_name = "KIB", default_value_t = KdfParams::default().memory_kib)]
     pub kdf_memory_kib: u32,
-    /// Argon2id passes over that memory.
+    /// Argon2id passes over that memory (2 to 16).
     #[arg(long, value_name = "N", default_value_t = KdfParams::default().iterations)]
     pub kdf_iterations: u32,
     /// Also let the OS keyring unlock the vault (as `hearth keyring on`), so collection runs

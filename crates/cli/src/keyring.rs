@@ -89,6 +89,7 @@ fn off(global: &Global) -> anyhow::Result<ExitCode> {
             "The OS keyring no longer unlocks {}; use your passphrase.",
             path.display()
         );
+        eprintln!("{}", crate::rekey::REVOKE_HINT);
     } else {
         eprintln!(
             "The OS keyring was not on for {}; nothing changed.",

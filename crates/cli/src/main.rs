@@ -90,6 +90,7 @@ mod init;
 mod keyring;
 mod meter_keys;
 mod passwd;
+mod rekey;
 mod report;
 mod tips;
 mod unlock;
@@ -137,8 +138,11 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Merge an encrypted backup into the vault (safe to repeat).
     Restore(backup::RestoreArgs),
-    /// Change the vault passphrase (re-wraps the key; data is not re-encrypted).
+    /// Change the vault passphrase (re-wraps the key; data is not re-encrypted; --rekey does both).
     Passwd(passwd::Args),
+    /// Replace the vault's data key and re-seal everything, so old headers, backups' keys and
+    /// keyring secrets open nothing in it any more.
+    Rekey(rekey::Args),
     /// Let the OS keyring unlock the vault, for unattended collection (on, off, status).
     Keyring(keyring::Args),
     /// Check every chunk of the vault and report damaged ones.
@@ -165,6 +169,7 @@ fn main() -> ExitCode {
         Command::Backup(a) => backup::run_backup(g, a),
         Command::Restore(a) => backup::run_restore(g, a),
         Command::Passwd(a) => passwd::run(g, a),
+        Command::Rekey(a) => rekey::run(g, a),
         Command::Keyring(a) => keyring::run(g, a),
         Command::Verify(a) => verify::run(g, a),
         Command::Tips(a) => tips::run(g, a),

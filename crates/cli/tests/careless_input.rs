@@ -12,13 +12,14 @@ use std::time::{Duration, Instant};
 /// 2026-01-15T12:00:00Z = 13:00 in Amsterdam.
 const T0: i64 = 1_768_478_400;
 
-/// `hearth --vault v.hearth ARGS` in `dir`, passphrase `pw`, stdin empty.
+/// `hearth --vault v.hearth ARGS` in `dir`, passphrase `pw-words`, stdin empty.
 fn hearth(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    c.env("HEARTH_INSECURE_TEST_KDF", "1");
     c.current_dir(dir)
         .arg("--vault")
         .arg("v.hearth")
-        .env("HEARTH_PASSPHRASE", "pw")
+        .env("HEARTH_PASSPHRASE", "pw-words")
         .env_remove("HEARTH_VAULT")
         .env("CI", "true")
         .stdin(Stdio::null());
@@ -181,7 +182,13 @@ fn a_failed_init_leaves_nothing_and_the_corrected_one_succeeds() {
     );
     assert_eq!(listing(dir), Vec::<String>::new());
     // Argon2 settings no key can be derived with (the file was left unusable).
-    for (mem, passes) in [("1", "1"), ("8", "0"), ("4194305", "1")] {
+    for (mem, passes) in [
+        ("1", "1"),
+        ("8", "0"),
+        ("4194305", "1"),
+        ("2097153", "2"),
+        ("19456", "17"),
+    ] {
         let err = refused(
             run(
                 dir,
@@ -190,17 +197,18 @@ fn a_failed_init_leaves_nothing_and_the_corrected_one_succeeds() {
             "bad Argon2 settings",
         );
         assert!(
-            err.contains("Argon2 memory must be 8 to 4194304 KiB"),
+            err.contains("Argon2 memory must be 19456 to 2097152 KiB and passes 2 to 16"),
             "{err}"
         );
         assert_eq!(listing(dir), Vec::<String>::new());
     }
     // A folder that does not exist yet is made, and removed again when init fails.
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .current_dir(dir)
         .args(["--vault", "new/sub/v.hearth", "init"])
         .args(["--kdf-memory-kib", "0"])
-        .env("HEARTH_PASSPHRASE", "pw")
+        .env("HEARTH_PASSPHRASE", "pw-words")
         .stdin(Stdio::null())
         .output()
         .expect("run");

@@ -10,9 +10,10 @@ use std::process::{Command, Stdio};
 
 fn hearth(vault: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    c.env("HEARTH_INSECURE_TEST_KDF", "1");
     c.arg("--vault")
         .arg(vault)
-        .env("HEARTH_PASSPHRASE", "pw")
+        .env("HEARTH_PASSPHRASE", "pw-words")
         .env_remove("HEARTH_VAULT")
         .env("CI", "true")
         .stdin(Stdio::null());

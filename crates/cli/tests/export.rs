@@ -11,11 +11,12 @@ const T0: i64 = 1_768_478_400;
 /// Runs `hearth --vault v.hearth ARGS` in `dir` (so relative paths are relative to it).
 fn hearth(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .current_dir(dir)
         .arg("--vault")
         .arg("v.hearth")
         .args(args)
-        .env("HEARTH_PASSPHRASE", "pw")
+        .env("HEARTH_PASSPHRASE", "pw-words")
         .env_remove("HEARTH_VAULT")
         .env("CI", "true")
         .stdin(Stdio::null())

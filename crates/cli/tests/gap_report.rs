@@ -17,10 +17,11 @@ const ZONE: &str = "Europe/Amsterdam";
 /// Runs `hearth --vault v.hearth ARGS` in `dir` and returns its stdout; it must succeed.
 fn hearth(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .current_dir(dir)
         .args(["--vault", "v.hearth"])
         .args(args)
-        .env("HEARTH_PASSPHRASE", "pw")
+        .env("HEARTH_PASSPHRASE", "pw-words")
         .env_remove("HEARTH_VAULT")
         .env("CI", "true")
         .stdin(Stdio::null())

@@ -14,9 +14,10 @@ const JAN_1_2025: i64 = 1_735_689_600;
 
 fn hearth(vault: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    c.env("HEARTH_INSECURE_TEST_KDF", "1");
     c.arg("--vault")
         .arg(vault)
-        .env("HEARTH_PASSPHRASE", "pw")
+        .env("HEARTH_PASSPHRASE", "pw-words")
         .env_remove("HEARTH_VAULT")
         .env("CI", "true")
         .stdin(Stdio::null());

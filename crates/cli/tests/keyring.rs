@@ -40,6 +40,7 @@ impl Env {
             .envs(bus.env())
             .env("XDG_RUNTIME_DIR", &self.runtime)
             .env("CI", "true")
+            .env("HEARTH_INSECURE_TEST_KDF", "1")
             .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .output()
@@ -76,7 +77,7 @@ fn secret_service(dir: &Path) -> PrivateSecretService {
 }
 
 const NONE: &[(&str, &str)] = &[];
-const PW: &[(&str, &str)] = &[("HEARTH_PASSPHRASE", "pw")];
+const PW: &[(&str, &str)] = &[("HEARTH_PASSPHRASE", "pw-words")];
 
 #[test]
 fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off() {
@@ -129,14 +130,14 @@ fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off
     assert!(verify.contains("(300 readings), 0 damaged"), "{verify}");
 
     // `passwd` needs the current passphrase (not the keyring) and keeps the keyring working.
-    let e = env.fails(&ss, &[("HEARTH_NEW_PASSPHRASE", "pw2")], &["passwd"]);
+    let e = env.fails(&ss, &[("HEARTH_NEW_PASSPHRASE", "pw2-words")], &["passwd"]);
     assert!(e.contains("no passphrase"), "{e}");
     let passwd = text(
         &env.ok(
             &ss,
             &[
-                ("HEARTH_PASSPHRASE", "pw"),
-                ("HEARTH_NEW_PASSPHRASE", "pw2"),
+                ("HEARTH_PASSPHRASE", "pw-words"),
+                ("HEARTH_NEW_PASSPHRASE", "pw2-words"),
             ],
             &["passwd"],
         )
@@ -177,7 +178,7 @@ fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off
     let csv = text(
         &env.ok(
             &no_service,
-            &[("HEARTH_PASSPHRASE", "pw2")],
+            &[("HEARTH_PASSPHRASE", "pw2-words")],
             &["export", "--resolution", "raw"],
         )
         .stdout,
@@ -187,6 +188,11 @@ fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off
     // Off (unlocked by the keyring itself): removes the slot and the keyring entry.
     let off = text(&env.ok(&ss, NONE, &["keyring", "off"]).stderr);
     assert!(off.contains("no longer unlocks"), "{off}");
+    // ... and that only `hearth rekey` revokes a copy of the old keyring secret.
+    assert!(
+        off.contains("`hearth rekey` replaces the key and re-seals everything"),
+        "{off}"
+    );
     let status = text(&env.ok(&ss, NONE, &["keyring", "status"]).stdout);
     assert!(
         status.contains("keyring unlock: off\nkeyring entry: none"),
@@ -198,7 +204,7 @@ fn the_keyring_lets_collect_and_export_run_without_a_passphrase_until_turned_off
     let csv = text(
         &env.ok(
             &ss,
-            &[("HEARTH_PASSPHRASE", "pw2")],
+            &[("HEARTH_PASSPHRASE", "pw2-words")],
             &["export", "--resolution", "raw"],
         )
         .stdout,

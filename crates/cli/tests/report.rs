@@ -43,6 +43,7 @@ fn presets() -> PathBuf {
 
 fn hearth(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .args(args)
         .env_remove("HEARTH_VAULT")
         .env_remove("HEARTH_PASSPHRASE")
@@ -277,7 +278,7 @@ fn report_from_the_vault_matches_the_hand_calculation() {
         .map(|l| Reading::from_json(l).unwrap())
         .collect();
     let opts = CreateOptions {
-        kdf: KdfParams::INSECURE_FOR_TESTS,
+        kdf: KdfParams::MINIMUM,
         time_zone: Some("Europe/Amsterdam".into()),
     };
     let mut v = Vault::create(&vault_path, "correct horse", &opts).unwrap();
@@ -286,6 +287,7 @@ fn report_from_the_vault_matches_the_hand_calculation() {
     let tariff = dir.path().join("c.toml");
     std::fs::write(&tariff, DAY_NIGHT).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .args([
             "--vault",
             vault_path.to_str().unwrap(),
@@ -314,6 +316,7 @@ fn report_from_the_vault_matches_the_hand_calculation() {
     assert_eq!(v["contracts"][0]["cost"]["total"], 4.99);
     // A wrong passphrase is an error, not garbage.
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .args([
             "--vault",
             vault_path.to_str().unwrap(),
@@ -361,7 +364,7 @@ fn a_stored_dynamic_contract_prices_from_the_vault_in_any_working_directory() {
         .collect();
     let vault_path = dir.path().join("v.hearth");
     let opts = CreateOptions {
-        kdf: KdfParams::INSECURE_FOR_TESTS,
+        kdf: KdfParams::MINIMUM,
         time_zone: Some("Europe/Amsterdam".into()),
     };
     let mut v = Vault::create(&vault_path, "correct horse", &opts).unwrap();
@@ -371,6 +374,7 @@ fn a_stored_dynamic_contract_prices_from_the_vault_in_any_working_directory() {
     v.close().unwrap();
     let report = |cwd: &Path, tariff: Option<&Path>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+        cmd.env("HEARTH_INSECURE_TEST_KDF", "1");
         cmd.current_dir(cwd)
             .args(["--vault", vault_path.to_str().unwrap(), "report"])
             .args([
@@ -409,6 +413,7 @@ fn a_stored_dynamic_contract_prices_from_the_vault_in_any_working_directory() {
     assert_eq!(report(&contract_dir, None), from_file);
     // The file itself now names a missing price file, with its path beside the file.
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .current_dir(&elsewhere)
         .args(["report", "--readings", jsonl.to_str().unwrap()])
         .args(["--from", "2026-01-05", "--to", "2026-01-06"])

@@ -59,6 +59,7 @@ fn json_tips_for_an_evening_cycle() {
     let tariff = dir.path().join("c.toml");
     std::fs::write(&tariff, DAY_NIGHT).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .args([
             "tips",
             "--from",
@@ -119,7 +120,7 @@ fn steady_240_w_vault(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
         .collect();
     let vault = dir.join("v.hearth");
     let opts = CreateOptions {
-        kdf: KdfParams::INSECURE_FOR_TESTS,
+        kdf: KdfParams::MINIMUM,
         time_zone: Some("Europe/Amsterdam".into()),
     };
     let mut v = Vault::create(&vault, "correct horse", &opts).unwrap();
@@ -145,6 +146,7 @@ fn steady_240_w_vault(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
 fn tips_of_the_steady_vault(dir: &std::path::Path, format: &str, lang: Option<&str>) -> String {
     let (vault, flat30, flat25) = steady_240_w_vault(dir);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    cmd.env("HEARTH_INSECURE_TEST_KDF", "1");
     cmd.args(["--vault", vault.to_str().unwrap(), "tips"])
         .args([
             "--from",

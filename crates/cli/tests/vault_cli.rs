@@ -24,6 +24,7 @@ impl Env {
 
     fn cmd(&self, pass: &str, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
+        c.env("HEARTH_INSECURE_TEST_KDF", "1");
         c.arg("--vault")
             .arg(&self.vault)
             .args(args)
@@ -50,7 +51,7 @@ impl Env {
 
     fn init(&self) {
         self.ok(
-            "pw",
+            "pw-words",
             &[
                 "init",
                 "--time-zone",
@@ -93,13 +94,13 @@ fn init_collect_export_verify() {
     let env = Env::new();
     env.init();
     // A second init never overwrites.
-    assert!(!env.run("pw", &["init"]).status.success());
-    env.ok("pw", &["collect", "--source", &demo(7200)]);
-    let report = env.ok("pw", &["verify"]);
+    assert!(!env.run("pw-words", &["init"]).status.success());
+    env.ok("pw-words", &["collect", "--source", &demo(7200)]);
+    let report = env.ok("pw-words", &["verify"]);
     assert!(report.contains("(7200 readings), 0 damaged"), "{report}");
 
     let hours = env.ok(
-        "pw",
+        "pw-words",
         &[
             "export",
             "--from",
@@ -119,7 +120,7 @@ fn init_collect_export_verify() {
 
     // The hourly energy equals the difference of the raw registers at the hour edges.
     let raw = env.ok(
-        "pw",
+        "pw-words",
         &[
             "export",
             "--from",
@@ -142,7 +143,7 @@ fn init_collect_export_verify() {
     // Decimal comma: `;` separators and `,` decimals.
     let out = env.path("day.csv");
     env.ok(
-        "pw",
+        "pw-words",
         &[
             "export",
             "--from",
@@ -169,15 +170,16 @@ fn wrong_passphrase_is_a_clear_error_and_passwd_changes_it() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("wrong passphrase"), "{err}");
-    let mut c = env.cmd("pw", &["passwd"]);
+    let mut c = env.cmd("pw-words", &["passwd"]);
     c.env("HEARTH_NEW_PASSPHRASE", "new words");
     assert!(c.output().unwrap().status.success());
-    assert!(!env.run("pw", &["verify"]).status.success());
+    assert!(!env.run("pw-words", &["verify"]).status.success());
     env.ok("new words", &["verify"]);
     // --passphrase-file takes the first line.
     let pf = env.path("pass.txt");
     std::fs::write(&pf, "new words\nignored\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .arg("--vault")
         .arg(&env.vault)
         .arg("--passphrase-file")
@@ -194,6 +196,7 @@ fn wrong_passphrase_is_a_clear_error_and_passwd_changes_it() {
     );
     // No passphrase at all and no terminal: a clear error, not a hang.
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .arg("--vault")
         .arg(&env.vault)
         .arg("verify")
@@ -211,9 +214,9 @@ fn import_raw_and_json_lines_twice_changes_nothing() {
     env.init();
     let cap = env.path("meter.p1");
     capture(&cap, T0, 1800);
-    env.ok("pw", &["import", cap.to_str().unwrap()]);
-    env.ok("pw", &["import", cap.to_str().unwrap()]);
-    let report = env.ok("pw", &["verify"]);
+    env.ok("pw-words", &["import", cap.to_str().unwrap()]);
+    env.ok("pw-words", &["import", cap.to_str().unwrap()]);
+    let report = env.ok("pw-words", &["verify"]);
     assert!(report.contains("(1800 readings)"), "{report}");
     // JSON Lines of the following half hour, as `hearth decode` would print them.
     let mut sim = Simulator::new(7, T0);
@@ -228,10 +231,10 @@ fn import_raw_and_json_lines_twice_changes_nothing() {
     }
     let jl = env.path("more.jsonl");
     std::fs::write(&jl, jsonl).unwrap();
-    env.ok("pw", &["import", jl.to_str().unwrap()]);
-    let report = env.ok("pw", &["verify"]);
+    env.ok("pw-words", &["import", jl.to_str().unwrap()]);
+    let report = env.ok("pw-words", &["verify"]);
     assert!(report.contains("(3600 readings)"), "{report}");
-    let raw = env.ok("pw", &["export", "--resolution", "raw"]);
+    let raw = env.ok("pw-words", &["export", "--resolution", "raw"]);
     assert_eq!(raw.lines().count(), 3601);
 }
 
@@ -239,13 +242,13 @@ fn import_raw_and_json_lines_twice_changes_nothing() {
 fn backup_and_restore_merge_into_another_vault() {
     let a = Env::new();
     a.init();
-    a.ok("pw", &["collect", "--source", &demo(3600)]);
+    a.ok("pw-words", &["collect", "--source", &demo(3600)]);
     let backup = a.path("a.backup");
-    a.ok("pw", &["backup", "--out", backup.to_str().unwrap()]);
+    a.ok("pw-words", &["backup", "--out", backup.to_str().unwrap()]);
     let b = Env::new();
     b.init();
-    let mut c = b.cmd("pw", &["restore", backup.to_str().unwrap()]);
-    c.env("HEARTH_BACKUP_PASSPHRASE", "pw");
+    let mut c = b.cmd("pw-words", &["restore", backup.to_str().unwrap()]);
+    c.env("HEARTH_BACKUP_PASSPHRASE", "pw-words");
     let out = c.output().unwrap();
     assert!(
         out.status.success(),
@@ -256,11 +259,11 @@ fn backup_and_restore_merge_into_another_vault() {
         String::from_utf8_lossy(&out.stdout)
             .contains("3600 readings in the backup: 3600 added, 0 already present")
     );
-    let again = b.ok("pw", &["restore", backup.to_str().unwrap()]);
+    let again = b.ok("pw-words", &["restore", backup.to_str().unwrap()]);
     assert!(again.contains("0 added, 3600 already present"), "{again}");
     assert_eq!(
-        a.ok("pw", &["export", "--resolution", "1m"]),
-        b.ok("pw", &["export", "--resolution", "1m"])
+        a.ok("pw-words", &["export", "--resolution", "1m"]),
+        b.ok("pw-words", &["export", "--resolution", "1m"])
     );
 }
 
@@ -273,7 +276,7 @@ fn sigkill_during_collect_never_corrupts() {
     for (round, ms) in [10_800u64, 700, 1300].into_iter().enumerate() {
         let mut child = env
             .cmd(
-                "pw",
+                "pw-words",
                 &[
                     "collect",
                     "--source",
@@ -286,7 +289,7 @@ fn sigkill_during_collect_never_corrupts() {
         std::thread::sleep(Duration::from_millis(ms));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let report = env.ok("pw", &["verify"]);
+        let report = env.ok("pw-words", &["verify"]);
         assert!(report.contains(", 0 damaged"), "round {round}: {report}");
         let n: u64 = report
             .split('(')
@@ -299,7 +302,7 @@ fn sigkill_during_collect_never_corrupts() {
     }
     assert!(last_n > 0, "the first run checkpointed");
     // Every stored second is there once, with no hole: rows = last - first + 1.
-    let raw = env.ok("pw", &["export", "--resolution", "raw"]);
+    let raw = env.ok("pw-words", &["export", "--resolution", "raw"]);
     let rows = csv_lines(&raw);
     let times: Vec<i64> = rows[1..]
         .iter()

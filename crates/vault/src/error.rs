@@ -94,6 +94,43 @@ pub enum VaultError {
     /// CSV writing failed.
     #[error("CSV export failed: {0}")]
     Csv(#[from] csv::Error),
+    /// Key-derivation settings above the ceilings (from a vault or backup header, or options):
+    /// refused before deriving anything, so they cannot make Hearth hang or run out of memory.
+    #[error(
+        "the key-derivation settings ({memory_kib} KiB of memory, {iterations} passes, \
+         {parallelism} lanes) ask for more than Hearth allows (at most 2 GiB, 16 passes, 16 \
+         lanes): a vault or backup asking for them is damaged or was tampered with"
+    )]
+    KdfTooCostly {
+        /// Memory asked, KiB.
+        memory_kib: u32,
+        /// Passes asked.
+        iterations: u32,
+        /// Lanes asked.
+        parallelism: u32,
+    },
+    /// Key-derivation settings below the floor (or unusable): a stolen copy would be quick to
+    /// guess.
+    #[error(
+        "the key-derivation settings ({memory_kib} KiB of memory, {iterations} passes, \
+         {parallelism} lanes) are too weak: Hearth needs at least 19 MiB (19456 KiB), 2 passes \
+         and 1 lane, or a stolen copy of the vault could be guessed quickly"
+    )]
+    KdfTooWeak {
+        /// Memory asked, KiB.
+        memory_kib: u32,
+        /// Passes asked.
+        iterations: u32,
+        /// Lanes asked.
+        parallelism: u32,
+    },
+    /// Rekeying found a table this build does not know how to re-seal (written by a newer
+    /// Hearth); nothing was changed.
+    #[error(
+        "this vault holds records this Hearth cannot re-seal (table {0}, from a newer \
+         Hearth?); nothing was changed, the old key still opens it"
+    )]
+    UnknownRecords(String),
 }
 
 /// What is wrong with a vault's writer-lock side file ([`VaultError::WriterLock`]).

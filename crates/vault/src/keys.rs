@@ -1,7 +1,9 @@
 //! Keys: a random 256-bit data key seals everything; it is stored only wrapped (sealed) by a
 //! key derived from the passphrase with Argon2id, whose parameters and salt sit in the header.
 //! Changing the passphrase rewraps the data key and touches nothing else. Key material lives
-//! in zeroizing buffers and is wiped when dropped.
+//! in zeroizing buffers on the heap ([`Key`]): it is wiped when dropped, and moving the
+//! structures that hold it moves a pointer, leaving no copy behind. Argon2's own state (its
+//! hashes and its memory) is wiped too.
 //!
 //! Key slots: besides the passphrase, the data key may also be wrapped under a random 256-bit
 //! secret kept outside the file (the OS keyring), for unattended collection. A random secret
@@ -33,27 +35,133 @@ impl Default for KdfParams {
     }
 }
 
+/// The environment variable that lets tests use key-derivation settings below the floor
+/// ([`KdfParams::MINIMUM`]): `HEARTH_INSECURE_TEST_KDF=1`. Test suites only: it makes a
+/// stolen copy of such a vault quick to guess. The ceilings hold whatever it says.
+pub const INSECURE_TEST_KDF_ENV: &str = "HEARTH_INSECURE_TEST_KDF";
+
 impl KdfParams {
-    /// Deliberately weak parameters for tests and benches only (8 KiB, 1 pass).
+    /// Deliberately weak parameters for tests and benches only (8 KiB, 1 pass). Below the
+    /// floor, so accepted only in this crate's tests, with its `test-support` feature, or with
+    /// [`INSECURE_TEST_KDF_ENV`] set to `1`.
     pub const INSECURE_FOR_TESTS: KdfParams = KdfParams {
         memory_kib: 8,
         iterations: 1,
         parallelism: 1,
     };
 
-    /// Derives the 256-bit passphrase key.
-    pub(crate) fn derive(&self, passphrase: &str, salt: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+    /// Least memory, in KiB (19 MiB, OWASP's Argon2id minimum).
+    pub const MIN_MEMORY_KIB: u32 = 19 * 1024;
+    /// Most memory, in KiB (2 GiB): more than a household computer should be asked for; a
+    /// header asking more is damaged or hostile.
+    pub const MAX_MEMORY_KIB: u32 = 2 * 1024 * 1024;
+    /// Fewest passes.
+    pub const MIN_ITERATIONS: u32 = 2;
+    /// Most passes: 16 passes over 2 GiB is already minutes; `u32::MAX` would never end.
+    pub const MAX_ITERATIONS: u32 = 16;
+    /// Fewest lanes.
+    pub const MIN_PARALLELISM: u32 = 1;
+    /// Most lanes.
+    pub const MAX_PARALLELISM: u32 = 16;
+
+    /// The weakest settings Hearth accepts without [`INSECURE_TEST_KDF_ENV`]: 19 MiB, 2 passes,
+    /// 1 lane (tens of milliseconds; for small machines and throwaway vaults such as the demo).
+    pub const MINIMUM: KdfParams = KdfParams {
+        memory_kib: Self::MIN_MEMORY_KIB,
+        iterations: Self::MIN_ITERATIONS,
+        parallelism: Self::MIN_PARALLELISM,
+    };
+
+    /// Whether a key may be derived with these settings, checked before any derivation
+    /// (whether they come from a vault header, a backup header or the user's options):
+    /// above the ceilings ([`Self::MAX_MEMORY_KIB`], [`Self::MAX_ITERATIONS`],
+    /// [`Self::MAX_PARALLELISM`]) always refused, so a hostile header cannot make Hearth spin
+    /// or allocate gigabytes; below the floor ([`Self::MINIMUM`]) refused unless tests allow
+    /// it (see [`INSECURE_TEST_KDF_ENV`]); settings Argon2 cannot use at all (no pass, no
+    /// lane, less than 8 KiB per lane) always refused.
+    pub fn check(&self) -> Result<()> {
+        let (m, t, p) = (self.memory_kib, self.iterations, self.parallelism);
+        if m > Self::MAX_MEMORY_KIB || t > Self::MAX_ITERATIONS || p > Self::MAX_PARALLELISM {
+            return Err(VaultError::KdfTooCostly {
+                memory_kib: m,
+                iterations: t,
+                parallelism: p,
+            });
+        }
+        let unusable = t == 0 || p == 0 || m < 8 * p;
+        let weak = m < Self::MIN_MEMORY_KIB || t < Self::MIN_ITERATIONS;
+        if unusable || (weak && !self.weak_allowed_for_tests()) {
+            return Err(VaultError::KdfTooWeak {
+                memory_kib: m,
+                iterations: t,
+                parallelism: p,
+            });
+        }
+        Ok(())
+    }
+
+    /// The test-only escape below the floor: [`Self::INSECURE_FOR_TESTS`] exactly, in a test
+    /// build of this crate or with the `test-support` feature; any usable settings with
+    /// [`INSECURE_TEST_KDF_ENV`]`=1` (how the CLI's tests run the real binary).
+    fn weak_allowed_for_tests(&self) -> bool {
+        (cfg!(any(test, feature = "test-support")) && *self == Self::INSECURE_FOR_TESTS)
+            || std::env::var_os(INSECURE_TEST_KDF_ENV).is_some_and(|v| v == "1")
+    }
+
+    /// Derives the 256-bit passphrase key, after [`Self::check`]. Argon2's working memory is
+    /// ours ([`Zeroizing`]), so it is wiped afterwards like Argon2's own hashes (its `zeroize`
+    /// feature): the key could otherwise be recomputed from what is left in freed memory.
+    pub(crate) fn derive(&self, passphrase: &str, salt: &[u8]) -> Result<Key> {
+        self.check()?;
         let params =
             argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
                 .map_err(|e| VaultError::KdfParams(e.to_string()))?;
+        let mut memory = Zeroizing::new(vec![argon2::Block::default(); params.block_count()]);
         let argon =
             argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-        let mut out = Zeroizing::new([0u8; 32]);
+        let mut out = zeroed_key();
         argon
-            .hash_password_into(passphrase.as_bytes(), salt, out.as_mut())
+            .hash_password_into_with_memory(
+                passphrase.as_bytes(),
+                salt,
+                &mut out[..],
+                &mut memory[..],
+            )
             .map_err(|e| VaultError::KdfParams(e.to_string()))?;
         Ok(out)
     }
+}
+
+/// A 256-bit key (data key, passphrase key): on the heap, wiped when dropped.
+pub(crate) type Key = Box<Zeroizing<[u8; 32]>>;
+
+/// A zeroed [`Key`] to fill in place (never built on the stack and moved).
+pub(crate) fn zeroed_key() -> Key {
+    Box::new(Zeroizing::new([0u8; 32]))
+}
+
+/// A new random [`Key`], filled in place.
+pub(crate) fn random_key() -> Result<Key> {
+    let mut key = zeroed_key();
+    getrandom::fill(&mut key[..]).map_err(|_| VaultError::Random)?;
+    Ok(key)
+}
+
+/// A second [`Key`] holding the same bytes (for another handle on the vault).
+pub(crate) fn copy_key(key: &[u8; 32]) -> Key {
+    let mut copy = zeroed_key();
+    copy.copy_from_slice(key);
+    copy
+}
+
+/// A [`Key`] from a 32-byte opened plaintext; `None` if it is not 32 bytes.
+fn key_from(plain: &[u8]) -> Option<Key> {
+    if plain.len() != 32 {
+        return None;
+    }
+    let mut key = zeroed_key();
+    key.copy_from_slice(plain);
+    Some(key)
 }
 
 /// Random bytes from the operating system.
@@ -94,15 +202,12 @@ pub(crate) fn unwrap(
     passphrase: &str,
     params: &KdfParams,
     salt: &[u8],
-) -> Result<Zeroizing<[u8; 32]>> {
+) -> Result<Key> {
     let kek = params.derive(passphrase, salt)?;
     let plain = Sealer::new(&kek)
         .open(&wrap_aad(vault_id), wrapped)
         .ok_or(VaultError::WrongPassphrase)?;
-    let key: [u8; 32] = plain[..]
-        .try_into()
-        .map_err(|_| VaultError::WrongPassphrase)?;
-    Ok(Zeroizing::new(key))
+    key_from(&plain).ok_or(VaultError::WrongPassphrase)
 }
 
 /// The one slot kind so far: the secret lives in the OS keyring.
@@ -135,17 +240,44 @@ pub(crate) fn unwrap_from_slot(
     slot: &str,
     wrapped: &[u8],
     secret: &[u8; 32],
-) -> Result<Zeroizing<[u8; 32]>> {
+) -> Result<Key> {
     let plain = Sealer::new(secret)
         .open(&slot_aad(vault_id, slot), wrapped)
         .ok_or(VaultError::WrongSecret)?;
-    let key: [u8; 32] = plain[..].try_into().map_err(|_| VaultError::WrongSecret)?;
-    Ok(Zeroizing::new(key))
+    key_from(&plain).ok_or(VaultError::WrongSecret)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derivation_in_our_own_wiped_memory_gives_argon2s_usual_key() {
+        // The same key as Argon2's own `hash_password_into` (which allocates and frees its
+        // memory unwiped), so vaults made before open as before.
+        let salt = b"0123456789abcdef";
+        for kdf in [KdfParams::INSECURE_FOR_TESTS, KdfParams::MINIMUM] {
+            let params =
+                argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
+                    .unwrap();
+            let mut want = [0u8; 32];
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+                .hash_password_into(b"correct horse", salt, &mut want)
+                .unwrap();
+            assert_eq!(**kdf.derive("correct horse", salt).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn keys_are_filled_in_place_and_copied_exactly() {
+        let a = random_key().unwrap();
+        let b = random_key().unwrap();
+        assert_ne!(**a, **b);
+        assert_eq!(**copy_key(&a), **a);
+        assert_eq!(key_from(&[7u8; 32]).map(|k| **k), Some([7u8; 32]));
+        assert!(key_from(&[7u8; 31]).is_none());
+        assert!(key_from(&[7u8; 33]).is_none());
+    }
 
     #[test]
     fn passphrase_key_is_deterministic_and_a_wrong_passphrase_is_typed() {
@@ -159,7 +291,7 @@ mod tests {
         let salt = [3u8; 16];
         let dk = [42u8; 32];
         let w = wrap(&id, &dk, "pw", &p, &salt).unwrap();
-        assert_eq!(*unwrap(&id, &w, "pw", &p, &salt).unwrap(), dk);
+        assert_eq!(**unwrap(&id, &w, "pw", &p, &salt).unwrap(), dk);
         assert!(matches!(
             unwrap(&id, &w, "pW", &p, &salt),
             Err(VaultError::WrongPassphrase)
@@ -173,7 +305,7 @@ mod tests {
         let secret = [77u8; 32];
         let ws = wrap_for_slot(&id, KEYRING_SLOT, &dk, &secret).unwrap();
         assert_eq!(
-            *unwrap_from_slot(&id, KEYRING_SLOT, &ws, &secret).unwrap(),
+            **unwrap_from_slot(&id, KEYRING_SLOT, &ws, &secret).unwrap(),
             dk
         );
         for (vid, slot, sec) in [
@@ -190,7 +322,11 @@ mod tests {
         assert!(unwrap_from_slot(&id, KEYRING_SLOT, &w, &secret).is_err());
         assert!(matches!(
             bad.derive("pw", &salt),
-            Err(VaultError::KdfParams(_))
+            Err(VaultError::KdfTooWeak {
+                memory_kib: 1,
+                iterations: 1,
+                parallelism: 1
+            })
         ));
     }
 }

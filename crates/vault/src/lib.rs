@@ -19,7 +19,9 @@
 //!   [`Vault::get_setting`], sealed like everything else.
 //! - **Keys**: the data key is wrapped by the passphrase (Argon2id) and, optionally, by a
 //!   random secret kept in the OS keyring for unattended collection
-//!   ([`Vault::enable_secret_slot`], [`Vault::open_with_secret`]).
+//!   ([`Vault::enable_secret_slot`], [`Vault::open_with_secret`]). [`Vault::rekey`] replaces
+//!   the data key and re-seals everything, so old headers and slots open nothing; Argon2id
+//!   settings are bounded ([`KdfParams::check`]) before any derivation.
 //! - **Read-only storage**: [`Vault::open`] there is [`VaultError::ReadOnlyStorage`];
 //!   [`Vault::open_read_only`] still reads it.
 //! - **Backups**: [`Vault::backup`] writes an encrypted file (whole or a range) that
@@ -79,7 +81,7 @@ mod wire;
 pub use backup::{BackupReport, RestoreOptions, RestoreReport};
 pub use error::{Result, VaultError, WriterLockProblem};
 pub use export::{CsvOptions, write_csv};
-pub use keys::KdfParams;
+pub use keys::{INSECURE_TEST_KDF_ENV, KdfParams};
 pub use private::create_dirs;
 pub use query::{Row, Rows};
 pub use resolution::{Resolution, UnknownResolution};
@@ -89,8 +91,8 @@ pub use rollup::{
 };
 pub use schema::FORMAT_VERSION;
 pub use vault::{
-    CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, Vault, VaultInfo,
-    VerifyReport,
+    CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, RekeyReport, Vault,
+    VaultInfo, VerifyReport,
 };
 
 #[cfg(feature = "test-support")]

@@ -71,15 +71,17 @@ pub(crate) fn size_class(len: usize) -> usize {
     framed.div_ceil(step) * step
 }
 
-/// A cipher keyed with the vault's data key.
+/// A cipher keyed with the vault's data key. The cipher (which holds the key) is on the heap
+/// and wiped when dropped (`chacha20poly1305`'s `zeroize` feature), so moving a `Sealer`, or
+/// the vault holding one, leaves no copy of the key behind.
 pub(crate) struct Sealer {
-    cipher: XChaCha20Poly1305,
+    cipher: Box<XChaCha20Poly1305>,
 }
 
 impl Sealer {
     pub(crate) fn new(key: &[u8; 32]) -> Self {
         Sealer {
-            cipher: XChaCha20Poly1305::new(key.into()),
+            cipher: Box::new(XChaCha20Poly1305::new(key.into())),
         }
     }
 

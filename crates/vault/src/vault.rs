@@ -1,15 +1,18 @@
 //! The vault handle: what an open vault holds, its accessors and reading its sealed chunks.
 //! Opening and creating live in `open`, the OS-keyring slot and passphrase in `key_slots`,
+//! replacing the data key in `rekey`,
 //! appending and checkpoints in `writer`, settings in `settings`, the integrity check in
 //! `verify`; queries in `crate::query`, backups in `crate::backup`.
 
 mod key_slots;
 mod open;
+mod rekey;
 mod settings;
 mod verify;
 mod writer;
 
 pub use open::{CreateOptions, VaultInfo};
+pub use rekey::RekeyReport;
 pub use verify::VerifyReport;
 pub use writer::{FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats};
 
@@ -36,7 +39,7 @@ pub struct Vault {
     pub(crate) path: PathBuf,
     pub(crate) header: Header,
     pub(crate) sealer: Sealer,
-    data_key: Zeroizing<[u8; 32]>,
+    data_key: crate::keys::Key,
     pub(crate) tz: TimeZone,
     pub(crate) writer: Option<Writer>,
     writer_state_rebuilt: bool,

@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 pub type Secret = Zeroizing<String>;
 
 /// Shortest passphrase the wizard accepts.
-pub const MIN_PASSPHRASE: usize = 8;
+pub const MIN_PASSPHRASE: usize = hearth_app::passphrase::MIN_CHARS;
 
 /// What the app is running with.
 #[tauri::command]

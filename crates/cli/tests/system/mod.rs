@@ -109,6 +109,8 @@ pub fn scrub(c: &mut Command) {
         .env_remove("HEARTH_PASSPHRASE")
         .env_remove("HEARTH_NEW_PASSPHRASE")
         .env_remove("HEARTH_BACKUP_PASSPHRASE")
+        // Test vaults use cheap key derivation (`--kdf-memory-kib 8 --kdf-iterations 1`).
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .env("CI", "true")
         .stdin(Stdio::null());
 }

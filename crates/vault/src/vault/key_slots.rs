@@ -1,8 +1,9 @@
 //! Key management on an open vault: changing the passphrase and the OS-keyring key slot.
-//! Only the wrapped data key changes; no data is re-encrypted.
+//! Only the wrapped data key changes; no data is re-encrypted (that is `rekey`). Every write
+//! of key material is durable and leaves no old copy in the file or its write-ahead log.
 
 use super::Vault;
-use crate::error::Result;
+use crate::error::{Result, VaultError};
 use crate::keys::{self, KEYRING_SLOT, KdfParams};
 use crate::schema::read_slot;
 use rusqlite::{Connection, params};
@@ -31,10 +32,7 @@ impl Vault {
         header.kdf = kdf;
         header.salt = salt;
         header.wrapped_key = wrapped;
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
-        let r = header.write(&self.conn);
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        r?;
+        self.write_durably(|conn| header.write(conn))?;
         self.header = header;
         Ok(())
     }
@@ -78,14 +76,30 @@ impl Vault {
         Ok(read_slot(&self.conn, KEYRING_SLOT)?.is_some())
     }
 
-    /// Runs one key-material write with `synchronous = FULL`.
-    fn write_durably<T>(
+    /// Runs one key-material write with `synchronous = FULL`, then folds the write-ahead log
+    /// into the file and truncates it, so no earlier version of the key material lingers in
+    /// the log (`secure_delete` zeroes it in the file itself).
+    pub(super) fn write_durably<T, E>(
         &mut self,
-        write: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T> {
+        write: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+    ) -> Result<T>
+    where
+        VaultError: From<E>,
+    {
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         let r = write(&self.conn);
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Ok(r?)
+        let r = r?;
+        self.truncate_wal()?;
+        Ok(r)
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: copies every logged page into the file and empties
+    /// the log. While a reader holds an older snapshot the log cannot be emptied yet; SQLite
+    /// then leaves it for the next checkpoint (and a clean close removes it).
+    pub(super) fn truncate_wal(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 }

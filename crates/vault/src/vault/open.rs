@@ -19,7 +19,6 @@ use std::fs::OpenOptions;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use zeroize::Zeroizing;
 
 /// Options for [`Vault::create`].
 #[derive(Clone, Debug, Default)]
@@ -113,6 +112,8 @@ impl Vault {
         if path.exists() {
             return Err(VaultError::AlreadyExists(path.to_path_buf()));
         }
+        // Key-derivation bounds before anything is written.
+        options.kdf.check()?;
         let lock = take_writer_lock(path)?;
         // Only the owner may read it, whatever the umask; SQLite's -wal and -shm follow.
         private::create_file(path)?;
@@ -121,7 +122,7 @@ impl Vault {
         conn.execute_batch(SCHEMA)?;
         let vault_id: [u8; 16] = keys::random()?;
         let salt: [u8; 16] = keys::random()?;
-        let data_key = Zeroizing::new(keys::random::<32>()?);
+        let data_key = keys::random_key()?;
         let wrapped_key = keys::wrap(&vault_id, &data_key, passphrase, &options.kdf, &salt)?;
         let header = Header {
             format: FORMAT_VERSION,
@@ -217,7 +218,7 @@ impl Vault {
             path: self.path.clone(),
             sealer: Sealer::new(&self.data_key),
             header: self.header.clone(),
-            data_key: self.data_key.clone(),
+            data_key: keys::copy_key(&self.data_key),
             tz: self.tz.clone(),
             writer: None,
             writer_state_rebuilt: false,
@@ -455,6 +456,9 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "page_size", 1024)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Deleted and overwritten records (a removed key slot, an old wrapped key) are zeroed in
+    // the file, not left in free space.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
 }
 
