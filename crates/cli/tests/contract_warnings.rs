@@ -59,7 +59,8 @@ fn run(args: &[&str], vault: Option<&Path>) -> Output {
     }
     c.args(args)
         .env_remove("HEARTH_VAULT")
-        .env("HEARTH_PASSPHRASE", "pw")
+        .env("HEARTH_PASSPHRASE", "pw-words")
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .env("CI", "true")
         .output()
         .expect("run hearth")
@@ -146,10 +147,10 @@ fn a_stored_contract_with_overlapping_periods_is_named_in_the_warning() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("v.hearth");
     let options = CreateOptions {
-        kdf: KdfParams::INSECURE_FOR_TESTS,
+        kdf: KdfParams::MINIMUM,
         time_zone: Some("Europe/Brussels".into()),
     };
-    let mut v = Vault::create(&path, "pw", &options).expect("vault");
+    let mut v = Vault::create(&path, "pw-words", &options).expect("vault");
     v.append(&readings()).expect("readings");
     let tariff = dir.path().join("evening.toml");
     std::fs::write(&tariff, OVERLAPPING).expect("toml");

@@ -12,7 +12,8 @@ fn hearth(vault: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
     c.arg("--vault")
         .arg(vault)
-        .env("HEARTH_PASSPHRASE", "pw")
+        .env("HEARTH_PASSPHRASE", "pw-words")
+        .env("HEARTH_INSECURE_TEST_KDF", "1")
         .env_remove("HEARTH_VAULT")
         .env("CI", "true")
         .stdin(Stdio::null());
