@@ -107,7 +107,11 @@ fn a_backup_with_absurd_settings_is_refused_within_a_second_by_restore() {
     let target = new_vault(dir.path(), "target.hearth");
     let got = within_a_second("Vault::restore", move || {
         let mut v = Vault::open(&target, PASSPHRASE).expect("target");
-        v.restore(&backup, PASSPHRASE).err()
+        let options = hearth_vault::RestoreOptions {
+            now: 4_102_444_800, // 2100-01-01
+            take_setting: &|_| true,
+        };
+        v.restore(&backup, PASSPHRASE, &options).err()
     });
     let want = costly(KdfParams::MINIMUM.memory_kib, u32::MAX, 1);
     assert!(got.as_ref().is_some_and(|e| same(e, &want)), "{got:?}");
