@@ -113,6 +113,8 @@ impl Vault {
             return Err(VaultError::ReadOnly);
         }
         let src = Vault::open_read_only(backup, passphrase)?;
+        // A backup is never this build's own file: only Hearth's tables are read from it.
+        crate::schema::check_objects(&src.conn, backup, true)?;
         self.flush()?;
         self.set_clock(options.now)?;
         let before = self.stats();

@@ -131,6 +131,21 @@ pub enum VaultError {
          Hearth?); nothing was changed, the old key still opens it"
     )]
     UnknownRecords(String),
+    /// The file holds an SQLite object no Hearth file has (a trigger, a view, or in a backup an
+    /// unknown table): it was not made by Hearth or was tampered with, and is not read.
+    #[error(
+        "{} holds {kind} `{name}`, which no Hearth file has: it was not made by Hearth or was \
+         tampered with, so Hearth does not read it",
+        path.display()
+    )]
+    UnexpectedSchema {
+        /// The file.
+        path: PathBuf,
+        /// `a trigger`, `a view`, `a table`, `an index`.
+        kind: &'static str,
+        /// The object's name (at most 40 characters).
+        name: String,
+    },
 }
 
 /// What is wrong with a vault's writer-lock side file ([`VaultError::WriterLock`]).

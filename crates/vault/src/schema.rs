@@ -45,6 +45,43 @@ CREATE TABLE IF NOT EXISTS key_slot (
 ) WITHOUT ROWID;
 ";
 
+/// The tables a Hearth file has (a backup: all but `writer_state` may be present).
+const TABLES: [&str; 5] = ["header", "chunk", "setting", "writer_state", "key_slot"];
+
+/// Refuses a file holding SQLite objects no Hearth file has: triggers and views always (SQL
+/// that would run while Hearth reads); with `strict` (a backup, which is never Hearth's own
+/// file), also any other table or index. Read with `trusted_schema` off, so no function of
+/// the file's schema runs while it is checked.
+pub(crate) fn check_objects(conn: &Connection, path: &Path, strict: bool) -> Result<()> {
+    let mut stmt = conn.prepare("SELECT type, name, tbl_name FROM sqlite_master")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (kind, name, table): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let known_table = TABLES.contains(&table.as_str());
+        let allowed = match kind.as_str() {
+            "table" => !strict || known_table,
+            // Only SQLite's own indexes of the primary keys.
+            "index" => !strict || (known_table && name.starts_with("sqlite_autoindex_")),
+            _ => false,
+        };
+        if !allowed {
+            let kind = match kind.as_str() {
+                "trigger" => "a trigger",
+                "view" => "a view",
+                "table" => "a table",
+                "index" => "an index",
+                _ => "an object",
+            };
+            return Err(VaultError::UnexpectedSchema {
+                path: path.to_path_buf(),
+                kind,
+                name: name.chars().take(40).collect(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Added after format 1 shipped without it: created by [`SCHEMA`] for new vaults and when an
 /// older vault is opened for writing. A vault without it simply has no key slots.
 pub(crate) const SLOT_TABLE: &str = "

@@ -10,7 +10,7 @@ use crate::keys::{self, KEYRING_SLOT, KdfParams};
 use crate::private;
 use crate::resolution::Resolution;
 use crate::rollup::Builder;
-use crate::schema::{FORMAT_VERSION, Header, SCHEMA, SLOT_TABLE, read_slot};
+use crate::schema::{self, FORMAT_VERSION, Header, SCHEMA, SLOT_TABLE, read_slot};
 use crate::seal::{RecordKind, Sealer};
 use crate::wire::Malformed;
 use jiff::tz::TimeZone;
@@ -247,6 +247,7 @@ impl Vault {
 
     fn unlock(conn: Connection, path: &Path, key: Key<'_>) -> Result<Vault> {
         let header = Header::read(&conn, path)?;
+        schema::check_objects(&conn, path, false)?;
         let data_key = match key {
             Key::Passphrase(passphrase) => keys::unwrap(
                 &header.vault_id,
@@ -408,6 +409,7 @@ fn reader_connection(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(Duration::from_secs(5))?;
+    defend(&conn)?;
     let probe = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     });
@@ -423,6 +425,7 @@ fn reader_connection(path: &Path) -> Result<Connection> {
                 immutable_uri(path),
                 flags | OpenFlags::SQLITE_OPEN_URI,
             )?;
+            defend(&conn)?;
             Ok(conn)
         }
         // Anything else (not a database, damaged) is reported by the header check.
@@ -459,6 +462,14 @@ fn configure(conn: &Connection) -> Result<()> {
     // Deleted and overwritten records (a removed key slot, an old wrapped key) are zeroed in
     // the file, not left in free space.
     conn.pragma_update(None, "secure_delete", "ON")?;
+    defend(conn)
+}
+
+/// No SQL from the file's schema runs with more than plain-data power (`trusted_schema` off,
+/// SQLite's defensive mode): a hostile file cannot call functions or write through its schema.
+fn defend(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "trusted_schema", "OFF")?;
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
     Ok(())
 }
 
