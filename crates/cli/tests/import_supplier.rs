@@ -63,18 +63,29 @@ impl Env {
         log
     }
 
-    fn export(&self, from: &str, to: &str, resolution: &str) -> String {
-        let out = hearth(&self.vault)
-            .args(["export", "--from", from, "--to", to])
-            .args(["--resolution", resolution, "--format", "csv"])
-            .output()
-            .unwrap();
+    /// Runs `hearth ARGS` on this vault, asserts success and returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = hearth(&self.vault).args(args).output().unwrap();
         assert!(
             out.status.success(),
-            "{}",
+            "hearth {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn export(&self, from: &str, to: &str, resolution: &str) -> String {
+        self.ok(&[
+            "export",
+            "--from",
+            from,
+            "--to",
+            to,
+            "--resolution",
+            resolution,
+            "--format",
+            "csv",
+        ])
     }
 
     /// `import_kwh` per row of an export, in Wh (the column has exactly three decimals),
@@ -512,26 +523,9 @@ fn restoring_supplier_data_into_a_vault_with_its_own() {
     a.import(&[&download(&a, "a.csv", 0..2)]);
     b.import(&[&download(&b, "b.csv", 1..3)]);
     let backup = a.path("a.hearthbak");
-    let out = hearth(&a.vault)
-        .args(["backup", "--out"])
-        .arg(&backup)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = hearth(&b.vault)
-        .arg("restore")
-        .arg(&backup)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let backup = backup.to_str().unwrap();
+    a.ok(&["backup", "--out", backup]);
+    b.ok(&["restore", backup]);
     assert_january(&b, &[(0, 3)]);
 }
 
@@ -541,17 +535,16 @@ fn restoring_supplier_data_into_a_vault_with_its_own() {
 fn supplier_half_hours_are_measured_and_the_report_agrees() {
     let env = Env::new();
     env.import(&[&download(&env, "a.csv", 0..10)]);
-    let out = hearth(&env.vault)
-        .args(["report", "--from", "2025-01-01", "--to", "2025-01-11"])
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = env.ok(&[
+        "report",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-01-11",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let want: i64 = (0..480).map(half_hour_wh).sum();
     assert_eq!(v["import_kwh"], want as f64 / 1000.0, "{v}");
     assert_eq!(v["estimated_kwh"], 0.0, "{v}");

@@ -541,6 +541,8 @@ pub(crate) struct PrevScan {
     newer: i64,
     /// The newest gap older than the steps in `meter_times`: the reading that ended it.
     older_gap_end: i64,
+    /// The gap threshold of the newest steps, once `meter_times` is full.
+    threshold: Option<i64>,
 }
 
 impl PrevScan {
@@ -550,6 +552,7 @@ impl PrevScan {
             meter_times: Vec::with_capacity(STEPS + 1),
             newer: i64::MIN,
             older_gap_end: i64::MIN,
+            threshold: None,
         }
     }
 
@@ -561,11 +564,15 @@ impl PrevScan {
                 self.meter_times.push(t);
             } else if self.older_gap_end == i64::MIN {
                 // The cadence is known from the newest steps: older gaps are judged by it.
-                let mut cadence = Prev::new(t);
-                for w in self.meter_times.windows(2) {
-                    cadence.learn_step(w[0].saturating_sub(w[1]));
-                }
-                if self.newer.saturating_sub(t) > cadence.gap_threshold() {
+                let times = &self.meter_times;
+                let threshold = *self.threshold.get_or_insert_with(|| {
+                    let mut cadence = Prev::new(t);
+                    for w in times.windows(2) {
+                        cadence.learn_step(w[0].saturating_sub(w[1]));
+                    }
+                    cadence.gap_threshold()
+                });
+                if self.newer.saturating_sub(t) > threshold {
                     self.older_gap_end = self.newer;
                 }
             }
