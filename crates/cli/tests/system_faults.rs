@@ -370,19 +370,19 @@ fn a_vault_from_a_newer_hearth_or_not_a_vault_at_all_is_a_clear_error() {
         "--source",
         &format!("demo:{SEED}?pace=fast&start={T0}&count=60"),
     ]);
-    python_sqlite(&env.vault, "db.execute('UPDATE header SET format = 2')");
+    python_sqlite(&env.vault, "db.execute('UPDATE header SET format = 3')");
     for args in [
         vec!["verify"],
         vec!["collect", "--source", "demo:1?pace=fast&count=1"],
     ] {
         let err = system::assert_clear_failure(&env.run(&args), "newer vault");
         assert!(
-            err.contains("format version 2; this Hearth reads up to version 1"),
+            err.contains("format version 3; this Hearth reads up to version 2"),
             "{err}"
         );
     }
     // Put back, it opens again untouched.
-    python_sqlite(&env.vault, "db.execute('UPDATE header SET format = 1')");
+    python_sqlite(&env.vault, "db.execute('UPDATE header SET format = 2')");
     assert_eq!(env.verify().readings, 60);
 
     // Files that are not vaults: text, random bytes, a vault cut in half.

@@ -5,7 +5,9 @@
 //! skipped, so restoring twice changes nothing) and rebuilds the affected rollups. It trusts
 //! nothing in the file it did not check: a reading outside the hour its chunk is sealed for,
 //! or dated after the caller's clock, is refused and counted; settings are taken only where
-//! the caller says so (credentials and the meter source are the user's call).
+//! the caller says so (credentials and the meter source are the user's call). A backup of a
+//! format-2 vault carries an integrity manifest of its own: one whose records were swapped for
+//! other versions, removed or added after it was made is refused.
 
 use crate::error::{Result, VaultError};
 use crate::resolution::Resolution;
@@ -95,6 +97,8 @@ impl Vault {
                 report.settings += 1;
             }
         }
+        // The backup gets an integrity manifest of its own, over what it holds.
+        self.manifest_for_copy(&tx)?;
         tx.commit()?;
         Ok(report)
     }
@@ -115,6 +119,12 @@ impl Vault {
         let src = Vault::open_read_only(backup, passphrase)?;
         // A backup is never this build's own file: only Hearth's tables are read from it.
         crate::schema::check_objects(&src.conn, backup, true)?;
+        // Nor a backup whose records were swapped, removed or added since it was made.
+        if let crate::Integrity::Broken(why) = src.integrity() {
+            return Err(VaultError::Backup(format!(
+                "this backup was altered after it was made ({why}); nothing was restored"
+            )));
+        }
         self.flush()?;
         self.set_clock(options.now)?;
         let before = self.stats();

@@ -154,6 +154,20 @@ pub(crate) fn copy_key(key: &[u8; 32]) -> Key {
     copy
 }
 
+/// A key for one purpose derived from the data key: keyed BLAKE2b-256 with the purpose as its
+/// personalisation (at most 16 bytes), so the manifest's MAC key and the setting-name key
+/// reveal nothing of the data key or of each other.
+pub(crate) fn subkey(data_key: &[u8; 32], purpose: &[u8]) -> Key {
+    use blake2::digest::{FixedOutput, Update, consts::U32};
+    let mut mac =
+        blake2::Blake2bMac::<U32>::new_with_salt_and_personal(Some(data_key), b"", purpose)
+            .expect("a 32-byte key and a purpose of at most 16 bytes");
+    mac.update(b"hearth subkey");
+    let mut key = zeroed_key();
+    key.copy_from_slice(&mac.finalize_fixed());
+    key
+}
+
 /// A [`Key`] from a 32-byte opened plaintext; `None` if it is not 32 bytes.
 fn key_from(plain: &[u8]) -> Option<Key> {
     if plain.len() != 32 {
@@ -173,6 +187,7 @@ pub(crate) fn random<const N: usize>() -> Result<[u8; N]> {
 
 fn wrap_aad(vault_id: &[u8; 16]) -> Aad<'_> {
     Aad {
+        format: 1,
         vault_id,
         kind: RecordKind::WrappedKey,
         series: 0,
@@ -215,6 +230,7 @@ pub(crate) const KEYRING_SLOT: &str = "keyring";
 
 fn slot_aad<'a>(vault_id: &'a [u8; 16], slot: &'a str) -> Aad<'a> {
     Aad {
+        format: 1,
         vault_id,
         kind: RecordKind::KeySlot,
         series: 0,

@@ -69,6 +69,7 @@ pub mod codec;
 mod error;
 mod export;
 mod keys;
+mod manifest;
 mod private;
 mod query;
 mod resolution;
@@ -82,6 +83,7 @@ pub use backup::{BackupReport, RestoreOptions, RestoreReport};
 pub use error::{Result, VaultError, WriterLockProblem};
 pub use export::{CsvOptions, write_csv};
 pub use keys::{INSECURE_TEST_KDF_ENV, KdfParams};
+pub use manifest::Integrity;
 pub use private::create_dirs;
 pub use query::{Row, Rows};
 pub use resolution::{Resolution, UnknownResolution};
@@ -112,6 +114,7 @@ pub mod fuzzing {
         let (kind, series, resolution) = (RecordKind::Chunk, 1, 0);
         let (window_start, name) = (1_767_225_600, &b""[..]);
         Aad {
+            format: crate::FORMAT_VERSION,
             vault_id,
             kind,
             series,

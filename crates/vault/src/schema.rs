@@ -8,7 +8,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 
 /// The on-disk format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// - 1: the first format.
+/// - 2: records sealed under the `hearth-vault-v2` domain, setting names keyed, and the
+///   integrity manifest (`crate::manifest`). A writer upgrades a format-1 vault when it opens
+///   it.
+pub const FORMAT_VERSION: u32 = 2;
 /// Marker stored in the header row.
 pub(crate) const MAGIC: &str = "hearth-vault";
 
@@ -46,7 +51,15 @@ CREATE TABLE IF NOT EXISTS key_slot (
 ";
 
 /// The tables a Hearth file has (a backup: all but `writer_state` may be present).
-const TABLES: [&str; 5] = ["header", "chunk", "setting", "writer_state", "key_slot"];
+const TABLES: [&str; 7] = [
+    "header",
+    "chunk",
+    "setting",
+    "writer_state",
+    "key_slot",
+    "manifest",
+    "manifest_root",
+];
 
 /// Refuses a file holding SQLite objects no Hearth file has: triggers and views always (SQL
 /// that would run while Hearth reads); with `strict` (a backup, which is never Hearth's own

@@ -2,6 +2,9 @@
 //! XChaCha20-Poly1305 under the data key, with associated data that names the record (vault
 //! id, kind, series, resolution, time window or setting name). A record copied to another row,
 //! another vault or another time fails authentication instead of being read as genuine.
+//! Format 2 vaults seal their records under another domain string than format 1, so a record
+//! of one format never opens as the other (a format-2 vault whose header is set back to 1 to
+//! shed its integrity manifest reads as damaged, not as an older vault).
 //!
 //! Envelope: `version (1 byte, 0x01) | nonce (24 random bytes) | ciphertext | tag (16)`.
 //! Plaintext inside: `length (u32 LE) | payload | zero padding` up to the size class.
@@ -32,10 +35,15 @@ pub(crate) enum RecordKind {
     WriterState = 4,
     /// The data key wrapped for a key slot (the OS keyring's random secret).
     KeySlot = 5,
+    /// The sealed root of the integrity manifest (format 2).
+    ManifestRoot = 6,
 }
 
 /// The identity a sealed record is bound to.
 pub(crate) struct Aad<'a> {
+    /// The vault format the record belongs to (1 or 2): picks the domain string. Key
+    /// wrapping uses 1 in every format.
+    pub format: u32,
     pub vault_id: &'a [u8; 16],
     pub kind: RecordKind,
     pub series: u32,
@@ -47,7 +55,11 @@ pub(crate) struct Aad<'a> {
 impl Aad<'_> {
     fn bytes(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(48 + self.name.len());
-        v.extend_from_slice(b"hearth-vault-v1\0");
+        v.extend_from_slice(if self.format >= 2 {
+            b"hearth-vault-v2\0"
+        } else {
+            b"hearth-vault-v1\0"
+        });
         v.extend_from_slice(self.vault_id);
         v.push(self.kind as u8);
         v.extend_from_slice(&self.series.to_le_bytes());
@@ -149,6 +161,7 @@ mod tests {
 
     fn aad(window_start: i64) -> Aad<'static> {
         Aad {
+            format: 2,
             vault_id: &[7; 16],
             kind: RecordKind::Chunk,
             series: 0,
@@ -184,6 +197,10 @@ mod tests {
         assert_eq!(&s.open(&aad(3600), &sealed).unwrap()[..], b"hello meter");
         // Moved to another hour.
         assert!(s.open(&aad(7200), &sealed).is_none());
+        // The same identity in the other format.
+        let mut v1 = aad(3600);
+        v1.format = 1;
+        assert!(s.open(&v1, &sealed).is_none());
         // Another key.
         assert!(Sealer::new(&[2; 32]).open(&aad(3600), &sealed).is_none());
         // Any flipped bit.

@@ -18,6 +18,7 @@ pub use writer::{FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats};
 
 use crate::codec;
 use crate::error::{Result, VaultError};
+use crate::manifest::{self, Entry, Integrity, Manifest};
 use crate::resolution::Resolution;
 use crate::rollup::{self, RollupCounts};
 use crate::schema::Header;
@@ -40,6 +41,11 @@ pub struct Vault {
     pub(crate) header: Header,
     pub(crate) sealer: Sealer,
     data_key: crate::keys::Key,
+    /// Format 2: the key that names setting rows (`settings::keyed_name`).
+    names_key: Option<crate::keys::Key>,
+    /// Format 2: the integrity manifest (kept up to date by the writer).
+    pub(crate) manifest: Option<Manifest>,
+    integrity: Integrity,
     pub(crate) tz: TimeZone,
     pub(crate) writer: Option<Writer>,
     writer_state_rebuilt: bool,
@@ -50,6 +56,19 @@ impl Vault {
     /// stored chunks (nothing stored was lost; callers may tell the user).
     pub fn writer_state_rebuilt(&self) -> bool {
         self.writer_state_rebuilt
+    }
+
+    /// How the integrity manifest checked out when this handle opened the vault (see
+    /// [`Integrity`]); `verify` checks every record against it.
+    pub fn integrity(&self) -> &Integrity {
+        &self.integrity
+    }
+
+    /// The integrity manifest's generation as this handle last sealed or read it: one more at
+    /// every commit that changed a record (`None` for a format-1 vault). A copy of it kept
+    /// outside the file (the OS keyring) would show a whole file put back to an older copy.
+    pub fn manifest_generation(&self) -> Option<u64> {
+        self.manifest.as_ref().map(Manifest::generation)
     }
 
     /// The vault's time zone (local days and months of the rollups).
@@ -94,6 +113,7 @@ impl Vault {
         name: &'a [u8],
     ) -> Aad<'a> {
         Aad {
+            format: self.header.format,
             vault_id: &self.header.vault_id,
             kind,
             series: SERIES_MAIN,
@@ -119,6 +139,20 @@ impl Vault {
         let Some(sealed) = sealed else {
             return Ok(None);
         };
+        if self.manifest.is_some()
+            && !manifest::is_current(
+                &self.conn,
+                &Entry::chunk(SERIES_MAIN, res.code(), window),
+                &sealed,
+            )?
+        {
+            return Err(VaultError::Damaged {
+                what: format!(
+                    "{} is not the version Hearth last wrote (rolled back)",
+                    chunk_name(res.code(), window)
+                ),
+            });
+        }
         self.sealer
             .open(
                 &self.aad(RecordKind::Chunk, res.code(), window, b""),
@@ -162,6 +196,36 @@ impl Vault {
         Ok(rows.collect::<Result<Vec<i64>, _>>()?)
     }
 
+    /// A record was sealed and stored: the manifest (format 2) takes its tag.
+    pub(crate) fn note_written(&mut self, e: &Entry<'_>, sealed: &[u8]) -> Result<()> {
+        match self.manifest.as_mut() {
+            Some(m) => m.record(&self.conn, e, manifest::tag_of(sealed)),
+            None => Ok(()),
+        }
+    }
+
+    /// A fresh manifest for a copy of this vault's records (a backup), built from what the
+    /// copy `conn` holds and sealed there; `None` for a format-1 vault.
+    pub(crate) fn manifest_for_copy(&self, conn: &Connection) -> Result<()> {
+        if self.manifest.is_none() {
+            return Ok(());
+        }
+        conn.execute_batch(manifest::TABLES)?;
+        Manifest::build(conn, manifest::key_for(&self.data_key))?.save_root(
+            conn,
+            &self.sealer,
+            &self.header.vault_id,
+        )
+    }
+
+    /// Seals the manifest's root if records changed: call before every commit.
+    pub(crate) fn save_manifest(&mut self) -> Result<()> {
+        match self.manifest.as_mut() {
+            Some(m) => m.save_root(&self.conn, &self.sealer, &self.header.vault_id),
+            None => Ok(()),
+        }
+    }
+
     pub(super) fn newest_raw_window(&self) -> Result<Option<i64>> {
         Ok(self
             .conn
@@ -180,10 +244,19 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 pub(crate) fn damaged(res: Resolution, window: i64) -> VaultError {
+    VaultError::Damaged {
+        what: chunk_name(res.code(), window),
+    }
+}
+
+/// "raw chunk starting 2026-01-01T00:00:00Z", for messages.
+pub(crate) fn chunk_name(res: u8, window: i64) -> String {
     let when = jiff::Timestamp::from_second(window)
         .map(|t| t.to_string())
         .unwrap_or_else(|_| window.to_string());
-    VaultError::Damaged {
-        what: format!("{} chunk starting {when}", res.name()),
-    }
+    let name = Resolution::ALL
+        .into_iter()
+        .find(|r| r.code() == res)
+        .map_or("unknown", |r| r.name());
+    format!("{name} chunk starting {when}")
 }

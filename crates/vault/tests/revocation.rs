@@ -212,7 +212,7 @@ fn a_rekey_that_meets_records_it_does_not_know_changes_nothing() {
     v.close().expect("close");
     // A table a newer build might add (sealed records this build cannot re-seal).
     let db = Connection::open(&path).expect("sqlite");
-    db.execute_batch("CREATE TABLE manifest (window INTEGER, sealed BLOB)")
+    db.execute_batch("CREATE TABLE anchor (window INTEGER, sealed BLOB)")
         .expect("table");
     drop(db);
     let header = header_row(&path);
@@ -221,7 +221,7 @@ fn a_rekey_that_meets_records_it_does_not_know_changes_nothing() {
     assert_eq!(
         err.map(|e| e.to_string()).as_deref(),
         Some(
-            "this vault holds records this Hearth cannot re-seal (table manifest, from a newer \
+            "this vault holds records this Hearth cannot re-seal (table anchor, from a newer \
              Hearth?); nothing was changed, the old key still opens it"
         )
     );

@@ -66,7 +66,7 @@ fn the_keyring_slot_opens_the_vault_survives_passwd_and_is_gone_when_disabled() 
     let info = Vault::inspect(&path).unwrap();
     assert_eq!(
         (info.id_hex.as_str(), info.format, info.secret_slot),
-        (id.as_str(), 1, false)
+        (id.as_str(), 2, false)
     );
 
     // No slot yet: a secret cannot open it, and says why.

@@ -2,11 +2,12 @@
 //! key slots that unwrap the data key, the single-writer lock, read-only connections, and
 //! the writer resuming from its last checkpoint.
 
-use super::settings::TZ_SETTING;
+use super::settings::{self, TZ_SETTING};
 use super::writer::new_writer;
 use super::{Vault, hex};
 use crate::error::{Result, VaultError};
 use crate::keys::{self, KEYRING_SLOT, KdfParams};
+use crate::manifest::{self, Entry, Integrity, Manifest};
 use crate::private;
 use crate::resolution::Resolution;
 use crate::rollup::Builder;
@@ -120,6 +121,7 @@ impl Vault {
         let conn = Connection::open(path)?;
         configure(&conn)?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(manifest::TABLES)?;
         let vault_id: [u8; 16] = keys::random()?;
         let salt: [u8; 16] = keys::random()?;
         let data_key = keys::random_key()?;
@@ -141,17 +143,23 @@ impl Vault {
             .unwrap_or_else(|| "UTC".to_string());
         let tz = TimeZone::get(&tz_name)
             .map_err(|_| VaultError::Backup(format!("unknown time zone '{tz_name}'")))?;
+        let manifest = Manifest::build(&conn, manifest::key_for(&data_key))?;
         let mut v = Vault {
             conn,
             path: path.to_path_buf(),
             sealer: Sealer::new(&data_key),
             header,
+            names_key: Some(settings::names_key(&data_key)),
+            manifest: Some(manifest),
+            integrity: Integrity::Intact,
             data_key,
             tz: tz.clone(),
             writer: Some(new_writer(tz, lock)),
             writer_state_rebuilt: false,
         };
+        v.begin()?;
         v.write_setting(TZ_SETTING, tz_name.as_bytes())?;
+        v.flush()?;
         Ok(v)
     }
 
@@ -193,6 +201,9 @@ impl Vault {
         let mut v = Vault::unlock(conn, path, key)?;
         // Vaults made before key slots existed get the (empty) table on their first write open.
         v.conn.execute_batch(SLOT_TABLE)?;
+        if v.header.format < 2 {
+            v.upgrade_to_format_2()?;
+        }
         v.resume(lock)?;
         Ok(v)
     }
@@ -218,6 +229,13 @@ impl Vault {
             path: self.path.clone(),
             sealer: Sealer::new(&self.data_key),
             header: self.header.clone(),
+            names_key: self.names_key.as_ref().map(|k| keys::copy_key(k)),
+            // A reader never writes: it checks records against the rows the file holds.
+            manifest: self
+                .manifest
+                .as_ref()
+                .map(|_| Manifest::reader(manifest::key_for(&self.data_key))),
+            integrity: self.integrity.clone(),
             data_key: keys::copy_key(&self.data_key),
             tz: self.tz.clone(),
             writer: None,
@@ -261,16 +279,42 @@ impl Vault {
                 keys::unwrap_from_slot(&header.vault_id, KEYRING_SLOT, &wrapped, secret)?
             }
         };
+        let sealer = Sealer::new(&data_key);
+        let (names_key, manifest, integrity) = if header.format >= 2 {
+            let (m, integrity) = Manifest::load(
+                &conn,
+                &sealer,
+                &header.vault_id,
+                manifest::key_for(&data_key),
+            )?;
+            (Some(settings::names_key(&data_key)), Some(m), integrity)
+        } else {
+            (None, None, Integrity::NoManifest)
+        };
         let mut v = Vault {
             conn,
             path: path.to_path_buf(),
-            sealer: Sealer::new(&data_key),
+            sealer,
             header,
+            names_key,
+            manifest,
+            integrity,
             data_key,
             tz: TimeZone::UTC,
             writer: None,
             writer_state_rebuilt: false,
         };
+        // A root that does not open is damage only if the key opens the records: an old
+        // header or key slot put back unwraps an old key, which must open nothing.
+        if matches!(v.integrity, Integrity::Broken(_)) {
+            let rows = v.setting_rows()?;
+            if !rows.is_empty() && rows.iter().all(Result::is_err) {
+                return Err(VaultError::Damaged {
+                    what: "no record opens with this key (an old header or key slot put back?)"
+                        .into(),
+                });
+            }
+        }
         if let Some(name) = v.get_setting(TZ_SETTING)? {
             v.tz = time_zone_named(&String::from_utf8_lossy(&name));
         }
@@ -293,9 +337,15 @@ impl Vault {
                 // be opened or read (a damaged page, a state written by another build), it is
                 // rebuilt from the chunks rather than blocking collection for good.
                 let this = &*self;
+                let current = this.manifest.is_none()
+                    || manifest::is_current(&this.conn, &Entry::WRITER_STATE, &sealed)?;
                 let decoded =
-                    this.sealer
-                        .open(&this.aad(RecordKind::WriterState, 0, 0, b""), &sealed)
+                    current
+                        .then(|| {
+                            this.sealer
+                                .open(&this.aad(RecordKind::WriterState, 0, 0, b""), &sealed)
+                        })
+                        .flatten()
                         .and_then(|plain| {
                             Builder::decode_state(this.tz.clone(), &plain, |res, window, len| {
                                 match this.rollup_chunk(res, window) {
@@ -510,13 +560,14 @@ mod tests {
             .sealer
             .seal(&reader.aad(RecordKind::WriterState, 0, 0, b""), &state)
             .expect("seal");
-        drop(reader);
         let db = Connection::open(&path).expect("sqlite");
         db.execute("UPDATE writer_state SET sealed = ?1", params![sealed])
             .expect("state");
         db.execute("DELETE FROM chunk WHERE res > 0", [])
             .expect("rollups");
-        drop(db);
+        // As that build left it: the manifest names these records.
+        reader.manifest_for_copy(&db).expect("manifest");
+        drop((db, reader));
         let v = Vault::open(&path, "pw").expect("open");
         assert!(!v.writer_state_rebuilt(), "a version-1 state is not damage");
         (dir, v)

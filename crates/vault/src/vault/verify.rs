@@ -1,7 +1,9 @@
-//! Verification: every record's authentication and decoding checked, damage listed.
+//! Verification: every record's authentication and decoding checked, each against the
+//! version the integrity manifest names (format 2), damage listed.
 
 use super::{SERIES_MAIN, Vault};
 use crate::error::Result;
+use crate::manifest::{self, Entry, Integrity};
 use crate::resolution::Resolution;
 use crate::rollup::Builder;
 use crate::seal::RecordKind;
@@ -15,14 +17,27 @@ pub struct VerifyReport {
     pub ok: u64,
     /// Raw readings in the authenticated raw chunks.
     pub readings: u64,
-    /// Records that failed, described for a human (kind, resolution, UTC window).
+    /// Records that failed, described for a human (kind, resolution, UTC window), and what
+    /// the integrity manifest found (records rolled back, removed or added outside Hearth).
     pub damaged: Vec<String>,
+    /// Whether the vault has an integrity manifest (format 2), so that a record put back to an
+    /// older version of itself is found; `false` for a vault an older Hearth made that no
+    /// writer has opened since.
+    pub manifest: bool,
 }
 
 impl Vault {
     /// Checks every record's authentication and decoding; damaged ones are listed, not fatal.
+    /// In format 2 each record must also be the version the integrity manifest names, every
+    /// row of the manifest must have its record, and the rows must add up to the sealed root.
     pub fn verify(&self) -> Result<VerifyReport> {
-        let mut report = VerifyReport::default();
+        let mut report = VerifyReport {
+            manifest: self.manifest.is_some(),
+            ..VerifyReport::default()
+        };
+        if let Integrity::Broken(why) = self.integrity() {
+            report.damaged.push(format!("integrity manifest: {why}"));
+        }
         let mut stmt = self.conn.prepare(
             "SELECT res, window_start FROM chunk WHERE series = ?1 ORDER BY res, window_start",
         )?;
@@ -52,8 +67,8 @@ impl Vault {
                 Err(e) => report.damaged.push(e.to_string()),
             }
         }
-        for name in self.setting_names()? {
-            match self.get_setting(&name) {
+        for setting in self.setting_rows()? {
+            match setting {
                 Ok(_) => report.ok += 1,
                 Err(e) => report.damaged.push(e.to_string()),
             }
@@ -65,25 +80,35 @@ impl Vault {
             })
             .optional()?;
         if let Some(s) = state {
-            let ok = self
-                .sealer
-                .open(&self.aad(RecordKind::WriterState, 0, 0, b""), &s)
-                .is_some_and(|p| {
-                    Builder::decode_state(self.tz.clone(), &p, |res, window, len| {
-                        match self.rollup_chunk(res, window) {
-                            Ok(Some(b)) if b.len() >= len => Ok(Vec::new()),
-                            _ => Err(Malformed),
-                        }
-                    })
-                    .is_ok()
-                });
+            let current = self.manifest.is_none()
+                || manifest::is_current(&self.conn, &Entry::WRITER_STATE, &s)?;
+            let ok = current
+                && self
+                    .sealer
+                    .open(&self.aad(RecordKind::WriterState, 0, 0, b""), &s)
+                    .is_some_and(|p| {
+                        Builder::decode_state(self.tz.clone(), &p, |res, window, len| {
+                            match self.rollup_chunk(res, window) {
+                                Ok(Some(b)) if b.len() >= len => Ok(Vec::new()),
+                                _ => Err(Malformed),
+                            }
+                        })
+                        .is_ok()
+                    });
             if ok {
                 report.ok += 1;
+            } else if !current {
+                report
+                    .damaged
+                    .push("writer state is not the version Hearth last wrote (rolled back)".into());
             } else {
                 report
                     .damaged
                     .push("writer state failed its integrity check".into());
             }
+        }
+        if self.manifest.is_some() {
+            report.damaged.extend(manifest::orphans(&self.conn)?);
         }
         Ok(report)
     }

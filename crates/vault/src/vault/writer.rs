@@ -5,6 +5,7 @@
 use super::{SERIES_MAIN, Vault};
 use crate::codec;
 use crate::error::{Result, VaultError};
+use crate::manifest::Entry;
 use crate::resolution::{Resolution, bucket_of};
 use crate::rollup::{self, Builder, ClosedChunk, Prev, PrevScan};
 use crate::seal::RecordKind;
@@ -231,6 +232,7 @@ impl Vault {
 
     fn flush_inner(&mut self) -> Result<()> {
         if !self.writer()?.dirty {
+            self.save_manifest()?;
             self.conn.execute_batch("COMMIT")?;
             self.writer()?.in_tx = false;
             return Ok(());
@@ -266,6 +268,8 @@ impl Vault {
             "INSERT OR REPLACE INTO writer_state (id, sealed) VALUES (1, ?1)",
             params![sealed],
         )?;
+        self.note_written(&Entry::WRITER_STATE, &sealed)?;
+        self.save_manifest()?;
         self.conn.execute_batch("COMMIT")?;
         let w = self.writer()?;
         w.in_tx = false;
@@ -314,6 +318,7 @@ impl Vault {
                  VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![SERIES_MAIN, res.code(), window, sealed])?;
+        self.note_written(&Entry::chunk(SERIES_MAIN, res.code(), window), &sealed)?;
         if let Some(w) = &mut self.writer {
             w.written += 1;
         }
@@ -459,6 +464,9 @@ impl Vault {
                 "DELETE FROM chunk WHERE series = ?1 AND res = ?2 AND window_start >= ?3",
                 params![SERIES_MAIN, res.code(), w],
             )?;
+            if let Some(m) = self.manifest.as_mut() {
+                m.forget_chunks_from(&self.conn, SERIES_MAIN, res.code(), w)?;
+            }
             builder.levels[i].window = w;
             builder.levels[i].chunk = kept;
         }
