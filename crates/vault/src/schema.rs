@@ -46,7 +46,14 @@ CREATE TABLE IF NOT EXISTS key_slot (
 ";
 
 /// The tables a Hearth file has (a backup: all but `writer_state` may be present).
-const TABLES: [&str; 5] = ["header", "chunk", "setting", "writer_state", "key_slot"];
+const TABLES: [&str; 6] = [
+    "header",
+    "chunk",
+    "setting",
+    "writer_state",
+    "key_slot",
+    "write_key",
+];
 
 /// Refuses a file holding SQLite objects no Hearth file has: triggers and views always (SQL
 /// that would run while Hearth reads); with `strict` (a backup, which is never Hearth's own

@@ -152,6 +152,7 @@ impl Vault {
             writer_state_rebuilt: false,
         };
         v.write_setting(TZ_SETTING, tz_name.as_bytes())?;
+        crate::write_key::ensure(&mut v)?;
         Ok(v)
     }
 
@@ -194,6 +195,7 @@ impl Vault {
         // Vaults made before key slots existed get the (empty) table on their first write open.
         v.conn.execute_batch(SLOT_TABLE)?;
         v.resume(lock)?;
+        crate::write_key::ensure(&mut v)?;
         Ok(v)
     }
 
@@ -401,7 +403,7 @@ fn refuse_empty_file(path: &Path) -> Result<()> {
     }
 }
 
-fn reader_connection(path: &Path) -> Result<Connection> {
+pub(crate) fn reader_connection(path: &Path) -> Result<Connection> {
     if !path.exists() {
         return Err(VaultError::Missing(path.to_path_buf()));
     }

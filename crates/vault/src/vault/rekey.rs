@@ -97,7 +97,14 @@ impl Record {
 /// The tables rekeying knows: the header and key slots (rewritten and emptied) and the three
 /// tables of sealed records. Any other table (a newer build's) stops the rekey before
 /// anything is written, rather than leaving records sealed under a key that is then gone.
-const KNOWN_TABLES: [&str; 5] = ["header", "key_slot", "chunk", "setting", "writer_state"];
+const KNOWN_TABLES: [&str; 6] = [
+    "header",
+    "key_slot",
+    "chunk",
+    "setting",
+    "writer_state",
+    "write_key",
+];
 
 /// Refuses a vault with tables rekeying does not know.
 fn only_known_tables(conn: &Connection) -> Result<()> {
