@@ -153,10 +153,10 @@ mod tests {
         let mut last = (0, 0);
         let report = change_and_rekey(v, "new words", &mut |d, t| last = (d, t)).expect("rekey");
         assert!(report.keyring_slot_removed);
-        // Two records: the settings `vault.time_zone` (written by `create`) and `note`; no
-        // chunk and no writer state before the first reading.
-        assert_eq!((report.resealed, report.damaged), (2, 0));
-        assert_eq!(last, (2, 2));
+        // Three records: the settings `vault.time_zone` and `vault.write_key` (written by
+        // `create`) and `note`; no chunk and no writer state before the first reading.
+        assert_eq!((report.resealed, report.damaged), (3, 0));
+        assert_eq!(last, (3, 3));
         assert!(matches!(
             Vault::open(&path, "old words"),
             Err(VaultError::WrongPassphrase)

@@ -299,9 +299,9 @@ impl Session {
     /// A session for the vault file at `path` (which may not exist yet), locked.
     pub fn new(path: PathBuf) -> Self {
         Session {
+            pending: Pending::new(PENDING_CAP_BYTES, path.clone()),
             path,
             vault: None,
-            pending: Pending::new(PENDING_CAP_BYTES),
             time_zone: TimeZone::system(),
         }
     }
@@ -341,10 +341,14 @@ impl Session {
         Ok(())
     }
 
-    /// Flushes and closes the vault; its key leaves memory. Readings now wait in memory.
+    /// Flushes and closes the vault; its key leaves memory. Readings now wait in memory,
+    /// sealed to the vault's write-only key (taken from the vault before it closes).
     pub fn lock(&mut self) -> Result<(), VaultError> {
         match self.vault.take() {
-            Some(v) => v.close(),
+            Some(v) => {
+                self.pending.seal_to(v.write_key().ok().flatten());
+                v.close()
+            }
             None => Ok(()),
         }
     }
@@ -382,7 +386,7 @@ impl Session {
         self.pending.len()
     }
 
-    /// Bytes of compressed readings waiting for an unlock (the open batch not counted).
+    /// Bytes of sealed readings waiting for an unlock (the open batch not counted).
     pub fn pending_bytes(&self) -> usize {
         self.pending.bytes
     }
@@ -457,6 +461,7 @@ mod tests {
     use hearth_meter_io::simulator::Simulator;
     use hearth_vault::Resolution;
     use hearth_vault::codec;
+    use hearth_vault::write_key::BLOCK_OVERHEAD;
 
     /// 2026-01-12T00:00:00Z, a Monday.
     const START: i64 = 1_768_176_000;
@@ -552,12 +557,12 @@ mod tests {
         }
         assert_eq!(s.pending(), n);
         assert_eq!(s.dropped(), 0);
-        // 72 full blocks, nothing left open; 30 days at this rate (10 times three) fit the cap.
-        assert_eq!(s.pending.blocks.len(), 72);
+        // Full blocks only, nothing left open; 30 days at this rate (10 times three) fit the cap.
+        assert_eq!(s.pending.blocks.len(), n / BLOCK_READINGS);
         assert!(s.pending.open.is_empty());
         let bytes = s.pending_bytes();
         println!(
-            "three simulated days: {bytes} B compressed = {:.3} B/reading",
+            "three simulated days: {bytes} B sealed = {:.3} B/reading",
             bytes as f64 / n as f64
         );
         assert!(
@@ -614,7 +619,7 @@ mod tests {
         let size: Vec<usize> = all
             .chunks(BLOCK_READINGS)
             .take(5)
-            .map(|c| codec::encode(c).len())
+            .map(|c| codec::encode(c).len() + BLOCK_OVERHEAD)
             .collect();
         // Room for exactly the last three blocks: blocks 0 and 1 must go, 2 to 4 stay.
         let cap = size[2] + size[3] + size[4];
@@ -651,7 +656,7 @@ mod tests {
         assert_eq!(s.pending(), BLOCK_READINGS);
         assert_eq!(
             s.pending_bytes(),
-            codec::encode(&all[..BLOCK_READINGS]).len(),
+            codec::encode(&all[..BLOCK_READINGS]).len() + BLOCK_OVERHEAD,
             "the first block sealed"
         );
         // One call that fills the second block and opens a third.

@@ -78,6 +78,7 @@ mod schema;
 mod seal;
 mod vault;
 mod wire;
+pub mod write_key;
 
 pub use backup::{BackupReport, RestoreOptions, RestoreReport};
 pub use error::{Result, VaultError, WriterLockProblem};

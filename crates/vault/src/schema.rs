@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS key_slot (
 ";
 
 /// The tables a Hearth file has (a backup: all but `writer_state` may be present).
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "header",
     "chunk",
     "setting",
@@ -59,6 +59,7 @@ const TABLES: [&str; 7] = [
     "key_slot",
     "manifest",
     "manifest_root",
+    "write_key",
 ];
 
 /// Refuses a file holding SQLite objects no Hearth file has: triggers and views always (SQL

@@ -11,6 +11,7 @@ mod settings;
 mod verify;
 mod writer;
 
+pub(crate) use open::reader_connection;
 pub use open::{CreateOptions, VaultInfo};
 pub use rekey::RekeyReport;
 pub use verify::VerifyReport;

@@ -160,6 +160,7 @@ impl Vault {
         v.begin()?;
         v.write_setting(TZ_SETTING, tz_name.as_bytes())?;
         v.flush()?;
+        crate::write_key::ensure(&mut v)?;
         Ok(v)
     }
 
@@ -205,6 +206,7 @@ impl Vault {
             v.upgrade_to_format_2()?;
         }
         v.resume(lock)?;
+        crate::write_key::ensure(&mut v)?;
         Ok(v)
     }
 
@@ -451,7 +453,7 @@ fn refuse_empty_file(path: &Path) -> Result<()> {
     }
 }
 
-fn reader_connection(path: &Path) -> Result<Connection> {
+pub(crate) fn reader_connection(path: &Path) -> Result<Connection> {
     if !path.exists() {
         return Err(VaultError::Missing(path.to_path_buf()));
     }

@@ -165,10 +165,10 @@ impl Record {
 }
 
 /// The tables rekeying knows: the header and key slots (rewritten and emptied), the three
-/// tables of sealed records and the manifest (built anew). Any other table (a newer build's)
+/// tables of sealed records, the manifest (built anew) and the clear write-only public key. Any other table (a newer build's)
 /// stops the rekey before anything is written, rather than leaving records sealed under a key
 /// that is then gone.
-const KNOWN_TABLES: [&str; 7] = [
+const KNOWN_TABLES: [&str; 8] = [
     "header",
     "key_slot",
     "chunk",
@@ -176,6 +176,7 @@ const KNOWN_TABLES: [&str; 7] = [
     "writer_state",
     "manifest",
     "manifest_root",
+    "write_key",
 ];
 
 /// Refuses a vault with tables rekeying does not know.
