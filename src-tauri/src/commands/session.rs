@@ -39,8 +39,9 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfoDto {
     state.info.clone()
 }
 
-/// Where the vault stands: `setup` (first run), `locked` or `open`.
-#[tauri::command]
+/// Where the vault stands: `setup` (first run), `locked` or `open`. Off the main thread (as
+/// `lock_vault`): a rekey holds the session for a while, and the window must keep drawing.
+#[tauri::command(async)]
 pub fn status(state: State<'_, AppState>) -> StatusDto {
     status_of(&state)
 }
@@ -292,7 +293,7 @@ pub async fn set_keyring(
 
 /// Locks: the vault is flushed and closed and its key leaves memory. Collection goes on into
 /// memory and is written on unlock.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn lock_vault(state: State<'_, AppState>) -> Result<StatusDto, ShellError> {
     lock(&state.store).lock()?;
     Ok(status_of(&state))
