@@ -1,12 +1,12 @@
 //! Changing the vault's passphrase and replacing its data key, for both faces (`hearth
-//! passwd`, `hearth rekey` and, later, the desktop). Changing the passphrase rewrites only the
+//! passwd`, `hearth rekey` and the desktop's Settings). Changing the passphrase rewrites only the
 //! wrapped data key, so it takes a second whatever the vault's size, but the data key stays:
 //! an old copy of the header (an older backup, a copy of the file) still opens with the old
 //! passphrase, also what is written later. Rekeying ([`rekey`]) replaces the data key and
 //! re-seals everything, so old headers, old keyring secrets and old backups' keys open
 //! nothing in the vault any more (the old backups themselves keep their own key). The
 //! desktop does both on the vault its [`Session`] holds open ([`change_open`],
-//! [`rekey_open`]), so collection goes on meanwhile.
+//! [`rekey_open`]): the vault stays open and collection goes on into it afterwards.
 
 use crate::session::Session;
 use hearth_vault::{RekeyReport, Vault, VaultError};
@@ -288,11 +288,14 @@ mod tests {
     }
 
     /// The open-session use cases: a vault open in a [`Session`], as the desktop holds it.
+    /// What an old header (from an older backup or copy of the file) gives is the old data
+    /// key, unwrapped with the old passphrase; a reader opened before the change holds exactly
+    /// that key, so it stands in for one here (this crate touches no SQLite to put a header
+    /// into a file; `crates/vault/tests/revocation.rs` does that to the vault itself).
     mod open {
         use super::super::*;
         use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
         use hearth_vault::{CreateOptions, KdfParams, Resolution};
-        use rusqlite::{Connection, OpenFlags};
         use std::path::{Path, PathBuf};
         use std::time::Instant;
 
@@ -337,56 +340,16 @@ mod tests {
             (session, path)
         }
 
-        /// The header row (key-derivation settings, salt, wrapped key) as it is now, to be
-        /// put into a copy later, as an older backup or copy of the file would give it.
-        fn header_row(path: &Path) -> Vec<rusqlite::types::Value> {
-            let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .expect("sqlite");
-            db.query_row(
-                "SELECT kdf_memory_kib, kdf_iterations, kdf_parallelism, salt, wrapped_key \
-                 FROM header",
-                [],
-                |r| (0..5).map(|i| r.get(i)).collect(),
-            )
-            .expect("header")
+        /// A reader of the session's vault, as the desktop's history and costs open one per
+        /// request: it holds the data key of the moment.
+        fn reader(session: &Mutex<Session>) -> Vault {
+            let held = hold(session);
+            held.vault().expect("open").reader().expect("reader")
         }
 
-        /// A copy of the (closed) vault with `header` put back.
-        fn copy_with_header(path: &Path, header: &[rusqlite::types::Value]) -> PathBuf {
-            let copy = path.with_file_name("old-header.hearth");
-            std::fs::copy(path, &copy).expect("copy");
-            let db = Connection::open(&copy).expect("sqlite");
-            db.execute(
-                "UPDATE header SET kdf_memory_kib = ?1, kdf_iterations = ?2, \
-                 kdf_parallelism = ?3, salt = ?4, wrapped_key = ?5",
-                rusqlite::params_from_iter(header),
-            )
-            .expect("old header back");
-            copy
-        }
-
-        /// Sealed records in the file (chunks, settings, writer state), counted with SQL.
-        fn sealed_records(path: &Path) -> u64 {
-            let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .expect("sqlite");
-            db.query_row(
-                "SELECT (SELECT count(*) FROM chunk) + (SELECT count(*) FROM setting) \
-                 + (SELECT count(*) FROM writer_state)",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .expect("count") as u64
-        }
-
-        /// Raw readings a new reader of the session's vault finds (as the desktop's history
-        /// and costs open one per request).
+        /// Raw readings a new reader finds, every row intact.
         fn readable(session: &Mutex<Session>) -> usize {
-            let reader = hold(session)
-                .vault()
-                .expect("open")
-                .reader()
-                .expect("reader");
-            reader
+            reader(session)
                 .readings(T0 - 60, T0 + 7200, Resolution::Raw)
                 .expect("query")
                 .collect::<Result<Vec<_>, _>>()
@@ -395,74 +358,62 @@ mod tests {
         }
 
         #[test]
-        fn after_a_rekey_in_the_session_an_old_header_opens_nothing_and_history_still_reads() {
+        fn after_a_rekey_in_the_session_the_old_key_opens_nothing_and_history_still_reads() {
             let dir = tempfile::tempdir().expect("dir");
             let (session, path) = open_session(dir.path());
-            let old_header = header_row(&path);
-            let records = sealed_records(&path);
-            let before = hold(&session)
-                .vault()
-                .expect("open")
-                .reader()
-                .expect("reader");
+            let old_key = reader(&session);
+            let before = old_key.verify().expect("verify");
+            assert_eq!((before.readings, before.damaged.len()), (900, 0));
             // A wrong passphrase changes nothing.
             assert!(matches!(
                 rekey_open(&session, "not the words", None, &mut |_, _| {}),
                 Err(PassphraseError::Vault(VaultError::WrongPassphrase))
             ));
-            assert_eq!(header_row(&path), old_header);
+            assert_eq!(old_key.verify().expect("verify").ok, before.ok);
 
             let mut calls = Vec::new();
             let done =
                 rekey_open(&session, PASS, None, &mut |d, t| calls.push((d, t))).expect("rekey");
-            assert_eq!((done.resealed, done.damaged), (records, 0));
+            // Every record (chunks, settings, writer state): what verify counted.
+            assert_eq!((done.resealed, done.damaged), (before.ok, 0));
             assert!(done.keyring_slot_removed);
             assert_eq!(
                 done.vault_id,
                 hold(&session).vault().expect("open").id_hex()
             );
-            assert_eq!(calls.last(), Some(&(records, records)));
-            assert!(
-                calls.len() as u64 <= records.min(101),
-                "{} calls",
-                calls.len()
-            );
-            // Still open: collection goes on into the same session, and the keyring slot is gone.
+            assert_eq!(calls.last(), Some(&(before.ok, before.ok)));
+            assert!(calls.len() as u64 <= before.ok.min(101), "{calls:?}");
+            // Still open: collection goes on into the same session; the keyring slot is gone.
             assert_eq!(hold(&session).status(), crate::Status::Open);
-            assert!(
-                !hold(&session)
-                    .vault()
-                    .expect("open")
-                    .secret_slot_enabled()
-                    .expect("slot")
-            );
+            let slot = hold(&session).vault().expect("open").secret_slot_enabled();
+            assert!(!slot.expect("slot"));
             collect(&session, T0 + 3600, 900);
-            // A reader opened now reads everything; one opened before holds the old key.
+            // History: a reader opened now reads everything.
             assert_eq!(readable(&session), 1800);
-            assert!(!before.verify().expect("verify").damaged.is_empty());
-            drop(before);
+            // The old key opens nothing, neither what was there nor what came after.
+            let old = old_key.verify().expect("verify");
+            assert_eq!((old.ok, old.readings), (0, 0));
+            assert!(
+                old.damaged.len() as u64 > before.ok,
+                "{}",
+                old.damaged.len()
+            );
+            drop(old_key);
 
             hold(&session).lock().expect("lock");
             assert!(!Vault::inspect(&path).expect("inspect").secret_slot);
-            let now = Vault::open_read_only(&path, PASS).expect("same passphrase");
-            let report = now.verify().expect("verify");
+            let again = Vault::open_read_only(&path, PASS).expect("the same passphrase");
+            let report = again.verify().expect("verify");
             assert_eq!((report.readings, report.damaged.len()), (1800, 0));
-            drop(now);
-            // An older header (from a backup or a copy) put into a copy: opens nothing.
-            let copy = copy_with_header(&path, &old_header);
-            assert!(matches!(
-                Vault::open_read_only(&copy, PASS),
-                Err(VaultError::Damaged { .. })
-            ));
         }
 
         #[test]
-        fn a_passphrase_change_alone_leaves_an_old_header_opening_what_is_written_after() {
+        fn a_passphrase_change_alone_leaves_the_old_key_opening_what_is_written_after() {
             // What the desktop's plain "Change passphrase" does not protect, and why it offers
             // the rekey: the data key stays.
             let dir = tempfile::tempdir().expect("dir");
             let (session, path) = open_session(dir.path());
-            let old_header = header_row(&path);
+            let old_key = reader(&session);
             assert!(matches!(
                 change_open(&session, "not the words", "a new passphrase"),
                 Err(PassphraseError::Vault(VaultError::WrongPassphrase))
@@ -470,14 +421,14 @@ mod tests {
             let changed = change_open(&session, PASS, "a new passphrase").expect("change");
             assert!(changed.keyring_still_unlocks);
             collect(&session, T0 + 3600, 900);
+            let old = old_key.verify().expect("verify");
+            assert_eq!((old.readings, old.damaged.len()), (1800, 0));
             hold(&session).lock().expect("lock");
             assert!(matches!(
                 Vault::open_read_only(&path, PASS),
                 Err(VaultError::WrongPassphrase)
             ));
-            let copy = copy_with_header(&path, &old_header);
-            let old = Vault::open_read_only(&copy, PASS).expect("the old passphrase opens it");
-            assert_eq!(old.verify().expect("verify").readings, 1800);
+            Vault::open_read_only(&path, "a new passphrase").expect("the new one opens it");
         }
 
         #[test]
@@ -488,9 +439,10 @@ mod tests {
                 rekey_open(&session, PASS, Some("short"), &mut |_, _| {}),
                 Err(PassphraseError::Short { chars: 5 })
             ));
+            let records = reader(&session).verify().expect("verify").ok;
             let done = rekey_open(&session, PASS, Some("a new passphrase"), &mut |_, _| {})
                 .expect("rekey");
-            assert_eq!(done.resealed, sealed_records(&path));
+            assert_eq!(done.resealed, records);
             collect(&session, T0 + 3600, 10);
             assert_eq!(readable(&session), 910);
             hold(&session).lock().expect("lock");
