@@ -96,6 +96,7 @@ pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri:
             commands::costs::cost_report,
             commands::costs::tips,
             commands::session::change_passphrase,
+            commands::session::rekey,
             commands::meter::meter_source,
             commands::meter::set_meter_source,
             commands::meter::list_ports,

@@ -193,6 +193,55 @@ fn passphrase_change_needs_the_current_one() {
 }
 
 #[test]
+fn rekey_needs_the_current_passphrase_and_tells_the_page_its_progress() {
+    use tauri::Listener;
+    let dir = Scratch::new("rekey");
+    let (app, w) = app_in(&dir.0, false);
+    created(&w, &dir.0);
+    store_one_kwh(&app);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let into = seen.clone();
+    app.listen_any("rekey-progress", move |e| {
+        into.lock().expect("seen").push(e.payload().to_string())
+    });
+    let rekey = |args: Value| call(&w, "rekey", args);
+    assert_eq!(
+        rekey(json!({ "current": "wrong passphrase" })).expect_err("wrong")["code"],
+        json!("WrongPassphrase")
+    );
+    assert_eq!(
+        rekey(json!({ "current": PASS, "new": "short" })).expect_err("short")["code"],
+        json!("BadRequest")
+    );
+    assert!(seen.lock().expect("seen").is_empty());
+    // The page's shape exactly: no vault id, no key material.
+    let done = rekey(json!({ "current": PASS })).expect("rekeyed");
+    let n = done["resealed"].as_u64().expect("resealed");
+    assert_eq!(
+        done,
+        json!({ "resealed": n, "damaged": 0, "keyringSlotRemoved": false })
+    );
+    assert_eq!(
+        seen.lock().expect("seen").last(),
+        Some(&format!("[{n},{n}]"))
+    );
+    // Still open, and the same passphrase opens it after locking.
+    assert_eq!(
+        call(&w, "status", json!({})).expect("status")["vault"],
+        json!("open")
+    );
+    call(&w, "lock_vault", json!({})).expect("lock");
+    assert_eq!(
+        rekey(json!({ "current": PASS })).expect_err("locked")["code"],
+        json!("Locked")
+    );
+    assert_eq!(
+        call(&w, "unlock", json!({ "passphrase": PASS })).expect("same")["vault"],
+        json!("open")
+    );
+}
+
+#[test]
 fn meter_source_is_saved_switched_and_refused_when_invalid() {
     let dir = Scratch::new("source");
     let (_app, w) = app_in(&dir.0, false);

@@ -737,6 +737,104 @@ def test_settings_passphrase_then_lock_and_unlock(s, ctx):
     s.screenshot(os.path.join(ctx["dir"], "settings.png"))
 
 
+def test_settings_rekey_keeps_the_data(s, ctx):
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    s.click('nav button[data-screen="history"]')
+    s.wait("demo history to be ready", lambda: s.text("#hist-status") == "" and int(s.attr("#screen-history", "data-rows") or 0) > 0, timeout=90)
+    # Yesterday: whole in the demo's two days of history, and no longer growing.
+    today = s.text("#hist-period")
+    s.click("#hist-prev")
+    s.wait("yesterday", lambda: s.text("#hist-period") not in ("", today))
+    yesterday, used = s.text("#hist-period"), s.text("#hist-import")
+    assert used.endswith("kWh") and not used.startswith("0.00"), used
+
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the rekey form", lambda: visible(s, "#rekey-pass"))
+    s.type("#rekey-pass", "not the passphrase")
+    s.click("#rekey-go")
+    s.wait("the wrong passphrase refused", lambda: s.attr("#rekey-result", "data-code") == "WrongPassphrase", timeout=30)
+    s.type("#rekey-pass", "demo")
+    s.click("#rekey-go")
+    s.wait("the new key", lambda: s.text("#rekey-result").startswith("New encryption key:"), timeout=90)
+    resealed = int(s.attr("#rekey-result", "data-resealed"))
+    text = s.text("#rekey-result")
+    assert resealed > 0 and "records sealed again" in text and "damaged" not in text, (resealed, text)
+    # The progress came as events: the bar stands at the last record of the same count.
+    s.wait("the full progress bar", lambda: s.js(
+        "const p = document.getElementById('rekey-progress');"
+        "return !p.hidden && p.max === arguments[0] && p.value === p.max;", resealed))
+    s.screenshot(os.path.join(ctx["dir"], "rekeyed.png"))
+
+    # History reads through a reader with the new key: yesterday exactly as before.
+    s.js("document.getElementById('hist-import').textContent = ''; return 0;")
+    s.click('nav button[data-screen="history"]')
+    s.wait("yesterday read again", lambda: s.text("#hist-period") == yesterday and s.text("#hist-import") == used, timeout=30)
+    # Collection went on into the vault with the new key: a newer reading, then the same
+    # passphrase opens it (the writer state and the newest chunks are read on unlock).
+    unix0 = int(s.attr("#live-power", "data-unix") or 0)
+    s.wait("a newer reading", lambda: int(s.attr("#live-power", "data-unix") or 0) > unix0, timeout=10)
+    s.click("#lock-now")
+    s.wait("the lock screen", lambda: visible(s, "#unlock"))
+    s.type("#unlock-pass", "demo")
+    s.click("#unlock-go")
+    s.wait("the app to unlock", lambda: not visible(s, "#gate"), timeout=30)
+    assert s.invoke("status")["vault"] == "open"
+    s.js("document.getElementById('hist-import').textContent = ''; return 0;")
+    s.click('nav button[data-screen="history"]')
+    s.wait("yesterday after unlocking", lambda: s.text("#hist-period") == yesterday and s.text("#hist-import") == used, timeout=30)
+
+
+def test_keyring_off_offers_the_rekey_and_the_passphrase_change_does_it(s, ctx):
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the keyring toggle", lambda: visible(s, "#pref-keyring"))
+    assert not visible(s, "#keyring-rekey-offer")
+
+    def turned_on():
+        # The private keyring may still be starting: a refusal keeps the form, so give it again.
+        if not visible(s, "#keyring-pass"):
+            s.click("#pref-keyring")
+        s.type("#keyring-pass", "demo")
+        s.click("#keyring-pass-go")
+        time.sleep(1.0)
+        return s.text("#keyring-result") == "The key is in your keyring now."
+    s.wait("the key in the keyring", turned_on, timeout=30, every=1.0)
+    # Off: the old key still opens what an older copy of the file holds; the rekey is offered.
+    s.click("#pref-keyring")
+    s.wait("the key out of the keyring", lambda: s.text("#keyring-result").startswith("The key is out of your keyring"), timeout=30)
+    s.wait("the rekey offered", lambda: visible(s, "#keyring-rekey-offer"))
+    s.click("#keyring-rekey")
+    s.wait("the rekey passphrase field focused", lambda: s.js("return document.activeElement.id;") == "rekey-pass")
+    s.wait("the key in the keyring again", turned_on, timeout=30, every=1.0)
+    assert not visible(s, "#keyring-rekey-offer")
+
+    # A passphrase change that also replaces the key: the slot goes with the old key.
+    s.type("#pw-current", "demo")
+    s.type("#pw-new", "a brand new passphrase")
+    s.type("#pw-new2", "a brand new passphrase")
+    s.click("#pw-rekey")
+    s.click("#pw-go")
+    s.wait("the change and the new key", lambda: s.text("#pw-result").startswith("Passphrase changed."), timeout=90)
+    text = s.text("#pw-result")
+    assert "records sealed again" in text and "turn the keyring on again" in text, text
+    assert int(s.attr("#pw-result", "data-resealed")) > 0
+    s.wait("the keyring toggle off", lambda: not s.js("return document.getElementById('pref-keyring').checked;"))
+    assert s.invoke("status")["keyring"] is False
+    assert not s.js("return document.getElementById('pw-rekey').checked;")
+    s.screenshot(os.path.join(ctx["dir"], "passphrase-and-key.png"))
+    s.click("#settings-lock")
+    s.wait("the lock screen", lambda: visible(s, "#unlock"))
+    assert not visible(s, "#unlock-keyring")
+    bad = s.invoke("unlock_with_keyring")
+    assert bad["error"]["code"] == "Keyring", bad
+    s.type("#unlock-pass", "demo")
+    s.click("#unlock-go")
+    s.wait("the old passphrase refused", lambda: "does not unlock" in s.text("#unlock-error"), timeout=30)
+    s.type("#unlock-pass", "a brand new passphrase")
+    s.click("#unlock-go")
+    s.wait("the app to unlock", lambda: not visible(s, "#gate"), timeout=30)
+
+
 def app_pid(test_dir):
     """The app process launched for this test (its TMPDIR is the test's directory)."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -1007,6 +1105,8 @@ TESTS = [
     ("costs screen", test_costs_screen, ["--demo", "--demo-days", "35"], "clock"),
     ("tips screen", test_tips_screen, ["--demo", "--demo-days", "90"], "clock"),
     ("settings: passphrase change, lock, unlock", test_settings_passphrase_then_lock_and_unlock, ["--demo", "--demo-days", "0"]),
+    ("settings: replace the encryption key, history and unlock still work", test_settings_rekey_keeps_the_data, ["--demo", "--demo-days", "2"]),
+    ("settings: keyring off offers the new key, a passphrase change makes one", test_keyring_off_offers_the_rekey_and_the_passphrase_change_does_it, ["--demo", "--demo-days", "0"], "keyring"),
     ("language switch (Dutch, German, lock screen)", test_language_switch, ["--demo", "--demo-days", "0"]),
     ("theme toggle (dark chart)", test_theme_toggle, ["--demo", "--demo-days", "0"]),
     ("auto-lock after idle", test_auto_lock, ["--demo", "--demo-days", "0"], {"HEARTH_AUTO_LOCK_SECONDS": "4"}),

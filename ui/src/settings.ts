@@ -1,7 +1,8 @@
-// The Settings screen: passphrase change, the meter source (typed or detected), and lock.
+// The Settings screen: passphrase change, replacing the encryption key, the meter source
+// (typed or detected), the OS keyring, and lock.
 
-import { errorText, invoke, toAppError } from "./tauri.js";
-import { t } from "./i18n.js";
+import { errorText, invoke, listen, toAppError } from "./tauri.js";
+import { num, t } from "./i18n.js";
 import { keyProblem } from "./wizard.js";
 import type { PortDto, StatusDto } from "./dto.js";
 import { strengthHint } from "./gate.js";
@@ -12,6 +13,47 @@ function say(id: string, cls: string, text: string): void {
   const el = $(id);
   el.className = cls;
   el.textContent = text;
+}
+
+/** What replacing the encryption key did (the shell's `Rekeyed`). */
+interface Rekeyed {
+  resealed: number;
+  damaged: number;
+  keyringSlotRemoved: boolean;
+}
+
+/** Shows a failure in `id`, with its code for the tests. */
+function fail(id: string, e: unknown): void {
+  const a = toAppError(e);
+  say(id, "error", errorText(a));
+  $(id).dataset.code = a.code;
+}
+
+/** Replaces the vault's encryption key (with `next`, the passphrase too) after the shell
+ * checks `current`; shows the progress in `out` (and `bar`), and resolves to what happened,
+ * for a human. Both buttons that can start it wait meanwhile. */
+async function rekey(current: string, next: string | undefined, out: string, bar?: HTMLProgressElement): Promise<string> {
+  const buttons = [$<HTMLButtonElement>("rekey-go"), $<HTMLButtonElement>("pw-go")];
+  for (const b of buttons) b.disabled = true;
+  say(out, "", t("settings.rekeyBusy"));
+  delete $(out).dataset.code;
+  const stop = await listen<[number, number]>("rekey-progress", ([done, total]) => {
+    if (bar) [bar.hidden, bar.max, bar.value] = [false, total, done];
+    say(out, "", t("settings.rekeyCount", { done: num(done), total: num(total) }));
+  });
+  try {
+    const r = await invoke<Rekeyed>("rekey", next === undefined ? { current } : { current, new: next });
+    $(out).dataset.resealed = String(r.resealed);
+    $("keyring-rekey-offer").hidden = true;
+    if (r.keyringSlotRemoved) await refresh();
+    const parts = [t("settings.rekeyDone", { n: num(r.resealed) })];
+    if (r.damaged > 0) parts.push(t("settings.rekeyDamaged", { n: num(r.damaged) }));
+    if (r.keyringSlotRemoved) parts.push(t("settings.rekeyKeyring"));
+    return parts.join(" ");
+  } finally {
+    stop();
+    for (const b of buttons) b.disabled = false;
+  }
 }
 
 /** Shows the saved source and whether the keyring holds a key. */
@@ -88,20 +130,38 @@ export function wire(lock: () => Promise<void>): void {
       return;
     }
     const go = $<HTMLButtonElement>("pw-go");
+    const current = $<HTMLInputElement>("pw-current").value;
+    const alsoKey = $<HTMLInputElement>("pw-rekey").checked;
     go.disabled = true;
     say("pw-result", "", t("settings.pwBusy"));
     try {
-      await invoke("change_passphrase", { current: $<HTMLInputElement>("pw-current").value, new: pw.value });
+      let done = t("settings.pwDone");
+      if (alsoKey) done += ` ${await rekey(current, pw.value, "pw-result")}`;
+      else await invoke("change_passphrase", { current, new: pw.value });
       for (const id of ["pw-current", "pw-new", "pw-new2"]) $<HTMLInputElement>(id).value = "";
+      $<HTMLInputElement>("pw-rekey").checked = false;
       $("pw-strength").textContent = "";
-      say("pw-result", "ok", t("settings.pwDone"));
+      say("pw-result", "ok", done);
     } catch (e) {
-      const a = toAppError(e);
-      say("pw-result", "error", errorText(a));
-      $("pw-result").dataset.code = a.code;
+      fail("pw-result", e);
     } finally {
       go.disabled = false;
     }
+  });
+  $("rekey-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const pass = $<HTMLInputElement>("rekey-pass");
+    const current = pass.value;
+    pass.value = "";
+    try {
+      say("rekey-result", "ok", await rekey(current, undefined, "rekey-result", $<HTMLProgressElement>("rekey-progress")));
+    } catch (e) {
+      fail("rekey-result", e);
+    }
+  });
+  $("keyring-rekey").addEventListener("click", () => {
+    $("rekey-form").scrollIntoView({ block: "center" });
+    $("rekey-pass").focus();
   });
   $("src-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -166,6 +226,8 @@ function wireKeyring(): void {
       keyring.checked = st.keyring;
       form.hidden = true;
       say("keyring-result", "ok", t(st.keyring ? "settings.keyringOn" : "settings.keyringOff"));
+      // Off: the old key itself still opens the vault's data until it is replaced.
+      $("keyring-rekey-offer").hidden = st.keyring;
     } catch (e) {
       // Turning on: the form stays for another try; turning off: the key is still there.
       keyring.checked = on;

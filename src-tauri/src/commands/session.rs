@@ -1,5 +1,6 @@
 //! Commands of the vault session: where it stands, the first-run set-up, unlocking with the
-//! passphrase or the OS keyring, locking, the keyring switch and the passphrase change.
+//! passphrase or the OS keyring, locking, the keyring switch, the passphrase change and
+//! replacing the data key.
 
 use super::*;
 
@@ -8,19 +9,29 @@ use crate::costs::{self};
 use crate::dto::{AppInfoDto, StatusDto};
 use crate::error::{Code, ShellError};
 use crate::state::AppState;
+use hearth_app::passphrase::{self as use_case, PassphraseError, Rekeyed};
 use hearth_app::session::{self, Access};
 use hearth_app::{Setting, Status};
 use hearth_meter_io::source::Source;
 use hearth_vault::Vault;
 use std::sync::atomic::Ordering;
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use zeroize::Zeroizing;
 
 /// A passphrase, password or meter key from the page, wiped from memory when dropped.
 pub type Secret = Zeroizing<String>;
 
-/// Shortest passphrase the wizard accepts.
-pub const MIN_PASSPHRASE: usize = hearth_app::passphrase::MIN_CHARS;
+/// The event carrying a rekey's progress, `[records done, records in total]`.
+pub const REKEY_EVENT: &str = "rekey-progress";
+
+/// A refused passphrase change or rekey for the page: the vault's own errors keep their codes.
+fn passphrase_error(e: PassphraseError) -> ShellError {
+    match e {
+        PassphraseError::Vault(v) => v.into(),
+        PassphraseError::Locked => ShellError::locked(),
+        other => ShellError::new(Code::BadRequest, other.to_string()),
+    }
+}
 
 /// What the app is running with.
 #[tauri::command]
@@ -28,8 +39,9 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfoDto {
     state.info.clone()
 }
 
-/// Where the vault stands: `setup` (first run), `locked` or `open`.
-#[tauri::command]
+/// Where the vault stands: `setup` (first run), `locked` or `open`. Off the main thread (as
+/// `lock_vault`): a rekey holds the session for a while, and the window must keep drawing.
+#[tauri::command(async)]
 pub fn status(state: State<'_, AppState>) -> StatusDto {
     status_of(&state)
 }
@@ -79,12 +91,7 @@ pub async fn create_vault<R: Runtime>(
     extras: Option<SetupExtras>,
 ) -> Result<StatusDto, ShellError> {
     let extras = extras.unwrap_or_default();
-    if passphrase.chars().count() < MIN_PASSPHRASE {
-        return Err(ShellError::new(
-            Code::BadRequest,
-            format!("Choose a passphrase of at least {MIN_PASSPHRASE} characters."),
-        ));
-    }
+    use_case::check_new(&passphrase).map_err(passphrase_error)?;
     let parsed: Option<Source> = match source.trim() {
         "" => None,
         s => Some(
@@ -107,10 +114,7 @@ pub async fn create_vault<R: Runtime>(
         ));
     }
     let kdf = state.kdf;
-    let mut vault =
-        tauri::async_runtime::spawn_blocking(move || session::create(&path, &passphrase, kdf))
-            .await
-            .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
+    let mut vault = off_the_runtime(move || Ok(session::create(&path, &passphrase, kdf)?)).await?;
     if let Some(s) = &parsed {
         Setting::Source.put(&mut vault, s.to_string().as_bytes())?;
     }
@@ -137,11 +141,14 @@ pub async fn unlock<R: Runtime>(
     passphrase: Secret,
 ) -> Result<StatusDto, ShellError> {
     let path = lock(&state.store).path().to_path_buf();
-    let vault = tauri::async_runtime::spawn_blocking(move || {
-        session::open_with_passphrase(&path, &passphrase, Access::Writer)
+    let vault = off_the_runtime(move || {
+        Ok(session::open_with_passphrase(
+            &path,
+            &passphrase,
+            Access::Writer,
+        )?)
     })
-    .await
-    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
+    .await?;
     install_and_collect(&app, &state, vault)
 }
 
@@ -180,11 +187,9 @@ pub async fn unlock_with_keyring<R: Runtime>(
     state: State<'_, AppState>,
 ) -> Result<StatusDto, ShellError> {
     let path = lock(&state.store).path().to_path_buf();
-    let vault = tauri::async_runtime::spawn_blocking(move || {
-        open_with_keyring(&path, &hearth_keyring::Keyring::interactive())
-    })
-    .await
-    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
+    let vault =
+        off_the_runtime(move || open_with_keyring(&path, &hearth_keyring::Keyring::interactive()))
+            .await?;
     state.auto_unlock.store(false, Ordering::SeqCst);
     install_and_collect(&app, &state, vault)
 }
@@ -250,7 +255,11 @@ pub async fn set_keyring(
                 "Type your passphrase to keep a key in the OS keyring.",
             )
         })?;
-        check_passphrase(&state, passphrase).await?;
+        let store = state.store.clone();
+        off_the_runtime(move || {
+            use_case::check_current(&store, &passphrase).map_err(passphrase_error)
+        })
+        .await?;
     }
     let (id, path, secret) = {
         let mut store = lock(&state.store);
@@ -264,17 +273,15 @@ pub async fn set_keyring(
         };
         (vault.id_hex(), path, secret)
     };
+    let Some(secret) = secret else {
+        forget_keyring_entry(id).await;
+        return Ok(status_of(&state));
+    };
     // The keyring may show its unlock dialog: no store lock is held meanwhile.
-    let result = tauri::async_runtime::spawn_blocking(move || {
-        let keyring = hearth_keyring::Keyring::interactive();
-        match &secret {
-            Some(s) => keyring.store(&id, &path, s),
-            // The slot is gone, so a leftover entry opens nothing; removing it is tidiness.
-            None => keyring.delete(&id).map(drop).or(Ok(())),
-        }
+    let result = off_the_runtime(move || {
+        Ok(hearth_keyring::Keyring::interactive().store(&id, &path, &secret))
     })
-    .await
-    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?;
+    .await?;
     if let Err(e) = result {
         if let Some(v) = lock(&state.store).vault_mut() {
             v.disable_secret_slot()?;
@@ -286,7 +293,7 @@ pub async fn set_keyring(
 
 /// Locks: the vault is flushed and closed and its key leaves memory. Collection goes on into
 /// memory and is written on unlock.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn lock_vault(state: State<'_, AppState>) -> Result<StatusDto, ShellError> {
     lock(&state.store).lock()?;
     Ok(status_of(&state))
@@ -296,44 +303,52 @@ pub(crate) fn open_vault_mut(store: &mut hearth_app::Session) -> Result<&mut Vau
     store.vault_mut().ok_or_else(ShellError::locked)
 }
 
-/// Whether `passphrase` opens the open vault (a wrong one is `WrongPassphrase`); the slow key
-/// derivation runs off the UI thread, without holding the store.
-async fn check_passphrase(state: &AppState, passphrase: Secret) -> Result<(), ShellError> {
-    let path = lock(&state.store).path().to_path_buf();
-    if lock(&state.store).vault().is_none() {
-        return Err(ShellError::locked());
-    }
-    tauri::async_runtime::spawn_blocking(move || {
-        Vault::open_read_only(&path, &passphrase).map(drop)
+/// Removes the OS-keyring entry of the vault `id` once its slot is gone: the entry opens
+/// nothing any more, so removing it is tidiness, and a keyring that refuses is no error.
+async fn forget_keyring_entry(id: String) {
+    let _ = off_the_runtime(move || {
+        let _ = hearth_keyring::Keyring::interactive().delete(&id);
+        Ok(())
     })
-    .await
-    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))??;
-    Ok(())
+    .await;
 }
 
 /// Changes the passphrase after checking the current one (a wrong one is `WrongPassphrase`).
-/// The data is not re-encrypted.
+/// The data key stays (see [`rekey`]).
 #[tauri::command]
 pub async fn change_passphrase(
     state: State<'_, AppState>,
     current: Secret,
     new: Secret,
 ) -> Result<(), ShellError> {
-    if new.chars().count() < MIN_PASSPHRASE {
-        return Err(ShellError::new(
-            Code::BadRequest,
-            format!("Choose a passphrase of at least {MIN_PASSPHRASE} characters."),
-        ));
-    }
-    check_passphrase(&state, current).await?;
     let store = state.store.clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        let mut store = lock(&store);
-        // The vault keeps its key-derivation cost.
-        open_vault_mut(&mut store)?
-            .change_passphrase(&new, None)
-            .map_err(ShellError::from)
+    off_the_runtime(move || {
+        use_case::change_open(&store, &current, &new).map_err(passphrase_error)?;
+        Ok(())
     })
     .await
-    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?
+}
+
+/// Replaces the vault's data key after checking the current passphrase, and with `new` sets
+/// that as the passphrase too (see `hearth_app::passphrase::rekey_open`); the vault stays
+/// open. Progress goes to the page as [`REKEY_EVENT`]s. The keyring slot is removed with the
+/// old key, and its OS-keyring entry with it.
+#[tauri::command]
+pub async fn rekey<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    current: Secret,
+    new: Option<Secret>,
+) -> Result<Rekeyed, ShellError> {
+    let store = state.store.clone();
+    let done = off_the_runtime(move || {
+        let new = new.as_ref().map(|n| n.as_str());
+        let mut progress = |done: u64, total: u64| drop(app.emit(REKEY_EVENT, [done, total]));
+        use_case::rekey_open(&store, &current, new, &mut progress).map_err(passphrase_error)
+    })
+    .await?;
+    if done.keyring_slot_removed {
+        forget_keyring_entry(done.vault_id.clone()).await;
+    }
+    Ok(done)
 }
