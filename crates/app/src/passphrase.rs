@@ -160,8 +160,9 @@ pub struct Rekeyed {
 /// becomes the passphrase as well, else the new key is wrapped under `current`. See
 /// [`Vault::rekey`]: one transaction, every record re-sealed, every key slot removed.
 ///
-/// The vault stays open in the session with the new key. The session is held for the
-/// transaction: readings that arrive meanwhile wait for it and are stored after. Readers
+/// The vault stays open in the session with the new key. It is lent out of the session for
+/// the transaction ([`Session::lend`]): readings that arrive meanwhile wait in memory, sealed,
+/// and are written when it is given back. Readers
 /// opened before ([`Vault::reader`]) hold the old key and must be opened again; the desktop
 /// opens one per request, from the session, so the next request has the new key.
 /// `progress(done, total)` is called once per per cent at most (and for the last record).
@@ -175,21 +176,27 @@ pub fn rekey_open(
         check_new(new)?;
     }
     check_current(session, current)?;
-    let mut held = hold(session);
-    let vault = held.vault_mut().ok_or(PassphraseError::Locked)?;
+    // The vault is lent out of the session for the transaction, so readings that arrive
+    // meanwhile wait in memory (sealed) rather than for the session, and are written after.
+    let mut vault = hold(session).lend().ok_or(PassphraseError::Locked)?;
     let mut shown = u64::MAX;
-    let report = vault.rekey(new.unwrap_or(current), None, &mut |done, total| {
+    let result = vault.rekey(new.unwrap_or(current), None, &mut |done, total| {
         let per_cent = done * 100 / total.max(1);
         if per_cent != shown || done == total {
             shown = per_cent;
             progress(done, total);
         }
-    })?;
+    });
+    let vault_id = vault.id_hex();
+    // Back in the session whatever happened: a failed rekey left it under the old key.
+    let back = hold(session).give_back(vault);
+    let report = result?;
+    back?;
     Ok(Rekeyed {
         resealed: report.resealed,
         damaged: report.damaged,
         keyring_slot_removed: report.keyring_slot_removed,
-        vault_id: vault.id_hex(),
+        vault_id,
     })
 }
 
@@ -355,6 +362,35 @@ mod tests {
                 .collect::<Result<Vec<_>, _>>()
                 .expect("every row")
                 .len()
+        }
+
+        /// Readings that arrive while the rekey runs do not wait for the session (a serial
+        /// port's buffer would overflow): they are kept, sealed, and written when it is done.
+        #[test]
+        fn readings_that_arrive_during_a_rekey_are_kept_and_written_after() {
+            let dir = tempfile::tempdir().expect("dir");
+            let (session, _) = open_session(dir.path());
+            let mut arrived = 0;
+            rekey_open(&session, PASS, None, &mut |done, _| {
+                // The collector's turn, as a reading comes in halfway through.
+                if arrived == 0 && done > 0 {
+                    let mut held = session.try_lock().expect("the session is free meanwhile");
+                    assert_eq!(held.status(), crate::session::Status::Open);
+                    held.append(&mut readings(T0 + 900, 60), 0, false, Instant::now())
+                        .expect("kept");
+                    assert_eq!(held.pending(), 60);
+                    arrived = 60;
+                }
+            })
+            .expect("rekey");
+            assert_eq!(arrived, 60);
+            assert_eq!(hold(&session).pending(), 0);
+            hold(&session)
+                .vault_mut()
+                .expect("open")
+                .flush()
+                .expect("flush");
+            assert_eq!(readable(&session), 960);
         }
 
         #[test]

@@ -293,6 +293,8 @@ pub struct Session {
     /// The open vault's time zone, kept while locked: readings without a meter time are
     /// stamped in it.
     time_zone: TimeZone,
+    /// The vault is out on loan ([`Session::lend`]): open, but readings wait in memory.
+    lent: bool,
 }
 
 impl Session {
@@ -303,6 +305,7 @@ impl Session {
             path,
             vault: None,
             time_zone: TimeZone::system(),
+            lent: false,
         }
     }
 
@@ -313,7 +316,7 @@ impl Session {
 
     /// Setup, locked or open.
     pub fn status(&self) -> Status {
-        if self.vault.is_some() {
+        if self.vault.is_some() || self.lent {
             Status::Open
         } else if self.path.exists() {
             Status::Locked
@@ -339,6 +342,23 @@ impl Session {
         self.time_zone = vault.time_zone().clone();
         self.vault = Some(vault);
         Ok(())
+    }
+
+    /// Takes the open vault out for a long operation on it (a rekey) without locking: the
+    /// session stays open, and readings that arrive meanwhile wait in memory, sealed as while
+    /// locked, instead of waiting for the session (a serial port's buffer would overflow).
+    /// [`Session::give_back`] writes them. `None` when locked (or already lent).
+    pub fn lend(&mut self) -> Option<Vault> {
+        let v = self.vault.take()?;
+        self.pending.seal_to(v.write_key().ok().flatten());
+        self.lent = true;
+        Some(v)
+    }
+
+    /// Puts a lent vault back and writes the readings that waited ([`Session::install`]).
+    pub fn give_back(&mut self, vault: Vault) -> Result<(), VaultError> {
+        self.lent = false;
+        self.install(vault)
     }
 
     /// Flushes and closes the vault; its key leaves memory. Readings now wait in memory,
