@@ -2,7 +2,7 @@
 //! its public half, which anyone can read, opens only with that vault unlocked; a replaced
 //! clear public key is put back; rekeying keeps it working.
 
-use hearth_vault::write_key::{self, BLOCK_OVERHEAD, PublicKey, seal_to};
+use hearth_vault::write_key::{BLOCK_OVERHEAD, PublicKey, seal_to};
 use hearth_vault::{CreateOptions, KdfParams, RestoreOptions, Vault, VaultError};
 use rusqlite::{Connection, params};
 use std::path::{Path, PathBuf};
@@ -25,6 +25,16 @@ fn clear_public(path: &Path) -> PublicKey {
     Vault::write_key_public(path)
         .expect("read without a passphrase")
         .expect("a new vault has a write-only key")
+}
+
+/// Every setting row's sealed bytes, as the file holds them.
+fn setting_blobs(path: &Path) -> Vec<Vec<u8>> {
+    let db = Connection::open(path).expect("sqlite");
+    let mut stmt = db.prepare("SELECT sealed FROM setting").expect("prepare");
+    stmt.query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows")
 }
 
 fn is_damaged<T>(r: Result<T, VaultError>) -> bool {
@@ -166,15 +176,7 @@ fn after_rekey_a_block_sealed_before_still_opens() {
     let (path, mut v) = create(dir.path(), "v.hearth");
     let public = clear_public(&path);
     let block = seal_to(&public, LABEL, b"sealed while locked, before the rekey").unwrap();
-    let sealed_before: Vec<u8> = {
-        let db = Connection::open(&path).expect("sqlite");
-        db.query_row(
-            "SELECT sealed FROM setting WHERE name = ?1",
-            params![write_key::SETTING],
-            |r| r.get(0),
-        )
-        .expect("the private half is a sealed setting")
-    };
+    let sealed_before = setting_blobs(&path);
     let report = v
         .rekey(
             "a new passphrase",
@@ -190,16 +192,10 @@ fn after_rekey_a_block_sealed_before_still_opens() {
     v.close().expect("close");
     // The pair is the same, sealed again under the new data key.
     assert_eq!(clear_public(&path), public);
-    let db = Connection::open(&path).expect("sqlite");
-    let sealed_after: Vec<u8> = db
-        .query_row(
-            "SELECT sealed FROM setting WHERE name = ?1",
-            params![write_key::SETTING],
-            |r| r.get(0),
-        )
-        .expect("still a setting");
-    assert_ne!(sealed_after, sealed_before);
-    drop(db);
+    // Every setting (the private half among them; their names are keyed) sealed anew.
+    let sealed_after = setting_blobs(&path);
+    assert_eq!(sealed_after.len(), sealed_before.len());
+    assert!(sealed_after.iter().all(|s| !sealed_before.contains(s)));
     let v = Vault::open(&path, "a new passphrase").expect("open with the new passphrase");
     assert_eq!(v.write_key_replacements().unwrap(), 0);
     assert_eq!(
@@ -208,32 +204,30 @@ fn after_rekey_a_block_sealed_before_still_opens() {
     );
 }
 
+/// The real format-1 vault an older build wrote (tests/fixtures/vault): no table, no pair.
 #[test]
 fn a_vault_from_before_write_only_keys_gets_one_at_its_next_writer_open() {
     let dir = tempfile::tempdir().expect("dir");
-    let (path, v) = create(dir.path(), "v.hearth");
-    let old = clear_public(&path);
-    v.close().expect("close");
-    // As an older build left it: no table, no setting.
-    let db = Connection::open(&path).expect("sqlite");
-    db.execute_batch("DROP TABLE write_key").expect("drop");
-    db.execute(
-        "DELETE FROM setting WHERE name = ?1",
-        params![write_key::SETTING],
+    let path = dir.path().join("old.hearth");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/vault/format1-before-key-slots.hearth"),
+        &path,
     )
-    .expect("delete");
-    drop(db);
+    .expect("copy");
+    const OLD_PW: &str = "format-1 passphrase";
     assert_eq!(Vault::write_key_public(&path).unwrap(), None);
-    let reader = Vault::open_read_only(&path, PASSPHRASE).expect("read-only open");
+    let reader = Vault::open_read_only(&path, OLD_PW).expect("read-only open");
     assert_eq!(reader.write_key().unwrap(), None);
-    let block = seal_to(&old, LABEL, b"x").unwrap();
+    // A block sealed to another vault's key is not opened by this one.
+    let (other, _) = create(dir.path(), "other.hearth");
+    let block = seal_to(&clear_public(&other), LABEL, b"x").unwrap();
     assert!(is_damaged(reader.open_sealed_block(LABEL, &block)));
     drop(reader);
     // Read-only opens change nothing; the writer open makes a new pair.
     assert_eq!(Vault::write_key_public(&path).unwrap(), None);
-    let v = Vault::open(&path, PASSPHRASE).expect("writer open");
+    let v = Vault::open(&path, OLD_PW).expect("writer open");
     let new = clear_public(&path);
-    assert_ne!(new, old);
     assert_eq!(v.write_key().unwrap(), Some(new));
     assert_eq!(v.write_key_replacements().unwrap(), 0);
     let block = seal_to(&new, LABEL, b"y").unwrap();
