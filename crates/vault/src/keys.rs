@@ -108,11 +108,31 @@ impl KdfParams {
             || std::env::var_os(INSECURE_TEST_KDF_ENV).is_some_and(|v| v == "1")
     }
 
-    /// Derives the 256-bit passphrase key, after [`Self::check`]. Argon2's working memory is
+    /// Whether a key may be derived to open an existing header: the ceilings and Argon2's own
+    /// limits as in [`Self::check`], but not the floor. A vault an older build made with
+    /// weaker settings still opens (deriving with weak settings costs nothing, and lowering
+    /// a header's settings does not unwrap its key); a writer opening it with the passphrase
+    /// then wraps its key again at [`KdfParams::default`].
+    pub(crate) fn check_existing(&self) -> Result<()> {
+        match self.check() {
+            Err(VaultError::KdfTooWeak { .. }) => {
+                let (m, t, p) = (self.memory_kib, self.iterations, self.parallelism);
+                if t == 0 || p == 0 || m < 8 * p {
+                    self.check()
+                } else {
+                    Ok(())
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Derives the 256-bit passphrase key, after [`Self::check_existing`] (new wrappings
+    /// check [`Self::check`] first). Argon2's working memory is
     /// ours ([`Zeroizing`]), so it is wiped afterwards like Argon2's own hashes (its `zeroize`
     /// feature): the key could otherwise be recomputed from what is left in freed memory.
     pub(crate) fn derive(&self, passphrase: &str, salt: &[u8]) -> Result<Key> {
-        self.check()?;
+        self.check_existing()?;
         let params =
             argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
                 .map_err(|e| VaultError::KdfParams(e.to_string()))?;
@@ -205,6 +225,8 @@ pub(crate) fn wrap(
     params: &KdfParams,
     salt: &[u8; 16],
 ) -> Result<Vec<u8>> {
+    // A new wrapping is never below the floor.
+    params.check()?;
     let kek = params.derive(passphrase, salt)?;
     Sealer::new(&kek).seal(&wrap_aad(vault_id), data_key)
 }

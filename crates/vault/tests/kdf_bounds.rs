@@ -186,14 +186,11 @@ fn settings_below_the_floor_are_refused_for_new_vaults_passphrases_and_headers()
         .expect("unchanged")
         .close()
         .expect("close");
-    // A header lowered below the floor (8 MiB, 1 pass) is refused before deriving.
+    // A header lowered below the floor (8 MiB, 1 pass) unwraps nothing: the key was wrapped
+    // at the vault's real settings, so the weak derivation (quick) gives the wrong key.
     set_header_kdf(&path, 8 * 1024, 1, 1);
-    assert!(matches!(
-        Vault::open_read_only(&path, PASSPHRASE),
-        Err(VaultError::KdfTooWeak {
-            memory_kib: 8192,
-            iterations: 1,
-            parallelism: 1
-        })
-    ));
+    let got = within_a_second("weak header", move || {
+        Vault::open_read_only(&path, PASSPHRASE).err()
+    });
+    assert!(matches!(got, Some(VaultError::WrongPassphrase)), "{got:?}");
 }

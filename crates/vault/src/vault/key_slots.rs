@@ -19,7 +19,12 @@ impl Vault {
     ) -> Result<()> {
         self.writer()?;
         self.flush()?;
-        let kdf = kdf.unwrap_or(self.header.kdf);
+        // The vault's settings, unless an older build left them below the floor.
+        let kdf = match kdf {
+            Some(k) => k,
+            None if self.header.kdf.check().is_ok() => self.header.kdf,
+            None => KdfParams::default(),
+        };
         let salt: [u8; 16] = keys::random()?;
         let wrapped = keys::wrap(
             &self.header.vault_id,

@@ -41,6 +41,8 @@ pub struct VaultInfo {
     pub format: u32,
     /// Whether an OS-keyring key slot is set up ([`Vault::enable_secret_slot`]).
     pub secret_slot: bool,
+    /// The Argon2id settings the passphrase key is derived with.
+    pub kdf: KdfParams,
 }
 
 /// What unlocks the data key: the passphrase, or the secret of the OS-keyring slot.
@@ -207,6 +209,13 @@ impl Vault {
         }
         v.resume(lock)?;
         crate::write_key::ensure(&mut v)?;
+        // A vault an older build made below today's key-derivation floor: its key is wrapped
+        // again at the default settings, now that the passphrase is at hand.
+        if let (Key::Passphrase(passphrase), Err(VaultError::KdfTooWeak { .. })) =
+            (key, v.header.kdf.check())
+        {
+            v.change_passphrase(passphrase, Some(KdfParams::default()))?;
+        }
         Ok(v)
     }
 
@@ -257,6 +266,7 @@ impl Vault {
             id_hex: hex(&header.vault_id),
             format: header.format,
             secret_slot,
+            kdf: header.kdf,
         })
     }
 
