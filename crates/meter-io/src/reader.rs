@@ -648,13 +648,18 @@ impl Reader {
                         // hold readings back.
                         p.next_emit =
                             (p.next_emit + PULSE_READING_EVERY).max(now + PULSE_READING_EVERY / 2);
-                        let reading = p
+                        let mut reading = p
                             .counter
                             .reading(millis_since(p.epoch), Some((self.clock)()));
                         p.readings.accepted += 1;
+                        // Checked like every decoder's readings (the debounce already caps
+                        // the power; a clock gone wrong is not).
+                        let dropped = hearth_meter::plausible::check(&mut reading);
+                        p.readings.implausible += dropped.len() as u64;
+                        let diagnostics = dropped.iter().map(|d| d.diagnostic()).collect();
                         self.pending.push_back(Event::Decoded(Box::new(Decoded {
                             reading,
-                            diagnostics: Vec::new(),
+                            diagnostics,
                         })));
                         continue;
                     }
