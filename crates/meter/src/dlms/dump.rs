@@ -300,6 +300,9 @@ pub struct DumpDecoder {
     buf: Vec<u8>,
     /// Hex: the bare APDU gathered over lines.
     record: Vec<u8>,
+    /// Hex: bytes on each line of `record` when all its lines so far hold the same number
+    /// of a dump's wrap width (8, 16, 32 or 64): only then may it go on on the next line.
+    wrap: Option<usize>,
     blocks: Joiner,
     out: VecDeque<Result<Decoded, Rejection>>,
     /// Counts of what this layer decided itself.
@@ -328,6 +331,7 @@ impl DumpDecoder {
             tz: default_time_zone(),
             buf: Vec::new(),
             record: Vec::new(),
+            wrap: None,
             blocks: Joiner::new(),
             out: VecDeque::new(),
             own: Stats::default(),
@@ -602,9 +606,18 @@ impl DumpDecoder {
             return;
         };
         if !self.record.is_empty() {
-            self.record.extend(words.iter().flatten());
-            self.try_record();
-            return;
+            let n: usize = words.iter().map(Vec::len).sum();
+            if self.wrap.is_none() {
+                // The APDU's line ended before it did, and the line is no wrapped dump's.
+                self.cut_record();
+            } else {
+                if self.wrap != Some(n) {
+                    self.wrap = None;
+                }
+                self.record.extend(words.iter().flatten());
+                self.try_record();
+                return;
+            }
         }
         let start = line_start(&words);
         if self.mode == Mode::Hex {
@@ -620,6 +633,7 @@ impl DumpDecoder {
         match (self.mode, start) {
             (Mode::HexBare, Some((i, true))) => {
                 self.record.extend(words[i..].iter().flatten());
+                self.wrap = Some(self.record.len()).filter(|n| matches!(n, 8 | 16 | 32 | 64));
                 self.try_record();
             }
             (Mode::HexBare, Some((i, false))) => {
@@ -659,6 +673,7 @@ impl DumpDecoder {
                     format!("an APDU longer than {MAX_APDU_LEN} bytes"),
                 )));
             }
+            Ok(None) if self.wrap.is_none() => self.cut_record(),
             Ok(None) => {}
             Err(e) => {
                 self.record.clear();
@@ -749,3 +764,4 @@ impl Decoder for DumpDecoder {
         r
     }
 }
+
