@@ -221,33 +221,26 @@ fn sniff_hdlc(rest: &[u8], need_more: &mut bool) -> Option<Detected> {
 
 /// `68 L L 68 … CS 16`: a wired M-Bus long frame whose checksum matches. Sagemcom T210-D
 /// meters write the length of a 257-byte body as `01` (it overflows the length byte): a
-/// frame that does not end at `L` is tried at `L + 256`.
+/// length below the 5-byte minimum is read as that plus 256.
 fn sniff_mbus(rest: &[u8], need_more: &mut bool) -> Option<Detected> {
     let Some(head) = rest.get(..4) else {
-        return if rest[1..].iter().take(2).all(|&l| l == rest[1]) && rest.get(3).is_none() {
-            return_need(need_more)
-        } else {
-            None
+        return match rest {
+            [_] | [_, _] => return_need(need_more),
+            [_, a, b] if a == b => return_need(need_more),
+            _ => None,
         };
     };
     if head[1] != head[2] || head[3] != 0x68 {
         return None;
     }
-    let l = usize::from(head[1]);
-    for len in [l, l + 256] {
-        if len < 5 {
-            continue;
-        }
-        let Some(frame) = rest.get(..len + 6) else {
-            return return_need(need_more);
-        };
-        let body = &frame[4..4 + len];
-        let sum = body.iter().fold(0u8, |a, &x| a.wrapping_add(x));
-        if frame[len + 5] == 0x16 && frame[len + 4] == sum {
-            return Some(Detected::Dlms);
-        }
-    }
-    None
+    let len = usize::from(head[1]) + if head[1] < 5 { 256 } else { 0 };
+    let Some(frame) = rest.get(..len + 6) else {
+        return return_need(need_more);
+    };
+    let sum = frame[4..4 + len]
+        .iter()
+        .fold(0u8, |a, &x| a.wrapping_add(x));
+    (frame[len + 5] == 0x16 && frame[len + 4] == sum).then_some(Detected::Dlms)
 }
 
 /// `<Name>` with a letter-only element name, as RAVEn fragments start.
@@ -486,12 +479,11 @@ impl Decoder for AutoDecoder {
     fn finish(&mut self) -> Option<Result<Decoded, Rejection>> {
         if self.inner.is_none() && !self.buf.is_empty() && self.skipped_before == 0 {
             // A single bare APDU (nothing after it to show where it ends) is a whole input.
-            if dump::sniff_bare_at_end(&self.buf) {
-                if let Some(dec) = decoder(Protocol::Dlms, self.keys.as_ref()) {
-                    let mut dec = dec;
-                    dec.push(&std::mem::take(&mut self.buf));
-                    self.inner = Some((Detected::Dlms, dec));
-                }
+            if dump::sniff_bare_at_end(&self.buf)
+                && let Some(mut dec) = decoder(Protocol::Dlms, self.keys.as_ref())
+            {
+                dec.push(&std::mem::take(&mut self.buf));
+                self.inner = Some((Detected::Dlms, dec));
             }
         }
         let (_, dec) = self.inner.as_mut()?;
@@ -542,5 +534,32 @@ mod tests {
         let hdlc = [0x7E, 0xA0, 0x08, 1, 2, 3, 4, 5, 6, 0x7E];
         assert_eq!(found(&hdlc), Some((Detected::Dlms, 0)));
         assert_eq!(sniff(&hdlc[..5]), Sniff::NeedMore { at: 0 });
+        // M-Bus: 68 L L 68, C A CI, checksum, 16; and the T210-D's overflowed length.
+        let mbus = crate::dlms::mbus::encode_frames(b"\x0F\x00\x00\x00\x01\x00", 250);
+        assert_eq!(
+            found(&[b"..".as_slice(), &mbus].concat()),
+            Some((Detected::Dlms, 2))
+        );
+        assert_eq!(sniff(&mbus[..6]), Sniff::NeedMore { at: 0 });
+        let long = crate::dlms::mbus::encode_frames(&[0x55; 252], 252);
+        assert_eq!(&long[..4], [0x68, 0x01, 0x01, 0x68]);
+        assert_eq!(found(&long), Some((Detected::Dlms, 0)));
+        let mut bad = mbus.clone();
+        bad[6] ^= 1;
+        assert_eq!(sniff(&bad), Sniff::Unknown);
+        // A line of hex text holding a frame, after a log line; EasyMeter and `*F` forms.
+        assert_eq!(
+            found(b"log started\n[12:00:01] <<< 7E A0 08 01 02 03 04 05 06 7E\n"),
+            Some((Detected::Dlms, 12))
+        );
+        assert_eq!(sniff(b"0F 40 00 00"), Sniff::NeedMore { at: 0 });
+        assert_eq!(
+            found(b"/ESY5Q3DA1024 V3.04\r\n\r\n1-0:0.0.0*255(1)\r\n"),
+            Some((Detected::Iec62056_21, 0))
+        );
+        assert_eq!(
+            found(b"/EBZ5DD3\r\n\r\n1-0:1.8.0*255(1*kWh)\r\n"),
+            Some((Detected::Iec62056_21, 0))
+        );
     }
 }

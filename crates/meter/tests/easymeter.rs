@@ -115,7 +115,13 @@ fn other_mode_d_meters_writing_the_f_group_are_iec_and_dsmr_stays_dsmr() {
     assert_eq!(d.reading.get(Q::ImportW), Some(259));
     assert_eq!(d.reading.get(Q::ImportWh), Some(125_256));
     // DSMR 2.2, 3 (no CRC) and 5 are still DSMR.
-    for name in ["v2_2.p1", "v3.p1", "v5.p1", "iskra_ie.p1", "amshan_kamstrup.p1"] {
+    for name in [
+        "v2_2.p1",
+        "v3.p1",
+        "v5.p1",
+        "iskra_ie.p1",
+        "amshan_kamstrup.p1",
+    ] {
         let mut auto = AutoDecoder::new();
         let out = run(&mut auto, &fixture(&format!("dsmr/{name}")), 3);
         assert_eq!(auto.detected(), Some(Detected::Dsmr), "{name}");

@@ -64,7 +64,11 @@ fn both_ways(bytes: &[u8], keys: Option<Keys>) -> Vec<Result<Decoded, Rejection>
 
 fn readings(out: &[Result<Decoded, Rejection>]) -> Vec<Reading> {
     out.iter()
-        .map(|r| r.clone().unwrap_or_else(|e| panic!("rejected: {e}")).reading)
+        .map(|r| {
+            r.clone()
+                .unwrap_or_else(|e| panic!("rejected: {e}"))
+                .reading
+        })
         .collect()
 }
 

@@ -178,7 +178,10 @@ pub fn hex_line(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         return None;
     }
     let is_hexish = |b: &u8| b.is_ascii_hexdigit() || matches!(b, b' ' | b'\t' | b':');
-    let start = line.iter().rposition(|b| !is_hexish(b)).map_or(0, |i| i + 1);
+    let start = line
+        .iter()
+        .rposition(|b| !is_hexish(b))
+        .map_or(0, |i| i + 1);
     let mut words = Vec::new();
     for word in line[start..].split(|b| *b == b' ' || *b == b'\t') {
         let mut bytes = Vec::new();
@@ -189,7 +192,11 @@ pub fn hex_line(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                 }
                 return None;
             }
-            bytes.extend(piece.chunks(2).map(|p| hex_digit(p[0]) << 4 | hex_digit(p[1])));
+            bytes.extend(
+                piece
+                    .chunks(2)
+                    .map(|p| hex_digit(p[0]) << 4 | hex_digit(p[1])),
+            );
         }
         if !bytes.is_empty() {
             words.push(bytes);
@@ -359,7 +366,7 @@ impl DumpDecoder {
     fn decide(&mut self) {
         let Some(first) = self.buf.iter().position(|b| !b.is_ascii_whitespace()) else {
             if self.buf.len() > DECIDE_LIMIT {
-                self.to_frames();
+                self.read_as_frames();
             }
             return;
         };
@@ -380,7 +387,7 @@ impl DumpDecoder {
                     self.mode = Mode::BareBinary;
                     self.read_binary(false);
                 }
-                Some(false) => self.to_frames(),
+                Some(false) => self.read_as_frames(),
             }
             return;
         }
@@ -399,12 +406,12 @@ impl DumpDecoder {
                 LineKind::Incomplete | LineKind::Text(0) if self.buf.len() < DECIDE_LIMIT * 8 => {
                     return;
                 }
-                _ => return self.to_frames(),
+                _ => return self.read_as_frames(),
             }
         }
     }
 
-    fn to_frames(&mut self) {
+    fn read_as_frames(&mut self) {
         self.mode = Mode::Frames;
         let bytes = std::mem::take(&mut self.buf);
         self.frames.push(&bytes);
@@ -745,7 +752,7 @@ impl Decoder for DumpDecoder {
                     self.mode = Mode::BareBinary;
                     self.read_binary(true);
                 } else {
-                    self.to_frames();
+                    self.read_as_frames();
                 }
             }
             Mode::BareBinary => self.read_binary(true),
@@ -764,4 +771,3 @@ impl Decoder for DumpDecoder {
         r
     }
 }
-
