@@ -318,3 +318,44 @@ fn hdlc_and_dsmr_streams_are_still_recognised_as_before() {
     let out = run(d.as_mut(), &stray, stray.len());
     assert_eq!(readings(&out), vec![kaifa_list_2(); 2]);
 }
+
+#[test]
+fn an_hdlc_frame_printed_by_od_with_its_offset_column() {
+    // `od -A o -t x1 -v`: a 7-digit offset, then up to 16 bytes; a last line of the offset
+    // alone.
+    let frame = fixture("kaifa_no_list_2.hdlc");
+    let mut text = String::new();
+    for (i, row) in frame.chunks(16).enumerate() {
+        text.push_str(&format!("{:07o}", i * 16));
+        for b in row {
+            text.push_str(&format!(" {b:02x}"));
+        }
+        text.push('\n');
+    }
+    text.push_str(&format!("{:07o}\n", frame.len()));
+    let out = both_ways(text.as_bytes(), None);
+    assert_eq!(readings(&out), vec![kaifa_list_2()]);
+}
+
+#[test]
+fn bare_ciphered_apdus_in_a_binary_file_are_told_from_smarty_by_their_plaintext() {
+    let hd = fixture("kaifa_no_list_2.gcm.hdlc");
+    let apdu = &hd[12..hd.len() - 3];
+    let bin = apdu.repeat(2);
+    let keys = Keys {
+        key: Key::from_hex("000102030405060708090A0B0C0D0E0F").unwrap(),
+        auth_key: AuthKey::Key(Key::from_hex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF").unwrap()),
+    };
+    let out = both_ways(&bin, Some(keys));
+    assert_eq!(readings(&out), vec![kaifa_list_2(); 2]);
+    // Without the key the bytes cannot tell: a sealed DSMR telegram (Smarty) is assumed, and
+    // both are refused for the missing key, never read.
+    let mut auto = AutoDecoder::new();
+    let out = run(&mut auto, &bin, 16);
+    assert_eq!(auto.detected(), Some(Detected::Smarty));
+    assert!(!out.is_empty());
+    assert!(out.iter().all(|r| {
+        r.as_ref()
+            .is_err_and(|e| e.reason == RejectReason::MissingKey)
+    }));
+}
