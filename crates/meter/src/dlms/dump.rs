@@ -25,7 +25,7 @@
 //! ciphered one only when its authentication tag checks out (the authentication key given,
 //! the meter authenticating its frames). Anything else is rejected with its reason.
 
-use super::axdr::{self, AxdrError};
+use super::axdr;
 use super::block_transfer::{self, Joiner};
 use super::{DlmsDecoder, decode_notification, default_time_zone};
 use crate::decoder::{Decoded, Decoder, RejectReason, Rejection, Stats};
@@ -149,14 +149,14 @@ fn notification_len(b: &[u8]) -> Result<Option<usize>, String> {
     };
     match axdr::parse_value(body) {
         Ok((_, rest)) => Ok(Some(b.len() - rest.len())),
-        Err(e) if cut_short(body, &e) => Ok(None),
+        Err(_) if cut_short(body) => Ok(None),
         Err(e) => Err(format!("data-notification body unreadable: {}", e.0)),
     }
 }
 
 /// Whether more bytes could complete a value that failed to parse: it parses once padded
 /// (with `null-data` bytes) up to the largest APDU.
-fn cut_short(body: &[u8], _e: &AxdrError) -> bool {
+fn cut_short(body: &[u8]) -> bool {
     if body.len() >= MAX_APDU_LEN {
         return false;
     }
