@@ -7,8 +7,11 @@
 //! | `/XXXZ…` header, blank line, `A-B:C.D.E(` lines, `!` (+ CRC) | DSMR P1 |
 //! | `DB 08` + system title (general-glo-ciphering, no HDLC) | Luxembourg Smarty (DSMR) |
 //! | `7E A…` with a matching closing flag | DLMS/COSEM over HDLC |
+//! | `68 L L 68 … CS 16` with a matching checksum | DLMS/COSEM over wired M-Bus |
+//! | at the start: `0F …`, `E6 E7 00 …`, `E0 …` read exactly; `DB …` opening to `0F` | bare DLMS APDUs |
+//! | a line of hex text holding one of the DLMS frames or APDUs above | DLMS hex dump |
 //! | `1B 1B 1B 1B 01 01 01 01` | SML 1.04 |
-//! | `/XXXZ…` header then STX, or short OBIS forms (`1.8.0(`) | IEC 62056-21 |
+//! | `/XXXZ…` header then STX, short OBIS forms (`1.8.0(`), `*F` forms (`1-0:1.8.0*255(`) or an EasyMeter (`/ESY`) | IEC 62056-21 |
 //! | `<Element>` | Rainforest RAVEn / EMU-2 XML |
 //!
 //! [`AutoDecoder`] buffers at most [`SNIFF_LIMIT`] bytes until one signature is certain, then
@@ -17,7 +20,8 @@
 //! ([`crate::plausible`]), so no protocol's reading escapes the check.
 
 use crate::decoder::{Decoded, Decoder, Rejection, Stats};
-use crate::dlms::DlmsDecoder;
+use crate::dlms;
+use crate::dlms::dump::{self, DumpDecoder, LineKind};
 use crate::dsmr::DsmrDecoder;
 use crate::glo::{self, Key};
 use crate::glow::GlowDecoder;
@@ -108,6 +112,7 @@ pub fn sniff(bytes: &[u8]) -> Sniff {
                 _ => None,
             },
             0x7E => sniff_hdlc(rest, &mut need_more),
+            0x68 => sniff_mbus(rest, &mut need_more),
             0x1B => {
                 const START: [u8; 8] = [0x1B, 0x1B, 0x1B, 0x1B, 1, 1, 1, 1];
                 if rest.len() >= 8 {
@@ -120,6 +125,17 @@ pub fn sniff(bytes: &[u8]) -> Sniff {
             }
             b'<' => sniff_xml(rest, &mut need_more),
             _ => None,
+        };
+        // A line of hex text (a reader's log) holding a DLMS frame or APDU.
+        let verdict = match verdict {
+            None if (at == 0 || bytes[at - 1] == b'\n') && (0x20..0x7F).contains(&rest[0]) => {
+                match dump::classify_line(rest) {
+                    LineKind::HexFrame => Some(Detected::Dlms),
+                    LineKind::Incomplete => return_need(&mut need_more),
+                    _ => None,
+                }
+            }
+            v => v,
         };
         if let Some(detected) = verdict {
             return Sniff::Found { detected, at };
@@ -146,6 +162,11 @@ fn sniff_text(rest: &[u8], need_more: &mut bool) -> Option<Detected> {
     if !head.iter().all(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
+    // EasyMeter (`/ESY5Q3D…`) sends IEC 62056-21 mode D (total power as `16.7.0`), never
+    // DSMR, though its lines look like DSMR's.
+    if head == b"ESY" {
+        return Some(Detected::Iec62056_21);
+    }
     let Some(eol) = rest.iter().take(128).position(|&b| b == b'\n') else {
         return if rest.len() < 128 {
             return_need(need_more)
@@ -171,7 +192,8 @@ fn sniff_text(rest: &[u8], need_more: &mut bool) -> Option<Detected> {
         };
     };
     let code = &body[..open];
-    if code.contains(&b'-') && code.contains(&b':') {
+    // `1-0:1.8.0*255(`: the `*F` group DSMR never writes, German mode-D meters always do.
+    if code.contains(&b'-') && code.contains(&b':') && !code.contains(&b'*') {
         Some(Detected::Dsmr)
     } else {
         Some(Detected::Iec62056_21)
@@ -195,6 +217,30 @@ fn sniff_hdlc(rest: &[u8], need_more: &mut bool) -> Option<Detected> {
         Some(_) => None,
         None => return_need(need_more),
     }
+}
+
+/// `68 L L 68 … CS 16`: a wired M-Bus long frame whose checksum matches. Sagemcom T210-D
+/// meters write the length of a 257-byte body as `01` (it overflows the length byte): a
+/// length below the 5-byte minimum is read as that plus 256.
+fn sniff_mbus(rest: &[u8], need_more: &mut bool) -> Option<Detected> {
+    let Some(head) = rest.get(..4) else {
+        return match rest {
+            [_] | [_, _] => return_need(need_more),
+            [_, a, b] if a == b => return_need(need_more),
+            _ => None,
+        };
+    };
+    if head[1] != head[2] || head[3] != 0x68 {
+        return None;
+    }
+    let len = usize::from(head[1]) + if head[1] < 5 { 256 } else { 0 };
+    let Some(frame) = rest.get(..len + 6) else {
+        return return_need(need_more);
+    };
+    let sum = frame[4..4 + len]
+        .iter()
+        .fold(0u8, |a, &x| a.wrapping_add(x));
+    (frame[len + 5] == 0x16 && frame[len + 4] == sum).then_some(Detected::Dlms)
 }
 
 /// `<Name>` with a letter-only element name, as RAVEn fragments start.
@@ -249,8 +295,8 @@ pub fn decoder(protocol: Protocol, keys: Option<&Keys>) -> Option<Box<dyn Decode
             },
         })),
         Protocol::Dlms => Box::new(Checked::new(match keys {
-            None => DlmsDecoder::new(),
-            Some(k) => DlmsDecoder::new().with_key(
+            None => DumpDecoder::new(),
+            Some(k) => DumpDecoder::new().with_key(
                 k.key,
                 match k.auth_key {
                     AuthKey::Key(ak) => Some(ak),
@@ -319,7 +365,30 @@ impl AutoDecoder {
 
     fn settle(&mut self) {
         loop {
-            match sniff(&self.buf) {
+            let found = if self.skipped_before == 0 {
+                // Bare APDUs back to back: only from the stream's very first byte.
+                match dump::sniff_bare(&self.buf) {
+                    Some(true) => Sniff::Found {
+                        detected: Detected::Dlms,
+                        at: 0,
+                    },
+                    None if self.buf.len() <= SNIFF_LIMIT => return,
+                    _ => sniff(&self.buf),
+                }
+            } else {
+                sniff(&self.buf)
+            };
+            let found = match found {
+                Sniff::Found {
+                    detected: Detected::Smarty,
+                    at,
+                } => match self.sealed(&self.buf[at..]) {
+                    Some(detected) => Sniff::Found { detected, at },
+                    None => Sniff::NeedMore { at },
+                },
+                other => other,
+            };
+            match found {
                 Sniff::Found { detected, at } => {
                     if let Some(mut dec) = decoder(detected.protocol(), self.keys.as_ref()) {
                         self.skipped_before += at as u64;
@@ -348,6 +417,26 @@ impl AutoDecoder {
                     return;
                 }
             }
+        }
+    }
+
+    /// What a general-glo-ciphering APDU holds: a DSMR telegram (Smarty) or a DLMS APDU. Told
+    /// by its first decrypted byte when the key is known; Smarty otherwise (both need the
+    /// key). `None`: the APDU is not complete yet.
+    fn sealed(&self, rest: &[u8]) -> Option<Detected> {
+        let Some(keys) = &self.keys else {
+            return Some(Detected::Smarty);
+        };
+        match glo::frame_len(rest) {
+            Ok(Some(n)) if n <= rest.len() => {
+                match glo::decrypt(&rest[..n], &keys.key, None).as_deref() {
+                    Ok([0x0F | dlms::block_transfer::TAG, ..]) => Some(Detected::Dlms),
+                    _ => Some(Detected::Smarty),
+                }
+            }
+            Ok(Some(n)) if n > rest.len() && self.buf.len() < SNIFF_LIMIT => None,
+            Ok(None) if self.buf.len() < SNIFF_LIMIT => None,
+            _ => Some(Detected::Smarty),
         }
     }
 
@@ -385,6 +474,25 @@ impl Decoder for AutoDecoder {
 
     fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    fn finish(&mut self) -> Option<Result<Decoded, Rejection>> {
+        if self.inner.is_none() && !self.buf.is_empty() && self.skipped_before == 0 {
+            // A single bare APDU (nothing after it to show where it ends) is a whole input.
+            if dump::sniff_bare_at_end(&self.buf)
+                && let Some(mut dec) = decoder(Protocol::Dlms, self.keys.as_ref())
+            {
+                dec.push(&std::mem::take(&mut self.buf));
+                self.inner = Some((Detected::Dlms, dec));
+            }
+        }
+        let (_, dec) = self.inner.as_mut()?;
+        let out = match dec.next() {
+            Some(r) => Some(r),
+            None => dec.finish(),
+        };
+        self.refresh_stats();
+        out
     }
 }
 
@@ -426,5 +534,32 @@ mod tests {
         let hdlc = [0x7E, 0xA0, 0x08, 1, 2, 3, 4, 5, 6, 0x7E];
         assert_eq!(found(&hdlc), Some((Detected::Dlms, 0)));
         assert_eq!(sniff(&hdlc[..5]), Sniff::NeedMore { at: 0 });
+        // M-Bus: 68 L L 68, C A CI, checksum, 16; and the T210-D's overflowed length.
+        let mbus = crate::dlms::mbus::encode_frames(b"\x0F\x00\x00\x00\x01\x00", 250);
+        assert_eq!(
+            found(&[b"..".as_slice(), &mbus].concat()),
+            Some((Detected::Dlms, 2))
+        );
+        assert_eq!(sniff(&mbus[..6]), Sniff::NeedMore { at: 0 });
+        let long = crate::dlms::mbus::encode_frames(&[0x55; 252], 252);
+        assert_eq!(&long[..4], [0x68, 0x01, 0x01, 0x68]);
+        assert_eq!(found(&long), Some((Detected::Dlms, 0)));
+        let mut bad = mbus.clone();
+        bad[6] ^= 1;
+        assert_eq!(sniff(&bad), Sniff::Unknown);
+        // A line of hex text holding a frame, after a log line; EasyMeter and `*F` forms.
+        assert_eq!(
+            found(b"log started\n[12:00:01] <<< 7E A0 08 01 02 03 04 05 06 7E\n"),
+            Some((Detected::Dlms, 12))
+        );
+        assert_eq!(sniff(b"0F 40 00 00"), Sniff::NeedMore { at: 0 });
+        assert_eq!(
+            found(b"/ESY5Q3DA1024 V3.04\r\n\r\n1-0:0.0.0*255(1)\r\n"),
+            Some((Detected::Iec62056_21, 0))
+        );
+        assert_eq!(
+            found(b"/EBZ5DD3\r\n\r\n1-0:1.8.0*255(1*kWh)\r\n"),
+            Some((Detected::Iec62056_21, 0))
+        );
     }
 }

@@ -5,7 +5,7 @@
 //!   Button), merged as intervals with every download imported before ([`supplier`]);
 //! - Hearth's own JSON Lines (as `hearth decode` writes them) by their first byte, `{`;
 //! - anything else as a raw meter capture of any protocol, recognised from the bytes by the
-//!   auto-detecting decoder.
+//!   auto-detecting decoder (DLMS hex dumps and bare APDUs from readers' logs included).
 //!
 //! Every reading, decoded or read from JSON Lines, is checked for plausibility
 //! ([`hearth_meter::plausible`]): a field no household meter reports (a voltage of 4000 V, an
@@ -641,6 +641,15 @@ fn decode_capture(
             {
                 break 'input;
             }
+        }
+    }
+    // The end of the input completes what needs no terminator (a last hex line, a bare
+    // APDU at the end of a dump).
+    while let Some(item) = decoder.finish() {
+        if let Ok(decoded) = item
+            && !sink.reading(decoded.reading)
+        {
+            break;
         }
     }
     Ok((decoder.stats().clone(), bytes))

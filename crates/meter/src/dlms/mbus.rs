@@ -9,6 +9,11 @@
 //! carries the DLMS transport layer's segmentation (EN 13757-1): bit 0x10 marks the last
 //! segment, the low nibble counts segments. The segments of one APDU (usually a 0xDB
 //! general-glo-ciphering APDU split over two frames) are joined before decoding.
+//!
+//! Sagemcom T210-D meters (Netz Niederösterreich and other Austrian DSOs) send a first frame
+//! whose body is 257 bytes long, one more than the length byte holds, and write `L` as `01`:
+//! a length below the 5-byte minimum is read as that plus 256. The checksum, the stop byte
+//! and the segment numbering still have to match.
 
 use crate::decoder::{RejectReason, Rejection};
 
@@ -73,11 +78,13 @@ impl MbusFramer {
             if b.len() < 4 {
                 return None;
             }
-            if b[1] != b[2] || b[3] != 0x68 || b[1] < 5 {
+            if b[1] != b[2] || b[3] != 0x68 {
                 self.skip(1, true);
                 continue;
             }
-            let l = usize::from(b[1]);
+            // Sagemcom T210-D meters send 257-byte bodies and write their length as `01`
+            // (the length byte overflows): a length below the 5-byte minimum is read + 256.
+            let l = usize::from(b[1]) + if b[1] < 5 { 256 } else { 0 };
             let total = l + 6;
             if b.len() < total {
                 return None;
@@ -137,16 +144,18 @@ impl MbusFramer {
 }
 
 /// Splits `apdu` into M-Bus long frames of at most `max_segment` APDU bytes each (C = 0x53,
-/// A = 0xFF, STSAP 0x01, DTSAP 0x67, as Austrian meters send). For tests and benches.
+/// A = 0xFF, STSAP 0x01, DTSAP 0x67, as Austrian meters send). Segments of 251 to 255 bytes
+/// overflow the length byte as Sagemcom T210-D meters write it (252 gives their `L = 01`).
+/// For tests and benches.
 pub fn encode_frames(apdu: &[u8], max_segment: usize) -> Vec<u8> {
     let mut out = Vec::new();
-    let chunks: Vec<&[u8]> = apdu.chunks(max_segment.clamp(1, 250)).collect();
+    let chunks: Vec<&[u8]> = apdu.chunks(max_segment.clamp(1, 255)).collect();
     let n = chunks.len();
     for (i, chunk) in chunks.into_iter().enumerate() {
         let ci = (i as u8 & 0x0F) | if i + 1 == n { 0x10 } else { 0 };
         let mut body = vec![0x53, 0xFF, ci, 0x01, 0x67];
         body.extend_from_slice(chunk);
-        let l = body.len() as u8;
+        let l = (body.len() % 256) as u8;
         out.extend_from_slice(&[0x68, l, l, 0x68]);
         let cs = body.iter().fold(0u8, |a, &x| a.wrapping_add(x));
         out.extend_from_slice(&body);

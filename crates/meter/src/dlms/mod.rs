@@ -29,6 +29,7 @@
 
 pub mod axdr;
 pub mod block_transfer;
+pub mod dump;
 pub mod mbus;
 pub mod obis;
 
