@@ -350,6 +350,13 @@ pub fn element_spans(bytes: &[u8]) -> Option<Vec<&[u8]>> {
     Some(spans)
 }
 
+/// Kamstrup OBIS-pair lists carry no scaler: currents are in 0.01 A, except in the long list
+/// of 65 elements (list name and 32 OBIS-value pairs, with per-phase powers, power factors and
+/// energies; Danish current-transformer meters) whose currents are in mA. Shown by a capture
+/// whose currents read 91.0, 95.0 and 92.6 A in mA, matching its 63.4 kvar reactive and
+/// 2.6 kW active power at 233 V (at 0.01 A they would read 910 A).
+pub const KAMSTRUP_MILLIAMP_LIST_LEN: usize = 65;
+
 /// The A-XDR type tag of each value directly inside the array or structure that `bytes`
 /// starts with (see [`element_spans`]).
 pub fn element_types(bytes: &[u8]) -> Option<Vec<u8>> {

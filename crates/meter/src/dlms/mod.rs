@@ -416,6 +416,9 @@ fn clock(b: &mut ReadingBuilder, index: u32, obis: Obis, bytes: &[u8], tz: &Time
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Vendor {
     Kamstrup,
+    /// Kamstrup's long list with per-phase energies and power factors, whose currents come in
+    /// mA (see [`layout::KAMSTRUP_MILLIAMP_LIST_LEN`]).
+    KamstrupMilliamp,
     Kaifa,
     Aidon,
     Unknown,
@@ -439,6 +442,9 @@ impl Vendor {
         match (self, dim) {
             (Vendor::Kamstrup, Dimension::Energy | Dimension::ReactiveEnergy) => 1,
             (Vendor::Kamstrup, Dimension::Current) => -2,
+            (Vendor::KamstrupMilliamp, Dimension::Energy | Dimension::ReactiveEnergy) => 1,
+            (Vendor::KamstrupMilliamp, Dimension::Current) => -3,
+            (Vendor::KamstrupMilliamp, Dimension::Ratio) => -2,
             (Vendor::Kaifa, Dimension::Current) => -3,
             (Vendor::Kaifa, Dimension::Voltage) => -1,
             (Vendor::Aidon, Dimension::Current | Dimension::Voltage) => -1,
@@ -505,6 +511,89 @@ fn interpret(
     mut trace: Option<&mut explain::ListTrace>,
 ) -> Result<(), Rejection> {
     let vendor = detect_vendor(list);
+    let vendor = match vendor {
+        Vendor::Kamstrup if list.len() == layout::KAMSTRUP_MILLIAMP_LIST_LEN => {
+            Vendor::KamstrupMilliamp
+        }
+        v => v,
+    };
+    if let Some(descriptors) = push_object_list(list) {
+        if let Some(t) = trace.as_deref_mut() {
+            t.shape = "push object list (capture objects, then their values)";
+        }
+        let spans = match trace {
+            Some(_) => layout::element_spans(bytes),
+            None => None,
+        };
+        for (i, (d, value)) in descriptors.iter().zip(list).enumerate().skip(1) {
+            let tag = spans
+                .as_ref()
+                .and_then(|s| s.get(i))
+                .and_then(|x| x.first().copied());
+            if d.attribute != 2 {
+                // The logical name (1) of the push setup, scalers (3) read with their value.
+                if let Some(t) = trace.as_deref_mut() {
+                    let what = match d.attribute {
+                        1 => "logical name",
+                        3 => "scaler and unit",
+                        _ => "attribute not read",
+                    };
+                    t.push(index(i), tag, value, None, Some(d.obis), Some(what));
+                }
+                continue;
+            }
+            let sent = descriptors
+                .iter()
+                .zip(list)
+                .find(|(e, _)| e.obis == d.obis && e.attribute == 3)
+                .and_then(|(_, v)| scaler_unit(Some(v)));
+            let scaler = match (sent, obis::target(d.obis)) {
+                (Some((s, u)), _) => Some((s, Some(u))),
+                // Energy and power registers of IDIS pushes are in Wh, varh, W and var.
+                (
+                    None,
+                    Target::Quantity(
+                        _,
+                        Dimension::Energy
+                        | Dimension::ReactiveEnergy
+                        | Dimension::Power
+                        | Dimension::ReactivePower,
+                    )
+                    | Target::NetPower
+                    | Target::NetPhasePower(_)
+                    | Target::AbsolutePower,
+                ) => Some((0, None)),
+                (None, Target::Quantity(..)) => None,
+                (None, _) => Some((0, None)),
+            };
+            match scaler {
+                Some((s, u)) => {
+                    place(b, index(i), d.obis, value, s, u, tz);
+                    if let Some(t) = trace.as_deref_mut() {
+                        t.push(index(i), tag, value, Some(s), Some(d.obis), None);
+                    }
+                }
+                None => {
+                    b.diagnose(
+                        index(i),
+                        d.obis,
+                        "the meter sent no scaler for this value and its resolution is not known; not stored",
+                    );
+                    if let Some(t) = trace.as_deref_mut() {
+                        t.push(
+                            index(i),
+                            tag,
+                            value,
+                            None,
+                            None,
+                            Some("no scaler sent, not stored"),
+                        );
+                    }
+                }
+            }
+        }
+        return Ok(());
+    }
     let structures = !list.is_empty()
         && list.iter().all(|v| match v {
             Value::List(s) => s.first().and_then(is_obis).is_some(),
@@ -623,6 +712,43 @@ fn interpret(
         }
     }
     Ok(())
+}
+
+/// One capture object of a push setup's object list: `{class id, logical name, attribute
+/// index, data index}`.
+struct CaptureObject {
+    attribute: i128,
+    obis: Obis,
+}
+
+/// The capture objects when `list` is a self-describing push (Landis+Gyr E450/E360, IDIS):
+/// its first element is the push setup's object list (an array of capture objects, the first
+/// of which is that list itself), the other elements the values of the others, in order.
+fn push_object_list(list: &[Value<'_>]) -> Option<Vec<CaptureObject>> {
+    let Some(Value::List(first)) = list.first() else {
+        return None;
+    };
+    if first.len() != list.len() || first.len() < 2 {
+        return None;
+    }
+    first
+        .iter()
+        .map(|d| match d {
+            Value::List(f) => match f.as_slice() {
+                [
+                    Value::Int(_class),
+                    Value::Octets(code),
+                    Value::Int(attribute),
+                    Value::Int(_),
+                ] => Some(CaptureObject {
+                    attribute: *attribute,
+                    obis: Obis::from_bytes(code)?,
+                }),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 fn index(i: usize) -> u32 {
