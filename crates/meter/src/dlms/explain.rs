@@ -9,6 +9,7 @@
 use super::axdr::Value;
 use super::layout;
 use super::obis::{self, Obis, Target};
+use super::mbus::MbusFramer;
 use super::{block_transfer, decode_notification_traced, strip_llc};
 use crate::decoder::{Decoded, RejectReason, Rejection};
 use crate::glo::{self, GloError, Key};
@@ -61,7 +62,7 @@ impl ListTrace {
             Some(c) => matches!(c.cde(), (0, 2, 129) | (96, 1, 7)),
             None => matches!(name, Some("list identifier" | "list name")),
         } || name == Some("list identifier");
-        let is_clock = code.is_some_and(|c| obis::target(c) == Target::Clock);
+        let is_clock = is_clock(code);
         self.elements.push(ElementTrace {
             index,
             type_name: tag.map_or_else(|| variant_name(value), layout::type_name),
@@ -105,6 +106,10 @@ pub struct Explanation {
     pub outcome: Option<Result<Decoded, Rejection>>,
 }
 
+fn is_clock(code: Option<Obis>) -> bool {
+    code.is_some_and(|c| obis::target(c) == Target::Clock)
+}
+
 fn variant_name(v: &Value<'_>) -> &'static str {
     match v {
         Value::Null => "null-data",
@@ -136,6 +141,10 @@ fn raw_text(v: &Value<'_>, clear: bool, clock: bool) -> String {
         Value::Octets(b) | Value::Text(b) if clock || (b.len() == 12 && !clear && is_date(b)) => {
             date_time_text(b)
         }
+        Value::Octets(b) if b.len() == 6 && b[0] <= 1 && b[5] == 0xFF => {
+            // An OBIS code (a logical name), not an identifier.
+            Obis::from_bytes(b).map_or_else(String::new, |o| o.to_string())
+        }
         Value::Octets(b) | Value::Text(b) => {
             let text = obis::id_text(b);
             if clear {
@@ -144,7 +153,19 @@ fn raw_text(v: &Value<'_>, clear: bool, clock: bool) -> String {
                 format!("\"{}\" ({} bytes)", mask(&text), b.len())
             }
         }
-        Value::List(items) => format!("structure of {}", items.len()),
+        Value::List(items) => {
+            let simple: Option<Vec<String>> = items
+                .iter()
+                .map(|v| match v {
+                    Value::Int(i) => Some(i.to_string()),
+                    _ => None,
+                })
+                .collect();
+            match simple {
+                Some(parts) if !parts.is_empty() => format!("{{{}}}", parts.join(", ")),
+                _ => format!("{} values", items.len()),
+            }
+        }
         Value::Other => "(not shown)".into(),
     }
 }
@@ -359,7 +380,8 @@ pub fn explain_apdu(
 }
 
 /// Explains every DLMS frame of a capture: HDLC frames (general-block-transfer blocks joined),
-/// or one bare APDU (`0F`, `DB`, `E0`, or after an LLC header `E6 E7 00`).
+/// wired M-Bus long frames, or one bare APDU (`0F`, `DB`, `E0`, or after an LLC header
+/// `E6 E7 00`).
 pub fn explain_capture(
     bytes: &[u8],
     key: Option<&Key>,
@@ -393,6 +415,36 @@ pub fn explain_capture(
             ));
         }
         return out;
+    }
+    if start.first() == Some(&0x68) {
+        let mut mbus = MbusFramer::new();
+        mbus.push(start);
+        while let Some(r) = mbus.next_apdu() {
+            n += 1;
+            match r {
+                Err(rej) => out.push(Explanation {
+                    frame: n,
+                    framing: "M-Bus long frame, unreadable".into(),
+                    security: None,
+                    apdu: None,
+                    trace: None,
+                    outcome: Some(Err(rej)),
+                }),
+                Ok(apdu) => {
+                    let framing = format!("M-Bus long frame(s), APDU {} bytes", apdu.len());
+                    let apdu = apdu.to_vec();
+                    if strip_llc(&apdu).first() == Some(&block_transfer::TAG) {
+                        let a = strip_llc(&apdu);
+                        out.push(explain_blocks(n, framing, &[a], key, auth_key, tz));
+                    } else {
+                        out.push(explain_apdu(n, framing, &apdu, key, auth_key, tz));
+                    }
+                }
+            }
+        }
+        if !out.is_empty() {
+            return out;
+        }
     }
     let mut framer = HdlcFramer::new();
     framer.push(bytes);

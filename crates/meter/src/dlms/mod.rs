@@ -534,11 +534,11 @@ fn interpret(
                 // The logical name (1) of the push setup, scalers (3) read with their value.
                 if let Some(t) = trace.as_deref_mut() {
                     let what = match d.attribute {
-                        1 => "logical name",
-                        3 => "scaler and unit",
-                        _ => "attribute not read",
+                        1 => format!("logical name of {}", d.obis),
+                        3 => format!("scaler and unit of {}", d.obis),
+                        a => format!("attribute {a} of {}", d.obis),
                     };
-                    t.push(index(i), tag, value, None, Some(d.obis), Some(what));
+                    t.push(index(i), tag, value, None, None, Some(&what));
                 }
                 continue;
             }
