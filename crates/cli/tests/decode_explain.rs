@@ -126,12 +126,7 @@ fn explain_is_dlms_only_for_now() {
         "{}",
         text(&out.stderr)
     );
-    let out = hearth(&[
-        "--explain",
-        "--protocol",
-        "dsmr",
-        &fixture("dsmr/v5.p1"),
-    ]);
+    let out = hearth(&["--explain", "--protocol", "dsmr", &fixture("dsmr/v5.p1")]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("DLMS/COSEM captures only"));
 }

@@ -8,8 +8,8 @@
 
 use super::axdr::Value;
 use super::layout;
-use super::obis::{self, Obis, Target};
 use super::mbus::MbusFramer;
+use super::obis::{self, Obis, Target};
 use super::{block_transfer, decode_notification_traced, strip_llc};
 use crate::decoder::{Decoded, RejectReason, Rejection};
 use crate::glo::{self, GloError, Key};
