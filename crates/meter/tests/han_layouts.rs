@@ -283,3 +283,40 @@ fn kamstrup_long_list_currents_are_milliamps() {
     }
     assert_eq!(d.reading.quantities().count(), expected.len());
 }
+
+#[test]
+fn iskra_ie5_croatia_hep_compact_push_in_two_segments() {
+    let d = decode_one("iskra_ie5_hr_hep.hdlc");
+    assert_eq!(meter_id(&d), "92011234");
+    assert_eq!(
+        d.reading.time.unwrap().to_string(),
+        "2024-03-10T14:30:00+01:00"
+    );
+    let expected = [
+        (Q::ImportWh, 5_432_100),
+        (Q::ImportT1Wh, 3_210_000),
+        (Q::ImportT2Wh, 2_222_100),
+        (Q::ExportWh, 1_234_567),
+        (Q::ExportT1Wh, 1_200_000),
+        (Q::ExportT2Wh, 34_567),
+        (Q::ImportW, 1510),
+        (Q::ExportW, 0),
+        (Q::L1ImportW, 500),
+        (Q::L2ImportW, 610),
+        (Q::L3ImportW, 400),
+        (Q::L1ExportW, 0),
+        (Q::L2ExportW, 0),
+        (Q::L3ExportW, 0),
+        (Q::L1Dv, 2301),
+        (Q::L2Dv, 2322),
+        (Q::L3Dv, 2315),
+        (Q::L1Ma, 2400),
+        (Q::L2Ma, 2800),
+        (Q::L3Ma, 1900),
+    ];
+    for (q, v) in expected {
+        assert_eq!(get(&d, q), Some(v), "{}", q.name());
+    }
+    // The four reactive registers are not documented: none is stored.
+    assert_eq!(d.reading.quantities().count(), expected.len());
+}

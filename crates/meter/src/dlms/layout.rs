@@ -114,6 +114,8 @@ const O: u8 = tag::OCTETS;
 const U32: u8 = tag::U32;
 const U16: u8 = tag::U16;
 const ENUM: u8 = tag::ENUM;
+const ARRAY: u8 = 0x01;
+const BOOL: u8 = 0x03;
 
 // OBIS codes of the layouts.
 const KFM_ID: [u8; 6] = [1, 1, 0, 2, 129, 255];
@@ -326,6 +328,50 @@ pub static LAYOUTS: &[Layout] = &[
         ],
         fields: &[
             I_LDN, I_LIST, I_U1, I_U2, I_U3, I_I1, I_I2, I_I3, P_IMP, P_EXP, Q_IMP, Q_EXP,
+        ],
+    },
+    Layout {
+        id: "iskra-ie5-hr-hep",
+        family: "Iskra IE.5 (Croatia, HEP ODS, compact push of 33 values)",
+        types: &[
+            O, O, O, U32, U32, U32, U32, U32, U32, U32, U32, U32, U32, U32, U32, U16, U32, U32,
+            U32, U32, U32, U32, U16, U16, U16, U16, U16, U16, U32, ARRAY, ARRAY, ARRAY, BOOL,
+        ],
+        markers: &[],
+        fields: &[
+            at(METER, 0, "meter serial number"),
+            unmapped("time of day (the header's date-time is used)"),
+            unmapped("date (the header's date-time is used)"),
+            A_IMP,
+            A_IMP_T1,
+            A_IMP_T2,
+            A_EXP,
+            A_EXP_T1,
+            A_EXP_T2,
+            unmapped("reactive energy (which one is not documented)"),
+            unmapped("reactive energy (which one is not documented)"),
+            unmapped("reactive energy (which one is not documented)"),
+            unmapped("reactive energy (which one is not documented)"),
+            P_IMP,
+            P_EXP,
+            unmapped("not documented"),
+            I_P1,
+            I_P2,
+            I_P3,
+            I_E1,
+            I_E2,
+            I_E3,
+            I_U1,
+            I_U2,
+            I_U3,
+            I_I1,
+            I_I2,
+            I_I3,
+            unmapped("not documented"),
+            unmapped("not documented"),
+            unmapped("not documented"),
+            unmapped("not documented"),
+            unmapped("relay or status flag"),
         ],
     },
 ];
