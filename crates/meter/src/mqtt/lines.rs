@@ -41,6 +41,9 @@ pub(crate) struct Lines {
     start: usize,
     discarding: bool,
     scanned: usize,
+    /// The last line was let through at its closing `}` (see [`Lines::next`]): the newline
+    /// that ends it, when it comes, is its own, not an empty line of its own.
+    after_object: bool,
 }
 
 pub(crate) enum Line {
@@ -76,6 +79,9 @@ impl Lines {
                     self.discarding = false;
                     continue;
                 }
+                if std::mem::take(&mut self.after_object) && trim_ascii(&line).is_empty() {
+                    continue;
+                }
                 if line.len() > MAX_LINE {
                     return Some(Line::Oversized(line.len()));
                 }
@@ -103,6 +109,7 @@ impl Lines {
                     self.start = self.buf.len();
                     self.scanned = 0;
                     self.compact();
+                    self.after_object = true;
                     return Some(Line::Complete(line));
                 }
             }
@@ -124,6 +131,7 @@ impl Lines {
         self.start = 0;
         self.scanned = 0;
         self.discarding = false;
+        self.after_object = false;
         out
     }
 

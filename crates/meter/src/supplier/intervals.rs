@@ -27,8 +27,20 @@ pub const MAX_AVERAGE_W: i64 = 60_000;
 
 impl Interval {
     /// Why no household could have used this energy in this interval, if so: more than
-    /// [`MAX_AVERAGE_W`] on average, or a negative amount. `None` for a plausible interval.
+    /// [`MAX_AVERAGE_W`] on average, a negative amount, or dated outside the years a meter
+    /// reading can carry ([`crate::plausible::EARLIEST_UNIX`] to
+    /// [`crate::plausible::LATEST_UNIX`]: a damaged file or a misread date format). `None`
+    /// for a plausible interval.
     pub fn implausible(&self) -> Option<String> {
+        use crate::plausible::{EARLIEST_UNIX, LATEST_UNIX};
+        if self.start < EARLIEST_UNIX || self.end > LATEST_UNIX {
+            return Some(format!(
+                "the interval {} – {} lies outside 2000–2099 (a damaged file or a misread \
+                 date?); refused",
+                show(self.start),
+                show(self.end)
+            ));
+        }
         let seconds = i128::from(self.end - self.start);
         let energy = i128::from(self.energy_milli_wh);
         if energy < 0 {
@@ -413,6 +425,27 @@ pub(crate) mod tests {
             .map(|r| r.get(Quantity::IntervalExportWh).unwrap())
             .collect();
         assert_eq!(wh, [-1, 0]);
+    }
+
+    #[test]
+    fn intervals_before_2000_or_from_2100_are_refused() {
+        // 1999-12-31T23:00Z – 23:30Z and 2100-01-01T00:00Z – 00:30Z.
+        let early = iv(946_681_200, 946_683_000, 500);
+        assert_eq!(
+            early.implausible().as_deref(),
+            Some(
+                "the interval 1999-12-31T23:00:00+00:00 – 1999-12-31T23:30:00+00:00 lies \
+                 outside 2000–2099 (a damaged file or a misread date?); refused"
+            )
+        );
+        assert!(
+            iv(4_102_444_800, 4_102_446_600, 500)
+                .implausible()
+                .is_some()
+        );
+        // The first half hour of 2000 and the last of 2099 are fine.
+        assert_eq!(iv(946_684_800, 946_686_600, 500).implausible(), None);
+        assert_eq!(iv(4_102_443_000, 4_102_444_800, 500).implausible(), None);
     }
 
     #[test]
