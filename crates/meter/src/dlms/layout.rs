@@ -404,14 +404,40 @@ pub fn element_spans(bytes: &[u8]) -> Option<Vec<&[u8]>> {
 pub const KAMSTRUP_MILLIAMP_LIST_LEN: usize = 65;
 
 /// The A-XDR type tag of each value directly inside the array or structure that `bytes`
-/// starts with (see [`element_spans`]).
+/// starts with (see [`element_spans`]). Simple values are stepped over without decoding them
+/// (this runs on every positional frame).
 pub fn element_types(bytes: &[u8]) -> Option<Vec<u8>> {
-    Some(
-        element_spans(bytes)?
-            .iter()
-            .filter_map(|s| s.first().copied())
-            .collect(),
-    )
+    let (&t, rest) = bytes.split_first()?;
+    if t != 0x01 && t != 0x02 {
+        return None;
+    }
+    let (n, mut rest) = axdr::parse_len(rest).ok()?;
+    if n > rest.len() {
+        return None;
+    }
+    let mut tags = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (&tag, body) = rest.split_first()?;
+        let fixed = match tag {
+            0x00 => Some(0),
+            0x03 | 0x0F | 0x11 | 0x16 => Some(1),
+            0x10 | 0x12 => Some(2),
+            0x05 | 0x06 | 0x17 => Some(4),
+            0x14 | 0x15 | 0x18 => Some(8),
+            0x19 => Some(12),
+            _ => None,
+        };
+        rest = match (fixed, tag) {
+            (Some(k), _) => body.get(k..)?,
+            (None, 0x09 | 0x0A | 0x0C) => {
+                let (len, after) = axdr::parse_len(body).ok()?;
+                after.get(len..)?
+            }
+            (None, _) => axdr::parse_value(rest).ok()?.1,
+        };
+        tags.push(tag);
+    }
+    Some(tags)
 }
 
 /// The signature of a positional list: its value types in order, shown with runs folded
@@ -535,5 +561,14 @@ mod tests {
         assert_eq!(element_types(&bytes), Some(vec![0x09, 0x12, 0x02]));
         assert_eq!(element_types(&[0x06, 0, 0, 0, 1]), None);
         assert_eq!(element_types(&[0x02, 0x02, 0x12, 0x01]), None);
+        assert_eq!(element_types(&[0x02, 0x01, 0x09, 0x03, b'A']), None);
+        // The fast path agrees with a full decode on every fixed-size type.
+        let all = [
+            0x02, 0x0A, 0x00, 0x03, 1, 0x0F, 0xFF, 0x10, 0, 1, 0x05, 0, 0, 0, 1, 0x15, 0, 0, 0, 0,
+            0, 0, 0, 1, 0x0A, 0x01, b'x', 0x01, 0x01, 0x11, 7, 0x16, 2, 0x12, 0, 3,
+        ];
+        let spans = element_spans(&all).unwrap();
+        let tags: Vec<u8> = spans.iter().map(|s| s[0]).collect();
+        assert_eq!(element_types(&all), Some(tags));
     }
 }
