@@ -69,7 +69,10 @@ fn explains_a_slovenian_iskra_list_element_by_element() {
 
 #[test]
 fn explains_why_an_unknown_layout_is_refused() {
-    let out = hearth(&["--explain", &fixture("han/unknown_layout_9.hdlc")]);
+    let out = hearth(&[
+        "--explain",
+        &fixture("han/iskra_am550_si_unknown_layout.hdlc"),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
@@ -108,7 +111,10 @@ fn an_encrypted_frame_without_key_names_the_masked_system_title() {
 
 #[test]
 fn unknown_layouts_are_counted_by_stats_and_nothing_is_printed() {
-    let out = hearth(&["--stats", &fixture("han/unknown_layout_9.hdlc")]);
+    let out = hearth(&[
+        "--stats",
+        &fixture("han/iskra_am550_si_unknown_layout.hdlc"),
+    ]);
     assert_eq!(
         text(&out.stdout),
         "0 accepted, 1 rejected (unknown-layout 1)\n"

@@ -150,7 +150,7 @@ fn iskra_am550_slovenia_celje_list() {
 
 #[test]
 fn positional_list_in_no_known_layout_is_rejected_and_counted() {
-    let (out, dec) = decode(&fixture("unknown_layout_9.hdlc"));
+    let (out, dec) = decode(&fixture("iskra_am550_si_unknown_layout.hdlc"));
     assert_eq!(out.len(), 1);
     let r = out[0].as_ref().unwrap_err();
     assert_eq!(r.reason, RejectReason::UnknownLayout);
