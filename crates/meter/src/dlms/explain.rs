@@ -606,3 +606,61 @@ impl fmt::Display for Explanation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_keep_only_their_last_four_characters() {
+        assert_eq!(mask("ISK1030712345678"), "…5678");
+        assert_eq!(mask("ab"), "…ab");
+        assert_eq!(
+            raw_text(&Value::Octets(b"7359992892587665"), false, false),
+            "\"…7665\" (16 bytes)"
+        );
+        assert_eq!(
+            raw_text(&Value::Octets(b"KFM_001"), true, false),
+            "\"KFM_001\""
+        );
+        assert_eq!(
+            raw_text(&Value::Octets(&[0, 0, 96, 1, 0, 255]), false, false),
+            "0-0:96.1.0"
+        );
+    }
+
+    #[test]
+    fn cosem_date_times_as_sent() {
+        // 2024-03-10 (Sunday) 14:05:30, deviation -60 (UTC+01:00).
+        let b = [0x07, 0xE8, 3, 10, 7, 14, 5, 30, 0, 0xFF, 0xC4, 0];
+        assert_eq!(date_time_text(&b), "2024-03-10 14:05:30 (UTC+01:00)");
+        let b = [0x07, 0xE8, 3, 10, 7, 14, 5, 30, 0xFF, 0x80, 0x00, 0];
+        assert_eq!(
+            date_time_text(&b),
+            "2024-03-10 14:05:30 (local, no UTC deviation)"
+        );
+        let b = [
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x80, 0x00, 0,
+        ];
+        assert_eq!(
+            date_time_text(&b),
+            "????-??-?? ??:??:?? (local, no UTC deviation)"
+        );
+        assert_eq!(date_time_text(&[1, 2]), "2 bytes (no date-time)");
+    }
+
+    #[test]
+    fn a_bare_apdu_is_explained_and_a_wrong_tag_named() {
+        let tz = super::super::default_time_zone();
+        let e = explain_capture(&[0xC4, 0x01], None, None, &tz);
+        assert!(e.is_empty());
+        // 0F, invoke id, no date-time, a structure of one u32: Kaifa list 1.
+        let apdu = [0x0F, 0, 0, 0, 1, 0x00, 0x02, 0x01, 0x06, 0, 0, 0x03, 0xE8];
+        let e = explain_capture(&apdu, None, None, &tz);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].framing, "bare APDU, 13 bytes");
+        let text = e[0].to_string();
+        assert!(text.contains("  layout: kaifa-no-list-1 "), "{text}");
+        assert!(text.contains("  result: reading import_w=1000\n"), "{text}");
+    }
+}

@@ -15,11 +15,17 @@
 //! frame may come in general-block-transfer blocks (`0xE0`, see [`block_transfer`]), joined
 //! by the decoder before decrypting and decoding.
 //!
-//! The body comes in three shapes, all handled here:
+//! The body comes in four shapes, all handled here:
+//! - **A push object list** (Landis+Gyr E450/E360, IDIS pushes): a structure whose first
+//!   element is the push setup's list of capture objects (`{class, OBIS, attribute, data
+//!   index}`), the rest one value per object. Values are mapped by those OBIS codes, scaled by
+//!   the scaler-unit attribute when the push carries it; energy and power registers without
+//!   one are in Wh, varh, W and var, and any other value without one is not stored.
 //! - **OBIS structures** (Aidon): an array of `{OBIS, value, {scaler, unit}}`.
 //! - **OBIS pairs** (Kamstrup, Kaifa in Sweden): one structure of `OBIS, value, OBIS, value…`,
-//!   with no scaler: the vendor's fixed resolution applies (Kamstrup: 0.01 A, 1 V, 10 Wh;
-//!   Kaifa: 1 mA, 0.1 V, 1 Wh).
+//!   with no scaler: the vendor's fixed resolution applies (Kamstrup: 0.01 A, 1 V, 10 Wh, but
+//!   1 mA in its 65-element long list, see [`layout::KAMSTRUP_MILLIAMP_LIST_LEN`]; Kaifa:
+//!   1 mA, 0.1 V, 1 Wh).
 //! - **Positional** (Kaifa in Norway, Iskra in Slovenia): a structure of bare values whose
 //!   meaning only the family's documentation gives. Such a list is mapped only when its
 //!   signature (value count and types, list identifier or logical device name) matches one
