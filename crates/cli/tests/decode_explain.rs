@@ -136,3 +136,47 @@ fn explain_is_dlms_only_for_now() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("DLMS/COSEM captures only"));
 }
+
+#[test]
+fn explains_a_block_transfer_and_a_push_object_list() {
+    let out = hearth(&["--explain", &fixture("han/landisgyr_e450_at_gbt.hdlc")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "frame 1: HDLC frame, information field 58 bytes, checksums good",
+            "  APDU: general-block-transfer block 1, 48 bytes",
+            "  result: waiting for the next block",
+        ]
+    );
+    let last = lines
+        .iter()
+        .position(|l| l.starts_with("frame 8:"))
+        .unwrap();
+    assert_eq!(
+        lines[last..],
+        [
+            "frame 8: HDLC frame, information field 21 bytes, checksums good",
+            "  security: none",
+            "  APDU: general-block-transfer block 8 (last), 14 bytes, joined to 350 bytes: data-notification, invoke id 0x00A1B2C3, no date-time",
+            "  list 1: push object list (capture objects, then their values)",
+            "    #2   octet-string          0-8:25.9.0                   -      -> unmapped: logical name of 0-8:25.9.0",
+            "    #3   octet-string          \"…3512\" (16 bytes)           -      -> 0-0:96.1.0 meter id",
+            "    #4   octet-string          2024-03-10 14:10:00 (UTC+01:00) -      -> 0-0:1.0.0 time",
+            "    #5   double-long-unsigned  362                          10^0   -> 1-0:1.7.0 import_w",
+            "    #6   double-long-unsigned  0                            10^0   -> 1-0:2.7.0 export_w",
+            "    #7   double-long-unsigned  5123456                      10^0   -> 1-0:1.8.0 import_kwh",
+            "    #8   double-long-unsigned  1234567                      10^0   -> 1-0:2.8.0 export_kwh",
+            "    #9   double-long-unsigned  456789                       10^0   -> 1-0:3.8.0 reactive_import_kvarh",
+            "    #10  double-long-unsigned  987654                       10^0   -> 1-0:4.8.0 reactive_export_kvarh",
+            "    #11  long-unsigned         158                          10^-2  -> 1-0:31.7.0 l1_a",
+            "    #12  structure             {-2, 33}                     -      -> scaler and unit of 1-0:31.7.0 (applied to its value)",
+            "    #13  long-unsigned         2297                         10^-1  -> 1-0:32.7.0 l1_v",
+            "    #14  structure             {-1, 35}                     -      -> scaler and unit of 1-0:32.7.0 (applied to its value)",
+            "  result: reading meter_id=…3512 import_kwh=5123.456 export_kwh=1234.567 import_w=362 export_w=0 l1_v=229.7 l1_a=1.580 reactive_import_kvarh=456.789 reactive_export_kvarh=987.654",
+        ]
+    );
+    assert!(!stdout.contains("LGZ1030655933512"));
+}

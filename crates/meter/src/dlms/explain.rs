@@ -219,6 +219,8 @@ pub fn date_time_text(b: &[u8]) -> String {
 fn field_text(code: Option<Obis>, name: Option<&str>) -> String {
     let Some(code) = code else {
         return match name {
+            // Not a value of its own: it scales another.
+            Some(n) if n.starts_with("scaler and unit of") => format!("{n} (applied to its value)"),
             Some(n) => format!("unmapped: {n}"),
             None => "unmapped".into(),
         };
