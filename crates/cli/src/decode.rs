@@ -167,6 +167,13 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             stats.skipped_bytes
         );
     }
+    let unknown = stats.rejected_for(RejectReason::UnknownLayout);
+    if unknown > 0 {
+        let _ = writeln!(
+            err,
+            "hearth: {unknown} frame(s) in a layout Hearth does not know for this meter: nothing of them was stored; `hearth decode --explain FILE` shows what the meter sent (meter ids masked), for a report"
+        );
+    }
     // Bytes came, yet no reading: nothing usable was read.
     let read_something = stats.skipped_bytes > 0 || stats.rejected() > 0;
     Ok(if stats.accepted == 0 && read_something {

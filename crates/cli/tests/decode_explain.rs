@@ -120,6 +120,10 @@ fn unknown_layouts_are_counted_by_stats_and_nothing_is_printed() {
         "0 accepted, 1 rejected (unknown-layout 1)\n"
     );
     assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "hearth: 1 frame(s) in a layout Hearth does not know for this meter: nothing of them was stored; `hearth decode --explain FILE` shows what the meter sent (meter ids masked), for a report\n"
+    );
 }
 
 #[test]
