@@ -126,7 +126,7 @@ impl Collecting {
 }
 
 /// What the window sees of a collection: each reading in the live view and as a
-/// [`LIVE_EVENT`], rejected frames counted, connection changes as [`SOURCE_EVENT`]s. A reading
+/// [`LIVE_EVENT`], rejected frames and implausible values counted, connection changes as [`SOURCE_EVENT`]s. A reading
 /// the vault refuses is said on stderr and collection goes on.
 struct Window<R: Runtime> {
     app: tauri::AppHandle<R>,
@@ -141,6 +141,10 @@ impl<R: Runtime> Watcher for Window<R> {
 
     fn rejected(&mut self, _rejection: &Rejection) {
         lock(&self.live).record_rejection();
+    }
+
+    fn implausible(&mut self, dropped: hearth_app::live::LiveDropped) {
+        lock(&self.live).record_implausible(dropped);
     }
 
     fn status(&mut self, status: &Status) {

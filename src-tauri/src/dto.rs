@@ -4,8 +4,11 @@
 
 use serde::Serialize;
 
-/// The latest reading, for the Now screen and the `live` event (read back by the tray).
-pub use hearth_app::live::{LivePhase as PhaseDto, LiveReading as LiveDto};
+/// The latest reading (with the values dropped as implausible), for the Now screen and the
+/// `live` event (read back by the tray).
+pub use hearth_app::live::{
+    LiveDropped as DroppedDto, LivePhase as PhaseDto, LiveReading as LiveDto,
+};
 
 /// What the app is running with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

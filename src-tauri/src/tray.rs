@@ -141,6 +141,7 @@ mod tests {
             tariff: None,
             accepted: 1,
             rejected: 0,
+            ..Default::default()
         };
         assert_eq!(power_text(&d), "Exporting 350 W");
         assert_eq!(power_text_in(&d, Lang::Nl), "Levert 350 W terug");

@@ -8,9 +8,9 @@
 //! `skip_serializing_if` alone.
 
 use hearth_desktop::dto::{
-    AppInfoDto, ContractCostDto, ContractDto, CostReportDto, DurationPointDto, ExportDto,
-    ExportProgressDto, HistoryDto, HistoryRowDto, LiveDto, PhaseDto, PortDto, PreferencesDto,
-    SaveChoiceDto, StatusDto, TipDto,
+    AppInfoDto, ContractCostDto, ContractDto, CostReportDto, DroppedDto, DurationPointDto,
+    ExportDto, ExportProgressDto, HistoryDto, HistoryRowDto, LiveDto, PhaseDto, PortDto,
+    PreferencesDto, SaveChoiceDto, StatusDto, TipDto,
 };
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -154,6 +154,7 @@ fn doc_comment(jsdoc: &str, indent: &str) -> String {
 fn declarations(cfg: &Config) -> Vec<Declaration> {
     vec![
         declaration::<PhaseDto>(cfg),
+        declaration::<DroppedDto>(cfg),
         declaration::<LiveDto>(cfg),
         declaration::<AppInfoDto>(cfg),
         declaration::<StatusDto>(cfg),

@@ -381,6 +381,75 @@ def test_wizard_uk_path(s, ctx):
         again.close()
 
 
+def crc16_arc(data):
+    """CRC16/ARC (DSMR's checksum), written here apart from the decoder's."""
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def dsmr5_telegram(stamp, l1_volts):
+    """The DSMR 5 fixture (crates/meter/tests/fixtures/dsmr/v5.p1) at meter time `stamp`
+    (`170102192002W`) with `l1_volts` (`0230.0`) on L1, its CRC made anew."""
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                           "crates", "meter", "tests", "fixtures", "dsmr", "v5.p1")
+    with open(fixture, encoding="ascii", newline="") as f:
+        text = f.read()
+    body = text[:text.index("!") + 1]
+    body = body.replace("0-0:1.0.0(170102192002W)", f"0-0:1.0.0({stamp})")
+    body = body.replace("1-0:32.7.0(0230.0*V)", f"1-0:32.7.0({l1_volts}*V)")
+    return f"{body}{crc16_arc(body.encode('ascii')):04X}\r\n"
+
+
+def test_meter_status_tells_implausible_values(s, ctx):
+    # A vault of its own whose meter is a capture file: a reading with 30.0 V on L1 (a scaler
+    # read wrong: no live phase is that low) between two plausible ones.
+    capture = os.path.join(ctx["dir"], "meter.p1")
+    with open(capture, "w", encoding="ascii", newline="") as f:
+        f.write(dsmr5_telegram("170102192002W", "0230.0") + dsmr5_telegram("170102192003W", "0030.0")
+                + dsmr5_telegram("170102192004W", "0231.0"))
+    s.wait("the first-run wizard", lambda: visible(s, "#setup"))
+    s.click('input[name=source][value=serial]')
+    s.type("#setup-serial", "/dev/hearth-e2e-no-such-port")
+    s.type("#setup-pass", "correct horse battery staple")
+    s.type("#setup-pass2", "correct horse battery staple")
+    s.click("#setup-go")
+    s.wait("the vault to be created", lambda: not visible(s, "#gate"), timeout=90)
+    assert not visible(s, "#implausible"), "nothing dropped yet: no line"
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the source form", lambda: visible(s, "#src-input"))
+    s.type("#src-input", f"file:{capture}")
+    s.click("#src-save")
+    s.wait("the new source read", lambda: "Reading from" in s.text("#src-result"))
+    s.click('nav button[data-screen="now"]')
+    s.wait("all three readings", lambda: s.text("#frames") == "3 telegrams read, 0 rejected")
+    s.wait("the dropped voltage told", lambda: visible(s, "#implausible"))
+    assert s.text("#implausible") == (
+        "1 value dropped as implausible (1 voltage); the rest of each reading was kept. "
+        "Last: a voltage of 30.0 V on L1 (a household voltage is 0 or between 80 and 300 V)."), s.text("#implausible")
+    assert s.attr("#implausible", "data-count") == "1"
+    # The shell's own live reading says the same (the page's data, as the tray reads it).
+    now = s.invoke("live_now")
+    assert (now["implausible"], now["implausible_kinds"]) == (1, [["voltage", 1]]), now
+    assert now["last_implausible"]["message"] == (
+        "a voltage of 30.0 V on L1 was dropped: a household voltage is 0 or between 80 and 300 V"), now
+    # The latest reading (231.0 V) is whole: L1 shows its voltage again.
+    assert "231,0 V" in s.text("#phases") or "231.0 V" in s.text("#phases"), s.text("#phases")
+    # In German, with German digits.
+    s.click('nav button[data-screen="settings"]')
+    s.choose("#pref-language", "de")
+    s.click('nav button[data-screen="now"]')
+    s.wait("the German line", lambda: s.text("#implausible").startswith("1 Wert als unplausibel verworfen"))
+    assert s.text("#implausible") == (
+        "1 Wert als unplausibel verworfen (1 Spannung); der Rest jeder Messung wurde behalten. "
+        "Zuletzt: eine Spannung von 30,0 V auf L1 (eine Spannung im Haushalt ist 0 oder liegt "
+        "zwischen 80 und 300 V)."), s.text("#implausible")
+    s.screenshot(os.path.join(ctx["dir"], "implausible.png"))
+
+
 def test_history_ranges_switch(s, ctx):
     s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
     s.click('nav button[data-screen="history"]')
@@ -1098,6 +1167,7 @@ TESTS = [
     ("first-run wizard, lock, wrong then right passphrase", test_first_run_wizard_then_lock_and_unlock, []),
     ("wizard: meter key step", test_wizard_meter_key_step, []),
     ("wizard: UK path (MQTT broker, pulse, supplier download, UK tariff), OS keyring", test_wizard_uk_path, [], "keyring"),
+    ("meter status: an implausible voltage dropped, counted and told", test_meter_status_tells_implausible_values, []),
     ("history ranges switch", test_history_ranges_switch, ["--demo", "--demo-days", "35"], "clock"),
     ("history: gas, export, load duration, save PNG/SVG", test_history_gas_export_duration_and_saving, ["--demo", "--demo-days", "15"], "clock"),
     ("export CSV", test_export_csv, ["--demo", "--demo-days", "2"], "clock"),

@@ -16,6 +16,36 @@ export type PhaseDto = {
   current_a: number | null;
 };
 
+/** A value dropped from a reading as implausible, for the meter status. */
+export type DroppedDto = {
+  /** The reading's field (`l1_v`, `import_w`, `meter_id`, `time`). */
+  field: string;
+  /** Its kind: `voltage`, `current`, `power`, `meter_id`, `time` or `other`. */
+  kind: string;
+  /** The phase (`L1`, `L2`, `L3`) of a phase's value. */
+  phase: string | null;
+  /**
+   * The value as it came, in the field's unit with a `.` for decimals (`30.0`), or the text
+   * of a meter id or a time.
+   */
+  value: string;
+  /** The value's unit (`V`, `A`, `W`, `var`); empty for meter ids and times. */
+  unit: string;
+  /**
+   * The rule it broke (`voltage`, `current`, `power`, `power-beyond-volts-times-amps`,
+   * `current-beyond-power`, `meter-id-is-obis-code`, `year`); empty for a rule this build
+   * does not know by name (`explanation` still says it).
+   */
+  rule: string;
+  /** The rule in English (`a household voltage is 0 or between 80 and 300 V`). */
+  explanation: string;
+  /**
+   * All of it in English: `a voltage of 30.0 V on L1 was dropped: a household voltage is 0
+   * or between 80 and 300 V`.
+   */
+  message: string;
+};
+
 /** The latest reading, for the Now screen and the `live` event (read back by the tray). */
 export type LiveDto = {
   /** Meter time (RFC 3339 with the meter's offset), if the meter sent one. */
@@ -42,6 +72,18 @@ export type LiveDto = {
   accepted: number;
   /** Telegrams rejected so far. */
   rejected: number;
+  /**
+   * Values dropped from readings as implausible so far (a voltage of 4000 V, a meter id that
+   * is an OBIS code); the rest of each reading was kept.
+   */
+  implausible: number;
+  /**
+   * Those values by kind (`voltage`, `current`, `power`, `meter_id`, `time`, `other`), in
+   * that order, only the kinds with any.
+   */
+  implausible_kinds: Array<[string, number]>;
+  /** The last value dropped as implausible. */
+  last_implausible: DroppedDto | null;
 };
 
 /** What the app is running with. */

@@ -7,11 +7,12 @@
 //! - A live reading dated far in the future (a meter clock gone wrong) is refused by the vault
 //!   ([`Vault::set_clock`]); a replay or a fast demo runs ahead of the wall clock legitimately.
 //! - Every decoded reading is checked for plausibility: a field no household meter reports
-//!   is dropped and counted, the rest stored.
+//!   is dropped and counted, the rest stored; each one dropped is told to the watcher.
 //! - A pulse sensor continues from the last register the vault holds, and its register is
 //!   stored when counting starts and when it stops, so no counted pulse is lost.
 
 use crate::clock::{Clock, SharedClock};
+use crate::live::LiveDropped;
 use hearth_meter::auto::Keys;
 use hearth_meter::plausible::Checked;
 use hearth_meter::pulse::PulseError;
@@ -267,6 +268,9 @@ pub trait Watcher {
     fn decoded(&mut self, _reading: &Reading, _received_unix: i64) {}
     /// A frame was rejected (counted in the reader's stats).
     fn rejected(&mut self, _rejection: &Rejection) {}
+    /// A value was dropped from a reading as implausible (counted in the reader's stats as
+    /// `implausible`); told before that reading's [`decoded`](Self::decoded).
+    fn implausible(&mut self, _dropped: LiveDropped) {}
     /// The connection changed.
     fn status(&mut self, _status: &Status) {}
     /// The keeper refused a reading: return the error to stop collecting (the default), or
@@ -312,6 +316,13 @@ pub async fn run<K: Keeper, W: Watcher>(
         };
         match event {
             Event::Decoded(d) => {
+                for dropped in d
+                    .diagnostics
+                    .iter()
+                    .filter_map(LiveDropped::from_diagnostic)
+                {
+                    watcher.implausible(dropped);
+                }
                 let received = clock.now_unix();
                 let mut batch = [d.reading];
                 match keeper.keep(&mut batch, received, live) {
@@ -359,5 +370,113 @@ mod tests {
             )
         );
         assert!(refused("mqtt://203.0.113.9/glow/#").is_some());
+    }
+
+    /// Keeps readings in memory.
+    #[derive(Default)]
+    struct Kept(Vec<Reading>);
+
+    impl Keeper for Kept {
+        fn keep(&mut self, readings: &mut [Reading], _: i64, _: bool) -> Result<(), VaultError> {
+            self.0.extend_from_slice(readings);
+            Ok(())
+        }
+
+        fn keep_pulse_register(&mut self, _: i64, _: i64) -> Result<(), VaultError> {
+            Ok(())
+        }
+    }
+
+    /// Watches as the desktop's window does: every reading, rejection and dropped value into
+    /// the live view.
+    #[derive(Default)]
+    struct Shown {
+        live: crate::live::Live,
+        told: Vec<LiveDropped>,
+        shown: Vec<crate::live::LiveReading>,
+    }
+
+    impl Watcher for Shown {
+        fn decoded(&mut self, reading: &Reading, received_unix: i64) {
+            self.shown.push(self.live.record(reading, received_unix));
+        }
+
+        fn rejected(&mut self, _: &Rejection) {
+            self.live.record_rejection();
+        }
+
+        fn implausible(&mut self, dropped: LiveDropped) {
+            self.told.push(dropped.clone());
+            self.live.record_implausible(dropped);
+        }
+    }
+
+    #[test]
+    fn the_collect_loop_tells_the_watcher_each_implausible_value() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("capture.p1");
+        // Three simulator telegrams, the second with 30.0 V on L1.
+        let mut meter = hearth_meter_io::simulator::Simulator::new(7, 1_768_478_400);
+        let mut bytes = meter.next_telegram();
+        bytes.extend(crate::live::tests::with_l1_voltage(
+            &meter.next_telegram(),
+            "0030.0",
+        ));
+        bytes.extend(meter.next_telegram());
+        std::fs::write(&path, bytes).expect("capture");
+        let source: Source = format!("file:{}", path.display()).parse().expect("source");
+        let clock = crate::clock::ManualClock::at(1_768_478_500);
+        let mut reader = reader(
+            source,
+            SourceSetup::default(),
+            TimeZone::UTC,
+            std::sync::Arc::new(clock.clone()),
+            ReaderOptions::default(),
+        )
+        .expect("reader");
+        let (mut kept, mut shown) = (Kept::default(), Shown::default());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let end = runtime
+            .block_on(run(
+                &mut reader,
+                &mut kept,
+                &mut shown,
+                false,
+                &clock,
+                std::future::pending(),
+            ))
+            .expect("run");
+        assert_eq!(end, End::Finished);
+        assert_eq!(kept.0.len(), 3, "every reading kept");
+        assert_eq!(kept.0[1].get(Quantity::L1Dv), None, "without the voltage");
+        assert!(kept.0[1].get(Quantity::L2Dv).is_some());
+        assert_eq!(reader.stats().implausible, 1);
+        assert_eq!(
+            shown
+                .told
+                .iter()
+                .map(|d| d.message.as_str())
+                .collect::<Vec<_>>(),
+            [
+                "a voltage of 30.0 V on L1 was dropped: a household voltage is 0 or between 80 \
+              and 300 V"
+            ]
+        );
+        let counts: Vec<(u64, u64, u64)> = shown
+            .shown
+            .iter()
+            .map(|l| (l.accepted, l.rejected, l.implausible))
+            .collect();
+        assert_eq!(counts, [(1, 0, 0), (2, 0, 1), (3, 0, 1)]);
+        assert_eq!(
+            shown.shown[1]
+                .last_implausible
+                .as_ref()
+                .map(|d| &d.field[..]),
+            Some("l1_v")
+        );
     }
 }

@@ -4,6 +4,10 @@
 //! The collector records every decoded reading here; the face reads it. Time is the reading's own
 //! (meter time when present, else receive time), so charts are reproducible and a meter whose
 //! clock jumps back does not leave a tangle of lines: samples later than the new time are dropped.
+//!
+//! Values the plausibility check dropped from readings ([`hearth_meter::plausible`]) are counted
+//! here too, by kind, with the last one in words a homeowner understands: the meter status says
+//! what Hearth refused to store, and why.
 
 use crate::history::{Format, Image};
 use hearth_charts::ChartError;
@@ -11,7 +15,8 @@ use hearth_charts::downsample::Point;
 use hearth_charts::line::{Line, LineChart};
 use hearth_charts::theme::Theme;
 use hearth_insight::Lang;
-use hearth_meter::{Decoder, Quantity, Reading};
+use hearth_meter::plausible::{Field, Rule};
+use hearth_meter::{Decoder, Diagnostic, Quantity, Reading};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -32,7 +37,7 @@ pub struct LivePhase {
 }
 
 /// The latest reading, for the Now screen and the `live` event (read back by the tray).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "LiveDto"))]
 pub struct LiveReading {
     /// Meter time (RFC 3339 with the meter's offset), if the meter sent one.
@@ -59,6 +64,149 @@ pub struct LiveReading {
     pub accepted: u64,
     /// Telegrams rejected so far.
     pub rejected: u64,
+    /// Values dropped from readings as implausible so far (a voltage of 4000 V, a meter id that
+    /// is an OBIS code); the rest of each reading was kept.
+    pub implausible: u64,
+    /// Those values by kind (`voltage`, `current`, `power`, `meter_id`, `time`, `other`), in
+    /// that order, only the kinds with any.
+    pub implausible_kinds: Vec<(String, u64)>,
+    /// The last value dropped as implausible.
+    pub last_implausible: Option<LiveDropped>,
+}
+
+/// A value dropped from a reading as implausible, for the meter status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "DroppedDto"))]
+pub struct LiveDropped {
+    /// The reading's field (`l1_v`, `import_w`, `meter_id`, `time`).
+    pub field: String,
+    /// Its kind: `voltage`, `current`, `power`, `meter_id`, `time` or `other`.
+    pub kind: String,
+    /// The phase (`L1`, `L2`, `L3`) of a phase's value.
+    pub phase: Option<String>,
+    /// The value as it came, in the field's unit with a `.` for decimals (`30.0`), or the text
+    /// of a meter id or a time.
+    pub value: String,
+    /// The value's unit (`V`, `A`, `W`, `var`); empty for meter ids and times.
+    pub unit: String,
+    /// The rule it broke (`voltage`, `current`, `power`, `power-beyond-volts-times-amps`,
+    /// `current-beyond-power`, `meter-id-is-obis-code`, `year`); empty for a rule this build
+    /// does not know by name (`explanation` still says it).
+    pub rule: String,
+    /// The rule in English (`a household voltage is 0 or between 80 and 300 V`).
+    pub explanation: String,
+    /// All of it in English: `a voltage of 30.0 V on L1 was dropped: a household voltage is 0
+    /// or between 80 and 300 V`.
+    pub message: String,
+}
+
+/// The kinds of values counted, in the order the meter status names them.
+const KINDS: [&str; 6] = ["voltage", "current", "power", "meter_id", "time", "other"];
+
+/// Every field the plausibility check judges or may judge, by its canonical name.
+fn field_named(name: &str) -> Option<Field> {
+    Quantity::ALL
+        .into_iter()
+        .map(Field::Quantity)
+        .chain([
+            Field::MeterId,
+            Field::Time,
+            Field::DemandPeakMonthTime,
+            Field::GasTime,
+            Field::WaterTime,
+            Field::HeatTime,
+        ])
+        .find(|f| f.name() == name)
+}
+
+/// Every rule, to know one by its explanation.
+const RULES: [Rule; 7] = [
+    Rule::Voltage,
+    Rule::Current,
+    Rule::Power,
+    Rule::PowerBeyondVoltsTimesAmps,
+    Rule::CurrentBeyondPower,
+    Rule::MeterIdIsObisCode,
+    Rule::Year,
+];
+
+impl LiveDropped {
+    /// The dropped value a reading's diagnostic tells of, if it is one: the plausibility
+    /// check's (`l1_v 30.0 dropped: a household voltage is 0 or between 80 and 300 V`, on
+    /// line 0, coded with the field's name; see [`hearth_meter::plausible::Implausible`]).
+    /// Other diagnostics (a line a decoder could not read) give `None`.
+    pub fn from_diagnostic(d: &Diagnostic) -> Option<Self> {
+        if d.line != 0 {
+            return None;
+        }
+        let field = field_named(&d.code)?;
+        let rest = d.message.strip_prefix(d.code.as_str())?.strip_prefix(' ')?;
+        let (value, explanation) = rest.split_once(" dropped: ")?;
+        let rule = RULES.into_iter().find(|r| r.explain() == explanation);
+        let phase = ["l1_", "l2_", "l3_"]
+            .iter()
+            .position(|p| d.code.starts_with(p))
+            .map(|i| format!("L{}", i + 1));
+        let (kind, unit, what) = match field {
+            Field::Quantity(q) => {
+                let (kind, unit, noun) = match q {
+                    Quantity::L1Dv | Quantity::L2Dv | Quantity::L3Dv => {
+                        ("voltage", "V", "a voltage of")
+                    }
+                    Quantity::L1Ma | Quantity::L2Ma | Quantity::L3Ma => {
+                        ("current", "A", "a current of")
+                    }
+                    Quantity::ReactiveImportVar | Quantity::ReactiveExportVar => {
+                        ("power", "var", "a reactive power of")
+                    }
+                    Quantity::ImportW
+                    | Quantity::ExportW
+                    | Quantity::L1ImportW
+                    | Quantity::L2ImportW
+                    | Quantity::L3ImportW
+                    | Quantity::L1ExportW
+                    | Quantity::L2ExportW
+                    | Quantity::L3ExportW
+                    | Quantity::DemandCurrentW
+                    | Quantity::DemandPeakMonthW => ("power", "W", "a power of"),
+                    // Not judged today (registers are the vault's to judge).
+                    _ => ("other", "", ""),
+                };
+                let what = if noun.is_empty() {
+                    format!("{} {value}", d.code)
+                } else {
+                    format!("{noun} {value} {unit}")
+                };
+                (kind, unit, what)
+            }
+            Field::MeterId => ("meter_id", "", format!("the meter id {value}")),
+            time => {
+                let (kind, noun) = match time {
+                    Field::Time => ("time", "the meter time"),
+                    Field::DemandPeakMonthTime => ("time", "the demand peak's time"),
+                    Field::GasTime => ("time", "the gas reading's time"),
+                    Field::WaterTime => ("time", "the water reading's time"),
+                    Field::HeatTime => ("time", "the heat reading's time"),
+                    _ => ("other", d.code.as_str()),
+                };
+                let what = format!("{noun} {value}");
+                (kind, "", what)
+            }
+        };
+        let on = phase
+            .as_deref()
+            .map_or(String::new(), |p| format!(" on {p}"));
+        Some(LiveDropped {
+            field: d.code.clone(),
+            kind: kind.to_owned(),
+            message: format!("{what}{on} was dropped: {explanation}"),
+            phase,
+            value: value.to_owned(),
+            unit: unit.to_owned(),
+            rule: rule.map_or("", Rule::name).to_owned(),
+            explanation: explanation.to_owned(),
+        })
+    }
 }
 
 /// Scales a stored integer by its quantity's decimals (Wh -> kWh, dV -> V, mA -> A, dm³ -> m³).
@@ -69,6 +217,7 @@ fn scaled(r: &Reading, q: Quantity) -> Option<f64> {
 
 impl LiveReading {
     /// What to show of a reading received at `unix` (used when the meter sent no time).
+    /// (The counts of implausible values are the live view's: see [`Live::record`].)
     pub fn from_reading(r: &Reading, unix: i64, accepted: u64, rejected: u64) -> Self {
         let import_w = r.get(Quantity::ImportW);
         let export_w = r.get(Quantity::ExportW);
@@ -118,6 +267,9 @@ impl LiveReading {
             tariff: r.get(Quantity::Tariff),
             accepted,
             rejected,
+            implausible: 0,
+            implausible_kinds: Vec::new(),
+            last_implausible: None,
         }
     }
 }
@@ -140,13 +292,18 @@ pub struct Live {
     latest: Option<LiveReading>,
     accepted: u64,
     rejected: u64,
+    /// Values dropped as implausible, indexed like [`KINDS`].
+    implausible: [u64; KINDS.len()],
+    last_implausible: Option<LiveDropped>,
 }
 
 impl Live {
     /// Records a decoded reading received at `received_unix`; returns what the UI should show.
+    /// Tell the values dropped from it first ([`record_implausible`](Self::record_implausible)).
     pub fn record(&mut self, r: &Reading, received_unix: i64) -> LiveReading {
         self.accepted += 1;
-        let dto = LiveReading::from_reading(r, received_unix, self.accepted, self.rejected);
+        let mut dto = LiveReading::from_reading(r, received_unix, self.accepted, self.rejected);
+        self.show_implausible(&mut dto);
         let s = Sample {
             unix: dto.unix,
             import_w: r.get(Quantity::ImportW),
@@ -193,7 +350,8 @@ impl Live {
     }
 
     /// Feeds received bytes through a decoder into the live view; returns each decoded reading
-    /// (to store) with what to show, in order. Rejected frames are counted, not returned.
+    /// (to store) with what to show, in order. Rejected frames are counted, not returned; values
+    /// a [`Checked`](hearth_meter::plausible::Checked) decoder dropped are counted.
     pub fn ingest(
         &mut self,
         decoder: &mut dyn Decoder,
@@ -205,6 +363,11 @@ impl Live {
         while let Some(frame) = decoder.next() {
             match frame {
                 Ok(decoded) => {
+                    for d in &decoded.diagnostics {
+                        if let Some(dropped) = LiveDropped::from_diagnostic(d) {
+                            self.record_implausible(dropped);
+                        }
+                    }
                     let shown = self.record(&decoded.reading, received_unix);
                     out.push((decoded.reading, shown));
                 }
@@ -220,6 +383,32 @@ impl Live {
         if let Some(l) = &mut self.latest {
             l.rejected = self.rejected;
         }
+    }
+
+    /// Counts a value dropped from a reading as implausible; it is the last one shown.
+    pub fn record_implausible(&mut self, dropped: LiveDropped) {
+        let kind = KINDS
+            .iter()
+            .position(|k| *k == dropped.kind)
+            .unwrap_or(KINDS.len() - 1);
+        self.implausible[kind] += 1;
+        self.last_implausible = Some(dropped);
+        if let Some(mut l) = self.latest.take() {
+            self.show_implausible(&mut l);
+            self.latest = Some(l);
+        }
+    }
+
+    /// Puts the counts of implausible values into what is shown.
+    fn show_implausible(&self, dto: &mut LiveReading) {
+        dto.implausible = self.implausible.iter().sum();
+        dto.implausible_kinds = KINDS
+            .iter()
+            .zip(self.implausible)
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| ((*k).to_owned(), n))
+            .collect();
+        dto.last_implausible.clone_from(&self.last_implausible);
     }
 
     /// The latest reading, if any arrived.
@@ -305,9 +494,10 @@ impl Live {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use hearth_meter::dsmr::DsmrDecoder;
+    use hearth_meter::plausible::Checked;
     use hearth_meter::{MeterTime, Protocol};
     use hearth_meter_io::simulator::Simulator;
 
@@ -447,5 +637,258 @@ mod tests {
         let shown: Vec<LiveReading> = shown.into_iter().map(|(_, d)| d).collect();
         assert_eq!((shown[0].accepted, shown[0].rejected), (2, 1));
         assert_eq!(shown[0].unix, 1_768_478_402);
+    }
+
+    /// A DSMR telegram with L1's voltage replaced by `volts` (`0030.0`), its CRC made anew.
+    pub(crate) fn with_l1_voltage(telegram: &[u8], volts: &str) -> Vec<u8> {
+        let text = std::str::from_utf8(telegram).expect("a DSMR telegram is text");
+        let at = text.find("1-0:32.7.0(").expect("an L1 voltage") + "1-0:32.7.0(".len();
+        let end = at + text[at..].find("*V)").expect("in volts");
+        let bang = text.find('!').expect("the end");
+        let body = format!("{}{volts}{}", &text[..at], &text[end..=bang]);
+        let crc = hearth_meter::checksum::crc16_arc(body.as_bytes());
+        format!("{body}{crc:04X}\r\n").into_bytes()
+    }
+
+    #[test]
+    fn an_implausible_voltage_is_counted_and_told_in_homeowner_words() {
+        let mut meter = Simulator::new(7, 1_768_478_400);
+        let mut decoder = Checked::new(DsmrDecoder::new());
+        let mut live = Live::default();
+        let plausible = meter.next_telegram();
+        let shown = live.ingest(&mut decoder, &plausible, 0);
+        assert_eq!(
+            shown[0].1.implausible, 0,
+            "the simulator's telegrams are plausible"
+        );
+        assert_eq!(shown[0].1.last_implausible, None);
+        // 30.0 V on L1: a scaler read wrong, no live phase is that low.
+        let low = with_l1_voltage(&meter.next_telegram(), "0030.0");
+        let shown = live.ingest(&mut decoder, &low, 0);
+        assert_eq!(shown.len(), 1, "the reading is kept");
+        let (reading, dto) = &shown[0];
+        assert_eq!(reading.get(Quantity::L1Dv), None, "without its voltage");
+        assert!(reading.get(Quantity::L1Ma).is_some(), "the rest is kept");
+        assert!(reading.get(Quantity::L2Dv).is_some());
+        assert_eq!(decoder.stats().implausible, 1);
+        assert_eq!(dto.implausible, 1);
+        assert_eq!(dto.implausible_kinds, [("voltage".to_owned(), 1)]);
+        assert_eq!(
+            dto.last_implausible,
+            Some(LiveDropped {
+                field: "l1_v".into(),
+                kind: "voltage".into(),
+                phase: Some("L1".into()),
+                value: "30.0".into(),
+                unit: "V".into(),
+                rule: "voltage".into(),
+                explanation: "a household voltage is 0 or between 80 and 300 V".into(),
+                message: "a voltage of 30.0 V on L1 was dropped: a household voltage is 0 or \
+                          between 80 and 300 V"
+                    .into(),
+            })
+        );
+        assert_eq!(dto.phases[0].voltage_v, None);
+        // The counts stay with the next, plausible reading; a rejection keeps them too.
+        let shown = live.ingest(&mut decoder, &meter.next_telegram(), 0);
+        assert_eq!(shown[0].1.implausible, 1);
+        live.record_rejection();
+        let latest = live.latest().cloned().expect("a reading");
+        assert_eq!(
+            (latest.accepted, latest.rejected, latest.implausible),
+            (3, 1, 1)
+        );
+        assert!(latest.last_implausible.is_some());
+    }
+
+    /// A diagnostic as the plausibility check writes it, through [`Implausible::diagnostic`].
+    fn told(field: Field, value: &str, rule: Rule) -> Option<LiveDropped> {
+        let found = hearth_meter::plausible::Implausible {
+            field,
+            value: value.into(),
+            rule,
+        };
+        LiveDropped::from_diagnostic(&found.diagnostic())
+    }
+
+    #[test]
+    fn every_kind_of_dropped_value_is_told_in_homeowner_words() {
+        let message = |f, v: &str, r| told(f, v, r).map(|d| (d.kind, d.message));
+        let q = Field::Quantity;
+        assert_eq!(
+            message(q(Quantity::L3Ma), "900.000", Rule::Current),
+            Some((
+                "current".into(),
+                "a current of 900.000 A on L3 was dropped: a household current is within ±500 A"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            message(q(Quantity::ImportW), "900000", Rule::Power),
+            Some((
+                "power".into(),
+                "a power of 900000 W was dropped: a household connection carries at most ±60 kW"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            message(
+                q(Quantity::L2ExportW),
+                "4000",
+                Rule::PowerBeyondVoltsTimesAmps
+            ),
+            Some((
+                "power".into(),
+                "a power of 4000 W on L2 was dropped: the power is more than the phase's \
+                 voltage and current can carry"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            message(q(Quantity::ReactiveImportVar), "70000", Rule::Power),
+            Some((
+                "power".into(),
+                "a reactive power of 70000 var was dropped: a household connection carries at \
+                 most ±60 kW"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            message(Field::MeterId, "1-0:96.1.0*255", Rule::MeterIdIsObisCode),
+            Some((
+                "meter_id".into(),
+                "the meter id 1-0:96.1.0*255 was dropped: a meter id is not an OBIS code".into()
+            ))
+        );
+        assert_eq!(
+            message(Field::Time, "1999-12-31T23:00:00+01:00", Rule::Year),
+            Some((
+                "time".into(),
+                "the meter time 1999-12-31T23:00:00+01:00 was dropped: a meter time lies \
+                 between the years 2000 and 2100"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            message(Field::GasTime, "2100-01-01T00:00:00Z", Rule::Year),
+            Some((
+                "time".into(),
+                "the gas reading's time 2100-01-01T00:00:00Z was dropped: a meter time lies \
+                 between the years 2000 and 2100"
+                    .into()
+            ))
+        );
+        // A register (never judged today) would still be counted, as another kind.
+        assert_eq!(
+            told(q(Quantity::ImportWh), "1.000", Rule::Power).map(|d| d.kind),
+            Some("other".into())
+        );
+    }
+
+    #[test]
+    fn every_rule_and_field_is_known_by_its_diagnostic() {
+        // A new rule or field in `hearth_meter::plausible` fails to compile here: add it to
+        // `RULES` or `field_named`.
+        for rule in RULES {
+            match rule {
+                Rule::Voltage
+                | Rule::Current
+                | Rule::Power
+                | Rule::PowerBeyondVoltsTimesAmps
+                | Rule::CurrentBeyondPower
+                | Rule::MeterIdIsObisCode
+                | Rule::Year => {}
+            }
+            let d = told(Field::Quantity(Quantity::L1Dv), "1.0", rule).expect("known");
+            assert_eq!(d.rule, rule.name());
+        }
+        let fields = Quantity::ALL.into_iter().map(Field::Quantity).chain([
+            Field::MeterId,
+            Field::Time,
+            Field::DemandPeakMonthTime,
+            Field::GasTime,
+            Field::WaterTime,
+            Field::HeatTime,
+        ]);
+        for field in fields {
+            match field {
+                Field::Quantity(_)
+                | Field::MeterId
+                | Field::Time
+                | Field::DemandPeakMonthTime
+                | Field::GasTime
+                | Field::WaterTime
+                | Field::HeatTime => {}
+            }
+            let d = told(field, "7", Rule::Year).expect("known");
+            assert_eq!((d.field.as_str(), d.value.as_str()), (field.name(), "7"));
+        }
+    }
+
+    #[test]
+    fn other_diagnostics_are_no_dropped_values() {
+        let diagnostic = |line: u32, code: &str, message: &str| Diagnostic {
+            line,
+            code: code.into(),
+            message: message.into(),
+        };
+        // A decoder's own: a line it could not read.
+        assert_eq!(
+            LiveDropped::from_diagnostic(&diagnostic(
+                7,
+                "1-0:32.7.0",
+                "1-0:32.7.0 x dropped: unreadable"
+            )),
+            None
+        );
+        // Line 0, but not a field's name, or not the check's words.
+        assert_eq!(
+            LiveDropped::from_diagnostic(&diagnostic(0, "1-0:32.7.0", "1-0:32.7.0 1 dropped: x")),
+            None
+        );
+        assert_eq!(
+            LiveDropped::from_diagnostic(&diagnostic(0, "l1_v", "l1_v has no unit")),
+            None
+        );
+        // A rule this build does not know by name is still told, in the meter crate's words.
+        let d = LiveDropped::from_diagnostic(&diagnostic(0, "l1_v", "l1_v 1.0 dropped: too new"));
+        assert_eq!(
+            d.map(|d| (d.rule, d.message)),
+            Some((
+                String::new(),
+                "a voltage of 1.0 V on L1 was dropped: too new".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn dropped_values_are_counted_by_kind_in_order() {
+        let mut live = Live::default();
+        let q = Field::Quantity;
+        for (f, rule) in [
+            (q(Quantity::ImportW), Rule::Power),
+            (q(Quantity::L1Dv), Rule::Voltage),
+            (q(Quantity::L2Dv), Rule::Voltage),
+            (Field::MeterId, Rule::MeterIdIsObisCode),
+            (q(Quantity::L3Dv), Rule::Voltage),
+            (q(Quantity::L1Ma), Rule::Current),
+        ] {
+            live.record_implausible(told(f, "1", rule).expect("told"));
+        }
+        let dto = live.record(&reading(5, 1, 0), 0);
+        assert_eq!(dto.implausible, 6);
+        assert_eq!(
+            dto.implausible_kinds,
+            [
+                ("voltage".to_owned(), 3),
+                ("current".to_owned(), 1),
+                ("power".to_owned(), 1),
+                ("meter_id".to_owned(), 1)
+            ]
+        );
+        assert_eq!(
+            dto.last_implausible.map(|d| d.field),
+            Some("l1_a".to_owned())
+        );
     }
 }

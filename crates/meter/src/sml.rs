@@ -242,12 +242,24 @@ pub enum SmlValue<'a> {
     Bytes(&'a [u8]),
     /// Boolean.
     Bool(bool),
-    /// Signed or unsigned integer.
+    /// Unsigned integer.
     Int(i128),
+    /// Signed integer, with the number of bytes it was sent in (a meter fault is known by it).
+    Signed(i128, u8),
     /// List.
     List(Vec<SmlValue<'a>>),
     /// `endOfSmlMsg` (a single 0x00).
     End,
+}
+
+impl SmlValue<'_> {
+    /// The number, signed or unsigned.
+    pub fn int(&self) -> Option<i128> {
+        match self {
+            SmlValue::Int(v) | SmlValue::Signed(v, _) => Some(*v),
+            _ => None,
+        }
+    }
 }
 
 /// Why a TL-encoded value could not be read.
@@ -312,10 +324,15 @@ fn parse_at(bytes: &[u8], depth: usize) -> Result<(SmlValue<'_>, &[u8]), SmlErro
             for &b in data {
                 v = v << 8 | i128::from(b);
             }
-            if ty == 5 && data.first().is_some_and(|b| b & 0x80 != 0) {
-                v -= 1i128 << (8 * data.len());
+            if ty == 5 {
+                if data.first().is_some_and(|b| b & 0x80 != 0) {
+                    v -= 1i128 << (8 * data.len());
+                }
+                // At most 8 bytes (checked above).
+                SmlValue::Signed(v, data.len() as u8)
+            } else {
+                SmlValue::Int(v)
             }
-            SmlValue::Int(v)
         }
         _ => return Err(SmlError("unknown TL type")),
     };
@@ -389,20 +406,21 @@ pub fn decode_messages(mut body: &[u8]) -> Result<Decoded, Rejection> {
 /// An `SML_Time` that is a real timestamp (choice 2 or 3), not seconds since power-up.
 fn sml_time(v: &SmlValue<'_>) -> Option<MeterTime> {
     let SmlValue::List(t) = v else { return None };
-    match t.as_slice() {
-        [SmlValue::Int(2), SmlValue::Int(ts)] => Some(MeterTime::utc(i64::try_from(*ts).ok()?)),
-        [SmlValue::Int(3), SmlValue::List(local)] => match local.as_slice() {
-            [
-                SmlValue::Int(ts),
-                SmlValue::Int(local_min),
-                SmlValue::Int(season_min),
-            ] => {
+    match (t.first().and_then(SmlValue::int), t.get(1)) {
+        (Some(2), Some(ts)) if t.len() == 2 => Some(MeterTime::utc(i64::try_from(ts.int()?).ok()?)),
+        (Some(3), Some(SmlValue::List(local))) if t.len() == 2 => match local
+            .iter()
+            .map(SmlValue::int)
+            .collect::<Option<Vec<i128>>>()
+            .as_deref()
+        {
+            Some(&[ts, local_min, season_min]) => {
                 let offset_s = i32::try_from((local_min + season_min) * 60).ok()?;
                 if offset_s.abs() > 15 * 3600 {
                     return None;
                 }
                 Some(MeterTime {
-                    unix: i64::try_from(*ts).ok()?,
+                    unix: i64::try_from(ts).ok()?,
                     offset_s,
                 })
             }
@@ -412,10 +430,34 @@ fn sml_time(v: &SmlValue<'_>) -> Option<MeterTime> {
     }
 }
 
+/// Whether a server id or serial number (`0A 01 'D' 'Z' 'G'` and five bytes of number) names
+/// a DZG DVS74 of the serial ranges whose firmware sends the total power (16.7.0) wrongly:
+/// values of 1 to 3 bytes that are positive are marked signed, so 356.24 W (`8B 28`) reads as
+/// −299.12 W; negative values come in 4 bytes. From volkszaehler's libsml (its issue 59, the
+/// capture `DZG_DVS-7412.2_jmberg` of libsml-testing): serials 42 000 000–48 999 999 and
+/// 55 000 000–58 999 999; from 60 000 000 on the fault is fixed.
+fn is_faulty_dvs74(id: &[u8]) -> bool {
+    let Some(number) = id.strip_prefix(&[0x0A, 0x01, b'D', b'Z', b'G'][..]) else {
+        return false;
+    };
+    if number.len() != 5 {
+        return false;
+    }
+    let serial = number.iter().fold(0u64, |n, b| n << 8 | u64::from(*b));
+    (42_000_000..=48_999_999).contains(&serial) || (55_000_000..=58_999_999).contains(&serial)
+}
+
+/// The total power (16.7.0), 1-0:16.7.0*255.
+const TOTAL_POWER: Obis = Obis([1, 0, 16, 7, 0, 255]);
+/// The serial number, 1-0:96.1.0*255.
+const SERIAL: Obis = Obis([1, 0, 96, 1, 0, 255]);
+
 fn get_list(b: &mut ReadingBuilder, res: &[SmlValue<'_>], entry_index: &mut u32) {
     // clientId, serverId, listName, actSensorTime, valList, listSignature, actGatewayTime
+    let mut faulty_dvs74 = false;
     if let Some(SmlValue::Bytes(server_id)) = res.get(1) {
         b.meter_id(1, id_text(server_id));
+        faulty_dvs74 = is_faulty_dvs74(server_id);
     }
     if let Some(t) = res
         .get(3)
@@ -447,17 +489,37 @@ fn get_list(b: &mut ReadingBuilder, res: &[SmlValue<'_>], entry_index: &mut u32)
             );
             continue;
         };
-        let unit = match f.get(3) {
-            Some(SmlValue::Int(u)) => u8::try_from(*u).ok(),
-            _ => None,
-        };
-        let scaler = match f.get(4) {
-            Some(SmlValue::Int(s)) => i8::try_from(*s).unwrap_or(0),
-            _ => 0,
-        };
+        let unit = f
+            .get(3)
+            .and_then(SmlValue::int)
+            .and_then(|u| u8::try_from(u).ok());
+        let scaler = f
+            .get(4)
+            .and_then(SmlValue::int)
+            .and_then(|s| i8::try_from(s).ok())
+            .unwrap_or(0);
         match f.get(5) {
-            Some(SmlValue::Int(v)) => b.number(i, obis, *v, scaler, unit),
-            Some(SmlValue::Bytes(v)) => b.bytes(i, obis, v),
+            Some(SmlValue::Signed(v, width @ 1..=3))
+                if faulty_dvs74 && obis == TOTAL_POWER && *v < 0 =>
+            {
+                let meant = v + (1i128 << (8 * u32::from(*width)));
+                b.diagnose(
+                    i,
+                    obis,
+                    format!(
+                        "a DZG DVS74 of a faulty firmware sent {v} as a signed number; read as \
+                         {meant}, as the meter meant"
+                    ),
+                );
+                b.number(i, obis, meant, scaler, unit);
+            }
+            Some(SmlValue::Int(v) | SmlValue::Signed(v, _)) => b.number(i, obis, *v, scaler, unit),
+            Some(SmlValue::Bytes(v)) => {
+                if obis == SERIAL && is_faulty_dvs74(v) {
+                    faulty_dvs74 = true;
+                }
+                b.bytes(i, obis, v);
+            }
             _ => {}
         }
     }
@@ -492,11 +554,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_the_faulty_dvs74_serial_ranges_are_read_as_unsigned() {
+        let id = |serial: u64| {
+            let mut v = vec![0x0A, 0x01, b'D', b'Z', b'G'];
+            v.extend_from_slice(&serial.to_be_bytes()[3..]);
+            v
+        };
+        for faulty in [42_000_000, 42_082_910, 48_999_999, 55_000_000, 58_999_999] {
+            assert!(is_faulty_dvs74(&id(faulty)), "{faulty}");
+        }
+        for fine in [41_999_999, 49_000_000, 54_999_999, 59_000_000, 60_694_611, 40_051_478] {
+            assert!(!is_faulty_dvs74(&id(fine)), "{fine}");
+        }
+        // Another maker, or a serial of another length.
+        assert!(!is_faulty_dvs74(b"\x0a\x01EMH\x00\x02\x82\x22\x5e"));
+        assert!(!is_faulty_dvs74(&id(42_082_910)[..9]));
+    }
+
+    #[test]
     fn tl_fields() {
         // 0x62 0x1E: unsigned, TL + 1 data byte = 30.
         assert_eq!(parse_value(&[0x62, 0x1E]).unwrap().0, SmlValue::Int(30));
         // 0x52 0xFF: signed -1.
-        assert_eq!(parse_value(&[0x52, 0xFF]).unwrap().0, SmlValue::Int(-1));
+        assert_eq!(
+            parse_value(&[0x52, 0xFF]).unwrap().0,
+            SmlValue::Signed(-1, 1)
+        );
         // Optional absent: 0x01 is an empty octet string.
         assert_eq!(parse_value(&[0x01]).unwrap().0, SmlValue::Bytes(&[]));
         // Two TL bytes: 0x83 0x02 = octet string, length 0x32 = 50 including the 2 TL bytes.
