@@ -8,12 +8,18 @@
 //! baud rate, a missing key), so scripts notice (#17). Every reading is checked for
 //! plausibility (`hearth_meter::plausible`): a field no household meter reports is dropped
 //! from it (told with `--verbose`, counted in `--stats`).
+//!
+//! `--explain` prints instead, per frame of a DLMS/COSEM capture, how it is read: framing,
+//! security, APDU type, the list's layout and each element with its type, raw value, scaler
+//! and the field it went to, meter ids masked to their last four characters (for a report on
+//! a meter Hearth does not know).
 
 use crate::Global;
 use anyhow::Context as _;
 use hearth_meter::Decoder;
 use hearth_meter::Protocol;
-use hearth_meter::auto::{self, Keys};
+use hearth_meter::auto::{self, AuthKey, Keys};
+use hearth_meter::dlms::explain;
 use hearth_meter::{RejectReason, Stats};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -57,6 +63,12 @@ pub struct Args {
     /// Also show, on stderr, lines of accepted frames that could not be read.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Explain, per frame, how the capture is read: framing, security, APDU type, the
+    /// layout chosen and each element with its type, raw value, scaler and the field it went
+    /// to, or "unmapped" (meter ids masked to their last four characters). DLMS/COSEM captures
+    /// only for now (HDLC, M-Bus or a bare APDU); at most 4 MiB.
+    #[arg(long, conflicts_with = "stats")]
+    pub explain: bool,
     /// The capture file; `-` or nothing reads standard input.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -102,6 +114,9 @@ fn summary(stats: &Stats) -> String {
 /// Runs the command.
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let keys = args.keys.keys()?;
+    if args.explain {
+        return explain(&args, keys);
+    }
     let mut decoder = decoder(&args, keys)?;
     let mut input: Box<dyn Read> = match &args.file {
         None => Box::new(io::stdin().lock()),
@@ -152,6 +167,13 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             stats.skipped_bytes
         );
     }
+    let unknown = stats.rejected_for(RejectReason::UnknownLayout);
+    if unknown > 0 {
+        let _ = writeln!(
+            err,
+            "hearth: {unknown} frame(s) in a layout Hearth does not know for this meter: nothing of them was stored; `hearth decode --explain FILE` shows what the meter sent (meter ids masked), for a report"
+        );
+    }
     // Bytes came, yet no reading: nothing usable was read.
     let read_something = stats.skipped_bytes > 0 || stats.rejected() > 0;
     Ok(if stats.accepted == 0 && read_something {
@@ -199,6 +221,59 @@ fn emit(
         }
     }
     Ok(None)
+}
+
+/// `--explain`: reads the whole capture (bounded) and prints each DLMS frame's explanation.
+fn explain(args: &Args, keys: Option<Keys>) -> anyhow::Result<ExitCode> {
+    if !matches!(args.protocol, ProtocolArg::Auto | ProtocolArg::Dlms) {
+        anyhow::bail!("--explain reads DLMS/COSEM captures only for now");
+    }
+    let input: Box<dyn Read> = match &args.file {
+        None => Box::new(io::stdin().lock()),
+        Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
+        Some(p) => Box::new(File::open(p).with_context(|| format!("cannot open {}", p.display()))?),
+    };
+    let limit = explain::MAX_CAPTURE;
+    let mut bytes = Vec::new();
+    input
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .context("reading the input")?;
+    if bytes.len() > limit {
+        anyhow::bail!(
+            "--explain reads at most {} MiB; cut a few frames out of the capture",
+            limit >> 20
+        );
+    }
+    let (key, auth_key) = match &keys {
+        None => (None, None),
+        Some(k) => (
+            Some(&k.key),
+            match &k.auth_key {
+                AuthKey::Key(ak) => Some(ak),
+                AuthKey::Default | AuthKey::Skip => None,
+            },
+        ),
+    };
+    let tz = hearth_meter::dlms::default_time_zone();
+    let frames = explain::explain_capture(&bytes, key, auth_key, &tz);
+    if frames.is_empty() {
+        eprintln!(
+            "hearth: no DLMS/COSEM frame found (--explain reads DLMS captures only for now: HDLC, M-Bus or a bare APDU)"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for f in &frames {
+        if let Err(e) = write!(out, "{f}") {
+            return broken_pipe_or(e);
+        }
+    }
+    if let Err(e) = out.flush() {
+        return broken_pipe_or(e);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A closed pipe (`hearth decode … | head`) ends the output quietly; other errors are real.

@@ -34,6 +34,9 @@ use crate::sml::SmlDecoder;
 /// Bytes kept while no protocol is recognised; older bytes are dropped (and counted as
 /// skipped), so a silent or garbled line never grows memory.
 pub const SNIFF_LIMIT: usize = 4096;
+/// How long a candidate line of hex text at the start of a line may grow before it is given up
+/// (a 1 KiB frame printed with separators is about 3 KiB).
+const HEX_LINE_LIMIT: usize = 2 * SNIFF_LIMIT;
 
 /// What [`sniff`] recognised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,6 +90,12 @@ pub enum Sniff {
 
 /// Looks for the earliest protocol signature in `bytes`.
 pub fn sniff(bytes: &[u8]) -> Sniff {
+    sniff_from(bytes, true)
+}
+
+/// [`sniff`] of a buffer whose first byte starts a line (`line_start`) or is the middle of
+/// one (the earlier bytes were dropped): a line of hex text is only recognised from its start.
+fn sniff_from(bytes: &[u8], line_start: bool) -> Sniff {
     let mut need_more = false;
     for at in 0..bytes.len() {
         let rest = &bytes[at..];
@@ -128,7 +137,12 @@ pub fn sniff(bytes: &[u8]) -> Sniff {
         };
         // A line of hex text (a reader's log) holding a DLMS frame or APDU.
         let verdict = match verdict {
-            None if (at == 0 || bytes[at - 1] == b'\n') && (0x20..0x7F).contains(&rest[0]) => {
+            None if (if at == 0 {
+                line_start
+            } else {
+                bytes[at - 1] == b'\n'
+            }) && (0x20..0x7F).contains(&rest[0]) =>
+            {
                 match dump::classify_line(rest) {
                     LineKind::HexFrame => Some(Detected::Dlms),
                     LineKind::Incomplete => return_need(&mut need_more),
@@ -319,6 +333,8 @@ pub struct AutoDecoder {
     inner: Option<(Detected, Box<dyn Decoder + Send>)>,
     /// Bytes dropped before a protocol was recognised.
     skipped_before: u64,
+    /// Whether `buf` starts a line (nothing dropped yet, or dropped up to a newline).
+    line_start: bool,
     stats: Stats,
 }
 
@@ -346,6 +362,7 @@ impl AutoDecoder {
             keys: None,
             inner: None,
             skipped_before: 0,
+            line_start: true,
             stats: Stats::default(),
         }
     }
@@ -373,10 +390,10 @@ impl AutoDecoder {
                         at: 0,
                     },
                     None if self.buf.len() <= SNIFF_LIMIT => return,
-                    _ => sniff(&self.buf),
+                    _ => sniff_from(&self.buf, self.line_start),
                 }
             } else {
-                sniff(&self.buf)
+                sniff_from(&self.buf, self.line_start)
             };
             let found = match found {
                 Sniff::Found {
@@ -399,24 +416,58 @@ impl AutoDecoder {
                     return;
                 }
                 Sniff::NeedMore { at } => {
-                    if self.buf.len() <= SNIFF_LIMIT {
-                        // Noise before the candidate can go now.
-                        self.skipped_before += at as u64;
-                        self.buf.drain(..at);
+                    // A line of hex text from a reader's log waits for its newline longer: an
+                    // M-Bus or HDLC frame printed as `68:01:…` is three characters a byte.
+                    let limit = if at == 0 && self.line_start {
+                        HEX_LINE_LIMIT
+                    } else {
+                        SNIFF_LIMIT
+                    };
+                    if self.buf.len() <= limit {
+                        // Noise before the candidate's line can go now (its line stays: it
+                        // may be a line of hex text, recognised only from its start; and a
+                        // split input is then counted as a whole one).
+                        let cut = self.buf[..at]
+                            .iter()
+                            .rposition(|&b| b == b'\n')
+                            .map_or(0, |i| i + 1);
+                        self.drop_front(cut);
                         return;
                     }
                     // The candidate never settled: drop it and look further.
-                    self.skipped_before += at as u64 + 1;
-                    self.buf.drain(..=at);
+                    self.drop_front(at + 1);
                 }
                 Sniff::Unknown => {
-                    // Keep a short tail: a signature may straddle the next push.
-                    let drop = self.buf.len().saturating_sub(16);
-                    self.skipped_before += drop as u64;
-                    self.buf.drain(..drop);
+                    // Keep a short tail: a signature may straddle the next push; and the
+                    // unfinished last line from its start (it may turn out to be hex text,
+                    // which is recognised from the start of its line only).
+                    let tail = self.buf.len().saturating_sub(16);
+                    let last_line = match self.buf.iter().rposition(|&b| b == b'\n') {
+                        Some(i) => i + 1,
+                        None if self.line_start => 0,
+                        None => tail,
+                    };
+                    let printable = |b: &u8| matches!(b, b'\t' | b'\r' | 0x20..=0x7E);
+                    let drop = if self.buf.len() - last_line <= HEX_LINE_LIMIT
+                        && self.buf[last_line..].iter().all(printable)
+                    {
+                        tail.min(last_line)
+                    } else {
+                        tail
+                    };
+                    self.drop_front(drop);
                     return;
                 }
             }
+        }
+    }
+
+    /// Drops the first `n` buffered bytes as skipped, noting whether the rest starts a line.
+    fn drop_front(&mut self, n: usize) {
+        if n > 0 {
+            self.line_start = self.buf[n - 1] == b'\n';
+            self.skipped_before += n as u64;
+            self.buf.drain(..n);
         }
     }
 

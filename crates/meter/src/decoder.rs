@@ -41,17 +41,22 @@ pub enum RejectReason {
     MissingKey,
     /// The frame is well formed but its payload could not be interpreted at all.
     Payload,
+    /// A list of values without OBIS codes in no layout known for a meter family: which value
+    /// is which cannot be told, so nothing of it is stored (`hearth decode --explain` shows
+    /// its signature for a report).
+    UnknownLayout,
 }
 
 impl RejectReason {
     /// Every reason, in a stable order.
-    pub const ALL: [RejectReason; 6] = [
+    pub const ALL: [RejectReason; 7] = [
         RejectReason::Checksum,
         RejectReason::Framing,
         RejectReason::Oversized,
         RejectReason::Authentication,
         RejectReason::MissingKey,
         RejectReason::Payload,
+        RejectReason::UnknownLayout,
     ];
 
     /// A short stable name (for stats output and logs).
@@ -63,6 +68,28 @@ impl RejectReason {
             RejectReason::Authentication => "authentication",
             RejectReason::MissingKey => "missing-key",
             RejectReason::Payload => "payload",
+            RejectReason::UnknownLayout => "unknown-layout",
+        }
+    }
+
+    /// What the reason means, for a homeowner.
+    pub const fn description(self) -> &'static str {
+        match self {
+            RejectReason::Checksum => {
+                "the frame's checksum did not match: bytes damaged on the way"
+            }
+            RejectReason::Framing => "the frame was cut short or its structure is broken",
+            RejectReason::Oversized => "the frame grew too long without ending",
+            RejectReason::Authentication => {
+                "an encrypted frame failed its check: wrong key, or damaged bytes"
+            }
+            RejectReason::MissingKey => "the meter encrypts its data and no key was given",
+            RejectReason::Payload => "the frame is whole but its contents could not be read",
+            RejectReason::UnknownLayout => {
+                "the meter sends its values without names in an order Hearth does not know \
+                 for that meter, so none of them is stored (`hearth decode --explain` shows \
+                 what it sent, for a report)"
+            }
         }
     }
 }

@@ -563,7 +563,9 @@ mod tests {
         for faulty in [42_000_000, 42_082_910, 48_999_999, 55_000_000, 58_999_999] {
             assert!(is_faulty_dvs74(&id(faulty)), "{faulty}");
         }
-        for fine in [41_999_999, 49_000_000, 54_999_999, 59_000_000, 60_694_611, 40_051_478] {
+        for fine in [
+            41_999_999, 49_000_000, 54_999_999, 59_000_000, 60_694_611, 40_051_478,
+        ] {
             assert!(!is_faulty_dvs74(&id(fine)), "{fine}");
         }
         // Another maker, or a serial of another length.

@@ -208,12 +208,19 @@ fn via(folder: &str) -> Via {
     }
 }
 
-/// The keys beside a capture: `NAME.keys` for `NAME.EXT` (`kaifa_no_list_2.gcm.keys` for
-/// `kaifa_no_list_2.gcm.hdlc`), lines `encryption_key = HEX` and optionally
+/// The keys beside a capture: `NAME.keys` for `NAME.EXT`, or for a shorter name cut at a dot
+/// (`kaifa_no_list_2.gcm.keys` for `kaifa_no_list_2.gcm.hdlc` and for
+/// `kaifa_no_list_2.gcm.apdu.hex`), lines `encryption_key = HEX` and optionally
 /// `authentication_key = HEX`.
 fn keys_beside(c: &Capture) -> Option<Keys> {
-    let base = c.name.rsplit_once('.').map_or(c.name.as_str(), |(b, _)| b);
-    let text = std::fs::read_to_string(c.path.with_file_name(format!("{base}.keys"))).ok()?;
+    let text = c
+        .name
+        .match_indices('.')
+        .map(|(i, _)| &c.name[..i])
+        .rev()
+        .find_map(|base| {
+            std::fs::read_to_string(c.path.with_file_name(format!("{base}.keys"))).ok()
+        })?;
     let get = |k: &str| {
         let line = text.lines().find(|l| l.trim_start().starts_with(k))?;
         Some(Key::from_hex(line.split_once('=')?.1.trim()).expect("a key of 32 hex digits"))

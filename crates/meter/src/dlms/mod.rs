@@ -15,13 +15,22 @@
 //! frame may come in general-block-transfer blocks (`0xE0`, see [`block_transfer`]), joined
 //! by the decoder before decrypting and decoding.
 //!
-//! The body comes in three shapes, all handled here:
+//! The body comes in four shapes, all handled here:
+//! - **A push object list** (Landis+Gyr E450/E360, IDIS pushes): a structure whose first
+//!   element is the push setup's list of capture objects (`{class, OBIS, attribute, data
+//!   index}`), the rest one value per object. Values are mapped by those OBIS codes, scaled by
+//!   the scaler-unit attribute when the push carries it; energy and power registers without
+//!   one are in Wh, varh, W and var, and any other value without one is not stored.
 //! - **OBIS structures** (Aidon): an array of `{OBIS, value, {scaler, unit}}`.
 //! - **OBIS pairs** (Kamstrup, Kaifa in Sweden): one structure of `OBIS, value, OBIS, value…`,
-//!   with no scaler: the vendor's fixed resolution applies (Kamstrup: 0.01 A, 1 V, 10 Wh;
-//!   Kaifa: 1 mA, 0.1 V, 1 Wh).
-//! - **Positional** (Kaifa in Norway): a structure of bare values whose meaning follows from
-//!   their count (1, 9, 13, 14 or 18 values, the Norwegian NEK list 1/2/3 layouts).
+//!   with no scaler: the vendor's fixed resolution applies (Kamstrup: 0.01 A, 1 V, 10 Wh, but
+//!   1 mA in its 65-element long list, see [`layout::KAMSTRUP_MILLIAMP_LIST_LEN`]; Kaifa:
+//!   1 mA, 0.1 V, 1 Wh).
+//! - **Positional** (Kaifa in Norway, Iskra in Slovenia): a structure of bare values whose
+//!   meaning only the family's documentation gives. Such a list is mapped only when its
+//!   signature (value count and types, list identifier or logical device name) matches one
+//!   known layout (see [`layout`]); any other is refused as
+//!   [`RejectReason::UnknownLayout`], never guessed.
 //!
 //! The meter clock (`0-0:1.0.0`) becomes [`Reading::time`]; when the meter leaves the UTC
 //! deviation unspecified, the local time is resolved in the decoder's time zone
@@ -30,6 +39,8 @@
 pub mod axdr;
 pub mod block_transfer;
 pub mod dump;
+pub mod explain;
+pub mod layout;
 pub mod mbus;
 pub mod obis;
 
@@ -311,6 +322,15 @@ fn decode_apdu(
 
 /// Decodes a plaintext data-notification APDU (tag `0x0F`).
 pub fn decode_notification(apdu: &[u8], tz: &TimeZone) -> Result<Decoded, Rejection> {
+    decode_notification_traced(apdu, tz, None)
+}
+
+/// [`decode_notification`], recording what it read into `trace` when given (`--explain`).
+pub(crate) fn decode_notification_traced(
+    apdu: &[u8],
+    tz: &TimeZone,
+    mut trace: Option<&mut explain::ApduTrace>,
+) -> Result<Decoded, Rejection> {
     let Some((&tag, rest)) = apdu.split_first() else {
         return Err(reject(RejectReason::Payload, "empty DLMS message"));
     };
@@ -323,6 +343,11 @@ pub fn decode_notification(apdu: &[u8], tz: &TimeZone) -> Result<Decoded, Reject
     let Some(rest) = rest.get(4..) else {
         return Err(reject(RejectReason::Framing, "data-notification cut short"));
     };
+    if let Some(t) = trace.as_deref_mut() {
+        t.invoke_id = apdu
+            .get(1..5)
+            .map(|b| b.iter().fold(0u32, |acc, &x| acc << 8 | u32::from(x)));
+    }
     let (header_time, mut body) = match rest {
         [0x00, body @ ..] => (None, body),
         [0x0C, body @ ..] if body.len() >= 12 => (Some(&body[..12]), &body[12..]),
@@ -334,11 +359,14 @@ pub fn decode_notification(apdu: &[u8], tz: &TimeZone) -> Result<Decoded, Reject
             ));
         }
     };
+    if let (Some(t), Some(h)) = (trace.as_deref_mut(), header_time) {
+        t.header_time = Some(explain::date_time_text(h));
+    }
     let mut items = Vec::new();
     while !body.is_empty() {
         match axdr::parse_value(body) {
             Ok((v, r)) => {
-                items.push(v);
+                items.push((v, &body[..body.len() - r.len()]));
                 body = r;
             }
             Err(e) => {
@@ -354,14 +382,19 @@ pub fn decode_notification(apdu: &[u8], tz: &TimeZone) -> Result<Decoded, Reject
         clock(&mut b, 0, Obis([0, 0, 1, 0, 0, 255]), t, tz);
     }
     let mut any_list = false;
-    for item in &items {
+    for (item, bytes) in &items {
         match item {
             Value::Octets(t) | Value::DateTime(t) if t.len() == 12 => {
                 clock(&mut b, 0, Obis([0, 0, 1, 0, 0, 255]), t, tz);
             }
             Value::List(list) => {
                 any_list = true;
-                interpret(&mut b, list, tz);
+                let mut lt = trace.as_ref().map(|_| explain::ListTrace::default());
+                let r = interpret(&mut b, list, bytes, tz, lt.as_mut());
+                if let (Some(t), Some(lt)) = (trace.as_deref_mut(), lt) {
+                    t.lists.push(lt);
+                }
+                r?;
             }
             _ => b.diagnose(0, "body", "unexpected value outside the list; ignored"),
         }
@@ -390,6 +423,9 @@ fn clock(b: &mut ReadingBuilder, index: u32, obis: Obis, bytes: &[u8], tz: &Time
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Vendor {
     Kamstrup,
+    /// Kamstrup's long list with per-phase energies and power factors, whose currents come in
+    /// mA (see [`layout::KAMSTRUP_MILLIAMP_LIST_LEN`]).
+    KamstrupMilliamp,
     Kaifa,
     Aidon,
     Unknown,
@@ -413,6 +449,9 @@ impl Vendor {
         match (self, dim) {
             (Vendor::Kamstrup, Dimension::Energy | Dimension::ReactiveEnergy) => 1,
             (Vendor::Kamstrup, Dimension::Current) => -2,
+            (Vendor::KamstrupMilliamp, Dimension::Energy | Dimension::ReactiveEnergy) => 1,
+            (Vendor::KamstrupMilliamp, Dimension::Current) => -3,
+            (Vendor::KamstrupMilliamp, Dimension::Ratio) => -2,
             (Vendor::Kaifa, Dimension::Current) => -3,
             (Vendor::Kaifa, Dimension::Voltage) => -1,
             (Vendor::Aidon, Dimension::Current | Dimension::Voltage) => -1,
@@ -454,75 +493,169 @@ fn scaler_unit(v: Option<&Value<'_>>) -> Option<(i8, u8)> {
     }
 }
 
-/// The Norwegian Kaifa list layouts, by value count (NEK "HAN" lists 1, 2 and 3, single and
-/// three phase), as OBIS codes.
-fn kaifa_layout(n: usize) -> Option<&'static [[u8; 6]]> {
-    const ID: [u8; 6] = [1, 1, 0, 2, 129, 255];
-    const METER: [u8; 6] = [0, 0, 96, 1, 0, 255];
-    const TYPE: [u8; 6] = [0, 0, 96, 1, 7, 255];
-    const P_IMP: [u8; 6] = [1, 0, 1, 7, 0, 255];
-    const P_EXP: [u8; 6] = [1, 0, 2, 7, 0, 255];
-    const Q_IMP: [u8; 6] = [1, 0, 3, 7, 0, 255];
-    const Q_EXP: [u8; 6] = [1, 0, 4, 7, 0, 255];
-    const I1: [u8; 6] = [1, 0, 31, 7, 0, 255];
-    const I2: [u8; 6] = [1, 0, 51, 7, 0, 255];
-    const I3: [u8; 6] = [1, 0, 71, 7, 0, 255];
-    const U1: [u8; 6] = [1, 0, 32, 7, 0, 255];
-    const U2: [u8; 6] = [1, 0, 52, 7, 0, 255];
-    const U3: [u8; 6] = [1, 0, 72, 7, 0, 255];
-    const CLOCK: [u8; 6] = [0, 0, 1, 0, 0, 255];
-    const A_IMP: [u8; 6] = [1, 0, 1, 8, 0, 255];
-    const A_EXP: [u8; 6] = [1, 0, 2, 8, 0, 255];
-    const R_IMP: [u8; 6] = [1, 0, 3, 8, 0, 255];
-    const R_EXP: [u8; 6] = [1, 0, 4, 8, 0, 255];
-    const L1: [[u8; 6]; 1] = [P_IMP];
-    const L2_1PH: [[u8; 6]; 9] = [ID, METER, TYPE, P_IMP, P_EXP, Q_IMP, Q_EXP, I1, U1];
-    const L2_3PH: [[u8; 6]; 13] = [
-        ID, METER, TYPE, P_IMP, P_EXP, Q_IMP, Q_EXP, I1, I2, I3, U1, U2, U3,
-    ];
-    const L3_1PH: [[u8; 6]; 14] = [
-        ID, METER, TYPE, P_IMP, P_EXP, Q_IMP, Q_EXP, I1, U1, CLOCK, A_IMP, A_EXP, R_IMP, R_EXP,
-    ];
-    const L3_3PH: [[u8; 6]; 18] = [
-        ID, METER, TYPE, P_IMP, P_EXP, Q_IMP, Q_EXP, I1, I2, I3, U1, U2, U3, CLOCK, A_IMP, A_EXP,
-        R_IMP, R_EXP,
-    ];
-    match n {
-        1 => Some(&L1),
-        9 => Some(&L2_1PH),
-        13 => Some(&L2_3PH),
-        14 => Some(&L3_1PH),
-        18 => Some(&L3_3PH),
-        _ => None,
+/// The scaler and unit of a value: those the meter sent, else the vendor's fixed resolution.
+fn scaler_or_default(code: Obis, su: Option<(i8, u8)>, vendor: Vendor) -> (i8, Option<u8>) {
+    match su {
+        Some((s, u)) => (s, Some(u)),
+        None => {
+            let dim = match obis::target(code) {
+                Target::Quantity(_, dim) => dim,
+                _ => Dimension::Power,
+            };
+            (vendor.default_scaler(dim), None)
+        }
     }
 }
 
-/// Reads one list of the body in whichever of the three shapes it has.
-fn interpret(b: &mut ReadingBuilder, list: &[Value<'_>], tz: &TimeZone) {
+/// Reads one list of the body in whichever of the three shapes it has; `bytes` is the list's
+/// A-XDR encoding (for the value types of a positional list). A positional list in no known
+/// layout is refused ([`RejectReason::UnknownLayout`]).
+fn interpret(
+    b: &mut ReadingBuilder,
+    list: &[Value<'_>],
+    bytes: &[u8],
+    tz: &TimeZone,
+    mut trace: Option<&mut explain::ListTrace>,
+) -> Result<(), Rejection> {
     let vendor = detect_vendor(list);
+    let vendor = match vendor {
+        Vendor::Kamstrup if list.len() == layout::KAMSTRUP_MILLIAMP_LIST_LEN => {
+            Vendor::KamstrupMilliamp
+        }
+        v => v,
+    };
+    if let Some(descriptors) = push_object_list(list) {
+        if let Some(t) = trace.as_deref_mut() {
+            t.shape = "push object list (capture objects, then their values)";
+        }
+        let spans = match trace {
+            Some(_) => layout::element_spans(bytes),
+            None => None,
+        };
+        for (i, (d, value)) in descriptors.iter().zip(list).enumerate().skip(1) {
+            let tag = spans
+                .as_ref()
+                .and_then(|s| s.get(i))
+                .and_then(|x| x.first().copied());
+            if d.attribute != 2 {
+                // The logical name (1) of the push setup, scalers (3) read with their value.
+                if let Some(t) = trace.as_deref_mut() {
+                    let what = match d.attribute {
+                        1 => format!("logical name of {}", d.obis),
+                        3 => format!("scaler and unit of {}", d.obis),
+                        a => format!("attribute {a} of {}", d.obis),
+                    };
+                    t.push(index(i), tag, value, None, None, Some(&what));
+                }
+                continue;
+            }
+            let sent = descriptors
+                .iter()
+                .zip(list)
+                .find(|(e, _)| e.obis == d.obis && e.attribute == 3)
+                .and_then(|(_, v)| scaler_unit(Some(v)));
+            let scaler = match (sent, obis::target(d.obis)) {
+                (Some((s, u)), _) => Some((s, Some(u))),
+                // Energy and power registers of IDIS pushes are in Wh, varh, W and var.
+                (
+                    None,
+                    Target::Quantity(
+                        _,
+                        Dimension::Energy
+                        | Dimension::ReactiveEnergy
+                        | Dimension::Power
+                        | Dimension::ReactivePower,
+                    )
+                    | Target::NetPower
+                    | Target::NetPhasePower(_)
+                    | Target::AbsolutePower,
+                ) => Some((0, None)),
+                (None, Target::Quantity(..)) => None,
+                (None, _) => Some((0, None)),
+            };
+            match scaler {
+                Some((s, u)) => {
+                    place(b, index(i), d.obis, value, s, u, tz);
+                    if let Some(t) = trace.as_deref_mut() {
+                        t.push(index(i), tag, value, Some(s), Some(d.obis), None);
+                    }
+                }
+                None => {
+                    b.diagnose(
+                        index(i),
+                        d.obis,
+                        "the meter sent no scaler for this value and its resolution is not known; not stored",
+                    );
+                    if let Some(t) = trace.as_deref_mut() {
+                        t.push(
+                            index(i),
+                            tag,
+                            value,
+                            None,
+                            None,
+                            Some("no scaler sent, not stored"),
+                        );
+                    }
+                }
+            }
+        }
+        return Ok(());
+    }
     let structures = !list.is_empty()
         && list.iter().all(|v| match v {
             Value::List(s) => s.first().and_then(is_obis).is_some(),
             _ => false,
         });
+    // The byte span of each element, only for the trace (value types).
+    let spans = match trace {
+        Some(_) => layout::element_spans(bytes),
+        None => None,
+    };
+    let span = |i: usize| spans.as_ref().and_then(|s| s.get(i).copied());
     if structures {
+        if let Some(t) = trace.as_deref_mut() {
+            t.shape = "structures of {OBIS code, value, scaler and unit}";
+        }
         for (i, v) in list.iter().enumerate() {
             if let Value::List(s) = v
                 && let (Some(code), Some(value)) = (s.first().and_then(is_obis), s.get(1))
             {
-                place(b, index(i), code, value, scaler_unit(s.get(2)), vendor, tz);
+                let su = scaler_unit(s.get(2));
+                let (scaler, unit) = scaler_or_default(code, su, vendor);
+                place(b, index(i), code, value, scaler, unit, tz);
+                if let Some(t) = trace.as_deref_mut() {
+                    let tag = span(i)
+                        .and_then(layout::element_spans)
+                        .and_then(|inner| inner.get(1).and_then(|x| x.first().copied()));
+                    t.push(index(i), tag, value, Some(scaler), Some(code), None);
+                }
             }
         }
-        return;
+        return Ok(());
     }
     let pairs = list.iter().filter(|v| is_obis(v).is_some()).count() >= 2;
     if pairs {
+        if let Some(t) = trace.as_deref_mut() {
+            t.shape = "pairs of OBIS code and value";
+        }
         let mut i = 0;
         while i < list.len() {
             match is_obis(&list[i]) {
                 Some(code) if i + 1 < list.len() => {
                     let su = scaler_unit(list.get(i + 2));
-                    place(b, index(i), code, &list[i + 1], su, vendor, tz);
+                    let (scaler, unit) = scaler_or_default(code, su, vendor);
+                    place(b, index(i + 1), code, &list[i + 1], scaler, unit, tz);
+                    if let Some(t) = trace.as_deref_mut() {
+                        let tag = span(i + 1).and_then(|x| x.first().copied());
+                        t.push(
+                            index(i + 1),
+                            tag,
+                            &list[i + 1],
+                            Some(scaler),
+                            Some(code),
+                            None,
+                        );
+                    }
                     i += if su.is_some() { 3 } else { 2 };
                 }
                 _ => {
@@ -531,61 +664,117 @@ fn interpret(b: &mut ReadingBuilder, list: &[Value<'_>], tz: &TimeZone) {
                         Value::Text(_) | Value::Octets(_) if i == 0 => {} // the list's name
                         _ => b.diagnose(index(i), "list", "value without an OBIS code; ignored"),
                     }
+                    if let Some(t) = trace.as_deref_mut() {
+                        let tag = span(i).and_then(|x| x.first().copied());
+                        let what = if i == 0 { "list name" } else { "no OBIS code" };
+                        t.push(index(i), tag, &list[i], None, None, Some(what));
+                    }
                     i += 1;
                 }
             }
         }
-        return;
+        return Ok(());
     }
-    let Some(layout) = kaifa_layout(list.len()) else {
-        b.diagnose(
-            0,
-            "list",
-            format!(
-                "a list of {} values without OBIS codes in no known layout",
-                list.len()
-            ),
-        );
-        return;
-    };
-    let vendor = if vendor == Vendor::Unknown {
-        Vendor::Kaifa
+    if let Some(t) = trace.as_deref_mut() {
+        t.shape = "positional (values without OBIS codes)";
+    }
+    let types = layout::element_types(bytes).unwrap_or_default();
+    let chosen = if types.len() == list.len() {
+        layout::identify(&types, list)
     } else {
-        vendor
+        Err(format!(
+            "a list of {} values without OBIS codes whose types cannot be read",
+            list.len()
+        ))
     };
-    for (i, (code, value)) in layout.iter().zip(list).enumerate() {
-        place(b, index(i), Obis(*code), value, None, vendor, tz);
+    let layout = match chosen {
+        Ok(l) => l,
+        Err(detail) => {
+            if let Some(t) = trace.as_deref_mut() {
+                t.layout = Some(format!("unknown layout: {}", layout::Signature(&types)));
+                for (i, v) in list.iter().enumerate() {
+                    t.push(index(i), types.get(i).copied(), v, None, None, None);
+                }
+            }
+            return Err(reject(RejectReason::UnknownLayout, detail));
+        }
+    };
+    if let Some(t) = trace.as_deref_mut() {
+        t.layout = Some(format!("{} ({})", layout.id, layout.family));
     }
+    for (i, (field, value)) in layout.fields.iter().zip(list).enumerate() {
+        if let Some(code) = field.obis {
+            place(b, index(i), code, value, field.scaler, None, tz);
+        }
+        if let Some(t) = trace.as_deref_mut() {
+            let scaler = field.obis.map(|_| field.scaler);
+            t.push(
+                index(i),
+                types.get(i).copied(),
+                value,
+                scaler,
+                field.obis,
+                Some(field.name),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One capture object of a push setup's object list: `{class id, logical name, attribute
+/// index, data index}`.
+struct CaptureObject {
+    attribute: i128,
+    obis: Obis,
+}
+
+/// The capture objects when `list` is a self-describing push (Landis+Gyr E450/E360, IDIS):
+/// its first element is the push setup's object list (an array of capture objects, the first
+/// of which is that list itself), the other elements the values of the others, in order.
+fn push_object_list(list: &[Value<'_>]) -> Option<Vec<CaptureObject>> {
+    let Some(Value::List(first)) = list.first() else {
+        return None;
+    };
+    if first.len() != list.len() || first.len() < 2 {
+        return None;
+    }
+    first
+        .iter()
+        .map(|d| match d {
+            Value::List(f) => match f.as_slice() {
+                [
+                    Value::Int(_class),
+                    Value::Octets(code),
+                    Value::Int(attribute),
+                    Value::Int(_),
+                ] => Some(CaptureObject {
+                    attribute: *attribute,
+                    obis: Obis::from_bytes(code)?,
+                }),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 fn index(i: usize) -> u32 {
     u32::try_from(i + 1).unwrap_or(u32::MAX)
 }
 
-/// Places one OBIS value into the reading.
+/// Places one OBIS value into the reading: an integer as `raw × 10^scaler` in `unit` (`None`:
+/// the quantity's own unit), strings as identifiers or the clock.
 fn place(
     b: &mut ReadingBuilder,
     i: u32,
     code: Obis,
     value: &Value<'_>,
-    su: Option<(i8, u8)>,
-    vendor: Vendor,
+    scaler: i8,
+    unit: Option<u8>,
     tz: &TimeZone,
 ) {
     match value {
-        Value::Int(raw) => {
-            let (scaler, unit) = match su {
-                Some((s, u)) => (s, Some(u)),
-                None => {
-                    let dim = match obis::target(code) {
-                        Target::Quantity(_, dim) => dim,
-                        _ => Dimension::Power,
-                    };
-                    (vendor.default_scaler(dim), None)
-                }
-            };
-            b.number(i, code, *raw, scaler, unit);
-        }
+        Value::Int(raw) => b.number(i, code, *raw, scaler, unit),
         Value::Octets(bytes) | Value::Text(bytes) | Value::DateTime(bytes) => {
             if obis::target(code) == Target::Clock {
                 clock(b, i, code, bytes, tz);

@@ -180,6 +180,9 @@ pub fn target(obis: Obis) -> Target {
         (1, 0, 0, 0) => Target::MeterId(3),
         (0 | 1, 0, 0, 9) => Target::MeterId(2),
         (0, 96, 1, 1) => Target::MeterId(1),
+        // The logical device name (manufacturer code and serial), which Iskra lists carry
+        // as their only identifier.
+        (0, 42, 0, 0) => Target::MeterId(1),
         (1, 1, 8, 0) => q(Q::ImportWh, D::Energy),
         (1, 1, 8, 1) => q(Q::ImportT1Wh, D::Energy),
         (1, 1, 8, 2) => q(Q::ImportT2Wh, D::Energy),
