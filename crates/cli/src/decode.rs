@@ -34,7 +34,10 @@ pub enum ProtocolArg {
     Auto,
     /// DSMR P1 telegrams (NL, BE, LU Smarty, SE, ...).
     Dsmr,
-    /// DLMS/COSEM push over HDLC (Nordic and Austrian HAN ports).
+    /// DLMS/COSEM push: HDLC frames (Nordic HAN), wired M-Bus frames (Austria), bare APDUs
+    /// (0F, DB, E6 E7 00, E0) and hex text dumps of any of them (one frame per line or
+    /// wrapped; spaces or ':' between bytes; a log prefix before the hex is ignored). A bare
+    /// encrypted APDU needs --auth-key.
     Dlms,
     /// SML 1.04 (German meters).
     Sml,
