@@ -320,3 +320,113 @@ fn iskra_ie5_croatia_hep_compact_push_in_two_segments() {
     // The four reactive registers are not documented: none is stored.
     assert_eq!(d.reading.quantities().count(), expected.len());
 }
+
+/// A Kaifa MA309 push as Vorarlberg Netz (VKW, Austria) sends it, after decryption: the clock
+/// as a top-level OBIS code and date-time, then structures `{OBIS, value}` (meter id, logical
+/// device name) and `{OBIS, value, {scaler, unit}}` (twelve registers and instant values).
+/// Neither all structures nor all pairs: before, it fell through to the positional layouts and
+/// was refused (16 values in no known layout), keeping only the time. Encoded here from the
+/// structure amsreader-firmware's Austrian captures show (read, not copied); values ours.
+#[test]
+fn kaifa_ma309_vorarlberg_structures_and_pairs_mixed() {
+    fn obis(code: [u8; 6]) -> Vec<u8> {
+        let mut v = vec![0x09, 0x06];
+        v.extend_from_slice(&code);
+        v
+    }
+    fn octets(s: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x09, s.len() as u8];
+        v.extend_from_slice(s);
+        v
+    }
+    fn register(code: [u8; 6], value: Vec<u8>, scaler: i8, unit: u8) -> Vec<u8> {
+        let mut v = vec![0x02, 0x03];
+        v.extend(obis(code));
+        v.extend(value);
+        v.extend([0x02, 0x02, 0x0F, scaler as u8, 0x16, unit]);
+        v
+    }
+    let u32v = |x: u32| [&[0x06][..], &x.to_be_bytes()].concat();
+    let u16v = |x: u16| [&[0x12][..], &x.to_be_bytes()].concat();
+    let mut apdu = vec![0x0F, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 0x10];
+    apdu.extend(obis([0, 0, 1, 0, 0, 0xFF]));
+    // 2024-03-10 (a Sunday) 14:10:00, deviation not specified, status 00.
+    apdu.extend(octets(&[
+        0x07, 0xE8, 0x03, 0x0A, 0x07, 0x0E, 0x0A, 0x00, 0xFF, 0x80, 0x00, 0x00,
+    ]));
+    for (code, value) in [
+        ([0, 0, 96, 1, 0, 0xFF], &b"1KFM0200201234"[..]),
+        ([0, 0, 42, 0, 0, 0xFF], &b"KFM1200200201234"[..]),
+    ] {
+        apdu.extend([0x02, 0x02]);
+        apdu.extend(obis(code));
+        apdu.extend(octets(value));
+    }
+    for (code, value, scaler, unit) in [
+        ([1, 0, 1, 8, 0, 0xFF], u32v(12_345_678), 0, 30),
+        ([1, 0, 2, 8, 0, 0xFF], u32v(2_345_678), 0, 30),
+        ([1, 0, 3, 8, 0, 0xFF], u32v(1_000), 0, 32),
+        ([1, 0, 4, 8, 0, 0xFF], u32v(2_000), 0, 32),
+        ([1, 0, 1, 7, 0, 0xFF], u32v(1_234), 0, 27),
+        ([1, 0, 2, 7, 0, 0xFF], u32v(0), 0, 27),
+        ([1, 0, 32, 7, 0, 0xFF], u16v(2_301), -1, 35),
+        ([1, 0, 52, 7, 0, 0xFF], u16v(2_315), -1, 35),
+        ([1, 0, 72, 7, 0, 0xFF], u16v(2_298), -1, 35),
+        ([1, 0, 31, 7, 0, 0xFF], u16v(312), -2, 33),
+        ([1, 0, 51, 7, 0, 0xFF], u16v(105), -2, 33),
+        ([1, 0, 71, 7, 0, 0xFF], u16v(120), -2, 33),
+    ] {
+        apdu.extend(register(code, value, scaler, unit));
+    }
+    let tz = hearth_meter::dlms::default_time_zone();
+    let d = hearth_meter::dlms::decode_notification(&apdu, &tz).expect("read");
+    let r = &d.reading;
+    assert_eq!(
+        r.time.map(|t| t.to_string()).as_deref(),
+        Some("2024-03-10T14:10:00+01:00")
+    );
+    assert_eq!(
+        r.meter_id.as_ref().map(|m| m.as_str()),
+        Some("1KFM0200201234")
+    );
+    let got: Vec<(Q, Option<i64>)> = [
+        Q::ImportWh,
+        Q::ExportWh,
+        Q::ReactiveImportVarh,
+        Q::ReactiveExportVarh,
+        Q::ImportW,
+        Q::ExportW,
+        Q::L1Dv,
+        Q::L2Dv,
+        Q::L3Dv,
+        Q::L1Ma,
+        Q::L2Ma,
+        Q::L3Ma,
+    ]
+    .into_iter()
+    .map(|q| (q, r.get(q)))
+    .collect();
+    assert_eq!(
+        got,
+        [
+            (Q::ImportWh, Some(12_345_678)),
+            (Q::ExportWh, Some(2_345_678)),
+            (Q::ReactiveImportVarh, Some(1_000)),
+            (Q::ReactiveExportVarh, Some(2_000)),
+            (Q::ImportW, Some(1_234)),
+            (Q::ExportW, Some(0)),
+            (Q::L1Dv, Some(2_301)),
+            (Q::L2Dv, Some(2_315)),
+            (Q::L3Dv, Some(2_298)),
+            (Q::L1Ma, Some(3_120)),
+            (Q::L2Ma, Some(1_050)),
+            (Q::L3Ma, Some(1_200)),
+        ]
+    );
+    assert_eq!(d.diagnostics, []);
+    // A value that belongs to no OBIS code in such a list: not this shape, so not mapped by it.
+    let mut stray = apdu.clone();
+    stray[7] = 0x11;
+    stray.extend(u32v(7));
+    assert!(hearth_meter::dlms::decode_notification(&stray, &tz).is_err());
+}

@@ -481,6 +481,34 @@ fn is_obis(v: &Value<'_>) -> Option<Obis> {
     }
 }
 
+/// Whether `list` is structures of `{OBIS, value, {scaler, unit}}` mixed with top-level OBIS
+/// codes each followed by its value (and its scaler and unit), as the Kaifa MA309 of
+/// Vorarlberg Netz pushes (its clock as a top-level pair, then structures): every element
+/// accounted for, at most a name first, at least one of each. A value that belongs to no OBIS
+/// code makes it no such list (it is then read, or refused, as before).
+fn mixed_shape(list: &[Value<'_>]) -> bool {
+    let (mut structures, mut pairs, mut i) = (0, 0, 0);
+    while i < list.len() {
+        match &list[i] {
+            Value::List(s) if s.first().and_then(is_obis).is_some() && s.len() >= 2 => {
+                structures += 1;
+                i += 1;
+            }
+            v if is_obis(v).is_some() && i + 1 < list.len() => {
+                pairs += 1;
+                i += if scaler_unit(list.get(i + 2)).is_some() {
+                    3
+                } else {
+                    2
+                };
+            }
+            Value::Text(_) | Value::Octets(_) if i == 0 => i += 1,
+            _ => return false,
+        }
+    }
+    structures > 0 && pairs > 0
+}
+
 fn scaler_unit(v: Option<&Value<'_>>) -> Option<(i8, u8)> {
     match v {
         Some(Value::List(su)) => match su.as_slice() {
@@ -606,6 +634,64 @@ fn interpret(
             Value::List(s) => s.first().and_then(is_obis).is_some(),
             _ => false,
         });
+    if !structures && mixed_shape(list) {
+        if let Some(t) = trace.as_deref_mut() {
+            t.shape = "structures of {OBIS code, value, scaler and unit} and OBIS-value pairs";
+        }
+        let spans = match trace {
+            Some(_) => layout::element_spans(bytes),
+            None => None,
+        };
+        let mut i = 0;
+        while i < list.len() {
+            let tag = spans
+                .as_ref()
+                .and_then(|s| s.get(i))
+                .and_then(|x| x.first().copied());
+            match &list[i] {
+                Value::List(s) => {
+                    if let (Some(code), Some(value)) = (s.first().and_then(is_obis), s.get(1)) {
+                        let (scaler, unit) = scaler_or_default(code, scaler_unit(s.get(2)), vendor);
+                        place(b, index(i), code, value, scaler, unit, tz);
+                        if let Some(t) = trace.as_deref_mut() {
+                            t.push(index(i), tag, value, Some(scaler), Some(code), None);
+                        }
+                    }
+                    i += 1;
+                }
+                v => match is_obis(v) {
+                    Some(code) => {
+                        let su = scaler_unit(list.get(i + 2));
+                        let (scaler, unit) = scaler_or_default(code, su, vendor);
+                        place(b, index(i + 1), code, &list[i + 1], scaler, unit, tz);
+                        if let Some(t) = trace.as_deref_mut() {
+                            let tag = spans
+                                .as_ref()
+                                .and_then(|s| s.get(i + 1))
+                                .and_then(|x| x.first().copied());
+                            t.push(
+                                index(i + 1),
+                                tag,
+                                &list[i + 1],
+                                Some(scaler),
+                                Some(code),
+                                None,
+                            );
+                        }
+                        i += if su.is_some() { 3 } else { 2 };
+                    }
+                    // The list's name (checked by `mixed_shape`).
+                    None => {
+                        if let Some(t) = trace.as_deref_mut() {
+                            t.push(index(i), tag, v, None, None, Some("list name"));
+                        }
+                        i += 1;
+                    }
+                },
+            }
+        }
+        return Ok(());
+    }
     // The byte span of each element, only for the trace (value types).
     let spans = match trace {
         Some(_) => layout::element_spans(bytes),
