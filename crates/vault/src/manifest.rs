@@ -402,17 +402,7 @@ impl Manifest {
 
     /// The record at `e` was removed: so is its row (if any).
     pub(crate) fn forget(&mut self, conn: &Connection, e: &Entry<'_>) -> Result<()> {
-        let old: Option<Vec<u8>> = conn
-            .prepare_cached(
-                "SELECT tag FROM manifest WHERE kind = ?1 AND series = ?2 AND res = ?3
-                 AND window_start = ?4 AND name = ?5",
-            )?
-            .query_row(
-                params![e.kind as u8, e.series, e.res, e.window, e.name],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(old) = old {
+        if let Some(old) = expected_tag(conn, e)? {
             conn.prepare_cached(
                 "DELETE FROM manifest WHERE kind = ?1 AND series = ?2 AND res = ?3
                  AND window_start = ?4 AND name = ?5",

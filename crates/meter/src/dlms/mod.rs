@@ -481,6 +481,36 @@ fn is_obis(v: &Value<'_>) -> Option<Obis> {
     }
 }
 
+/// Places the value after the top-level OBIS code at `i` (with the scaler and unit after it,
+/// if sent) and records it in the trace (`tag`: the value's A-XDR type); how many elements the
+/// pair took (2, or 3 with a scaler and unit).
+#[allow(clippy::too_many_arguments)]
+fn place_pair(
+    b: &mut ReadingBuilder,
+    list: &[Value<'_>],
+    i: usize,
+    code: Obis,
+    vendor: Vendor,
+    tz: &TimeZone,
+    trace: Option<&mut explain::ListTrace>,
+    tag: Option<u8>,
+) -> usize {
+    let su = scaler_unit(list.get(i + 2));
+    let (scaler, unit) = scaler_or_default(code, su, vendor);
+    place(b, index(i + 1), code, &list[i + 1], scaler, unit, tz);
+    if let Some(t) = trace {
+        t.push(
+            index(i + 1),
+            tag,
+            &list[i + 1],
+            Some(scaler),
+            Some(code),
+            None,
+        );
+    }
+    if su.is_some() { 3 } else { 2 }
+}
+
 /// Whether `list` is structures of `{OBIS, value, {scaler, unit}}` mixed with top-level OBIS
 /// codes each followed by its value (and its scaler and unit), as the Kaifa MA309 of
 /// Vorarlberg Netz pushes (its clock as a top-level pair, then structures): every element
@@ -661,24 +691,11 @@ fn interpret(
                 }
                 v => match is_obis(v) {
                     Some(code) => {
-                        let su = scaler_unit(list.get(i + 2));
-                        let (scaler, unit) = scaler_or_default(code, su, vendor);
-                        place(b, index(i + 1), code, &list[i + 1], scaler, unit, tz);
-                        if let Some(t) = trace.as_deref_mut() {
-                            let tag = spans
-                                .as_ref()
-                                .and_then(|s| s.get(i + 1))
-                                .and_then(|x| x.first().copied());
-                            t.push(
-                                index(i + 1),
-                                tag,
-                                &list[i + 1],
-                                Some(scaler),
-                                Some(code),
-                                None,
-                            );
-                        }
-                        i += if su.is_some() { 3 } else { 2 };
+                        let tag = spans
+                            .as_ref()
+                            .and_then(|s| s.get(i + 1))
+                            .and_then(|x| x.first().copied());
+                        i += place_pair(b, list, i, code, vendor, tz, trace.as_deref_mut(), tag);
                     }
                     // The list's name (checked by `mixed_shape`).
                     None => {
@@ -728,21 +745,8 @@ fn interpret(
         while i < list.len() {
             match is_obis(&list[i]) {
                 Some(code) if i + 1 < list.len() => {
-                    let su = scaler_unit(list.get(i + 2));
-                    let (scaler, unit) = scaler_or_default(code, su, vendor);
-                    place(b, index(i + 1), code, &list[i + 1], scaler, unit, tz);
-                    if let Some(t) = trace.as_deref_mut() {
-                        let tag = span(i + 1).and_then(|x| x.first().copied());
-                        t.push(
-                            index(i + 1),
-                            tag,
-                            &list[i + 1],
-                            Some(scaler),
-                            Some(code),
-                            None,
-                        );
-                    }
-                    i += if su.is_some() { 3 } else { 2 };
+                    let tag = span(i + 1).and_then(|x| x.first().copied());
+                    i += place_pair(b, list, i, code, vendor, tz, trace.as_deref_mut(), tag);
                 }
                 _ => {
                     match &list[i] {
