@@ -229,7 +229,7 @@ fn field_text(code: Option<Obis>, name: Option<&str>) -> String {
         Target::Quantity(q, _) => format!("{code} {}", q.name()),
         Target::NetPower => format!("{code} net power (import_w / export_w)"),
         Target::NetPhasePower(p) => format!("{code} net power of L{}", p + 1),
-        Target::AbsolutePower => format!("{code} power without direction (import_w)"),
+        Target::AbsolutePower => format!("{code} power without direction (not stored)"),
         Target::MeterId(_) => format!("{code} meter id"),
         Target::Clock => format!("{code} time"),
         Target::Other => match name {

@@ -151,7 +151,8 @@ pub enum Target {
     NetPower,
     /// Signed active power of one phase (36.7.0, 56.7.0, 76.7.0), phase index 0..3.
     NetPhasePower(usize),
-    /// Absolute active power without direction (15.7.0).
+    /// Absolute active power without direction (15.7.0): never stored, since import and
+    /// export cannot be told apart.
     AbsolutePower,
     /// A meter identifier, with its rank (the highest rank present wins).
     MeterId(u8),
@@ -385,11 +386,16 @@ impl ReadingBuilder {
         if let Some(v) = self.net_w {
             split(r, v, Quantity::ImportW, Quantity::ExportW);
         } else if let Some(v) = self.abs_w.filter(|_| r.get(Quantity::ImportW).is_none()) {
-            r.set(Quantity::ImportW, v);
+            // Never a guess: whether this is import or export is in a status bit that differs
+            // between makers and firmware (an EMH ED300L's "delivery" capture has the bit other
+            // users report for import), and a one-way meter delivers too.
             self.diagnostics.push(Diagnostic {
                 line: 0,
                 code: "1-0:15.7.0".into(),
-                message: "the meter sends power without direction; shown as import".into(),
+                message: format!(
+                    "the meter sends its power ({v} W) without a direction, so it cannot be \
+                     told as import or export; not stored (the registers still give the energy)"
+                ),
             });
         }
         let phases = [
