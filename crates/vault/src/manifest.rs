@@ -207,27 +207,6 @@ fn kind_of(code: u8) -> Option<RecordKind> {
     .find(|k| *k as u8 == code)
 }
 
-/// Every row, in key order.
-type Row = (u8, u32, u8, i64, Vec<u8>, Vec<u8>);
-
-fn rows(conn: &Connection) -> Result<Vec<Row>> {
-    let mut stmt = conn.prepare(
-        "SELECT kind, series, res, window_start, name, tag FROM manifest
-         ORDER BY kind, series, res, window_start, name",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-        ))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<Row>>>()?)
-}
-
 /// The XOR of every row's MAC and the number of rows, as the table stands.
 fn sum_rows(conn: &Connection, key: &[u8; 32]) -> Result<([u8; 32], u64)> {
     let mut aggregate = [0u8; 32];
@@ -488,37 +467,36 @@ pub(crate) fn is_current(conn: &Connection, e: &Entry<'_>, sealed: &[u8]) -> Res
 /// Rows with no record behind them (a record removed outside Hearth), for `verify`: a human
 /// description of each.
 pub(crate) fn orphans(conn: &Connection) -> Result<Vec<String>> {
+    // One query: every row whose record is not there, in key order.
+    let mut stmt = conn.prepare(
+        "SELECT m.kind, m.res, m.window_start FROM manifest m WHERE NOT CASE m.kind
+             WHEN ?1 THEN EXISTS (SELECT 1 FROM chunk c WHERE c.series = m.series
+                 AND c.res = m.res AND c.window_start = m.window_start)
+             WHEN ?2 THEN EXISTS (SELECT 1 FROM setting s WHERE s.name = CAST(m.name AS TEXT))
+             WHEN ?3 THEN EXISTS (SELECT 1 FROM writer_state)
+             ELSE 0 END
+         ORDER BY m.kind, m.series, m.res, m.window_start, m.name",
+    )?;
+    let gone = stmt.query_map(
+        params![
+            RecordKind::Chunk as u8,
+            RecordKind::Setting as u8,
+            RecordKind::WriterState as u8
+        ],
+        |r| Ok((r.get::<_, u8>(0)?, r.get::<_, u8>(1)?, r.get::<_, i64>(2)?)),
+    )?;
     let mut out = Vec::new();
-    for (kind, series, res, window, name, _) in rows(conn)? {
-        let present: bool = match kind_of(kind) {
-            Some(RecordKind::Chunk) => conn.query_row(
-                "SELECT count(*) > 0 FROM chunk WHERE series = ?1 AND res = ?2 AND window_start = ?3",
-                params![series, res, window],
-                |r| r.get(0),
-            )?,
-            Some(RecordKind::Setting) => conn.query_row(
-                "SELECT count(*) > 0 FROM setting WHERE name = CAST(?1 AS TEXT)",
-                params![name],
-                |r| r.get(0),
-            )?,
-            Some(RecordKind::WriterState) => {
-                conn.query_row("SELECT count(*) > 0 FROM writer_state", [], |r| r.get(0))?
-            }
-            _ => false,
-        };
-        if !present {
-            out.push(match kind_of(kind) {
-                Some(RecordKind::Chunk) => format!(
-                    "{} removed outside Hearth",
-                    crate::vault::chunk_name(res, window)
-                ),
-                Some(RecordKind::Setting) => "a setting removed outside Hearth".to_string(),
-                Some(RecordKind::WriterState) => {
-                    "the writer state removed outside Hearth".to_string()
-                }
-                _ => "an unknown entry in the integrity manifest".to_string(),
-            });
-        }
+    for row in gone {
+        let (kind, res, window) = row?;
+        out.push(match kind_of(kind) {
+            Some(RecordKind::Chunk) => format!(
+                "{} removed outside Hearth",
+                crate::vault::chunk_name(res, window)
+            ),
+            Some(RecordKind::Setting) => "a setting removed outside Hearth".to_string(),
+            Some(RecordKind::WriterState) => "the writer state removed outside Hearth".to_string(),
+            _ => "an unknown entry in the integrity manifest".to_string(),
+        });
     }
     Ok(out)
 }
