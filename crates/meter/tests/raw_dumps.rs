@@ -398,7 +398,13 @@ mod any_input {
             let mut whole = decoder(Protocol::Dlms, Some(&keys)).unwrap();
             let want = run(whole.as_mut(), &input, input.len().max(1));
             let mut split = decoder(Protocol::Dlms, Some(&keys)).unwrap();
-            prop_assert_eq!(run(split.as_mut(), &input, chunk), want);
+            // The same readings and the same rejection reasons. (A rejection's detail may
+            // name another fault: a cut APDU in a binary file ends where the bytes seen so
+            // far end, so its A-XDR error can differ with the split.)
+            let outcome = |v: &[Result<Decoded, Rejection>]| -> Vec<Result<Decoded, RejectReason>> {
+                v.iter().map(|r| r.clone().map_err(|e| e.reason)).collect()
+            };
+            prop_assert_eq!(outcome(&run(split.as_mut(), &input, chunk)), outcome(&want));
             let mut auto = AutoDecoder::with_keys(keys);
             let _ = run(&mut auto, &input, chunk);
         }
