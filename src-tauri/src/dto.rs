@@ -179,3 +179,82 @@ pub struct PortDto {
     /// What the port is, for a human.
     pub description: String,
 }
+
+/// Files chosen in the open dialog or dropped on the window: the token that reads them, once,
+/// and their names to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OpenChoiceDto {
+    /// Given back to import or restore them.
+    pub token: String,
+    /// The files' names.
+    pub names: Vec<String>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ImportDto {
+    /// Readings new to the vault.
+    pub added: u64,
+    /// Readings the vault already had (skipped).
+    pub duplicates: u64,
+    /// Frames rejected and lines unreadable.
+    pub refused: u64,
+    /// Implausible values dropped from readings.
+    pub implausible: u64,
+    /// Files of which nothing could be used: `name: why`.
+    pub unusable: Vec<String>,
+}
+
+/// A backup written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BackupDto {
+    /// Hours of readings in it.
+    pub hours: u64,
+    /// Settings in it.
+    pub settings: u64,
+    /// The file written.
+    pub path: String,
+}
+
+/// A backup merged into the vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RestoreDto {
+    /// Readings read from the backup.
+    pub read: u64,
+    /// Readings new to this vault.
+    pub added: u64,
+    /// Readings this vault already had.
+    pub already_present: u64,
+    /// Readings refused (outside their hour, or in the future).
+    pub refused: u64,
+    /// Settings taken.
+    pub settings_added: u64,
+}
+
+impl From<&hearth_vault::RestoreReport> for RestoreDto {
+    fn from(r: &hearth_vault::RestoreReport) -> Self {
+        RestoreDto {
+            read: r.read,
+            added: r.added,
+            already_present: r.already_present,
+            refused: r.outside_window + r.future,
+            settings_added: r.settings_added,
+        }
+    }
+}
+
+/// What the vault check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VerifyDto {
+    /// Records intact.
+    pub intact: u64,
+    /// Readings in the intact raw chunks.
+    pub readings: u64,
+    /// Damaged records, described.
+    pub damaged: Vec<String>,
+}

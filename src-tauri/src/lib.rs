@@ -111,6 +111,11 @@ pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri:
             commands::meter::set_meter_keys,
             commands::session::take_auto_unlock,
             commands::session::quit,
+            commands::data::pick_open_files,
+            commands::data::import_files,
+            commands::data::backup_vault,
+            commands::data::restore_backup,
+            commands::data::verify_vault,
         ])
 }
 
@@ -143,6 +148,8 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
         window_closed_at: Arc::default(),
         chosen: Arc::default(),
         save_dialog_stand_in: None,
+        opened: Arc::default(),
+        open_dialog_stand_in: None,
         auto_unlock: Arc::new(AtomicBool::new(true)),
         kdf,
         info: AppInfoDto {
@@ -213,6 +220,7 @@ pub fn run(options: Options) {
     #[cfg(debug_assertions)]
     {
         state.save_dialog_stand_in = std::env::var_os("HEARTH_TEST_SAVE_DIR").map(PathBuf::from);
+        state.open_dialog_stand_in = std::env::var_os("HEARTH_TEST_OPEN_DIR").map(PathBuf::from);
     }
     // Tests shorten the idle time before auto-lock to seconds.
     state.info.auto_lock_seconds = std::env::var("HEARTH_AUTO_LOCK_SECONDS")

@@ -40,6 +40,11 @@ pub struct AppState {
     /// A directory standing in for the save dialog (`HEARTH_TEST_SAVE_DIR`, end-to-end tests;
     /// debug builds only).
     pub save_dialog_stand_in: Option<PathBuf>,
+    /// Files chosen in the open dialog or dropped on the window, held for the page's tokens.
+    pub opened: Arc<Mutex<hearth_app::held::Held<Vec<PathBuf>>>>,
+    /// A directory standing in for the open dialog (`HEARTH_TEST_OPEN_DIR`, end-to-end tests;
+    /// debug builds only): its files are the ones "chosen".
+    pub open_dialog_stand_in: Option<PathBuf>,
     /// When the main window was last closed, while it stays closed (see [`crate::window`]).
     pub window_closed_at: Arc<Mutex<Option<std::time::Instant>>>,
 }

@@ -10,7 +10,9 @@
 use crate::collector::lock;
 use crate::state::AppState;
 use std::time::Instant;
-use tauri::{AppHandle, Manager, Runtime, WebviewWindowBuilder, Window, WindowEvent};
+use tauri::{
+    AppHandle, DragDropEvent, Manager, Runtime, WebviewWindowBuilder, Window, WindowEvent,
+};
 
 /// The main window's label, as in `tauri.conf.json` (which marks it `"create": false`: the app
 /// opens it itself, or not at all when it starts minimised).
@@ -38,10 +40,14 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 }
 
 /// Window events of every window (registered on the builder): when the main window is gone,
-/// the auto-lock starts counting.
+/// the auto-lock starts counting; files dropped on it are offered for import.
 pub fn on_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
-    if window.label() == MAIN && matches!(event, WindowEvent::Destroyed) {
-        closed(window.app_handle());
+    match event {
+        WindowEvent::Destroyed if window.label() == MAIN => closed(window.app_handle()),
+        WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) if !paths.is_empty() => {
+            crate::commands::data::dropped(window.app_handle(), paths.clone());
+        }
+        _ => {}
     }
 }
 

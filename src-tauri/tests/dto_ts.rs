@@ -12,6 +12,7 @@ use hearth_desktop::dto::{
     ExportDto, ExportProgressDto, HistoryDto, HistoryRowDto, LiveDto, PhaseDto, PortDto,
     PreferencesDto, SaveChoiceDto, StatusDto, TipDto,
 };
+use hearth_desktop::dto::{BackupDto, ImportDto, OpenChoiceDto, RestoreDto, VerifyDto};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use ts_rs::{Config, TS, TypeVisitor};
@@ -163,6 +164,11 @@ fn declarations(cfg: &Config) -> Vec<Declaration> {
         declaration::<HistoryDto>(cfg),
         declaration::<ExportProgressDto>(cfg),
         declaration::<SaveChoiceDto>(cfg),
+        declaration::<OpenChoiceDto>(cfg),
+        declaration::<ImportDto>(cfg),
+        declaration::<BackupDto>(cfg),
+        declaration::<RestoreDto>(cfg),
+        declaration::<VerifyDto>(cfg),
         declaration::<ExportDto>(cfg),
         declaration::<ContractDto>(cfg),
         declaration::<ContractCostDto>(cfg),

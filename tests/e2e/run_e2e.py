@@ -1161,6 +1161,53 @@ def test_desktop_app_stays_off_the_network(s, ctx):
     print(f"     {len(lines)} traced calls, sockets: " + ", ".join(f"{sockets.count(k)} {k}" for k in sorted(set(sockets))))
 
 
+def test_import_and_backup_screen(s, ctx):
+    # The Import and backup screen on the demo vault (passphrase "demo"). The native dialogs
+    # cannot be driven: the save dialog "chooses" its suggested name in the test's directory,
+    # the open dialog every file in ctx["dir"]/open (HEARTH_TEST_OPEN_DIR).
+    opened = os.path.join(ctx["dir"], "open")
+    os.makedirs(opened, exist_ok=True)
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    s.click('nav button[data-screen="data"]')
+    done = lambda css: lambda: (s.attr(css, "class") or "") in ("ok", "error") or bool(s.attr(css, "data-code"))
+    # The check reads every record.
+    s.click("#verify-go")
+    s.wait("the check", done("#verify-result"), timeout=60)
+    assert s.attr("#verify-result", "class") == "ok", s.text("#verify-result")
+    assert s.text("#verify-result").startswith("Everything is intact."), s.text("#verify-result")
+    # A backup of everything, to the file the save dialog returns.
+    s.click("#backup-go")
+    s.wait("the backup", done("#backup-result"), timeout=60)
+    assert s.attr("#backup-result", "class") == "ok", s.text("#backup-result")
+    made = [f for f in os.listdir(ctx["dir"]) if f.endswith(".backup")]
+    assert len(made) == 1 and made[0].startswith("hearth-"), made
+    assert not [f for f in os.listdir(ctx["dir"]) if f.endswith(".partial")]
+    shutil.move(os.path.join(ctx["dir"], made[0]), os.path.join(opened, made[0]))
+    # Restoring it with a wrong passphrase: refused, said so, nothing changes.
+    s.type("#restore-pass", "not the passphrase")
+    s.click("#restore-go")
+    s.wait("the refusal", done("#restore-result"), timeout=60)
+    assert s.attr("#restore-result", "data-code") == "WrongPassphrase", s.text("#restore-result")
+    # With the right one: everything in it is here already.
+    s.type("#restore-pass", "demo")
+    s.click("#restore-go")
+    s.wait("the restore", done("#restore-result"), timeout=60)
+    text = s.text("#restore-result")
+    assert s.attr("#restore-result", "class") == "ok", text
+    m = re.match(r"Readings added from the backup: 0\. Here already: ([\d,]+)\.", text)
+    assert m and int(m.group(1).replace(",", "")) > 0, text
+    # Import a capture of one telegram from 2017, twice: the second time changes nothing.
+    os.remove(os.path.join(opened, made[0]))
+    with open(os.path.join(opened, "meter.p1"), "w", encoding="ascii", newline="") as f:
+        f.write(dsmr5_telegram("170102192002W", "0230.0"))
+    for expected in ("Readings added: 1. Already stored, skipped: 0.",
+                     "Readings added: 0. Already stored, skipped: 1."):
+        s.js("document.getElementById('import-result').className = '';")
+        s.click("#import-choose")
+        s.wait("the import", done("#import-result"), timeout=60)
+        assert s.text("#import-result") == expected, s.text("#import-result")
+
+
 TESTS = [
     ("live power appears and changes", test_live_power_appears_and_changes, ["--demo"]),
     ("live chart is drawn", test_live_chart_is_drawn, ["--demo"]),
@@ -1187,6 +1234,8 @@ TESTS = [
     ("a login start opens a keyring vault and collects with no window", test_login_start_opens_with_the_keyring, [], "keyring"),
     ("a second start brings the running Hearth's window back", test_second_start_brings_the_window_back, [], "keyring"),
     ("quit from the page (no tray needed)", test_quit_from_the_page, ["--demo", "--demo-days", "0"]),
+    ("import and backup: check, backup, restore, import twice", test_import_and_backup_screen, ["--demo", "--demo-days", "1"],
+     {"HEARTH_TEST_OPEN_DIR": "{dir}/open"}),
     # No WebDriver session: the test starts the app itself, under strace.
     ("the desktop app opens no internet socket (strace)", test_desktop_app_stays_off_the_network, None),
 ]
@@ -1212,7 +1261,8 @@ def wrapper(app, test_dir, extra_env=None, clock=None):
     path = os.path.join(test_dir, "app.sh")
     env = "".join(f'export {k}="{os.path.join(test_dir, v)}"\n' for k, v in
                   (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache")))
-    env += "".join(f'export {k}="{v}"\n' for k, v in dict(extra_env or {}, **clock_env(clock)).items())
+    env += "".join(f'export {k}="{v.replace("{dir}", test_dir)}"\n'
+                   for k, v in dict(extra_env or {}, **clock_env(clock)).items())
     # The native save dialog cannot be driven: the shell "chooses" the suggested name in here.
     env += f'export HEARTH_TEST_SAVE_DIR="{test_dir}"\n'
     with open(path, "w") as f:

@@ -202,6 +202,65 @@ export type SaveChoiceDto = {
   path: string;
 };
 
+/**
+ * Files chosen in the open dialog or dropped on the window: the token that reads them, once,
+ * and their names to show.
+ */
+export type OpenChoiceDto = {
+  /** Given back to import or restore them. */
+  token: string;
+  /** The files' names. */
+  names: Array<string>;
+};
+
+/** What an import did. */
+export type ImportDto = {
+  /** Readings new to the vault. */
+  added: number;
+  /** Readings the vault already had (skipped). */
+  duplicates: number;
+  /** Frames rejected and lines unreadable. */
+  refused: number;
+  /** Implausible values dropped from readings. */
+  implausible: number;
+  /** Files of which nothing could be used: `name: why`. */
+  unusable: Array<string>;
+};
+
+/** A backup written. */
+export type BackupDto = {
+  /** Hours of readings in it. */
+  hours: number;
+  /** Settings in it. */
+  settings: number;
+  /** The file written. */
+  path: string;
+};
+
+/** A backup merged into the vault. */
+export type RestoreDto = {
+  /** Readings read from the backup. */
+  read: number;
+  /** Readings new to this vault. */
+  added: number;
+  /** Readings this vault already had. */
+  already_present: number;
+  /** Readings refused (outside their hour, or in the future). */
+  refused: number;
+  /** Settings taken. */
+  settings_added: number;
+};
+
+/** What the vault check found. */
+export type VerifyDto = {
+  /** Records intact. */
+  intact: number;
+  /** Readings in the intact raw chunks. */
+  readings: number;
+  /** Damaged records, described. */
+  damaged: Array<string>;
+};
+
 /** A finished CSV export. */
 export type ExportDto = {
   /** Data lines written (the header not counted). */

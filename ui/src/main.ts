@@ -6,6 +6,7 @@ import type { AppInfoDto, StatusDto } from "./dto.js";
 import * as now from "./now.js";
 import * as history from "./history.js";
 import * as exporter from "./exporter.js";
+import * as data from "./data.js";
 import * as gate from "./gate.js";
 import * as costs from "./costs.js";
 import * as tips from "./tips.js";
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
   gate.wire(info.demo, opened, () => lock());
   history.wire();
   exporter.wire(info);
+  data.wire(info.data_dir, () => show("data"));
   costs.wire();
   tips.wire();
   settings.wire(() => lock());

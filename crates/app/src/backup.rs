@@ -3,6 +3,7 @@
 //! as local dates, and merging a backup into a vault (readings already present are skipped,
 //! so restoring twice changes nothing).
 
+use crate::export::{Destination, ExportError};
 use crate::period::{DateError, parse_bound};
 use crate::settings::Setting;
 use hearth_vault::{BackupReport, RestoreOptions, RestoreReport, Vault, VaultError};
@@ -18,6 +19,17 @@ pub enum BackupError {
     /// The vault could not be read or the file not written (it must not exist yet).
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// The file chosen cannot take the backup (the vault itself, a link, changed since).
+    #[error(transparent)]
+    Destination(#[from] ExportError),
+    /// The finished backup could not take its name.
+    #[error("Cannot name the backup {}: {source}", .path.display())]
+    Name {
+        /// The file chosen.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
 }
 
 /// Why a backup was not restored.
@@ -59,7 +71,9 @@ pub fn range(
 /// Writes an encrypted backup of `vault` to `out` (which must not exist), sealed under the
 /// vault's passphrase: every hour of readings, or those overlapping the range `from`..`to`
 /// (see [`range`]), and every setting. A reader copies what the writer last flushed, so a
-/// backup can run beside a collector.
+/// backup can run beside a collector. The backup is written beside `out` under a hidden name
+/// and takes its name only when complete, so an interrupted backup (a full disk, a killed
+/// process) never passes for a whole one.
 pub fn write(
     vault: &mut Vault,
     out: &Path,
@@ -67,7 +81,54 @@ pub fn write(
     to: Option<&str>,
 ) -> Result<BackupReport, BackupError> {
     let range = range(from, to, vault.time_zone())?;
-    Ok(vault.backup(out, range)?)
+    if out.exists() {
+        return Err(VaultError::AlreadyExists(out.to_path_buf()).into());
+    }
+    whole_or_nothing(vault, out, range)
+}
+
+/// Like [`write`], to the file the user chose in the desktop's save dialog (which asked before
+/// replacing one): never the vault or one of its working files, a link or anything but a
+/// regular file ([`Destination::create`]).
+pub fn to_destination(
+    vault: &mut Vault,
+    vault_path: &Path,
+    dest: &Destination,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<BackupReport, BackupError> {
+    let range = range(from, to, vault.time_zone())?;
+    drop(dest.create(vault_path)?);
+    whole_or_nothing(vault, dest.path(), range)
+}
+
+/// The backup written to a hidden sibling of `out`, renamed over `out` when complete.
+fn whole_or_nothing(
+    vault: &mut Vault,
+    out: &Path,
+    range: Option<(i64, i64)>,
+) -> Result<BackupReport, BackupError> {
+    let name = out.file_name().unwrap_or(out.as_os_str()).to_string_lossy();
+    let partial = out.with_file_name(format!(".{name}.partial"));
+    // A leftover of an interrupted backup to the same name (never a link followed).
+    if std::fs::symlink_metadata(&partial).is_ok_and(|m| m.is_file()) {
+        std::fs::remove_file(&partial).map_err(VaultError::Io)?;
+    }
+    let report = match vault.backup(&partial, range) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e.into());
+        }
+    };
+    std::fs::rename(&partial, out).map_err(|source| {
+        let _ = std::fs::remove_file(&partial);
+        BackupError::Name {
+            path: out.to_path_buf(),
+            source,
+        }
+    })?;
+    Ok(report)
 }
 
 /// Merges the backup at `file`, which opens with `passphrase`, into `vault` (its writer).
@@ -210,5 +271,65 @@ mod tests {
             range(Some("15/01/2026"), None, &tz),
             Err(DateError::NotADate(s)) if s == "15/01/2026"
         ));
+    }
+
+    #[test]
+    fn an_unfinished_backup_never_takes_the_name_and_a_leftover_is_replaced() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut a = vault(&dir, "a.hearth", "pw");
+        two_days(&mut a);
+        let out = dir.path().join("home.backup");
+        // Writing fails (a directory stands where the backup is written first): no file
+        // named home.backup appears.
+        let partial = dir.path().join(".home.backup.partial");
+        std::fs::create_dir(&partial).expect("dir");
+        assert!(write(&mut a, &out, None, None).is_err());
+        assert!(!out.exists());
+        std::fs::remove_dir(&partial).expect("rmdir");
+        // A half-written leftover of an interrupted run is replaced by the whole backup.
+        std::fs::write(&partial, b"SQLite format 3\0half").expect("leftover");
+        let report = write(&mut a, &out, None, None).expect("backup");
+        assert_eq!(report.chunks, 48);
+        assert!(!partial.exists());
+        let mut b = vault(&dir, "b.hearth", "other");
+        let merged = restore(&mut b, &out, "pw", NOW, false).expect("restore");
+        assert_eq!((merged.read, merged.added), (2880, 2880));
+        // The CLI's backup never replaces a file.
+        assert!(matches!(
+            write(&mut a, &out, None, None),
+            Err(BackupError::Vault(VaultError::AlreadyExists(p))) if p == out
+        ));
+    }
+
+    #[test]
+    fn a_backup_to_a_chosen_file_replaces_it_but_never_the_vault() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut a = vault(&dir, "a.hearth", "pw");
+        two_days(&mut a);
+        let vault_path = dir.path().join("a.hearth");
+        // The file chosen in the save dialog, there already: replaced by the backup.
+        let out = dir.path().join("chosen.backup");
+        std::fs::write(&out, b"an old file").expect("old");
+        let dest = Destination::chosen(&out).expect("chosen");
+        let report =
+            to_destination(&mut a, &vault_path, &dest, Some("2026-01-16"), None).expect("backup");
+        assert_eq!(report.chunks, 24);
+        let mut b = vault(&dir, "b.hearth", "other");
+        assert_eq!(
+            restore(&mut b, &out, "pw", NOW, false)
+                .expect("restore")
+                .added,
+            1440
+        );
+        // The vault itself, chosen by mistake: refused, and the vault still opens whole.
+        let dest = Destination::chosen(&vault_path).expect("chosen");
+        assert!(matches!(
+            to_destination(&mut a, &vault_path, &dest, None, None),
+            Err(BackupError::Destination(ExportError::VaultFile(_)))
+        ));
+        drop(a);
+        let again = Vault::open_read_only(&vault_path, "pw").expect("vault intact");
+        assert!(again.verify().expect("verify").damaged.is_empty());
+        assert_eq!(again.verify().expect("verify").readings, 2880);
     }
 }

@@ -6,6 +6,7 @@
 //! CLI's `--force`, or the desktop's save dialog, whose choice stays here (a [`Destination`]
 //! held by [`Choices`]) while the page gets an opaque single-use token.
 
+use crate::held::Held;
 use crate::period::{DateError, parse_bound};
 use hearth_vault::{CsvOptions, Resolution, Vault, VaultError, write_csv};
 use jiff::tz::TimeZone;
@@ -357,13 +358,11 @@ fn identity(_: &Metadata) -> (u64, u64) {
     (0, 0)
 }
 
-/// Files the user chose in the desktop's save dialog, kept on this side of the window: the page
-/// gets a random token for each ([`Choices::hold`]) and writes by giving it back
+/// Files the user chose in the desktop's save dialog, kept on this side of the window
+/// ([`Held`]): the page gets a token for each ([`Choices::hold`]) and writes by giving it back
 /// ([`Choices::take`]), once, within [`Choices::FOR`]. A path the page makes up opens nothing.
 #[derive(Debug, Default)]
-pub struct Choices {
-    held: Vec<(Token, Destination, Instant)>,
-}
+pub struct Choices(Held<Destination>);
 
 /// A file chosen in the save dialog, as the page sees it: the token that writes to it, once,
 /// and its path to show.
@@ -376,14 +375,11 @@ pub struct Chosen {
     pub path: String,
 }
 
-/// 128 random bits.
-type Token = [u8; 16];
-
 impl Choices {
     /// How long a choice stays good.
-    pub const FOR: Duration = Duration::from_secs(15 * 60);
+    pub const FOR: Duration = Held::<Destination>::FOR;
     /// Choices held at most: a new one pushes out the oldest.
-    pub const MOST: usize = 8;
+    pub const MOST: usize = Held::<Destination>::MOST;
 
     /// Holds the file at `path`, just chosen in the save dialog (see [`Destination::chosen`]),
     /// at `now`: its token and its path, for the page.
@@ -397,47 +393,14 @@ impl Choices {
 
     /// Holds `dest`, chosen at `now`; returns its token (32 hex digits).
     pub fn hold(&mut self, dest: Destination, now: Instant) -> Result<String, ExportError> {
-        let mut token: Token = [0; 16];
-        getrandom::fill(&mut token).map_err(|_| ExportError::Random)?;
-        self.forget_expired(now);
-        if self.held.len() >= Self::MOST {
-            self.held.remove(0);
-        }
-        self.held.push((token, dest, now));
-        Ok(token.iter().map(|b| format!("{b:02x}")).collect())
+        self.0.hold(dest, now).map_err(|_| ExportError::Random)
     }
 
     /// The destination `token` stands for, given up (a token works once); a token never given,
     /// already used or older than [`Choices::FOR`] at `now` is [`ExportError::NotChosen`].
     pub fn take(&mut self, token: &str, now: Instant) -> Result<Destination, ExportError> {
-        self.forget_expired(now);
-        let wanted = parse_token(token).ok_or(ExportError::NotChosen)?;
-        // Each comparison reads every byte, so its time says nothing about how much matched.
-        let found = self
-            .held
-            .iter()
-            .position(|(t, ..)| t.iter().zip(&wanted).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
-        let i = found.ok_or(ExportError::NotChosen)?;
-        Ok(self.held.remove(i).1)
+        self.0.take(token, now).ok_or(ExportError::NotChosen)
     }
-
-    fn forget_expired(&mut self, now: Instant) {
-        self.held
-            .retain(|(_, _, at)| now.saturating_duration_since(*at) < Self::FOR);
-    }
-}
-
-/// 32 lowercase hex digits back into a token.
-fn parse_token(s: &str) -> Option<Token> {
-    let s = s.as_bytes();
-    if s.len() != 32 || !s.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    let mut t: Token = [0; 16];
-    for (b, pair) in t.iter_mut().zip(s.chunks(2)) {
-        *b = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(t)
 }
 
 /// The files SQLite and the vault keep beside the vault file (name + suffix): the write-ahead

@@ -10,6 +10,7 @@ use hearth_meter::Reading;
 use hearth_vault::{CreateOptions, KdfParams, Vault, VaultError};
 use jiff::tz::TimeZone;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 /// The vault file in the user's data directory (`$XDG_DATA_HOME/hearth/vault.hearth` on
@@ -422,6 +423,31 @@ impl Session {
     fn set_pending_cap(&mut self, bytes: usize) {
         self.pending.cap_bytes = bytes;
     }
+}
+
+/// Why a long task on the open vault ([`on_loan`]) did not run, or could not hand it back.
+#[derive(Debug, thiserror::Error)]
+pub enum LoanError {
+    /// The vault is locked (or already out on loan).
+    #[error("Unlock Hearth first.")]
+    Locked,
+    /// After the task, what waited in memory could not be written (it keeps waiting).
+    #[error(transparent)]
+    GiveBack(VaultError),
+}
+
+/// Runs `task` on the vault `session` holds open, lent out of it ([`Session::lend`]): a long
+/// import or restore does not hold the session, so readings that arrive meanwhile wait in
+/// memory, sealed, and are written when the vault is given back, whatever the task did.
+pub fn on_loan<T>(
+    session: &Mutex<Session>,
+    task: impl FnOnce(&mut Vault) -> T,
+) -> Result<T, LoanError> {
+    let hold = || session.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut vault = hold().lend().ok_or(LoanError::Locked)?;
+    let done = task(&mut vault);
+    hold().give_back(vault).map_err(LoanError::GiveBack)?;
+    Ok(done)
 }
 
 #[cfg(test)]

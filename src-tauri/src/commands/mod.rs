@@ -2,6 +2,7 @@
 //! call and back, its errors as `{code, message}`.
 
 pub mod costs;
+pub mod data;
 pub mod history;
 pub mod live;
 pub mod meter;
@@ -14,7 +15,7 @@ pub(crate) use meter::{check_local, start_collecting};
 pub(crate) use session::open_vault_mut;
 
 /// Runs blocking work (vault reads, drawing) on a blocking thread.
-async fn off_the_runtime<T: Send + 'static>(
+pub(crate) async fn off_the_runtime<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ShellError> + Send + 'static,
 ) -> Result<T, ShellError> {
     tauri::async_runtime::spawn_blocking(work)

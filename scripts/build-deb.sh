@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds Hearth's Debian package: the desktop app and, beside it, the `hearth` command line
+# (installed as /usr/bin/hearth; tauri.conf.json maps it from src-tauri/cli-stage/). Offline:
+# everything comes from the crates and npm registries scripts/setup.sh already reaches.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+cargo build --locked --release -p hearth-cli
+mkdir -p src-tauri/cli-stage
+install -m 0755 "$CARGO_TARGET_DIR/release/hearth" src-tauri/cli-stage/hearth
+(cd src-tauri && npx --yes @tauri-apps/cli@^2 build --bundles deb)
+deb="$(ls -t "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb | head -n 1)"
+# The package must hold both programs.
+dpkg-deb -c "$deb" | grep -q ' ./usr/bin/hearth$' || { echo "no /usr/bin/hearth in $deb" >&2; exit 1; }
+dpkg-deb -c "$deb" | grep -q ' ./usr/bin/hearth-desktop$' || { echo "no /usr/bin/hearth-desktop in $deb" >&2; exit 1; }
+echo "$deb"
