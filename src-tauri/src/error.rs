@@ -88,7 +88,9 @@ impl From<VaultError> for ShellError {
         let code = match &e {
             VaultError::WrongPassphrase => Code::WrongPassphrase,
             VaultError::Busy => Code::Busy,
-            VaultError::Damaged { .. } | VaultError::NotAVault(_) => Code::Corrupt,
+            VaultError::Damaged { .. } | VaultError::NotAVault(_) | VaultError::Backup(_) => {
+                Code::Corrupt
+            }
             VaultError::Io(_)
             | VaultError::AlreadyExists(_)
             | VaultError::Missing(_)

@@ -151,7 +151,14 @@ pub fn restore(
         .restore(file, passphrase, &options)
         .map_err(|source| RestoreError {
             path: file.to_path_buf(),
-            source,
+            source: match source {
+                VaultError::NotAVault(_) => VaultError::Backup(
+                    "this file is not a whole Hearth backup (cut short while it was written or \
+                     copied, or not a backup at all); nothing was restored"
+                        .into(),
+                ),
+                other => other,
+            },
         })
 }
 
@@ -331,5 +338,45 @@ mod tests {
         let again = Vault::open_read_only(&vault_path, "pw").expect("vault intact");
         assert!(again.verify().expect("verify").damaged.is_empty());
         assert_eq!(again.verify().expect("verify").readings, 2880);
+    }
+
+    #[test]
+    fn a_half_written_backup_is_refused_with_a_reason_and_changes_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut a = vault(&dir, "a.hearth", "pw");
+        two_days(&mut a);
+        let out = dir.path().join("whole.backup");
+        write(&mut a, &out, None, None).expect("backup");
+        let bytes = std::fs::read(&out).expect("read");
+        let mut b = vault(&dir, "b.hearth", "other");
+        let mut today = Reading::new(Protocol::Dsmr);
+        today.time = Some(MeterTime::utc(NOW - 60));
+        today.set(Quantity::ImportWh, 2_000_000);
+        b.append(&[today]).expect("append");
+        b.flush().expect("flush");
+        // Cut at half, at a tenth, and to its header page: each refused, nothing merged.
+        for keep in [bytes.len() / 2, bytes.len() / 10, 4096] {
+            let half = dir.path().join(format!("cut-{keep}.backup"));
+            std::fs::write(&half, &bytes[..keep]).expect("cut");
+            let err = restore(&mut b, &half, "pw", NOW, false).expect_err("a cut backup");
+            assert_eq!(err.path, half);
+            let why = err.source.to_string();
+            assert_eq!(
+                why,
+                "backup: this file is not a whole Hearth backup (cut short while it was written \
+                 or copied, or not a backup at all); nothing was restored",
+                "{keep}"
+            );
+            let check = b.verify().expect("verify");
+            assert!(check.damaged.is_empty(), "{keep}: {:?}", check.damaged);
+            assert_eq!(check.readings, 1, "{keep}: {why}");
+        }
+        // The whole one still merges.
+        assert_eq!(
+            restore(&mut b, &out, "pw", NOW, false)
+                .expect("restore")
+                .added,
+            2880
+        );
     }
 }
