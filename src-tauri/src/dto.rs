@@ -220,41 +220,7 @@ pub struct BackupDto {
 }
 
 /// A backup merged into the vault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct RestoreDto {
-    /// Readings read from the backup.
-    pub read: u64,
-    /// Readings new to this vault.
-    pub added: u64,
-    /// Readings this vault already had.
-    pub already_present: u64,
-    /// Readings refused (outside their hour, or in the future).
-    pub refused: u64,
-    /// Settings taken.
-    pub settings_added: u64,
-}
-
-impl From<&hearth_vault::RestoreReport> for RestoreDto {
-    fn from(r: &hearth_vault::RestoreReport) -> Self {
-        RestoreDto {
-            read: r.read,
-            added: r.added,
-            already_present: r.already_present,
-            refused: r.outside_window + r.future,
-            settings_added: r.settings_added,
-        }
-    }
-}
+pub use hearth_app::backup::Restored as RestoreDto;
 
 /// What the vault check found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct VerifyDto {
-    /// Records intact.
-    pub intact: u64,
-    /// Readings in the intact raw chunks.
-    pub readings: u64,
-    /// Damaged records, described.
-    pub damaged: Vec<String>,
-}
+pub use hearth_app::verify::Verdict as VerifyDto;

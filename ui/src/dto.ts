@@ -237,7 +237,7 @@ export type BackupDto = {
   path: string;
 };
 
-/** A backup merged into the vault. */
+/** A backup merged into a vault, as the desktop's window receives it. */
 export type RestoreDto = {
   /** Readings read from the backup. */
   read: number;
@@ -251,13 +251,13 @@ export type RestoreDto = {
   settings_added: number;
 };
 
-/** What the vault check found. */
+/** What a check of the whole vault found (as the desktop's window receives it, too). */
 export type VerifyDto = {
-  /** Records intact. */
+  /** Records that authenticated and decoded. */
   intact: number;
-  /** Readings in the intact raw chunks. */
+  /** Raw readings in the intact raw chunks. */
   readings: number;
-  /** Damaged records, described. */
+  /** Damaged records, described for a human (kind, resolution, UTC window). */
   damaged: Array<string>;
 };
 

@@ -43,6 +43,34 @@ pub struct RestoreError {
     pub source: VaultError,
 }
 
+/// A backup merged into a vault, as the desktop's window receives it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "RestoreDto"))]
+pub struct Restored {
+    /// Readings read from the backup.
+    pub read: u64,
+    /// Readings new to this vault.
+    pub added: u64,
+    /// Readings this vault already had.
+    pub already_present: u64,
+    /// Readings refused (outside their hour, or in the future).
+    pub refused: u64,
+    /// Settings taken.
+    pub settings_added: u64,
+}
+
+impl From<&RestoreReport> for Restored {
+    fn from(r: &RestoreReport) -> Self {
+        Restored {
+            read: r.read,
+            added: r.added,
+            already_present: r.already_present,
+            refused: r.outside_window + r.future,
+            settings_added: r.settings_added,
+        }
+    }
+}
+
 /// The range a backup covers, from bounds typed by the user (local dates, midnight in `tz`,
 /// or RFC 3339 times): `None` when neither is given (the whole vault); a missing start is
 /// the beginning, a missing end none. A range that ends before it starts (or where it

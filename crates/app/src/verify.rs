@@ -4,8 +4,9 @@
 
 use hearth_vault::{Vault, VaultError, VerifyReport};
 
-/// What a check of the whole vault found.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What a check of the whole vault found (as the desktop's window receives it, too).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "VerifyDto"))]
 pub struct Verdict {
     /// Records that authenticated and decoded.
     pub intact: u64,

@@ -228,13 +228,5 @@ pub async fn restore_backup(
 #[tauri::command]
 pub async fn verify_vault(state: State<'_, AppState>) -> Result<VerifyDto, ShellError> {
     let vault = state.reader()?;
-    off_the_runtime(move || {
-        let verdict = verify::check(&vault)?;
-        Ok(VerifyDto {
-            intact: verdict.intact,
-            readings: verdict.readings,
-            damaged: verdict.damaged,
-        })
-    })
-    .await
+    off_the_runtime(move || Ok(verify::check(&vault)?)).await
 }
