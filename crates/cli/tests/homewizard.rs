@@ -108,12 +108,7 @@ fn a_homewizard_p1_meter_polled_again_and_again_is_stored_once() {
     let vault = dir.path().join("v.hearth");
     init_vault(&vault);
     let (port, polls) = fake_p1("200 OK", v5_telegram());
-    let out = collect_until(
-        &vault,
-        &format!("homewizard:127.0.0.1:{port}"),
-        &polls,
-        3,
-    );
+    let out = collect_until(&vault, &format!("homewizard:127.0.0.1:{port}"), &polls, 3);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
     assert!(
@@ -121,7 +116,10 @@ fn a_homewizard_p1_meter_polled_again_and_again_is_stored_once() {
         "{log}"
     );
     assert!(polls.load(Ordering::SeqCst) >= 3);
-    assert!(log.contains("stopped: 1 readings stored, 0 duplicates"), "{log}");
+    assert!(
+        log.contains("stopped: 1 readings stored, 0 duplicates"),
+        "{log}"
+    );
 
     // The values are the telegram's own: 4.426 + 2.399 kWh imported, 0.244 kW.
     let export = hearth(&vault)
@@ -154,12 +152,7 @@ fn the_local_api_switched_off_is_reported_with_the_fix() {
         "403 Forbidden",
         br#"{"error": {"id": 202, "description": "API not enabled"}}"#.to_vec(),
     );
-    let out = collect_until(
-        &vault,
-        &format!("homewizard:127.0.0.1:{port}"),
-        &polls,
-        2,
-    );
+    let out = collect_until(&vault, &format!("homewizard:127.0.0.1:{port}"), &polls, 2);
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
     assert!(

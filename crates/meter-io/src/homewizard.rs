@@ -369,6 +369,25 @@ impl HomeWizardLink {
         Ok(link)
     }
 
+    /// After a reconnect: `last` is the telegram handed on before it, which is not handed on
+    /// again (the meter may not have sent a new one yet).
+    pub(crate) fn continue_after(&mut self, last: Vec<u8>) {
+        if last.is_empty() {
+            return;
+        }
+        if self.pos == 0 && self.pending == last {
+            self.pending.clear();
+        }
+        if self.last.is_empty() {
+            self.last = last;
+        }
+    }
+
+    /// The last telegram received, for [`HomeWizardLink::continue_after`].
+    pub(crate) fn take_last(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.last)
+    }
+
     /// Asks for the telegram now; keeps it when it differs from the last one.
     async fn poll(&mut self) -> Result<(), HomeWizardError> {
         self.next_poll = (self.next_poll + POLL_EVERY).max(Instant::now());

@@ -474,6 +474,8 @@ pub struct Reader {
     password: Option<String>,
     clock: Clock,
     pulse: Option<PulseState>,
+    /// A HomeWizard P1 meter's last telegram, kept across a reconnect.
+    homewizard_last: Vec<u8>,
 }
 
 /// Counts nothing but what the reader books for sources without a decoder (pulse sensors).
@@ -517,12 +519,13 @@ impl Reader {
 
     /// A reader for an MQTT broker, with the decoder its preset needs
     /// ([`crate::mqtt::decoder_for`]), for an IEC 62056-21 meter (its decoder, in Central
-    /// European time), or for a pulse sensor (which needs none). Other sources need a decoder
+    /// European time), for a HomeWizard P1 meter (the DSMR decoder), or for a pulse sensor (which needs none). Other sources need a decoder
     /// chosen by the caller ([`Reader::with_options`]); they get one that decodes nothing.
     pub fn for_source(source: Source, options: ReaderOptions) -> Reader {
         let decoder: Box<dyn Decoder + Send> = match &source {
             Source::Mqtt(m) => crate::mqtt::decoder_for(m),
             Source::Iec62056(_) => Box::new(Iec62056Decoder::new()),
+            Source::HomeWizard(_) => Box::new(hearth_meter::dsmr::DsmrDecoder::new()),
             _ => Box::new(NoDecoder::default()),
         };
         Reader::with_boxed_decoder(source, decoder, options)
@@ -568,6 +571,7 @@ impl Reader {
             password: None,
             clock: system_clock(),
             pulse,
+            homewizard_last: Vec::new(),
             source,
             decoder,
             backoff: options.backoff_initial,
@@ -743,7 +747,11 @@ impl Reader {
     /// Tries to open the source; queues what happened.
     async fn connect(&mut self) {
         match open(&self.source, &self.options, self.password.as_deref()).await {
-            Ok(link) => {
+            Ok(mut link) => {
+                if let Link::HomeWizard(h) = &mut link {
+                    // The telegram handed on before the reconnect is not handed on again.
+                    h.continue_after(std::mem::take(&mut self.homewizard_last));
+                }
                 if let Some(p) = &mut self.pulse {
                     // A partial line from before the unplug means nothing now.
                     p.parser = PulseParser::new(p.source.format);
@@ -779,6 +787,13 @@ impl Reader {
 
     /// The open connection ended (end of stream or error).
     fn ended(&mut self, reason: String) {
+        if let State::Open {
+            link: Link::HomeWizard(h),
+            ..
+        } = &mut self.state
+        {
+            self.homewizard_last = h.take_last();
+        }
         match self.source {
             Source::File { .. } | Source::Demo { .. } => {
                 self.state = State::Done;

@@ -450,6 +450,49 @@ async fn the_reader_polls_and_the_same_telegram_twice_is_one_reading() {
 }
 
 #[tokio::test]
+async fn a_telegram_read_before_a_reconnect_is_not_read_again_after_it() {
+    let (first, second) = (fixture("v5.p1"), fixture("v5_two_mbus.p1"));
+    // A failed poll in between: the reader reconnects, and the meter still has the old one.
+    let (addr, _) = p1_serving(move |n| match n {
+        0 | 2 => ok("text/plain", &first),
+        1 => status(500, "Internal Server Error", ""),
+        _ => ok("text/plain", &second),
+    });
+    let mut reader = Reader::for_source(Source::HomeWizard(source(addr)), quick());
+    assert!(matches!(
+        next(&mut reader).await,
+        Event::Status(Status::Connected { .. })
+    ));
+    let Event::Decoded(d) = next(&mut reader).await else {
+        panic!("a reading")
+    };
+    assert_v5(&d.reading);
+    let reason = format!("the HomeWizard P1 meter at {addr} answered with error 500");
+    assert_eq!(
+        next(&mut reader).await,
+        Event::Status(Status::Disconnected {
+            reason: reason.clone()
+        })
+    );
+    assert_eq!(
+        next(&mut reader).await,
+        Event::Status(Status::Reconnecting {
+            after: Duration::from_millis(50),
+            reason
+        })
+    );
+    assert!(matches!(
+        next(&mut reader).await,
+        Event::Status(Status::Connected { .. })
+    ));
+    let Event::Decoded(d) = next(&mut reader).await else {
+        panic!("a reading")
+    };
+    assert_two_mbus(&d.reading);
+    assert_eq!(reader.stats().accepted, 2);
+}
+
+#[tokio::test]
 async fn a_damaged_telegram_is_rejected_by_its_crc() {
     let mut bad = fixture("v5.p1");
     let at = bad.windows(5).position(|w| w == b"0.244").unwrap();
