@@ -80,6 +80,7 @@ pub fn outside_home(source: &Source) -> Option<OutsideHome> {
             host, allow_public, ..
         } => (host, *allow_public),
         Source::Mqtt(m) => (&m.host, m.allow_public),
+        Source::HomeWizard(h) => (&h.host, h.allow_public),
         _ => return None,
     };
     let ip = host.parse::<std::net::IpAddr>().ok()?;
@@ -370,6 +371,8 @@ mod tests {
             )
         );
         assert!(refused("mqtt://203.0.113.9/glow/#").is_some());
+        assert!(refused("homewizard:203.0.113.9").is_some());
+        assert_eq!(refused("homewizard:192.168.1.50"), None);
     }
 
     /// Keeps readings in memory.

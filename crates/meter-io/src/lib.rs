@@ -7,6 +7,8 @@
 //!   bridge publishes to), `pulse:/dev/ttyUSB0[?imp_per_kwh=1000]` (an LED pulse sensor) or
 //!   `serial:/dev/ttyUSB0?protocol=iec62056-21[&mode=c]` (an IEC 62056-21 meter behind an
 //!   optical head, asked for a readout every 10 s).
+//! - [`homewizard`]: a HomeWizard Wi-Fi P1 meter read through its local HTTP API (our own
+//!   minimal HTTP/1.1 client, no HTTP crate), `homewizard:HOST`.
 //! - [`mqtt`]: the MQTT client link and the decoder for each bridge preset.
 //! - [`Reader`]: opens a source, feeds a [`hearth_meter::Decoder`], yields [`Event`]s (readings,
 //!   rejections, connection status), reconnects with backoff, watches for silence.
@@ -22,6 +24,7 @@
 
 pub mod clock;
 pub mod detect;
+pub mod homewizard;
 pub mod mqtt;
 pub mod network;
 mod optical;
@@ -33,5 +36,6 @@ pub mod source;
 pub use reader::{Clock, Connection, Event, OpenError, Reader, ReaderOptions, Status};
 pub use settings::{Parity, SerialSettings};
 pub use source::{
-    IecMode, IecSource, MqttPreset, MqttSource, Pace, PulseSource, Source, SourceError,
+    HomeWizardSource, IecMode, IecSource, MqttPreset, MqttSource, Pace, PulseSource, Source,
+    SourceError,
 };

@@ -13,7 +13,10 @@
 //! meter in modes A-C ([`Source::Iec62056`]) is asked for a readout every interval: the
 //! reader signs on at 300 baud, acknowledges, switches speed and reads (see
 //! [`crate::source::IecSource`]); a meter that does not answer is retried with backoff like a
-//! pulled cable. Readings without a meter time (pulses, most bridges) get the receive time
+//! pulled cable. A HomeWizard Wi-Fi P1 meter ([`Source::HomeWizard`]) is asked for its
+//! telegram once a second over HTTP ([`crate::homewizard`]); a repeat of the last telegram is
+//! dropped, a failed request drops the connection and retries with backoff, and a meter whose
+//! telegram stops changing falls silent like a cable. Readings without a meter time (pulses, most bridges) get the receive time
 //! ([`Reader::with_clock`]). A file at recorded pace (`file:PATH?pace=recorded`) releases
 //! each frame after the difference of the meter times, or the protocol's
 //! [`nominal_interval`] for frames without one, never waiting more than
@@ -42,6 +45,7 @@
 //! # }
 //! ```
 
+use crate::homewizard::HomeWizardLink;
 use crate::mqtt::MqttLink;
 use crate::network::{AddressError, allowed_addresses};
 use crate::optical::Conversation;
@@ -149,7 +153,8 @@ pub struct ReaderOptions {
     /// Give up connecting to a TCP bridge after this long.
     pub connect_timeout: Duration,
     /// An IEC 62056-21 meter that sends nothing for this long after the sign-on, or in the
-    /// middle of its readout, is not answering (the port is reopened with backoff).
+    /// middle of its readout, is not answering (the port is reopened with backoff); a
+    /// HomeWizard P1 meter that has not finished an HTTP answer within it is not answering.
     pub answer_timeout: Duration,
 }
 
@@ -205,6 +210,7 @@ enum Link {
     Demo(Box<DemoFeed>),
     Mqtt(Box<MqttLink>),
     Iec(Box<Conversation>),
+    HomeWizard(Box<HomeWizardLink>),
 }
 
 /// The simulated meter as a byte stream.
@@ -258,6 +264,7 @@ impl Link {
             Link::Demo(d) => d.read(buf).await,
             Link::Mqtt(m) => m.read(buf).await,
             Link::Iec(c) => c.read(buf).await,
+            Link::HomeWizard(h) => h.read(buf).await,
         }
     }
 }
@@ -362,6 +369,11 @@ async fn open(
         } => open_tcp(host, *port, *allow_public, options.connect_timeout)
             .await
             .map(Link::Tcp),
+        Source::HomeWizard(h) => match HomeWizardLink::open(h, options).await {
+            Ok(link) => Ok(Link::HomeWizard(Box::new(link))),
+            Err(e) if e.is_permanent() => Err(OpenError::Fatal(e.to_string())),
+            Err(e) => Err(OpenError::Retry(e.to_string())),
+        },
         Source::File { path, .. } => tokio::fs::File::open(path)
             .await
             .map(Link::File)
@@ -462,6 +474,8 @@ pub struct Reader {
     password: Option<String>,
     clock: Clock,
     pulse: Option<PulseState>,
+    /// A HomeWizard P1 meter's last telegram, kept across a reconnect.
+    homewizard_last: Vec<u8>,
 }
 
 /// Counts nothing but what the reader books for sources without a decoder (pulse sensors).
@@ -505,12 +519,13 @@ impl Reader {
 
     /// A reader for an MQTT broker, with the decoder its preset needs
     /// ([`crate::mqtt::decoder_for`]), for an IEC 62056-21 meter (its decoder, in Central
-    /// European time), or for a pulse sensor (which needs none). Other sources need a decoder
+    /// European time), for a HomeWizard P1 meter (the DSMR decoder), or for a pulse sensor (which needs none). Other sources need a decoder
     /// chosen by the caller ([`Reader::with_options`]); they get one that decodes nothing.
     pub fn for_source(source: Source, options: ReaderOptions) -> Reader {
         let decoder: Box<dyn Decoder + Send> = match &source {
             Source::Mqtt(m) => crate::mqtt::decoder_for(m),
             Source::Iec62056(_) => Box::new(Iec62056Decoder::new()),
+            Source::HomeWizard(_) => Box::new(hearth_meter::dsmr::DsmrDecoder::new()),
             _ => Box::new(NoDecoder::default()),
         };
         Reader::with_boxed_decoder(source, decoder, options)
@@ -556,6 +571,7 @@ impl Reader {
             password: None,
             clock: system_clock(),
             pulse,
+            homewizard_last: Vec::new(),
             source,
             decoder,
             backoff: options.backoff_initial,
@@ -712,7 +728,10 @@ impl Reader {
                             // 5 min) and the protocol's keep-alive pings find a dead broker.
                             let reopenable = matches!(
                                 self.source,
-                                Source::Serial { .. } | Source::Tcp { .. } | Source::Iec62056(_)
+                                Source::Serial { .. }
+                                    | Source::Tcp { .. }
+                                    | Source::Iec62056(_)
+                                    | Source::HomeWizard(_)
                             );
                             if reopenable && quiet >= self.options.reopen_after_silence {
                                 let reason = format!("nothing received for {}", seconds(quiet));
@@ -728,7 +747,11 @@ impl Reader {
     /// Tries to open the source; queues what happened.
     async fn connect(&mut self) {
         match open(&self.source, &self.options, self.password.as_deref()).await {
-            Ok(link) => {
+            Ok(mut link) => {
+                if let Link::HomeWizard(h) = &mut link {
+                    // The telegram handed on before the reconnect is not handed on again.
+                    h.continue_after(std::mem::take(&mut self.homewizard_last));
+                }
                 if let Some(p) = &mut self.pulse {
                     // A partial line from before the unplug means nothing now.
                     p.parser = PulseParser::new(p.source.format);
@@ -764,6 +787,13 @@ impl Reader {
 
     /// The open connection ended (end of stream or error).
     fn ended(&mut self, reason: String) {
+        if let State::Open {
+            link: Link::HomeWizard(h),
+            ..
+        } = &mut self.state
+        {
+            self.homewizard_last = h.take_last();
+        }
         match self.source {
             Source::File { .. } | Source::Demo { .. } => {
                 self.state = State::Done;

@@ -3,6 +3,8 @@
 //! `serial:/dev/ttyUSB0?protocol=iec62056-21[&mode=a|b|c|d][&address=ID][&interval=SECONDS][&baud=N]`
 //! (an IEC 62056-21 meter behind an optical head: the reader signs on and asks for a readout
 //! every `interval`, see [`IecSource`]), `tcp:HOST:PORT[?allow_public]`,
+//! `homewizard:HOST[:PORT][?allow_public]` (a HomeWizard Wi-Fi P1 meter's local API, see
+//! [`HomeWizardSource`]),
 //! `file:PATH[?pace=recorded]`, `demo[:SEED][?pace=fast][&start=UNIX][&count=N]`,
 //! `mqtt://[USER@]HOST[:PORT]/TOPIC-FILTER[?preset=glow|tasmota|esphome][&tls][&ca=FILE][&allow_public]`
 //! and `pulse:/dev/ttyUSB0[?imp_per_kwh=1000][&format=auto|byte|line|count][&debounce_ms=60][&baud=9600]`.
@@ -74,7 +76,25 @@ pub enum Source {
     /// An IEC 62056-21 meter on a serial port (an optical head on the meter's eye): modes A-C
     /// answer a sign-on request with a readout, mode D pushes on its own.
     Iec62056(IecSource),
+    /// A HomeWizard Wi-Fi P1 meter on the local network, asked for the meter's telegram once a
+    /// second through its local API ([`crate::homewizard`]).
+    HomeWizard(HomeWizardSource),
 }
+
+/// A HomeWizard Wi-Fi P1 meter (`HWE-P1`): `homewizard:HOST[:PORT][?allow_public]`, its local
+/// API v1 over plain HTTP (port 80 unless given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HomeWizardSource {
+    /// Host name or IP address (IPv6 in brackets in the source string).
+    pub host: String,
+    /// HTTP port (80 when not given).
+    pub port: u16,
+    /// Allow addresses outside the local network. Off unless the user asks for it.
+    pub allow_public: bool,
+}
+
+/// The HTTP port of a HomeWizard device's local API v1.
+pub const HOMEWIZARD_PORT: u16 = 80;
 
 /// How an IEC 62056-21 meter is read (IEC 62056-21 §6.4 protocol modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -299,6 +319,9 @@ impl Source {
         match self {
             Source::Serial { path, settings } => format!("serial port {path} ({settings})"),
             Source::Tcp { host, port, .. } => format!("LAN bridge {}", host_port(host, *port)),
+            Source::HomeWizard(h) => {
+                format!("HomeWizard P1 meter {}", host_port(&h.host, h.port))
+            }
             Source::File { path, .. } => format!("file {}", path.display()),
             Source::Demo { seed, .. } => format!("demo meter (seed {seed})"),
             Source::Mqtt(m) => format!(
@@ -341,8 +364,9 @@ pub enum SourceError {
     /// Not one of the known kinds.
     #[error(
         "unknown source '{0}': use serial:/dev/ttyUSB0, \
-         serial:/dev/ttyUSB0?protocol=iec62056-21 (an optical head), tcp:HOST:PORT, file:PATH, \
-         demo, mqtt://HOST/TOPIC or pulse:/dev/ttyUSB0"
+         serial:/dev/ttyUSB0?protocol=iec62056-21 (an optical head), tcp:HOST:PORT, \
+         homewizard:HOST (a HomeWizard P1 meter), file:PATH, demo, mqtt://HOST/TOPIC or \
+         pulse:/dev/ttyUSB0"
     )]
     Kind(String),
     /// `serial:` or `file:` without a path.
@@ -354,6 +378,12 @@ pub enum SourceError {
     /// `tcp:` without a host or a port.
     #[error("'{0}' needs a host and a port, e.g. tcp:192.168.1.20:2001")]
     HostPort(String),
+    /// `homewizard:` without a host, or a bare IPv6 address.
+    #[error(
+        "'{0}' needs the P1 meter's address, e.g. homewizard:192.168.1.50 \
+         (an IPv6 address in brackets: homewizard:[fd00::50])"
+    )]
+    Host(String),
     /// The TCP port is not 1-65535.
     #[error("'{0}' is not a TCP port (1-65535)")]
     Port(String),
@@ -425,6 +455,7 @@ impl FromStr for Source {
             "pulse" => parse_pulse(rest, s),
             "serial" => parse_serial(rest, s),
             "tcp" => parse_tcp(rest, s),
+            "homewizard" => parse_homewizard(rest, s),
             "file" => parse_file(rest, s),
             "demo" => parse_demo(rest),
             _ if s.starts_with("demo?") => parse_demo(&s[4..]),
@@ -566,6 +597,54 @@ fn parse_tcp(rest: &str, whole: &str) -> Result<Source, SourceError> {
         port,
         allow_public,
     })
+}
+
+fn parse_homewizard(rest: &str, whole: &str) -> Result<Source, SourceError> {
+    const VALID: &str = "allow_public";
+    let (addr, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let mut allow_public = false;
+    for o in options(query, "homewizard", VALID) {
+        let (k, v) = o?;
+        let bad = || bad_option(&format!("{k}={v}"), "homewizard", VALID);
+        match k {
+            "allow_public" => allow_public = parse_flag(v).ok_or_else(bad)?,
+            _ => return Err(bad()),
+        }
+    }
+    let missing = || SourceError::Host(whole.to_owned());
+    // `[v6]:port`, `[v6]`, `host:port`, `host` (a bare IPv6 address needs the brackets).
+    let (host, port) = if let Some(inner) = addr.strip_prefix('[') {
+        let (h, after) = inner.split_once(']').ok_or_else(missing)?;
+        match after {
+            "" => (h, None),
+            _ => (h, Some(after.strip_prefix(':').ok_or_else(missing)?)),
+        }
+    } else {
+        match addr.split_once(':') {
+            Some((h, p)) if !p.contains(':') => (h, Some(p)),
+            Some(_) => return Err(missing()),
+            None => (addr, None),
+        }
+    };
+    if host.is_empty() || host.contains(['/', '@', ' ']) {
+        return Err(missing());
+    }
+    let port = match port {
+        None => HOMEWIZARD_PORT,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| SourceError::Port(p.to_owned()))?,
+    };
+    Ok(Source::HomeWizard(HomeWizardSource {
+        host: host.to_owned(),
+        port,
+        allow_public,
+    }))
 }
 
 fn parse_pace(v: &str, kind: &'static str, valid: &'static str) -> Result<Pace, SourceError> {
@@ -780,6 +859,20 @@ impl fmt::Display for Source {
                 }
                 Ok(())
             }
+            Source::HomeWizard(h) => {
+                if h.port == HOMEWIZARD_PORT {
+                    match h.host.contains(':') {
+                        true => write!(f, "homewizard:[{}]", h.host)?,
+                        false => write!(f, "homewizard:{}", h.host)?,
+                    }
+                } else {
+                    write!(f, "homewizard:{}", host_port(&h.host, h.port))?;
+                }
+                if h.allow_public {
+                    f.write_str("?allow_public")?;
+                }
+                Ok(())
+            }
             Source::File { path, pace } => {
                 write!(f, "file:{}", path.display())?;
                 if *pace == Pace::Real {
@@ -950,6 +1043,52 @@ mod tests {
             parse("tcp:host:23?open_sesame"),
             Err(SourceError::Option { kind: "tcp", .. })
         ));
+    }
+
+    #[test]
+    fn homewizard_forms() {
+        let hw = |host: &str, port, allow_public| {
+            Ok(Source::HomeWizard(HomeWizardSource {
+                host: host.into(),
+                port,
+                allow_public,
+            }))
+        };
+        assert_eq!(
+            parse("homewizard:192.168.1.50"),
+            hw("192.168.1.50", 80, false)
+        );
+        assert_eq!(
+            parse("homewizard:p1meter.local:8080"),
+            hw("p1meter.local", 8080, false)
+        );
+        assert_eq!(parse("homewizard:[fe80::1]"), hw("fe80::1", 80, false));
+        assert_eq!(
+            parse("homewizard:[fd00::50]:81?allow_public"),
+            hw("fd00::50", 81, true)
+        );
+        assert_eq!(
+            parse("homewizard:8.8.8.8?allow_public=no"),
+            hw("8.8.8.8", 80, false)
+        );
+        for bad in ["homewizard:", "homewizard:fd00::50", "homewizard:[fd00::50"] {
+            assert_eq!(parse(bad), Err(SourceError::Host(bad.into())), "{bad}");
+        }
+        assert_eq!(
+            parse("homewizard:host:0"),
+            Err(SourceError::Port("0".into()))
+        );
+        assert!(matches!(
+            parse("homewizard:host?token=ABC"),
+            Err(SourceError::Option {
+                kind: "homewizard",
+                ..
+            })
+        ));
+        assert_eq!(
+            parse("homewizard:192.168.1.50").unwrap().describe(),
+            "HomeWizard P1 meter 192.168.1.50:80"
+        );
     }
 
     #[test]
@@ -1179,6 +1318,10 @@ mod tests {
             "serial:/dev/serial/by-id/usb-FTDI:9600:7E1",
             "tcp:192.168.1.20:2001",
             "tcp:[fd00::5]:23?allow_public",
+            "homewizard:192.168.1.50",
+            "homewizard:p1meter.local:8080",
+            "homewizard:[fd00::50]?allow_public",
+            "homewizard:[fd00::50]:81",
             "file:/tmp/a.p1",
             "file:/tmp/a.p1?pace=recorded",
             "demo:42",
