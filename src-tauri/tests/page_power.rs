@@ -145,6 +145,8 @@ fn a_public_host_is_allowed_by_the_cli_alone() {
         "tcp:203.0.113.7:23?allow_public",
         "mqtt://glow@203.0.113.7/glow/#?allow_public",
         "mqtt://broker.lan/tele/+/SENSOR?preset=tasmota&allow_public",
+        "homewizard:192.168.1.50?allow_public",
+        "homewizard:203.0.113.7?allow_public",
     ];
     let refusal = json!({ "code": "BadRequest", "message": "Only the hearth command can let \
         Hearth reach a meter outside your home network (allow_public); here, give an address on \

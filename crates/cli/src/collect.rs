@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 pub struct Args {
     /// Where the meter's bytes come from: `serial:/dev/ttyUSB0[:BAUD[:8N1]]`,
     /// `serial:/dev/ttyUSB0?protocol=iec62056-21[&mode=a|c|d][&interval=S]` (optical eye),
-    /// `tcp:HOST:PORT`, `file:PATH[?pace=recorded]`, `mqtt://[USER@]HOST[:PORT]/TOPIC[?preset=glow|tasmota|esphome]`,
+    /// `tcp:HOST:PORT`, `homewizard:HOST` (a HomeWizard Wi-Fi P1 meter), `file:PATH[?pace=recorded]`, `mqtt://[USER@]HOST[:PORT]/TOPIC[?preset=glow|tasmota|esphome]`,
     /// `pulse:/dev/ttyUSB0[?imp_per_kwh=1000]`, or `demo[:SEED][?pace=fast][&count=N]`.
     /// An MQTT password is read from the vault setting `mqtt/password`.
     #[arg(long, value_name = "SOURCE")]

@@ -314,6 +314,17 @@ impl Source {
         }
     }
 
+    /// Whether the source lets Hearth reach a host outside the home network (`?allow_public`
+    /// on a TCP bridge, an MQTT broker or a HomeWizard meter): only the CLI may say so.
+    pub fn allows_public(&self) -> bool {
+        match self {
+            Source::Tcp { allow_public, .. } => *allow_public,
+            Source::Mqtt(m) => m.allow_public,
+            Source::HomeWizard(h) => h.allow_public,
+            _ => false,
+        }
+    }
+
     /// A human description safe to show and log (paths and hosts, no secrets).
     pub fn describe(&self) -> String {
         match self {

@@ -16,14 +16,7 @@ use tauri::{AppHandle, Runtime, State};
 /// and any source carrying `allow_public`: only the CLI may let the collector (and the stored
 /// MQTT password) reach a public host, never the page.
 pub(crate) fn check_local(source: &Source) -> Result<(), ShellError> {
-    if matches!(
-        source,
-        Source::Tcp {
-            allow_public: true,
-            ..
-        }
-    ) || matches!(source, Source::Mqtt(m) if m.allow_public)
-    {
+    if source.allows_public() {
         return Err(ShellError::new(
             Code::BadRequest,
             "Only the hearth command can let Hearth reach a meter outside your home network \
