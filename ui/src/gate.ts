@@ -21,7 +21,10 @@ export function strengthHint(p: string): string {
 /** Shows the wizard, the lock screen (with `note`, e.g. why it locked), or nothing (app open). */
 export function showGate(status: StatusDto, demo: boolean, note = ""): void {
   const gate = $("gate");
+  const wasShown = !gate.hidden;
   gate.hidden = status.vault === "open";
+  // The gate's fields are gone: the focus goes to the screen shown, not back to the page's start.
+  if (wasShown && gate.hidden) document.querySelector<HTMLElement>('nav button[aria-current="page"]')?.focus();
   $("setup").hidden = status.vault !== "setup";
   $("unlock").hidden = status.vault !== "locked";
   if (status.vault === "setup") $("setup-pass").focus();
