@@ -1282,6 +1282,8 @@ def test_axe_every_screen_light_and_dark(s, ctx):
         # The lock screen, then with its wrong-passphrase message.
         s.click("#lock-now")
         s.wait("the lock screen", lambda: visible(s, "#unlock"))
+        # The locked app behind it is out of reach (Tab, screen readers).
+        assert s.js("return document.querySelector('main').inert && document.querySelector('nav').inert;")
         bad += axe_violations(s, f"lock screen, {theme}")
         s.type("#unlock-pass", "not the passphrase")
         s.click("#unlock-go")
@@ -1360,6 +1362,11 @@ def test_wizard_by_keyboard_alone(s, ctx):
     focus_on(s, "the tariff choice", "setup-tariff")
     press(s, "Tab")
     focus_on(s, "the create button", "setup-go")
+    # The app behind the wizard is out of reach: Tab wraps to the wizard, never into it.
+    press(s, "Tab")
+    assert not s.js("return !!document.activeElement.closest('nav, main');"), s.js(FOCUS)
+    press(s, "Tab", shift=True)
+    focus_on(s, "the create button again", "setup-go")
     press(s, "Enter")
     # Argon2id with the real cost runs here (seconds in a debug build).
     s.wait("the vault to be created", lambda: not visible(s, "#gate"), timeout=90)
