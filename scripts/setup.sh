@@ -36,7 +36,8 @@ if ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get install -y -q --no-install-recommends nodejs npm
 fi
 # The front end: TypeScript compiled by the pinned tsc into ui/dist, which the app embeds.
-if [ ! -x ui/node_modules/.bin/tsc ]; then
+# (axe-core too: the end-to-end suite injects it to check accessibility.)
+if [ ! -x ui/node_modules/.bin/tsc ] || [ ! -f ui/node_modules/axe-core/axe.min.js ]; then
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
 (cd ui && npm run --silent build >&2)

@@ -11,6 +11,7 @@ Python stdlib only. One keep-alive http.client connection (tauri-driver 2.1.0 dr
 sent with `Connection: close`), both driver ports awaited before the first session (port race),
 one app session per test on free ports (suites can run side by side), each test with its own temp dir (XDG dirs, screenshot). The last line
 is `e2e: N passed, N failed`; the exit status is non-zero when anything failed.
+The accessibility tests read axe-core from ui/node_modules (npm --prefix ui ci).
 """
 import argparse
 import base64
@@ -1207,6 +1208,229 @@ def test_import_and_backup_screen(s, ctx):
         s.wait("the import", done("#import-result"), timeout=60)
         assert s.text("#import-result") == expected, s.text("#import-result")
 
+# ---- accessibility: axe-core on every screen, light and dark; the wizard by keyboard alone -----
+
+AXE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ui", "node_modules", "axe-core", "axe.min.js")
+_axe_source = None
+
+
+def axe_source():
+    """axe-core's minified source, from the pinned devDependency (ui/package.json)."""
+    global _axe_source
+    if _axe_source is None:
+        if not os.path.exists(AXE_JS):
+            raise AssertionError(f"{AXE_JS} is missing: run `npm --prefix ui ci` first")
+        with open(AXE_JS, encoding="utf-8") as f:
+            _axe_source = f.read()
+    return _axe_source
+
+
+def axe_violations(s, where, quiet=False):
+    """Runs axe-core on the whole page as it is now; returns the serious and critical
+    violations, each printed as rule, impact, target selectors and help, labelled `where`."""
+    if not s.js("return typeof window.axe === 'object';"):
+        s.js(axe_source() + "\nreturn typeof window.axe;")
+    found = s.d.call("POST", s._p("/execute/async"), {"script": (
+        "const done = arguments[arguments.length - 1];"
+        "window.axe.run(document, {resultTypes: ['violations']}).then((r) => done(r.violations"
+        "  .filter((v) => v.impact === 'serious' || v.impact === 'critical')"
+        "  .map((v) => ({id: v.id, impact: v.impact, help: v.help,"
+        "    targets: v.nodes.map((n) => n.target.join(' ') + (n.failureSummary ? ' -- ' + n.failureSummary.replace(/\\s+/g, ' ') : ''))}))),"
+        "  (e) => done([{id: 'axe-error', impact: 'critical', help: String(e), targets: []}]));"),
+        "args": []})
+    for v in [] if quiet else found:
+        print(f"     axe [{where}] {v['id']} ({v['impact']}): {v['help']}")
+        for t in v["targets"][:8]:
+            print(f"         {t}")
+    return [(where, v["id"]) for v in found]
+
+
+def set_theme(s, theme):
+    """The theme as a user sets it in Settings (the charts are drawn again in its colours)."""
+    s.click('nav button[data-screen="settings"]')
+    s.wait("the theme menu", lambda: visible(s, "#pref-theme"))
+    s.choose("#pref-theme", theme)
+    s.wait(f"the {theme} theme", lambda: s.js("return document.documentElement.dataset.theme;") == theme)
+
+
+def test_axe_wizard_steps(s, ctx):
+    bad = []
+    s.wait("the first-run wizard", lambda: visible(s, "#setup"))
+    # The check itself sees a fault: a button without a name, put in for a moment.
+    s.js("const b = document.createElement('button'); b.id = 'e2e-nameless'; document.getElementById('setup').append(b); return 0;")
+    assert ("probe", "button-name") in axe_violations(s, "probe", quiet=True), "axe-core did not report a button without a name"
+    s.js("document.getElementById('e2e-nameless').remove(); return 0;")
+    # No vault yet, so no Settings: the gate's theme is set on the page as the preference would.
+    for theme in ("light", "dark"):
+        s.js("document.documentElement.dataset.theme = arguments[0];", theme)
+        # Each step the meter choice opens: the demo, the P1 cable (with the key step), the LAN
+        # bridge, and the UK paths (MQTT, pulse sensor, supplier download).
+        for source, uk in (("demo", None), ("serial", None), ("tcp", None), ("uk", "mqtt"), ("uk", "pulse"), ("uk", "import")):
+            s.click(f'input[name=source][value={source}]')
+            if uk:
+                s.click(f'input[name=uk][value={uk}]')
+                s.wait(f"the UK {uk} part", lambda: visible(s, f"#setup-uk-{uk}"))
+            bad += axe_violations(s, f"wizard {source}{'/' + uk if uk else ''}, {theme}")
+        # The messages a wizard shows: a live key check, and a refused submit.
+        s.click('input[name=source][value=serial]')
+        s.type("#setup-key", "1234")
+        s.type("#setup-pass", "correct horse battery staple")
+        s.type("#setup-pass2", "something else entirely")
+        s.click("#setup-go")
+        s.wait("the mismatch message", lambda: s.text("#setup-error") != "")
+        bad += axe_violations(s, f"wizard with errors, {theme}")
+        s.type("#setup-key", "")
+        s.click('input[name=source][value=demo]')
+    assert not bad, f"{len(bad)} serious or critical accessibility violations: {bad}"
+
+
+def test_axe_every_screen_light_and_dark(s, ctx):
+    bad = []
+    s.wait("the app", lambda: POWER.match(s.text("#live-power") or ""))
+    s.click('nav button[data-screen="history"]')
+    s.wait("demo history to be ready", lambda: s.text("#hist-status") == "" and int(s.attr("#screen-history", "data-rows") or 0) > 0, timeout=120)
+    for theme in ("light", "dark"):
+        set_theme(s, theme)
+        s.click('nav button[data-screen="now"]')
+        s.wait("the live chart", lambda: s.find_all("#live-chart svg"))
+        bad += axe_violations(s, f"Now, {theme}")
+        s.click('nav button[data-screen="history"]')
+        s.wait("the history charts", lambda: s.find_all("#hist-bars svg") and s.text("#hist-status") == "")
+        # The tables behind the charts, opened.
+        s.js("for (const d of document.querySelectorAll('#screen-history details')) d.open = true;")
+        bad += axe_violations(s, f"History, {theme}")
+        s.click('nav button[data-screen="costs"]')
+        s.wait("the cost table", lambda: s.find_all("#cost-table tbody tr"))
+        s.js("document.querySelector('#screen-costs details').open = true;")
+        s.wait("the contract editor", lambda: s.find_all("#contract-base option"))
+        bad += axe_violations(s, f"Costs with the contract editor, {theme}")
+        s.click('nav button[data-screen="tips"]')
+        s.wait("the tips", lambda: s.attr("#screen-tips", "data-count") is not None, timeout=60)
+        print(f"     tips shown ({theme}): {s.attr('#screen-tips', 'data-count')}")
+        s.js("for (const d of document.querySelectorAll('#screen-tips details')) d.open = true;")
+        bad += axe_violations(s, f"Tips, {theme}")
+        s.click('nav button[data-screen="export"]')
+        s.wait("the export form", lambda: visible(s, "#exp-go"))
+        bad += axe_violations(s, f"Export, {theme}")
+        s.click('nav button[data-screen="data"]')
+        s.wait("the import and backup screen", lambda: visible(s, "#verify-go"))
+        s.click("#verify-go")
+        s.wait("the vault check", lambda: (s.attr("#verify-result", "class") or "") in ("ok", "error"), timeout=60)
+        bad += axe_violations(s, f"Import and backup, {theme}")
+        s.click('nav button[data-screen="settings"]')
+        s.wait("the settings", lambda: visible(s, "#pref-theme"))
+        # What Settings opens in place: the keyring's passphrase question, the port list.
+        s.click("#pref-keyring")
+        s.wait("the keyring passphrase question", lambda: visible(s, "#keyring-pass"))
+        s.click("#src-detect")
+        s.wait("the port search to end", lambda: s.find_all("#src-ports li") or "…" not in s.text("#src-result"))
+        bad += axe_violations(s, f"Settings with the keyring question and ports, {theme}")
+        s.screenshot(os.path.join(ctx["dir"], f"settings-{theme}.png"))
+        s.click("#pref-keyring")
+        s.wait("the question gone", lambda: not visible(s, "#keyring-pass"))
+        s.click('nav button[data-screen="privacy"]')
+        s.wait("the privacy page", lambda: s.text("#privacy-path").endswith("vault.hearth"))
+        bad += axe_violations(s, f"Privacy, {theme}")
+        # The lock screen, then with its wrong-passphrase message.
+        s.click("#lock-now")
+        s.wait("the lock screen", lambda: visible(s, "#unlock"))
+        # The locked app behind it is out of reach (Tab, screen readers).
+        assert s.js("return document.querySelector('main').inert && document.querySelector('nav').inert;")
+        bad += axe_violations(s, f"lock screen, {theme}")
+        s.type("#unlock-pass", "not the passphrase")
+        s.click("#unlock-go")
+        s.wait("the wrong-passphrase message", lambda: s.attr("#unlock-error", "data-code") == "WrongPassphrase", timeout=30)
+        bad += axe_violations(s, f"lock screen with its error, {theme}")
+        s.type("#unlock-pass", "demo")
+        s.click("#unlock-go")
+        s.wait("the app to unlock", lambda: not visible(s, "#gate"), timeout=30)
+    assert not bad, f"{len(bad)} serious or critical accessibility violations: {bad}"
+
+
+KEYS = {"Tab": "\ue004", "Enter": "\ue007", "Shift": "\ue008", "Space": " ", "Up": "\ue013", "Down": "\ue015"}
+
+
+def press(s, *keys, shift=False):
+    """Presses keys one after another through WebDriver's keyboard (no element is targeted:
+    the keys go where the focus is), with Shift held when `shift`."""
+    seq = [{"type": "keyDown", "value": KEYS["Shift"]}] if shift else []
+    for k in keys:
+        v = KEYS.get(k, k)
+        seq += [{"type": "keyDown", "value": v}, {"type": "keyUp", "value": v}]
+    if shift:
+        seq.append({"type": "keyUp", "value": KEYS["Shift"]})
+    s.d.call("POST", s._p("/actions"), {"actions": [{"type": "key", "id": "keyboard", "actions": seq}]})
+
+
+def type_keys(s, text):
+    press(s, *list(text))
+
+
+FOCUS = ("const e = document.activeElement; const c = getComputedStyle(e);"
+         "return {id: e.id, name: e.name || '', value: e.value || '', screen: e.dataset.screen || '',"
+         " ring: (c.outlineStyle !== 'none' && parseFloat(c.outlineWidth) > 0) || c.boxShadow !== 'none'};")
+
+
+def focus_on(s, what, expect):
+    """Waits until the focused element matches `expect` (id, or name=value for a radio) and
+    checks that it shows a focus ring."""
+    def at():
+        f = s.js(FOCUS)
+        return f if expect in (f["id"], f"{f['name']}={f['value']}", f"screen:{f['screen']}") else None
+    f = s.wait(f"the focus on {what} ({expect})", at, timeout=10)
+    assert f["ring"], f"{what} ({expect}) is focused without a visible focus ring"
+
+
+def test_wizard_by_keyboard_alone(s, ctx):
+    s.wait("the first-run wizard", lambda: visible(s, "#setup"))
+    # The first field has the focus from the start.
+    focus_on(s, "the passphrase", "setup-pass")
+    type_keys(s, "correct horse battery staple")
+    s.wait("the strength hint", lambda: s.text("#setup-strength") == "Strong.")
+    press(s, "Tab")
+    focus_on(s, "the second passphrase", "setup-pass2")
+    type_keys(s, "correct horse battery staple")
+    press(s, "Tab")
+    focus_on(s, "the keyring choice", "setup-keyring")
+    # Back and forth: Shift+Tab returns to the field before.
+    press(s, "Tab", shift=True)
+    focus_on(s, "the second passphrase again", "setup-pass2")
+    press(s, "Tab", "Tab")
+    focus_on(s, "the meter choice (the checked demo)", "source=demo")
+    # Arrow keys move through the meter choices and choose: the P1 cable opens the key step.
+    press(s, "Down")
+    focus_on(s, "the P1 cable choice", "source=serial")
+    s.wait("the key step", lambda: visible(s, "#setup-key"))
+    press(s, "Up")
+    focus_on(s, "the demo choice again", "source=demo")
+    s.wait("the key step hidden again", lambda: not visible(s, "#setup-key"))
+    assert s.js("return document.querySelector('input[name=source][value=demo]').checked;")
+    # On through the serial and bridge fields to the tariff choice and the button.
+    press(s, "Tab")
+    focus_on(s, "the serial port field", "setup-serial")
+    press(s, "Tab")
+    focus_on(s, "the bridge field", "setup-tcp")
+    press(s, "Tab")
+    focus_on(s, "the tariff choice", "setup-tariff")
+    press(s, "Tab")
+    focus_on(s, "the create button", "setup-go")
+    # The app behind the wizard is out of reach: Tab wraps to the wizard, never into it.
+    press(s, "Tab")
+    assert not s.js("return !!document.activeElement.closest('nav, main');"), s.js(FOCUS)
+    press(s, "Tab", shift=True)
+    focus_on(s, "the create button again", "setup-go")
+    press(s, "Enter")
+    # Argon2id with the real cost runs here (seconds in a debug build).
+    s.wait("the vault to be created", lambda: not visible(s, "#gate"), timeout=90)
+    s.wait("live power from the demo meter", lambda: POWER.match(s.text("#live-power") or ""), timeout=20)
+    # The focus does not fall back to the page: it is on the screen shown, in the navigation.
+    focus_on(s, "the current screen's button", "screen:now")
+    assert s.js("return document.activeElement.getAttribute('aria-current');") == "page"
+    # The navigation goes on by keyboard: Tab to History, Enter shows it.
+    press(s, "Tab", "Enter")
+    s.wait("the History screen", lambda: visible(s, "#screen-history"))
+    s.screenshot(os.path.join(ctx["dir"], "keyboard-wizard.png"))
+
 
 TESTS = [
     ("live power appears and changes", test_live_power_appears_and_changes, ["--demo"]),
@@ -1238,6 +1462,10 @@ TESTS = [
      {"HEARTH_TEST_OPEN_DIR": "{dir}/open"}),
     # No WebDriver session: the test starts the app itself, under strace.
     ("the desktop app opens no internet socket (strace)", test_desktop_app_stays_off_the_network, None),
+    # Accessibility (axe-core, keyboard).
+    ("accessibility: each wizard step passes axe-core, light and dark", test_axe_wizard_steps, []),
+    ("accessibility: every screen and the lock screen pass axe-core, light and dark", test_axe_every_screen_light_and_dark, ["--demo", "--demo-days", "15"]),
+    ("accessibility: the wizard by keyboard alone", test_wizard_by_keyboard_alone, []),
 ]
 
 

@@ -21,7 +21,12 @@ export function strengthHint(p: string): string {
 /** Shows the wizard, the lock screen (with `note`, e.g. why it locked), or nothing (app open). */
 export function showGate(status: StatusDto, demo: boolean, note = ""): void {
   const gate = $("gate");
+  const wasShown = !gate.hidden;
   gate.hidden = status.vault === "open";
+  // Behind the wizard or the lock screen, the app is out of reach of Tab and screen readers.
+  for (const el of document.querySelectorAll<HTMLElement>("body > nav, body > main")) el.inert = !gate.hidden;
+  // The gate's fields are gone: the focus goes to the screen shown, not back to the page's start.
+  if (wasShown && gate.hidden) document.querySelector<HTMLElement>('nav button[aria-current="page"]')?.focus();
   $("setup").hidden = status.vault !== "setup";
   $("unlock").hidden = status.vault !== "locked";
   if (status.vault === "setup") $("setup-pass").focus();
