@@ -384,3 +384,29 @@ fn files_of_the_wrong_kind_are_refused_and_nothing_is_stored() {
     }
     assert!(export(&v, Resolution::Raw, false) == before);
 }
+
+#[test]
+fn progress_tells_bytes_read_of_the_files_size_up_to_the_whole_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut sim = Simulator::new(3, BEFORE_DST);
+    let mut bytes = Vec::new();
+    for _ in 0..3000 {
+        bytes.extend_from_slice(&sim.next_telegram());
+    }
+    let path = dir.path().join("capture.dsmr");
+    std::fs::write(&path, &bytes).expect("written");
+    let len = bytes.len() as u64;
+    assert!(len > 2 << 20, "over two MiB: told on the way too ({len})");
+    let mut v = vault(dir.path(), "v.hearth");
+    let mut told = Vec::new();
+    import::import(&mut v, std::slice::from_ref(&path), None, &mut |e| {
+        if let import::Event::Read { bytes, total, .. } = e {
+            told.push((bytes, total));
+        }
+    })
+    .expect("import");
+    assert!(told.len() >= 2, "{told:?}");
+    assert!(told.windows(2).all(|w| w[0].0 < w[1].0), "{told:?}");
+    assert!(told.iter().all(|(_, total)| *total == Some(len)));
+    assert_eq!(told.last().unwrap().0, len);
+}
