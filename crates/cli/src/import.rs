@@ -1,6 +1,8 @@
 //! `hearth import FILE...`: raw meter captures of any supported protocol (recognised from the
-//! bytes), JSON Lines written by `hearth decode`, and supplier downloads (UK half-hourly
-//! consumption CSV, `.csv`; Green Button XML, `.xml`) into the vault, by the import use case
+//! bytes), JSON Lines written by `hearth decode`, Hearth's own raw CSV export, DSMR-reader's
+//! readings table, Home Assistant's statistics (CSV files recognised by their header), and
+//! supplier downloads (UK half-hourly consumption CSV; Green Button XML, `.xml`) into the
+//! vault, by the import use case
 //! the desktop shares (`hearth_app::import`). This file parses the arguments and prints what
 //! the import tells: progress and rejections to stderr as they happen, then the totals. `-`
 //! reads standard input. A file of which nothing could be used is named with why, and the
@@ -17,9 +19,10 @@ use std::time::Instant;
 /// Options of `hearth import`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Capture files (raw bytes of any protocol), JSON Lines from `hearth decode`, or supplier
-    /// half-hourly downloads (`.csv`, Green Button `.xml`; in any order, over any number of runs).
-    /// `-` reads standard input.
+    /// Capture files (raw bytes of any protocol), JSON Lines from `hearth decode`, Hearth's own
+    /// CSV export (raw), DSMR-reader's readings table, Home Assistant's statistics, or supplier
+    /// half-hourly downloads (`.csv`, Green Button `.xml`; in any order, over any number of
+    /// runs). `-` reads standard input.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Keys of a meter that encrypts its frames (remembered in the vault).
@@ -49,6 +52,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         stats.late,
         stats.untimed,
         summary.refused
+    );
+    eprintln!(
+        "in total: {} reading(s) added, {} skipped (already stored), {} estimated range(s) \
+         (supplier or interval data, spread)",
+        summary.added, summary.duplicates, summary.estimated
     );
     if summary.implausible > 0 {
         eprintln!(
@@ -88,13 +96,30 @@ fn print_event(event: &Event<'_>, rate: &dyn Fn(u64) -> f64) {
         Event::Progress { readings, .. } => {
             eprintln!("  {} readings ({:.0}/s)", readings, rate(*readings));
         }
+        // Bytes read are for a progress bar; the terminal hears readings.
+        Event::Read { .. } => {}
         Event::UnreadableLine { path, line, error } => {
             eprintln!("{}:{line}: {error}", path.display());
         }
         Event::ImplausibleField { path, line, found } => {
             eprintln!("{}:{line}: {found}", path.display());
         }
+        Event::File(report) if report.kind.refusal().is_some() => {}
         Event::File(report) => {
+            eprintln!(
+                "{}: {} reading(s) added, {} skipped (already stored), {} estimated range(s)",
+                report.path.display(),
+                report.added,
+                report.duplicates,
+                report.estimated
+            );
+            if report.estimated_refused > 0 {
+                eprintln!(
+                    "{}: {} estimated row(s) (spread over a gap) not imported as readings",
+                    report.path.display(),
+                    report.estimated_refused
+                );
+            }
             for (reason, k) in &report.rejected {
                 eprintln!(
                     "{}: {k} frames rejected ({})",

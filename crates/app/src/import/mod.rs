@@ -1,9 +1,15 @@
 //! The import use case, one for both faces (`hearth import` and, later, the desktop's import
 //! screen): files of readings into the vault. Each file is recognised, then read:
 //!
-//! - supplier downloads by their extension (`.csv` half-hourly consumption, `.xml` Green
-//!   Button), merged as intervals with every download imported before ([`supplier`]);
+//! - CSV files by their header, whatever their name: Hearth's own export ([`hearth_csv`]:
+//!   raw rows become readings again, interval summaries are refused), DSMR-reader's readings
+//!   table and Export page ([`dsmr_reader`]), Home Assistant's statistics and History
+//!   download ([`home_assistant`]), a supplier's consumption download;
+//! - supplier downloads (`.csv` half-hourly consumption with a consumption header, `.xml`
+//!   Green Button), merged as intervals with every download imported before ([`supplier`]);
 //! - Hearth's own JSON Lines (as `hearth decode` writes them) by their first byte, `{`;
+//! - files of a kind that holds no readings (a PDF, a photo, a Hearth vault or backup, a
+//!   CSV of no kind above) by their first bytes: refused with what they are, nothing stored;
 //! - anything else as a raw meter capture of any protocol, recognised from the bytes by the
 //!   auto-detecting decoder (DLMS hex dumps and bare APDUs from readers' logs included).
 //!
@@ -16,8 +22,12 @@
 //! ([`pipeline`]). What happens is told through [`Event`]s as it happens and summed up in the
 //! returned [`Summary`]; nothing here prints.
 
+pub mod dsmr_reader;
+pub mod hearth_csv;
+pub mod home_assistant;
 mod pipeline;
 pub mod supplier;
+mod table;
 
 use crate::bounded_read::{Cap, Lines};
 use hearth_meter::auto::Keys;
@@ -42,12 +52,65 @@ pub enum Kind {
     SupplierCsv,
     /// A Green Button (ESPI) download (`.xml`).
     GreenButton,
+    /// Hearth's own CSV export of every reading (`hearth export --resolution raw`).
+    HearthCsv,
+    /// Hearth's own CSV export of energy per interval, the seconds between its rows if it has
+    /// two: not readings, refused.
+    HearthSummary(Option<i64>),
+    /// DSMR-reader's readings table (`dsmr_datalogger_dsmrreading` as CSV).
+    DsmrReader,
+    /// DSMR-reader's Export page CSV, day (`true`) or hour statistics: refused.
+    DsmrReaderStatistics(bool),
+    /// Home Assistant's long-term statistics rows as CSV.
+    HomeAssistantStatistics,
+    /// Home Assistant's History panel download (`entity_id,state,last_changed`): refused.
+    HomeAssistantHistory,
+    /// A file that holds no readings, named (`a PDF document`, `a JPEG photo`): refused.
+    Foreign(&'static str),
 }
 
 impl Kind {
     /// Whether the file is a supplier download (intervals, merged with earlier downloads).
     pub fn is_supplier(self) -> bool {
         matches!(self, Kind::SupplierCsv | Kind::GreenButton)
+    }
+
+    /// Why a file of this kind is refused whole, nothing of it read, if it is.
+    pub fn refusal(self) -> Option<Nothing> {
+        let why = |what: &str, advice: &str| Some(Nothing::WrongKind(format!("{what}; {advice}")));
+        match self {
+            Kind::HearthSummary(step) => why(
+                &format!(
+                    "this is {} exported by Hearth (energy per interval, partly spread over \
+                     gaps), not meter readings",
+                    hearth_csv::resolution_words(step)
+                ),
+                "import a raw export (hearth export --resolution raw) or the meter capture",
+            ),
+            Kind::DsmrReaderStatistics(day) => why(
+                &format!(
+                    "this is DSMR-reader's {} statistics export (consumption and costs per {}), \
+                     not meter readings",
+                    if day { "day" } else { "hour" },
+                    if day { "day" } else { "hour" }
+                ),
+                "export DSMR-reader's readings table (dsmr_datalogger_dsmrreading) as CSV and \
+                 import that",
+            ),
+            Kind::HomeAssistantHistory => why(
+                "this is Home Assistant's History download (entity_id, state, last_changed): it \
+                 carries no units, so kWh cannot be told from Wh, a meter's total from a daily \
+                 counter, or import from export",
+                "export the long-term statistics (statistic_id, unit, start, state) instead",
+            ),
+            Kind::Foreign(what) => why(
+                &format!("this is {what}, not readings"),
+                "Hearth imports raw meter captures, JSON Lines from `hearth decode`, Hearth's \
+                 own CSV export, DSMR-reader's readings, Home Assistant's statistics and \
+                 supplier CSV or Green Button downloads",
+            ),
+            _ => None,
+        }
     }
 }
 
@@ -98,6 +161,8 @@ pub struct Source {
     pub compressed: Option<&'static str>,
     /// Its bytes from the first (a byte-order mark dropped).
     reader: Box<dyn BufRead + Send>,
+    /// Bytes read of it so far, and its size.
+    counted: pipeline::Counted,
 }
 
 impl std::fmt::Debug for Source {
@@ -114,11 +179,19 @@ impl Source {
     /// Opens `path` (`-`: standard input) and recognises it from its name and first bytes
     /// (see [`recognise_bytes`]), keeping those bytes.
     pub fn open(path: &Path) -> std::io::Result<Source> {
-        let mut file: Box<dyn Read + Send> = if path.as_os_str() == STDIN {
-            Box::new(std::io::stdin())
+        let (file, total): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == STDIN {
+            (Box::new(std::io::stdin()), None)
         } else {
-            Box::new(std::fs::File::open(path)?)
+            let file = std::fs::File::open(path)?;
+            let total = file
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len());
+            (Box::new(file), total)
         };
+        let counted = pipeline::Counted::new(total);
+        let mut file = counted.reader(file);
         let mut head = Vec::with_capacity(HEAD);
         (&mut file).take(HEAD as u64).read_to_end(&mut head)?;
         if head.starts_with(BOM) {
@@ -137,28 +210,57 @@ impl Source {
                 1 << 16,
                 std::io::Cursor::new(head).chain(file),
             )),
+            counted,
         })
     }
 }
 
-/// What `path` holds (see [`recognise_bytes`]); reads its first bytes.
+/// What `path` holds (see [`recognise_bytes`]); reads its first bytes. A file that cannot be
+/// opened is told by its extension when that names a supplier download.
 pub fn recognise(path: &Path) -> std::io::Result<Kind> {
-    if let Some(kind) = supplier_kind(path) {
-        return Ok(kind);
+    match Source::open(path) {
+        Ok(source) => Ok(source.kind),
+        Err(e) => supplier_kind(path).ok_or(e),
     }
-    Ok(Source::open(path)?.kind)
 }
 
+/// Files that hold no readings, by their first bytes.
+const FOREIGN: [(&[u8], &str); 7] = [
+    (b"%PDF", "a PDF document"),
+    (b"\xFF\xD8\xFF", "a JPEG photo"),
+    (b"\x89PNG\r\n\x1A\n", "a PNG image"),
+    (b"GIF8", "a GIF image"),
+    (
+        b"SQLite format 3\x00",
+        "a database: a Hearth vault or backup (restore a backup with `hearth restore`), or \
+         another program's",
+    ),
+    (b"\xD0\xCF\x11\xE0", "an old Office document"),
+    (b"%!PS", "a PostScript document"),
+];
+
 /// What a file holds, from its name and its first bytes `head` (a byte-order mark dropped):
-/// a supplier download by its extension; else JSON Lines when its first byte that is not
-/// white space is `{`; else Green Button XML when it is XML naming ESPI interval readings;
-/// else a supplier CSV when one of its first lines is a consumption header (a time column
-/// and a kWh column); else a meter capture.
+/// a file that holds no readings by its magic bytes; a CSV by its header line, whatever its
+/// name (Hearth's export, DSMR-reader's, Home Assistant's); then a supplier download by its
+/// extension (`.xml`; `.csv` with a consumption header, any other `.csv` is refused); else
+/// JSON Lines when its first byte that is not white space is `{`; else Green Button XML when
+/// it is XML naming ESPI interval readings; else a supplier CSV when one of its first lines
+/// is a consumption header (a time column and a kWh column); else a meter capture.
 pub fn recognise_bytes(path: &Path, head: &[u8]) -> Kind {
-    if let Some(kind) = supplier_kind(path) {
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    if let Some((_, what)) = FOREIGN.iter().find(|(magic, _)| head.starts_with(magic)) {
+        return Kind::Foreign(what);
+    }
+    if let Some(kind) = export_kind(head) {
         return kind;
     }
-    let head = head.strip_prefix(BOM).unwrap_or(head);
+    match supplier_kind(path) {
+        Some(Kind::SupplierCsv) if !supplier_header_within(head) && text_within(head) => {
+            return Kind::Foreign("a CSV file of no kind Hearth knows (no consumption header)");
+        }
+        Some(kind) => return kind,
+        None => {}
+    }
     let first = head.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') {
         return Kind::JsonLines;
@@ -171,6 +273,46 @@ pub fn recognise_bytes(path: &Path, head: &[u8]) -> Kind {
         return Kind::SupplierCsv;
     }
     Kind::Capture
+}
+
+/// The text of `head` up to a character cut at its end, if it is text.
+fn head_text(head: &[u8]) -> Option<&str> {
+    match std::str::from_utf8(head) {
+        Ok(t) => Some(t),
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok(),
+        Err(_) => None,
+    }
+}
+
+/// Whether `head` is text with at least one whole line (a `.csv` worth telling apart).
+fn text_within(head: &[u8]) -> bool {
+    head_text(head).is_some_and(|t| t.contains('\n'))
+}
+
+/// A CSV export of Hearth, DSMR-reader or Home Assistant, by its header line.
+fn export_kind(head: &[u8]) -> Option<Kind> {
+    let text = head_text(head)?;
+    let header = text.lines().next()?.trim_end_matches('\r');
+    if !text.contains('\n') {
+        return None;
+    }
+    if let Some(export) = hearth_csv::recognise(text) {
+        return Some(match export {
+            hearth_csv::Export::Raw => Kind::HearthCsv,
+            hearth_csv::Export::Summary(step) => Kind::HearthSummary(step),
+        });
+    }
+    if let Some(export) = dsmr_reader::recognise(header) {
+        return Some(match export {
+            dsmr_reader::Export::Readings => Kind::DsmrReader,
+            dsmr_reader::Export::DayStatistics => Kind::DsmrReaderStatistics(true),
+            dsmr_reader::Export::HourStatistics => Kind::DsmrReaderStatistics(false),
+        });
+    }
+    home_assistant::recognise(header).map(|export| match export {
+        home_assistant::Export::Statistics => Kind::HomeAssistantStatistics,
+        home_assistant::Export::History => Kind::HomeAssistantHistory,
+    })
 }
 
 /// Whether one of the first lines of `head` is a supplier consumption header, with only
@@ -236,7 +378,16 @@ pub enum Event<'a> {
         /// The field, its value and the rule it broke.
         found: &'a Implausible,
     },
-    /// A meter file (capture or JSON Lines) is imported.
+    /// Bytes of a meter file read so far (told about every MiB, and at its end).
+    Read {
+        /// The file.
+        path: &'a Path,
+        /// Bytes read so far.
+        bytes: u64,
+        /// Its size, when it is a regular file (not standard input or a pipe).
+        total: Option<u64>,
+    },
+    /// A meter file (capture, JSON Lines or an export) is imported, or refused.
     File(&'a FileReport),
     /// A supplier download is read and merged with the earlier ones (nothing stored yet).
     SupplierFile {
@@ -271,18 +422,30 @@ pub struct FileReport {
     pub empty: bool,
     /// Readings stored or found already present (not those without a time or in the future).
     pub kept: u64,
+    /// Readings new to the vault (stored now, or merged into earlier hours).
+    pub added: u64,
+    /// Readings skipped because the vault already held a reading at their time.
+    pub duplicates: u64,
+    /// Interval readings among those offered (a supplier's or spread data: energy over a
+    /// range, not a register read at an instant).
+    pub estimated: u64,
+    /// Rows of an export marked as estimated (spread over a gap), refused rather than stored
+    /// as measured readings.
+    pub estimated_refused: u64,
 }
 
 impl FileReport {
     /// Why nothing of this file could be used, if nothing could.
     pub fn nothing(&self) -> Option<Nothing> {
-        if self.kept > 0 {
+        if let Some(why) = self.kind.refusal() {
+            Some(why)
+        } else if self.kept > 0 {
             None
         } else if self.readings > 0 {
             Some(Nothing::NotStored(self.readings))
         } else if self.empty {
             Some(Nothing::Empty)
-        } else if self.kind == Kind::JsonLines {
+        } else if self.kind != Kind::Capture {
             Some(Nothing::NoLines(self.unreadable_lines))
         } else {
             Some(Nothing::NoReadings {
@@ -317,6 +480,13 @@ pub struct Summary {
     /// What the vault made of the readings since it was opened (stored, already present,
     /// merged into earlier hours, without a time, in the future).
     pub stats: IngestStats,
+    /// Readings new to the vault in this import, from every file (supplier intervals too).
+    pub added: u64,
+    /// Readings skipped in this import because the vault already held them.
+    pub duplicates: u64,
+    /// Interval readings in this import (supplier downloads, interval rows of an export):
+    /// ranges whose energy is spread, not registers read at an instant.
+    pub estimated: u64,
 }
 
 /// A file of which nothing could be used.
@@ -355,9 +525,13 @@ pub enum Nothing {
         /// Frames the decoder rejected.
         rejected: u64,
     },
-    /// JSON Lines none of which is a reading.
+    /// JSON Lines or CSV rows none of which is a reading.
     #[error("none of its {0} line(s) is a reading")]
     NoLines(u64),
+    /// A file of a kind that holds no readings Hearth may store, with what it is and what to
+    /// import instead.
+    #[error("{0}")]
+    WrongKind(String),
     /// Readings none of which could be stored.
     #[error(
         "none of its {0} reading(s) could be stored: they have no time or are dated in the future"
@@ -436,6 +610,18 @@ pub enum FileError {
     DecoderFailed,
 }
 
+impl FileError {
+    fn from_line(e: table::LineError) -> FileError {
+        match e {
+            table::LineError::Io(e) => FileError::Io(e),
+            e @ table::LineError::TooLong(_) => FileError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                e.to_string(),
+            )),
+        }
+    }
+}
+
 /// Imports `files` into `vault` (its writer), in the order given, supplier downloads last
 /// and together; `keys` decrypt encrypted meter captures. `-` is standard input. Each file is
 /// opened once and recognised from its name and first bytes (kept, so pipes lose nothing).
@@ -454,6 +640,7 @@ pub fn import(
     let mut implausible = 0u64;
     let mut unusable = Vec::new();
     let mut supplier_files = Vec::new();
+    let at_start = vault.stats();
     for path in files {
         let source = Source::open(path).map_err(|source| ImportError::File {
             path: path.clone(),
@@ -498,6 +685,9 @@ pub fn import(
     vault.flush()?;
     // In the order given.
     unusable.sort_by_key(|u| files.iter().position(|f| *f == u.path));
+    let stats = vault.stats();
+    let estimated =
+        reports.iter().map(|r| r.estimated).sum::<u64>() + supplier.map_or(0, |s| s.readings);
     Ok(Summary {
         files: reports,
         supplier,
@@ -505,7 +695,10 @@ pub fn import(
         refused,
         implausible,
         unusable,
-        stats: vault.stats(),
+        added: (stats.stored + stats.late) - (at_start.stored + at_start.late),
+        duplicates: stats.duplicates - at_start.duplicates,
+        estimated,
+        stats,
     })
 }
 
@@ -519,7 +712,9 @@ pub fn import_file(
     import_source(vault, Source::open(path)?, keys, on)
 }
 
-/// Imports one opened meter file: JSON Lines as such, anything else as a capture.
+/// Imports one opened meter file: JSON Lines, an export and a readings table as such, a
+/// refused kind not at all (nothing of it read), anything else as a capture. The vault is
+/// flushed after it, so what it added and what was already there are its own.
 fn import_source(
     vault: &mut Vault,
     source: Source,
@@ -527,44 +722,95 @@ fn import_source(
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<FileReport, FileError> {
     let kind = match source.kind {
-        Kind::JsonLines => Kind::JsonLines,
-        _ => Kind::Capture,
+        Kind::SupplierCsv | Kind::GreenButton => Kind::Capture,
+        other => other,
     };
     let path = source.path.as_path();
-    let file = source.reader;
-    // Readings the vault could not keep are counted when offered (late ones only at the
-    // next flush, so those kept are told by the ones not kept).
-    let dropped = |s: IngestStats| s.untimed + s.future;
-    let before = dropped(vault.stats());
-    let (readings, rejected, unreadable_lines, implausible, bytes) = if kind == Kind::JsonLines {
-        let (n, lines) = pipeline::run(vault, path, on, |sink| read_json_lines(file, sink))?;
-        (
-            n,
-            Vec::new(),
-            lines.unreadable,
-            lines.implausible,
-            lines.bytes,
-        )
-    } else {
-        let (n, (stats, bytes)) =
-            pipeline::run(vault, path, on, |sink| decode_capture(file, keys, sink))?;
-        let rejected = RejectReason::ALL
-            .iter()
-            .map(|&r| (r, stats.rejected_for(r)))
-            .filter(|(_, k)| *k > 0)
-            .collect();
-        (n, rejected, 0, stats.implausible, bytes)
-    };
-    Ok(FileReport {
+    let mut report = FileReport {
         path: path.to_path_buf(),
         kind,
-        readings,
-        rejected,
-        unreadable_lines,
-        implausible,
-        empty: bytes == 0,
-        kept: readings.saturating_sub(dropped(vault.stats()) - before),
-    })
+        readings: 0,
+        rejected: Vec::new(),
+        unreadable_lines: 0,
+        implausible: 0,
+        empty: false,
+        kept: 0,
+        added: 0,
+        duplicates: 0,
+        estimated: 0,
+        estimated_refused: 0,
+    };
+    if kind.refusal().is_some() {
+        return Ok(report);
+    }
+    let counted = source.counted.clone();
+    let file = source.reader;
+    let before = vault.stats();
+    let bytes = match kind {
+        Kind::JsonLines => {
+            let (n, lines) = pipeline::run(vault, path, &counted, on, |sink| {
+                read_json_lines(file, sink)
+            })?;
+            report.readings = n;
+            report.unreadable_lines = lines.unreadable;
+            report.implausible = lines.implausible;
+            lines.bytes
+        }
+        Kind::HearthCsv => {
+            let (n, read) = pipeline::run(vault, path, &counted, on, |sink| {
+                hearth_csv::read(file, sink)
+            })?;
+            report.readings = n;
+            report.unreadable_lines = read.unreadable + read.estimated_refused;
+            report.implausible = read.implausible;
+            report.estimated = read.intervals;
+            report.estimated_refused = read.estimated_refused;
+            read.bytes
+        }
+        Kind::DsmrReader => {
+            let (n, read) = pipeline::run(vault, path, &counted, on, |sink| {
+                dsmr_reader::read(file, sink)
+            })?;
+            report.readings = n;
+            report.unreadable_lines = read.unreadable;
+            read.bytes
+        }
+        Kind::HomeAssistantStatistics => {
+            let (n, read) = pipeline::run(vault, path, &counted, on, |sink| {
+                home_assistant::read(file, sink)
+            })?;
+            report.readings = n;
+            report.unreadable_lines = read.unreadable;
+            read.bytes
+        }
+        _ => {
+            let (n, (stats, bytes)) = pipeline::run(vault, path, &counted, on, |sink| {
+                decode_capture(file, keys, sink)
+            })?;
+            report.readings = n;
+            report.rejected = RejectReason::ALL
+                .iter()
+                .map(|&r| (r, stats.rejected_for(r)))
+                .filter(|(_, k)| *k > 0)
+                .collect();
+            report.implausible = stats.implausible;
+            bytes
+        }
+    };
+    vault.flush()?;
+    let after = vault.stats();
+    // Readings the vault could not keep: without a time, or dated in the future.
+    let dropped = (after.untimed + after.future) - (before.untimed + before.future);
+    report.empty = bytes == 0;
+    report.kept = report.readings.saturating_sub(dropped);
+    report.added = (after.stored + after.late) - (before.stored + before.late);
+    report.duplicates = after.duplicates - before.duplicates;
+    on(Event::Read {
+        path,
+        bytes: counted.bytes(),
+        total: counted.total,
+    });
+    Ok(report)
 }
 
 /// What reading a JSON Lines file gave besides its readings.
@@ -756,6 +1002,10 @@ mod tests {
                 implausible: 0,
                 empty: false,
                 kept: old_n,
+                added: 7193,
+                duplicates: 1,
+                estimated: 0,
+                estimated_refused: 0,
             }
         );
         let expected = IngestStats {
@@ -850,10 +1100,12 @@ mod tests {
         let summary = import(&mut v, std::slice::from_ref(&jl), None, &mut |e| match e {
             Event::UnreadableLine { line, .. } => told.push(format!("line {line}")),
             Event::File(r) => told.push(format!("file {} {}", r.readings, r.refused())),
+            Event::Read { bytes, total, .. } => told.push(format!("read {bytes} of {total:?}")),
             other => told.push(format!("{other:?}")),
         })
         .expect("import");
-        assert_eq!(told, ["line 3", "file 2 1"]);
+        // The whole file read, told with its size (a progress bar's two numbers).
+        assert_eq!(told, ["line 3", "read 125 of Some(125)", "file 2 1"]);
         assert_eq!((summary.readings, summary.refused), (2, 1));
         assert_eq!(summary.supplier, None);
         assert_eq!(summary.stats.stored, 2);

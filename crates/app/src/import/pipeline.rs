@@ -8,7 +8,10 @@ use hearth_meter::Reading;
 use hearth_meter::plausible::Implausible;
 use hearth_meter::record::RecordError;
 use hearth_vault::Vault;
+use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 /// Readings travel from the decoding thread to the vault in batches of this many: small
@@ -21,6 +24,53 @@ const BATCH: usize = 1024;
 const AHEAD: usize = 32;
 /// Progress is told every this many readings of a file.
 const PROGRESS_EVERY: u64 = 1_000_000;
+/// Bytes read are told every this many bytes of a file.
+const BYTES_EVERY: u64 = 1 << 20;
+
+/// Bytes read of a file so far (by whichever thread reads it), and its size when known: a
+/// progress bar's two numbers.
+#[derive(Clone, Debug)]
+pub(super) struct Counted {
+    read: Arc<AtomicU64>,
+    /// The file's size (`None` for standard input or a pipe).
+    pub total: Option<u64>,
+}
+
+impl Counted {
+    pub(super) fn new(total: Option<u64>) -> Counted {
+        Counted {
+            read: Arc::new(AtomicU64::new(0)),
+            total,
+        }
+    }
+
+    /// Bytes read so far.
+    pub(super) fn bytes(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+
+    /// `inner`, counting what is read from it.
+    pub(super) fn reader<R: Read + Send + 'static>(&self, inner: R) -> Box<dyn Read + Send> {
+        Box::new(Counting {
+            inner,
+            read: Arc::clone(&self.read),
+        })
+    }
+}
+
+/// A reader that counts its bytes into a [`Counted`].
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
 
 /// What the decoding thread sends to the storing one.
 enum Message {
@@ -80,6 +130,7 @@ impl Sink {
 pub(super) fn run<T: Send>(
     vault: &mut Vault,
     path: &Path,
+    counted: &Counted,
     on: &mut dyn FnMut(Event<'_>),
     produce: impl FnOnce(&mut Sink) -> Result<T, FileError> + Send,
 ) -> Result<(u64, T), FileError> {
@@ -106,6 +157,7 @@ pub(super) fn run<T: Send>(
         });
         let mut n = 0u64;
         let mut next_report = PROGRESS_EVERY;
+        let mut next_bytes = BYTES_EVERY;
         let mut stored = Ok(());
         for message in full_rx.iter() {
             let batch = match message {
@@ -135,6 +187,15 @@ pub(super) fn run<T: Send>(
             if n >= next_report {
                 on(Event::Progress { path, readings: n });
                 next_report += PROGRESS_EVERY;
+            }
+            let bytes = counted.bytes();
+            if bytes >= next_bytes {
+                on(Event::Read {
+                    path,
+                    bytes,
+                    total: counted.total,
+                });
+                next_bytes = (bytes / BYTES_EVERY + 1) * BYTES_EVERY;
             }
             let _ = used_tx.send(batch);
         }
