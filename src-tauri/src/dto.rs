@@ -199,6 +199,8 @@ pub struct ImportDto {
     pub added: u64,
     /// Readings the vault already had (skipped).
     pub duplicates: u64,
+    /// Interval readings among them (supplier downloads): energy spread over a range.
+    pub estimated: u64,
     /// Frames rejected and lines unreadable.
     pub refused: u64,
     /// Implausible values dropped from readings.

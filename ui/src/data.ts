@@ -46,13 +46,14 @@ async function importChoice(choice: OpenChoiceDto): Promise<void> {
   say("import-result", "", t("data.importBusy"));
   bar.value = 0;
   bar.hidden = false;
-  const stop = await listen<[number, number]>("import-progress", ([done, total]) => {
-    bar.value = total > 0 ? done / total : 0;
+  const stop = await listen<[number, number, number]>("import-progress", ([done, total, part]) => {
+    bar.value = total > 0 ? Math.min(1, (done + part) / total) : 0;
     say("import-result", "", t("data.importCount", { done: num(done), total: num(total) }));
   });
   try {
     const r = await invoke<ImportDto>("import_files", { token: choice.token });
     const parts = [t("data.importDone", { added: num(r.added), duplicates: num(r.duplicates) })];
+    if (r.estimated > 0) parts.push(t("data.importEstimated", { n: num(r.estimated) }));
     if (r.refused > 0) parts.push(t("data.importRefused", { n: num(r.refused) }));
     if (r.implausible > 0) parts.push(t("data.importImplausible", { n: num(r.implausible) }));
     if (r.unusable.length > 0) parts.push(t("data.importUnusable"));

@@ -219,6 +219,8 @@ export type ImportDto = {
   added: number;
   /** Readings the vault already had (skipped). */
   duplicates: number;
+  /** Interval readings among them (supplier downloads): energy spread over a range. */
+  estimated: number;
   /** Frames rejected and lines unreadable. */
   refused: number;
   /** Implausible values dropped from readings. */

@@ -123,24 +123,32 @@ pub async fn import_files<R: Runtime>(
     let store = state.store.clone();
     off_the_runtime(move || {
         let total = files.len();
-        let (summary, before, after) = on_loan(&store, |vault| {
+        let summary = on_loan(&store, |vault| {
             let keys = meter_keys::load(vault).ok().flatten();
-            let before = vault.stats();
             let mut done = 0usize;
-            let summary = import::import(vault, &files, keys, &mut |event| {
-                if let import::Event::File(_) = event {
-                    done += 1;
-                    let _ = app.emit(IMPORT_EVENT, [done, total]);
+            import::import(vault, &files, keys, &mut |event| match event {
+                // Files done of all, and how far into the next one (by its bytes).
+                import::Event::Read {
+                    bytes,
+                    total: Some(size),
+                    ..
+                } if size > 0 => {
+                    let part = (bytes as f64 / size as f64).min(1.0);
+                    let _ = app.emit(IMPORT_EVENT, (done, total, part));
                 }
-            });
-            (summary, before, vault.stats())
+                import::Event::File(_) => {
+                    done += 1;
+                    let _ = app.emit(IMPORT_EVENT, (done, total, 0.0));
+                }
+                _ => {}
+            })
         })
-        .map_err(loan_error)?;
-        let summary = summary.map_err(|e| ShellError::new(Code::Io, e.to_string()))?;
+        .map_err(loan_error)?
+        .map_err(|e| ShellError::new(Code::Io, e.to_string()))?;
         Ok(ImportDto {
-            // New readings: after the newest stored (stored) or merged into earlier hours (late).
-            added: (after.stored + after.late) - (before.stored + before.late),
-            duplicates: after.duplicates - before.duplicates,
+            added: summary.added,
+            duplicates: summary.duplicates,
+            estimated: summary.estimated,
             refused: summary.refused,
             implausible: summary.implausible,
             unusable: summary

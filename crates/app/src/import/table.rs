@@ -78,43 +78,26 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
-/// The fields of one CSV record on one line, split at `delimiter`, quotes removed (`""`
-/// inside quotes is one `"`); `None` when a quote is left open (a field that goes on to the
-/// next line, which no export Hearth reads writes, or a line cut short).
+/// The fields of one CSV record on one line, split at `delimiter` by the `csv` crate (quotes
+/// removed, `""` inside quotes one `"`); `None` when a quote is left open (a field that goes on
+/// to the next line, which no export Hearth reads writes, or a line cut short).
 pub(super) fn fields(line: &str, delimiter: char) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    let mut at_start = true;
-    while let Some(c) = chars.next() {
-        if quoted {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    field.push('"');
-                } else {
-                    quoted = false;
-                }
-            } else {
-                field.push(c);
-            }
-        } else if c == '"' && at_start {
-            quoted = true;
-            at_start = false;
-        } else if c == delimiter {
-            out.push(std::mem::take(&mut field));
-            at_start = true;
-        } else {
-            field.push(c);
-            at_start = false;
-        }
-    }
-    if quoted {
+    // csv reads a quote left open at the end as closed there: an odd count of quotes is one.
+    if line.bytes().filter(|&b| b == b'"').count() % 2 == 1 {
         return None;
     }
-    out.push(field);
-    Some(out)
+    let delimiter = u8::try_from(delimiter).ok()?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => Some(record.iter().map(str::to_owned).collect()),
+        Ok(false) => Some(vec![String::new()]),
+        Err(_) => None,
+    }
 }
 
 /// The delimiter of a header line: `;` when it has more `;` than `,`, else `,`.
