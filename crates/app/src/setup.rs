@@ -7,7 +7,7 @@
 
 use crate::collect::SourceSetup;
 use crate::meter_keys::{self, KeyError};
-use hearth_meter::auto::{AuthKey, Keys};
+use hearth_meter::auto::{AuthKey, Detected, Keys};
 use hearth_meter::{Decoder as _, Quantity, Reading, RejectReason};
 use hearth_meter_io::detect::{
     self, Capture, Evidence, Plan, PortInfo, PortKind, PortProblem, Ports, ProbeEvent,
@@ -53,6 +53,8 @@ impl Preview {
 pub struct FoundMeter {
     /// The settings it talks at.
     pub settings: SerialSettings,
+    /// What was recognised.
+    pub detected: Detected,
     /// The protocol's short name (`dsmr`, `dsmr (encrypted)`, `dlms`, ...).
     pub protocol: &'static str,
     /// The source, complete with settings and protocol.
@@ -190,6 +192,7 @@ pub fn find_meters_on(
                 };
                 FoundMeter {
                     settings: m.settings,
+                    detected: m.detected,
                     protocol: detect::detected_name(m.detected),
                     source_text: source.to_string(),
                     source,

@@ -245,7 +245,7 @@ pub enum PortProblem {
         "Nothing came from {path} in {} s. Check that the cable sits firmly in the meter's \
          P1 (or HAN) port and that the port is switched on: some grid operators enable it only \
          on request. An optical head must sit on the meter's infrared eye.",
-        listened.as_secs()
+        listened.as_secs_f64()
     )]
     Silent {
         /// The port.
