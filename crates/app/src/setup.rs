@@ -219,7 +219,7 @@ pub enum PreviewError {
     #[error(
         "Nothing came from the meter in {} s. Check the cable or the address, and that the \
          meter's port is switched on.",
-        .0.as_secs()
+        .0.as_secs_f64()
     )]
     Nothing(Duration),
     /// Bytes came, but no frame passed its checks.
