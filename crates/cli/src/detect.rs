@@ -60,8 +60,7 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         ProbeEvent::PortFinished { path, verdict, .. } => eprintln!("hearth: {path}: {verdict}"),
         _ => {}
     };
-    let results = match setup::find_meters(&args.ports, &plan, &AtomicBool::new(false), &progress)
-    {
+    let results = match setup::find_meters(&args.ports, &plan, &AtomicBool::new(false), &progress) {
         Ok(r) => r,
         Err(setup::FindError::NoPorts) => {
             eprintln!("hearth: {}", setup::FindError::NoPorts);
@@ -120,9 +119,9 @@ fn preview_line(found: &FoundMeter) -> Option<String> {
             }
             (!parts.is_empty()).then(|| parts.join(", "))
         }
-        None if found.needs_key() => Some(
-            "encrypted: add --key KEY (from your grid operator) to hearth collect".to_owned(),
-        ),
+        None if found.needs_key() => {
+            Some("encrypted: add --key KEY (from your grid operator) to hearth collect".to_owned())
+        }
         None => found.note.clone(),
     }
 }

@@ -42,7 +42,9 @@ fn json_names_the_protocol_settings_source_and_preview_of_a_meter() {
     assert_eq!(row["meter_id_end"], "5507");
     assert_eq!(row["watts"], 244);
     assert!(
-        stderr.contains(&format!("hearth: {path}: listening at 115200 8N1 (up to 3 s)")),
+        stderr.contains(&format!(
+            "hearth: {path}: listening at 115200 8N1 (up to 3 s)"
+        )),
         "{stderr}"
     );
     // The full meter id is never printed.
@@ -85,7 +87,9 @@ fn the_table_says_nothing_heard_for_a_silent_port_and_why_for_a_missing_one() {
     assert!(lines[0].contains("DESCRIPTION") && lines[0].ends_with("PROTOCOL"));
     assert!(lines[1].starts_with(&silent_path), "{stdout}");
     assert!(
-        lines[1].contains(&format!("Nothing came from {silent_path} in 0.3 s. Check that")),
+        lines[1].contains(&format!(
+            "Nothing came from {silent_path} in 0.3 s. Check that"
+        )),
         "{stdout}"
     );
     assert!(lines[2].starts_with("/dev/hearth-missing"), "{stdout}");
@@ -100,10 +104,12 @@ fn a_port_another_program_holds_is_named_busy() {
     let meter = PtyMeter::spawn_with(|| None, Duration::from_millis(100)).unwrap();
     let path = meter.path().display().to_string();
     // Held the way Hearth's collector holds a port: exclusively.
-    let _held = hearth_meter_io::detect::SerialPorts
+    let _held = match hearth_meter_io::detect::SerialPorts
         .open(&path, hearth_meter_io::SerialSettings::DSMR4)
-        .ok()
-        .expect("open");
+    {
+        Ok(line) => line,
+        Err(e) => panic!("{e:?}"),
+    };
     let (ok, stdout, stderr) = hearth(&["detect", "--port", &path, "--seconds", "1", "--json"]);
     assert!(ok, "{stderr}");
     let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap();
