@@ -284,6 +284,8 @@ pub async fn preview(
     )
     .map_err(|e| PreviewError::CannotOpen(e.to_string()))?;
     let mut last_rejection: Option<String> = None;
+    let mut lost: Option<String> = None;
+    let mut connected = false;
     let first = tokio::time::timeout(timeout, async {
         while let Some(event) = reader.next().await {
             match event {
@@ -295,13 +297,17 @@ pub async fn preview(
                     RejectReason::UnknownLayout => return Err(PreviewError::UnknownLayout),
                     _ => last_rejection = Some(r.to_string()),
                 },
-                Event::Status(Status::Reconnecting { reason, .. })
-                | Event::Status(Status::Failed { reason }) => {
+                Event::Status(Status::Failed { reason }) => {
                     return Err(PreviewError::CannotOpen(reason));
                 }
-                Event::Status(Status::Disconnected { reason }) => {
-                    return Err(PreviewError::Lost(reason));
+                // Never opened: say why at once (a missing port, no permission).
+                Event::Status(Status::Reconnecting { reason, .. }) if !connected => {
+                    return Err(PreviewError::CannotOpen(reason));
                 }
+                Event::Status(Status::Connected { .. }) => connected = true,
+                // The reader opens it again (an optical meter still busy with an earlier
+                // sign-on answers the next one); said at the end if nothing comes.
+                Event::Status(Status::Disconnected { reason }) => lost = Some(reason),
                 Event::Status(_) => {}
             }
         }
@@ -314,7 +320,10 @@ pub async fn preview(
     .await;
     match first {
         Ok(result) => result,
-        Err(_) if reader.bytes_read() == 0 => Err(PreviewError::Nothing(timeout)),
+        Err(_) if reader.bytes_read() == 0 => Err(match lost {
+            Some(reason) => PreviewError::Lost(reason),
+            None => PreviewError::Nothing(timeout),
+        }),
         Err(_) => Err(PreviewError::NoFrame(last_rejection.unwrap_or_else(|| {
             format!("{} bytes in no known format", reader.bytes_read())
         }))),

@@ -284,6 +284,18 @@ fn a_preview_of_a_silent_source_says_nothing_came() {
             .starts_with("Nothing came from the meter in 0.5 s."),
         "{e}"
     );
+    // A port that is not there says so at once, not after the timeout.
+    let missing: Source = "serial:/dev/hearth-missing".parse().expect("parses");
+    assert_eq!(
+        rt.block_on(setup::preview(
+            &missing,
+            SourceSetup::default(),
+            Duration::from_secs(600)
+        )),
+        Err(PreviewError::CannotOpen(
+            "/dev/hearth-missing is not there (is the cable plugged in?)".into()
+        ))
+    );
 }
 
 #[test]
@@ -322,5 +334,56 @@ fn an_sml_meter_at_9600_8n1_is_found_and_previewed() {
     assert_eq!(
         (p.protocol, p.meter_id_end.as_deref(), p.watts),
         ("sml", Some("2054"), Some(216))
+    );
+}
+
+#[test]
+fn an_optical_meter_answers_the_sign_on_and_its_readout_is_previewed() {
+    // Silent until asked: the probe listens the whole first window, then signs on at 300 baud.
+    let meter = hearth_meter_io::simulator::OpticalMeter::spawn("ISk5MT174-0001", |_| {
+        Some("C.1.0(12345678)\r\n1.8.0(001234.567*kWh)\r\n1.7.0(01.234*kW)\r\n".to_owned())
+    })
+    .expect("an optical meter");
+    let path = meter.path().display().to_string();
+    let port = PortInfo {
+        path: path.clone(),
+        kind: PortKind::Other,
+    };
+    let results = setup::find_meters_on(
+        &[port],
+        &SerialPorts,
+        &Plan::default(),
+        &AtomicBool::new(false),
+        &|_| {},
+    );
+    let found = results[0].outcome.as_ref().expect("found");
+    assert_eq!(
+        (found.settings, found.detected),
+        (SerialSettings::IEC_START, Detected::Iec62056_21)
+    );
+    assert_eq!(
+        found.source_text,
+        format!("serial:{path}?protocol=iec62056-21&mode=c")
+    );
+    assert_eq!(found.preview, None);
+    assert_eq!(
+        found.note.as_deref(),
+        Some("An optical meter answered (ISk5MT174-0001); its values come with the first readout.")
+    );
+    // The reader's conversation asks for the readout; its BCC is checked on the way.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let p = rt
+        .block_on(setup::preview(
+            &found.source,
+            SourceSetup::default(),
+            Duration::from_secs(20),
+        ))
+        .expect("a preview");
+    assert_eq!(
+        (p.protocol, p.meter_id_end.as_deref(), p.watts, p.import_wh),
+        ("iec62056-21", Some("5678"), Some(1_234), Some(1_234_567))
     );
 }
