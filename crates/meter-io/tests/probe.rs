@@ -527,3 +527,17 @@ fn a_stopped_probe_ends_at_once() {
         })
     );
 }
+
+#[test]
+fn an_encrypted_han_port_is_found_as_dlms_needing_its_key() {
+    let frame = fixture!("han/kaifa_no_list_2.gcm.hdlc");
+    let port = meter(SerialSettings::HAN_MBUS, frame, MS(700), S(2));
+    let report = probe_one(&port);
+    assert_eq!(report.verdict(), "dlms at 2400 8E1, needs the key");
+    let m = report.result.expect("found");
+    let Evidence::Encrypted(capture) = &m.evidence else {
+        panic!("{:?}", m.evidence)
+    };
+    assert_eq!(capture.detected(), Detected::Dlms);
+    assert!(capture.bytes().ends_with(frame));
+}
