@@ -541,3 +541,35 @@ fn an_encrypted_han_port_is_found_as_dlms_needing_its_key() {
     assert_eq!(capture.detected(), Detected::Dlms);
     assert!(capture.bytes().ends_with(frame));
 }
+
+#[test]
+fn a_raven_usb_stick_is_found_by_a_fragment_that_parses() {
+    // aioraven's InstantaneousDemand: Demand 0x10 x Multiplier 4 / Divisor 2 = 32 kW, from
+    // meter 0xFEDCBA9876543210 (a USB CDC device: any baud rate works, the first one does).
+    let xml = fixture!("raven/aioraven_responses.xml");
+    // (The file holds a non-UTF-8 byte further on, on purpose; this line is plain text.)
+    let demand = xml
+        .split(|&b| b == b'\n')
+        .map(String::from_utf8_lossy)
+        .find(|l| l.starts_with("<InstantaneousDemand>"))
+        .unwrap();
+    let port = meter(
+        SerialSettings::DSMR4,
+        format!("{demand}\r\n").as_bytes(),
+        MS(300),
+        S(8),
+    );
+    let m = probe_one(&port).result.expect("found");
+    assert_eq!(
+        (m.settings, m.detected),
+        (SerialSettings::DSMR4, Detected::Raven)
+    );
+    let Evidence::Reading(r) = &m.evidence else {
+        panic!("{:?}", m.evidence)
+    };
+    assert_eq!(r.get(hearth_meter::Quantity::ImportW), Some(32_000));
+    assert_eq!(
+        r.meter_id.as_ref().map(|id| id.redacted()).as_deref(),
+        Some("…3210")
+    );
+}
