@@ -25,6 +25,7 @@ pub mod preferences;
 pub mod secrets;
 pub mod session;
 pub mod settings;
+pub mod setup;
 pub mod tips;
 pub mod usage;
 pub mod verify;

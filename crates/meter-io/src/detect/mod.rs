@@ -1,6 +1,7 @@
 //! Finding the meter: list the serial ports (with USB vendor, product and names where the
-//! system knows them), and probe a port with each setting meters use until the bytes that come
-//! in are recognised as a protocol ([`hearth_meter::auto::sniff`]).
+//! system knows them), and probe them with each setting meters use until a frame passes its
+//! checks ([`probe_ports`]: every port at once, with progress events; see [`probe`] for the
+//! order and the windows). The ports are opened through [`Ports`], so tests can probe fakes.
 //!
 //! Meters on a P1, HAN or SML port push data on their own, so probing mostly listens. A port
 //! that stays completely silent at the first setting is silent at every push setting (the baud
@@ -15,15 +16,20 @@
 //! Detection is blocking (it runs once, in a setup step); call it from a blocking thread in an
 //! async program.
 
+mod line;
+mod probe;
+
+pub use line::{Holder, Line, OpenFailure, Ports, SerialPorts, holder, holder_named, open_failure};
+pub use probe::{
+    Capture, Evidence, Meter, Plan, PortProblem, PortReport, ProbeEvent, probe_port, probe_ports,
+};
+
 use crate::settings::SerialSettings;
 use crate::source::{IecSource, Source};
-use hearth_meter::auto::{Detected, Sniff, sniff};
+use hearth_meter::auto::Detected;
 use serialport::SerialPortType;
-use std::io::{Read as _, Write as _};
-use std::time::{Duration, Instant};
-
-/// Bytes kept per attempt for sniffing.
-const SNIFF_WINDOW: usize = 16 * 1024;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 /// What kind of port a device is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,10 +152,15 @@ pub struct Attempt {
     pub settings: SerialSettings,
     /// Bytes received while listening.
     pub bytes: usize,
-    /// What was recognised, if anything.
+    /// What was found, if anything (a frame that passed its checks, an encrypted frame, or
+    /// an IEC 62056-21 identification).
     pub detected: Option<Detected>,
     /// Why the attempt could not listen (the port could not be opened or read).
     pub error: Option<String>,
+    /// A protocol whose start was seen in the bytes, whether or not a frame passed.
+    pub sniffed: Option<Detected>,
+    /// Frames rejected at this setting (checksum, framing).
+    pub rejected: u64,
 }
 
 /// What probing one port found.
@@ -189,143 +200,37 @@ pub fn detected_name(d: Detected) -> &'static str {
     }
 }
 
-/// Probes `path` with each of [`SerialSettings::COMMON`], listening up to `per_setting` for
-/// each, and stops at the first setting whose bytes are recognised.
+/// Probes `path` with each of [`SerialSettings::COMMON`], listening `per_setting` at each,
+/// and stops at the first setting where a frame passes its checks. (The wizard's probe,
+/// with a long first window and early ends at wrong settings, is [`probe_ports`].)
 pub fn probe(path: &str, per_setting: Duration) -> Probe {
     probe_with(path, &SerialSettings::COMMON, per_setting)
 }
 
 /// Like [`probe`] with a chosen list of settings.
 pub fn probe_with(path: &str, settings: &[SerialSettings], per_setting: Duration) -> Probe {
-    let mut probe = Probe {
-        path: path.to_owned(),
-        found: None,
-        attempts: Vec::new(),
+    let plan = Plan {
+        settings: settings.to_vec(),
+        window: per_setting,
+        sign_on_window: per_setting,
+        wrong_after_bursts: 0,
+        burst_grace: Duration::ZERO,
+        ..Plan::default()
     };
-    let mut silent = false;
-    for &s in settings {
-        let asks = s == SerialSettings::IEC_START;
-        if silent && !asks {
-            continue;
-        }
-        let attempt = listen(path, s, per_setting);
-        let fatal = attempt.error.is_some();
-        silent |= attempt.bytes == 0 && !asks && !fatal;
-        if let Some(detected) = attempt.detected {
-            probe.found = Some(Found {
-                settings: s,
-                detected,
-            });
-        }
-        probe.attempts.push(attempt);
-        if probe.found.is_some() || fatal {
-            break;
-        }
-    }
-    probe
-}
-
-/// Opens `path` at `settings` and listens until a protocol is recognised or `window` passes.
-fn listen(path: &str, settings: SerialSettings, window: Duration) -> Attempt {
-    let mut attempt = Attempt {
-        settings,
-        bytes: 0,
-        detected: None,
-        error: None,
-    };
-    let mut port = match settings
-        .builder(path)
-        .timeout(Duration::from_millis(100))
-        .open()
-    {
-        Ok(p) => p,
-        Err(e) => {
-            attempt.error = Some(port_error(path, &e));
-            return attempt;
-        }
-    };
-    if settings == SerialSettings::IEC_START {
-        // IEC 62056-21 sign-on: request the identification of any meter on the line.
-        let _ = port.write_all(b"/?!\r\n");
-        let _ = port.flush();
-    }
-    let deadline = Instant::now() + window;
-    let mut seen: Vec<u8> = Vec::with_capacity(4096);
-    let mut chunk = [0u8; 1024];
-    while Instant::now() < deadline {
-        match port.read(&mut chunk) {
-            Ok(0) => std::thread::sleep(Duration::from_millis(20)),
-            Ok(n) => {
-                attempt.bytes += n;
-                seen.extend_from_slice(&chunk[..n]);
-                if seen.len() > SNIFF_WINDOW {
-                    let cut = seen.len() - SNIFF_WINDOW;
-                    seen.drain(..cut);
-                }
-                match sniff(&seen) {
-                    Sniff::Found { detected, .. } => {
-                        attempt.detected = Some(detected);
-                        break;
-                    }
-                    Sniff::NeedMore { .. } | Sniff::Unknown => {}
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                attempt.error = Some(format!("{path} stopped answering: {e}"));
-                break;
-            }
-        }
-    }
-    // An IEC 62056-21 meter answers the sign-on with its identification line only.
-    if attempt.detected.is_none()
-        && settings == SerialSettings::IEC_START
-        && let Some(line) = seen.split(|&b| b == b'\n').next()
-        && seen.contains(&b'\n')
-        && is_iec_identification(line)
-    {
-        attempt.detected = Some(Detected::Iec62056_21);
-    }
-    attempt
-}
-
-/// `/XXXZident` CR: `/`, three maker characters, a baud-rate character, an identification.
-fn is_iec_identification(line: &[u8]) -> bool {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    line.len() >= 6
-        && line.len() <= 40
-        && line[0] == b'/'
-        && line[1..4].iter().all(u8::is_ascii_alphabetic)
-        && line[4].is_ascii_alphanumeric()
-        && line[5..].iter().all(|b| b.is_ascii_graphic() || *b == b' ')
-}
-
-fn port_error(path: &str, e: &serialport::Error) -> String {
-    match e.kind() {
-        serialport::ErrorKind::NoDevice
-        | serialport::ErrorKind::Io(std::io::ErrorKind::NotFound) => {
-            format!("{path} is not there")
-        }
-        serialport::ErrorKind::Io(std::io::ErrorKind::PermissionDenied) => format!(
-            "no permission to open {path} (add your user to the 'dialout' group and log in again)"
-        ),
-        _ => format!("cannot open {path}: {e}"),
+    let report = probe_port(path, &SerialPorts, &plan, &AtomicBool::new(false), &|_| {});
+    Probe {
+        path: report.path,
+        found: report.result.ok().map(|m| Found {
+            settings: m.settings,
+            detected: m.detected,
+        }),
+        attempts: report.attempts,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn iec_identification_lines() {
-        assert!(is_iec_identification(b"/ISK5ME162-0033\r"));
-        assert!(is_iec_identification(b"/LGZ4ZMD3104100.B23"));
-        assert!(!is_iec_identification(b"/?!\r"));
-        assert!(!is_iec_identification(b"1-0:1.8.0(000123.456*kWh)"));
-        assert!(!is_iec_identification(b"/A\x80CD5xyz"));
-    }
 
     #[test]
     fn descriptions() {
@@ -355,6 +260,9 @@ mod tests {
         let p = probe("/dev/hearth-no-such-port", Duration::from_millis(50));
         assert_eq!(p.found, None);
         assert_eq!(p.attempts.len(), 1);
-        assert_eq!(p.verdict(), "/dev/hearth-no-such-port is not there");
+        assert_eq!(
+            p.verdict(),
+            "/dev/hearth-no-such-port is not there: is the meter cable plugged in?"
+        );
     }
 }
