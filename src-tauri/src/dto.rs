@@ -170,15 +170,11 @@ pub struct TipDto {
     pub evidence: Vec<String>,
 }
 
-/// A serial port found on this computer and what was heard on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct PortDto {
-    /// The source to save for it (`serial:/dev/ttyUSB0`).
-    pub source: String,
-    /// What the port is, for a human.
-    pub description: String,
-}
+/// A port the meter search probed, a step of the search, and what a meter shows before it is
+/// saved: the setup use case's own shapes.
+pub use hearth_app::setup::{
+    PortView as FoundPortDto, Preview as PreviewDto, ProbeStep as ProbeStepDto,
+};
 
 /// Files chosen in the open dialog or dropped on the window: the token that reads them, once,
 /// and their names to show.

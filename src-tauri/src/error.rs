@@ -25,6 +25,8 @@ pub enum Code {
     Io,
     /// The OS keyring could not keep or give the vault's key.
     Keyring,
+    /// A meter key does not open the meter's frames.
+    WrongKey,
     /// Something unexpected inside the app.
     Internal,
 }

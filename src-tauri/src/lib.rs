@@ -99,8 +99,10 @@ pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri:
             commands::session::rekey,
             commands::meter::meter_source,
             commands::meter::set_meter_source,
-            commands::meter::list_ports,
-            commands::meter::probe_port,
+            commands::meter::find_meters,
+            commands::meter::stop_finding,
+            commands::meter::check_found_key,
+            commands::meter::preview_source,
             commands::settings::preferences,
             commands::settings::set_preferences,
             commands::settings::set_start_at_login,
@@ -150,6 +152,9 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
         save_dialog_stand_in: None,
         opened: Arc::default(),
         open_dialog_stand_in: None,
+        probed: Arc::default(),
+        finding: Arc::default(),
+        test_ports: Vec::new(),
         auto_unlock: Arc::new(AtomicBool::new(true)),
         kdf,
         info: AppInfoDto {
@@ -221,6 +226,9 @@ pub fn run(options: Options) {
     {
         state.save_dialog_stand_in = std::env::var_os("HEARTH_TEST_SAVE_DIR").map(PathBuf::from);
         state.open_dialog_stand_in = std::env::var_os("HEARTH_TEST_OPEN_DIR").map(PathBuf::from);
+        state.test_ports = std::env::var("HEARTH_TEST_PORTS")
+            .map(|p| p.split(':').map(str::to_owned).collect())
+            .unwrap_or_default();
     }
     // Tests shorten the idle time before auto-lock to seconds.
     state.info.auto_lock_seconds = std::env::var("HEARTH_AUTO_LOCK_SECONDS")

@@ -45,6 +45,13 @@ pub struct AppState {
     /// A directory standing in for the open dialog (`HEARTH_TEST_OPEN_DIR`, end-to-end tests;
     /// debug builds only): its files are the ones "chosen".
     pub open_dialog_stand_in: Option<PathBuf>,
+    /// What the last meter search found (an encrypted meter's frame, for its key check).
+    pub probed: Arc<Mutex<Vec<hearth_app::setup::PortResult>>>,
+    /// Set to end a running meter search.
+    pub finding: Arc<AtomicBool>,
+    /// The ports a meter search probes instead of this machine's (`HEARTH_TEST_PORTS`,
+    /// end-to-end tests with pseudo-terminal meters; debug builds only); empty: all.
+    pub test_ports: Vec<String>,
     /// When the main window was last closed, while it stays closed (see [`crate::window`]).
     pub window_closed_at: Arc<Mutex<Option<std::time::Instant>>>,
 }

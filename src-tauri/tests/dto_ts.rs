@@ -9,10 +9,11 @@
 
 use hearth_desktop::dto::{
     AppInfoDto, ContractCostDto, ContractDto, CostReportDto, DroppedDto, DurationPointDto,
-    ExportDto, ExportProgressDto, HistoryDto, HistoryRowDto, LiveDto, PhaseDto, PortDto,
-    PreferencesDto, SaveChoiceDto, StatusDto, TipDto,
+    ExportDto, ExportProgressDto, HistoryDto, HistoryRowDto, LiveDto, PhaseDto, PreferencesDto,
+    SaveChoiceDto, StatusDto, TipDto,
 };
 use hearth_desktop::dto::{BackupDto, ImportDto, OpenChoiceDto, RestoreDto, VerifyDto};
+use hearth_desktop::dto::{FoundPortDto, PreviewDto, ProbeStepDto};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use ts_rs::{Config, TS, TypeVisitor};
@@ -174,7 +175,9 @@ fn declarations(cfg: &Config) -> Vec<Declaration> {
         declaration::<ContractCostDto>(cfg),
         declaration::<CostReportDto>(cfg),
         declaration::<TipDto>(cfg),
-        declaration::<PortDto>(cfg),
+        declaration::<FoundPortDto>(cfg),
+        declaration::<PreviewDto>(cfg),
+        declaration::<ProbeStepDto>(cfg),
         declaration::<PreferencesDto>(cfg),
     ]
 }

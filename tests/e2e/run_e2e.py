@@ -1265,7 +1265,7 @@ def test_axe_wizard_steps(s, ctx):
         s.js("document.documentElement.dataset.theme = arguments[0];", theme)
         # Each step the meter choice opens: the demo, the P1 cable (with the key step), the LAN
         # bridge, and the UK paths (MQTT, pulse sensor, supplier download).
-        for source, uk in (("demo", None), ("serial", None), ("tcp", None), ("uk", "mqtt"), ("uk", "pulse"), ("uk", "import")):
+        for source, uk in (("demo", None), ("found", None), ("serial", None), ("tcp", None), ("homewizard", None), ("uk", "mqtt"), ("uk", "pulse"), ("uk", "import")):
             s.click(f'input[name=source][value={source}]')
             if uk:
                 s.click(f'input[name=uk][value={uk}]')
@@ -1397,11 +1397,16 @@ def test_wizard_by_keyboard_alone(s, ctx):
     focus_on(s, "the second passphrase again", "setup-pass2")
     press(s, "Tab", "Tab")
     focus_on(s, "the meter choice (the checked demo)", "source=demo")
-    # Arrow keys move through the meter choices and choose: the P1 cable opens the key step.
+    # Arrow keys move through the meter choices and choose: the search shows its button, the
+    # P1 cable opens the key step.
+    press(s, "Down")
+    focus_on(s, "the search choice", "source=found")
+    s.wait("the search button", lambda: visible(s, "#setup-find-go"))
     press(s, "Down")
     focus_on(s, "the P1 cable choice", "source=serial")
     s.wait("the key step", lambda: visible(s, "#setup-key"))
-    press(s, "Up")
+    assert not visible(s, "#setup-find-go")
+    press(s, "Up", "Up")
     focus_on(s, "the demo choice again", "source=demo")
     s.wait("the key step hidden again", lambda: not visible(s, "#setup-key"))
     assert s.js("return document.querySelector('input[name=source][value=demo]').checked;")
@@ -1410,6 +1415,8 @@ def test_wizard_by_keyboard_alone(s, ctx):
     focus_on(s, "the serial port field", "setup-serial")
     press(s, "Tab")
     focus_on(s, "the bridge field", "setup-tcp")
+    press(s, "Tab")
+    focus_on(s, "the HomeWizard field", "setup-homewizard")
     press(s, "Tab")
     focus_on(s, "the tariff choice", "setup-tariff")
     press(s, "Tab")
@@ -1430,6 +1437,119 @@ def test_wizard_by_keyboard_alone(s, ctx):
     press(s, "Tab", "Enter")
     s.wait("the History screen", lambda: visible(s, "#screen-history"))
     s.screenshot(os.path.join(ctx["dir"], "keyboard-wizard.png"))
+
+
+class PtyMeter:
+    """A meter on a pseudo-terminal: its frame sent every `every` seconds, readable only at
+    `baud` (a pty carries the baud rate the reader sets, not parity or bits, so a reader at
+    another rate gets the bytes garbled, as a real line would give them)."""
+
+    def __init__(self, baud, frame, every):
+        import threading
+        self.master, self.slave = os.openpty()
+        self.path = os.ttyname(self.slave)
+        os.set_blocking(self.master, False)
+        self.stopped = threading.Event()
+
+        def rate():
+            # The reader sets its rate with termios2 (any rate, BOTHER), so ask the same way:
+            # TCGETS2, struct termios2's c_ospeed at byte 40 (Linux, x86-64 and arm64 alike).
+            import fcntl
+            import struct
+            return struct.unpack_from("I", fcntl.ioctl(self.slave, 0x802C542A, bytes(44)), 40)[0]
+
+        def run():
+            while not self.stopped.is_set():
+                data = frame if rate() == baud else bytes(0x80 | (b & 0x3F) for b in frame)
+                try:
+                    os.write(self.master, data)
+                except OSError:
+                    pass
+                self.stopped.wait(every)
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        os.close(self.master)
+        os.close(self.slave)
+
+
+def fixture_bytes(rel):
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "crates", "meter", "tests", "fixtures", rel)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_wizard_finds_pty_meters_at_each_setting(_s, ctx):
+    # Meters on pseudo-terminals at 115200 (DSMR 5, every second), 9600 (DSMR 2.2, every 10 s),
+    # 2400 (a Norwegian HAN Kaifa list over HDLC, every 2 s), 9600 (SML), and an encrypted
+    # Luxembourg Smarty meter. The wizard searches them all at once, previews each from its
+    # own frames (values read from the fixtures by other decoders, see
+    # crates/app/tests/setup_pty.rs), checks the Smarty key against its frame, and collects
+    # from the DSMR 5 meter it was told to use.
+    meters = {
+        "dsmr5": PtyMeter(115200, fixture_bytes("dsmr/v5.p1"), 1),
+        "dsmr22": PtyMeter(9600, fixture_bytes("dsmr/v2_2.p1"), 10),
+        "han": PtyMeter(2400, fixture_bytes("han/kaifa_no_list_2.hdlc"), 2),
+        "sml": PtyMeter(9600, fixture_bytes("sml/DZG_DVS-7420.2V.G2_mtr0.bin"), 1),
+        "smarty": PtyMeter(115200, fixture_bytes("dsmr/sagemcom_t210_d_r.encrypted.bin"), 1),
+    }
+    s = None
+    try:
+        ports = ":".join(m.path for m in meters.values())
+        launcher = wrapper(ctx["app"], ctx["dir"], {"HEARTH_TEST_PORTS": ports})
+        s = Session(ctx["driver"], launcher, [])
+        s.wait("the first-run wizard", lambda: visible(s, "#setup"))
+        s.type("#setup-pass", "correct horse battery staple")
+        s.type("#setup-pass2", "correct horse battery staple")
+        s.click('input[name=source][value=found]')
+        s.wait("the search button", lambda: visible(s, "#setup-find-go"))
+        s.click("#setup-find-go")
+        s.wait("the search to end", lambda: (s.attr("#setup-find-result", "class") or "") in ("ok", "error"), timeout=120)
+        assert s.attr("#setup-find-result", "class") == "ok", (s.text("#setup-find-result"), s.text("#setup-find-steps"))
+        assert s.text("#setup-find-result") == "Meters found: 5. Choose yours.", s.text("#setup-find-result")
+        found = {}
+        for text in s.js("return [...document.querySelectorAll('#setup-found label')].map(l => l.textContent.trim());"):
+            found[next(k for k, m in meters.items() if f" on {m.path} " in text)] = text
+        expect = {
+            "dsmr5": ("dsmr at 115200 8N1", "dsmr, meter …5507, 244 W now"),
+            "dsmr22": ("dsmr at 9600 7E1", "dsmr, meter …0000, 1,010 W now"),
+            "han": ("dlms at 2400 8E1", "dlms, meter …4476, 9,745 W now"),
+            "sml": ("sml at 9600", "sml, meter …2054, 216 W now"),
+            "smarty": ("dsmr (encrypted) at 115200 8N1", "it encrypts its data: enter its key"),
+        }
+        for name, (where, shows) in expect.items():
+            text = found.get(name, "")
+            assert text.startswith(where) and text.endswith(shows), (name, text)
+        # The Smarty meter: a wrong key, then the right ones (the fixture's public test keys).
+        s.click(f'input[name=found-port][value="{meters["smarty"].path}"]')
+        s.wait("the key step", lambda: visible(s, "#setup-key-check"))
+        s.type("#setup-key", "00112233445566778899AABBCCDDEEFF")
+        s.click("#setup-key-check")
+        s.wait("the wrong key", lambda: s.attr("#setup-key-result", "data-code") == "WrongKey")
+        s.type("#setup-key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        s.type("#setup-auth-key", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB")
+        s.click("#setup-key-check")
+        s.wait("the key to open it", lambda: s.attr("#setup-key-result", "class") == "ok")
+        assert s.text("#setup-key-result").endswith("286 W now"), s.text("#setup-key-result")
+        # Collect from the DSMR 5 meter: its whole source (port and settings) is saved.
+        s.type("#setup-key", "")
+        s.type("#setup-auth-key", "")
+        s.click(f'input[name=found-port][value="{meters["dsmr5"].path}"]')
+        assert not visible(s, "#setup-keys")
+        s.click("#setup-go")
+        s.wait("the vault to be created", lambda: not visible(s, "#gate"), timeout=90)
+        s.wait("the meter's power", lambda: (s.text("#live-power") or "").startswith("244"), timeout=30)
+        s.click('nav button[data-screen="settings"]')
+        s.wait("the saved source", lambda: s.text("#src-current") == f"serial:{meters['dsmr5'].path}:115200:8N1")
+    finally:
+        if s is not None:
+            s.close()
+        for m in meters.values():
+            m.close()
 
 
 TESTS = [
@@ -1458,13 +1578,16 @@ TESTS = [
     ("a login start opens a keyring vault and collects with no window", test_login_start_opens_with_the_keyring, [], "keyring"),
     ("a second start brings the running Hearth's window back", test_second_start_brings_the_window_back, [], "keyring"),
     ("quit from the page (no tray needed)", test_quit_from_the_page, ["--demo", "--demo-days", "0"]),
+    ("wizard: pty meters at every setting found, previewed, key checked, collected", test_wizard_finds_pty_meters_at_each_setting, None),
     ("import and backup: check, backup, restore, import twice", test_import_and_backup_screen, ["--demo", "--demo-days", "1"],
      {"HEARTH_TEST_OPEN_DIR": "{dir}/open"}),
     # No WebDriver session: the test starts the app itself, under strace.
     ("the desktop app opens no internet socket (strace)", test_desktop_app_stays_off_the_network, None),
     # Accessibility (axe-core, keyboard).
     ("accessibility: each wizard step passes axe-core, light and dark", test_axe_wizard_steps, []),
-    ("accessibility: every screen and the lock screen pass axe-core, light and dark", test_axe_every_screen_light_and_dark, ["--demo", "--demo-days", "15"]),
+    # The meter search in Settings probes a port that is not there (never this machine's own).
+    ("accessibility: every screen and the lock screen pass axe-core, light and dark", test_axe_every_screen_light_and_dark, ["--demo", "--demo-days", "15"],
+     {"HEARTH_TEST_PORTS": "/dev/hearth-no-such-port"}),
     ("accessibility: the wizard by keyboard alone", test_wizard_by_keyboard_alone, []),
 ]
 
@@ -1553,7 +1676,7 @@ def main():
                 launcher = wrapper(app, test_dir, extra_env, a.clock)
                 # A test may start the app again on the same directories (a second login).
                 ctx["restart"] = lambda: Session(d, launcher, args)
-                ctx["app"], ctx["launcher"] = app, launcher
+                ctx["app"], ctx["launcher"], ctx["driver"] = app, launcher, d
                 s = Session(d, launcher, args) if args is not None else None
                 fn(s, ctx)
                 passed += 1

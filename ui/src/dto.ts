@@ -345,12 +345,59 @@ export type TipDto = {
   evidence: Array<string>;
 };
 
-/** A serial port found on this computer and what was heard on it. */
-export type PortDto = {
-  /** The source to save for it (`serial:/dev/ttyUSB0`). */
-  source: string;
-  /** What the port is, for a human. */
+/**
+ * A probed port as the desktop's window shows it: what was found there and the source to
+ * save, or why nothing was, in words.
+ */
+export type FoundPortDto = {
+  /** The device path. */
+  path: string;
+  /** What the port is (`USB 0403:6001 FTDI …`). */
   description: string;
+  /** The protocol found. */
+  protocol: string | null;
+  /** The settings it was found at (`115200 8N1`). */
+  settings: string | null;
+  /** The whole source to save. */
+  source: string | null;
+  /** The meter encrypts: its key is asked for and checked next. */
+  needs_key: boolean;
+  /** What its first frame showed. */
+  preview: PreviewDto | null;
+  /** Anything the homeowner should know about what was found. */
+  note: string | null;
+  /** Why nothing was found (with what to do). */
+  problem: string | null;
+};
+
+/** What a found meter shows before it is saved. Never the full meter id. */
+export type PreviewDto = {
+  /** The protocol (`dsmr`, `dlms`, `sml`, `iec62056-21`, `raven`, ...). */
+  protocol: string;
+  /** The meter id's last four characters, when the meter sends an id. */
+  meter_id_end: string | null;
+  /** Power now in watts, import minus export (negative: exporting), when the meter sends it. */
+  watts: number | null;
+  /** The import register in Wh, when the meter sends it. */
+  import_wh: number | null;
+};
+
+/** A step of the search, as the desktop's window shows it ([`ProbeEvent`] made plain). */
+export type ProbeStepDto = {
+  /** The port. */
+  path: string;
+  /** `started`, `listening`, `bytes`, `found` or `finished`. */
+  stage: string;
+  /** The setting listened at (`2400 8E1`). */
+  settings: string | null;
+  /** Seconds the listen at this setting may take. */
+  seconds: number | null;
+  /** Bytes heard at this setting so far. */
+  bytes: number | null;
+  /** The protocol found (`dsmr`, `dlms`, …). */
+  protocol: string | null;
+  /** At the end: what was found, or why nothing was, in words. */
+  verdict: string | null;
 };
 
 /** The window preferences, and whether Hearth starts at login. */

@@ -4,7 +4,8 @@
 import { errorText, invoke, listen, toAppError } from "./tauri.js";
 import { num, t } from "./i18n.js";
 import { keyProblem } from "./wizard.js";
-import type { PortDto, StatusDto } from "./dto.js";
+import type { StatusDto } from "./dto.js";
+import { foundText, search } from "./finding.js";
 import { strengthHint } from "./gate.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -82,40 +83,32 @@ async function saveSource(source: string): Promise<void> {
   }
 }
 
+/** Searches every port for the meter; each one found can be used at once (its whole source:
+ * port, settings and protocol). */
 async function detect(): Promise<void> {
   const ul = $("src-ports");
+  const go = $<HTMLButtonElement>("src-detect");
   ul.replaceChildren();
-  say("src-result", "", t("settings.looking"));
+  go.disabled = true;
+  say("src-result", "", t("find.searching"));
   try {
-    const ports = await invoke<PortDto[]>("list_ports");
-    say("src-result", "", ports.length ? "" : t("settings.noPorts"));
-    for (const p of ports) {
+    const ports = await search($("src-steps"));
+    const meters = ports.filter((p) => p.source);
+    say("src-result", meters.length ? "" : "error", meters.length ? "" : t("find.none"));
+    for (const p of meters) {
       const li = document.createElement("li");
-      const verdict = document.createElement("span");
-      verdict.className = "muted";
-      const probe = document.createElement("button");
-      probe.type = "button";
-      probe.textContent = t("settings.listen");
-      probe.addEventListener("click", async () => {
-        probe.disabled = true;
-        verdict.textContent = ` ${t("settings.listening")}`;
-        try {
-          verdict.textContent = ` ${await invoke<string>("probe_port", { path: p.source.replace(/^serial:/, "") })}`;
-        } catch (e) {
-          verdict.textContent = ` ${errorText(e)}`;
-        } finally {
-          probe.disabled = false;
-        }
-      });
       const use = document.createElement("button");
       use.type = "button";
       use.textContent = t("settings.use");
-      use.addEventListener("click", () => void saveSource(p.source));
-      li.append(`${p.source} (${p.description}) `, probe, " ", use, verdict);
+      use.addEventListener("click", () => void saveSource(p.source ?? ""));
+      li.append(`${foundText(p)} `, use);
+      if (p.needs_key) li.append(` ${t("find.keyBelow")}`);
       ul.append(li);
     }
   } catch (e) {
     say("src-result", "error", errorText(e));
+  } finally {
+    go.disabled = false;
   }
 }
 

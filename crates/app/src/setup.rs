@@ -17,9 +17,11 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// What a found meter shows before it is saved. Never the full meter id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "PreviewDto"))]
 pub struct Preview {
     /// The protocol (`dsmr`, `dlms`, `sml`, `iec62056-21`, `raven`, ...).
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub protocol: &'static str,
     /// The meter id's last four characters, when the meter sends an id.
     pub meter_id_end: Option<String>,
@@ -85,6 +87,121 @@ pub struct PortResult {
     pub port: PortInfo,
     /// The meter, or why none was found (homeowner words in its `Display`).
     pub outcome: Result<FoundMeter, PortProblem>,
+}
+
+/// A probed port as the desktop's window shows it: what was found there and the source to
+/// save, or why nothing was, in words.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "FoundPortDto"))]
+pub struct PortView {
+    /// The device path.
+    pub path: String,
+    /// What the port is (`USB 0403:6001 FTDI …`).
+    pub description: String,
+    /// The protocol found.
+    pub protocol: Option<String>,
+    /// The settings it was found at (`115200 8N1`).
+    pub settings: Option<String>,
+    /// The whole source to save.
+    pub source: Option<String>,
+    /// The meter encrypts: its key is asked for and checked next.
+    pub needs_key: bool,
+    /// What its first frame showed.
+    pub preview: Option<Preview>,
+    /// Anything the homeowner should know about what was found.
+    pub note: Option<String>,
+    /// Why nothing was found (with what to do).
+    pub problem: Option<String>,
+}
+
+impl From<&PortResult> for PortView {
+    fn from(r: &PortResult) -> Self {
+        let (found, problem) = match &r.outcome {
+            Ok(m) => (Some(m), None),
+            Err(p) => (None, Some(p.to_string())),
+        };
+        PortView {
+            path: r.port.path.clone(),
+            description: r.port.description(),
+            protocol: found.map(|m| m.protocol.to_owned()),
+            settings: found.map(|m| m.settings.to_string()),
+            source: found.map(|m| m.source_text.clone()),
+            needs_key: found.is_some_and(FoundMeter::needs_key),
+            preview: found.and_then(|m| m.preview.clone()),
+            note: found.and_then(|m| m.note.clone()),
+            problem,
+        }
+    }
+}
+
+/// A step of the search, as the desktop's window shows it ([`ProbeEvent`] made plain).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ProbeStepDto"))]
+pub struct ProbeStep {
+    /// The port.
+    pub path: String,
+    /// `started`, `listening`, `bytes`, `found` or `finished`.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub stage: &'static str,
+    /// The setting listened at (`2400 8E1`).
+    pub settings: Option<String>,
+    /// Seconds the listen at this setting may take.
+    pub seconds: Option<f64>,
+    /// Bytes heard at this setting so far.
+    pub bytes: Option<usize>,
+    /// The protocol found (`dsmr`, `dlms`, …).
+    pub protocol: Option<String>,
+    /// At the end: what was found, or why nothing was, in words.
+    pub verdict: Option<String>,
+}
+
+impl From<&ProbeEvent> for ProbeStep {
+    fn from(e: &ProbeEvent) -> Self {
+        let step = |path: &String, stage| ProbeStep {
+            path: path.clone(),
+            stage,
+            settings: None,
+            seconds: None,
+            bytes: None,
+            protocol: None,
+            verdict: None,
+        };
+        match e {
+            ProbeEvent::PortStarted { path } => step(path, "started"),
+            ProbeEvent::Listening {
+                path,
+                settings,
+                window,
+            } => ProbeStep {
+                settings: Some(settings.to_string()),
+                seconds: Some(window.as_secs_f64()),
+                ..step(path, "listening")
+            },
+            ProbeEvent::BytesHeard {
+                path,
+                settings,
+                bytes,
+            } => ProbeStep {
+                settings: Some(settings.to_string()),
+                bytes: Some(*bytes),
+                ..step(path, "bytes")
+            },
+            ProbeEvent::Found {
+                path,
+                settings,
+                detected,
+                ..
+            } => ProbeStep {
+                settings: Some(settings.to_string()),
+                protocol: Some(detect::detected_name(*detected).to_owned()),
+                ..step(path, "found")
+            },
+            ProbeEvent::PortFinished { path, verdict, .. } => ProbeStep {
+                verdict: Some(verdict.clone()),
+                ..step(path, "finished")
+            },
+        }
+    }
 }
 
 /// Why the search could not run at all.

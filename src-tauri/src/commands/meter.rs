@@ -1,16 +1,19 @@
-//! Commands about the meter: its source and keys (starting the collector on them), and the
-//! serial ports to choose from.
+//! Commands about the meter: its source and keys (starting the collector on them), and finding
+//! it: every serial port searched at once, a preview of any source, a key checked against a
+//! frame the meter sent.
 
 use super::*;
 
 use crate::collector::{self, lock};
-use crate::dto::PortDto;
+use crate::dto::{FoundPortDto, PreviewDto, ProbeStepDto};
 use crate::error::{Code, ShellError};
 use crate::state::AppState;
-use hearth_app::Setting;
+use hearth_app::collect::SourceSetup;
+use hearth_app::{Setting, setup};
+use hearth_meter_io::detect::{Plan, ProbeEvent};
 use hearth_meter_io::source::Source;
 use std::sync::atomic::Ordering;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Emitter as _, Runtime, State};
 
 /// Refuses a LAN bridge or broker outside the home network ([`hearth_app::collect::outside_home`]),
 /// and any source carrying `allow_public`: only the CLI may let the collector (and the stored
@@ -175,26 +178,89 @@ pub fn set_meter_keys<R: Runtime>(
     Ok(())
 }
 
-/// Serial ports on this computer.
-#[tauri::command]
-pub fn list_ports() -> Result<Vec<PortDto>, ShellError> {
-    let ports = hearth_meter_io::detect::list_ports()
-        .map_err(|e| ShellError::new(Code::Io, e.to_string()))?;
-    Ok(ports
-        .into_iter()
-        .map(|p| PortDto {
-            source: format!("serial:{}", p.path),
-            description: p.description(),
-        })
-        .collect())
-}
+/// The event carrying the meter search's steps ([`ProbeStepDto`]).
+pub const PROBE_EVENT: &str = "probe-progress";
 
-/// Listens on a serial port at the usual settings and says what it heard (takes seconds).
+/// Finds the meter on every serial port at once (in tests, the ports `HEARTH_TEST_PORTS`
+/// names), telling each step as a [`PROBE_EVENT`]; what each port gave, with the source to
+/// save. Up to about half a minute; [`stop_finding`] ends it.
 #[tauri::command]
-pub async fn probe_port(path: String) -> Result<String, ShellError> {
-    tauri::async_runtime::spawn_blocking(move || {
-        hearth_meter_io::detect::probe(&path, std::time::Duration::from_secs(3)).verdict()
+pub async fn find_meters<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Vec<FoundPortDto>, ShellError> {
+    let (stop, only, probed) = (
+        state.finding.clone(),
+        state.test_ports.clone(),
+        state.probed.clone(),
+    );
+    stop.store(false, Ordering::SeqCst);
+    off_the_runtime(move || {
+        let on = |e: &ProbeEvent| drop(app.emit(PROBE_EVENT, ProbeStepDto::from(e)));
+        let found = setup::find_meters(&only, &Plan::default(), &stop, &on)
+            .map_err(|e| ShellError::new(Code::Io, e.to_string()))?;
+        let shown = found.iter().map(FoundPortDto::from).collect();
+        *lock(&probed) = found;
+        Ok(shown)
     })
     .await
-    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))
+}
+
+/// Ends a meter search at once.
+#[tauri::command]
+pub fn stop_finding(state: State<'_, AppState>) {
+    state.finding.store(true, Ordering::SeqCst);
+}
+
+/// Checks a meter key (and authentication key) against the frame the encrypted meter found on
+/// `path` sent: what the frame shows when they open it.
+#[tauri::command]
+pub fn check_found_key(
+    state: State<'_, AppState>,
+    path: String,
+    key: String,
+    auth_key: String,
+) -> Result<PreviewDto, ShellError> {
+    let probed = lock(&state.probed);
+    let capture = probed
+        .iter()
+        .filter(|r| r.port.path == path)
+        .find_map(|r| r.outcome.as_ref().ok()?.capture.as_ref())
+        .ok_or_else(|| ShellError::new(Code::BadRequest, "Search for the meter again first."))?;
+    setup::check_key(capture, &key, &auth_key).map_err(preview_error)
+}
+
+/// What a source shows now (a LAN bridge, a HomeWizard meter, a port typed by hand): its
+/// protocol, the meter id's last four characters and the power, within 15 s.
+#[tauri::command]
+pub async fn preview_source(
+    source: String,
+    key: String,
+    auth_key: String,
+) -> Result<PreviewDto, ShellError> {
+    let parsed: Source = source
+        .parse()
+        .map_err(|e: hearth_meter_io::source::SourceError| {
+            ShellError::new(Code::BadRequest, e.to_string())
+        })?;
+    check_local(&parsed)?;
+    let keys = hearth_app::meter_keys::parse(&key, &auth_key)
+        .map_err(|e| ShellError::new(Code::BadRequest, e.to_string()))?;
+    let setup = SourceSetup {
+        keys,
+        ..SourceSetup::default()
+    };
+    setup::preview(&parsed, setup, std::time::Duration::from_secs(15))
+        .await
+        .map_err(preview_error)
+}
+
+fn preview_error(e: setup::PreviewError) -> ShellError {
+    use setup::PreviewError as P;
+    let code = match e {
+        P::KeyFormat(_) | P::NoKey | P::NeedsKey => Code::BadRequest,
+        P::WrongKey | P::WrongAuthKey => Code::WrongKey,
+        _ => Code::NoData,
+    };
+    ShellError::new(code, e.to_string())
 }

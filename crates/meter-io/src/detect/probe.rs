@@ -86,7 +86,6 @@ impl Plan {
 
 /// What a probe has to tell while it runs, for a progress display.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ProbeEvent {
     /// Probing `path` begins.
     PortStarted {
