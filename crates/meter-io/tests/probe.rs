@@ -466,7 +466,6 @@ fn every_port_is_probed_at_once_and_tells_its_progress() {
                 | ProbeEvent::BytesHeard { path, .. }
                 | ProbeEvent::Found { path, .. }
                 | ProbeEvent::PortFinished { path, .. } => path == p,
-                _ => false,
             })
             .cloned()
             .collect()
