@@ -53,6 +53,7 @@ export const da: Record<Key, string> = {
   "err.WrongPassphrase": "Den adgangssætning låser ikke denne boks op. Tjek den, og prøv igen.",
   "err.Locked": "Hearth er låst. Lås først op med din adgangssætning.",
   "err.NoData": "Ingen aflæsning fra måleren endnu.",
+  "err.Busy": "En anden Hearth-proces (en indsamling eller en import) skriver allerede til denne boks. Prøv igen, når den er færdig.",
 
   "now.live": "Effekt lige nu",
   "now.waiting": "venter på måleren…",

@@ -53,6 +53,7 @@ export const de: Record<Key, string> = {
   "err.WrongPassphrase": "Mit dieser Passphrase lässt sich der Tresor nicht öffnen. Bitte prüfen und erneut versuchen.",
   "err.Locked": "Hearth ist gesperrt. Bitte zuerst mit Ihrer Passphrase entsperren.",
   "err.NoData": "Noch kein Messwert vom Zähler.",
+  "err.Busy": "Ein anderer Hearth-Prozess (eine Erfassung oder ein Import) schreibt bereits in diesen Tresor. Versuchen Sie es erneut, wenn er fertig ist.",
 
   "now.live": "Aktuelle Leistung",
   "now.waiting": "warte auf den Zähler…",

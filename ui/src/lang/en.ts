@@ -51,6 +51,7 @@ export const en = {
   "err.WrongPassphrase": "That passphrase does not unlock this vault. Check it and try again.",
   "err.Locked": "Hearth is locked. Unlock it with your passphrase first.",
   "err.NoData": "No reading from the meter yet.",
+  "err.Busy": "Another Hearth process (a collector or an import) is already writing to this vault. Try again when it is done.",
 
   "now.live": "Live power",
   "now.waiting": "waiting for the meter…",

@@ -53,6 +53,7 @@ export const fi: Record<Key, string> = {
   "err.WrongPassphrase": "Tämä salalause ei avaa holvia. Tarkista se ja yritä uudelleen.",
   "err.Locked": "Hearth on lukittu. Avaa se ensin salalauseellasi.",
   "err.NoData": "Mittarilta ei ole vielä lukemaa.",
+  "err.Busy": "Toinen Hearth-prosessi (keruu tai tuonti) kirjoittaa jo tähän holviin. Yritä uudelleen, kun se on valmis.",
 
   "now.live": "Teho nyt",
   "now.waiting": "odotetaan mittaria…",

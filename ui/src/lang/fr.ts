@@ -53,6 +53,7 @@ export const fr: Record<Key, string> = {
   "err.WrongPassphrase": "Cette phrase secrète n’ouvre pas ce coffre. Vérifiez-la et réessayez.",
   "err.Locked": "Hearth est verrouillé. Déverrouillez-le d’abord avec votre phrase secrète.",
   "err.NoData": "Pas encore de relevé du compteur.",
+  "err.Busy": "Un autre processus Hearth (une collecte ou une importation) écrit déjà dans ce coffre. Réessayez quand il aura terminé.",
 
   "now.live": "Puissance en direct",
   "now.waiting": "en attente du compteur…",

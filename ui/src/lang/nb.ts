@@ -53,6 +53,7 @@ export const nb: Record<Key, string> = {
   "err.WrongPassphrase": "Den passordfrasen låser ikke opp dette hvelvet. Sjekk den og prøv igjen.",
   "err.Locked": "Hearth er låst. Lås opp med passordfrasen din først.",
   "err.NoData": "Ingen målerverdi fra måleren ennå.",
+  "err.Busy": "En annen Hearth-prosess (en innsamling eller en import) skriver allerede til dette hvelvet. Prøv igjen når den er ferdig.",
 
   "now.live": "Effekt nå",
   "now.waiting": "venter på måleren…",

@@ -53,6 +53,7 @@ export const nl: Record<Key, string> = {
   "err.WrongPassphrase": "Met deze wachtzin gaat de kluis niet open. Controleer hem en probeer het opnieuw.",
   "err.Locked": "Hearth is vergrendeld. Ontgrendel eerst met je wachtzin.",
   "err.NoData": "Nog geen meting van de meter.",
+  "err.Busy": "Een ander Hearth-proces (een verzamelaar of een import) schrijft al naar deze kluis. Probeer het opnieuw als dat klaar is.",
 
   "now.live": "Vermogen nu",
   "now.waiting": "wachten op de meter…",

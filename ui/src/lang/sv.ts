@@ -53,6 +53,7 @@ export const sv: Record<Key, string> = {
   "err.WrongPassphrase": "Den lösenfrasen låser inte upp det här valvet. Kontrollera den och försök igen.",
   "err.Locked": "Hearth är låst. Lås upp med din lösenfras först.",
   "err.NoData": "Inget värde från mätaren ännu.",
+  "err.Busy": "En annan Hearth-process (en insamling eller en import) skriver redan till det här valvet. Försök igen när den är klar.",
 
   "now.live": "Effekt just nu",
   "now.waiting": "väntar på mätaren…",
