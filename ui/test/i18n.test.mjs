@@ -31,6 +31,8 @@ for (const [code, table] of Object.entries(TABLES)) {
       assert.equal(typeof text, "string", `${code} ${k}`);
       assert.notEqual(text.trim(), "", `${code} ${k} is empty`);
       assert.deepEqual(placeholders(text), placeholders(en[k]), `${code} ${k}: placeholders differ from English`);
+      // Texts glued to others (" (yours)", " No readings…") keep English's leading space.
+      assert.equal(/^\s/.test(text), /^\s/.test(en[k]), `${code} ${k}: leading space differs from English`);
     }
   });
 }

@@ -265,6 +265,16 @@ impl Lang {
         }
     }
 
+    /// A day and its month as a short label (`26 Nov`, `26. Nov`, Finnish `26.11.`).
+    pub fn day_month(self, day: i8, month: i8) -> String {
+        let m = self.month_short(month);
+        match self {
+            Lang::De | Lang::Nb | Lang::Da => format!("{day}. {m}"),
+            Lang::Fi => format!("{day}.{month}."),
+            _ => format!("{day} {m}"),
+        }
+    }
+
     /// A day's title: `Wed 26 Nov 2025`, `wo 26 nov 2025`, `Mi 26. Nov 2025`, `mer. 26 nov.
     /// 2025`, `ons. 26. nov. 2025`, `ons 26 nov 2025`, `ke 26.11.2025`.
     pub fn day_title(self, weekday: usize, day: i8, month: i8, year: i16) -> String {

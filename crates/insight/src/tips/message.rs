@@ -462,13 +462,7 @@ impl Lang {
                 _ => format!("{} {y}", self.month_short(m as i8)),
             },
             (Some(_), Some(m), Some(d), None) if (1..=12).contains(&m) && (1..=31).contains(&d) => {
-                match self {
-                    Lang::De | Lang::Nb | Lang::Da => {
-                        format!("{d}. {}", self.month_short(m as i8))
-                    }
-                    Lang::Fi => format!("{d}.{m}."),
-                    _ => format!("{d} {}", self.month_short(m as i8)),
-                }
+                self.day_month(d as i8, m as i8)
             }
             _ => label.to_string(),
         }
