@@ -97,7 +97,9 @@ export function t(key: Key, params: Record<string, string | number> = {}): strin
 /** The messages with a `.one` and an `.other` form, by the name before that. */
 type PluralKey = { [K in Key]: K extends `${infer P}.one` ? P : never }[Key];
 
-/** `key.one` or `key.other` for a count `n` (all eight languages say "one" for exactly 1 only). */
+/** `key.one` or `key.other` for a count `n`. The `.one` texts say "1" itself, so `.one` is for
+ * exactly 1 in every language (French "0 tensions" is the one compromise: its rule counts 0 as
+ * one). */
 export function plural(key: PluralKey, n: number, params: Record<string, string | number> = {}): string {
   return t(`${key}.${n === 1 ? "one" : "other"}` as Key, { ...params, n });
 }

@@ -82,6 +82,11 @@ test("messages, plurals, numbers and money in the chosen language", () => {
   setLanguage("fr");
   assert.equal(t("now.frames", { accepted: 3, rejected: 0 }), "3 télégrammes lus, 0 rejetés");
   assert.equal(plural("strength.short", 1), "Trop court : il manque 1 caractère.");
+  assert.equal(plural("strength.short", 3), "Trop court : il manque 3 caractères.");
+  assert.equal(plural("now.kind.voltage", 0), "0 tensions");
+  setLanguage("en");
+  assert.equal(plural("now.kind.voltage", 0), "0 voltages");
+  assert.equal(plural("now.kind.voltage", 1), "1 voltage");
   setLanguage("fi");
   assert.equal(plural("tips.count", 2), "2 vinkkiä omista lukemistasi.");
   // Intl in the language's locale (when the system speaks another one): Finnish groups with a

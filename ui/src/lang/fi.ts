@@ -124,8 +124,8 @@ export const fi: Record<Key, string> = {
   "hist.yes": "kyllä",
   "hist.preparing": "Valmistellaan esittelyhistoriaa: {done}/{total} päivää…",
 
-  "exp.from": "Alkaen",
-  "exp.to": "päättyen (ei mukana)",
+  "exp.from": "Alkupäivä",
+  "exp.to": "loppupäivä (ei mukana)",
   "exp.resolution": "Tarkkuus",
   "exp.raw": "Jokainen lukema",
   "exp.1m": "1 minuutti",
