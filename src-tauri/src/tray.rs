@@ -18,38 +18,18 @@ pub fn power_text(dto: &LiveDto) -> String {
 
 /// The power line in `lang`.
 pub fn power_text_in(dto: &LiveDto, lang: Lang) -> String {
-    let (w, exporting) = (dto.net_w.unsigned_abs(), dto.net_w < 0);
-    match (lang, exporting) {
-        (Lang::En, true) => format!("Exporting {w} W"),
-        (Lang::En, false) => format!("Using {w} W"),
-        (Lang::Nl, true) => format!("Levert {w} W terug"),
-        (Lang::Nl, false) => format!("Verbruikt {w} W"),
-        (Lang::De, true) => format!("Speist {w} W ein"),
-        (Lang::De, false) => format!("Verbraucht {w} W"),
-    }
+    lang.tray_power(dto.net_w.unsigned_abs(), dto.net_w < 0)
 }
 
 /// The menu's fixed lines in `lang`: waiting, show, quit.
 fn menu_words(lang: Lang) -> [&'static str; 3] {
-    match lang {
-        Lang::En => ["Waiting for the meter…", "Show Hearth", "Quit Hearth"],
-        Lang::Nl => ["Wachten op de meter…", "Hearth tonen", "Hearth afsluiten"],
-        Lang::De => ["Warte auf den Zähler…", "Hearth anzeigen", "Hearth beenden"],
-    }
+    lang.tray_menu()
 }
 
 /// The language of the tray: the saved preference, else the system's (`LANGUAGE`, `LC_ALL`,
 /// `LC_MESSAGES`, `LANG`, as gettext reads them).
 pub fn language(preference: &str) -> Lang {
-    if !preference.is_empty() {
-        return Lang::from_code(preference);
-    }
-    let system = ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|v| !v.is_empty())
-        .unwrap_or_default();
-    Lang::from_code(system.get(..2).unwrap_or(""))
+    hearth_app::preferences::language_here(preference)
 }
 
 /// The tray's menu lines, kept to be relabelled when the language changes.
@@ -74,9 +54,7 @@ pub fn relabel<R: Runtime>(app: &tauri::AppHandle<R>, lang: Lang) {
 }
 
 fn menu_words_any(text: &str) -> bool {
-    [Lang::En, Lang::Nl, Lang::De]
-        .iter()
-        .any(|l| menu_words(*l)[0] == text)
+    Lang::ALL.iter().any(|l| menu_words(*l)[0] == text)
 }
 
 /// Adds the tray icon with the live power, "Show Hearth" and "Quit".

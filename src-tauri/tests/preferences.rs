@@ -40,7 +40,7 @@ fn preferences_are_saved_outside_the_vault_and_checked() {
     );
     // Values the window does not offer are refused and nothing changes.
     for bad in [
-        json!({ "language": "fr", "theme": "dark", "autoLockMinutes": 30 }),
+        json!({ "language": "es", "theme": "dark", "autoLockMinutes": 30 }),
         json!({ "language": "nl", "theme": "sepia", "autoLockMinutes": 30 }),
         json!({ "language": "nl", "theme": "dark", "autoLockMinutes": 1 }),
     ] {

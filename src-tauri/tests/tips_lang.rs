@@ -109,10 +109,19 @@ fn tips_speak_dutch_and_german() {
     let en = tips(None);
     assert_eq!(tips(Some("en")), en);
     assert_eq!(
-        tips(Some("fr")),
+        tips(Some("es")),
         en,
         "an unknown language falls back to English"
     );
+    // French (one of the five languages added beside these three) through the same command.
+    let (summary, evidence) = by_kind(&tips(Some("fr")), "base_load");
+    assert_eq!(
+        summary,
+        "Votre logement ne consomme jamais moins d’environ 200 W, même la nuit : environ \
+         1\u{202f}752 kWh par an (526 €). Cette consommation permanente vient des appareils en \
+         veille, du routeur, du frigo et des pompes."
+    );
+    assert_eq!(evidence[0], "Environ 200 W");
     let (summary, evidence) = by_kind(&en, "base_load");
     assert_eq!(
         summary,

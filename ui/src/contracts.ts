@@ -2,7 +2,7 @@
 
 import { invoke } from "./tauri.js";
 import type { ContractDto } from "./dto.js";
-import { num } from "./i18n.js";
+import { money as inCurrency } from "./i18n.js";
 
 /** The preset priced when the user has stored no contract yet. */
 export const DEFAULT_PRESET = "preset:nl-flat";
@@ -17,8 +17,7 @@ export function currentId(list: ContractDto[]): string {
   return list.find((c) => c.stored && !c.error)?.id ?? DEFAULT_PRESET;
 }
 
-/** Formats an amount with its currency (`EUR 12.34`). */
+/** Formats an amount with its contract's currency in the window's language (`€ 12,34`). */
 export function money(v: number, currency: string | null): string {
-  const n = num(v, 2);
-  return currency ? `${currency} ${n}` : n;
+  return inCurrency(v, currency);
 }

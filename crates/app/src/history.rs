@@ -585,7 +585,7 @@ fn build(
             if current != Some(z.date()) {
                 current = Some(z.date());
                 days.push(HeatDay {
-                    label: format!("{} {}", z.day(), lang.month_short(z.month())),
+                    label: lang.day_month(z.day(), z.month()),
                     hours: [None; 24],
                 });
             }

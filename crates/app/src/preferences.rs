@@ -6,11 +6,37 @@
 //! directory (`$XDG_CONFIG_HOME/hearth/preferences.json`). A missing or unreadable file means
 //! the defaults; an unknown value is refused, never written.
 
+use hearth_insight::Lang;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Languages the window is translated into (`""` follows the system).
-pub const LANGUAGES: [&str; 4] = ["", "en", "nl", "de"];
+pub const LANGUAGES: [&str; 9] = ["", "en", "nl", "de", "fr", "nb", "sv", "da", "fi"];
+
+/// The locale variables gettext reads, strongest first.
+const LOCALE_VARIABLES: [&str; 4] = ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"];
+
+/// The language to speak for a saved `preference`: the preference itself, or, when it is empty
+/// (the default, so at first start), the system's. The system's is read as gettext does: the
+/// first of `LANGUAGE`, `LC_ALL`, `LC_MESSAGES` and `LANG` that is set and not empty, looked up
+/// by `var`; in a `LANGUAGE` list (`es:fr`) the first entry Hearth speaks. `nb`, `no` and `nn`
+/// speak Bokmål, `fr_BE`, `fr_LU` and `fr_CH` French, `sv_FI` Swedish; anything else English.
+pub fn language(preference: &str, var: impl Fn(&str) -> Option<String>) -> Lang {
+    if !preference.is_empty() {
+        return Lang::from_code(preference);
+    }
+    LOCALE_VARIABLES
+        .iter()
+        .filter_map(|name| var(name))
+        .find(|value| !value.is_empty())
+        .and_then(|value| value.split(':').find_map(Lang::from_locale))
+        .unwrap_or_default()
+}
+
+/// [`language`] with this process's environment.
+pub fn language_here(preference: &str) -> Lang {
+    language(preference, |name| std::env::var(name).ok())
+}
 /// Themes (`system` follows the desktop's light/dark setting).
 pub const THEMES: [&str; 3] = ["system", "light", "dark"];
 /// Auto-lock choices in minutes of no keyboard or mouse use (0 = never).
@@ -20,7 +46,7 @@ pub const AUTO_LOCK_MINUTES: [u32; 5] = [0, 5, 15, 30, 60];
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Preferences {
-    /// `en`, `nl`, `de`, or empty to follow the system language.
+    /// `en`, `nl`, `de`, `fr`, `nb`, `sv`, `da`, `fi`, or empty to follow the system language.
     pub language: String,
     /// `system`, `light` or `dark`.
     pub theme: String,
@@ -75,7 +101,8 @@ impl Preferences {
     pub fn check(&self) -> Result<(), PrefsError> {
         if !LANGUAGES.contains(&self.language.as_str()) {
             return Err(PrefsError::Invalid(format!(
-                "Hearth is not translated into {:?}; choose English, Nederlands or Deutsch.",
+                "Hearth is not translated into {:?}; choose English, Nederlands, Deutsch, Français, \
+                 Norsk bokmål, Svenska, Dansk or Suomi.",
                 self.language
             )));
         }
@@ -147,7 +174,7 @@ mod tests {
         for bad in [
             "not json",
             "",
-            r#"{"language":"fr"}"#,
+            r#"{"language":"es"}"#,
             r#"{"auto_lock_minutes":-3}"#,
         ] {
             std::fs::write(&path, bad).expect("write");
@@ -162,7 +189,7 @@ mod tests {
         let path = dir.join("preferences.json");
         for p in [
             Preferences {
-                language: "fr".into(),
+                language: "es".into(),
                 ..Preferences::default()
             },
             Preferences {
@@ -181,5 +208,73 @@ mod tests {
         }
         assert!(!path.exists());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn every_offered_language_is_kept() {
+        let dir = scratch("langs");
+        let path = dir.join("preferences.json");
+        for code in ["fr", "nb", "sv", "da", "fi"] {
+            let p = Preferences {
+                language: code.into(),
+                ..Preferences::default()
+            };
+            p.save(&path).expect("save");
+            assert_eq!(Preferences::load(&path).language, code);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_system_locale_chooses_the_language_at_first_start() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        for (vars, want) in [
+            (&[("LANG", "nb_NO.UTF-8")][..], Lang::Nb),
+            (&[("LANG", "no_NO.UTF-8")][..], Lang::Nb),
+            (&[("LANG", "nn_NO.UTF-8")][..], Lang::Nb),
+            (&[("LANG", "fr_BE.UTF-8")][..], Lang::Fr),
+            (&[("LANG", "fr_LU.UTF-8")][..], Lang::Fr),
+            (&[("LANG", "fr_CH.UTF-8")][..], Lang::Fr),
+            (&[("LANG", "sv_FI.UTF-8")][..], Lang::Sv),
+            (&[("LANG", "fi_FI.UTF-8")][..], Lang::Fi),
+            (&[("LANG", "da_DK.UTF-8")][..], Lang::Da),
+            (&[("LANG", "pt_BR.UTF-8")][..], Lang::En),
+            (&[("LANG", "C.UTF-8")][..], Lang::En),
+            (&[][..], Lang::En),
+            // gettext's order: LANGUAGE, then LC_ALL, LC_MESSAGES, LANG; empty ones are skipped.
+            (
+                &[
+                    ("LANGUAGE", ""),
+                    ("LC_ALL", "da_DK.UTF-8"),
+                    ("LANG", "fr_BE.UTF-8"),
+                ][..],
+                Lang::Da,
+            ),
+            (
+                &[("LC_MESSAGES", "sv_SE.UTF-8"), ("LANG", "de_DE.UTF-8")][..],
+                Lang::Sv,
+            ),
+            (
+                &[("LANGUAGE", "es:fi:en"), ("LANG", "es_ES.UTF-8")][..],
+                Lang::Fi,
+            ),
+            // A system Hearth does not speak is English, even when a weaker variable would be.
+            (
+                &[("LC_ALL", "es_ES.UTF-8"), ("LANG", "fr_FR.UTF-8")][..],
+                Lang::En,
+            ),
+        ] {
+            assert_eq!(language("", env(vars)), want, "{vars:?}");
+        }
+        // A saved choice wins over the system.
+        assert_eq!(language("fi", env(&[("LANG", "fr_BE.UTF-8")])), Lang::Fi);
+        assert_eq!(language("nb", env(&[])), Lang::Nb);
     }
 }

@@ -4,8 +4,8 @@
 //! "now" is the end of it). Contracts come from `--tariff FILE` (the first valid now is the
 //! current one, the others are compared against it) or the vault's stored contracts. The JSON
 //! output is an array of tips with `kind`, `summary`, `kwh_per_year`, `money_per_year`,
-//! `currency`, `confidence` and `evidence`. `--lang nl|de` words the summaries (and the text
-//! format's own lines) in Dutch or German, as the desktop does; the JSON's field names and
+//! `currency`, `confidence` and `evidence`. `--lang nl|de|fr|nb|sv|da|fi` words the summaries
+//! (and the text format's own lines) in that language, as the desktop does; the JSON's field names and
 //! evidence values (dates, times, numbers) are the same in every language.
 
 use crate::Global;
@@ -55,6 +55,16 @@ pub enum LangArg {
     Nl,
     /// German.
     De,
+    /// French.
+    Fr,
+    /// Norwegian Bokmål.
+    Nb,
+    /// Swedish.
+    Sv,
+    /// Danish.
+    Da,
+    /// Finnish.
+    Fi,
 }
 
 impl From<LangArg> for Lang {
@@ -63,6 +73,11 @@ impl From<LangArg> for Lang {
             LangArg::En => Lang::En,
             LangArg::Nl => Lang::Nl,
             LangArg::De => Lang::De,
+            LangArg::Fr => Lang::Fr,
+            LangArg::Nb => Lang::Nb,
+            LangArg::Sv => Lang::Sv,
+            LangArg::Da => Lang::Da,
+            LangArg::Fi => Lang::Fi,
         }
     }
 }

@@ -23,8 +23,9 @@ pub fn preferences(state: State<'_, AppState>) -> PreferencesDto {
     preferences_of(&state)
 }
 
-/// Saves language (`en`, `nl`, `de`, or empty for the system's), theme (`system`, `light`,
-/// `dark`) and auto-lock minutes (0, 5, 15, 30, 60); an unknown value is `BadRequest`.
+/// Saves language (`en`, `nl`, `de`, `fr`, `nb`, `sv`, `da`, `fi`, or empty for the system's),
+/// theme (`system`, `light`, `dark`) and auto-lock minutes (0, 5, 15, 30, 60); an unknown value
+/// is `BadRequest`.
 #[tauri::command]
 pub fn set_preferences<R: Runtime>(
     app: AppHandle<R>,

@@ -1,8 +1,10 @@
 //! What each tip says, as data (the numbers, dates, hours and names its sentence uses), and the
-//! one place it is worded: in English ([`TipMessage::english`], the tip's `summary`), Dutch and
-//! German ([`Lang::tip_summary`]), with the evidence lines and the few words around a list of
-//! tips, so the desktop and `hearth tips --lang` say the same.
+//! one place it is filled in: in English ([`TipMessage::english`], the tip's `summary`) and every
+//! other language ([`Lang::tip_summary`], from the templates in `tips::words`), with the
+//! evidence lines and the few words around a list of tips, so the desktop and `hearth tips
+//! --lang` say the same.
 
+use super::words::fill;
 use crate::locale::Lang;
 use crate::money::Money;
 use hearth_meter::MeterTime;
@@ -274,54 +276,54 @@ pub(crate) fn amount(money: Option<Money>, currency: Option<&String>) -> Option<
     })
 }
 
-// Every language: the sentences, the evidence lines, and the words around a list of tips.
+// Every language: the sentences, the evidence lines, and the words around a list of tips, from
+// the templates in `tips::words`.
 impl Lang {
     /// A tip's sentences for the homeowner. English is the CLI's `summary`, word for word.
     pub fn tip_summary(self, m: &TipMessage) -> String {
         match self {
             Lang::En => m.english(),
-            Lang::Nl => self.tip_nl(m),
-            Lang::De => self.tip_de(m),
+            _ => self.tip_from_words(m),
         }
     }
 
-    fn tip_nl(self, m: &TipMessage) -> String {
+    /// A tip's sentences filled into this language's templates (for English the same words
+    /// as [`TipMessage::english`]; a test keeps them equal).
+    fn tip_from_words(self, m: &TipMessage) -> String {
+        let w = self.tip_words();
         let money = |a: &Amount| self.whole_money(a);
+        let clause = |template: &str, cost: &Option<Amount>| {
+            cost.as_ref()
+                .map(|a| fill(template, &[("money", &money(a))]))
+                .unwrap_or_default()
+        };
         match m {
             TipMessage::BaseLoad {
                 watts,
                 kwh_per_year,
                 cost,
-            } => {
-                let cost = cost
-                    .as_ref()
-                    .map(|a| format!(" ({})", money(a)))
-                    .unwrap_or_default();
-                format!(
-                    "Je huis verbruikt altijd minstens zo'n {} W, ook 's nachts: ongeveer {} kWh per jaar{cost}. \
-                     Dit sluipverbruik komt van apparaten op stand-by, de router, de koelkast en pompen.",
-                    self.int(*watts),
-                    self.int(*kwh_per_year)
-                )
-            }
+            } => fill(
+                w.base_load,
+                &[
+                    ("watts", &self.int(*watts)),
+                    ("kwh", &self.int(*kwh_per_year)),
+                    ("cost", &clause(w.base_load_cost, cost)),
+                ],
+            ),
             TipMessage::NewConstantLoad {
                 since,
                 watts,
                 kwh_per_year,
                 cost,
-            } => {
-                let cost = cost
-                    .as_ref()
-                    .map(|a| format!(", ofwel {}", money(a)))
-                    .unwrap_or_default();
-                format!(
-                    "Sinds {} verbruikt iets dag en nacht zo'n {} W meer: ongeveer {} kWh per jaar{cost}. \
-                     Is er rond die tijd een apparaat bijgekomen dat altijd aan blijft?",
-                    self.date(*since),
-                    self.int(*watts),
-                    self.int(*kwh_per_year)
-                )
-            }
+            } => fill(
+                w.new_load,
+                &[
+                    ("since", &self.date(*since)),
+                    ("watts", &self.int(*watts)),
+                    ("kwh", &self.int(*kwh_per_year)),
+                    ("cost", &clause(w.new_load_cost, cost)),
+                ],
+            ),
             TipMessage::LoadShift {
                 watts,
                 minutes,
@@ -331,22 +333,32 @@ impl Lang {
                 until_hour,
                 better_hour,
                 saving,
-            } => format!(
-                "Op {runs} van de {days} dagen draait er zo'n {minutes} minuten een groot apparaat van ongeveer {} kW, \
-                 meestal aangezet tussen {from_hour:02}:00 en {until_hour:02}:00. Zet je het voortaan rond \
-                 {better_hour:02}:00 aan, dan bespaar je ongeveer {} per jaar.",
-                self.kw(*watts),
-                money(saving)
+            } => fill(
+                w.load_shift,
+                &[
+                    ("kw", &self.kw(*watts)),
+                    ("minutes", &minutes.to_string()),
+                    ("runs", &runs.to_string()),
+                    ("days", &days.to_string()),
+                    ("from", &self.clock(*from_hour)),
+                    ("until", &self.clock(*until_hour)),
+                    ("better", &self.clock(*better_hour)),
+                    ("money", &money(saving)),
+                ],
             ),
             TipMessage::CheapestContract {
                 days,
                 cheapest,
                 current,
                 saving,
-            } => format!(
-                "Met je verbruik van de afgelopen {days} dagen was “{cheapest}” ongeveer {} per jaar goedkoper \
-                 geweest dan “{current}”.",
-                money(saving)
+            } => fill(
+                w.cheapest,
+                &[
+                    ("days", &days.to_string()),
+                    ("cheapest", cheapest),
+                    ("current", current),
+                    ("money", &money(saving)),
+                ],
             ),
             TipMessage::CapacityPeak {
                 basis,
@@ -356,23 +368,23 @@ impl Lang {
                 target_w,
                 saving,
             } => {
-                let what = match basis {
-                    PeakBasis::QuarterHour => "was je hoogste kwartier",
-                    PeakBasis::TopThreeHours => {
-                        "was het gemiddelde van je drie hoogste uren (op verschillende dagen)"
-                    }
+                let basis = match basis {
+                    PeakBasis::QuarterHour => w.peak_quarter,
+                    PeakBasis::TopThreeHours => w.peak_top3,
                 };
-                let when = latest
-                    .map(|t| format!(" (de laatste op {})", self.moment(t)))
+                let latest = latest
+                    .map(|t| fill(w.peak_latest, &[("when", &self.moment(t))]))
                     .unwrap_or_default();
-                format!(
-                    "Je capaciteitstarief hangt af van je pieken: vorige maand {what} {} kW{when}, {} kW boven je \
-                     sluipverbruik. Meestal draaien er dan meerdere grote apparaten tegelijk. Beperk je je pieken \
-                     tot ongeveer {} kW, dan bespaar je ongeveer {} per jaar.",
-                    self.kw(*peak_w),
-                    self.kw(*above_base_w),
-                    self.kw(*target_w),
-                    money(saving)
+                fill(
+                    w.peak,
+                    &[
+                        ("basis", basis),
+                        ("peak", &self.kw(*peak_w)),
+                        ("latest", &latest),
+                        ("above", &self.kw(*above_base_w)),
+                        ("target", &self.kw(*target_w)),
+                        ("money", &money(saving)),
+                    ],
                 )
             }
             TipMessage::Solar {
@@ -380,193 +392,57 @@ impl Lang {
                 from_hour,
                 until_hour,
                 saving,
-            } => format!(
-                "Je levert zo'n {} kWh per jaar terug, vooral tussen {from_hour:02}:00 en {until_hour:02}:00, en krijgt \
-                 daar minder voor dan je later voor stroom betaalt. Laat je je grote apparaten in die uren draaien, \
-                 dan bespaar je ongeveer {} per jaar. (Hearth ziet alleen wat door de meter gaat en kan dus niet \
-                 meten hoeveel zonnestroom je al zelf gebruikt.)",
-                self.int(*export_kwh_per_year),
-                money(saving)
+            } => fill(
+                w.solar,
+                &[
+                    ("kwh", &self.int(*export_kwh_per_year)),
+                    ("from", &self.clock(*from_hour)),
+                    ("until", &self.clock(*until_hour)),
+                    ("money", &money(saving)),
+                ],
             ),
             TipMessage::Unusual {
                 extra_mwh,
                 percent,
                 cost,
-            } => {
-                let cost = cost
-                    .as_ref()
-                    .map(|a| format!("; {} per jaar als dit zo doorgaat", money(a)))
-                    .unwrap_or_default();
-                format!(
-                    "De afgelopen 7 dagen verbruikte je huis {} kWh meer dan in een gewone week ({percent}% meer{cost}). \
-                     De grootste verschillen staan onder ‘Waarom’.",
-                    self.num(*extra_mwh as f64 / 1e6, 0)
-                )
-            }
-        }
-    }
-
-    fn tip_de(self, m: &TipMessage) -> String {
-        let money = |a: &Amount| self.whole_money(a);
-        match m {
-            TipMessage::BaseLoad {
-                watts,
-                kwh_per_year,
-                cost,
-            } => {
-                let cost = cost
-                    .as_ref()
-                    .map(|a| format!(" bzw. {}", money(a)))
-                    .unwrap_or_default();
-                format!(
-                    "Ihr Haushalt braucht nie weniger als etwa {} W, auch nachts nicht: rund {} kWh{cost} im Jahr. \
-                     Diese Grundlast kommt von Geräten im Stand-by, dem Router, dem Kühlschrank und Pumpen.",
-                    self.int(*watts),
-                    self.int(*kwh_per_year)
-                )
-            }
-            TipMessage::NewConstantLoad {
-                since,
-                watts,
-                kwh_per_year,
-                cost,
-            } => {
-                let cost = cost
-                    .as_ref()
-                    .map(|a| format!(" bzw. {}", money(a)))
-                    .unwrap_or_default();
-                format!(
-                    "Seit dem {} verbraucht etwas Tag und Nacht etwa {} W mehr: rund {} kWh{cost} im Jahr. \
-                     Ist um diese Zeit ein Gerät dazugekommen, das ständig eingeschaltet bleibt?",
-                    self.date(*since),
-                    self.int(*watts),
-                    self.int(*kwh_per_year)
-                )
-            }
-            TipMessage::LoadShift {
-                watts,
-                minutes,
-                runs,
-                days,
-                from_hour,
-                until_hour,
-                better_hour,
-                saving,
-            } => format!(
-                "An {runs} von {days} Tagen läuft ein großes Gerät mit etwa {} kW rund {minutes} Minuten lang \
-                 und wird meist zwischen {from_hour:02}:00 und {until_hour:02}:00 Uhr eingeschaltet. Starten Sie es \
-                 stattdessen gegen {better_hour:02}:00 Uhr, sparen Sie etwa {} im Jahr.",
-                self.kw(*watts),
-                money(saving)
+            } => fill(
+                w.unusual,
+                &[
+                    ("kwh", &self.num(*extra_mwh as f64 / 1e6, 0)),
+                    ("percent", &percent.to_string()),
+                    ("cost", &clause(w.unusual_cost, cost)),
+                ],
             ),
-            TipMessage::CheapestContract {
-                days,
-                cheapest,
-                current,
-                saving,
-            } => format!(
-                "Bei Ihrem Verbrauch der letzten {days} Tage wäre „{cheapest}“ etwa {} im Jahr günstiger gewesen \
-                 als „{current}“.",
-                money(saving)
-            ),
-            TipMessage::CapacityPeak {
-                basis,
-                peak_w,
-                latest,
-                above_base_w,
-                target_w,
-                saving,
-            } => {
-                let what = match basis {
-                    PeakBasis::QuarterHour => "lag Ihre höchste Viertelstunde",
-                    PeakBasis::TopThreeHours => {
-                        "lag der Mittelwert Ihrer drei höchsten Stunden (an verschiedenen Tagen)"
-                    }
-                };
-                let when = latest
-                    .map(|t| format!(" (zuletzt am {})", self.moment(t)))
-                    .unwrap_or_default();
-                format!(
-                    "Ihr Leistungspreis richtet sich nach Ihren Spitzen: Im letzten Monat {what} bei {} kW{when}, \
-                     {} kW über Ihrer Grundlast. Meist laufen dann mehrere große Geräte gleichzeitig. Begrenzen Sie \
-                     Ihre Spitzen auf etwa {} kW, sparen Sie etwa {} im Jahr.",
-                    self.kw(*peak_w),
-                    self.kw(*above_base_w),
-                    self.kw(*target_w),
-                    money(saving)
-                )
-            }
-            TipMessage::Solar {
-                export_kwh_per_year,
-                from_hour,
-                until_hour,
-                saving,
-            } => format!(
-                "Sie speisen rund {} kWh im Jahr ein, vor allem zwischen {from_hour:02}:00 und {until_hour:02}:00 Uhr, \
-                 und bekommen dafür weniger, als Sie später für Strom bezahlen. Lassen Sie Ihre großen Geräte \
-                 stattdessen in diesen Stunden laufen, sparen Sie etwa {} im Jahr. (Hearth sieht nur, was über \
-                 den Zähler fließt, und kann deshalb nicht messen, wie viel Solarstrom Sie schon selbst nutzen.)",
-                self.int(*export_kwh_per_year),
-                money(saving)
-            ),
-            TipMessage::Unusual {
-                extra_mwh,
-                percent,
-                cost,
-            } => {
-                let cost = cost
-                    .as_ref()
-                    .map(|a| format!("; hochgerechnet {} im Jahr", money(a)))
-                    .unwrap_or_default();
-                format!(
-                    "In den letzten 7 Tagen hat Ihr Haushalt {} kWh mehr verbraucht als in einer typischen Woche \
-                     ({percent} % mehr{cost}). Die größten Unterschiede stehen unter „Warum“.",
-                    self.num(*extra_mwh as f64 / 1e6, 0)
-                )
-            }
         }
     }
 
     /// Evidence line: when a change began.
     pub fn tip_since(self, d: Date) -> String {
-        match self {
-            Lang::En => format!("Since {d}"),
-            Lang::Nl => format!("Sinds {}", self.date(d)),
-            Lang::De => format!("Seit dem {}", self.date(d)),
-        }
+        fill(self.tip_words().since, &[("date", &self.date(d))])
     }
 
     /// Evidence line: the power involved.
     pub fn tip_watts(self, w: i64) -> String {
-        match self {
-            Lang::En => format!("About {w} W"),
-            Lang::Nl => format!("Ongeveer {} W", self.int(w)),
-            Lang::De => format!("Etwa {} W", self.int(w)),
-        }
+        fill(self.tip_words().watts, &[("watts", &self.int(w))])
     }
 
     /// Evidence line: the moments that show it.
     pub fn tip_times(self, times: &[MeterTime]) -> String {
+        let words = self.tip_words();
         let list: Vec<String> = times.iter().map(|t| self.moment(*t)).collect();
-        match self {
-            Lang::En => format!("When: {}", list.join(", ")),
-            Lang::Nl => format!("Wanneer: {}", list.join("; ")),
-            Lang::De => format!("Wann: {}", list.join("; ")),
-        }
+        fill(words.times, &[("times", &list.join(words.times_separator))])
     }
 
     /// Evidence line: one contract's yearly total in a comparison.
     pub fn tip_contract(self, name: &str, per_year: Money, currency: &str) -> String {
-        let m = self.money(per_year, currency);
-        match self {
-            Lang::En => format!("{name}: {m} a year"),
-            Lang::Nl => format!("{name}: {m} per jaar"),
-            Lang::De => format!("{name}: {m} im Jahr"),
-        }
+        fill(
+            self.tip_words().contract,
+            &[("name", name), ("money", &self.money(per_year, currency))],
+        )
     }
 
     /// One point of an evidence series. English keeps the label and bare value (`2026-01 200`);
-    /// Dutch and German name the month or day and the unit (`jan 2026: 200 W`).
+    /// the other languages name the month or day and the unit (`jan 2026: 200 W`).
     pub fn tip_point(self, label: &str, value: i64, unit: &str) -> String {
         if self == Lang::En {
             return format!("{label} {value}");
@@ -574,20 +450,19 @@ impl Lang {
         format!("{}: {} {unit}", self.series_label(label), self.int(value))
     }
 
-    /// `2026-01` -> `jan 2026`, `2026-02-19` -> `19 feb`/`19. Feb`; other labels unchanged.
+    /// `2026-01` -> `jan 2026`, `2026-02-19` -> `19 feb`/`19. Feb` (Finnish `1/2026`,
+    /// `19.2.`); other labels unchanged.
     fn series_label(self, label: &str) -> String {
         let part = |s: Option<&str>| s.and_then(|p| p.parse::<i16>().ok());
         let mut it = label.split('-');
         let (y, m, d) = (part(it.next()), part(it.next()), part(it.next()));
         match (y, m, d, it.next()) {
-            (Some(y), Some(m), None, None) if (1..=12).contains(&m) => {
-                format!("{} {y}", self.month_short(m as i8))
-            }
+            (Some(y), Some(m), None, None) if (1..=12).contains(&m) => match self {
+                Lang::Fi => format!("{m}/{y}"),
+                _ => format!("{} {y}", self.month_short(m as i8)),
+            },
             (Some(_), Some(m), Some(d), None) if (1..=12).contains(&m) && (1..=31).contains(&d) => {
-                match self {
-                    Lang::De => format!("{d}. {}", self.month_short(m as i8)),
-                    _ => format!("{d} {}", self.month_short(m as i8)),
-                }
+                self.day_month(d as i8, m as i8)
             }
             _ => label.to_string(),
         }
@@ -595,36 +470,18 @@ impl Lang {
 
     /// After a tip's sentences in a list: how sure it is (`confidence` 0..1, as a whole percent).
     pub fn tip_confidence(self, confidence: f64) -> String {
-        let pct = confidence * 100.0;
-        match self {
-            Lang::En => format!("(confidence {pct:.0}%)"),
-            Lang::Nl => format!("(zekerheid {pct:.0}%)"),
-            Lang::De => format!("(Sicherheit {pct:.0} %)"),
-        }
+        let pct = format!("{:.0}", confidence * 100.0);
+        fill(self.tip_words().confidence, &[("pct", &pct)])
     }
 
     /// Said when no tip was found.
     pub fn no_tips(self) -> &'static str {
-        match self {
-            Lang::En => "No tips: the data does not show anything worth changing yet.",
-            Lang::Nl => "Geen tips: de gegevens laten nog niets zien dat het veranderen waard is.",
-            Lang::De => "Keine Tipps: Die Daten zeigen noch nichts, was sich zu ändern lohnt.",
-        }
+        self.tip_words().no_tips
     }
 
     /// Said under the tips when no contract was given, so no tip can say what it is worth.
     pub fn tips_need_a_contract(self) -> &'static str {
-        match self {
-            Lang::En => {
-                "Add --tariff FILE to see what each tip is worth (examples in assets/tariffs/)."
-            }
-            Lang::Nl => {
-                "Geef --tariff BESTAND op om te zien wat elke tip waard is (voorbeelden in assets/tariffs/)."
-            }
-            Lang::De => {
-                "Mit --tariff DATEI sehen Sie, was jeder Tipp wert ist (Beispiele in assets/tariffs/)."
-            }
-        }
+        self.tip_words().need_contract
     }
 }
 
@@ -812,5 +669,191 @@ mod tests {
                 .tip_summary(&solar)
                 .contains("sparen Sie etwa 213 € im Jahr.")
         );
+    }
+
+    /// One message of every kind, with and without the optional parts.
+    fn every_kind() -> Vec<TipMessage> {
+        let latest = Some(MeterTime {
+            unix: 1_768_064_400,
+            offset_s: 3600,
+        });
+        let mut all = vec![];
+        for cost in [None, Some(eur(88))] {
+            all.push(TipMessage::BaseLoad {
+                watts: 1_234,
+                kwh_per_year: 10_810,
+                cost: cost.clone(),
+            });
+            all.push(TipMessage::NewConstantLoad {
+                since: jiff::civil::date(2026, 2, 19),
+                watts: 60,
+                kwh_per_year: 525,
+                cost: cost.clone(),
+            });
+            all.push(TipMessage::Unusual {
+                extra_mwh: 84_400_000,
+                percent: 35,
+                cost,
+            });
+        }
+        for basis in [PeakBasis::QuarterHour, PeakBasis::TopThreeHours] {
+            all.push(TipMessage::CapacityPeak {
+                basis,
+                peak_w: 6_000,
+                latest,
+                above_base_w: 5_600,
+                target_w: 3_000,
+                saving: eur(157),
+            });
+        }
+        all.push(TipMessage::LoadShift {
+            watts: 2_000,
+            minutes: 60,
+            runs: 28,
+            days: 28,
+            from_hour: 8,
+            until_hour: 10,
+            better_hour: 22,
+            saving: eur(52),
+        });
+        all.push(TipMessage::CheapestContract {
+            days: 30,
+            cheapest: "Flat {money} 0.25".into(),
+            current: "Flat 0.30".into(),
+            saving: eur(88),
+        });
+        all.push(TipMessage::Solar {
+            export_kwh_per_year: 2_737,
+            from_hour: 10,
+            until_hour: 24,
+            saving: eur(213),
+        });
+        all
+    }
+
+    #[test]
+    fn english_templates_say_what_english_says() {
+        for m in every_kind() {
+            assert_eq!(Lang::En.tip_from_words(&m), m.english(), "{m:?}");
+        }
+        assert_eq!(
+            Lang::En.tip_since(jiff::civil::date(2026, 2, 19)),
+            "Since 2026-02-19"
+        );
+        assert_eq!(Lang::En.tip_watts(1234), "About 1234 W");
+        assert_eq!(Lang::En.tip_confidence(0.8), "(confidence 80%)");
+        assert_eq!(
+            Lang::En.tip_contract("A", Money::parse("1437.555").unwrap(), "EUR"),
+            "A: 1437.56 a year"
+        );
+    }
+
+    #[test]
+    fn every_tip_in_every_language_is_filled() {
+        for lang in Lang::ALL {
+            for m in every_kind() {
+                let text = lang.tip_summary(&m);
+                // Every placeholder was filled (a contract's own braces aside), no doubled spaces.
+                let without_name = text.replace("{money}", "");
+                assert!(!without_name.contains('{'), "{lang:?}: {text}");
+                assert!(!text.contains("  "), "{lang:?}: {text}");
+                assert!(text.ends_with(['.', ')', '?']), "{lang:?}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn tip_sentences_in_french_and_the_nordic_languages() {
+        let shift = TipMessage::LoadShift {
+            watts: 2_000,
+            minutes: 60,
+            runs: 28,
+            days: 28,
+            from_hour: 18,
+            until_hour: 20,
+            better_hour: 22,
+            saving: eur(1052),
+        };
+        assert_eq!(
+            Lang::Fr.tip_summary(&shift),
+            "Un gros appareil d’environ 2,0 kW tourne pendant environ 60 minutes 28 jours sur 28, en \
+             général lancé entre 18:00 et 20:00. Le lancer plutôt vers 22:00 vous ferait économiser \
+             environ 1\u{202f}052 € par an."
+        );
+        assert_eq!(
+            Lang::Da.tip_summary(&shift),
+            "På 28 af 28 dage kører et stort apparat på omkring 2,0 kW i cirka 60 minutter, som regel \
+             startet mellem kl. 18.00 og 20.00. Starter du det i stedet omkring kl. 22.00, sparer du \
+             cirka 1.052 € om året."
+        );
+        assert_eq!(
+            Lang::Fi.tip_summary(&shift),
+            "Noin 2,0 kW:n suuri laite on käynyt noin 60 minuuttia 28 päivänä 28 päivästä, yleensä \
+             käynnistettynä kello 18.00–20.00. Jos käynnistät sen sen sijaan noin kello 22.00, säästät \
+             noin 1\u{a0}052 € vuodessa."
+        );
+        let peak = TipMessage::CapacityPeak {
+            basis: PeakBasis::TopThreeHours,
+            peak_w: 6_000,
+            latest: Some(MeterTime {
+                unix: 1_768_064_400,
+                offset_s: 3600,
+            }),
+            above_base_w: 5_000,
+            target_w: 2_000,
+            saving: Amount {
+                money: Money::parse("2001.61").unwrap(),
+                currency: "NOK".into(),
+            },
+        };
+        assert_eq!(
+            Lang::Nb.tip_summary(&peak),
+            "Effektleddet i nettleien din følger toppene dine: forrige måned var snittet av dine tre \
+             høyeste timer (på forskjellige dager) 6,0 kW (sist lør. 10. jan. 2026 kl. 18:00), 5,0 kW \
+             over grunnforbruket ditt. Som regel går da flere store apparater samtidig. Holder du \
+             toppene rundt 2,0 kW, sparer du omtrent 2\u{a0}002 kr i året."
+        );
+        // Kroner are "kr" only in their own country's language.
+        assert!(
+            Lang::Sv
+                .tip_summary(&peak)
+                .ends_with("ungefär 2\u{a0}002 NOK per år.")
+        );
+        let since = TipMessage::NewConstantLoad {
+            since: jiff::civil::date(2026, 2, 19),
+            watts: 60,
+            kwh_per_year: 525,
+            cost: Some(Amount {
+                money: Money::units(131),
+                currency: "SEK".into(),
+            }),
+        };
+        assert_eq!(
+            Lang::Sv.tip_summary(&since),
+            "Sedan 19 februari 2026 drar något ungefär 60 W mer, dygnet runt: omkring 525 kWh per år, \
+             alltså 131 kr. Tillkom det en apparat som alltid är på vid den tiden?"
+        );
+        assert_eq!(
+            Lang::Fr.tip_since(jiff::civil::date(2026, 2, 19)),
+            "Depuis le 19 février 2026"
+        );
+        assert_eq!(
+            Lang::Fi.tip_since(jiff::civil::date(2026, 2, 19)),
+            "19.2.2026 alkaen"
+        );
+        assert_eq!(Lang::Da.tip_confidence(0.8), "(sikkerhed 80 %)");
+        assert_eq!(
+            Lang::Fr.tip_contract("Mon contrat", Money::parse("1437.555").unwrap(), "EUR"),
+            "Mon contrat : 1\u{202f}437,56 EUR par an"
+        );
+        assert_eq!(
+            Lang::Fi.tip_point("2026-03", 1250, "W"),
+            "3/2026: 1\u{a0}250 W"
+        );
+        assert_eq!(
+            Lang::Nb.tip_point("2026-02-19", 210, "W"),
+            "19. feb.: 210 W"
+        );
+        assert_eq!(Lang::Sv.tip_point("2026-02-19", 210, "W"), "19 feb: 210 W");
     }
 }

@@ -11,6 +11,7 @@ mod contracts;
 mod message;
 mod shift;
 mod unusual;
+mod words;
 
 pub use message::{Amount, PeakBasis, TipMessage};
 
