@@ -26,6 +26,10 @@ status=0
 step "cargo test --workspace"
 cargo test --locked --workspace 2>&1 | tee "$LOG/unit.txt" || status=1
 
+# The window's texts: every language has every key and placeholder (node's own test runner).
+step "ui: every language complete (node --test)"
+(cd ui && npm test) 2>&1 | tee "$LOG/ui.txt" || status=1
+
 # Every cargo-fuzz target for a short time box (scripts/fuzz.sh; a crash fails the run). Without
 # AddressSanitizer here: our code forbids `unsafe`, overflow checks stay on, and it spares CI the
 # long sanitized build of the bundled SQLite (long campaigns use FUZZ_SANITIZER=address).
@@ -57,6 +61,7 @@ passed=0; failed=0
 while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
   sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$LOG/unit.txt"
   sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$LOG/e2e.txt" 2>/dev/null || true
+  sed -n 's/^# pass \([0-9]*\)$/\1 0/p; s/^# fail \([0-9]*\)$/0 \1/p' "$LOG/ui.txt" 2>/dev/null || true
   awk '$NF == "ok" { print 1, 0 } / CRASH / { print 0, 1 }' "$LOG/fuzz.txt" 2>/dev/null || true
 )
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
