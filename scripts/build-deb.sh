@@ -11,6 +11,8 @@ install -m 0755 "$CARGO_TARGET_DIR/release/hearth" src-tauri/cli-stage/hearth
 (cd src-tauri && npx --yes @tauri-apps/cli@^2 build --bundles deb)
 deb="$(ls -t "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb | head -n 1)"
 # The package must hold both programs.
-dpkg-deb -c "$deb" | grep -Eq ' (\./)?usr/bin/hearth$' || { echo "no /usr/bin/hearth in $deb" >&2; exit 1; }
-dpkg-deb -c "$deb" | grep -Eq ' (\./)?usr/bin/hearth-desktop$' || { echo "no /usr/bin/hearth-desktop in $deb" >&2; exit 1; }
+listing="$(dpkg-deb -c "$deb")"   # read whole: grep -q ending early must not fail the pipe
+for bin in hearth hearth-desktop; do
+  grep -Eq " (\./)?usr/bin/$bin\$" <<<"$listing" || { echo "no /usr/bin/$bin in $deb" >&2; exit 1; }
+done
 echo "$deb"
