@@ -23,6 +23,7 @@ mod pending;
 pub mod period;
 pub mod preferences;
 pub mod secrets;
+pub mod service;
 pub mod session;
 pub mod settings;
 pub mod setup;

@@ -92,6 +92,7 @@ mod meter_keys;
 mod passwd;
 mod rekey;
 mod report;
+mod service;
 mod tips;
 mod unlock;
 mod verify;
@@ -147,6 +148,8 @@ enum Command {
     Keyring(keyring::Args),
     /// Check every chunk of the vault and report damaged ones.
     Verify(verify::Args),
+    /// Run the collector as a systemd user service (install, remove, status).
+    Service(service::Args),
     /// Savings tips computed from your own data.
     Tips(tips::Args),
     /// Energy and cost report for a period under one or more contracts.
@@ -172,6 +175,7 @@ fn main() -> ExitCode {
         Command::Rekey(a) => rekey::run(g, a),
         Command::Keyring(a) => keyring::run(g, a),
         Command::Verify(a) => verify::run(g, a),
+        Command::Service(a) => service::run(g, a),
         Command::Tips(a) => tips::run(g, a),
         Command::Report(a) => report::run(g, a),
     };
