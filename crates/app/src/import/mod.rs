@@ -805,11 +805,7 @@ fn import_source(
     report.kept = report.readings.saturating_sub(dropped);
     report.added = (after.stored + after.late) - (before.stored + before.late);
     report.duplicates = after.duplicates - before.duplicates;
-    on(Event::Read {
-        path,
-        bytes: counted.bytes(),
-        total: counted.total,
-    });
+    counted.tell(path, on);
     Ok(report)
 }
 

@@ -34,6 +34,8 @@ pub(super) struct Counted {
     read: Arc<AtomicU64>,
     /// The file's size (`None` for standard input or a pipe).
     pub total: Option<u64>,
+    /// The bytes last told in an [`Event::Read`], so the same figure is never told twice.
+    told: Arc<AtomicU64>,
 }
 
 impl Counted {
@@ -41,6 +43,19 @@ impl Counted {
         Counted {
             read: Arc::new(AtomicU64::new(0)),
             total,
+            told: Arc::new(AtomicU64::new(u64::MAX)),
+        }
+    }
+
+    /// Tells the bytes read so far, unless that figure was told already.
+    pub(super) fn tell(&self, path: &std::path::Path, on: &mut dyn FnMut(Event<'_>)) {
+        let bytes = self.bytes();
+        if self.told.swap(bytes, Ordering::Relaxed) != bytes {
+            on(Event::Read {
+                path,
+                bytes,
+                total: self.total,
+            });
         }
     }
 
@@ -190,11 +205,7 @@ pub(super) fn run<T: Send>(
             }
             let bytes = counted.bytes();
             if bytes >= next_bytes {
-                on(Event::Read {
-                    path,
-                    bytes,
-                    total: counted.total,
-                });
+                counted.tell(path, on);
                 next_bytes = (bytes / BYTES_EVERY + 1) * BYTES_EVERY;
             }
             let _ = used_tx.send(batch);
