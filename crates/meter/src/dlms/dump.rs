@@ -8,8 +8,9 @@
 //!   general-block-transfer blocks (`E0 …`) that are joined;
 //! - **hex text**: the same bytes, or whole HDLC (`7E A0 …`) and M-Bus (`68 L L 68 …`) frames,
 //!   written as pairs of hex digits, with or without spaces, or `:` between bytes (as
-//!   ESPHome's UART debug prints them). A frame may fill one line or run over several
-//!   consecutive lines. Text before the hex on a line (a time stamp, a log tag, `<<<`) is
+//!   ESPHome's UART debug prints them), or as `xxd` (`00000010: 7ea0 2a01 …  ~.*.`) and
+//!   `hexdump -C` (`00000010  7e a0 2a 01 …  |~.*.|`) print a file, their offset and text
+//!   columns set aside. A frame may fill one line or run over several consecutive lines. Text before the hex on a line (a time stamp, a log tag, `<<<`) is
 //!   ignored when it ends in a character that is no hex digit or is a word of its own; lines
 //!   without hex are skipped (their bytes counted as skipped).
 //!
@@ -170,7 +171,7 @@ fn cut_short(body: &[u8]) -> bool {
 /// character that is no hex digit; a first word of odd length (an offset column) is
 /// skipped. `None` when the line holds no hex bytes or is not printable text.
 pub fn hex_line(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let line = dump_columns(line.strip_suffix(b"\r").unwrap_or(line));
     if line
         .iter()
         .any(|&b| !(b == b'\t' || (0x20..0x7F).contains(&b)))
@@ -203,6 +204,29 @@ pub fn hex_line(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         }
     }
     (!words.is_empty()).then_some(words)
+}
+
+/// The hex bytes of a line as `xxd` (`00000010: 7ea0 2a01 …  ~.*.`) or `hexdump -C`
+/// (`00000010  7e a0 2a 01 …  7f 00  |~.*.|`) prints it: without its offset column and its
+/// text column (which may hold anything, hex digits too). Any other line as it is.
+fn dump_columns(line: &[u8]) -> &[u8] {
+    let offset = line.len() > 10 && line[..8].iter().all(u8::is_ascii_hexdigit);
+    let until = |rest: &'static [u8], from: usize| {
+        let hex = &line[from..];
+        let end = hex.windows(rest.len()).position(|w| w == rest);
+        end.map(|e| &hex[..e])
+    };
+    if offset && &line[8..10] == b": " {
+        // xxd: the text column starts after two spaces.
+        return until(b"  ", 10).unwrap_or(&line[10..]);
+    }
+    if offset && &line[8..10] == b"  " {
+        // hexdump -C: two spaces also part the two halves; the text column opens with `|`.
+        if let Some(hex) = until(b"  |", 10) {
+            return hex;
+        }
+    }
+    line
 }
 
 fn hex_digit(c: u8) -> u8 {
@@ -769,5 +793,43 @@ impl Decoder for DumpDecoder {
         let r = self.out.pop_front();
         self.refresh();
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dump_tools_columns_are_set_aside() {
+        // xxd: the text column holds hex digits (`6970`) and is never read as bytes.
+        let xxd = b"00000020: 0d09 074b 464d 5f30 3031 0910 3639 3730  ...KFM_001..6970";
+        assert_eq!(
+            hex_line(xxd).expect("hex").concat(),
+            [
+                0x0d, 0x09, 0x07, 0x4b, 0x46, 0x4d, 0x5f, 0x30, 0x30, 0x31, 0x09, 0x10, 0x36, 0x39,
+                0x37, 0x30
+            ]
+        );
+        // xxd's short last line, its hex padded out with spaces.
+        assert_eq!(
+            hex_line(b"00000070: 9e51 7e                                  .Q~")
+                .expect("hex")
+                .concat(),
+            [0x9e, 0x51, 0x7e]
+        );
+        // hexdump -C: two halves, then the text between bars (a `|` inside it too).
+        let hd = b"00000100  ff 12 09 04 02 02 0f ff  16 23 9e 51 7e           |...|.....#.Q~|";
+        assert_eq!(
+            hex_line(hd).expect("hex").concat(),
+            [
+                0xff, 0x12, 0x09, 0x04, 0x02, 0x02, 0x0f, 0xff, 0x16, 0x23, 0x9e, 0x51, 0x7e
+            ]
+        );
+        // Other lines are read as before: a spaced dump, an offset of odd length skipped.
+        assert_eq!(
+            hex_line(b"0000010 7e a0").expect("hex").concat(),
+            [0x7e, 0xa0]
+        );
     }
 }
