@@ -1,0 +1,189 @@
+//! The app beside a collector, through IPC on the mock runtime: a second writer in the test
+//! holds the vault's writer lock (as `hearth collect` does); the app unlocks read-only,
+//! follows what that writer stores (live view and history), and takes over writing once it
+//! closes.
+
+mod common;
+use common::{PASS, Scratch, call};
+
+use hearth_app::Setting;
+use hearth_desktop::state::AppState;
+use hearth_meter::{MeterTime, Protocol, Quantity, Reading};
+use hearth_vault::{CreateOptions, KdfParams, Vault, VaultError};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tauri::Manager;
+use tauri::WebviewWindow;
+use tauri::test::MockRuntime;
+
+/// The start of yesterday (UTC, the vault's zone): every reading lies in the past, in one day.
+fn yesterday() -> i64 {
+    let now = hearth_desktop::collector::now_unix();
+    now - now.rem_euclid(86_400) - 86_400
+}
+
+/// Minute `m` of yesterday: 3000 W, 50 Wh a minute.
+fn reading(day: i64, m: i64) -> Reading {
+    let mut r = Reading::new(Protocol::Dsmr);
+    r.time = Some(MeterTime::utc(day + m * 60));
+    r.set(Quantity::ImportWh, 1_000_000 + m * 50);
+    r.set(Quantity::ImportW, 3000 + m);
+    r
+}
+
+/// A vault (UTC) whose saved source is a capture file that does not exist (a collector on it
+/// retries quietly; no port is opened), and the collector's writer on it.
+fn vault_with_collector(dir: &Path) -> (PathBuf, Vault) {
+    let path = dir.join("vault.hearth");
+    let options = CreateOptions {
+        kdf: KdfParams::INSECURE_FOR_TESTS,
+        time_zone: Some("UTC".into()),
+    };
+    let mut v = Vault::create(&path, PASS, &options).expect("create");
+    let source = format!("file:{}", dir.join("no-such-capture.txt").display());
+    Setting::Source
+        .put(&mut v, source.as_bytes())
+        .expect("source");
+    v.close().expect("close");
+    (path.clone(), Vault::open(&path, PASS).expect("collector"))
+}
+
+/// The collector stores minutes `ms` of yesterday and checkpoints.
+fn collect(collector: &mut Vault, day: i64, ms: std::ops::RangeInclusive<i64>) {
+    let rs: Vec<Reading> = ms.map(|m| reading(day, m)).collect();
+    collector.append(&rs).expect("append");
+    collector.flush().expect("flush");
+}
+
+/// Polls `f` until it gives a value (the follower looks every 2 s), at most 20 s.
+fn wait<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn live_unix(w: &WebviewWindow<MockRuntime>) -> Option<i64> {
+    call(w, "live_now", json!({})).expect("live")["unix"].as_i64()
+}
+
+fn status(w: &WebviewWindow<MockRuntime>) -> Value {
+    call(w, "status", json!({})).expect("status")
+}
+
+/// Yesterday's imported energy on the History screen.
+fn history_kwh(w: &WebviewWindow<MockRuntime>) -> f64 {
+    let args = json!({ "kind": "day", "shift": -1, "width": 600, "height": 200,
+                       "dark": false, "compare": false });
+    call(w, "history", args).expect("history")["import_kwh"]
+        .as_f64()
+        .expect("kWh")
+}
+
+#[test]
+fn beside_a_collector_the_app_follows_then_takes_over() {
+    let dir = Scratch::new("beside-follow");
+    let day = yesterday();
+    let (path, mut collector) = vault_with_collector(&dir.0);
+    collect(&mut collector, day, 0..=60);
+    let (app, w) = common::app_in(&dir.0, false);
+
+    // The writer lock is taken: the passphrase opens the vault read-only, and it says so.
+    let s = call(&w, "unlock", json!({ "passphrase": PASS })).expect("unlock");
+    assert_eq!(
+        (s["vault"].clone(), s["following"].clone()),
+        (json!("open"), json!(true))
+    );
+    let state = app.state::<AppState>();
+    assert!(
+        !state.collecting.load(Ordering::SeqCst),
+        "the meter is the collector's"
+    );
+    // Now shows the newest stored reading, and History yesterday's hour: 60 x 50 Wh.
+    wait("the newest stored reading", || {
+        live_unix(&w).filter(|t| *t == day + 3600)
+    });
+    let live = call(&w, "live_now", json!({})).expect("live");
+    assert_eq!(live["net_w"], json!(3060));
+    assert_eq!(live["import_kwh"], json!(1003.0));
+    assert_eq!(history_kwh(&w), 3.0);
+    // Settings cannot change under another writer.
+    assert!(call(&w, "set_meter_source", json!({ "source": "demo" })).is_err());
+
+    // The collector stores another hour: the live view and History follow.
+    collect(&mut collector, day, 61..=120);
+    wait("the collector's new readings", || {
+        live_unix(&w).filter(|t| *t == day + 7200)
+    });
+    assert_eq!(
+        call(&w, "live_now", json!({})).expect("live")["net_w"],
+        json!(3120)
+    );
+    assert_eq!(history_kwh(&w), 6.0);
+
+    // The collector stops: the app takes over writing with the key it holds (no passphrase)
+    // and collects from the saved source.
+    collect(&mut collector, day, 121..=121);
+    collector.close().expect("close");
+    wait("the take-over", || {
+        (status(&w)["following"] == json!(false)).then_some(())
+    });
+    assert_eq!(status(&w)["vault"], json!("open"));
+    assert_eq!(
+        live_unix(&w),
+        Some(day + 121 * 60),
+        "its last reading shown"
+    );
+    assert!(
+        state.collecting.load(Ordering::SeqCst),
+        "the app collects now"
+    );
+    assert!(matches!(Vault::open(&path, PASS), Err(VaultError::Busy)));
+    assert_eq!(history_kwh(&w), 6.05);
+    // Locking closes the app's writer: a collector may start again.
+    call(&w, "lock_vault", json!({})).expect("lock");
+    Vault::open(&path, PASS).expect("the lock is free again");
+}
+
+#[test]
+fn locked_while_following_then_unlocked_follows_again() {
+    let dir = Scratch::new("beside-lock");
+    let day = yesterday();
+    let (_path, mut collector) = vault_with_collector(&dir.0);
+    collect(&mut collector, day, 0..=10);
+    let (app, w) = common::app_in(&dir.0, false);
+    let s = call(&w, "unlock", json!({ "passphrase": PASS })).expect("unlock");
+    assert_eq!(s["following"], json!(true));
+    wait("the newest reading", || {
+        live_unix(&w).filter(|t| *t == day + 600)
+    });
+
+    // Locked: no more following; the collector goes on alone.
+    let s = call(&w, "lock_vault", json!({})).expect("lock");
+    assert_eq!(
+        (s["vault"].clone(), s["following"].clone()),
+        (json!("locked"), json!(false))
+    );
+    collect(&mut collector, day, 11..=20);
+    // A wrong passphrase is still refused beside a writer.
+    let e = call(&w, "unlock", json!({ "passphrase": "not the passphrase" })).expect_err("wrong");
+    assert_eq!(e["code"], json!("WrongPassphrase"));
+    let s = call(&w, "unlock", json!({ "passphrase": PASS })).expect("unlock again");
+    assert_eq!(s["following"], json!(true));
+    wait("the readings stored while locked", || {
+        live_unix(&w).filter(|t| *t == day + 1200)
+    });
+    // One follower at a time: the second unlock's.
+    assert_eq!(app.state::<AppState>().follower.load(Ordering::SeqCst), 2);
+    drop(collector);
+    wait("the take-over", || {
+        (status(&w)["following"] == json!(false)).then_some(())
+    });
+    assert_eq!(status(&w)["vault"], json!("open"));
+}
