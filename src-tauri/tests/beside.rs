@@ -187,3 +187,88 @@ fn locked_while_following_then_unlocked_follows_again() {
     });
     assert_eq!(status(&w)["vault"], json!("open"));
 }
+
+/// The OS-keyring paths (the login start, the keyring button) beside a collector, run in a
+/// child process on a private Secret Service (as tests/background.rs does): never the user's
+/// own keyring.
+#[cfg(target_os = "linux")]
+#[test]
+fn beside_a_collector_the_keyring_opens_read_only_too() {
+    use hearth_keyring::test_support::PrivateSecretService;
+    let dir = Scratch::new("beside-keyring-bus");
+    let bus = PrivateSecretService::start(&dir.0, "login password")
+        .unwrap_or_else(|e| panic!("no private Secret Service: {e}"));
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "keyring_beside_a_collector_inside_the_private_secret_service",
+            "--exact",
+            "--include-ignored",
+            "--test-threads=1",
+        ])
+        .envs(bus.env())
+        .env(PRIVATE_BUS, bus.address())
+        .output()
+        .expect("test binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Names the private bus the child process must be on.
+#[cfg(target_os = "linux")]
+const PRIVATE_BUS: &str = "HEARTH_TEST_PRIVATE_SECRET_SERVICE";
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by beside_a_collector_the_keyring_opens_read_only_too on its private bus"]
+fn keyring_beside_a_collector_inside_the_private_secret_service() {
+    let private = std::env::var(PRIVATE_BUS).expect("started by the parent test");
+    assert_eq!(
+        std::env::var("DBUS_SESSION_BUS_ADDRESS").ok(),
+        Some(private)
+    );
+    let dir = Scratch::new("beside-keyring");
+    let day = yesterday();
+    // A vault kept in the keyring; then a collector holds its writer lock.
+    let (path, collector) = vault_with_collector(&dir.0);
+    collector.close().expect("close");
+    let mut v = Vault::open(&path, PASS).expect("open");
+    let secret = v.enable_secret_slot().expect("slot");
+    hearth_keyring::Keyring::unattended()
+        .store(&v.id_hex(), &path, &secret)
+        .expect("kept in the keyring");
+    v.close().expect("close");
+    let mut collector = Vault::open(&path, PASS).expect("collector");
+    collect(&mut collector, day, 0..=5);
+    let (app, w) = common::app_in(&dir.0, false);
+
+    // A start at login opens it read-only with the keyring's key, and follows.
+    assert_eq!(
+        hearth_desktop::commands::session::unlock_at_login(app.handle()).map_err(|e| e.message),
+        Ok(true)
+    );
+    assert_eq!(status(&w)["following"], json!(true));
+    wait("the newest reading", || {
+        live_unix(&w).filter(|t| *t == day + 300)
+    });
+    // Locked and opened again with the keyring button: still beside the collector.
+    call(&w, "lock_vault", json!({})).expect("lock");
+    let s = call(&w, "unlock_with_keyring", json!({})).expect("keyring");
+    assert_eq!(
+        (s["vault"].clone(), s["following"].clone()),
+        (json!("open"), json!(true))
+    );
+    collect(&mut collector, day, 6..=6);
+    wait("the next reading", || {
+        live_unix(&w).filter(|t| *t == day + 360)
+    });
+    // The collector stops: the key the keyring gave is enough to take over.
+    collector.close().expect("close");
+    wait("the take-over", || {
+        (status(&w)["following"] == json!(false)).then_some(())
+    });
+    assert!(matches!(Vault::open(&path, PASS), Err(VaultError::Busy)));
+}
