@@ -113,8 +113,9 @@ fn beside_a_collector_the_app_follows_then_takes_over() {
     assert_eq!(live["net_w"], json!(3060));
     assert_eq!(live["import_kwh"], json!(1003.0));
     assert_eq!(history_kwh(&w), 3.0);
-    // Settings cannot change under another writer.
-    assert!(call(&w, "set_meter_source", json!({ "source": "demo" })).is_err());
+    // Settings cannot change under another writer: the page says another process writes.
+    let e = call(&w, "set_meter_source", json!({ "source": "demo" })).expect_err("read-only");
+    assert_eq!(e["code"], json!("Busy"));
 
     // The collector stores another hour: the live view and History follow.
     collect(&mut collector, day, 61..=120);
