@@ -232,7 +232,7 @@ pub fn spawn_follower<R: Runtime>(app: tauri::AppHandle<R>) {
         let mut follower = Follower::new();
         let mut said = String::new();
         while epoch.load(Ordering::SeqCst) == me {
-            let Some(look) = follow::look(&store, &mut follower) else {
+            let Some(look) = follow::look(&store, &mut follower, now_unix()) else {
                 return;
             };
             // A problem is said once, not at every look.

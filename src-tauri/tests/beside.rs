@@ -18,16 +18,18 @@ use tauri::Manager;
 use tauri::WebviewWindow;
 use tauri::test::MockRuntime;
 
-/// The start of yesterday (UTC, the vault's zone): every reading lies in the past, in one day.
-fn yesterday() -> i64 {
+/// Where the collector's readings start: 1300 s ago, or at the start of today (UTC, the
+/// vault's zone) if that is later. Its readings (one every 10 s, up to 1210 s on) then lie in
+/// today, and the newest within the live view's half hour of now.
+fn today() -> i64 {
     let now = hearth_desktop::collector::now_unix();
-    now - now.rem_euclid(86_400) - 86_400
+    (now - 1300).max(now - now.rem_euclid(86_400))
 }
 
-/// Minute `m` of yesterday: 3000 W, 50 Wh a minute.
+/// Reading `m` from `day`, 10 s apart: 3000 W and more, 50 Wh each.
 fn reading(day: i64, m: i64) -> Reading {
     let mut r = Reading::new(Protocol::Dsmr);
-    r.time = Some(MeterTime::utc(day + m * 60));
+    r.time = Some(MeterTime::utc(day + m * 10));
     r.set(Quantity::ImportWh, 1_000_000 + m * 50);
     r.set(Quantity::ImportW, 3000 + m);
     r
@@ -50,7 +52,7 @@ fn vault_with_collector(dir: &Path) -> (PathBuf, Vault) {
     (path.clone(), Vault::open(&path, PASS).expect("collector"))
 }
 
-/// The collector stores minutes `ms` of yesterday and checkpoints.
+/// The collector stores readings `ms` and checkpoints.
 fn collect(collector: &mut Vault, day: i64, ms: std::ops::RangeInclusive<i64>) {
     let rs: Vec<Reading> = ms.map(|m| reading(day, m)).collect();
     collector.append(&rs).expect("append");
@@ -77,9 +79,9 @@ fn status(w: &WebviewWindow<MockRuntime>) -> Value {
     call(w, "status", json!({})).expect("status")
 }
 
-/// Yesterday's imported energy on the History screen.
+/// Today's imported energy on the History screen.
 fn history_kwh(w: &WebviewWindow<MockRuntime>) -> f64 {
-    let args = json!({ "kind": "day", "shift": -1, "width": 600, "height": 200,
+    let args = json!({ "kind": "day", "shift": 0, "width": 600, "height": 200,
                        "dark": false, "compare": false });
     call(w, "history", args).expect("history")["import_kwh"]
         .as_f64()
@@ -89,7 +91,7 @@ fn history_kwh(w: &WebviewWindow<MockRuntime>) -> f64 {
 #[test]
 fn beside_a_collector_the_app_follows_then_takes_over() {
     let dir = Scratch::new("beside-follow");
-    let day = yesterday();
+    let day = today();
     let (path, mut collector) = vault_with_collector(&dir.0);
     collect(&mut collector, day, 0..=60);
     let (app, w) = common::app_in(&dir.0, false);
@@ -105,9 +107,9 @@ fn beside_a_collector_the_app_follows_then_takes_over() {
         !state.collecting.load(Ordering::SeqCst),
         "the meter is the collector's"
     );
-    // Now shows the newest stored reading, and History yesterday's hour: 60 x 50 Wh.
+    // Now shows the newest stored reading, and History today's 60 x 50 Wh.
     wait("the newest stored reading", || {
-        live_unix(&w).filter(|t| *t == day + 3600)
+        live_unix(&w).filter(|t| *t == day + 600)
     });
     let live = call(&w, "live_now", json!({})).expect("live");
     assert_eq!(live["net_w"], json!(3060));
@@ -120,7 +122,7 @@ fn beside_a_collector_the_app_follows_then_takes_over() {
     // The collector stores another hour: the live view and History follow.
     collect(&mut collector, day, 61..=120);
     wait("the collector's new readings", || {
-        live_unix(&w).filter(|t| *t == day + 7200)
+        live_unix(&w).filter(|t| *t == day + 1200)
     });
     assert_eq!(
         call(&w, "live_now", json!({})).expect("live")["net_w"],
@@ -136,11 +138,7 @@ fn beside_a_collector_the_app_follows_then_takes_over() {
         (status(&w)["following"] == json!(false)).then_some(())
     });
     assert_eq!(status(&w)["vault"], json!("open"));
-    assert_eq!(
-        live_unix(&w),
-        Some(day + 121 * 60),
-        "its last reading shown"
-    );
+    assert_eq!(live_unix(&w), Some(day + 1210), "its last reading shown");
     assert!(
         state.collecting.load(Ordering::SeqCst),
         "the app collects now"
@@ -155,14 +153,14 @@ fn beside_a_collector_the_app_follows_then_takes_over() {
 #[test]
 fn locked_while_following_then_unlocked_follows_again() {
     let dir = Scratch::new("beside-lock");
-    let day = yesterday();
+    let day = today();
     let (_path, mut collector) = vault_with_collector(&dir.0);
     collect(&mut collector, day, 0..=10);
     let (app, w) = common::app_in(&dir.0, false);
     let s = call(&w, "unlock", json!({ "passphrase": PASS })).expect("unlock");
     assert_eq!(s["following"], json!(true));
     wait("the newest reading", || {
-        live_unix(&w).filter(|t| *t == day + 600)
+        live_unix(&w).filter(|t| *t == day + 100)
     });
 
     // Locked: no more following; the collector goes on alone.
@@ -178,7 +176,7 @@ fn locked_while_following_then_unlocked_follows_again() {
     let s = call(&w, "unlock", json!({ "passphrase": PASS })).expect("unlock again");
     assert_eq!(s["following"], json!(true));
     wait("the readings stored while locked", || {
-        live_unix(&w).filter(|t| *t == day + 1200)
+        live_unix(&w).filter(|t| *t == day + 200)
     });
     // One follower at a time: the second unlock's.
     assert_eq!(app.state::<AppState>().follower.load(Ordering::SeqCst), 2);
@@ -232,7 +230,7 @@ fn keyring_beside_a_collector_inside_the_private_secret_service() {
         Some(private)
     );
     let dir = Scratch::new("beside-keyring");
-    let day = yesterday();
+    let day = today();
     // A vault kept in the keyring; then a collector holds its writer lock.
     let (path, collector) = vault_with_collector(&dir.0);
     collector.close().expect("close");
@@ -253,7 +251,7 @@ fn keyring_beside_a_collector_inside_the_private_secret_service() {
     );
     assert_eq!(status(&w)["following"], json!(true));
     wait("the newest reading", || {
-        live_unix(&w).filter(|t| *t == day + 300)
+        live_unix(&w).filter(|t| *t == day + 50)
     });
     // Locked and opened again with the keyring button: still beside the collector.
     call(&w, "lock_vault", json!({})).expect("lock");
@@ -264,7 +262,7 @@ fn keyring_beside_a_collector_inside_the_private_secret_service() {
     );
     collect(&mut collector, day, 6..=6);
     wait("the next reading", || {
-        live_unix(&w).filter(|t| *t == day + 360)
+        live_unix(&w).filter(|t| *t == day + 60)
     });
     // The collector stops: the key the keyring gave is enough to take over.
     collector.close().expect("close");

@@ -63,23 +63,23 @@ impl Follower {
         self.last
     }
 
-    /// Adds to `look` the readings stored after the last one handed on; the first time, the
-    /// [`KEEP_S`] seconds up to the newest stored reading.
-    fn read(&mut self, vault: &Vault, look: &mut Look) {
-        if let Err(e) = self.try_read(vault, look) {
+    /// Adds to `look` the readings stored after the last one handed on; until one is, those
+    /// of the last [`KEEP_S`] seconds before `now_unix` (an older reading is not shown as
+    /// live: a collector that has not checkpointed yet shows nothing).
+    fn read(&mut self, vault: &Vault, now_unix: i64, look: &mut Look) {
+        if let Err(e) = self.try_read(vault, now_unix, look) {
             look.problem = Some(e);
         }
     }
 
-    fn try_read(&mut self, vault: &Vault, look: &mut Look) -> Result<(), VaultError> {
+    fn try_read(
+        &mut self,
+        vault: &Vault,
+        now_unix: i64,
+        look: &mut Look,
+    ) -> Result<(), VaultError> {
         let first = self.last.is_none();
-        let from = match self.last {
-            Some(t) => t + 1,
-            None => match vault.reading_span()? {
-                Some((_, newest)) => newest - KEEP_S + 1,
-                None => return Ok(()),
-            },
-        };
+        let from = self.last.map_or(now_unix - KEEP_S + 1, |t| t + 1);
         let mut got = Vec::new();
         for row in vault.readings(from, i64::MAX / 2, Resolution::Raw)? {
             match row {
@@ -111,23 +111,23 @@ impl Follower {
     }
 }
 
-/// One look (every [`POLL`]) at the vault `session` follows: the readings the other writer
-/// stored since the last look, then taking over writing if that writer has stopped (with the
-/// readings it stored last). `None` once the session no longer follows (locked, or the
-/// writer already).
-pub fn look(session: &Mutex<Session>, follower: &mut Follower) -> Option<Look> {
+/// One look (every [`POLL`]) at the vault `session` follows, at `now_unix`: the readings the
+/// other writer stored since the last look, then taking over writing if that writer has
+/// stopped (with the readings it stored last). `None` once the session no longer follows
+/// (locked, or the writer already).
+pub fn look(session: &Mutex<Session>, follower: &mut Follower, now_unix: i64) -> Option<Look> {
     let mut s = session.lock().unwrap_or_else(PoisonError::into_inner);
     if !s.following() {
         return None;
     }
     let mut look = Look::default();
-    follower.read(s.vault()?, &mut look);
+    follower.read(s.vault()?, now_unix, &mut look);
     match s.take_over() {
         Ok(true) => {
             look.took_over = true;
             // What the other writer stored between the read above and its last checkpoint.
             if let Some(v) = s.vault() {
-                follower.read(v, &mut look);
+                follower.read(v, now_unix, &mut look);
             }
         }
         Ok(false) => {}
@@ -146,11 +146,13 @@ mod tests {
 
     /// 2026-01-01T00:00:00Z.
     const T0: i64 = 1_767_225_600;
+    /// The clock at every look: 40 minutes later.
+    const NOW: i64 = T0 + 2400;
 
     fn reading(t: i64) -> Reading {
         let mut r = Reading::new(Protocol::Dsmr);
         r.time = Some(MeterTime::utc(t));
-        r.set(Quantity::ImportWh, 1_000 + (t - T0));
+        r.set(Quantity::ImportWh, 1_000_000 + (t - T0));
         r.set(Quantity::ImportW, 3600);
         r
     }
@@ -201,7 +203,9 @@ mod tests {
     fn the_follower_hands_on_each_stored_reading_once_then_takes_over() {
         let (_dir, path) = vault();
         let mut collector = Vault::open(&path, "pw").expect("collector");
-        // 40 minutes stored before the app opens: the chart gets the last 30 of them.
+        // An old reading, then 40 minutes stored before the app opens: the chart gets the
+        // last 30 of them (to the second before now), the old one is not shown as live.
+        collect(&mut collector, [-86_400]);
         collect(&mut collector, 0..2400);
         let mut session = Session::new(path.clone());
         session.follow(Vault::open_read_only(&path, "pw").expect("reader"));
@@ -210,27 +214,32 @@ mod tests {
         let session = Mutex::new(session);
         let mut follower = Follower::new();
 
-        let first = look(&session, &mut follower).expect("following");
+        let first = look(&session, &mut follower, NOW).expect("following");
         assert_eq!(times(&first.newer), [2399]);
-        assert_eq!(first.earlier.len(), 1799);
-        assert_eq!(times(&first.earlier[..1]), [600]);
+        assert_eq!(first.earlier.len(), 1798);
+        assert_eq!(times(&first.earlier[..1]), [601]);
         assert!(!first.took_over && first.problem.is_none());
         // Nothing new: nothing handed on.
-        let idle = look(&session, &mut follower).expect("following");
+        let idle = look(&session, &mut follower, NOW).expect("following");
         assert!(idle.newer.is_empty() && idle.earlier.is_empty() && !idle.took_over);
         // Unflushed readings are not seen yet; a checkpoint shows them, each once.
         collector.append(&[reading(T0 + 2400)]).expect("append");
-        assert!(look(&session, &mut follower).expect("f").newer.is_empty());
+        assert!(
+            look(&session, &mut follower, NOW)
+                .expect("f")
+                .newer
+                .is_empty()
+        );
         collect(&mut collector, [2401, 2402]);
         assert_eq!(
-            times(&look(&session, &mut follower).expect("f").newer),
+            times(&look(&session, &mut follower, NOW).expect("f").newer),
             [2400, 2401, 2402]
         );
         // The collector stops after one more checkpoint: the next look hands on its last
         // readings and takes over writing, with no passphrase.
         collect(&mut collector, [2403]);
         collector.close().expect("close");
-        let over = look(&session, &mut follower).expect("f");
+        let over = look(&session, &mut follower, NOW).expect("f");
         assert!(over.took_over, "{:?}", over.problem);
         assert_eq!(times(&over.newer), [2403]);
         assert_eq!(follower.last(), Some(T0 + 2403));
@@ -242,7 +251,7 @@ mod tests {
             .expect("the session writes now");
         drop(s);
         // Following has ended; a second collector is now the one refused.
-        assert!(look(&session, &mut follower).is_none());
+        assert!(look(&session, &mut follower, NOW).is_none());
         assert!(matches!(Vault::open(&path, "pw"), Err(VaultError::Busy)));
     }
 
@@ -285,6 +294,6 @@ mod tests {
         session.follow(Vault::open_read_only(&path, "pw").expect("reader"));
         session.lock().expect("lock");
         assert_eq!(session.status(), Status::Locked);
-        assert!(look(&Mutex::new(session), &mut Follower::new()).is_none());
+        assert!(look(&Mutex::new(session), &mut Follower::new(), NOW).is_none());
     }
 }
