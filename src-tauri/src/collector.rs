@@ -5,6 +5,7 @@
 use crate::state::Progress;
 use hearth_app::collect::{self, SourceSetup, Watcher};
 use hearth_app::demo::DemoHistory;
+use hearth_app::follow::{self, Follower};
 use hearth_app::live::Live;
 use hearth_app::{Clock as _, Session};
 use hearth_meter::dsmr::DsmrDecoder;
@@ -15,7 +16,7 @@ use hearth_meter_io::source::Source;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-use tauri::{Emitter, Runtime};
+use tauri::{Emitter, Manager, Runtime};
 
 /// The event carrying each new [`hearth_app::live::LiveReading`].
 pub const LIVE_EVENT: &str = "live";
@@ -209,6 +210,62 @@ pub fn spawn_reader<R: Runtime>(
         let _ = done_tx.send(());
     });
     Collecting { stop, done }
+}
+
+/// The event telling the window that the app took over writing from a collector that stopped.
+pub const TOOK_OVER_EVENT: &str = "took-over";
+
+/// Follows the vault another process writes ([`hearth_app::follow`]): every
+/// [`follow::POLL`] the readings it stored go to the live view (the newest also as a
+/// [`LIVE_EVENT`]). Once that process stops, the session takes over writing, this app collects
+/// from the saved source, and the window hears [`TOOK_OVER_EVENT`]. Ends when the session no
+/// longer follows (locked) or a newer follower starts.
+pub fn spawn_follower<R: Runtime>(app: tauri::AppHandle<R>) {
+    let state = app.state::<crate::state::AppState>();
+    let (live, store, epoch) = (
+        state.live.clone(),
+        state.store.clone(),
+        state.follower.clone(),
+    );
+    let me = epoch.fetch_add(1, Ordering::SeqCst) + 1;
+    std::thread::spawn(move || {
+        let mut follower = Follower::new();
+        let mut said = String::new();
+        while epoch.load(Ordering::SeqCst) == me {
+            let Some(look) = follow::look(&store, &mut follower, now_unix()) else {
+                return;
+            };
+            // A problem is said once, not at every look.
+            let problem = look
+                .problem
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            if !problem.is_empty() && problem != said {
+                eprintln!("hearth-desktop: following the vault: {problem}");
+            }
+            said = problem;
+            let shown = {
+                let mut live = lock(&live);
+                live.seed(&look.earlier);
+                let now = now_unix();
+                let mut newest = None;
+                for r in &look.newer {
+                    newest = Some(live.record(r, now));
+                }
+                newest
+            };
+            if let Some(dto) = shown {
+                let _ = app.emit(LIVE_EVENT, dto);
+            }
+            if look.took_over {
+                crate::commands::session::collect_saved_source(&app);
+                let _ = app.emit(TOOK_OVER_EVENT, ());
+                return;
+            }
+            std::thread::sleep(follow::POLL);
+        }
+    });
 }
 
 /// Sleeps until the wall clock reaches `unix` (returns at once if it already has).

@@ -63,6 +63,9 @@ pub struct StatusDto {
     pub preparing: Option<(u32, u32)>,
     /// Readings waiting in memory for an unlock.
     pub pending: usize,
+    /// Another process (`hearth collect`) writes the vault: the app reads beside it, follows
+    /// its readings, and takes over writing when it stops.
+    pub following: bool,
 }
 
 /// A finished CSV export.

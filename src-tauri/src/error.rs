@@ -89,7 +89,8 @@ impl From<VaultError> for ShellError {
     fn from(e: VaultError) -> Self {
         let code = match &e {
             VaultError::WrongPassphrase => Code::WrongPassphrase,
-            VaultError::Busy => Code::Busy,
+            // Read-only: the app follows another process that writes (`hearth collect`).
+            VaultError::Busy | VaultError::ReadOnly => Code::Busy,
             VaultError::Damaged { .. } | VaultError::NotAVault(_) | VaultError::Backup(_) => {
                 Code::Corrupt
             }

@@ -148,6 +148,7 @@ pub fn state_for(data_dir: PathBuf, demo: bool, kdf: KdfParams) -> AppState {
         collecting: Arc::new(AtomicBool::new(false)),
         reader: Arc::default(),
         window_closed_at: Arc::default(),
+        follower: Arc::default(),
         chosen: Arc::default(),
         save_dialog_stand_in: None,
         opened: Arc::default(),

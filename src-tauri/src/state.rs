@@ -6,7 +6,7 @@ use hearth_app::live::Live;
 use hearth_app::preferences::Preferences;
 use hearth_vault::KdfParams;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 /// Demo history generation progress: (days done, days in total).
@@ -54,6 +54,9 @@ pub struct AppState {
     pub test_ports: Vec<String>,
     /// When the main window was last closed, while it stays closed (see [`crate::window`]).
     pub window_closed_at: Arc<Mutex<Option<std::time::Instant>>>,
+    /// Which follower of another process's writing may run (see
+    /// [`crate::collector::spawn_follower`]): each start counts one up, and an older one ends.
+    pub follower: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -65,7 +68,10 @@ impl AppState {
         let vault = store
             .vault_mut()
             .ok_or_else(crate::error::ShellError::locked)?;
-        vault.flush()?;
+        // Beside a collector the vault is read-only: the collector checkpoints.
+        if vault.is_writer() {
+            vault.flush()?;
+        }
         Ok(vault.reader()?)
     }
 

@@ -1552,6 +1552,80 @@ def test_wizard_finds_pty_meters_at_each_setting(_s, ctx):
             m.close()
 
 
+# ---- the app beside `hearth collect` (issue 21) ----------------------------------------------
+
+def test_app_follows_hearth_collect_then_takes_over(s, ctx):
+    # A vault made by the CLI in the app's data directory; the app saves the demo meter as its
+    # source once, then quits. `hearth collect` (the CLI next to the app's binary) then holds
+    # the writer lock; the app opens beside it read-only, follows its readings, and takes over
+    # writing (and collecting) when it is stopped with SIGTERM.
+    pass_ = "correct horse battery staple"
+    cli = os.path.join(os.path.dirname(ctx["app"]), "hearth")
+    env = dict(os.environ, XDG_DATA_HOME=os.path.join(ctx["dir"], "data"), HEARTH_PASSPHRASE=pass_,
+               HEARTH_INSECURE_TEST_KDF="1", TMPDIR=ctx["dir"])
+    made = subprocess.run([cli, "init"], env=env, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    s.close()
+    log_path = os.path.join(ctx["dir"], "collect.log")
+    log = open(log_path, "w")
+    collector = None
+    try:
+        s = ctx["restart"]()
+        s.wait("the lock screen", lambda: visible(s, "#unlock"))
+        s.type("#unlock-pass", pass_)
+        s.click("#unlock-go")
+        s.wait("the app to unlock", lambda: not visible(s, "#gate"), timeout=30)
+        assert s.invoke("status")["following"] is False
+        saved = s.invoke("set_meter_source", {"source": "demo"})
+        assert "demo" in saved, saved
+        s.close()
+        wait_for("the first app to end", lambda: app_pid(ctx["dir"]) is None, timeout=20)
+
+        collector = subprocess.Popen([cli, "collect", "--source", "demo"], env=env, stdout=log, stderr=log)
+        wait_for("the collector to take the writer lock",
+                 lambda: "collecting from" in open(log_path).read(), timeout=30)
+        s = ctx["restart"]()
+        s.wait("the lock screen", lambda: visible(s, "#unlock"))
+        s.type("#unlock-pass", pass_)
+        s.click("#unlock-go")
+        s.wait("the app to unlock beside the collector", lambda: not visible(s, "#gate"), timeout=30)
+        s.wait("the status line to say it follows",
+               lambda: "Following hearth collect (another process writes)" in s.text("#source"))
+        assert s.attr("#source", "data-writer") == "app.following"
+        status = s.invoke("status")
+        assert status["following"] is True and status["vault"] == "open", status
+        # Live power from the collector's stored readings (it checkpoints every 10 s).
+        s.wait("live power from the collector", lambda: POWER.match(s.text("#live-power") or ""), timeout=30)
+        first = int(s.attr("#live-power", "data-unix"))
+        s.wait("the collector's next checkpoint", lambda: int(s.attr("#live-power", "data-unix")) > first, timeout=30)
+        followed = int(s.attr("#live-power", "data-unix"))
+        s.screenshot(os.path.join(ctx["dir"], "following.png"))
+
+        collector.send_signal(signal.SIGTERM)
+        assert collector.wait(20) == 0, open(log_path).read()[-2000:]
+        assert "stopped:" in open(log_path).read()
+        s.wait("the status line to say it took over",
+               lambda: "hearth collect stopped: Hearth took over collecting" in s.text("#source"), timeout=20)
+        assert s.attr("#source", "data-writer") == "app.tookOver"
+        assert s.invoke("status")["following"] is False
+        # The app collects now: its own demo meter, a reading a second, past the collector's last.
+        last = int(s.attr("#live-power", "data-unix"))
+        assert last >= followed, (last, followed)
+        s.wait("the app's own readings", lambda: int(s.attr("#live-power", "data-unix")) > last + 2, timeout=20)
+        # The app is the writer now: another collector is refused.
+        again = subprocess.run([cli, "collect", "--source", "demo?count=1"], env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert again.returncode != 0 and "already writing" in again.stderr, again.stderr[-2000:]
+        s.screenshot(os.path.join(ctx["dir"], "took-over.png"))
+        print(f"     followed the collector to {followed}; the app's own readings at "
+              f"{s.attr('#live-power', 'data-unix')}")
+    finally:
+        if collector is not None and collector.poll() is None:
+            stop(collector)
+        log.close()
+        s.close()
+
+
 TESTS = [
     ("live power appears and changes", test_live_power_appears_and_changes, ["--demo"]),
     ("live chart is drawn", test_live_chart_is_drawn, ["--demo"]),
@@ -1589,6 +1663,7 @@ TESTS = [
     ("accessibility: every screen and the lock screen pass axe-core, light and dark", test_axe_every_screen_light_and_dark, ["--demo", "--demo-days", "15"],
      {"HEARTH_TEST_PORTS": "/dev/hearth-no-such-port"}),
     ("accessibility: the wizard by keyboard alone", test_wizard_by_keyboard_alone, []),
+    ("beside hearth collect: unlocks read-only, follows, takes over when it stops", test_app_follows_hearth_collect_then_takes_over, []),
 ]
 
 

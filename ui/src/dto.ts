@@ -114,6 +114,11 @@ export type StatusDto = {
   preparing: [number, number] | null;
   /** Readings waiting in memory for an unlock. */
   pending: number;
+  /**
+   * Another process (`hearth collect`) writes the vault: the app reads beside it, follows
+   * its readings, and takes over writing when it stops.
+   */
+  following: boolean;
 };
 
 /** One row of the history table (the chart's data, readable without the chart). */

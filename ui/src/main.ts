@@ -43,11 +43,23 @@ async function main(): Promise<void> {
     b.addEventListener("click", () => show(b.dataset.screen ?? "now"));
   }
   const sourceText = () => (info.demo ? t("app.demoSource") : info.source);
-  document.getElementById("source")!.textContent = sourceText();
+  // The status line: the source's state, after a note while another process (`hearth
+  // collect`) writes the vault and the app follows it, or once the app took over from it.
+  let sourceNow = sourceText();
+  let writerNote: "" | "app.following" | "app.tookOver" = "";
+  const showSource = () => {
+    const line = document.getElementById("source")!;
+    const note = writerNote ? t(writerNote) : "";
+    line.textContent = note && sourceNow ? `${note} · ${sourceNow}` : note || sourceNow;
+    line.dataset.writer = writerNote;
+  };
+  showSource();
   document.getElementById("privacy-prefs")!.textContent = info.prefs_path;
   const opened = (s: StatusDto) => {
     gate.showGate(s, info.demo);
     document.getElementById("privacy-path")!.textContent = s.vault_path;
+    writerNote = s.vault === "open" && s.following ? "app.following" : "";
+    showSource();
     // Unlocking starts collection with the last stored minutes on the Now chart.
     if (s.vault === "open") now.redraw();
   };
@@ -60,14 +72,22 @@ async function main(): Promise<void> {
   tips.wire();
   settings.wire(() => lock());
   saving.wire();
-  void listen<string>("source-status", (s) => (document.getElementById("source")!.textContent = s));
+  void listen<string>("source-status", (s) => {
+    sourceNow = s;
+    showSource();
+  });
+  void listen("took-over", () => {
+    writerNote = "app.tookOver";
+    showSource();
+  });
   // Screens redraw: charts in the new theme, generated texts in the new language.
   preferences.onTheme(() => {
     now.redraw();
     if (screen === "history") void history.refresh();
   });
   onLanguage(() => {
-    document.getElementById("source")!.textContent = sourceText();
+    sourceNow = sourceText();
+    showSource();
     show(screen);
   });
   show("now");

@@ -13,6 +13,7 @@ pub mod contracts;
 pub mod costs;
 pub mod demo;
 pub mod export;
+pub mod follow;
 pub mod held;
 pub mod history;
 pub mod import;

@@ -450,6 +450,37 @@ pub fn on_loan<T>(
     Ok(done)
 }
 
+/// Beside a collector: another process holds the writer lock, and the session reads the
+/// vault read-only until that process stops (see [`crate::follow`]).
+impl Session {
+    /// Puts a vault opened read-only beside another writer in place. Nothing is written to it:
+    /// readings waiting in memory keep waiting for [`Session::take_over`].
+    pub fn follow(&mut self, vault: Vault) {
+        self.time_zone = vault.time_zone().clone();
+        self.vault = Some(vault);
+    }
+
+    /// Whether the session reads beside another writer ([`Session::follow`]).
+    pub fn following(&self) -> bool {
+        self.vault.as_ref().is_some_and(|v| !v.is_writer())
+    }
+
+    /// Becomes the writer, with the key the read-only vault holds (no passphrase), once the
+    /// other writer is gone, and writes what waited in memory. `Ok(false)` while the other
+    /// process still writes, or when the session is not following.
+    pub fn take_over(&mut self) -> Result<bool, VaultError> {
+        let Some(reader) = self.vault.as_ref().filter(|v| !v.is_writer()) else {
+            return Ok(false);
+        };
+        let writer = match reader.writer_from() {
+            Err(VaultError::Busy) => return Ok(false),
+            other => other?,
+        };
+        self.install(writer)?;
+        Ok(true)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,6 +87,11 @@ impl Vault {
         hex(&self.header.vault_id)
     }
 
+    /// Whether this handle is the vault's writer (not opened read-only).
+    pub fn is_writer(&self) -> bool {
+        self.writer.is_some()
+    }
+
     /// Ingest counters of this writer session.
     pub fn stats(&self) -> IngestStats {
         self.writer.as_ref().map(|w| w.stats).unwrap_or_default()

@@ -9,6 +9,7 @@ use crate::costs::{self};
 use crate::dto::{AppInfoDto, StatusDto};
 use crate::error::{Code, ShellError};
 use crate::state::AppState;
+use hearth_app::follow;
 use hearth_app::passphrase::{self as use_case, PassphraseError, Rekeyed};
 use hearth_app::session::{self, Access};
 use hearth_app::{Setting, Status};
@@ -61,6 +62,7 @@ pub(crate) fn status_of(state: &AppState) -> StatusDto {
         },
         preparing: *lock(&state.preparing),
         pending: store.pending(),
+        following: store.following(),
     }
 }
 
@@ -141,15 +143,63 @@ pub async fn unlock<R: Runtime>(
     passphrase: Secret,
 ) -> Result<StatusDto, ShellError> {
     let path = lock(&state.store).path().to_path_buf();
-    let vault = off_the_runtime(move || {
-        Ok(session::open_with_passphrase(
-            &path,
-            &passphrase,
-            Access::Writer,
-        )?)
+    let (vault, access) = off_the_runtime(move || {
+        Ok(follow::open_or_follow(|access| {
+            session::open_with_passphrase(&path, &passphrase, access)
+        })?)
     })
     .await?;
-    install_and_collect(&app, &state, vault)
+    install_opened(&app, &state, vault, access)
+}
+
+/// Puts a vault an unlock opened in place: as the writer, collecting from its saved source;
+/// read-only beside another process that writes, following it ([`follow_beside`]).
+fn install_opened<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    vault: Vault,
+    access: Access,
+) -> Result<StatusDto, ShellError> {
+    match access {
+        Access::Writer => install_and_collect(app, state, vault),
+        Access::ReadOnly => follow_beside(app, state, vault),
+    }
+}
+
+/// Another process (`hearth collect`) writes the vault: the session reads beside it, this
+/// app's own collection stops (the meter is that process's), and a follower shows what it
+/// stores until it stops, then takes over (see [`collector::spawn_follower`]).
+fn follow_beside<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    vault: Vault,
+) -> Result<StatusDto, ShellError> {
+    let running = lock(&state.reader).take();
+    if let Some(running) = running {
+        running.stop(std::time::Duration::from_secs(2));
+        state.collecting.store(false, Ordering::SeqCst);
+    }
+    lock(&state.store).follow(vault);
+    collector::spawn_follower(app.clone());
+    Ok(status_of(state))
+}
+
+/// The meter source the open vault remembers.
+fn saved_source(vault: &Vault) -> Result<Option<Source>, ShellError> {
+    Ok(Setting::Source
+        .get_text(vault)?
+        .and_then(|s| s.parse::<Source>().ok()))
+}
+
+/// Starts collecting from the source the open vault remembers (after taking over writing).
+pub(crate) fn collect_saved_source<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let source = lock(&state.store).vault().map(saved_source);
+    match source {
+        Some(Ok(Some(source))) => drop(start_collecting(app, &state, &source)),
+        Some(Err(e)) => eprintln!("hearth-desktop: the saved meter source is unreadable: {e}"),
+        _ => {}
+    }
 }
 
 /// Puts an unlocked vault in place and starts collecting from its saved source.
@@ -158,9 +208,7 @@ pub(crate) fn install_and_collect<R: Runtime>(
     state: &AppState,
     vault: Vault,
 ) -> Result<StatusDto, ShellError> {
-    let source = Setting::Source
-        .get_text(&vault)?
-        .and_then(|s| s.parse::<Source>().ok());
+    let source = saved_source(&vault)?;
     // The Now chart draws the last stored minutes until the meter's first telegram.
     let recent = hearth_app::collect::recent_readings(
         &vault,
@@ -187,19 +235,22 @@ pub async fn unlock_with_keyring<R: Runtime>(
     state: State<'_, AppState>,
 ) -> Result<StatusDto, ShellError> {
     let path = lock(&state.store).path().to_path_buf();
-    let vault =
+    let (vault, access) =
         off_the_runtime(move || open_with_keyring(&path, &hearth_keyring::Keyring::interactive()))
             .await?;
     state.auto_unlock.store(false, Ordering::SeqCst);
-    install_and_collect(&app, &state, vault)
+    install_opened(&app, &state, vault, access)
 }
 
-/// Opens the vault at `path` as its writer with the secret `keyring` holds for it.
+/// Opens the vault at `path` with the secret `keyring` holds for it: as its writer, or
+/// read-only beside another process that writes.
 fn open_with_keyring(
     path: &std::path::Path,
     keyring: &hearth_keyring::Keyring,
-) -> Result<Vault, ShellError> {
-    Ok(session::open_with_keyring(path, keyring, Access::Writer)?)
+) -> Result<(Vault, Access), ShellError> {
+    Ok(follow::open_or_follow(|access| {
+        session::open_with_keyring(path, keyring, access)
+    })?)
 }
 
 /// Quits Hearth (as the tray's "Quit" does): the collector stops and what it holds is written.
@@ -232,9 +283,9 @@ pub fn unlock_at_login<R: Runtime>(app: &AppHandle<R>) -> Result<bool, ShellErro
     if !Vault::inspect(&path)?.secret_slot {
         return Ok(false);
     }
-    let vault = open_with_keyring(&path, &hearth_keyring::Keyring::unattended())?;
+    let (vault, access) = open_with_keyring(&path, &hearth_keyring::Keyring::unattended())?;
     state.auto_unlock.store(false, Ordering::SeqCst);
-    install_and_collect(app, &state, vault)?;
+    install_opened(app, &state, vault, access)?;
     Ok(true)
 }
 

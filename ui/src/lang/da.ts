@@ -366,4 +366,6 @@ export const da: Record<Key, string> = {
   "find.chooseFirst": "Søg på portene først, og vælg så den fundne måler.",
   "find.keyNeeded": "Denne måler krypterer sine data: indtast den nøgle, dit netselskab sendte.",
   "find.keyBelow": "(krypteret: gem nøglen nedenfor)",
+  "app.following": "Følger hearth collect (en anden proces skriver)",
+  "app.tookOver": "hearth collect stoppede: Hearth indsamler nu selv",
 };

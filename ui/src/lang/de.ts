@@ -366,4 +366,6 @@ export const de: Record<Key, string> = {
   "find.chooseFirst": "Durchsuchen Sie zuerst die Anschlüsse und wählen Sie dann den gefundenen Zähler.",
   "find.keyNeeded": "Dieser Zähler verschlüsselt seine Daten: Geben Sie den Schlüssel ein, den Ihr Netzbetreiber geschickt hat.",
   "find.keyBelow": "(verschlüsselt: Schlüssel unten speichern)",
+  "app.following": "Folgt hearth collect (ein anderer Prozess schreibt)",
+  "app.tookOver": "hearth collect wurde beendet: Hearth sammelt jetzt selbst",
 };

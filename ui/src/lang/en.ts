@@ -364,6 +364,8 @@ export const en = {
   "find.chooseFirst": "Search the ports first, then choose the meter found.",
   "find.keyNeeded": "This meter encrypts its data: enter the key your grid operator sent.",
   "find.keyBelow": "(it encrypts: save its key below)",
+  "app.following": "Following hearth collect (another process writes)",
+  "app.tookOver": "hearth collect stopped: Hearth took over collecting",
 };
 
 /** A message name. */

@@ -366,4 +366,6 @@ export const fi: Record<Key, string> = {
   "find.chooseFirst": "Hae ensin porteista ja valitse sitten löydetty mittari.",
   "find.keyNeeded": "Tämä mittari salaa tietonsa: anna verkkoyhtiösi lähettämä avain.",
   "find.keyBelow": "(salattu: tallenna avain alla)",
+  "app.following": "Seuraa hearth collect -ohjelmaa (toinen prosessi kirjoittaa)",
+  "app.tookOver": "hearth collect pysähtyi: Hearth kerää nyt itse",
 };

@@ -366,4 +366,6 @@ export const fr: Record<Key, string> = {
   "find.chooseFirst": "Cherchez d’abord sur les ports, puis choisissez le compteur trouvé.",
   "find.keyNeeded": "Ce compteur chiffre ses données : saisissez la clé envoyée par votre gestionnaire de réseau.",
   "find.keyBelow": "(chiffré : enregistrez sa clé ci-dessous)",
+  "app.following": "Suit hearth collect (un autre processus écrit)",
+  "app.tookOver": "hearth collect s’est arrêté : Hearth collecte désormais lui-même",
 };

@@ -366,4 +366,6 @@ export const nb: Record<Key, string> = {
   "find.chooseFirst": "Søk på portene først, og velg så måleren som ble funnet.",
   "find.keyNeeded": "Denne måleren krypterer dataene sine: skriv inn nøkkelen nettselskapet sendte deg.",
   "find.keyBelow": "(kryptert: lagre nøkkelen nedenfor)",
+  "app.following": "Følger hearth collect (en annen prosess skriver)",
+  "app.tookOver": "hearth collect stoppet: Hearth samler nå inn selv",
 };

@@ -366,4 +366,6 @@ export const nl: Record<Key, string> = {
   "find.chooseFirst": "Doorzoek eerst de poorten en kies dan de gevonden meter.",
   "find.keyNeeded": "Deze meter versleutelt zijn gegevens: vul de sleutel in die je netbeheerder stuurde.",
   "find.keyBelow": "(versleuteld: bewaar de sleutel hieronder)",
+  "app.following": "Volgt hearth collect (een ander proces schrijft)",
+  "app.tookOver": "hearth collect is gestopt: Hearth verzamelt nu zelf",
 };

@@ -366,4 +366,6 @@ export const sv: Record<Key, string> = {
   "find.chooseFirst": "Sök på portarna först och välj sedan den hittade mätaren.",
   "find.keyNeeded": "Den här mätaren krypterar sina data: ange nyckeln som ditt elnätsföretag skickade.",
   "find.keyBelow": "(krypterad: spara nyckeln nedan)",
+  "app.following": "Följer hearth collect (en annan process skriver)",
+  "app.tookOver": "hearth collect stoppade: Hearth samlar nu in själv",
 };

@@ -45,11 +45,13 @@ pub struct VaultInfo {
     pub kdf: KdfParams,
 }
 
-/// What unlocks the data key: the passphrase, or the secret of the OS-keyring slot.
+/// What unlocks the data key: the passphrase, the secret of the OS-keyring slot, or the data
+/// key itself, held by an open handle ([`Vault::writer_from`]).
 #[derive(Clone, Copy)]
 enum Key<'a> {
     Passphrase(&'a str),
     Secret(&'a [u8; 32]),
+    Held(&'a [u8; 32]),
 }
 
 fn lock_path(path: &Path) -> PathBuf {
@@ -254,6 +256,15 @@ impl Vault {
         })
     }
 
+    /// Opens this handle's vault file again as its single writer, with the data key this
+    /// handle holds: no passphrase, no key derivation. A reader beside a collector takes over
+    /// writing this way when the collector stops. [`VaultError::Busy`] while another writer
+    /// runs; a key that no longer opens the vault (replaced meanwhile by a rekey) is
+    /// [`VaultError::Damaged`], as an old key put back is.
+    pub fn writer_from(&self) -> Result<Vault> {
+        Vault::open_writer(&self.path, Key::Held(&self.data_key))
+    }
+
     /// Reads the plaintext header without any key: the vault id and whether an OS-keyring
     /// slot is set up. Works on read-only storage and while a writer runs.
     pub fn inspect(path: &Path) -> Result<VaultInfo> {
@@ -290,6 +301,7 @@ impl Vault {
                 let wrapped = read_slot(&conn, KEYRING_SLOT)?.ok_or(VaultError::NoSecretSlot)?;
                 keys::unwrap_from_slot(&header.vault_id, KEYRING_SLOT, &wrapped, secret)?
             }
+            Key::Held(key) => keys::copy_key(key),
         };
         let sealer = Sealer::new(&data_key);
         let (names_key, manifest, integrity) = if header.format >= 2 {
@@ -744,6 +756,48 @@ mod tests {
             },
             crate::WriterLockProblem::NoAccess,
         );
+    }
+
+    #[test]
+    fn a_reader_takes_over_writing_with_its_key_once_the_writer_is_gone() {
+        let (_dir, path) = closed_vault();
+        let mut collector = Vault::open(&path, "pw").expect("writer");
+        let reader = Vault::open_read_only(&path, "pw").expect("reader");
+        assert!(collector.is_writer() && !reader.is_writer());
+        // The collector holds the lock: no second writer, with the held key or otherwise.
+        assert!(matches!(reader.writer_from(), Err(VaultError::Busy)));
+        collector
+            .append(&[only(1_767_268_900, Quantity::ImportWh, 5_010)])
+            .expect("append");
+        collector.close().expect("close");
+        // Gone: the reader's key opens the writer, which resumes after the collector's last
+        // reading and takes new ones.
+        let mut writer = reader.writer_from().expect("taken over");
+        assert!(writer.is_writer());
+        assert_eq!(writer.last_time(), Some(1_767_268_900));
+        writer
+            .append(&[only(1_767_268_910, Quantity::ImportWh, 5_011)])
+            .expect("append");
+        assert!(matches!(reader.writer_from(), Err(VaultError::Busy)));
+        writer.close().expect("close");
+        assert_eq!(raw_count(&reader), 5);
+    }
+
+    #[test]
+    fn a_held_key_replaced_by_a_rekey_opens_no_writer() {
+        let (_dir, path) = closed_vault();
+        let reader = Vault::open_read_only(&path, "pw").expect("reader");
+        let mut other = Vault::open(&path, "pw").expect("writer");
+        other
+            .rekey("pw", Some(KdfParams::INSECURE_FOR_TESTS), &mut |_, _| {})
+            .expect("rekey");
+        other.close().expect("close");
+        assert!(
+            matches!(reader.writer_from(), Err(VaultError::Damaged { .. })),
+            "the old key must open nothing"
+        );
+        // The passphrase still opens it, with every reading.
+        assert_eq!(raw_count(&Vault::open(&path, "pw").expect("open")), 3);
     }
 
     #[test]
