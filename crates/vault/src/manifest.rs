@@ -460,8 +460,38 @@ pub(crate) fn expected_tag(conn: &Connection, e: &Entry<'_>) -> Result<Option<Ve
 
 /// Whether `sealed` is the version of `e` the manifest names.
 pub(crate) fn is_current(conn: &Connection, e: &Entry<'_>, sealed: &[u8]) -> Result<bool> {
-    Ok(sealed.len() >= OVERHEAD
-        && expected_tag(conn, e)?.is_some_and(|t| t.as_slice() == tag_of(sealed)))
+    Ok(tag_matches(sealed, expected_tag(conn, e)?.as_deref()))
+}
+
+/// Whether `sealed` carries the manifest's `tag` for it (`None`: the manifest has no row).
+pub(crate) fn tag_matches(sealed: &[u8], tag: Option<&[u8]>) -> bool {
+    sealed.len() >= OVERHEAD && tag.is_some_and(|t| t == tag_of(sealed))
+}
+
+/// A sealed record and the manifest's tag for it (`None`: no row).
+pub(crate) type WithTag = (Vec<u8>, Option<Vec<u8>>);
+
+/// A chunk and the tag the manifest holds for it, read in one statement, so one snapshot: a
+/// reader beside a writer never pairs a chunk with its row from another commit (which would
+/// look like a rollback). `None` when there is no such chunk.
+pub(crate) fn chunk_with_tag(
+    conn: &Connection,
+    series: u32,
+    res: u8,
+    window: i64,
+) -> Result<Option<WithTag>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT c.sealed, m.tag FROM chunk c LEFT JOIN manifest m
+               ON m.kind = ?4 AND m.series = c.series AND m.res = c.res
+              AND m.window_start = c.window_start AND m.name = ?5
+             WHERE c.series = ?1 AND c.res = ?2 AND c.window_start = ?3",
+        )?
+        .query_row(
+            params![series, res, window, RecordKind::Chunk as u8, &b""[..]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
 }
 
 /// Rows with no record behind them (a record removed outside Hearth), for `verify`: a human

@@ -129,36 +129,56 @@ impl Vault {
         }
     }
 
+    /// Runs `read` on one snapshot of the file, so a reader beside a writer takes records and
+    /// their manifest rows from the same commit (never one from the next, which would look
+    /// like a rollback). The writer, the only one to change the file, needs none; nor does a
+    /// caller already in a transaction.
+    pub(crate) fn snapshot<T>(&self, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        if self.writer.is_some() || !self.conn.is_autocommit() {
+            return read();
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        let out = read();
+        // Rolled back on drop: it only read.
+        drop(tx);
+        out
+    }
+
     /// The opened payload of one chunk, if stored.
     pub(crate) fn chunk_payload(
         &self,
         res: Resolution,
         window: i64,
     ) -> Result<Option<Zeroizing<Vec<u8>>>> {
-        let sealed: Option<Vec<u8>> = self
-            .conn
-            .prepare_cached(
-                "SELECT sealed FROM chunk WHERE series = ?1 AND res = ?2 AND window_start = ?3",
-            )?
-            .query_row(params![SERIES_MAIN, res.code(), window], |r| r.get(0))
-            .optional()?;
-        let Some(sealed) = sealed else {
-            return Ok(None);
+        let sealed = if self.manifest.is_some() {
+            // The chunk and its manifest row in one statement: one snapshot of the file.
+            let Some((sealed, tag)) =
+                manifest::chunk_with_tag(&self.conn, SERIES_MAIN, res.code(), window)?
+            else {
+                return Ok(None);
+            };
+            if !manifest::tag_matches(&sealed, tag.as_deref()) {
+                return Err(VaultError::Damaged {
+                    what: format!(
+                        "{} is not the version Hearth last wrote (rolled back)",
+                        chunk_name(res.code(), window)
+                    ),
+                });
+            }
+            sealed
+        } else {
+            let sealed: Option<Vec<u8>> = self
+                .conn
+                .prepare_cached(
+                    "SELECT sealed FROM chunk WHERE series = ?1 AND res = ?2 AND window_start = ?3",
+                )?
+                .query_row(params![SERIES_MAIN, res.code(), window], |r| r.get(0))
+                .optional()?;
+            let Some(sealed) = sealed else {
+                return Ok(None);
+            };
+            sealed
         };
-        if self.manifest.is_some()
-            && !manifest::is_current(
-                &self.conn,
-                &Entry::chunk(SERIES_MAIN, res.code(), window),
-                &sealed,
-            )?
-        {
-            return Err(VaultError::Damaged {
-                what: format!(
-                    "{} is not the version Hearth last wrote (rolled back)",
-                    chunk_name(res.code(), window)
-                ),
-            });
-        }
         self.sealer
             .open(
                 &self.aad(RecordKind::Chunk, res.code(), window, b""),

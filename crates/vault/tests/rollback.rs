@@ -460,3 +460,42 @@ fn a_format_1_vault_gains_its_manifest_at_the_first_write_open() {
         b"made by the format-1 code at commit HEAD"
     );
 }
+
+/// A reader beside the writer (the desktop's history beside its collector, the app following
+/// `hearth collect`, `verify` beside a collector) reads each record together with its manifest
+/// row from one snapshot: while the writer seals the open hour again and again, the reader
+/// never takes the chunk of one commit and the row of the next for a rollback.
+#[test]
+fn a_reader_beside_a_busy_writer_never_sees_a_false_rollback() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (_path, mut writer) = new_vault(dir.path());
+    writer.append(&readings(T0, 10)).expect("append");
+    writer.flush().expect("flush");
+    let reader = writer.reader().expect("reader");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // The open hour sealed anew at every flush: a new tag each time.
+            for i in 10..400 {
+                writer.append(&readings(T0 + i, 1)).expect("append");
+                writer.flush().expect("flush");
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut reads = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || reads < 100 {
+            let rows: Vec<_> = reader
+                .readings(T0, T0 + 3600, Resolution::Raw)
+                .expect("readings")
+                .collect::<Result<_, _>>()
+                .unwrap_or_else(|e| panic!("read {reads}: {e}"));
+            assert!(rows.len() >= 10);
+            if reads % 10 == 0 {
+                // `verify` beside a running collector: one snapshot too.
+                let report = reader.verify().expect("verify");
+                assert_eq!(report.damaged, Vec::<String>::new(), "verify {reads}");
+            }
+            reads += 1;
+        }
+    });
+}

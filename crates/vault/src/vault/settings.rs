@@ -122,6 +122,10 @@ impl Vault {
 
     /// Reads a setting; `None` if never stored.
     pub fn get_setting(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        self.snapshot(|| self.get_setting_now(name))
+    }
+
+    fn get_setting_now(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let row = self.setting_row(name);
         let sealed: Option<Vec<u8>> = self
             .conn
@@ -166,6 +170,10 @@ impl Vault {
     /// Names of all stored settings, sorted (in format 2 the names are sealed: a setting that
     /// cannot be opened is left out here and reported by `verify`).
     pub fn setting_names(&self) -> Result<Vec<String>> {
+        self.snapshot(|| self.setting_names_now())
+    }
+
+    fn setting_names_now(&self) -> Result<Vec<String>> {
         if self.names_key.is_none() {
             let mut stmt = self
                 .conn

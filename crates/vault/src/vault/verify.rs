@@ -30,7 +30,13 @@ impl Vault {
     /// Checks every record's authentication and decoding; damaged ones are listed, not fatal.
     /// In format 2 each record must also be the version the integrity manifest names, every
     /// row of the manifest must have its record, and the rows must add up to the sealed root.
+    /// A reader checks one snapshot: beside a running collector, a record and its manifest row
+    /// always come from the same commit.
     pub fn verify(&self) -> Result<VerifyReport> {
+        self.snapshot(|| self.verify_now())
+    }
+
+    fn verify_now(&self) -> Result<VerifyReport> {
         let mut report = VerifyReport {
             manifest: self.manifest.is_some(),
             ..VerifyReport::default()
