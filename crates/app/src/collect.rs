@@ -18,7 +18,7 @@ use hearth_meter::plausible::Checked;
 use hearth_meter::pulse::PulseError;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading, Rejection};
 use hearth_meter_io::{Event, Reader, ReaderOptions, Source, Status};
-use hearth_vault::{Resolution, Vault, VaultError};
+use hearth_vault::{Resolution, Vault, VaultError, WriteOnly};
 use jiff::tz::TimeZone;
 use std::future::Future;
 use std::sync::{Mutex, PoisonError};
@@ -191,8 +191,9 @@ pub fn reader(
     Ok(reader.with_clock(move || MeterTime::in_zone(clock.now_unix(), &tz)))
 }
 
-/// Where collected readings are kept: the vault itself (the CLI), or the desktop's
-/// [`Session`](crate::session::Session), which holds them in memory while locked.
+/// Where collected readings are kept: the vault itself (the CLI), its inbox without any key
+/// (`hearth collect --write-only`), or the desktop's [`Session`](crate::session::Session),
+/// which holds them in memory while locked.
 pub trait Keeper {
     /// Keeps readings received at `received_unix` (see [`store`]).
     fn keep(
@@ -218,6 +219,54 @@ impl Keeper for Vault {
 
     fn keep_pulse_register(&mut self, wh: i64, now_unix: i64) -> Result<(), VaultError> {
         store_pulse_register(self, wh, now_unix)
+    }
+}
+
+/// The time zone a write-only collector stamps untimed readings in: the system's (the
+/// vault's own is sealed). Only the offset kept with each reading depends on it, never its
+/// instant.
+pub fn write_only_time_zone() -> TimeZone {
+    TimeZone::system()
+}
+
+/// [`store`] for a write-only collector: stamps untimed readings in `tz`, refuses `live` ones
+/// dated far after `received_unix`, appends to the next sealed block, and seals it when due.
+pub fn store_write_only(
+    w: &mut WriteOnly,
+    readings: &mut [Reading],
+    received_unix: i64,
+    live: bool,
+    now: Instant,
+    tz: &TimeZone,
+) -> Result<(), VaultError> {
+    stamp(readings, received_unix, tz);
+    if live {
+        w.set_clock(received_unix);
+    }
+    w.append(readings)?;
+    w.flush_due(now)?;
+    Ok(())
+}
+
+impl Keeper for WriteOnly {
+    fn keep(
+        &mut self,
+        readings: &mut [Reading],
+        received_unix: i64,
+        live: bool,
+    ) -> Result<(), VaultError> {
+        let tz = write_only_time_zone();
+        store_write_only(self, readings, received_unix, live, Instant::now(), &tz)
+    }
+
+    /// The register at `now_unix` (a write-only collector cannot see what is stored; a
+    /// duplicate is dropped when it is taken in).
+    fn keep_pulse_register(&mut self, wh: i64, now_unix: i64) -> Result<(), VaultError> {
+        let mut r = Reading::new(Protocol::Pulse);
+        r.time = Some(MeterTime::in_zone(now_unix, &write_only_time_zone()));
+        r.set(Quantity::ImportWh, wh);
+        self.set_clock(now_unix);
+        self.append(std::slice::from_ref(&r))
     }
 }
 

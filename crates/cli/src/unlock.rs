@@ -228,6 +228,17 @@ pub(crate) fn open_writer_with_passphrase(global: &Global) -> anyhow::Result<Vau
 }
 
 fn warn_if_rebuilt(vault: &Vault) {
+    let inbox = vault.inbox_report();
+    if inbox.blocks > 0 || !inbox.refused.is_empty() {
+        eprintln!(
+            "hearth: took in {} readings a write-only collector stored ({} new, {} already \
+             here)",
+            inbox.readings, inbox.added, inbox.duplicates
+        );
+    }
+    for why in &inbox.refused {
+        eprintln!("hearth: refused {why}");
+    }
     if vault.writer_state_rebuilt() {
         eprintln!(
             "hearth: the vault's checkpoint was damaged and has been rebuilt from the stored \
@@ -239,7 +250,30 @@ fn warn_if_rebuilt(vault: &Vault) {
 /// Opens the vault for reading (keyring or passphrase; works while a collector writes and on
 /// read-only storage).
 pub(crate) fn open_reader(global: &Global) -> anyhow::Result<Vault> {
+    // Readings a write-only collector left are taken in first when no one else is writing,
+    // so what is read is everything.
+    let path = vault_path(global)?;
+    if Vault::inbox_waiting(&path).unwrap_or(0) > 0 {
+        match open_writer(global) {
+            Ok(writer) => return Ok(writer.reader()?),
+            Err(e) if is_busy(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
     open(global, Access::ReadOnly)
+}
+
+/// Whether opening failed because another process writes.
+fn is_busy(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<hearth_vault::VaultError>(),
+            Some(hearth_vault::VaultError::Busy)
+        ) || matches!(
+            c.downcast_ref::<OpenError>(),
+            Some(OpenError::Vault(hearth_vault::VaultError::Busy))
+        )
+    })
 }
 
 #[cfg(test)]
