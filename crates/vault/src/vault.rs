@@ -11,8 +11,8 @@ mod settings;
 mod verify;
 mod writer;
 
-pub(crate) use open::{reader_connection, writer_connection};
 pub use open::{CreateOptions, VaultInfo};
+pub(crate) use open::{reader_connection, writer_connection};
 pub use rekey::RekeyReport;
 pub use verify::VerifyReport;
 pub use writer::{FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats};

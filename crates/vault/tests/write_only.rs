@@ -95,6 +95,11 @@ fn readings_stored_write_only_are_taken_in_exactly_once_at_the_next_unlock() {
     );
     // `received`: the UTC hour of each block's newest reading.
     let hours: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let newest: Vec<i64> = readings
+        .chunks(BLOCK_READINGS)
+        .map(|c| c[c.len() - 1].time.expect("time").unix.div_euclid(3600) * 3600)
+        .collect();
+    assert_eq!(hours, newest);
     assert_eq!(hours, [T0 - 3600, T0, T0 + 3600, T0 + 2 * 3600]);
     // A reader sees nothing yet (the inbox is not the vault's until taken in).
     assert!(everything(&path).is_empty());
@@ -102,11 +107,20 @@ fn readings_stored_write_only_are_taken_in_exactly_once_at_the_next_unlock() {
     let v = Vault::open(&path, PASSPHRASE).expect("unlock");
     let report = v.inbox_report().clone();
     assert_eq!(
-        (report.blocks, report.readings, report.added, report.duplicates),
+        (
+            report.blocks,
+            report.readings,
+            report.added,
+            report.duplicates
+        ),
         (4, readings.len() as u64, readings.len() as u64, 0)
     );
     assert!(report.refused.is_empty());
-    assert_eq!(v.stats().stored, 0, "the session's counters stay the session's");
+    assert_eq!(
+        v.stats().stored,
+        0,
+        "the session's counters stay the session's"
+    );
     v.close().expect("close");
     assert!(inbox_rows(&path).is_empty(), "taken in, then deleted");
     assert_eq!(
@@ -148,7 +162,12 @@ fn a_crash_between_storing_the_readings_and_deleting_the_rows_adds_nothing_twice
     let v = Vault::open(&path, PASSPHRASE).expect("unlock after the crash");
     let report = v.inbox_report().clone();
     assert_eq!(
-        (report.blocks, report.readings, report.added, report.duplicates),
+        (
+            report.blocks,
+            report.readings,
+            report.added,
+            report.duplicates
+        ),
         (3, readings.len() as u64, 0, readings.len() as u64)
     );
     v.close().expect("close");
@@ -187,8 +206,12 @@ fn garbage_and_tampered_rows_are_refused_with_a_reason_and_the_rest_taken_in() {
     let other = create(dir.path(), "other.hearth");
     let readings = simulated(5, T0, 600);
     write_only(&path, &readings[..300]);
-    let public = Vault::write_key_public(&path).expect("key").expect("has one");
-    let foreign = Vault::write_key_public(&other).expect("key").expect("has one");
+    let public = Vault::write_key_public(&path)
+        .expect("key")
+        .expect("has one");
+    let foreign = Vault::write_key_public(&other)
+        .expect("key")
+        .expect("has one");
     let good = inbox_rows(&path)[0].2.clone();
     let mut flipped = good.clone();
     let mid = flipped.len() / 2;
@@ -252,7 +275,8 @@ fn a_vault_without_a_write_key_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().expect("dir");
     let path = create(dir.path(), "v.hearth");
     let db = Connection::open(&path).expect("sqlite");
-    db.execute("DELETE FROM write_key", []).expect("as an older vault");
+    db.execute("DELETE FROM write_key", [])
+        .expect("as an older vault");
     drop(db);
     let Err(e) = Vault::open_write_only(&path) else {
         panic!("opened without a write key");
@@ -297,26 +321,41 @@ fn one_writer_at_a_time_whether_it_holds_the_key_or_not() {
 }
 
 #[test]
-fn a_block_is_sealed_when_ten_seconds_have_passed_and_when_dropped() {
+fn the_open_block_is_sealed_again_every_ten_seconds_and_when_dropped() {
     let dir = tempfile::tempdir().expect("dir");
     let path = create(dir.path(), "v.hearth");
-    let readings = simulated(9, T0, 30);
+    let readings = simulated(9, T0, BLOCK_READINGS + 30);
     let mut w = Vault::open_write_only(&path).expect("write-only");
     let start = Instant::now();
     w.append(&readings[..10]).expect("append");
     assert!(!w.flush_due(start).expect("not yet"));
     assert!(inbox_rows(&path).is_empty());
-    assert!(
-        w.flush_due(start + Duration::from_secs(10))
-            .expect("due")
-    );
-    assert_eq!(inbox_rows(&path).len(), 1);
-    w.append(&readings[10..]).expect("append");
+    assert!(w.flush_due(start + Duration::from_secs(10)).expect("due"));
+    let first = inbox_rows(&path);
+    assert_eq!(first.len(), 1);
+    w.append(&readings[10..20]).expect("append");
     assert_eq!(w.stats().stored, 10, "counted once sealed");
+    assert!(w.flush_due(start + Duration::from_secs(20)).expect("due"));
+    // The same row, sealed again with all twenty (a new ephemeral key: other bytes).
+    let second = inbox_rows(&path);
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].0, first[0].0);
+    assert_ne!(second[0].2[1..33], first[0].2[1..33]);
+    assert_eq!(
+        w.stats(),
+        hearth_vault::WriteOnlyStats {
+            stored: 20,
+            blocks: 1,
+            ..Default::default()
+        }
+    );
+    // The block closes at BLOCK_READINGS; the rest start another, sealed on drop.
+    w.append(&readings[20..]).expect("append");
     drop(w);
-    assert_eq!(inbox_rows(&path).len(), 2, "the rest sealed on drop");
+    assert_eq!(inbox_rows(&path).len(), 2);
     let v = Vault::open(&path, PASSPHRASE).expect("unlock");
-    assert_eq!(v.inbox_report().readings, 30);
+    assert_eq!(v.inbox_report().readings, readings.len() as u64);
+    assert_eq!(v.inbox_report().duplicates, 0);
 }
 
 #[test]
@@ -356,4 +395,23 @@ fn the_inbox_holds_no_plaintext_and_its_sizes_are_size_classes() {
         let code = hearth_vault::codec::encode(&readings[..400]);
         assert!(!sealed.windows(16).any(|w| code.windows(16).any(|c| c == w)));
     }
+}
+
+#[test]
+fn more_than_one_transaction_of_readings_is_taken_in_whole() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = create(dir.path(), "v.hearth");
+    // 31 blocks of an hour: more than one group of 100 000 readings.
+    let readings = simulated(8, T0, 31 * 3600 + 7);
+    write_only(&path, &readings);
+    assert_eq!(Vault::inbox_waiting(&path).expect("count"), 32);
+    let v = Vault::open(&path, PASSPHRASE).expect("unlock");
+    let report = v.inbox_report().clone();
+    v.close().expect("close");
+    assert_eq!(
+        (report.blocks, report.added, report.duplicates),
+        (32, readings.len() as u64, 0)
+    );
+    assert_eq!(Vault::inbox_waiting(&path).expect("count"), 0);
+    assert_eq!(everything(&path), reference(dir.path(), &readings));
 }
