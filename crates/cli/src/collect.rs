@@ -52,8 +52,8 @@ pub struct Args {
 
 /// Where `collect` stores: the unlocked vault, or its inbox without any key.
 enum Target {
-    Unlocked(Vault),
-    WriteOnly(WriteOnly),
+    Unlocked(Box<Vault>),
+    WriteOnly(Box<WriteOnly>),
 }
 
 impl Keeper for Target {
@@ -113,11 +113,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         let path = crate::unlock::vault_path(global)?;
         let w = Vault::open_write_only(&path)
             .with_context(|| format!("cannot open the vault {} write-only", path.display()))?;
-        (Target::WriteOnly(w), args.keys.keys()?)
+        (Target::WriteOnly(Box::new(w)), args.keys.keys()?)
     } else {
         let mut vault = open_writer(global)?;
         let keys = args.keys.for_vault(&mut vault)?;
-        (Target::Unlocked(vault), keys)
+        (Target::Unlocked(Box::new(vault)), keys)
     };
     eprintln!(
         "collecting from {} into {}{} (checkpoint every {} s; stop with Ctrl-C)",
@@ -179,7 +179,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             // Late readings are merged at the checkpoint: count them after it.
             vault.flush()?;
             let stats = vault.stats();
-            vault.close()?;
+            (*vault).close()?;
             eprintln!(
                 "stopped: {} readings stored, {} duplicates, {} late (merged into place), {} \
                  dated in the future (refused)",
@@ -192,7 +192,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         Target::WriteOnly(mut w) => {
             w.flush()?;
             let stats = w.stats();
-            w.close()?;
+            (*w).close()?;
             eprintln!(
                 "stopped: {} readings sealed for the vault in {} blocks (the next unlock takes \
                  them in), {} dated in the future (refused)",
