@@ -531,4 +531,58 @@ mod tests {
             Some("l1_v")
         );
     }
+    #[test]
+    fn the_collect_loop_stores_write_only_what_the_unlocked_vault_then_reads() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let options = hearth_vault::CreateOptions {
+            kdf: hearth_vault::KdfParams::MINIMUM,
+            time_zone: Some("UTC".into()),
+        };
+        Vault::create(&path, "correct horse", &options)
+            .expect("create")
+            .close()
+            .expect("close");
+        let capture = dir.path().join("capture.p1");
+        let mut meter = hearth_meter_io::simulator::Simulator::new(7, 1_768_478_400);
+        let bytes: Vec<u8> = (0..25).flat_map(|_| meter.next_telegram()).collect();
+        std::fs::write(&capture, bytes).expect("capture");
+        let source: Source = format!("file:{}", capture.display())
+            .parse()
+            .expect("source");
+        let clock = crate::clock::ManualClock::at(1_768_478_500);
+        let mut reader = reader(
+            source,
+            SourceSetup::default(),
+            write_only_time_zone(),
+            std::sync::Arc::new(clock.clone()),
+            ReaderOptions::default(),
+        )
+        .expect("reader");
+        let mut w = Vault::open_write_only(&path).expect("write-only, no passphrase");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let end = runtime
+            .block_on(run(
+                &mut reader,
+                &mut w,
+                &mut Shown::default(),
+                false,
+                &clock,
+                std::future::pending(),
+            ))
+            .expect("run");
+        assert_eq!(end, End::Finished);
+        w.close().expect("close");
+        let v = Vault::open(&path, "correct horse").expect("unlock");
+        assert_eq!(v.inbox_report().added, 25);
+        let times: Vec<i64> = v
+            .readings(0, i64::MAX / 2, Resolution::Raw)
+            .expect("rows")
+            .map(|r| r.expect("intact").start())
+            .collect();
+        assert_eq!(times, (1_768_478_400..1_768_478_425).collect::<Vec<_>>());
+    }
 }
