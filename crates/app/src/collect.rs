@@ -18,7 +18,7 @@ use hearth_meter::plausible::Checked;
 use hearth_meter::pulse::PulseError;
 use hearth_meter::{MeterTime, Protocol, Quantity, Reading, Rejection};
 use hearth_meter_io::{Event, Reader, ReaderOptions, Source, Status};
-use hearth_vault::{Resolution, Vault, VaultError};
+use hearth_vault::{Resolution, Vault, VaultError, WriteOnly};
 use jiff::tz::TimeZone;
 use std::future::Future;
 use std::sync::{Mutex, PoisonError};
@@ -191,8 +191,9 @@ pub fn reader(
     Ok(reader.with_clock(move || MeterTime::in_zone(clock.now_unix(), &tz)))
 }
 
-/// Where collected readings are kept: the vault itself (the CLI), or the desktop's
-/// [`Session`](crate::session::Session), which holds them in memory while locked.
+/// Where collected readings are kept: the vault itself (the CLI), its inbox without any key
+/// (`hearth collect --write-only`), or the desktop's [`Session`](crate::session::Session),
+/// which holds them in memory while locked.
 pub trait Keeper {
     /// Keeps readings received at `received_unix` (see [`store`]).
     fn keep(
@@ -218,6 +219,54 @@ impl Keeper for Vault {
 
     fn keep_pulse_register(&mut self, wh: i64, now_unix: i64) -> Result<(), VaultError> {
         store_pulse_register(self, wh, now_unix)
+    }
+}
+
+/// The time zone a write-only collector stamps untimed readings in: the system's (the
+/// vault's own is sealed). Only the offset kept with each reading depends on it, never its
+/// instant.
+pub fn write_only_time_zone() -> TimeZone {
+    TimeZone::system()
+}
+
+/// [`store`] for a write-only collector: stamps untimed readings in `tz`, refuses `live` ones
+/// dated far after `received_unix`, appends to the next sealed block, and seals it when due.
+pub fn store_write_only(
+    w: &mut WriteOnly,
+    readings: &mut [Reading],
+    received_unix: i64,
+    live: bool,
+    now: Instant,
+    tz: &TimeZone,
+) -> Result<(), VaultError> {
+    stamp(readings, received_unix, tz);
+    if live {
+        w.set_clock(received_unix);
+    }
+    w.append(readings)?;
+    w.flush_due(now)?;
+    Ok(())
+}
+
+impl Keeper for WriteOnly {
+    fn keep(
+        &mut self,
+        readings: &mut [Reading],
+        received_unix: i64,
+        live: bool,
+    ) -> Result<(), VaultError> {
+        let tz = write_only_time_zone();
+        store_write_only(self, readings, received_unix, live, Instant::now(), &tz)
+    }
+
+    /// The register at `now_unix` (a write-only collector cannot see what is stored; a
+    /// duplicate is dropped when it is taken in).
+    fn keep_pulse_register(&mut self, wh: i64, now_unix: i64) -> Result<(), VaultError> {
+        let mut r = Reading::new(Protocol::Pulse);
+        r.time = Some(MeterTime::in_zone(now_unix, &write_only_time_zone()));
+        r.set(Quantity::ImportWh, wh);
+        self.set_clock(now_unix);
+        self.append(std::slice::from_ref(&r))
     }
 }
 
@@ -481,5 +530,59 @@ mod tests {
                 .map(|d| &d.field[..]),
             Some("l1_v")
         );
+    }
+    #[test]
+    fn the_collect_loop_stores_write_only_what_the_unlocked_vault_then_reads() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("v.hearth");
+        let options = hearth_vault::CreateOptions {
+            kdf: hearth_vault::KdfParams::MINIMUM,
+            time_zone: Some("UTC".into()),
+        };
+        Vault::create(&path, "correct horse", &options)
+            .expect("create")
+            .close()
+            .expect("close");
+        let capture = dir.path().join("capture.p1");
+        let mut meter = hearth_meter_io::simulator::Simulator::new(7, 1_768_478_400);
+        let bytes: Vec<u8> = (0..25).flat_map(|_| meter.next_telegram()).collect();
+        std::fs::write(&capture, bytes).expect("capture");
+        let source: Source = format!("file:{}", capture.display())
+            .parse()
+            .expect("source");
+        let clock = crate::clock::ManualClock::at(1_768_478_500);
+        let mut reader = reader(
+            source,
+            SourceSetup::default(),
+            write_only_time_zone(),
+            std::sync::Arc::new(clock.clone()),
+            ReaderOptions::default(),
+        )
+        .expect("reader");
+        let mut w = Vault::open_write_only(&path).expect("write-only, no passphrase");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let end = runtime
+            .block_on(run(
+                &mut reader,
+                &mut w,
+                &mut Shown::default(),
+                false,
+                &clock,
+                std::future::pending(),
+            ))
+            .expect("run");
+        assert_eq!(end, End::Finished);
+        w.close().expect("close");
+        let v = Vault::open(&path, "correct horse").expect("unlock");
+        assert_eq!(v.inbox_report().added, 25);
+        let times: Vec<i64> = v
+            .readings(0, i64::MAX / 2, Resolution::Raw)
+            .expect("rows")
+            .map(|r| r.expect("intact").start())
+            .collect();
+        assert_eq!(times, (1_768_478_400..1_768_478_425).collect::<Vec<_>>());
     }
 }

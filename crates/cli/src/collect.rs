@@ -4,6 +4,12 @@
 //!
 //! Readings without a meter time (SML, some DLMS lists) get the time they were received.
 //!
+//! `--write-only`: no passphrase, no keyring, no terminal. Readings are sealed to the vault's
+//! write-only key ([`hearth_vault::write_only`]): this process can store them but never read
+//! them back; the next unlocked Hearth takes them in. Meter keys come from `--key` only (the
+//! ones remembered in the vault are sealed), an MQTT broker is asked without a password, and a
+//! pulse sensor (which continues from the register the vault holds) is refused.
+//!
 //! Status lines go to stderr as they happen (connected, disconnected, retrying, each
 //! rejected frame or payload); on stopping, a summary of what was stored and rejected (by
 //! reason), and for a pulse sensor the pulses counted and the register reached.
@@ -12,12 +18,13 @@ use crate::Global;
 use crate::unlock::open_writer;
 use anyhow::{Context as _, bail};
 use hearth_app::Clock as _;
-use hearth_app::collect::{self, End, SourceSetup, Watcher};
+use hearth_app::collect::{self, End, Keeper, SourceSetup, Watcher};
 use hearth_meter::auto::AutoDecoder;
 use hearth_meter::{Decoder, Reading, RejectReason, Rejection, Stats};
 use hearth_meter_io::simulator::Simulator;
 use hearth_meter_io::{Pace, ReaderOptions, Source, Status};
-use hearth_vault::Vault;
+use hearth_vault::{Vault, VaultError, WriteOnly};
+use jiff::tz::TimeZone;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +43,55 @@ pub struct Args {
     /// Keys of a meter that encrypts its frames (remembered in the vault).
     #[command(flatten)]
     pub keys: crate::meter_keys::KeyArgs,
+    /// Store without the passphrase or the keyring: readings are sealed so that only the
+    /// unlocked vault reads them (taken in the next time Hearth unlocks it). Meter keys come
+    /// from `--key` only; a pulse sensor needs the unlocked vault.
+    #[arg(long)]
+    pub write_only: bool,
+}
+
+/// Where `collect` stores: the unlocked vault, or its inbox without any key.
+enum Target {
+    Unlocked(Box<Vault>),
+    WriteOnly(Box<WriteOnly>),
+}
+
+impl Keeper for Target {
+    fn keep(
+        &mut self,
+        readings: &mut [Reading],
+        received_unix: i64,
+        live: bool,
+    ) -> Result<(), VaultError> {
+        match self {
+            Target::Unlocked(v) => v.keep(readings, received_unix, live),
+            Target::WriteOnly(w) => w.keep(readings, received_unix, live),
+        }
+    }
+
+    fn keep_pulse_register(&mut self, wh: i64, now_unix: i64) -> Result<(), VaultError> {
+        match self {
+            Target::Unlocked(v) => v.keep_pulse_register(wh, now_unix),
+            Target::WriteOnly(w) => w.keep_pulse_register(wh, now_unix),
+        }
+    }
+}
+
+impl Target {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Target::Unlocked(v) => v.path(),
+            Target::WriteOnly(w) => w.path(),
+        }
+    }
+
+    fn time_zone(&self) -> TimeZone {
+        match self {
+            Target::Unlocked(v) => v.time_zone().clone(),
+            // The vault's own zone is sealed: the system's.
+            Target::WriteOnly(_) => collect::write_only_time_zone(),
+        }
+    }
 }
 
 /// The wall clock (the CLI is an edge: it reads the system clock here only).
@@ -46,12 +102,32 @@ fn now_unix() -> i64 {
 /// Runs the command.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let source: Source = args.source.parse()?;
-    let mut vault = open_writer(global)?;
-    let keys = args.keys.for_vault(&mut vault)?;
+    let (mut target, keys) = if args.write_only {
+        if matches!(source, Source::Pulse(_)) {
+            bail!(
+                "a pulse sensor cannot be collected write-only: it continues from the register \
+                 the vault holds, which only the unlocked vault reads; collect without \
+                 --write-only"
+            );
+        }
+        let path = crate::unlock::vault_path(global)?;
+        let w = Vault::open_write_only(&path)
+            .with_context(|| format!("cannot open the vault {} write-only", path.display()))?;
+        (Target::WriteOnly(Box::new(w)), args.keys.keys()?)
+    } else {
+        let mut vault = open_writer(global)?;
+        let keys = args.keys.for_vault(&mut vault)?;
+        (Target::Unlocked(Box::new(vault)), keys)
+    };
     eprintln!(
-        "collecting from {} into {} (checkpoint every {} s; stop with Ctrl-C)",
+        "collecting from {} into {}{} (checkpoint every {} s; stop with Ctrl-C)",
         source.describe(),
-        vault.path().display(),
+        target.path().display(),
+        if args.write_only {
+            " write-only: sealed for the unlocked vault, unreadable here"
+        } else {
+            ""
+        },
         hearth_vault::FLUSH_INTERVAL.as_secs()
     );
     // One runtime for the sources and for noticing Ctrl-C / SIGTERM: a stop request ends
@@ -75,32 +151,55 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             pace,
             start,
             count,
-        } => collect_demo(&mut vault, seed, pace, start, count, &stop)?,
+        } => {
+            // Continue after what the vault already has, so a restarted demo never repeats
+            // itself (a write-only collector cannot know: it starts where it is told).
+            let after = match &target {
+                Target::Unlocked(v) => v.last_time().map_or(i64::MIN, |t| t + 1),
+                Target::WriteOnly(_) => i64::MIN,
+            };
+            let start = start.unwrap_or_else(now_unix).max(after);
+            collect_demo(&mut target, seed, pace, start, count, &stop)?
+        }
         Source::File {
             path,
             pace: Pace::Fast,
         } => {
             let mut file = std::fs::File::open(&path)
                 .with_context(|| format!("cannot open {}", path.display()))?;
-            collect_stream(&mut vault, &mut file, &stop, keys)?
+            collect_stream(&mut target, &mut file, &stop, keys)?
         }
-        live => collect_live(&mut vault, live, &runtime, keys)?,
+        live => collect_live(&mut target, live, &runtime, keys)?,
     };
     if stop.load(Ordering::SeqCst) {
         eprintln!("stopping: saved what was collected");
     }
-    // Late readings are merged at the checkpoint: count them after it.
-    vault.flush()?;
-    let stats = vault.stats();
-    vault.close()?;
-    eprintln!(
-        "stopped: {} readings stored, {} duplicates, {} late (merged into place), {} dated in \
-         the future (refused)",
-        stats.stored + stats.late,
-        stats.duplicates,
-        stats.late,
-        stats.future
-    );
+    match target {
+        Target::Unlocked(mut vault) => {
+            // Late readings are merged at the checkpoint: count them after it.
+            vault.flush()?;
+            let stats = vault.stats();
+            (*vault).close()?;
+            eprintln!(
+                "stopped: {} readings stored, {} duplicates, {} late (merged into place), {} \
+                 dated in the future (refused)",
+                stats.stored + stats.late,
+                stats.duplicates,
+                stats.late,
+                stats.future
+            );
+        }
+        Target::WriteOnly(mut w) => {
+            w.flush()?;
+            let stats = w.stats();
+            (*w).close()?;
+            eprintln!(
+                "stopped: {} readings sealed for the vault in {} blocks (the next unlock takes \
+                 them in), {} dated in the future (refused)",
+                stats.stored, stats.blocks, stats.future
+            );
+        }
+    }
     if let Some(line) = rejections(&frames) {
         eprintln!("{line}");
     }
@@ -132,24 +231,20 @@ fn rejections(stats: &Stats) -> Option<String> {
 /// Stores a batch received now (see [`collect::store`]). `live`: the readings are happening
 /// now, so readings dated far in the future (a meter clock gone wrong) are refused; a fast
 /// replay or demo runs ahead of the wall clock legitimately.
-fn store(vault: &mut Vault, batch: &mut Vec<Reading>, live: bool) -> anyhow::Result<()> {
-    collect::store(vault, batch, now_unix(), live, Instant::now())?;
+fn store(target: &mut Target, batch: &mut Vec<Reading>, live: bool) -> anyhow::Result<()> {
+    target.keep(batch, now_unix(), live)?;
     batch.clear();
     Ok(())
 }
 
 fn collect_demo(
-    vault: &mut Vault,
+    vault: &mut Target,
     seed: u64,
     pace: Pace,
-    start: Option<i64>,
+    start: i64,
     count: Option<u64>,
     stop: &AtomicBool,
 ) -> anyhow::Result<Stats> {
-    // Continue after what the vault already has, so a restarted demo never repeats itself.
-    let start = start
-        .unwrap_or_else(now_unix)
-        .max(vault.last_time().map_or(i64::MIN, |t| t + 1));
     let mut sim = Simulator::new(seed, start);
     let mut decoder = AutoDecoder::new();
     let mut batch = Vec::new();
@@ -177,7 +272,7 @@ fn collect_demo(
 }
 
 fn collect_stream(
-    vault: &mut Vault,
+    vault: &mut Target,
     input: &mut impl std::io::Read,
     stop: &AtomicBool,
     keys: Option<hearth_meter::auto::Keys>,
@@ -208,18 +303,25 @@ fn collect_stream(
 /// is stored when counting starts and once more on stopping, so pulses counted since its last
 /// once-a-second reading are kept.
 fn collect_live(
-    vault: &mut Vault,
+    vault: &mut Target,
     source: Source,
     runtime: &tokio::runtime::Runtime,
     keys: Option<hearth_meter::auto::Keys>,
 ) -> anyhow::Result<Stats> {
     // A capture replayed at its recorded pace is not happening now: its times are the meter's.
     let live = collect::is_live(&source);
-    let setup = SourceSetup::from_vault(vault, keys)?;
+    let setup = match vault {
+        Target::Unlocked(v) => SourceSetup::from_vault(v, keys)?,
+        // What the vault remembers is sealed: the keys given now, no broker password.
+        Target::WriteOnly(_) => SourceSetup {
+            keys,
+            ..SourceSetup::default()
+        },
+    };
     let mut reader = collect::reader(
         source,
         setup,
-        vault.time_zone().clone(),
+        vault.time_zone(),
         hearth_app::clock::system(),
         ReaderOptions::default(),
     )?;

@@ -228,6 +228,17 @@ pub(crate) fn open_writer_with_passphrase(global: &Global) -> anyhow::Result<Vau
 }
 
 fn warn_if_rebuilt(vault: &Vault) {
+    let inbox = vault.inbox_report();
+    if inbox.blocks > 0 || !inbox.refused.is_empty() {
+        eprintln!(
+            "hearth: took in {} readings a write-only collector stored ({} new, {} already \
+             here)",
+            inbox.readings, inbox.added, inbox.duplicates
+        );
+    }
+    for why in &inbox.refused {
+        eprintln!("hearth: refused {why}");
+    }
     if vault.writer_state_rebuilt() {
         eprintln!(
             "hearth: the vault's checkpoint was damaged and has been rebuilt from the stored \
@@ -239,22 +250,26 @@ fn warn_if_rebuilt(vault: &Vault) {
 /// Opens the vault for reading (keyring or passphrase; works while a collector writes and on
 /// read-only storage).
 pub(crate) fn open_reader(global: &Global) -> anyhow::Result<Vault> {
+    // Readings a write-only collector left are taken in first when no one else is writing,
+    // so what is read is everything.
+    let path = vault_path(global)?;
+    if Vault::inbox_waiting(&path).unwrap_or(0) > 0 {
+        match open_writer(global) {
+            Ok(writer) => return Ok(writer.reader()?),
+            // Another writer, read-only storage, an unusable lock file: read what is stored.
+            Err(e) if writer_unavailable(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
     open(global, Access::ReadOnly)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    #[allow(unsafe_code)] // `set_var` is unsafe in edition 2024; see the SAFETY note.
-    fn a_passphrase_in_the_environment_is_taken_out_of_it() {
-        const NAME: &str = "HEARTH_TEST_ONLY_SECRET_TAKEN";
-        // SAFETY: no other code reads this variable.
-        unsafe { std::env::set_var(NAME, "correct horse") };
-        let taken = take_from_env(&[NAME, "HEARTH_TEST_ONLY_NEVER_SET"]);
-        assert_eq!(taken.len(), 1);
-        assert_eq!((taken[0].0, taken[0].1.as_str()), (NAME, "correct horse"));
-        assert!(std::env::var_os(NAME).is_none(), "still in the environment");
-    }
+/// Whether opening as the writer failed for a reason a reader does not share.
+fn writer_unavailable(e: &anyhow::Error) -> bool {
+    use hearth_vault::VaultError as E;
+    let unavailable = |v: &E| matches!(v, E::Busy | E::ReadOnlyStorage(_) | E::WriterLock { .. });
+    e.chain().any(|c| {
+        c.downcast_ref::<E>().is_some_and(unavailable)
+            || matches!(c.downcast_ref::<OpenError>(), Some(OpenError::Vault(v)) if unavailable(v))
+    })
 }

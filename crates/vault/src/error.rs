@@ -70,6 +70,12 @@ pub enum VaultError {
         /// What is wrong with it.
         problem: WriterLockProblem,
     },
+    /// A write-only collector was pointed at a vault that has no write-only key yet.
+    #[error(
+        "this vault has no write-only key yet: unlock Hearth once with your passphrase; it \
+         then makes the key a write-only collector needs"
+    )]
+    NoWriteKey,
     /// Another process holds the writer lock.
     #[error("another Hearth process (a collector or import) is already writing to this vault")]
     Busy,

@@ -79,6 +79,7 @@ mod seal;
 mod vault;
 mod wire;
 pub mod write_key;
+pub mod write_only;
 
 pub use backup::{BackupReport, RestoreOptions, RestoreReport};
 pub use error::{Result, VaultError, WriterLockProblem};
@@ -97,6 +98,7 @@ pub use vault::{
     CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, RekeyReport, Vault,
     VaultInfo, VerifyReport,
 };
+pub use write_only::{InboxReport, WriteOnly, WriteOnlyStats};
 
 #[cfg(feature = "test-support")]
 pub mod damage;

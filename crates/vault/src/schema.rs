@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS key_slot (
 ";
 
 /// The tables a Hearth file has (a backup: all but `writer_state` may be present).
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 9] = [
     "header",
     "chunk",
     "setting",
@@ -60,6 +60,7 @@ const TABLES: [&str; 8] = [
     "manifest",
     "manifest_root",
     "write_key",
+    "inbox",
 ];
 
 /// Refuses a file holding SQLite objects no Hearth file has: triggers and views always (SQL

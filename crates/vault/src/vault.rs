@@ -11,8 +11,8 @@ mod settings;
 mod verify;
 mod writer;
 
-pub(crate) use open::reader_connection;
 pub use open::{CreateOptions, VaultInfo};
+pub(crate) use open::{reader_connection, writer_connection};
 pub use rekey::RekeyReport;
 pub use verify::VerifyReport;
 pub use writer::{FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats};
@@ -50,6 +50,8 @@ pub struct Vault {
     pub(crate) tz: TimeZone,
     pub(crate) writer: Option<Writer>,
     writer_state_rebuilt: bool,
+    /// What the writer open took in from the inbox (`crate::write_only`).
+    pub(crate) inbox: crate::write_only::InboxReport,
 }
 
 impl Vault {

@@ -160,6 +160,7 @@ impl Vault {
             tz: tz.clone(),
             writer: Some(new_writer(tz, lock)),
             writer_state_rebuilt: false,
+            inbox: Default::default(),
         };
         v.begin()?;
         v.write_setting(TZ_SETTING, tz_name.as_bytes())?;
@@ -185,24 +186,7 @@ impl Vault {
     }
 
     fn open_writer(path: &Path, key: Key<'_>) -> Result<Vault> {
-        if !path.exists() {
-            return Err(VaultError::Missing(path.to_path_buf()));
-        }
-        refuse_empty_file(path)?;
-        check_directory_writable(path)?;
-        let lock = take_writer_lock(path)?;
-        // A vault an older build made under umask 022 becomes its owner's alone.
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            private::tighten(Path::new(&p));
-        }
-        let conn = Connection::open(path)?;
-        // SQLite quietly opens a file it may not write read-only; writing would fail later.
-        if conn.is_readonly(rusqlite::MAIN_DB)? {
-            return Err(VaultError::ReadOnlyStorage(path.to_path_buf()));
-        }
-        configure(&conn)?;
+        let (conn, lock) = writer_connection(path)?;
         let mut v = Vault::unlock(conn, path, key)?;
         // Vaults made before key slots existed get the (empty) table on their first write open.
         v.conn.execute_batch(SLOT_TABLE)?;
@@ -211,6 +195,8 @@ impl Vault {
         }
         v.resume(lock)?;
         crate::write_key::ensure(&mut v)?;
+        // Readings a write-only collector left (`crate::write_only`).
+        v.inbox = crate::write_only::take_in(&mut v)?;
         // A vault an older build made below today's key-derivation floor: its key is wrapped
         // again at the default settings, now that the passphrase is at hand.
         if let (Key::Passphrase(passphrase), Err(VaultError::KdfTooWeak { .. })) =
@@ -253,6 +239,7 @@ impl Vault {
             tz: self.tz.clone(),
             writer: None,
             writer_state_rebuilt: false,
+            inbox: Default::default(),
         })
     }
 
@@ -327,6 +314,7 @@ impl Vault {
             tz: TimeZone::UTC,
             writer: None,
             writer_state_rebuilt: false,
+            inbox: Default::default(),
         };
         // A root that does not open is damage only if the key opens the records: an old
         // header or key slot put back unwraps an old key, which must open nothing.
@@ -425,6 +413,30 @@ impl Vault {
         }
         Ok(())
     }
+}
+
+/// The writer lock and a writable connection to an existing vault file (not yet read):
+/// what every writer, keyed or write-only, starts from.
+pub(crate) fn writer_connection(path: &Path) -> Result<(Connection, Connection)> {
+    if !path.exists() {
+        return Err(VaultError::Missing(path.to_path_buf()));
+    }
+    refuse_empty_file(path)?;
+    check_directory_writable(path)?;
+    let lock = take_writer_lock(path)?;
+    // A vault an older build made under umask 022 becomes its owner's alone.
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        private::tighten(Path::new(&p));
+    }
+    let conn = Connection::open(path)?;
+    // SQLite quietly opens a file it may not write read-only; writing would fail later.
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(VaultError::ReadOnlyStorage(path.to_path_buf()));
+    }
+    configure(&conn)?;
+    Ok((conn, lock))
 }
 
 /// Whether an I/O error means "you may not write here" (read-only mount, permissions).

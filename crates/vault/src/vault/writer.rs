@@ -81,7 +81,7 @@ impl Vault {
         }
     }
 
-    pub(super) fn begin(&mut self) -> Result<()> {
+    pub(crate) fn begin(&mut self) -> Result<()> {
         let w = self.writer.as_mut().ok_or(VaultError::ReadOnly)?;
         if !w.in_tx {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
