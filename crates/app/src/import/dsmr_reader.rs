@@ -113,17 +113,11 @@ pub(super) fn database_time(text: &str) -> Option<MeterTime> {
 pub(super) fn read(file: impl BufRead, sink: &mut Sink) -> Result<Read, FileError> {
     let mut out = Read::default();
     let mut lines = Lines::new(file);
-    let Some(header) = lines.next_line().map_err(FileError::from_line)? else {
+    let Some((delimiter, names)) =
+        table::header(&mut lines, &mut out.bytes).map_err(FileError::from_line)?
+    else {
         return Ok(out);
     };
-    out.bytes += header.bytes;
-    let head = header.text.trim_start_matches('\u{feff}');
-    let delimiter = table::delimiter_of(head);
-    let names: Vec<String> = table::fields(head, delimiter)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|n| n.trim().to_owned())
-        .collect();
     while let Some(line) = lines.next_line().map_err(FileError::from_line)? {
         out.bytes += line.bytes;
         if line.utf8 && line.text.trim().is_empty() {

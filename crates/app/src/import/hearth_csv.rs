@@ -108,14 +108,12 @@ pub(super) struct Read {
 pub(super) fn read(file: impl BufRead, sink: &mut Sink) -> Result<Read, FileError> {
     let mut out = Read::default();
     let mut lines = Lines::new(file);
-    let Some(header) = lines.next_line().map_err(FileError::from_line)? else {
+    let Some((delimiter, columns)) =
+        table::header(&mut lines, &mut out.bytes).map_err(FileError::from_line)?
+    else {
         return Ok(out);
     };
-    out.bytes += header.bytes;
-    let delimiter = table::delimiter_of(header.text.trim_start_matches('\u{feff}'));
     let comma = delimiter == ';';
-    let columns: Vec<String> =
-        table::fields(header.text.trim_start_matches('\u{feff}'), delimiter).unwrap_or_default();
     let width = columns.len();
     while let Some(line) = lines.next_line().map_err(FileError::from_line)? {
         out.bytes += line.bytes;

@@ -138,17 +138,11 @@ fn start_time(text: &str, epoch: bool) -> Option<i64> {
 pub(super) fn read(file: impl BufRead, sink: &mut Sink) -> Result<Read, FileError> {
     let mut out = Read::default();
     let mut lines = Lines::new(file);
-    let Some(header) = lines.next_line().map_err(FileError::from_line)? else {
+    let Some((delimiter, names)) =
+        table::header(&mut lines, &mut out.bytes).map_err(FileError::from_line)?
+    else {
         return Ok(out);
     };
-    out.bytes += header.bytes;
-    let head = header.text.trim_start_matches('\u{feff}');
-    let delimiter = table::delimiter_of(head);
-    let names: Vec<String> = table::fields(head, delimiter)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|n| n.trim().to_owned())
-        .collect();
     let col = |n: &str| names.iter().position(|x| x == n);
     let (Some(id_col), Some(state_col)) = (col("statistic_id"), col("state")) else {
         return Ok(out);

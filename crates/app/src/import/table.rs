@@ -100,6 +100,26 @@ pub(super) fn fields(line: &str, delimiter: char) -> Option<Vec<String>> {
     }
 }
 
+/// The header line of a CSV: its delimiter and its column names (trimmed; a byte-order mark
+/// dropped), its bytes added to `bytes`; `None` for an empty file.
+pub(super) fn header<R: BufRead>(
+    lines: &mut Lines<R>,
+    bytes: &mut u64,
+) -> Result<Option<(char, Vec<String>)>, LineError> {
+    let Some(header) = lines.next_line()? else {
+        return Ok(None);
+    };
+    *bytes += header.bytes;
+    let head = header.text.trim_start_matches('\u{feff}');
+    let delimiter = delimiter_of(head);
+    let names = fields(head, delimiter)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| n.trim().to_owned())
+        .collect();
+    Ok(Some((delimiter, names)))
+}
+
 /// The delimiter of a header line: `;` when it has more `;` than `,`, else `,`.
 pub(super) fn delimiter_of(header: &str) -> char {
     let semis = header.matches(';').count();
