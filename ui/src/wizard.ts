@@ -83,14 +83,16 @@ async function findMeters(): Promise<void> {
     const meters = found.filter((f) => f.source);
     for (const f of meters) {
       const label = document.createElement("label");
-      label.className = "choice";
+      label.className = "choice found";
       const radio = document.createElement("input");
       radio.type = "radio";
       radio.name = "found-port";
       radio.value = f.path;
       radio.checked = meters.length === 1;
       radio.addEventListener("change", showParts);
-      label.append(radio, ` ${foundText(f)}`);
+      const text = document.createElement("span");
+      text.textContent = foundText(f);
+      label.append(radio, " ", text);
       list.append(label);
     }
     out.className = meters.length ? "ok" : "error";
