@@ -489,6 +489,24 @@ impl Lang {
 mod tests {
     use super::*;
 
+    /// A Norwegian capacity peak: 6 kW last on Sat 10 Jan 2026 18:00, NOK 2,001.61 a year.
+    fn norwegian_peak() -> TipMessage {
+        TipMessage::CapacityPeak {
+            basis: PeakBasis::TopThreeHours,
+            peak_w: 6_000,
+            latest: Some(MeterTime {
+                unix: 1_768_064_400,
+                offset_s: 3600,
+            }),
+            above_base_w: 5_000,
+            target_w: 2_000,
+            saving: Amount {
+                money: Money::parse("2001.61").unwrap(),
+                currency: "NOK".into(),
+            },
+        }
+    }
+
     fn eur(units: i64) -> Amount {
         Amount {
             money: Money::units(units),
@@ -616,20 +634,7 @@ mod tests {
              bzw. 131 € im Jahr. Ist um diese Zeit ein Gerät dazugekommen, das ständig eingeschaltet \
              bleibt?"
         );
-        let peak = TipMessage::CapacityPeak {
-            basis: PeakBasis::TopThreeHours,
-            peak_w: 6_000,
-            latest: Some(MeterTime {
-                unix: 1_768_064_400,
-                offset_s: 3600,
-            }),
-            above_base_w: 5_000,
-            target_w: 2_000,
-            saving: Amount {
-                money: Money::parse("2001.61").unwrap(),
-                currency: "NOK".into(),
-            },
-        };
+        let peak = norwegian_peak();
         assert_eq!(
             Lang::De.tip_summary(&peak),
             "Ihr Leistungspreis richtet sich nach Ihren Spitzen: Im letzten Monat lag der Mittelwert \
@@ -792,20 +797,7 @@ mod tests {
              käynnistettynä kello 18.00–20.00. Jos käynnistät sen sen sijaan noin kello 22.00, säästät \
              noin 1\u{a0}052 € vuodessa."
         );
-        let peak = TipMessage::CapacityPeak {
-            basis: PeakBasis::TopThreeHours,
-            peak_w: 6_000,
-            latest: Some(MeterTime {
-                unix: 1_768_064_400,
-                offset_s: 3600,
-            }),
-            above_base_w: 5_000,
-            target_w: 2_000,
-            saving: Amount {
-                money: Money::parse("2001.61").unwrap(),
-                currency: "NOK".into(),
-            },
-        };
+        let peak = norwegian_peak();
         assert_eq!(
             Lang::Nb.tip_summary(&peak),
             "Effektleddet i nettleien din følger toppene dine: forrige måned var snittet av dine tre \
