@@ -66,6 +66,35 @@ pub struct StatusDto {
     /// Another process (`hearth collect`) writes the vault: the app reads beside it, follows
     /// its readings, and takes over writing when it stops.
     pub following: bool,
+    /// Readings stored since the lock, sealed in the vault file so that only the unlocked
+    /// vault reads them (counted when sealed, at least every 10 s).
+    pub stored_locked: u64,
+    /// What the unlock took in of the readings stored sealed while locked (by this app or by
+    /// `hearth collect --write-only`); `None` when locked, or when nothing waited.
+    pub took_in: Option<TookInDto>,
+}
+
+/// Readings stored write-only that an unlock opened and stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TookInDto {
+    /// Readings opened.
+    pub readings: u64,
+    /// Of those, readings the vault did not have yet.
+    pub added: u64,
+    /// Blocks refused (changed or foreign), each with why.
+    pub refused: Vec<String>,
+}
+
+impl TookInDto {
+    /// The shape of what a writer open took in; `None` when nothing waited.
+    pub fn of(report: &hearth_vault::InboxReport) -> Option<Self> {
+        (report.readings > 0 || !report.refused.is_empty()).then(|| TookInDto {
+            readings: report.readings,
+            added: report.added,
+            refused: report.refused.clone(),
+        })
+    }
 }
 
 /// A finished CSV export.

@@ -10,7 +10,7 @@
 use hearth_desktop::dto::{
     AppInfoDto, ContractCostDto, ContractDto, CostReportDto, DroppedDto, DurationPointDto,
     ExportDto, ExportProgressDto, HistoryDto, HistoryRowDto, LiveDto, PhaseDto, PreferencesDto,
-    SaveChoiceDto, StatusDto, TipDto,
+    SaveChoiceDto, StatusDto, TipDto, TookInDto,
 };
 use hearth_desktop::dto::{BackupDto, ImportDto, OpenChoiceDto, RestoreDto, VerifyDto};
 use hearth_desktop::dto::{FoundPortDto, PreviewDto, ProbeStepDto};
@@ -160,6 +160,7 @@ fn declarations(cfg: &Config) -> Vec<Declaration> {
         declaration::<LiveDto>(cfg),
         declaration::<AppInfoDto>(cfg),
         declaration::<StatusDto>(cfg),
+        declaration::<TookInDto>(cfg),
         declaration::<HistoryRowDto>(cfg),
         declaration::<DurationPointDto>(cfg),
         declaration::<HistoryDto>(cfg),

@@ -17,7 +17,9 @@ import argparse
 import base64
 import ctypes
 import csv
+import datetime
 import http.client
+import io
 import json
 import os
 import re
@@ -1626,6 +1628,95 @@ def test_app_follows_hearth_collect_then_takes_over(s, ctx):
         s.close()
 
 
+def test_locked_app_stores_write_only_and_a_kill_loses_at_most_ten_seconds(s, ctx):
+    # A vault made by the CLI; the app unlocks it, collects from the demo meter, and is locked.
+    # Locked, it stores what the meter sends write-only: sealed in the vault file to the
+    # vault's write-only key, not held in memory. The lock screen counts it; a SIGKILL then
+    # loses at most the last checkpoint's 10 s; nothing reads it without the passphrase, the
+    # files hold no meter id in the clear, and the next unlock takes it all in.
+    pass_ = "correct horse battery staple"
+    cli = os.path.join(os.path.dirname(ctx["app"]), "hearth")
+    env = dict(os.environ, XDG_DATA_HOME=os.path.join(ctx["dir"], "data"), HEARTH_PASSPHRASE=pass_,
+               HEARTH_INSECURE_TEST_KDF="1", TMPDIR=ctx["dir"])
+    keyless = {k: v for k, v in env.items() if k not in ("HEARTH_PASSPHRASE", "DBUS_SESSION_BUS_ADDRESS")}
+    vault = os.path.join(ctx["dir"], "data", "hearth", "vault.hearth")
+    made = subprocess.run([cli, "init"], env=env, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    s.close()
+    s = ctx["restart"]()
+    try:
+        s.wait("the lock screen", lambda: visible(s, "#unlock"))
+        s.type("#unlock-pass", pass_)
+        s.click("#unlock-go")
+        s.wait("the app to unlock", lambda: not visible(s, "#gate"), timeout=30)
+        assert "demo" in s.invoke("set_meter_source", {"source": "demo"})
+        s.wait("the demo meter's power", lambda: POWER.match(s.text("#live-power") or ""), timeout=30)
+        s.click("#lock-now")
+        locked_at = time.time()
+        s.wait("the lock screen", lambda: visible(s, "#unlock"))
+        assert s.invoke("status")["pending"] == 0
+        # The checkpoint every 10 s seals what was gathered; the lock screen polls every 5 s.
+        s.wait("readings stored sealed while locked",
+               lambda: int(s.attr("#unlock-stored", "data-stored") or 0) > 0, timeout=40)
+        time.sleep(4)
+        status = s.invoke("status")
+        assert status["vault"] == "locked" and status["pending"] == 0, status
+        stored = status["stored_locked"]
+        assert stored >= 5, status
+        s.screenshot(os.path.join(ctx["dir"], "locked-stored.png"))
+        pid = app_pid(ctx["dir"])
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        killed_at = time.time()
+        wait_for("the killed app to be gone", lambda: app_pid(ctx["dir"]) is None, timeout=20)
+    finally:
+        s.close()
+    # What a thief of the locked machine's disk has: the files, no passphrase.
+    snapshot = {suffix: open(vault + suffix, "rb").read()
+                for suffix in ("", "-wal", "-shm") if os.path.exists(vault + suffix)}
+    refused = subprocess.run([cli, "export", "--resolution", "raw"], env=keyless, stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and refused.stdout == "", (refused.stdout[:500], refused.stderr[-1000:])
+
+    # The next unlock takes them in and says so.
+    s = ctx["restart"]()
+    try:
+        s.wait("the lock screen", lambda: visible(s, "#unlock"))
+        s.type("#unlock-pass", pass_)
+        s.click("#unlock-go")
+        s.wait("the app to unlock", lambda: not visible(s, "#gate"), timeout=60)
+        s.wait("what the unlock took in", lambda: visible(s, "#took-in"))
+        took = int(s.attr("#took-in", "data-readings"))
+        assert took >= stored, (took, stored)
+        assert "now in your history" in s.text("#took-in"), s.text("#took-in")
+        s.screenshot(os.path.join(ctx["dir"], "took-in.png"))
+    finally:
+        s.close()
+    wait_for("the app to end", lambda: app_pid(ctx["dir"]) is None, timeout=20)
+
+    # With the passphrase every reading of the locked stretch is there, a second apart, up to
+    # at most one checkpoint (10 s) before the kill.
+    out = subprocess.run([cli, "export", "--resolution", "raw", "--format", "csv"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    def unix(row):
+        return datetime.datetime.fromisoformat(row["time"]).timestamp()
+    # (From a little before the click: the lock lands before the click returns.)
+    locked = sorted(unix(r) for r in rows if locked_at - 3 <= unix(r) <= killed_at)
+    assert len(locked) >= stored, (len(locked), stored)
+    gaps = [b - a for a, b in zip(locked, locked[1:])]
+    assert max(gaps) <= 2, f"a gap of {max(gaps)} s while locked"
+    assert killed_at - locked[-1] <= 12, f"the kill lost {killed_at - locked[-1]:.0f} s"
+    meter_ids = {r["meter_id"] for r in rows if r.get("meter_id")}
+    assert meter_ids, "the demo meter has an id"
+    for suffix, data in snapshot.items():
+        for mid in meter_ids:
+            assert mid.encode() not in data, f"the meter id in the clear in vault.hearth{suffix}"
+    print(f"     {stored} readings stored sealed while locked; {took} taken in at the unlock; "
+          f"the newest {killed_at - locked[-1]:.1f} s before the kill")
+
+
 TESTS = [
     ("live power appears and changes", test_live_power_appears_and_changes, ["--demo"]),
     ("live chart is drawn", test_live_chart_is_drawn, ["--demo"]),
@@ -1664,6 +1755,7 @@ TESTS = [
      {"HEARTH_TEST_PORTS": "/dev/hearth-no-such-port"}),
     ("accessibility: the wizard by keyboard alone", test_wizard_by_keyboard_alone, []),
     ("beside hearth collect: unlocks read-only, follows, takes over when it stops", test_app_follows_hearth_collect_then_takes_over, []),
+    ("locked: stored write-only, a kill loses at most 10 s, taken in at the unlock", test_locked_app_stores_write_only_and_a_kill_loses_at_most_ten_seconds, []),
 ]
 
 

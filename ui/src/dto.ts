@@ -119,6 +119,26 @@ export type StatusDto = {
    * its readings, and takes over writing when it stops.
    */
   following: boolean;
+  /**
+   * Readings stored since the lock, sealed in the vault file so that only the unlocked
+   * vault reads them (counted when sealed, at least every 10 s).
+   */
+  stored_locked: number;
+  /**
+   * What the unlock took in of the readings stored sealed while locked (by this app or by
+   * `hearth collect --write-only`); `None` when locked, or when nothing waited.
+   */
+  took_in: TookInDto | null;
+};
+
+/** Readings stored write-only that an unlock opened and stored. */
+export type TookInDto = {
+  /** Readings opened. */
+  readings: number;
+  /** Of those, readings the vault did not have yet. */
+  added: number;
+  /** Blocks refused (changed or foreign), each with why. */
+  refused: Array<string>;
 };
 
 /** One row of the history table (the chart's data, readable without the chart). */

@@ -36,8 +36,29 @@ export function showGate(status: StatusDto, demo: boolean, note = ""): void {
     $("unlock-error").textContent = "";
     $("unlock-note").textContent = note;
     $("unlock-hint").textContent = demo ? t("unlock.demoHint") : "";
+    showStored(status);
     $("unlock-pass").focus();
   }
+}
+
+/** On the lock screen: how many readings collected while locked are stored, sealed. */
+export function showStored(status: StatusDto): void {
+  const line = $("unlock-stored");
+  line.textContent = status.vault === "locked" && status.stored_locked > 0 ? plural("unlock.stored", status.stored_locked) : "";
+  line.dataset.stored = String(status.stored_locked);
+}
+
+/** After an unlock: what it took in of the readings stored while locked (once). */
+export function showTookIn(status: StatusDto): void {
+  const line = $("took-in");
+  const took = status.took_in;
+  line.hidden = !took;
+  if (!took) return;
+  const parts = [];
+  if (took.readings > 0) parts.push(plural("app.tookIn", took.readings));
+  if (took.refused.length > 0) parts.push(t("app.tookInRefused", { why: took.refused.join("; ") }));
+  line.textContent = parts.join(" ");
+  line.dataset.readings = String(took.readings);
 }
 
 /** Wires the wizard and lock forms; `opened` runs once the vault is open, `lock` locks. */

@@ -55,15 +55,30 @@ async function main(): Promise<void> {
   };
   showSource();
   document.getElementById("privacy-prefs")!.textContent = info.prefs_path;
+  // Whether the vault was open at the last status: an unlock tells once what it took in of
+  // the readings stored while locked.
+  let wasOpen = false;
   const opened = (s: StatusDto) => {
     gate.showGate(s, info.demo);
+    if (s.vault === "open" && !wasOpen) gate.showTookIn(s);
+    if (s.vault !== "open") document.getElementById("took-in")!.hidden = true;
+    wasOpen = s.vault === "open";
     document.getElementById("privacy-path")!.textContent = s.vault_path;
     writerNote = s.vault === "open" && s.following ? "app.following" : "";
     showSource();
     // Unlocking starts collection with the last stored minutes on the Now chart.
     if (s.vault === "open") now.redraw();
   };
-  const lock = async (note = "") => gate.showGate(await invoke<StatusDto>("lock_vault"), info.demo, note);
+  const lock = async (note = "") => {
+    wasOpen = false;
+    document.getElementById("took-in")!.hidden = true;
+    gate.showGate(await invoke<StatusDto>("lock_vault"), info.demo, note);
+  };
+  // While locked, the lock screen counts what is stored sealed meanwhile.
+  setInterval(() => {
+    if (document.getElementById("unlock")!.hidden) return;
+    void invoke<StatusDto>("status").then(gate.showStored, () => {});
+  }, 5000);
   gate.wire(info.demo, opened, () => lock());
   history.wire();
   exporter.wire(info);

@@ -263,7 +263,9 @@ mod tests {
             .install(Vault::open(&path, "pw").expect("open"))
             .expect("install");
         session.lock().expect("lock");
-        // Locked: a reading waits in memory. Then a collector starts, and the app follows it.
+        // Locked, a reading waits in memory (as when the app locked while another process
+        // held the writer lock). Then a collector starts, and the app follows it.
+        session.keep_in_memory();
         session
             .append(&mut [reading(T0)], T0, false, Instant::now())
             .expect("kept");

@@ -410,6 +410,9 @@ mod tests {
         let mut s = Session::new(path.clone());
         s.install(v).expect("install");
         s.lock().expect("lock");
+        // In memory (written write-only, the locked app would hold the writer lock, and the
+        // rekey below would have to wait for the unlock).
+        s.keep_in_memory();
         let all = simulated(11, 2 * BLOCK_READINGS + 9);
         let mut batch = all.clone();
         s.append(&mut batch, 0, false, Instant::now())

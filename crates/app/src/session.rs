@@ -7,11 +7,16 @@ use crate::collect;
 use crate::pending::{PENDING_CAP_BYTES, Pending};
 use hearth_keyring::{Keyring, KeyringError};
 use hearth_meter::Reading;
-use hearth_vault::{CreateOptions, KdfParams, Vault, VaultError};
+use hearth_vault::write_key::PublicKey;
+use hearth_vault::{CreateOptions, KdfParams, Vault, VaultError, WriteOnly};
 use jiff::tz::TimeZone;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// After the vault could not be opened write-only while locked (another process writes, a
+/// full disk), readings wait in memory and opening it is tried again after this long.
+pub const WRITE_ONLY_RETRY: Duration = Duration::from_secs(60);
 
 /// The vault file in the user's data directory (`$XDG_DATA_HOME/hearth/vault.hearth` on
 /// Linux), when there is a data directory.
@@ -285,12 +290,31 @@ pub enum Status {
     Open,
 }
 
-/// The vault file and, when unlocked, the open handle; readings that arrive while locked wait
-/// in memory.
+/// The vault file and, when unlocked, the open handle. Readings that arrive while locked are
+/// stored write-only ([`hearth_vault::write_only`]): sealed to the vault's write-only key in
+/// the vault file, which the session can append to but not read, so a crash or a reboot
+/// while locked loses at most the last [`hearth_vault::FLUSH_INTERVAL`] of them. They wait in
+/// memory instead (sealed in blocks, bounded: [`crate::pending`]) while the vault is lent out
+/// or being unlocked, and while it cannot be opened write-only (another process writes it, a
+/// vault without a write-only key, a disk error).
 pub struct Session {
     path: PathBuf,
     vault: Option<Vault>,
     pending: Pending,
+    /// While locked: the vault opened write-only, holding the writer lock.
+    write_only: Option<WriteOnly>,
+    /// The key write-only readings must be sealed to: the one the unlocked vault held (the
+    /// file's clear copy is only trusted when the session never saw the vault open).
+    write_key: Option<PublicKey>,
+    /// Not before this moment is opening write-only tried again (after a failure).
+    write_only_after: Option<Instant>,
+    /// An unlock is opening the vault: the writer lock must stay free for it.
+    unlocking: bool,
+    /// Readings stored write-only since the last lock.
+    stored_locked: u64,
+    /// Tests of the memory path: never open write-only.
+    #[cfg(test)]
+    memory_only: bool,
     /// The open vault's time zone, kept while locked: readings without a meter time are
     /// stamped in it.
     time_zone: TimeZone,
@@ -305,6 +329,13 @@ impl Session {
             pending: Pending::new(PENDING_CAP_BYTES, path.clone()),
             path,
             vault: None,
+            write_only: None,
+            write_key: None,
+            write_only_after: None,
+            unlocking: false,
+            stored_locked: 0,
+            #[cfg(test)]
+            memory_only: false,
             time_zone: TimeZone::system(),
             lent: false,
         }
@@ -342,7 +373,33 @@ impl Session {
         self.pending.write_to(&mut vault)?;
         self.time_zone = vault.time_zone().clone();
         self.vault = Some(vault);
+        self.unlocking = false;
         Ok(())
+    }
+
+    /// Before an unlock opens the vault: seals what the write-only handle gathered and
+    /// releases the writer lock it holds, so the unlock can take it (and take those readings
+    /// in). Until [`Session::install`], [`Session::follow`] or [`Session::unlock_failed`],
+    /// readings wait in memory. A seal that fails leaves them in the block given up (at
+    /// most the last [`hearth_vault::FLUSH_INTERVAL`]); the error is returned for a log.
+    pub fn release_for_unlock(&mut self) -> Result<(), VaultError> {
+        self.unlocking = true;
+        match self.write_only.take() {
+            Some(mut w) => {
+                let before = w.stats().stored;
+                let sealed = w.flush();
+                self.stored_locked += w.stats().stored - before;
+                sealed
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The unlock did not open the vault (a wrong passphrase): readings are stored
+    /// write-only again.
+    pub fn unlock_failed(&mut self) {
+        self.unlocking = false;
+        self.write_only_after = None;
     }
 
     /// Takes the open vault out for a long operation on it (a rekey) without locking: the
@@ -367,10 +424,54 @@ impl Session {
     pub fn lock(&mut self) -> Result<(), VaultError> {
         match self.vault.take() {
             Some(v) => {
-                self.pending.seal_to(v.write_key().ok().flatten());
+                let key = v.write_key().ok().flatten();
+                self.pending.seal_to(key);
+                self.write_key = key;
+                self.write_only_after = None;
+                self.stored_locked = 0;
                 v.close()
             }
             None => Ok(()),
+        }
+    }
+
+    /// The write-only handle readings go to while locked: opened on first use, and again
+    /// [`WRITE_ONLY_RETRY`] after a failure. `None` while lent or unlocking, or when it
+    /// cannot be opened (the readings then wait in memory).
+    fn write_only_at(&mut self, now: Instant) -> Option<&mut WriteOnly> {
+        #[cfg(test)]
+        if self.memory_only {
+            return None;
+        }
+        if self.write_only.is_none() && !self.lent && !self.unlocking {
+            let due = self.write_only_after.is_none_or(|after| now >= after);
+            if due {
+                match self.open_write_only() {
+                    Ok(w) => self.write_only = Some(w),
+                    Err(e) => {
+                        eprintln!(
+                            "hearth: readings collected while locked wait in memory: the vault \
+                             cannot be opened write-only ({e})"
+                        );
+                        self.write_only_after = Some(now + WRITE_ONLY_RETRY);
+                    }
+                }
+            }
+        }
+        self.write_only.as_mut()
+    }
+
+    fn open_write_only(&mut self) -> Result<WriteOnly, VaultError> {
+        let w = Vault::open_write_only(&self.path)?;
+        match self.write_key {
+            // The file's clear copy is not the key the vault held sealed: someone changed
+            // the file, and readings sealed to it might open with another key.
+            Some(held) if held != w.public_key() => Err(VaultError::Damaged {
+                what: "the vault file's write-only key is not the one the unlocked vault \
+                           holds"
+                    .into(),
+            }),
+            _ => Ok(w),
         }
     }
 
@@ -385,16 +486,37 @@ impl Session {
         live: bool,
         now: Instant,
     ) -> Result<(), VaultError> {
-        match &mut self.vault {
-            Some(v) => collect::store(v, readings, received_unix, live, now)?,
-            None => {
-                collect::stamp(readings, received_unix, &self.time_zone);
-                for r in readings.iter() {
-                    self.pending.push(r);
+        if let Some(v) = &mut self.vault {
+            return collect::store(v, readings, received_unix, live, now);
+        }
+        let tz = self.time_zone.clone();
+        if let Some(w) = self.write_only_at(now) {
+            let before = w.stats().stored;
+            match collect::store_write_only(w, readings, received_unix, live, now, &tz) {
+                Ok(()) => {
+                    self.stored_locked += w.stats().stored - before;
+                    return Ok(());
+                }
+                Err(e) => {
+                    // A write failed (a full disk): the handle is given up with the block it
+                    // gathered; these readings and the next ones wait in memory.
+                    eprintln!("hearth: storing write-only failed, readings wait in memory: {e}");
+                    self.write_only = None;
+                    self.write_only_after = Some(now + WRITE_ONLY_RETRY);
                 }
             }
         }
+        collect::stamp(readings, received_unix, &tz);
+        for r in readings.iter() {
+            self.pending.push(r);
+        }
         Ok(())
+    }
+
+    /// Readings stored write-only (on disk, sealed) since the vault was locked, counted when
+    /// sealed (at least every [`hearth_vault::FLUSH_INTERVAL`]).
+    pub fn stored_while_locked(&self) -> u64 {
+        self.stored_locked
     }
 
     /// The open vault's time zone (the last one open while locked).
@@ -416,6 +538,13 @@ impl Session {
     /// [`PENDING_CAP_BYTES`] waited.
     pub fn dropped(&self) -> u64 {
         self.pending.dropped
+    }
+
+    /// Tests of the memory path (what happens while the vault is lent, being unlocked, or
+    /// written by another process): never open write-only.
+    #[cfg(test)]
+    pub(crate) fn keep_in_memory(&mut self) {
+        self.memory_only = true;
     }
 
     /// Sets the memory bound of readings waiting while locked (tests use a small one).
@@ -458,6 +587,7 @@ impl Session {
     pub fn follow(&mut self, vault: Vault) {
         self.time_zone = vault.time_zone().clone();
         self.vault = Some(vault);
+        self.unlocking = false;
     }
 
     /// Whether the session reads beside another writer ([`Session::follow`]).
@@ -561,7 +691,8 @@ mod tests {
         create(&path, "pw", KdfParams::INSECURE_FOR_TESTS)
             .and_then(Vault::close)
             .expect("create");
-        let s = Session::new(path);
+        let mut s = Session::new(path);
+        s.memory_only = true;
         assert_eq!(s.status(), Status::Locked);
         (s, dir)
     }
@@ -605,16 +736,121 @@ mod tests {
         keep(&mut s, &[reading(t0, 1000), reading(t0 + 1, 1001)]).expect("append");
         s.lock().expect("lock");
         assert_eq!(s.status(), Status::Locked);
-        keep(&mut s, &[reading(t0 + 2, 1002)]).expect("pending");
-        assert_eq!(s.pending(), 1);
+        // Locked: stored write-only, in the vault file, not in memory.
+        keep(&mut s, &[reading(t0 + 2, 1002)]).expect("stored write-only");
+        assert_eq!(s.pending(), 0, "nothing waits in memory");
+        assert!(
+            matches!(Vault::open(&path, "pw"), Err(VaultError::Busy)),
+            "the write-only handle holds the writer lock until an unlock releases it"
+        );
+        s.release_for_unlock().expect("sealed");
+        assert_eq!(s.stored_while_locked(), 1);
+        assert_eq!(Vault::inbox_waiting(&path).expect("inbox"), 1);
         assert!(matches!(
             Vault::open(&path, "wrong"),
             Err(VaultError::WrongPassphrase)
         ));
+        // While an unlock opens the vault, readings wait in memory; a failed unlock goes
+        // back to write-only.
+        keep(&mut s, &[reading(t0 + 3, 1003)]).expect("in memory");
+        assert_eq!(s.pending(), 1);
+        s.unlock_failed();
+        keep(&mut s, &[reading(t0 + 4, 1004)]).expect("write-only again");
+        assert_eq!(s.pending(), 1, "the new one went to the vault file");
+        s.release_for_unlock().expect("sealed");
+        assert_eq!(s.stored_while_locked(), 2);
+        assert_eq!(Vault::inbox_waiting(&path).expect("inbox"), 2);
+        let opened = Vault::open(&path, "pw").expect("open");
+        assert_eq!(opened.inbox_report().readings, 2, "taken in at the open");
+        s.install(opened).expect("install");
+        assert_eq!(s.pending(), 0);
+        assert_eq!(Vault::inbox_waiting(&path).expect("inbox"), 0);
+        let times: Vec<i64> = stored(s.vault().expect("open")).map(|r| unix(&r)).collect();
+        assert_eq!(times, (t0..=t0 + 4).collect::<Vec<_>>());
+        drop(s);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn locked_readings_are_sealed_to_disk_at_each_checkpoint() {
+        let (mut s, dir) = locked_store("write-only-checkpoints");
+        s.memory_only = false;
+        let path = s.path().to_path_buf();
+        let t0 = START;
+        let start = Instant::now();
+        let mut batch = vec![reading(t0, 5000)];
+        s.append(&mut batch, t0, false, start).expect("kept");
+        assert_eq!(
+            Vault::inbox_waiting(&path).expect("inbox"),
+            0,
+            "gathered, not yet sealed"
+        );
+        // Ten seconds later the checkpoint seals what was gathered into the vault file: a
+        // crash from here on loses nothing of it.
+        let mut batch = vec![reading(t0 + 10, 5001)];
+        // (The handle opened after `start`: a second more is a full interval after it.)
+        let later = start + hearth_vault::FLUSH_INTERVAL + Duration::from_secs(1);
+        s.append(&mut batch, t0 + 10, false, later).expect("kept");
+        assert_eq!(Vault::inbox_waiting(&path).expect("inbox"), 1);
+        assert_eq!(s.stored_while_locked(), 2);
+        assert_eq!(s.pending(), 0);
+        drop(s);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_write_only_key_replaced_in_the_file_while_locked_is_never_sealed_to() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("vault.hearth");
+        let mut s = Session::new(path.clone());
+        s.install(create(&path, "pw", KdfParams::INSECURE_FOR_TESTS).expect("create"))
+            .expect("install");
+        s.lock().expect("lock");
+        // Someone who can write the file (but holds no key) puts their own key in its clear
+        // copy, hoping the locked app seals what it collects to it.
+        let theirs = [9u8; 32];
+        assert_eq!(
+            hearth_vault::damage::replace_clear_write_key(&path, theirs).expect("replaced"),
+            1
+        );
+        let start = Instant::now();
+        let mut batch = vec![reading(START, 1)];
+        s.append(&mut batch, START, false, start).expect("kept");
+        assert_eq!(
+            s.pending(),
+            1,
+            "kept in memory, sealed to the key the vault held"
+        );
+        assert_eq!(Vault::inbox_waiting(&path).expect("inbox"), 0);
+        assert!(s.write_only.is_none());
+    }
+
+    #[test]
+    fn beside_another_writer_locked_readings_wait_in_memory_then_go_to_disk() {
+        let (mut s, dir) = locked_store("write-only-busy");
+        s.memory_only = false;
+        let path = s.path().to_path_buf();
+        let other = Vault::open_write_only(&path).expect("another collector");
+        let start = Instant::now();
+        let mut batch = vec![reading(START, 7000)];
+        s.append(&mut batch, START, false, start)
+            .expect("in memory");
+        assert_eq!(s.pending(), 1, "the other process holds the writer lock");
+        drop(other);
+        // Not tried again before the retry interval has passed.
+        let mut batch = vec![reading(START + 1, 7001)];
+        s.append(&mut batch, START + 1, false, start + Duration::from_secs(1))
+            .expect("in memory");
+        assert_eq!(s.pending(), 2);
+        let mut batch = vec![reading(START + 61, 7002)];
+        s.append(&mut batch, START + 61, false, start + WRITE_ONLY_RETRY)
+            .expect("write-only");
+        assert_eq!(s.pending(), 2, "the third went to the vault file");
+        s.release_for_unlock().expect("sealed");
         s.install(Vault::open(&path, "pw").expect("open"))
             .expect("install");
-        assert_eq!(s.pending(), 0);
-        assert_eq!(s.vault().and_then(|v| v.last_time()), Some(t0 + 2));
+        let times: Vec<i64> = stored(s.vault().expect("open")).map(|r| unix(&r)).collect();
+        assert_eq!(times, vec![START, START + 1, START + 61]);
         drop(s);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -878,6 +1114,8 @@ mod tests {
         s.lock().expect("lock");
         s.append(&mut [r], received + 1, true, Instant::now())
             .expect("kept");
+        s.release_for_unlock().expect("sealed");
+        assert_eq!(s.stored_while_locked(), 1, "stored write-only");
         s.install(Vault::open(&path, "pw").expect("open"))
             .expect("install");
         let back: Vec<Reading> = stored(s.vault().expect("open")).collect();

@@ -35,3 +35,12 @@ pub fn delete_chunk(path: &Path, res: u8, window_start: i64) -> Result<usize> {
         rusqlite::params![res, window_start],
     )?)
 }
+
+/// Replaces the clear copy of the vault's public write-only key with `public` (32 bytes), as
+/// someone who can write the file but holds no key could; returns how many rows changed.
+pub fn replace_clear_write_key(path: &Path, public: [u8; 32]) -> Result<usize> {
+    Ok(db(path)?.execute(
+        "UPDATE write_key SET public = ?1 WHERE id = 1",
+        rusqlite::params![public.to_vec()],
+    )?)
+}

@@ -145,6 +145,11 @@ impl WriteOnly {
         &self.path
     }
 
+    /// The key this handle seals to (the vault file's clear copy, read at open).
+    pub fn public_key(&self) -> PublicKey {
+        self.public
+    }
+
     /// What this handle has stored so far.
     pub fn stats(&self) -> WriteOnlyStats {
         self.stats

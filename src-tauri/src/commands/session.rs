@@ -63,6 +63,10 @@ pub(crate) fn status_of(state: &AppState) -> StatusDto {
         preparing: *lock(&state.preparing),
         pending: store.pending(),
         following: store.following(),
+        stored_locked: store.stored_while_locked(),
+        took_in: store
+            .vault()
+            .and_then(|v| crate::dto::TookInDto::of(v.inbox_report())),
     }
 }
 
@@ -142,14 +146,37 @@ pub async fn unlock<R: Runtime>(
     state: State<'_, AppState>,
     passphrase: Secret,
 ) -> Result<StatusDto, ShellError> {
-    let path = lock(&state.store).path().to_path_buf();
-    let (vault, access) = off_the_runtime(move || {
+    let (vault, access) = open_for_unlock(&state, move |path| {
         Ok(follow::open_or_follow(|access| {
             session::open_with_passphrase(&path, &passphrase, access)
         })?)
     })
     .await?;
     install_opened(&app, &state, vault, access)
+}
+
+/// Opens the vault for an unlock with `open`, off the runtime, once the session has released
+/// the writer lock its write-only handle holds while locked (the readings stored that way are
+/// taken in by the open); if the open fails, readings are stored write-only again.
+async fn open_for_unlock(
+    state: &AppState,
+    open: impl FnOnce(std::path::PathBuf) -> Result<(Vault, Access), ShellError> + Send + 'static,
+) -> Result<(Vault, Access), ShellError> {
+    let path = release_for_unlock(state);
+    let opened = off_the_runtime(move || open(path)).await;
+    if opened.is_err() {
+        lock(&state.store).unlock_failed();
+    }
+    opened
+}
+
+/// [`hearth_app::Session::release_for_unlock`]; returns the vault's path.
+fn release_for_unlock(state: &AppState) -> std::path::PathBuf {
+    let mut store = lock(&state.store);
+    if let Err(e) = store.release_for_unlock() {
+        eprintln!("hearth-desktop: the last readings collected while locked were not sealed: {e}");
+    }
+    store.path().to_path_buf()
 }
 
 /// Puts a vault an unlock opened in place: as the writer, collecting from its saved source;
@@ -160,10 +187,14 @@ fn install_opened<R: Runtime>(
     vault: Vault,
     access: Access,
 ) -> Result<StatusDto, ShellError> {
-    match access {
+    let installed = match access {
         Access::Writer => install_and_collect(app, state, vault),
         Access::ReadOnly => follow_beside(app, state, vault),
+    };
+    if installed.is_err() {
+        lock(&state.store).unlock_failed();
     }
+    installed
 }
 
 /// Another process (`hearth collect`) writes the vault: the session reads beside it, this
@@ -234,10 +265,10 @@ pub async fn unlock_with_keyring<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Result<StatusDto, ShellError> {
-    let path = lock(&state.store).path().to_path_buf();
-    let (vault, access) =
-        off_the_runtime(move || open_with_keyring(&path, &hearth_keyring::Keyring::interactive()))
-            .await?;
+    let (vault, access) = open_for_unlock(&state, move |path| {
+        open_with_keyring(&path, &hearth_keyring::Keyring::interactive())
+    })
+    .await?;
     state.auto_unlock.store(false, Ordering::SeqCst);
     install_opened(&app, &state, vault, access)
 }
@@ -283,7 +314,12 @@ pub fn unlock_at_login<R: Runtime>(app: &AppHandle<R>) -> Result<bool, ShellErro
     if !Vault::inspect(&path)?.secret_slot {
         return Ok(false);
     }
-    let (vault, access) = open_with_keyring(&path, &hearth_keyring::Keyring::unattended())?;
+    release_for_unlock(&state);
+    let opened = open_with_keyring(&path, &hearth_keyring::Keyring::unattended());
+    if opened.is_err() {
+        lock(&state.store).unlock_failed();
+    }
+    let (vault, access) = opened?;
     state.auto_unlock.store(false, Ordering::SeqCst);
     install_opened(app, &state, vault, access)?;
     Ok(true)

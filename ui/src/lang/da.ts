@@ -49,6 +49,11 @@ export const da: Record<Key, string> = {
   "unlock.busy": "Låser op…",
   "unlock.demoHint": "Dette er demoen: adgangssætningen er »demo«.",
   "unlock.autoLocked": "Låst efter {minutes} minutter uden brug. Indsamlingen fortsatte imens.",
+  "app.tookInRefused": "Nogle krypterede aflæsninger blev afvist (ændret, eller fra en anden boks): {why}",
+  "app.tookIn.other": "{n} aflæsninger gemt mens Hearth var låst er nu i din historik.",
+  "app.tookIn.one": "1 aflæsning gemt mens Hearth var låst er nu i din historik.",
+  "unlock.stored.other": "{n} aflæsninger indsamlet mens Hearth var låst er gemt krypteret: kun din adgangssætning åbner dem.",
+  "unlock.stored.one": "1 aflæsning indsamlet mens Hearth var låst er gemt krypteret: kun din adgangssætning åbner den.",
 
   "err.WrongPassphrase": "Den adgangssætning låser ikke denne boks op. Tjek den, og prøv igen.",
   "err.Locked": "Hearth er låst. Lås først op med din adgangssætning.",
@@ -220,7 +225,7 @@ export const da: Record<Key, string> = {
   "settings.listening": "lytter…",
   "settings.use": "Brug",
   "settings.lockTitle": "Lås",
-  "settings.lockHelp": "Låsning fjerner nøglen fra hukommelsen; aflæsningerne bliver ved med at komme og gemmes, når du låser op.",
+  "settings.lockHelp": "Låsning fjerner nøglen fra hukommelsen; aflæsningerne bliver ved med at blive gemt, krypteret så kun din adgangssætning åbner dem.",
 
   "privacy.whatTitle": "Hvad Hearth gemmer",
   "privacy.what": "Hver aflæsning, din måler sender: energiregistre, effekt, spænding og strøm pr. fase, gas og målerens eget ur. Desuden dine indstillinger og tariffer.",

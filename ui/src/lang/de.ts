@@ -49,6 +49,11 @@ export const de: Record<Key, string> = {
   "unlock.busy": "Wird entsperrt…",
   "unlock.demoHint": "Dies ist die Demo: Die Passphrase lautet „demo“.",
   "unlock.autoLocked": "Nach {minutes} Minuten ohne Benutzung gesperrt. Die Messwerte wurden währenddessen weiter gesammelt.",
+  "app.tookInRefused": "Einige verschlüsselte Messwerte wurden abgelehnt (verändert oder nicht aus diesem Tresor): {why}",
+  "app.tookIn.other": "{n} Messwerte, die gespeichert wurden, während Hearth gesperrt war, sind jetzt in Ihrem Verlauf.",
+  "app.tookIn.one": "1 Messwert, der gespeichert wurde, während Hearth gesperrt war, ist jetzt in Ihrem Verlauf.",
+  "unlock.stored.other": "{n} Messwerte, gesammelt während Hearth gesperrt war, sind verschlüsselt gespeichert: nur Ihre Passphrase öffnet sie.",
+  "unlock.stored.one": "1 Messwert, gesammelt während Hearth gesperrt war, ist verschlüsselt gespeichert: nur Ihre Passphrase öffnet ihn.",
 
   "err.WrongPassphrase": "Mit dieser Passphrase lässt sich der Tresor nicht öffnen. Bitte prüfen und erneut versuchen.",
   "err.Locked": "Hearth ist gesperrt. Bitte zuerst mit Ihrer Passphrase entsperren.",
@@ -220,7 +225,7 @@ export const de: Record<Key, string> = {
   "settings.listening": "hört mit…",
   "settings.use": "Verwenden",
   "settings.lockTitle": "Sperren",
-  "settings.lockHelp": "Beim Sperren verlässt der Schlüssel den Arbeitsspeicher; Messwerte kommen weiter an und werden beim Entsperren gespeichert.",
+  "settings.lockHelp": "Beim Sperren verlässt der Schlüssel den Arbeitsspeicher; Messwerte werden weiter gespeichert, so verschlüsselt, dass nur Ihre Passphrase sie öffnet.",
 
   "privacy.whatTitle": "Was Hearth speichert",
   "privacy.what": "Jeden Messwert, den Ihr Zähler sendet: Zählerstände, Leistung, Spannungen und Ströme je Phase, Gas und die eigene Uhrzeit des Zählers. Außerdem Ihre Einstellungen und Tarife.",

@@ -47,6 +47,11 @@ export const en = {
   "unlock.busy": "Unlocking…",
   "unlock.demoHint": "This is the demo: its passphrase is “demo”.",
   "unlock.autoLocked": "Locked after {minutes} minutes without use. Collection went on meanwhile.",
+  "app.tookInRefused": "Some sealed readings were refused (changed, or not this vault's): {why}",
+  "app.tookIn.other": "{n} readings stored while Hearth was locked are now in your history.",
+  "app.tookIn.one": "1 reading stored while Hearth was locked is now in your history.",
+  "unlock.stored.other": "{n} readings collected while locked are stored, sealed: only your passphrase opens them.",
+  "unlock.stored.one": "1 reading collected while locked is stored, sealed: only your passphrase opens it.",
 
   "err.WrongPassphrase": "That passphrase does not unlock this vault. Check it and try again.",
   "err.Locked": "Hearth is locked. Unlock it with your passphrase first.",
@@ -218,7 +223,7 @@ export const en = {
   "settings.listening": "listening…",
   "settings.use": "Use",
   "settings.lockTitle": "Lock",
-  "settings.lockHelp": "Locking takes the key out of memory; readings keep arriving and are stored when you unlock.",
+  "settings.lockHelp": "Locking takes the key out of memory; readings keep being stored, sealed so that only your passphrase opens them.",
 
   "privacy.whatTitle": "What Hearth stores",
   "privacy.what": "Every reading your meter sends: energy registers, power, voltages and currents per phase, gas, and the meter's own time. Also your settings and tariffs.",

@@ -49,6 +49,11 @@ export const fi: Record<Key, string> = {
   "unlock.busy": "Avataan…",
   "unlock.demoHint": "Tämä on esittely: sen salalause on ”demo”.",
   "unlock.autoLocked": "Lukittu {minutes} minuutin käyttämättömyyden jälkeen. Lukemien keruu jatkui sillä välin.",
+  "app.tookInRefused": "Joitakin salattuja lukemia hylättiin (muutettu, tai toisen holvin): {why}",
+  "app.tookIn.other": "{n} lukituksen aikana tallennettua lukemaa on nyt historiassasi.",
+  "app.tookIn.one": "1 lukituksen aikana tallennettu lukema on nyt historiassasi.",
+  "unlock.stored.other": "{n} lukituksen aikana kerättyä lukemaa on tallennettu salattuna: vain salalauseesi avaa ne.",
+  "unlock.stored.one": "1 lukituksen aikana kerätty lukema on tallennettu salattuna: vain salalauseesi avaa sen.",
 
   "err.WrongPassphrase": "Tämä salalause ei avaa holvia. Tarkista se ja yritä uudelleen.",
   "err.Locked": "Hearth on lukittu. Avaa se ensin salalauseellasi.",
@@ -220,7 +225,7 @@ export const fi: Record<Key, string> = {
   "settings.listening": "kuunnellaan…",
   "settings.use": "Käytä",
   "settings.lockTitle": "Lukitse",
-  "settings.lockHelp": "Lukitseminen poistaa avaimen muistista; lukemia tulee edelleen, ja ne tallennetaan, kun avaat lukituksen.",
+  "settings.lockHelp": "Lukitseminen poistaa avaimen muistista; lukemat tallennetaan edelleen salattuina niin, että vain salalauseesi avaa ne.",
 
   "privacy.whatTitle": "Mitä Hearth tallentaa",
   "privacy.what": "Jokaisen lukeman, jonka mittarisi lähettää: energiarekisterit, tehon, jännitteet ja virrat vaiheittain, kaasun ja mittarin oman kellonajan. Lisäksi asetuksesi ja tariffisi.",

@@ -49,6 +49,11 @@ export const fr: Record<Key, string> = {
   "unlock.busy": "Déverrouillage…",
   "unlock.demoHint": "C’est la démonstration : sa phrase secrète est « demo ».",
   "unlock.autoLocked": "Verrouillé après {minutes} minutes sans utilisation. Les relevés ont continué entre-temps.",
+  "app.tookInRefused": "Des relevés chiffrés ont été refusés (modifiés, ou d’un autre coffre) : {why}",
+  "app.tookIn.other": "{n} relevés enregistrés pendant que Hearth était verrouillé sont maintenant dans votre historique.",
+  "app.tookIn.one": "1 relevé enregistré pendant que Hearth était verrouillé est maintenant dans votre historique.",
+  "unlock.stored.other": "{n} relevés collectés pendant le verrouillage sont enregistrés, chiffrés : seule votre phrase secrète les ouvre.",
+  "unlock.stored.one": "1 relevé collecté pendant le verrouillage est enregistré, chiffré : seule votre phrase secrète l’ouvre.",
 
   "err.WrongPassphrase": "Cette phrase secrète n’ouvre pas ce coffre. Vérifiez-la et réessayez.",
   "err.Locked": "Hearth est verrouillé. Déverrouillez-le d’abord avec votre phrase secrète.",
@@ -220,7 +225,7 @@ export const fr: Record<Key, string> = {
   "settings.listening": "à l’écoute…",
   "settings.use": "Utiliser",
   "settings.lockTitle": "Verrouiller",
-  "settings.lockHelp": "Le verrouillage retire la clé de la mémoire ; les relevés continuent d’arriver et sont enregistrés quand vous déverrouillez.",
+  "settings.lockHelp": "Le verrouillage retire la clé de la mémoire ; les relevés continuent d’être enregistrés, chiffrés pour que seule votre phrase secrète les ouvre.",
 
   "privacy.whatTitle": "Ce que Hearth enregistre",
   "privacy.what": "Chaque relevé que votre compteur envoie : index d’énergie, puissance, tensions et courants par phase, gaz, et l’heure du compteur lui-même. Aussi vos réglages et vos tarifs.",

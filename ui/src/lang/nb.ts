@@ -49,6 +49,11 @@ export const nb: Record<Key, string> = {
   "unlock.busy": "Låser opp…",
   "unlock.demoHint": "Dette er demoen: passordfrasen er «demo».",
   "unlock.autoLocked": "Låst etter {minutes} minutter uten bruk. Innsamlingen fortsatte i mellomtiden.",
+  "app.tookInRefused": "Noen krypterte målinger ble avvist (endret, eller fra et annet hvelv): {why}",
+  "app.tookIn.other": "{n} målinger lagret mens Hearth var låst er nå i historikken din.",
+  "app.tookIn.one": "1 måling lagret mens Hearth var låst er nå i historikken din.",
+  "unlock.stored.other": "{n} målinger samlet mens Hearth var låst er lagret kryptert: bare passordfrasen din åpner dem.",
+  "unlock.stored.one": "1 måling samlet mens Hearth var låst er lagret kryptert: bare passordfrasen din åpner den.",
 
   "err.WrongPassphrase": "Den passordfrasen låser ikke opp dette hvelvet. Sjekk den og prøv igjen.",
   "err.Locked": "Hearth er låst. Lås opp med passordfrasen din først.",
@@ -220,7 +225,7 @@ export const nb: Record<Key, string> = {
   "settings.listening": "lytter…",
   "settings.use": "Bruk",
   "settings.lockTitle": "Lås",
-  "settings.lockHelp": "Låsing tar nøkkelen ut av minnet; målingene kommer fortsatt inn og lagres når du låser opp.",
+  "settings.lockHelp": "Låsing tar nøkkelen ut av minnet; målingene lagres fortsatt, kryptert slik at bare passordfrasen din åpner dem.",
 
   "privacy.whatTitle": "Hva Hearth lagrer",
   "privacy.what": "Hver måling måleren sender: energiregistre, effekt, spenning og strøm per fase, gass og målerens egen klokke. I tillegg innstillingene og tariffene dine.",

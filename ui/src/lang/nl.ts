@@ -49,6 +49,11 @@ export const nl: Record<Key, string> = {
   "unlock.busy": "Bezig met ontgrendelen…",
   "unlock.demoHint": "Dit is de demo: de wachtzin is “demo”.",
   "unlock.autoLocked": "Vergrendeld na {minutes} minuten zonder gebruik. Het verzamelen ging intussen door.",
+  "app.tookInRefused": "Sommige versleutelde metingen zijn geweigerd (gewijzigd, of niet van deze kluis): {why}",
+  "app.tookIn.other": "{n} metingen die zijn opgeslagen terwijl Hearth vergrendeld was, staan nu in je geschiedenis.",
+  "app.tookIn.one": "1 meting die is opgeslagen terwijl Hearth vergrendeld was, staat nu in je geschiedenis.",
+  "unlock.stored.other": "{n} metingen, verzameld terwijl Hearth vergrendeld was, zijn versleuteld opgeslagen: alleen je wachtzin opent ze.",
+  "unlock.stored.one": "1 meting, verzameld terwijl Hearth vergrendeld was, is versleuteld opgeslagen: alleen je wachtzin opent hem.",
 
   "err.WrongPassphrase": "Met deze wachtzin gaat de kluis niet open. Controleer hem en probeer het opnieuw.",
   "err.Locked": "Hearth is vergrendeld. Ontgrendel eerst met je wachtzin.",
@@ -220,7 +225,7 @@ export const nl: Record<Key, string> = {
   "settings.listening": "luistert…",
   "settings.use": "Gebruiken",
   "settings.lockTitle": "Vergrendelen",
-  "settings.lockHelp": "Vergrendelen haalt de sleutel uit het geheugen; metingen blijven binnenkomen en worden opgeslagen zodra je ontgrendelt.",
+  "settings.lockHelp": "Vergrendelen haalt de sleutel uit het geheugen; metingen worden verder opgeslagen, zo versleuteld dat alleen je wachtzin ze opent.",
 
   "privacy.whatTitle": "Wat Hearth bewaart",
   "privacy.what": "Elke meting die je meter stuurt: meterstanden, vermogen, spanning en stroom per fase, gas en de eigen tijd van de meter. Daarnaast je instellingen en tarieven.",

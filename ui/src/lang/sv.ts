@@ -49,6 +49,11 @@ export const sv: Record<Key, string> = {
   "unlock.busy": "Låser upp…",
   "unlock.demoHint": "Det här är demon: lösenfrasen är ”demo”.",
   "unlock.autoLocked": "Låst efter {minutes} minuter utan användning. Insamlingen fortsatte under tiden.",
+  "app.tookInRefused": "Några krypterade avläsningar avvisades (ändrade, eller från ett annat valv): {why}",
+  "app.tookIn.other": "{n} avläsningar sparade medan Hearth var låst finns nu i din historik.",
+  "app.tookIn.one": "1 avläsning sparad medan Hearth var låst finns nu i din historik.",
+  "unlock.stored.other": "{n} avläsningar insamlade medan Hearth var låst är sparade krypterade: bara din lösenfras öppnar dem.",
+  "unlock.stored.one": "1 avläsning insamlad medan Hearth var låst är sparad krypterad: bara din lösenfras öppnar den.",
 
   "err.WrongPassphrase": "Den lösenfrasen låser inte upp det här valvet. Kontrollera den och försök igen.",
   "err.Locked": "Hearth är låst. Lås upp med din lösenfras först.",
@@ -220,7 +225,7 @@ export const sv: Record<Key, string> = {
   "settings.listening": "lyssnar…",
   "settings.use": "Använd",
   "settings.lockTitle": "Lås",
-  "settings.lockHelp": "Låsning tar bort nyckeln från minnet; avläsningarna fortsätter att komma in och sparas när du låser upp.",
+  "settings.lockHelp": "Låsning tar bort nyckeln från minnet; avläsningarna fortsätter att sparas, krypterade så att bara din lösenfras öppnar dem.",
 
   "privacy.whatTitle": "Vad Hearth sparar",
   "privacy.what": "Varje avläsning som mätaren skickar: energiregister, effekt, spänning och ström per fas, gas och mätarens egen klocka. Dessutom dina inställningar och tariffer.",
