@@ -68,6 +68,7 @@ mod backup;
 pub mod codec;
 mod error;
 mod export;
+pub mod increment;
 mod keys;
 mod manifest;
 mod private;
@@ -98,6 +99,7 @@ pub use vault::{
     CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, RekeyReport, Vault,
     VaultInfo, VerifyReport,
 };
+pub use increment::{Card, FileNote, FileProblem, FolderError, MergeReport, Pinned};
 pub use write_only::{InboxReport, WriteOnly, WriteOnlyStats};
 
 #[cfg(feature = "test-support")]
