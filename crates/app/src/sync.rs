@@ -170,8 +170,7 @@ mod tests {
         let clock = crate::ManualClock::at(T0 + 86_400);
 
         // Before the first merge the box has no card to seal to.
-        let Err(SyncError::Folder(FolderError::NoCard { .. })) =
-            collector(&folder, &pins, false)
+        let Err(SyncError::Folder(FolderError::NoCard { .. })) = collector(&folder, &pins, false)
         else {
             panic!("a box without a card");
         };
@@ -195,7 +194,12 @@ mod tests {
 
         let merged = merge_open(&session, &folder, &clock).expect("merge");
         assert_eq!(
-            (merged.files, merged.readings, merged.added, merged.duplicates),
+            (
+                merged.files,
+                merged.readings,
+                merged.added,
+                merged.duplicates
+            ),
             (1, 90, 90, 0)
         );
         assert!(merged.skipped.is_empty() && merged.refused.is_empty());
@@ -206,7 +210,10 @@ mod tests {
             .expect("rows")
             .map(|r| r.expect("row").reading.get(Quantity::ImportWh).expect("wh"))
             .collect();
-        assert_eq!(last, (0..90).map(|i| 2_000_000 + 10 * i).collect::<Vec<_>>());
+        assert_eq!(
+            last,
+            (0..90).map(|i| 2_000_000 + 10 * i).collect::<Vec<_>>()
+        );
         drop(guard);
 
         // Locked: nothing to merge into.
@@ -223,13 +230,17 @@ mod tests {
         let folder = dir.path().join("sync");
         std::fs::create_dir(&folder).expect("folder");
         let pins = dir.path().join("pins");
-        let card = Card(hearth_vault::write_key::PublicKey::from_parts([1; 16], [2; 32]));
+        let card = Card(hearth_vault::write_key::PublicKey::from_parts(
+            [1; 16], [2; 32],
+        ));
         card.write(&folder).expect("card");
         assert!(matches!(
             collector(&folder, &pins, false).expect("first").1,
             Pinned::First(_)
         ));
-        let other = Card(hearth_vault::write_key::PublicKey::from_parts([1; 16], [3; 32]));
+        let other = Card(hearth_vault::write_key::PublicKey::from_parts(
+            [1; 16], [3; 32],
+        ));
         other.write(&folder).expect("changed");
         let Err(SyncError::Folder(e @ FolderError::CardChanged { .. })) =
             collector(&folder, &pins, false)

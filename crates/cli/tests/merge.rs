@@ -65,7 +65,14 @@ impl CollectorBox {
 
     fn collect(&self, folder: &Path, source: &str, more: &[&str]) -> Output {
         let folder = folder.to_str().expect("utf-8 path");
-        let mut args = vec!["collect", "--write-only", "--folder", folder, "--source", source];
+        let mut args = vec![
+            "collect",
+            "--write-only",
+            "--folder",
+            folder,
+            "--source",
+            source,
+        ];
         args.extend_from_slice(more);
         self.run(&args)
     }
@@ -124,7 +131,10 @@ fn a_box_without_a_vault_fills_a_folder_that_the_laptop_merges_exactly() {
     assert_success(&out, &["collect", "--write-only", "--folder"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!("this box now trusts the collector card in {}", folder.display())),
+        err.contains(&format!(
+            "this box now trusts the collector card in {}",
+            folder.display()
+        )),
         "{err}"
     );
     assert!(err.contains(&key), "the box shows the same key: {err}");
@@ -212,11 +222,20 @@ fn a_box_without_a_vault_fills_a_folder_that_the_laptop_merges_exactly() {
         again.contains("merged 0 new file(s): 0 readings, 0 new, 0 already here; 1 file(s)"),
         "{again}"
     );
-    assert_success(&collector.collect(&folder, &source, &[]), &["collect again"]);
+    assert_success(
+        &collector.collect(&folder, &source, &[]),
+        &["collect again"],
+    );
     let json = laptop.ok(&["merge", folder.to_str().expect("path"), "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(
-        (&v["files"], &v["readings"], &v["added"], &v["duplicates"], &v["unchanged"]),
+        (
+            &v["files"],
+            &v["readings"],
+            &v["added"],
+            &v["duplicates"],
+            &v["unchanged"]
+        ),
         (
             &serde_json::json!(1),
             &serde_json::json!(6),
@@ -228,7 +247,11 @@ fn a_box_without_a_vault_fills_a_folder_that_the_laptop_merges_exactly() {
     assert_eq!(v["fingerprint"], serde_json::json!(key));
     assert_eq!(laptop.ok(&["export", "--resolution", "raw"]), raw);
     let verify = laptop.verify();
-    assert!(verify.success && verify.damaged.is_empty(), "{}", verify.text);
+    assert!(
+        verify.success && verify.damaged.is_empty(),
+        "{}",
+        verify.text
+    );
     assert_eq!(verify.readings, 6);
 }
 
@@ -268,7 +291,10 @@ fn a_changed_card_is_refused_by_the_box_until_accepted_and_another_vault_s_folde
     // The laptop refuses a folder holding another vault's card, and changes nothing.
     let out = laptop.run(&["merge", folder.to_str().expect("path")]);
     let err = assert_clear_failure(&out, "another vault's folder");
-    assert!(err.contains("holds the collector card of another vault"), "{err}");
+    assert!(
+        err.contains("holds the collector card of another vault"),
+        "{err}"
+    );
 
     // Put back: the box collects again without being asked.
     std::fs::write(&card, &ours).expect("ours again");
@@ -285,7 +311,10 @@ fn a_changed_card_is_refused_by_the_box_until_accepted_and_another_vault_s_folde
     // What it sealed then is the other vault's: our laptop refuses that file, takes the rest.
     std::fs::write(&card, &ours).expect("ours again");
     let merged = merge(&laptop, &folder);
-    assert!(merged.contains("merged 2 new file(s): 60 readings, 30 new, 30 already here"), "{merged}");
+    assert!(
+        merged.contains("merged 2 new file(s): 60 readings, 30 new, 30 already here"),
+        "{merged}"
+    );
     assert_eq!(merged.matches("refused: ").count(), 1, "{merged}");
     assert!(merged.contains("it belongs to another vault"), "{merged}");
 }

@@ -512,7 +512,9 @@ fn parse<'a>(bytes: &'a [u8], vault_id: &[u8; 16]) -> Parsed<'a> {
     // A file cut inside its header is cut short when what is there is a header's start.
     let header = (line(), line(), line());
     let (Some(magic), Some(vault), Some(sealed)) = header else {
-        return if MAGIC.as_bytes().starts_with(&bytes[..bytes.len().min(MAGIC.len())])
+        return if MAGIC
+            .as_bytes()
+            .starts_with(&bytes[..bytes.len().min(MAGIC.len())])
             && bytes.len() < 200
         {
             Parsed::Problem(FileProblem::CutShort {
@@ -530,9 +532,7 @@ fn parse<'a>(bytes: &'a [u8], vault_id: &[u8; 16]) -> Parsed<'a> {
         return Parsed::Problem(FileProblem::NotAnIncrement);
     };
     if &id != vault_id {
-        return Parsed::Problem(FileProblem::OtherVault {
-            other: tail(&id),
-        });
+        return Parsed::Problem(FileProblem::OtherVault { other: tail(&id) });
     }
     let Some(len) = sealed
         .strip_prefix("sealed ")
@@ -641,7 +641,10 @@ impl Vault {
             let block = match parse(&bytes, &vault_id) {
                 Parsed::Block(b) => b,
                 Parsed::Problem(problem) => {
-                    let note = FileNote { file: name, problem };
+                    let note = FileNote {
+                        file: name,
+                        problem,
+                    };
                     if note.problem.tried_again() {
                         report.skipped.push(note);
                     } else {
@@ -771,7 +774,10 @@ mod tests {
             v.extend_from_slice(body);
             v
         };
-        assert!(matches!(parse(&file(3, b"abc"), &id), Parsed::Block(b"abc")));
+        assert!(matches!(
+            parse(&file(3, b"abc"), &id),
+            Parsed::Block(b"abc")
+        ));
         assert!(matches!(
             parse(&file(5, b"abc"), &id),
             Parsed::Problem(FileProblem::CutShort { .. })

@@ -85,6 +85,7 @@ pub mod write_only;
 pub use backup::{BackupReport, RestoreOptions, RestoreReport};
 pub use error::{Result, VaultError, WriterLockProblem};
 pub use export::{CsvOptions, write_csv};
+pub use increment::{Card, FileNote, FileProblem, FolderError, MergeReport, Pinned};
 pub use keys::{INSECURE_TEST_KDF_ENV, KdfParams};
 pub use manifest::Integrity;
 pub use private::create_dirs;
@@ -99,7 +100,6 @@ pub use vault::{
     CreateOptions, FLUSH_INTERVAL, FUTURE_GRACE_SECONDS, IngestStats, RekeyReport, Vault,
     VaultInfo, VerifyReport,
 };
-pub use increment::{Card, FileNote, FileProblem, FolderError, MergeReport, Pinned};
 pub use write_only::{InboxReport, WriteOnly, WriteOnlyStats};
 
 #[cfg(feature = "test-support")]

@@ -423,7 +423,10 @@ pub(crate) fn take_in(vault: &mut Vault) -> Result<InboxReport> {
 }
 
 /// The readings of one inbox block, or why it is refused.
-pub(crate) fn open_block(vault: &Vault, sealed: &[u8]) -> std::result::Result<Vec<Reading>, &'static str> {
+pub(crate) fn open_block(
+    vault: &Vault,
+    sealed: &[u8],
+) -> std::result::Result<Vec<Reading>, &'static str> {
     let padded = vault
         .open_sealed_block(LABEL, sealed)
         .map_err(|_| "it does not open with this vault's write-only key (changed or foreign)")?;

@@ -70,14 +70,20 @@ fn reference(dir: &Path, readings: &[Reading]) -> Vec<Row> {
 #[track_caller]
 fn assert_same(got: &[Row], want: &[Row], what: &str) {
     if let Some(i) = (0..got.len().min(want.len())).find(|&i| got[i] != want[i]) {
-        panic!("{what}: row {i} differs:\n got {:?}\nwant {:?}", got[i], want[i]);
+        panic!(
+            "{what}: row {i} differs:\n got {:?}\nwant {:?}",
+            got[i], want[i]
+        );
     }
     assert_eq!(got.len(), want.len(), "{what}: row counts");
 }
 
+/// A row's series, time and quantities.
+type Measured = (Resolution, i64, Vec<(Quantity, i64)>);
+
 /// Rows as what they measure: time and every quantity (raw rows lose which meter sent them,
 /// see the test that uses it).
-fn measured(rows: &[Row]) -> Vec<(Resolution, i64, Vec<(Quantity, i64)>)> {
+fn measured(rows: &[Row]) -> Vec<Measured> {
     rows.iter()
         .map(|r| {
             let t = r.reading.time.expect("time").unix;
@@ -195,7 +201,10 @@ fn two_collectors_merged_in_reversed_order_with_duplicates_give_exactly_the_writ
             .iter_mut()
             .find(|r| r.time.expect("time").unix == t)
             .expect("a meter reading in that second");
-        r.set(Quantity::WaterDm3, w.get(Quantity::WaterDm3).expect("water"));
+        r.set(
+            Quantity::WaterDm3,
+            w.get(Quantity::WaterDm3).expect("water"),
+        );
     }
     // Equal seconds merge with the values already stored winning, so which meter's id,
     // version and offset a raw row keeps depends on which file came first (the vault has one
@@ -209,7 +218,11 @@ fn two_collectors_merged_in_reversed_order_with_duplicates_give_exactly_the_writ
             .cloned()
             .collect()
     };
-    assert_same(&rollups(&got), &rollups(&want), "every rollup as the writer stores it");
+    assert_same(
+        &rollups(&got),
+        &rollups(&want),
+        "every rollup as the writer stores it",
+    );
     // The registers, exact: the last reading of the merged vault is the meter's last.
     let v = Vault::open_read_only(&path, PASSPHRASE).expect("reader");
     let raw: Vec<Row> = v
@@ -227,7 +240,10 @@ fn two_collectors_merged_in_reversed_order_with_duplicates_give_exactly_the_writ
         .iter()
         .filter_map(|r| r.reading.get(Quantity::WaterDm3))
         .collect();
-    assert_eq!(waters, (0..150).map(|i| 812_345 + 7 * i).collect::<Vec<_>>());
+    assert_eq!(
+        waters,
+        (0..150).map(|i| 812_345 + 7 * i).collect::<Vec<_>>()
+    );
     // The day's energy is the register difference across it.
     let days: Vec<Row> = v
         .readings(0, i64::MAX / 2, Resolution::Day)
@@ -239,7 +255,9 @@ fn two_collectors_merged_in_reversed_order_with_duplicates_give_exactly_the_writ
         .filter_map(|d| d.reading.get(Quantity::ImportWh))
         .sum();
     let first = meter[0].get(Quantity::ImportWh).expect("register");
-    let end = meter[meter.len() - 1].get(Quantity::ImportWh).expect("register");
+    let end = meter[meter.len() - 1]
+        .get(Quantity::ImportWh)
+        .expect("register");
     assert_eq!(used, end - first);
     drop(v);
 
@@ -265,8 +283,11 @@ fn a_half_written_file_is_skipped_and_merged_once_whole() {
     for cut in [whole.len() - 1, whole.len() / 2, 30, 0] {
         std::fs::write(&files[1], &whole[..cut]).expect("cut");
         // And a collector's leftover, hidden while it is written.
-        std::fs::write(folder.join(".hearth-0000000000000000-000000.hinc.partial"), b"x")
-            .expect("partial");
+        std::fs::write(
+            folder.join(".hearth-0000000000000000-000000.hinc.partial"),
+            b"x",
+        )
+        .expect("partial");
         let r = merge(&path, &folder);
         assert!(r.refused.is_empty(), "{cut}: {r:?}");
         let skipped: Vec<(&str, &FileProblem)> = r
@@ -288,11 +309,19 @@ fn a_half_written_file_is_skipped_and_merged_once_whole() {
         assert!(skipped[1].1.tried_again());
     }
     let r = merge(&path, &folder);
-    assert_eq!(counts(&r), (0, 2, 0, 0, 0), "the whole ones merged the first time");
+    assert_eq!(
+        counts(&r),
+        (0, 2, 0, 0, 0),
+        "the whole ones merged the first time"
+    );
     std::fs::write(&files[1], &whole).expect("copy finished");
     let r = merge(&path, &folder);
     assert_eq!(counts(&r), (1, 2, 3600, 3600, 0));
-    assert_same(&everything(&path), &reference(dir.path(), &readings), "as the writer");
+    assert_same(
+        &everything(&path),
+        &reference(dir.path(), &readings),
+        "as the writer",
+    );
 }
 
 #[test]
@@ -329,12 +358,18 @@ fn the_open_block_s_file_is_replaced_at_every_flush_and_merged_again_without_dup
         (2, 0, readings.len() as u64, readings.len() as u64 - 20, 20)
     );
     assert!(
-        std::fs::read_dir(&folder)
-            .expect("folder")
-            .all(|e| !e.expect("entry").file_name().to_string_lossy().ends_with(".partial")),
+        std::fs::read_dir(&folder).expect("folder").all(|e| !e
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial")),
         "no leftovers after a clean stop"
     );
-    assert_same(&everything(&path), &reference(dir.path(), &readings), "as the writer");
+    assert_same(
+        &everything(&path),
+        &reference(dir.path(), &readings),
+        "as the writer",
+    );
 }
 
 #[test]
@@ -370,18 +405,18 @@ fn another_vault_s_tampered_and_garbage_files_are_refused_and_the_rest_taken_in(
         .iter()
         .map(|n| (n.file.clone(), n.problem.to_string()))
         .collect();
-    let other_id = Vault::open_read_only(
-        &other_dir.path().join("v.hearth"),
-        PASSPHRASE,
-    )
-    .expect("other")
-    .id_hex();
+    let other_id = Vault::open_read_only(&other_dir.path().join("v.hearth"), PASSPHRASE)
+        .expect("other")
+        .id_hex();
     assert_eq!(
         refused,
         [
             (
                 "foreign.hinc".to_string(),
-                format!("it belongs to another vault (id ending {})", &other_id[24..])
+                format!(
+                    "it belongs to another vault (id ending {})",
+                    &other_id[24..]
+                )
             ),
             (
                 "garbage.hinc".to_string(),
@@ -402,7 +437,11 @@ fn another_vault_s_tampered_and_garbage_files_are_refused_and_the_rest_taken_in(
     let r = merge(&path, &folder);
     assert_eq!(counts(&r), (0, 1, 0, 0, 0));
     assert_eq!(r.refused.len(), 4);
-    assert_same(&everything(&path), &reference(dir.path(), &readings[..300]), "ours only");
+    assert_same(
+        &everything(&path),
+        &reference(dir.path(), &readings[..300]),
+        "ours only",
+    );
 }
 
 #[test]
@@ -418,7 +457,8 @@ fn a_folder_of_another_vault_is_refused_and_a_changed_card_put_back() {
     let err = v.merge_folder(&folder).expect_err("another vault's folder");
     assert!(matches!(err, FolderError::OtherVault { .. }), "{err:?}");
     assert!(
-        err.to_string().contains("holds the collector card of another vault"),
+        err.to_string()
+            .contains("holds the collector card of another vault"),
         "{err}"
     );
     assert_eq!(
@@ -440,7 +480,10 @@ fn a_folder_of_another_vault_is_refused_and_a_changed_card_put_back() {
     assert_eq!(card, Card::parse(&ours).expect("ours"));
     // Garbage in place of the card: put back too.
     std::fs::write(folder.join(CARD_NAME), b"\x00\x01garbage").expect("garbage");
-    assert_eq!(v.merge_folder(&folder).expect("merge").card, CardAction::Replaced);
+    assert_eq!(
+        v.merge_folder(&folder).expect("merge").card,
+        CardAction::Replaced
+    );
     assert_eq!(
         std::fs::read_to_string(folder.join(CARD_NAME)).expect("card"),
         ours
@@ -456,7 +499,11 @@ fn increment_files_hold_no_plaintext_and_their_names_no_time() {
     collect(&folder, &readings);
     let code = hearth_vault::codec::encode(&readings[..400]);
     for file in increments(&folder) {
-        let name = file.file_name().expect("name").to_string_lossy().into_owned();
+        let name = file
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         assert!(
             !name.contains(&T0.to_string()[..6]),
             "{name} tells when it was collected"
