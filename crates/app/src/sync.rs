@@ -47,10 +47,13 @@ pub fn collector(
 }
 
 /// Merges `folder` into `vault` (the writer): readings dated more than an hour after `now`
-/// are refused and counted.
+/// are refused and counted. The guard is lifted again after (a live collector sets its own
+/// before every append; a fast demo or replay must not inherit this one).
 pub fn merge(vault: &mut Vault, folder: &Path, now: i64) -> Result<MergeReport, FolderError> {
     vault.set_clock(now)?;
-    vault.merge_folder(folder)
+    let merged = vault.merge_folder(folder);
+    vault.set_clock(i64::MAX)?;
+    merged
 }
 
 /// Merges `folder` into the vault the desktop's session holds open, lent out of it while it
@@ -257,5 +260,24 @@ mod tests {
             collector(&folder, &pins, false).expect("now pinned").1,
             Pinned::Same(other)
         );
+    }
+
+    #[cfg(feature = "ts")]
+    #[test]
+    fn the_window_s_shape_is_declared_for_typescript() {
+        use ts_rs::TS as _;
+        // As the desktop generates `ui/src/dto.ts`: 64-bit integers as `number`.
+        let cfg = ts_rs::Config::default().with_large_int("number");
+        let decl = Merged::decl(&cfg);
+        for field in [
+            "files: number",
+            "skipped: Array<MergedFileDto>",
+            "card: string",
+            "fingerprint: string | null",
+        ] {
+            assert!(decl.contains(field), "{field} in {decl}");
+        }
+        let file = MergedFile::decl(&cfg);
+        assert!(file.contains("tried_again: boolean"), "{file}");
     }
 }
