@@ -154,17 +154,32 @@ fn a_box_reads_a_broker_that_needs_a_password_from_a_file_and_the_laptop_merges_
     laptop_run(&["merge", folder.to_str().unwrap()]);
 
     let box_data = dir.path().join("box");
+    let source = format!("mqtt://{USER}@127.0.0.1:{}/glow/+/SENSOR/+", broker.port);
+    // Without the password the broker refuses the box, and says so.
+    let refused_log = dir.path().join("refused.log");
+    let mut child = hearth(&box_data)
+        .args(["collect", "--write-only", "--folder"])
+        .arg(&folder)
+        .args(["--source", &source])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&refused_log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for(
+        &refused_log,
+        &mut child,
+        "refused the user name or password; trying again",
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
     let password_file = dir.path().join("mqtt-password");
     std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
     let log = dir.path().join("collect.log");
     let mut child = hearth(&box_data)
         .args(["collect", "--write-only", "--folder"])
         .arg(&folder)
-        .arg("--source")
-        .arg(format!(
-            "mqtt://{USER}@127.0.0.1:{}/glow/+/SENSOR/+",
-            broker.port
-        ))
+        .args(["--source", &source])
         .arg("--mqtt-password-file")
         .arg(&password_file)
         .stdout(Stdio::null())

@@ -434,7 +434,8 @@ impl fmt::Display for FileProblem {
             }
             FileProblem::Unfinished => write!(
                 f,
-                "unfinished (.partial): a collector is writing it, or was stopped while it did"
+                "unfinished (.partial): a collector is writing it, or was stopped while it did (then \
+                 it is safe to delete)"
             ),
             FileProblem::Unreadable(why) => {
                 write!(f, "cannot be read ({why}): will be tried again")
