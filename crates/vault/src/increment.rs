@@ -142,6 +142,18 @@ pub enum FolderError {
     Vault(#[from] VaultError),
 }
 
+/// Refuses what is not a folder, before anything is read or written in it.
+fn check_folder(dir: &Path) -> std::result::Result<(), FolderError> {
+    let meta = std::fs::metadata(dir).map_err(io(dir))?;
+    if meta.is_dir() {
+        return Ok(());
+    }
+    Err(FolderError::Io {
+        path: dir.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+    })
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FolderError + '_ {
     move |source| FolderError::Io {
         path: path.to_path_buf(),
@@ -256,6 +268,7 @@ impl Card {
         pins: &Path,
         accept_changed: bool,
     ) -> std::result::Result<Pinned, FolderError> {
+        check_folder(dir)?;
         let card = Card::read(dir)?.ok_or_else(|| FolderError::NoCard {
             dir: dir.to_path_buf(),
         })?;
@@ -569,6 +582,7 @@ impl Vault {
         if !self.is_writer() {
             return Err(VaultError::ReadOnly.into());
         }
+        check_folder(dir)?;
         let public = self.write_key()?.ok_or(VaultError::NoWriteKey)?;
         let vault_id = public.vault_id();
         report.card = match Card::read(dir) {

@@ -397,6 +397,8 @@ fn another_vault_s_tampered_and_garbage_files_are_refused_and_the_rest_taken_in(
     std::fs::write(folder.join("longer.hinc"), &longer).expect("longer");
     std::fs::write(folder.join("garbage.hinc"), b"not an increment\nat all\n\n").expect("g");
     std::fs::write(folder.join("notes.txt"), b"left alone").expect("other file");
+    // Larger than any increment (16 MiB): refused unread.
+    std::fs::write(folder.join("huge.hinc"), vec![b'h'; (16 << 20) + 1]).expect("huge");
     let r = merge(&path, &folder);
     assert_eq!(counts(&r), (1, 0, 300, 300, 0));
     assert!(r.skipped.is_empty(), "{r:?}");
@@ -423,6 +425,10 @@ fn another_vault_s_tampered_and_garbage_files_are_refused_and_the_rest_taken_in(
                 "not a Hearth increment file".to_string()
             ),
             (
+                "huge.hinc".to_string(),
+                "far larger than any increment".to_string()
+            ),
+            (
                 "longer.hinc".to_string(),
                 "longer than its header says (changed)".to_string()
             ),
@@ -436,7 +442,7 @@ fn another_vault_s_tampered_and_garbage_files_are_refused_and_the_rest_taken_in(
     // Refused files are not remembered: they are refused again, and nothing is added.
     let r = merge(&path, &folder);
     assert_eq!(counts(&r), (0, 1, 0, 0, 0));
-    assert_eq!(r.refused.len(), 4);
+    assert_eq!(r.refused.len(), 5);
     assert_same(
         &everything(&path),
         &reference(dir.path(), &readings[..300]),
@@ -488,6 +494,18 @@ fn a_folder_of_another_vault_is_refused_and_a_changed_card_put_back() {
         std::fs::read_to_string(folder.join(CARD_NAME)).expect("card"),
         ours
     );
+    // Not a folder: said so, nothing written.
+    for missing in [dir.path().join("nowhere"), path.clone()] {
+        let err = v.merge_folder(&missing).expect_err("not a folder");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot use the folder {}: ", missing.display())),
+            "{err}"
+        );
+        let pinned = Card::pinned(&missing, &dir.path().join("pins"), false);
+        assert!(matches!(pinned, Err(FolderError::Io { .. })), "{pinned:?}");
+    }
+    assert!(!dir.path().join("nowhere").exists());
     v.close().expect("close");
 }
 
