@@ -8,7 +8,7 @@ mod system;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use system::{Env, assert_clear_failure, assert_success, hearth, scrub};
+use system::{Env, SEED, T0, assert_clear_failure, assert_success, hearth, scrub};
 
 /// Six real telegrams (ndokter/dsmr_parser; see tests/fixtures/dsmr/README.md) strung into
 /// one capture, oldest first (as `write_only.rs` uses them).
@@ -317,4 +317,105 @@ fn a_changed_card_is_refused_by_the_box_until_accepted_and_another_vault_s_folde
     );
     assert_eq!(merged.matches("refused: ").count(), 1, "{merged}");
     assert!(merged.contains("it belongs to another vault"), "{merged}");
+}
+
+#[test]
+fn a_full_folder_stops_the_box_with_a_clear_error_and_what_it_wrote_before_merges_whole() {
+    if !system::can_mount_tmpfs() {
+        eprintln!(
+            "SKIPPED LOUDLY: no mount namespace/tmpfs here (needs root); full folder unchecked"
+        );
+        return;
+    }
+    let env = Env::new();
+    std::fs::create_dir(env.path("mnt")).expect("mount point");
+    // The box's first hour fits; then the folder's disk is filled to within 4 KiB, less than
+    // a block of an hour (about 10 KiB).
+    let script = format!(
+        r#"
+mount -t tmpfs -o size=512k tmpfs "$DIR/mnt"
+V="$DIR/v.hearth"
+"$HEARTH" --vault "$V" init --time-zone Europe/Amsterdam --kdf-memory-kib 8 --kdf-iterations 1
+"$HEARTH" --vault "$V" merge "$DIR/mnt"
+export XDG_DATA_HOME="$DIR/box"
+BOX="env -u HEARTH_PASSPHRASE $HEARTH"
+$BOX collect --write-only --folder "$DIR/mnt" --source "demo:{SEED}?pace=fast&start={T0}&count=3600"
+dd if=/dev/zero of="$DIR/mnt/filler" bs=4k 2>/dev/null || true
+truncate -s -4K "$DIR/mnt/filler"
+set +e
+$BOX collect --write-only --folder "$DIR/mnt" --source "demo:{SEED}?pace=fast&start={next}&count=20000" 2> "$DIR/full.err"
+echo "$?" > "$DIR/full.exit"
+set -e
+ls -a "$DIR/mnt" > "$DIR/after-full.txt"
+rm "$DIR/mnt/filler"
+"$HEARTH" --vault "$V" merge "$DIR/mnt" > "$DIR/merge1.txt"
+"$HEARTH" --vault "$V" verify > "$DIR/verify1.txt"
+$BOX collect --write-only --folder "$DIR/mnt" --source "demo:{SEED}?pace=fast&start={next}&count=600"
+"$HEARTH" --vault "$V" merge "$DIR/mnt" > "$DIR/merge2.txt"
+"$HEARTH" --vault "$V" verify > "$DIR/verify2.txt"
+"#,
+        next = T0 + 3600
+    );
+    let out = system::in_mount_namespace(env.dir.path(), &script);
+    let read = |name: &str| std::fs::read_to_string(env.path(name)).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "script failed: {}\nfull.err: {}",
+        String::from_utf8_lossy(&out.stderr),
+        read("full.err")
+    );
+    let err = read("full.err");
+    assert_eq!(read("full.exit").trim(), "1", "{err}");
+    assert!(
+        err.contains("hearth: ") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(
+        err.contains("No space left on device"),
+        "names the full disk: {err}"
+    );
+    // No half-written file is left behind.
+    let left = read("after-full.txt");
+    assert!(!left.contains(".partial"), "{left}");
+    // The hour written before is whole: merged, nothing refused or skipped.
+    let merge1 = read("merge1.txt");
+    assert!(
+        merge1.contains("merged 1 new file(s): 3600 readings, 3600 new, 0 already here"),
+        "{merge1}"
+    );
+    assert!(
+        !merge1.contains("refused") && !merge1.contains("left for later"),
+        "{merge1}"
+    );
+    let v1 = verify_text(&read("verify1.txt"));
+    assert_eq!((v1.0, v1.1), (3600, 0), "{}", read("verify1.txt"));
+    // Space back: the box carries on where it was told, the laptop takes it in.
+    let merge2 = read("merge2.txt");
+    assert!(
+        merge2.contains("merged 1 new file(s): 600 readings, 600 new, 0 already here; 1 file(s)"),
+        "{merge2}"
+    );
+    let v2 = verify_text(&read("verify2.txt"));
+    assert_eq!((v2.0, v2.1), (4200, 0), "{}", read("verify2.txt"));
+}
+
+/// `(readings, damaged)` from `hearth verify`'s summary line.
+fn verify_text(text: &str) -> (u64, u64) {
+    let line = text
+        .lines()
+        .find(|l| l.contains(" records intact ("))
+        .unwrap_or_else(|| panic!("no summary in {text}"));
+    let readings = line
+        .split('(')
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    let damaged = line
+        .rsplit(", ")
+        .next()
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    (readings, damaged)
 }

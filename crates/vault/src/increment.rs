@@ -308,14 +308,17 @@ fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> std::result::Result<(), 
     let partial = dir.join(format!(".{name}.partial"));
     let path = dir.join(name);
     let _ = std::fs::remove_file(&partial);
-    crate::private::create_file(&partial).map_err(io(&partial))?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&partial)
-        .map_err(io(&partial))?;
-    file.write_all(bytes).map_err(io(&partial))?;
-    file.sync_all().map_err(io(&partial))?;
-    drop(file);
+    let written = (|| {
+        crate::private::create_file(&partial)?;
+        let mut file = std::fs::OpenOptions::new().write(true).open(&partial)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        // A full disk: what did not fit is not left behind.
+        let _ = std::fs::remove_file(&partial);
+        return Err(io(&path)(e));
+    }
     std::fs::rename(&partial, &path).map_err(io(&path))?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
