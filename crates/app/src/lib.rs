@@ -28,6 +28,7 @@ pub mod service;
 pub mod session;
 pub mod settings;
 pub mod setup;
+pub mod sync;
 pub mod tips;
 pub mod usage;
 pub mod verify;

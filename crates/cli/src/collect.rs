@@ -7,8 +7,21 @@
 //! `--write-only`: no passphrase, no keyring, no terminal. Readings are sealed to the vault's
 //! write-only key ([`hearth_vault::write_only`]): this process can store them but never read
 //! them back; the next unlocked Hearth takes them in. Meter keys come from `--key` only (the
-//! ones remembered in the vault are sealed), an MQTT broker is asked without a password, and a
-//! pulse sensor (which continues from the register the vault holds) is refused.
+//! ones remembered in the vault are sealed), an MQTT broker's password from
+//! `--mqtt-password-file` only, and a pulse sensor (which continues from the register the
+//! vault holds) is refused.
+//!
+//! `--write-only --folder DIR`: a collector box with no vault file at all. Readings are sealed
+//! the same way into increment files in DIR, a folder a file sync carries to the computer that
+//! holds the vault, where `hearth merge DIR` takes them in ([`hearth_app::sync`]). The box
+//! needs only the folder's card (the vault's public write-only key, written there by the first
+//! `hearth merge`); it pins the card the first time and refuses a changed one unless
+//! `--accept-new-card`.
+//!
+//! `--mqtt-password-file FILE` (first line): the broker's password from a file rather than the
+//! vault's sealed setting (which a write-only collector cannot read). A file rather than an
+//! environment variable: a variable is inherited by every child and readable in
+//! `/proc/PID/environ`, while a file can be the owner's alone (or a systemd credential).
 //!
 //! Status lines go to stderr as they happen (connected, disconnected, retrying, each
 //! rejected frame or payload); on stopping, a summary of what was stored and rejected (by
@@ -25,6 +38,7 @@ use hearth_meter_io::simulator::Simulator;
 use hearth_meter_io::{Pace, ReaderOptions, Source, Status};
 use hearth_vault::{Vault, VaultError, WriteOnly};
 use jiff::tz::TimeZone;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,7 +51,8 @@ pub struct Args {
     /// `serial:/dev/ttyUSB0?protocol=iec62056-21[&mode=a|c|d][&interval=S]` (optical eye),
     /// `tcp:HOST:PORT`, `homewizard:HOST` (a HomeWizard Wi-Fi P1 meter), `file:PATH[?pace=recorded]`, `mqtt://[USER@]HOST[:PORT]/TOPIC[?preset=glow|tasmota|esphome]`,
     /// `pulse:/dev/ttyUSB0[?imp_per_kwh=1000]`, or `demo[:SEED][?pace=fast][&count=N]`.
-    /// An MQTT password is read from the vault setting `mqtt/password`.
+    /// An MQTT password is read from the vault setting `mqtt/password`, or from
+    /// --mqtt-password-file.
     #[arg(long, value_name = "SOURCE")]
     pub source: String,
     /// Keys of a meter that encrypts its frames (remembered in the vault).
@@ -48,6 +63,19 @@ pub struct Args {
     /// from `--key` only; a pulse sensor needs the unlocked vault.
     #[arg(long)]
     pub write_only: bool,
+    /// With --write-only: no vault here; readings go as sealed increment files into this
+    /// folder (synced to the computer that holds the vault, which takes them in with `hearth
+    /// merge DIR`). The folder must hold the vault's card, written by `hearth merge`.
+    #[arg(long, value_name = "DIR", requires = "write_only")]
+    pub folder: Option<PathBuf>,
+    /// With --folder: accept a changed card in the folder (after checking its key against
+    /// what `hearth merge` shows on the vault's computer).
+    #[arg(long, requires = "folder")]
+    pub accept_new_card: bool,
+    /// Read the MQTT broker's password from this file (first line), instead of the vault's
+    /// setting `mqtt/password` (which a write-only collector cannot read).
+    #[arg(long, value_name = "FILE")]
+    pub mqtt_password_file: Option<PathBuf>,
 }
 
 /// Where `collect` stores: the unlocked vault, or its inbox without any key.
@@ -94,6 +122,38 @@ impl Target {
     }
 }
 
+/// A collector box's handle: the folder's card checked against this box's pin (trust on
+/// first use), increment files written into the folder.
+fn box_collector(folder: &std::path::Path, accept_new_card: bool) -> anyhow::Result<WriteOnly> {
+    let pins = hearth_app::sync::default_pins()
+        .context("cannot find your data directory to remember the folder's card in")?;
+    let (w, pinned) = hearth_app::sync::collector(folder, &pins, accept_new_card)?;
+    match pinned {
+        hearth_vault::Pinned::First(card) => eprintln!(
+            "this box now trusts the collector card in {} (key {}); `hearth merge` on the \
+             vault's computer shows the same key",
+            folder.display(),
+            card.fingerprint()
+        ),
+        hearth_vault::Pinned::Accepted(card) => eprintln!(
+            "accepted the new collector card in {} (key {})",
+            folder.display(),
+            card.fingerprint()
+        ),
+        hearth_vault::Pinned::Same(_) => {}
+    }
+    Ok(w)
+}
+
+/// The first line of the MQTT password file.
+fn mqtt_password(file: &std::path::Path) -> anyhow::Result<String> {
+    let text = zeroize::Zeroizing::new(
+        hearth_app::bounded_read::read_text(file, hearth_app::bounded_read::Cap::PASSPHRASE_FILE)
+            .with_context(|| format!("cannot read the MQTT password file {}", file.display()))?,
+    );
+    Ok(text.lines().next().unwrap_or("").to_string())
+}
+
 /// The wall clock (the CLI is an edge: it reads the system clock here only).
 fn now_unix() -> i64 {
     hearth_app::SystemClock.now_unix()
@@ -110,9 +170,15 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                  --write-only"
             );
         }
-        let path = crate::unlock::vault_path(global)?;
-        let w = Vault::open_write_only(&path)
-            .with_context(|| format!("cannot open the vault {} write-only", path.display()))?;
+        let w = match &args.folder {
+            Some(folder) => box_collector(folder, args.accept_new_card)?,
+            None => {
+                let path = crate::unlock::vault_path(global)?;
+                Vault::open_write_only(&path).with_context(|| {
+                    format!("cannot open the vault {} write-only", path.display())
+                })?
+            }
+        };
         (Target::WriteOnly(Box::new(w)), args.keys.keys()?)
     } else {
         let mut vault = open_writer(global)?;
@@ -169,7 +235,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot open {}", path.display()))?;
             collect_stream(&mut target, &mut file, &stop, keys)?
         }
-        live => collect_live(&mut target, live, &runtime, keys)?,
+        live => {
+            let password = args
+                .mqtt_password_file
+                .as_deref()
+                .map(mqtt_password)
+                .transpose()?;
+            collect_live(&mut target, live, &runtime, keys, password)?
+        }
     };
     if stop.load(Ordering::SeqCst) {
         eprintln!("stopping: saved what was collected");
@@ -193,9 +266,13 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             w.flush()?;
             let stats = w.stats();
             (*w).close()?;
+            let taken = match &args.folder {
+                Some(dir) => format!("`hearth merge {}` takes them in", dir.display()),
+                None => "the next unlock takes them in".into(),
+            };
             eprintln!(
-                "stopped: {} readings sealed for the vault in {} blocks (the next unlock takes \
-                 them in), {} dated in the future (refused)",
+                "stopped: {} readings sealed for the vault in {} blocks ({taken}), {} dated in \
+                 the future (refused)",
                 stats.stored, stats.blocks, stats.future
             );
         }
@@ -307,17 +384,21 @@ fn collect_live(
     source: Source,
     runtime: &tokio::runtime::Runtime,
     keys: Option<hearth_meter::auto::Keys>,
+    mqtt_password: Option<String>,
 ) -> anyhow::Result<Stats> {
     // A capture replayed at its recorded pace is not happening now: its times are the meter's.
     let live = collect::is_live(&source);
-    let setup = match vault {
+    let mut setup = match vault {
         Target::Unlocked(v) => SourceSetup::from_vault(v, keys)?,
-        // What the vault remembers is sealed: the keys given now, no broker password.
+        // What the vault remembers is sealed: the keys and the password given now.
         Target::WriteOnly(_) => SourceSetup {
             keys,
             ..SourceSetup::default()
         },
     };
+    if mqtt_password.is_some() {
+        setup.mqtt_password = mqtt_password;
+    }
     let mut reader = collect::reader(
         source,
         setup,

@@ -88,6 +88,7 @@ mod export;
 mod import;
 mod init;
 mod keyring;
+mod merge;
 mod meter_keys;
 mod passwd;
 mod rekey;
@@ -139,6 +140,8 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Merge an encrypted backup into the vault (safe to repeat).
     Restore(backup::RestoreArgs),
+    /// Take in what a collector box left in a sync folder (safe to repeat).
+    Merge(merge::Args),
     /// Change the vault passphrase (re-wraps the key; data is not re-encrypted; --rekey does both).
     Passwd(passwd::Args),
     /// Replace the vault's data key and re-seal everything, so old headers, backups' keys and
@@ -171,6 +174,7 @@ fn main() -> ExitCode {
         Command::Export(a) => export::run(g, a),
         Command::Backup(a) => backup::run_backup(g, a),
         Command::Restore(a) => backup::run_restore(g, a),
+        Command::Merge(a) => merge::run(g, a),
         Command::Passwd(a) => passwd::run(g, a),
         Command::Rekey(a) => rekey::run(g, a),
         Command::Keyring(a) => keyring::run(g, a),

@@ -24,6 +24,10 @@
 //!   settings are bounded ([`KdfParams::check`]) before any derivation.
 //! - **Read-only storage**: [`Vault::open`] there is [`VaultError::ReadOnlyStorage`];
 //!   [`Vault::open_read_only`] still reads it.
+//! - **Write-only collection**: a process with no key seals readings to the vault's public
+//!   write-only key ([`write_key`]): into the vault's inbox ([`write_only`], taken in at the
+//!   next unlock), or, on a collector box with no vault, as increment files in a folder a
+//!   file sync carries ([`increment`], taken in by [`Vault::merge_folder`]).
 //! - **Backups**: [`Vault::backup`] writes an encrypted file (whole or a range) that
 //!   [`Vault::restore`] merges into any vault, skipping what it already has.
 //!
@@ -68,6 +72,7 @@ mod backup;
 pub mod codec;
 mod error;
 mod export;
+pub mod increment;
 mod keys;
 mod manifest;
 mod private;
@@ -84,6 +89,7 @@ pub mod write_only;
 pub use backup::{BackupReport, RestoreOptions, RestoreReport};
 pub use error::{Result, VaultError, WriterLockProblem};
 pub use export::{CsvOptions, write_csv};
+pub use increment::{Card, FileNote, FileProblem, FolderError, MergeReport, Pinned};
 pub use keys::{INSECURE_TEST_KDF_ENV, KdfParams};
 pub use manifest::Integrity;
 pub use private::create_dirs;

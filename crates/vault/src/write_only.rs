@@ -19,6 +19,10 @@
 //! most [`FLUSH_INTERVAL`] of readings); registers are in every reading, so no energy is lost.
 //! In memory in the clear: the open block's readings, at most [`BLOCK_READINGS`].
 //!
+//! The same blocks, gathered and flushed the same way, go to a sync folder instead when the
+//! collector has no vault at all ([`WriteOnly::to_folder`]): one increment file per block
+//! ([`crate::increment`]), replaced at every flush while the block is open.
+//!
 //! # Taking in
 //!
 //! Every writer open with the data key ([`Vault::open`], [`Vault::open_with_secret`]) opens
@@ -31,6 +35,7 @@
 
 use crate::codec;
 use crate::error::{Result, VaultError};
+use crate::increment::FolderSink;
 use crate::resolution::Resolution;
 use crate::schema::{self, Header};
 use crate::seal::size_class;
@@ -80,22 +85,35 @@ pub struct WriteOnlyStats {
 }
 
 /// A vault opened to append only: no passphrase, no keyring, no data key. See the module.
+/// Its blocks go to the vault's inbox ([`Vault::open_write_only`]) or, on a collector box
+/// with no vault, to a sync folder as increment files ([`WriteOnly::to_folder`],
+/// [`crate::increment`]); gathering and flushing are the same.
 pub struct WriteOnly {
-    conn: Connection,
-    path: PathBuf,
+    sink: Sink,
     public: PublicKey,
     /// The readings of the open block (at most [`BLOCK_READINGS`]).
     open: Vec<Reading>,
     /// How many of them the open block's row holds (sealed at the last flush).
     sealed: usize,
-    /// The open block's row, once it has one.
-    open_row: Option<i64>,
     last_flush: Instant,
     not_after: i64,
     stats: WriteOnlyStats,
     /// A write failed: nothing more is written (the block in memory is given up).
     poisoned: bool,
-    _lock: Connection,
+}
+
+/// Where sealed blocks go.
+enum Sink {
+    /// The vault's inbox table, under the writer lock.
+    Inbox {
+        conn: Connection,
+        path: PathBuf,
+        /// The open block's row, once it has one.
+        open_row: Option<i64>,
+        _lock: Connection,
+    },
+    /// Increment files in a folder.
+    Folder(FolderSink),
 }
 
 impl Vault {
@@ -108,19 +126,15 @@ impl Vault {
         schema::check_objects(&conn, path, false)?;
         let public = Vault::write_key_public(path)?.ok_or(VaultError::NoWriteKey)?;
         conn.execute_batch(TABLE)?;
-        Ok(WriteOnly {
-            conn,
-            path: path.to_path_buf(),
+        Ok(WriteOnly::new(
+            Sink::Inbox {
+                conn,
+                path: path.to_path_buf(),
+                open_row: None,
+                _lock: lock,
+            },
             public,
-            open: Vec::new(),
-            sealed: 0,
-            open_row: None,
-            last_flush: Instant::now(),
-            not_after: i64::MAX,
-            stats: WriteOnlyStats::default(),
-            poisoned: false,
-            _lock: lock,
-        })
+        ))
     }
 
     /// How many blocks wait in the inbox, read without any key (0 when there is no inbox).
@@ -140,9 +154,34 @@ impl Vault {
 }
 
 impl WriteOnly {
-    /// Where the vault file is.
+    fn new(sink: Sink, public: PublicKey) -> WriteOnly {
+        WriteOnly {
+            sink,
+            public,
+            open: Vec::new(),
+            sealed: 0,
+            last_flush: Instant::now(),
+            not_after: i64::MAX,
+            stats: WriteOnlyStats::default(),
+            poisoned: false,
+        }
+    }
+
+    /// A collector with no vault: blocks sealed to `public` (from the folder's card,
+    /// [`crate::increment::Card`]) are written as increment files into `dir`, which the
+    /// unlocked vault merges ([`Vault::merge_folder`]). Takes no lock: each handle writes
+    /// files of its own (a random run id in their names).
+    pub fn to_folder(dir: &Path, public: PublicKey) -> Result<WriteOnly> {
+        let sink = FolderSink::new(dir, public.vault_id())?;
+        Ok(WriteOnly::new(Sink::Folder(sink), public))
+    }
+
+    /// Where the blocks go: the vault file, or the folder.
     pub fn path(&self) -> &Path {
-        &self.path
+        match &self.sink {
+            Sink::Inbox { path, .. } => path,
+            Sink::Folder(f) => f.dir(),
+        }
     }
 
     /// The key this handle seals to (the vault file's clear copy, read at open).
@@ -213,7 +252,10 @@ impl WriteOnly {
             // Plain readings are not kept once their block is closed.
             self.open.clear();
             self.sealed = 0;
-            self.open_row = None;
+            match &mut self.sink {
+                Sink::Inbox { open_row, .. } => *open_row = None,
+                Sink::Folder(f) => f.close_block(),
+            }
         }
         Ok(())
     }
@@ -228,19 +270,26 @@ impl WriteOnly {
         let received = Resolution::Raw.chunk_start(newest);
         let code = Zeroizing::new(codec::encode(&self.open));
         let sealed = seal_to(&self.public, LABEL, &pad(&code)?)?;
-        match self.open_row {
-            Some(id) => {
-                self.conn
-                    .prepare_cached("UPDATE inbox SET received = ?1, sealed = ?2 WHERE id = ?3")?
+        let new_block = match &mut self.sink {
+            Sink::Inbox { conn, open_row, .. } => match *open_row {
+                Some(id) => {
+                    conn.prepare_cached(
+                        "UPDATE inbox SET received = ?1, sealed = ?2 WHERE id = ?3",
+                    )?
                     .execute(params![received, sealed, id])?;
-            }
-            None => {
-                self.conn
-                    .prepare_cached("INSERT INTO inbox (received, sealed) VALUES (?1, ?2)")?
-                    .execute(params![received, sealed])?;
-                self.open_row = Some(self.conn.last_insert_rowid());
-                self.stats.blocks += 1;
-            }
+                    false
+                }
+                None => {
+                    conn.prepare_cached("INSERT INTO inbox (received, sealed) VALUES (?1, ?2)")?
+                        .execute(params![received, sealed])?;
+                    *open_row = Some(conn.last_insert_rowid());
+                    true
+                }
+            },
+            Sink::Folder(f) => f.write(&sealed)?,
+        };
+        if new_block {
+            self.stats.blocks += 1;
         }
         self.stats.stored += (self.open.len() - self.sealed) as u64;
         self.sealed = self.open.len();
@@ -379,7 +428,10 @@ pub(crate) fn take_in(vault: &mut Vault) -> Result<InboxReport> {
 }
 
 /// The readings of one inbox block, or why it is refused.
-fn open_block(vault: &Vault, sealed: &[u8]) -> std::result::Result<Vec<Reading>, &'static str> {
+pub(crate) fn open_block(
+    vault: &Vault,
+    sealed: &[u8],
+) -> std::result::Result<Vec<Reading>, &'static str> {
     let padded = vault
         .open_sealed_block(LABEL, sealed)
         .map_err(|_| "it does not open with this vault's write-only key (changed or foreign)")?;
