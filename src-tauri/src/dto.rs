@@ -48,6 +48,9 @@ pub use hearth_app::history::{
     DurationPoint as DurationPointDto, HistoryPage as HistoryDto, HistoryRow as HistoryRowDto,
 };
 
+// A merged sync folder's shape is the sync use case's own.
+pub use hearth_app::sync::{Merged as MergedDto, MergedFile as MergedFileDto};
+
 /// Where the vault stands, for the start-up screen choice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -117,6 +117,8 @@ pub fn setup<R: tauri::Runtime>(b: tauri::Builder<R>, state: AppState) -> tauri:
             commands::data::import_files,
             commands::data::backup_vault,
             commands::data::restore_backup,
+            commands::data::pick_folder,
+            commands::data::merge_folder,
             commands::data::verify_vault,
         ])
 }

@@ -157,3 +157,74 @@ fn captures_chosen_in_the_open_dialog_are_imported_once() {
         json!("BadRequest")
     );
 }
+
+#[test]
+fn a_collector_box_s_sync_folder_is_merged_once_and_its_card_written_first() {
+    let dir = Scratch::new("data-merge-folder");
+    let folder = dir.0.join("Sync");
+    std::fs::create_dir_all(&folder).expect("dir");
+    let (_app, w) = app(&dir.0, &folder);
+    create(&w, PASS);
+    let merge = || {
+        let choice = call(&w, "pick_folder", json!({ "title": "Merge" })).expect("picked");
+        assert_eq!(choice["names"], json!(["Sync"]));
+        call(&w, "merge_folder", json!({ "token": choice["token"] }))
+    };
+    // The first merge of an empty folder writes the card the box needs.
+    let first = merge().expect("merged");
+    assert_eq!(
+        (first["card"].clone(), first["files"].clone()),
+        (json!("written"), json!(0))
+    );
+    assert!(folder.join("hearth-write-key.txt").is_file());
+    let fingerprint = first["fingerprint"]
+        .as_str()
+        .expect("fingerprint")
+        .to_string();
+
+    // The box, with no vault and no key: 90 readings a minute apart, sealed into the folder.
+    let pins = dir.0.join("box-pins");
+    let (mut collector, pinned) =
+        hearth_app::sync::collector(&folder, &pins, false).expect("the box's collector");
+    assert_eq!(pinned.card().fingerprint(), fingerprint);
+    let readings: Vec<Reading> = (0..90)
+        .map(|i| {
+            let mut r = Reading::new(Protocol::Dsmr);
+            r.time = Some(MeterTime::utc(1_768_467_600 + i * 60));
+            r.set(Quantity::ImportWh, 2_000_000 + i);
+            r
+        })
+        .collect();
+    collector.append(&readings).expect("appended");
+    collector.close().expect("sealed");
+
+    let second = merge().expect("merged");
+    assert_eq!(
+        (
+            second["card"].clone(),
+            second["readings"].clone(),
+            second["added"].clone(),
+            second["refused"].clone()
+        ),
+        (json!("kept"), json!(90), json!(90), json!([]))
+    );
+    // Again: nothing new, the file is not even opened.
+    let third = merge().expect("merged");
+    assert_eq!(
+        (
+            third["files"].clone(),
+            third["unchanged"].clone(),
+            third["added"].clone()
+        ),
+        (json!(0), second["files"].clone(), json!(0))
+    );
+    assert_eq!(
+        call(&w, "verify_vault", json!({})).expect("verify")["readings"],
+        json!(90)
+    );
+    // Locked: refused, nothing merged.
+    call(&w, "lock_vault", json!({})).expect("locked");
+    let choice = call(&w, "pick_folder", json!({ "title": "Merge" })).expect("picked");
+    let locked = call(&w, "merge_folder", json!({ "token": choice["token"] })).expect_err("locked");
+    assert_eq!(locked["code"], json!("Locked"));
+}

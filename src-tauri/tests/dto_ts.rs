@@ -14,6 +14,7 @@ use hearth_desktop::dto::{
 };
 use hearth_desktop::dto::{BackupDto, ImportDto, OpenChoiceDto, RestoreDto, VerifyDto};
 use hearth_desktop::dto::{FoundPortDto, PreviewDto, ProbeStepDto};
+use hearth_desktop::dto::{MergedDto, MergedFileDto};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use ts_rs::{Config, TS, TypeVisitor};
@@ -161,6 +162,8 @@ fn declarations(cfg: &Config) -> Vec<Declaration> {
         declaration::<AppInfoDto>(cfg),
         declaration::<StatusDto>(cfg),
         declaration::<TookInDto>(cfg),
+        declaration::<MergedDto>(cfg),
+        declaration::<MergedFileDto>(cfg),
         declaration::<HistoryRowDto>(cfg),
         declaration::<DurationPointDto>(cfg),
         declaration::<HistoryDto>(cfg),

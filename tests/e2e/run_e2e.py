@@ -1209,6 +1209,29 @@ def test_import_and_backup_screen(s, ctx):
         s.click("#import-choose")
         s.wait("the import", done("#import-result"), timeout=60)
         assert s.text("#import-result") == expected, s.text("#import-result")
+    # A collector box's sync folder (the folder dialog "chooses" the same directory): the first
+    # merge writes the card there; the box (the CLI, no vault, no passphrase) seals 120 readings
+    # of a day in 2025 into it; the next merge takes them in, the one after adds nothing.
+    s.click("#sync-go")
+    s.wait("the first merge", done("#sync-result"), timeout=60)
+    text = s.text("#sync-result")
+    assert s.attr("#sync-result", "class") == "ok", text
+    assert "The folder's collector card was written now." in text, text
+    assert os.path.exists(os.path.join(opened, "hearth-write-key.txt"))
+    cli = os.path.join(os.path.dirname(ctx["app"]), "hearth")
+    box = dict(os.environ, XDG_DATA_HOME=os.path.join(ctx["dir"], "box"), TMPDIR=ctx["dir"])
+    box.pop("HEARTH_PASSPHRASE", None)
+    collected = subprocess.run([cli, "collect", "--write-only", "--folder", opened, "--source",
+                                "demo:3?pace=fast&start=1750000000&count=120"],
+                               env=box, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert collected.returncode == 0, collected.stderr[-2000:]
+    assert [f for f in os.listdir(opened) if f.endswith(".hinc")], os.listdir(opened)
+    for added in ("120", "0"):
+        s.js("document.getElementById('sync-result').className = '';")
+        s.click("#sync-go")
+        s.wait("the merge", done("#sync-result"), timeout=60)
+        assert s.attr("#sync-result", "class") == "ok", s.text("#sync-result")
+        assert s.attr("#sync-result", "data-added") == added, s.text("#sync-result")
 
 # ---- accessibility: axe-core on every screen, light and dark; the wizard by keyboard alone -----
 

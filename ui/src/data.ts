@@ -1,10 +1,10 @@
 // The Import and backup screen: import files chosen in the open dialog or dropped on the window,
-// an encrypted backup to a file chosen in the save dialog, restoring (merging) a backup, and the
-// vault check. The shell keeps every path; the page holds single-use tokens and shows names.
+// an encrypted backup to a file chosen in the save dialog, restoring (merging) a backup, merging
+// a collector box's sync folder, and the vault check. The shell keeps every path; the page holds single-use tokens and shows names.
 
 import { errorText, invoke, listen, toAppError } from "./tauri.js";
 import { num, t } from "./i18n.js";
-import type { BackupDto, ImportDto, OpenChoiceDto, RestoreDto, VerifyDto } from "./dto.js";
+import type { BackupDto, ImportDto, MergedDto, OpenChoiceDto, RestoreDto, VerifyDto } from "./dto.js";
 import { pickPath } from "./saving.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -146,6 +146,40 @@ export function wire(dataDir: string, show: () => void): void {
       say("restore-result", "ok", parts.join(" "));
     } catch (e) {
       fail("restore-result", e);
+    } finally {
+      go.disabled = false;
+    }
+  });
+
+  $("sync-go").addEventListener("click", async () => {
+    const go = $<HTMLButtonElement>("sync-go");
+    go.disabled = true;
+    list("sync-files", []);
+    say("sync-result", "", "");
+    try {
+      const choice = await invoke<OpenChoiceDto | null>("pick_folder", { title: t("data.syncDialog") });
+      if (!choice) return;
+      say("sync-result", "", t("data.syncBusy"));
+      const r = await invoke<MergedDto>("merge_folder", { token: choice.token });
+      const parts = [
+        t("data.syncDone", {
+          files: num(r.files),
+          added: num(r.added),
+          duplicates: num(r.duplicates),
+          unchanged: num(r.unchanged),
+        }),
+      ];
+      const key = r.fingerprint ?? "";
+      if (r.card === "written") parts.push(t("data.syncCard", { fingerprint: key }));
+      if (r.card === "replaced") parts.push(t("data.syncReplaced", { fingerprint: key }));
+      if (r.future > 0) parts.push(t("data.syncFuture", { n: num(r.future) }));
+      if (r.skipped.length > 0) parts.push(t("data.syncLater", { n: num(r.skipped.length) }));
+      if (r.refused.length > 0) parts.push(t("data.syncRefused", { n: num(r.refused.length) }));
+      say("sync-result", r.refused.length > 0 ? "" : "ok", parts.join(" "));
+      $("sync-result").dataset.added = String(r.added);
+      list("sync-files", [...r.refused, ...r.skipped].map((f) => `${f.file}: ${f.why}`));
+    } catch (e) {
+      fail("sync-result", e);
     } finally {
       go.disabled = false;
     }

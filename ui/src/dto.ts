@@ -141,6 +141,40 @@ export type TookInDto = {
   refused: Array<string>;
 };
 
+/** A folder merged, as the desktop's window receives it. */
+export type MergedDto = {
+  /** Files opened and taken in. */
+  files: number;
+  /** Files merged before and unchanged since. */
+  unchanged: number;
+  /** Readings in the files taken in. */
+  readings: number;
+  /** Readings new to this vault. */
+  added: number;
+  /** Readings this vault already had. */
+  duplicates: number;
+  /** Readings dated in the future (refused). */
+  future: number;
+  /** Files left for a later merge (still being copied), each with why. */
+  skipped: Array<MergedFileDto>;
+  /** Files refused (another vault's, changed, not an increment), each with why. */
+  refused: Array<MergedFileDto>;
+  /** What happened to the folder's card: `kept`, `written` or `replaced`. */
+  card: string;
+  /** The card's fingerprint, to compare with what the box showed when it pinned it. */
+  fingerprint: string | null;
+};
+
+/** A file a merge did not take. */
+export type MergedFileDto = {
+  /** Its name in the folder. */
+  file: string;
+  /** Why, in words. */
+  why: string;
+  /** Whether a later merge tries it again. */
+  tried_again: boolean;
+};
+
 /** One row of the history table (the chart's data, readable without the chart). */
 export type HistoryRowDto = {
   /** Bar label (`14h`, `Mon 24`, `Nov`). */

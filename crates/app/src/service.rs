@@ -9,11 +9,14 @@ use std::path::{Path, PathBuf};
 pub const UNIT: &str = "hearth-collect.service";
 
 /// How the installed collector stores what it reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     /// Sealed to the vault's write-only key: no passphrase and no keyring on the box; it can
     /// store readings but never read them back (the default).
     WriteOnly,
+    /// Write-only into a sync folder, with no vault on the box ([`crate::sync`]): the vault's
+    /// computer merges it (`hearth merge`).
+    Folder(PathBuf),
     /// Opened with the OS keyring (`hearth keyring on`): it can read what it stores.
     Keyring,
 }
@@ -41,14 +44,19 @@ pub fn env_text(source: &str) -> String {
 /// source from `env` (a path, or `%h/...`); restarted 5 s after any failure, for ever.
 pub fn unit_text(exe: &Path, vault: Option<&Path>, mode: Mode, env: &str) -> String {
     let vault = vault
+        .filter(|_| !matches!(mode, Mode::Folder(_)))
         .map(|v| format!(" --vault {}", quoted(v)))
         .unwrap_or_default();
-    let (what, how) = match mode {
+    let (what, how) = match &mode {
         Mode::WriteOnly => (
             "write-only: it stores readings it cannot read back",
-            " --write-only",
+            " --write-only".to_string(),
         ),
-        Mode::Keyring => ("opened by the OS keyring", ""),
+        Mode::Folder(dir) => (
+            "write-only into a sync folder: it stores readings it cannot read back",
+            format!(" --write-only --folder {}", quoted(dir)),
+        ),
+        Mode::Keyring => ("opened by the OS keyring", String::new()),
     };
     format!(
         "[Unit]\n\

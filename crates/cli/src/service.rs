@@ -29,6 +29,11 @@ enum Action {
         /// keyring on`); the box can then read what it stores.
         #[arg(long)]
         with_keyring: bool,
+        /// A collector box with no vault: store write-only into this sync folder, which the
+        /// vault's computer merges (`hearth merge`). The folder's collector card must be there
+        /// already; it is pinned now and its key shown.
+        #[arg(long, value_name = "DIR", conflicts_with = "with_keyring")]
+        folder: Option<PathBuf>,
         /// Only write the unit; do not ask systemd to load or start it.
         #[arg(long)]
         no_start: bool,
@@ -46,8 +51,16 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         Action::Install {
             source,
             with_keyring,
+            folder,
             no_start,
-        } => install(global, &config, &source, with_keyring, no_start),
+        } => {
+            let mode = match (folder, with_keyring) {
+                (Some(dir), _) => Mode::Folder(pin_folder(&dir)?),
+                (None, true) => Mode::Keyring,
+                (None, false) => Mode::WriteOnly,
+            };
+            install(global, &config, &source, mode, no_start)
+        }
         Action::Remove => remove(&config),
         Action::Status => status(&config),
     }
@@ -57,7 +70,7 @@ fn install(
     global: &Global,
     config: &Path,
     source: &str,
-    with_keyring: bool,
+    mode: Mode,
     no_start: bool,
 ) -> anyhow::Result<ExitCode> {
     let source: hearth_meter_io::Source = source
@@ -69,11 +82,6 @@ fn install(
         .as_deref()
         .map(std::path::absolute)
         .transpose()?;
-    let mode = if with_keyring {
-        Mode::Keyring
-    } else {
-        Mode::WriteOnly
-    };
     let env = service::env_path(config);
     let unit = service::unit_path(config);
     write(&env, &service::env_text(&source.to_string()), 0o600)?;
@@ -92,6 +100,21 @@ fn install(
     }
     println!("to start it at boot without logging in: loginctl enable-linger $USER");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sync folder as an absolute path, its collector card pinned now (as the collector's
+/// first run would), with the card's key shown to compare with what `hearth merge` showed.
+fn pin_folder(dir: &Path) -> anyhow::Result<PathBuf> {
+    let dir = std::path::absolute(dir)?;
+    let pins = hearth_app::sync::default_pins()
+        .context("cannot find your data directory to remember the folder's card in")?;
+    let pinned = hearth_vault::Card::pinned(&dir, &pins, false)
+        .with_context(|| format!("cannot use {} as the collector's folder", dir.display()))?;
+    println!(
+        "the folder's collector card has the key {}: check that `hearth merge` showed the same",
+        pinned.card().fingerprint()
+    );
+    Ok(dir)
 }
 
 fn remove(config: &Path) -> anyhow::Result<ExitCode> {

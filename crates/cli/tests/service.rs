@@ -115,3 +115,64 @@ fn a_source_that_is_not_one_writes_nothing() {
     assert!(!home.path().join("config").exists());
     assert!(!home.path().join("calls").exists());
 }
+
+#[test]
+fn a_collector_box_service_pins_the_folder_card_and_collects_into_the_folder() {
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path();
+    let folder = home.join("Sync");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let install = |home: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hearth"));
+        c.args([
+            "service",
+            "install",
+            "--no-start",
+            "--source",
+            "tcp:192.168.1.20:8088",
+        ])
+        .arg("--folder")
+        .arg(&folder)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env_remove("HEARTH_VAULT");
+        c.output().expect("runs")
+    };
+    // No card yet (the vault's computer has not merged the folder): refused, nothing written.
+    let refused = install(home);
+    assert!(!refused.status.success());
+    let unit = home.join("config/systemd/user/hearth-collect.service");
+    assert!(!unit.exists());
+    // The card `hearth merge` writes (vault id and public key), carried here by the sync.
+    std::fs::write(
+        folder.join("hearth-write-key.txt"),
+        format!(
+            "hearth-write-key 1\nvault {}\nkey {}\n",
+            "ab".repeat(16),
+            "5c".repeat(32)
+        ),
+    )
+    .expect("card");
+    let said = text(&install(home));
+    assert!(
+        said.contains("the folder's collector card has the key "),
+        "{said}"
+    );
+    let pins: Vec<_> = std::fs::read_dir(home.join("data/hearth/folder-keys"))
+        .expect("pinned")
+        .collect();
+    assert_eq!(pins.len(), 1, "the card is pinned at install");
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_hearth")).expect("exe");
+    let text = std::fs::read_to_string(&unit).expect("unit");
+    assert!(
+        text.contains(&format!(
+            "ExecStart=\"{}\" collect --write-only --folder \"{}\" --source ${{HEARTH_SOURCE}}\n",
+            exe.display(),
+            folder.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("(write-only into a sync folder: it stores readings it cannot read back)")
+    );
+}

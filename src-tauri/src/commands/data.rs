@@ -1,14 +1,16 @@
 //! The household's files, from the window: import (chosen in the open dialog or dropped on the
-//! window), backup, restore and merge, and the vault check. Paths stay on this side: the page
+//! window), backup, restore and merge, merging a collector box's sync folder, and the vault
+//! check. Paths stay on this side: the page
 //! gets a token per choice ([`hearth_app::held::Held`]). Long tasks run on the vault lent out
 //! of the session ([`hearth_app::session::on_loan`]), so collection goes on meanwhile.
 
 use crate::collector::lock;
 use crate::commands::off_the_runtime;
-use crate::dto::{BackupDto, ImportDto, OpenChoiceDto, RestoreDto, VerifyDto};
+use crate::dto::{BackupDto, ImportDto, MergedDto, OpenChoiceDto, RestoreDto, VerifyDto};
 use crate::error::{Code, ShellError};
 use crate::state::AppState;
 use hearth_app::session::{LoanError, on_loan};
+use hearth_app::sync::{self, SyncError};
 use hearth_app::{backup, import, meter_keys, verify};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -108,6 +110,61 @@ pub async fn pick_open_files<R: Runtime>(
         }
     };
     paths.map(|p| hold(&state, p)).transpose()
+}
+
+/// Asks for a folder with the desktop's folder dialog: a collector box's sync folder to merge.
+/// `None` when cancelled. Where [`AppState::open_dialog_stand_in`] names a directory
+/// (end-to-end tests), that directory is the "chosen" folder.
+#[tauri::command]
+pub async fn pick_folder<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    title: String,
+) -> Result<Option<OpenChoiceDto>, ShellError> {
+    let folder = match &state.open_dialog_stand_in {
+        Some(dir) => Some(dir.clone()),
+        None => {
+            let Some(dialog) = app.try_state::<tauri_plugin_dialog::Dialog<R>>() else {
+                return Err(ShellError::new(
+                    Code::Internal,
+                    "The folder dialog is not available.",
+                ));
+            };
+            let builder = dialog.file().set_title(title);
+            let picked =
+                tauri::async_runtime::spawn_blocking(move || builder.blocking_pick_folder())
+                    .await
+                    .map_err(|e| ShellError::new(Code::Internal, e.to_string()))?;
+            picked
+                .map(|p| p.into_path())
+                .transpose()
+                .map_err(|e| ShellError::new(Code::Io, e.to_string()))?
+        }
+    };
+    folder.map(|f| hold(&state, vec![f])).transpose()
+}
+
+/// Merges a collector box's sync folder (chosen by its `token`) into the vault: the readings it
+/// sealed there write-only, in any order and as often as the user likes (a file merged before
+/// and unchanged is not read again; a file still being copied is taken next time). Writes the
+/// folder's collector card at the first merge.
+#[tauri::command]
+pub async fn merge_folder(
+    state: State<'_, AppState>,
+    token: String,
+) -> Result<MergedDto, ShellError> {
+    let folder = take(&state, &token)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ShellError::new(Code::BadRequest, "Choose the folder first."))?;
+    let store = state.store.clone();
+    off_the_runtime(move || {
+        sync::merge_open(&store, &folder, &hearth_app::SystemClock).map_err(|e| match e {
+            SyncError::Loan(l) => loan_error(l),
+            other => ShellError::new(Code::BadRequest, other.to_string()),
+        })
+    })
+    .await
 }
 
 /// Imports the files chosen or dropped (by their `token`): meter captures, Hearth's own
