@@ -18,10 +18,7 @@ pub fn explain_capture(bytes: &[u8], tz: &TimeZone) -> Vec<Explanation> {
     let mut rest = bytes;
     let mut n = 0u64;
     let mut ident: Option<String> = None;
-    loop {
-        let Some(at) = rest.iter().position(|&b| b == b'/' || b == STX) else {
-            break;
-        };
+    while let Some(at) = rest.iter().position(|&b| b == b'/' || b == STX) {
         rest = &rest[at..];
         if rest[0] == b'/' {
             let Some(eol) = rest.iter().position(|&b| b == b'\n') else {
