@@ -293,3 +293,48 @@ fn raven_fragments_element_by_element() {
         assert!(!out.contains(whole), "{whole}");
     }
 }
+
+#[test]
+fn a_hex_dump_of_a_netz_noe_apdu_with_its_meter_number() {
+    let hex = fixture("han/kaifa_ma309_netznoe.plain.hex");
+    let out = explain(None, &hex);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "frame 1: bare APDU, 243 bytes, read from hex text",
+            "  security: none",
+            "  APDU: data-notification, invoke id 0x80012345, date-time 2024-11-15 14:45:30 (UTC+01:00)",
+            "  list 1: pairs of OBIS code and value",
+        ]
+    );
+    assert_eq!(
+        lines[lines.len() - 3..],
+        [
+            "    #33  long-unsigned         950                          10^-3  -> 1-0:13.7.0 power_factor",
+            "    #35  octet-string          \"…0001\" (12 bytes)           -      -> meter id (the meter number: the last value, after the power factor, without OBIS code)",
+            "  result: reading meter_id=…0001 import_kwh=12345.678 export_kwh=2345.678 import_w=1234 export_w=0 l1_v=230.1 l2_v=231.5 l3_v=229.8 l1_a=3.120 l2_a=1.050 l3_a=1.200 power_factor=0.950",
+        ]
+    );
+    assert!(!out.contains("1KFM99990001"));
+}
+
+#[test]
+fn a_trailing_value_after_anything_but_the_power_factor_stays_unmapped() {
+    // The same list with the power factor's code turned into 1-0:14.7.0 (frequency): the
+    // value after it is no documented meter number, so it is not read as one.
+    let hex = String::from_utf8(fixture("han/kaifa_ma309_netznoe.plain.hex")).unwrap();
+    assert_eq!(hex.matches("01 00 0D 07 00 FF").count(), 1);
+    let changed = hex.replace("01 00 0D 07 00 FF", "01 00 0E 07 00 FF");
+    let out = explain(Some(Protocol::Dlms), changed.as_bytes());
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[lines.len() - 4..],
+        [
+            "    #33  long-unsigned         950                          10^-3  -> 1-0:14.7.0 unmapped",
+            "    #35  octet-string          \"…0001\" (12 bytes)           -      -> unmapped: no OBIS code",
+            "  result: reading import_kwh=12345.678 export_kwh=2345.678 import_w=1234 export_w=0 l1_v=230.1 l2_v=231.5 l3_v=229.8 l1_a=3.120 l2_a=1.050 l3_a=1.200",
+            "  note: #35 (list): value without an OBIS code; ignored",
+        ]
+    );
+}

@@ -7,6 +7,7 @@
 //! any string not known to be harmless are masked to their last four characters.
 
 use super::axdr::Value;
+use super::dump;
 use super::layout;
 use super::mbus::MbusFramer;
 use super::obis::{self, Obis, Target};
@@ -194,6 +195,7 @@ pub(crate) fn field_text(code: Option<Obis>, name: Option<&str>) -> String {
         return match name {
             // Not a value of its own: it scales another.
             Some(n) if n.starts_with("scaler and unit of") => format!("{n} (applied to its value)"),
+            Some(n) if n.starts_with("meter id") => n.to_string(),
             Some(n) => format!("unmapped: {n}"),
             None => "unmapped".into(),
         };
@@ -356,6 +358,17 @@ pub fn explain_capture(
     auth_key: Option<&Key>,
     tz: &TimeZone,
 ) -> Vec<Explanation> {
+    if let Some(records) = hex_text(bytes) {
+        let mut out = Vec::new();
+        for record in records {
+            for mut e in explain_capture(&record, key, auth_key, tz) {
+                e.frame = out.len() as u64 + 1;
+                e.framing.push_str(", read from hex text");
+                out.push(e);
+            }
+        }
+        return out;
+    }
     let mut out = Vec::new();
     let mut n = 0u64;
     let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
@@ -467,6 +480,44 @@ pub fn explain_capture(
         }
     }
     out
+}
+
+/// The bytes of a capture written as hex text (a reader's log: frames or APDUs over one or
+/// more lines each, a time stamp or tag before the hex set aside), when it is one: printable
+/// text holding a line that starts a frame or an APDU. Each bare APDU is a record of its own
+/// (it carries no length the next one could be told by); framed bytes run on in one record,
+/// their framer tells them apart.
+fn hex_text(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    if !bytes
+        .iter()
+        .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace())
+    {
+        return None;
+    }
+    let mut records: Vec<Vec<u8>> = Vec::new();
+    let mut bare = false;
+    for line in bytes.split(|&b| b == b'\n') {
+        let Some(words) = dump::hex_line(line) else {
+            continue;
+        };
+        match (dump::line_start(&words), records.last_mut()) {
+            (Some((i, is_bare)), last) => {
+                let bytes = words[i..].iter().flatten().copied();
+                // A line of a bare APDU's dump may itself begin like one: it starts a new
+                // record only once the APDU before it is whole.
+                let whole = |r: &[u8]| matches!(dump::apdu_len(r), Ok(Some(n)) if n <= r.len());
+                match last {
+                    Some(r) if (!is_bare && !bare) || (bare && !whole(r)) => r.extend(bytes),
+                    _ => records.push(bytes.collect()),
+                }
+                bare = is_bare;
+            }
+            // A continuation line, once a frame has started.
+            (None, Some(r)) => r.extend(words.iter().flatten()),
+            (None, None) => {}
+        }
+    }
+    (!records.is_empty()).then_some(records)
 }
 
 fn block_text(apdu: &[u8]) -> String {
