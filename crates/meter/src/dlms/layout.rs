@@ -331,6 +331,30 @@ pub static LAYOUTS: &[Layout] = &[
         ],
     },
     Layout {
+        id: "iskra-am550-at-kaernten",
+        family: "Iskra AM550 (Austria, Kärnten Netz, Österreichs Energie customer-interface variant 1)",
+        types: &[O, O, O, O, U32, U32, U32, U32, U32, U32, O, O],
+        markers: &[Marker {
+            index: 0,
+            // The push setup's logical name, 0-6:25.9.0.
+            prefix: &[0x00, 0x06, 0x19, 0x09, 0x00, 0xFF],
+        }],
+        fields: &[
+            unmapped("logical name of the push setup (0-6:25.9.0)"),
+            at(METER, 0, "meter number"),
+            unmapped("time of day (the header's date-time is used)"),
+            unmapped("date (the header's date-time is used)"),
+            A_IMP,
+            A_EXP,
+            R_IMP,
+            R_EXP,
+            P_IMP,
+            P_EXP,
+            unmapped("customer information text (empty in the published frames)"),
+            unmapped("customer information code (empty in the published frames)"),
+        ],
+    },
+    Layout {
         id: "iskra-ie5-hr-hep",
         family: "Iskra IE.5 (Croatia, HEP ODS, compact push of 33 values)",
         types: &[
