@@ -91,7 +91,7 @@ fn explains_why_an_unknown_layout_is_refused() {
     );
     assert_eq!(
         lines.last().unwrap(),
-        &"  result: rejected, unknown-layout: a list of values without OBIS codes in no known layout (signature: 9 values: octet-string, double-long-unsigned ×8); layouts of the same length whose types or markers differ: kaifa-no-list-2-1ph, iskra-si-ljubljana-1ph"
+        &"  result: rejected, unknown-layout: a list of values without OBIS codes in no known layout (signature: 9 values: octet-string, double-long-unsigned ×8); layouts of the same length whose types or markers differ: kaifa-no-list-2-1ph, iskra-si-ljubljana-1ph, am550-at-wiener-netze"
     );
     assert!(!stdout.contains("ISK1030700001111"));
 }
