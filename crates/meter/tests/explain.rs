@@ -338,3 +338,52 @@ fn a_trailing_value_after_anything_but_the_power_factor_stays_unmapped() {
         ]
     );
 }
+
+#[test]
+fn every_capture_is_explained_with_the_verdict_hearth_decode_reaches() {
+    // For each capture of the text and SML protocols, the explained frames' verdicts are the
+    // decoder's results, in order (readings plausibility-checked as `hearth decode` stores
+    // them; rejections with their reasons).
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let tz = hearth_meter::dlms::default_time_zone();
+    let mut checked = 0;
+    for (folder, protocol) in [
+        ("dsmr", Protocol::Dsmr),
+        ("sml", Protocol::Sml),
+        ("iec62056_21", Protocol::Iec62056_21),
+        ("raven", Protocol::Raven),
+    ] {
+        for entry in std::fs::read_dir(dir.join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            if name.ends_with(".json")
+                || name.ends_with(".md")
+                || name.ends_with(".keys")
+                || name == "FILES"
+                || name.contains(".encrypted.")
+                || name.ends_with(".hdlc")
+            {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let explained: Vec<_> =
+                explain_capture(Some(protocol), &bytes, ExplainKeys::default(), &tz)
+                    .into_iter()
+                    .filter_map(|e| e.outcome)
+                    .map(|o| o.map(|d| d.reading).map_err(|r| r.reason))
+                    .collect();
+            let mut d = hearth_meter::auto::decoder(protocol, None).unwrap();
+            d.push(&bytes);
+            let mut decoded = Vec::new();
+            while let Some(r) = d.next() {
+                decoded.push(r.map(|d| d.reading).map_err(|r| r.reason));
+            }
+            while let Some(r) = d.finish() {
+                decoded.push(r.map(|d| d.reading).map_err(|r| r.reason));
+            }
+            assert_eq!(explained, decoded, "{folder}/{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "{checked}");
+}

@@ -164,7 +164,7 @@ fn explain_telegram(
         ),
         None => "none sent (only DSMR 2.2 and 3 send none)".into(),
     });
-    let (items, decoded) = trace_lines(text);
+    let (items, _) = trace_lines(text);
     e.items = items;
     // The verdict as the decoder reaches it; its reading equals the one traced.
     let verdict = layout.decode(text, crc).unwrap_or_else(|| {
@@ -173,7 +173,6 @@ fn explain_telegram(
             detail: "no complete telegram".into(),
         })
     });
-    debug_assert!(verdict.as_ref().is_err() || verdict.as_ref().ok() == Some(&decoded));
     e.conclude(verdict);
     e
 }
