@@ -9,17 +9,19 @@
 //! plausibility (`hearth_meter::plausible`): a field no household meter reports is dropped
 //! from it (told with `--verbose`, counted in `--stats`).
 //!
-//! `--explain` prints instead, per frame of a DLMS/COSEM capture, how it is read: framing,
+//! `--explain` prints instead, per frame, how it is read (for a report on a meter Hearth does
+//! not know), meter ids masked to their last four characters: for DLMS/COSEM the framing,
 //! security, APDU type, the list's layout and each element with its type, raw value, scaler
-//! and the field it went to, meter ids masked to their last four characters (for a report on
-//! a meter Hearth does not know).
+//! and the field it went to; for DSMR, SML, IEC 62056-21 and RAVEn the checksum sent and
+//! computed, and each line, list entry or element with its raw value and the field it went to
+//! (or "unmapped"), and any value dropped as implausible.
 
 use crate::Global;
 use anyhow::Context as _;
 use hearth_meter::Decoder;
 use hearth_meter::Protocol;
 use hearth_meter::auto::{self, AuthKey, Keys};
-use hearth_meter::dlms::explain;
+use hearth_meter::explain::{self, ExplainKeys};
 use hearth_meter::{RejectReason, Stats};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -66,10 +68,11 @@ pub struct Args {
     /// Also show, on stderr, lines of accepted frames that could not be read.
     #[arg(long, short)]
     pub verbose: bool,
-    /// Explain, per frame, how the capture is read: framing, security, APDU type, the
-    /// layout chosen and each element with its type, raw value, scaler and the field it went
-    /// to, or "unmapped" (meter ids masked to their last four characters). DLMS/COSEM captures
-    /// only for now (HDLC, M-Bus or a bare APDU); at most 4 MiB.
+    /// Explain, per frame, how the capture is read: framing, checksum, security, and each
+    /// value with its raw text, unit or type, scaler and the field it went to, or "unmapped",
+    /// and any value dropped as implausible (meter ids masked to their last four characters).
+    /// DSMR, SML, IEC 62056-21, RAVEn and DLMS/COSEM (HDLC, M-Bus or a bare APDU); at most
+    /// 4 MiB.
     #[arg(long, conflicts_with = "stats")]
     pub explain: bool,
     /// The capture file; `-` or nothing reads standard input.
@@ -226,11 +229,22 @@ fn emit(
     Ok(None)
 }
 
-/// `--explain`: reads the whole capture (bounded) and prints each DLMS frame's explanation.
+/// `--explain`: reads the whole capture (bounded) and prints each frame's explanation.
 fn explain(args: &Args, keys: Option<Keys>) -> anyhow::Result<ExitCode> {
-    if !matches!(args.protocol, ProtocolArg::Auto | ProtocolArg::Dlms) {
-        anyhow::bail!("--explain reads DLMS/COSEM captures only for now");
-    }
+    let protocol = match args.protocol {
+        ProtocolArg::Auto => None,
+        ProtocolArg::Dsmr => Some(Protocol::Dsmr),
+        ProtocolArg::Dlms => Some(Protocol::Dlms),
+        ProtocolArg::Sml => Some(Protocol::Sml),
+        ProtocolArg::Iec62056_21 => Some(Protocol::Iec62056_21),
+        ProtocolArg::Raven => Some(Protocol::Raven),
+        ProtocolArg::Glow => {
+            anyhow::bail!(
+                "--explain reads DLMS/COSEM, DSMR, SML, IEC 62056-21 and RAVEn captures; a Glow \
+                 payload is JSON, readable as it is"
+            )
+        }
+    };
     let input: Box<dyn Read> = match &args.file {
         None => Box::new(io::stdin().lock()),
         Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
@@ -248,21 +262,27 @@ fn explain(args: &Args, keys: Option<Keys>) -> anyhow::Result<ExitCode> {
             limit >> 20
         );
     }
-    let (key, auth_key) = match &keys {
-        None => (None, None),
-        Some(k) => (
-            Some(&k.key),
-            match &k.auth_key {
+    let explain_keys = match &keys {
+        None => ExplainKeys {
+            smarty_default_auth: true,
+            ..ExplainKeys::default()
+        },
+        Some(k) => ExplainKeys {
+            key: Some(&k.key),
+            auth_key: match &k.auth_key {
                 AuthKey::Key(ak) => Some(ak),
                 AuthKey::Default | AuthKey::Skip => None,
             },
-        ),
+            smarty_default_auth: matches!(k.auth_key, AuthKey::Default),
+        },
     };
     let tz = hearth_meter::dlms::default_time_zone();
-    let frames = explain::explain_capture(&bytes, key, auth_key, &tz);
+    let frames = explain::explain_capture(protocol, &bytes, explain_keys, &tz);
     if frames.is_empty() {
         eprintln!(
-            "hearth: no DLMS/COSEM frame found (--explain reads DLMS captures only for now: HDLC, M-Bus or a bare APDU)"
+            "hearth: no meter frame found to explain (--explain reads DSMR telegrams, SML \
+             frames, IEC 62056-21 readouts, RAVEn XML and DLMS/COSEM captures: HDLC, M-Bus or a \
+             bare APDU)"
         );
         return Ok(ExitCode::FAILURE);
     }

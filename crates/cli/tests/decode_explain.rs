@@ -1,5 +1,6 @@
-//! `hearth decode --explain`: per frame, how a DLMS capture is read (framing, security, APDU,
-//! layout, each element), meter ids masked; and `unknown-layout` counted by `--stats`.
+//! `hearth decode --explain`: per frame, how a capture is read (DLMS: framing, security, APDU,
+//! layout, each element; DSMR, SML, IEC 62056-21, RAVEn: checksum, each line, entry or
+//! element), meter ids masked; and `unknown-layout` counted by `--stats`.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -90,7 +91,7 @@ fn explains_why_an_unknown_layout_is_refused() {
     );
     assert_eq!(
         lines.last().unwrap(),
-        &"  result: rejected, unknown-layout: a list of values without OBIS codes in no known layout (signature: 9 values: octet-string, double-long-unsigned ×8); layouts of the same length whose types or markers differ: kaifa-no-list-2-1ph, iskra-si-ljubljana-1ph"
+        &"  result: rejected, unknown-layout: a list of values without OBIS codes in no known layout (signature: 9 values: octet-string, double-long-unsigned ×8); layouts of the same length whose types or markers differ: kaifa-no-list-2-1ph, iskra-si-ljubljana-1ph, am550-at-wiener-netze"
     );
     assert!(!stdout.contains("ISK1030700001111"));
 }
@@ -127,18 +128,108 @@ fn unknown_layouts_are_counted_by_stats_and_nothing_is_printed() {
 }
 
 #[test]
-fn explain_is_dlms_only_for_now() {
-    let out = hearth(&["--explain", &fixture("dsmr/v5.p1")]);
+fn explains_a_dsmr_telegram_with_its_crc_and_the_meter_id_masked() {
+    for args in [
+        &["--explain", &fixture("dsmr/v5.p1")][..],
+        &["--explain", "--protocol", "dsmr", &fixture("dsmr/v5.p1")],
+    ] {
+        let out = hearth(args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines[..5],
+            [
+                "frame 1: DSMR telegram, 884 bytes from '/' to '!', header /ISk5\\2MT382-1000",
+                "  checksum: CRC-16/ARC sent 6EEE, computed 6EEE: good",
+                "    line 3   1-3:0.2.8        (50)                           -> dsmr_version",
+                "    line 4   0-0:1.0.0        (170102192002W)                -> time",
+                "    line 5   0-0:96.1.1       (…3037)                        -> meter_id …5507",
+            ]
+        );
+        assert!(!stdout.contains("K8EG004046395507"));
+        assert!(!stdout.contains("4B384547303034303436333935353037"));
+    }
+}
+
+#[test]
+fn explains_a_dsmr_crc_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = dir.path().join("damaged.p1");
+    let good = std::fs::read_to_string(fixture("dsmr/v5.p1")).unwrap();
+    std::fs::write(&damaged, good.replace("(0230.0*V)", "(0280.0*V)")).unwrap();
+    let out = hearth(&["--explain", damaged.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[1].starts_with("  checksum: CRC-16/ARC sent 6EEE, computed ")
+            && lines[1].ends_with(
+                ": mismatch (the telegram was damaged in transit; nothing of it is stored)"
+            ),
+        "{stdout}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("  result: rejected, checksum: CRC "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn explains_sml_iec_and_raven_captures() {
+    let out = hearth(&["--explain", &fixture("sml/EMH_eHZ-HW8E2A5L0EK2P.bin")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().take(3).collect::<Vec<_>>(),
+        [
+            "frame 1: SML transport frame, 316 bytes",
+            "  checksum: CRC-16/X-25 sent 35C5, computed 35C5: good",
+            "    list 1   server id        \"…c8c6\" (10 bytes)             -      -> meter_id …c8c6",
+        ]
+    );
+    let out = hearth(&[
+        "--explain",
+        "--protocol",
+        "iec62056-21",
+        &fixture("iec62056_21/easymeter_q3d.txt"),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().nth(2),
+        Some("    line 2   1-0:0.0.0*255    (…0042)                        -> meter_id …0042")
+    );
+    assert!(!stdout.contains("1ESY1160000042"));
+    let out = hearth(&["--explain", &fixture("raven/aioraven_responses.xml")]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "    #2       MeterMacId       …3210                          -> meter_id …3210\n"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("FEDCBA9876543210"));
+}
+
+#[test]
+fn glow_payloads_are_not_explained() {
+    let out = hearth(&[
+        "--explain",
+        "--protocol",
+        "glow",
+        &fixture("glow/eventhub_to_timescale.jsonl"),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(
-        text(&out.stderr).contains("--explain reads DLMS captures only for now"),
+        text(&out.stderr)
+            .contains("--explain reads DLMS/COSEM, DSMR, SML, IEC 62056-21 and RAVEn captures"),
         "{}",
         text(&out.stderr)
     );
-    let out = hearth(&["--explain", "--protocol", "dsmr", &fixture("dsmr/v5.p1")]);
-    assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("DLMS/COSEM captures only"));
 }
 
 #[test]

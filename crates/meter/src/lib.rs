@@ -14,6 +14,7 @@ pub mod checksum;
 pub mod decoder;
 pub mod dlms;
 pub mod dsmr;
+pub mod explain;
 pub mod glo;
 pub mod glow;
 pub mod hdlc;

@@ -149,6 +149,72 @@ fn iskra_am550_slovenia_celje_list() {
 }
 
 #[test]
+fn iskra_am550_austria_wiener_netze() {
+    let d = decode_one("iskra_am550_at_wiener_netze.hdlc");
+    // No meter id in this list; the clock is its first value.
+    assert_eq!(d.reading.meter_id, None);
+    assert_eq!(
+        d.reading.time.unwrap().to_string(),
+        "2024-03-10T14:05:30+01:00"
+    );
+    for (q, v) in [
+        (Q::ImportWh, 8_123_456),
+        (Q::ExportWh, 2_048),
+        (Q::ReactiveImportVarh, 70_001),
+        (Q::ReactiveExportVarh, 1_500_000),
+        (Q::ImportW, 512),
+        (Q::ExportW, 0),
+        (Q::ReactiveImportVar, 0),
+        (Q::ReactiveExportVar, 230),
+    ] {
+        assert_eq!(get(&d, q), Some(v), "{q:?}");
+    }
+    assert_eq!(d.reading.quantities().count(), 8);
+    // The same nine types with a device name first (a Slovenian variant no document explains)
+    // stay unknown: the clock is the marker.
+    let (out, _) = decode(&fixture("iskra_am550_si_unknown_layout.hdlc"));
+    assert_eq!(
+        out[0].as_ref().unwrap_err().reason,
+        RejectReason::UnknownLayout
+    );
+}
+
+#[test]
+fn iskra_am550_austria_kaernten_variant_1() {
+    let d = decode_one("iskra_am550_at_kaernten.hdlc");
+    assert_eq!(meter_id(&d), "9900000012345");
+    // The time comes from the APDU header; the list's own time and date pieces are not read.
+    assert_eq!(
+        d.reading.time.unwrap().to_string(),
+        "2024-03-10T14:05:30+01:00"
+    );
+    for (q, v) in [
+        (Q::ImportWh, 12_345_678),
+        (Q::ExportWh, 2_345_678),
+        (Q::ReactiveImportVarh, 1_234_567),
+        (Q::ReactiveExportVarh, 654_321),
+        (Q::ImportW, 1_234),
+        (Q::ExportW, 0),
+    ] {
+        assert_eq!(get(&d, q), Some(v), "{q:?}");
+    }
+    assert_eq!(d.reading.quantities().count(), 6);
+    assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+    // Without its marker (another push setup's name first), the same shape is not guessed.
+    let mut other = info_of(&fixture("iskra_am550_at_kaernten.hdlc"));
+    let at = other
+        .windows(6)
+        .position(|w| w == [0x00, 0x06, 0x19, 0x09, 0x00, 0xFF])
+        .unwrap();
+    other[at + 1] = 0x07;
+    let (out, _) = decode(&encode_frame(&other));
+    assert_eq!(
+        out[0].as_ref().unwrap_err().reason,
+        RejectReason::UnknownLayout
+    );
+}
+
+#[test]
 fn positional_list_in_no_known_layout_is_rejected_and_counted() {
     let (out, dec) = decode(&fixture("iskra_am550_si_unknown_layout.hdlc"));
     assert_eq!(out.len(), 1);
@@ -158,7 +224,7 @@ fn positional_list_in_no_known_layout_is_rejected_and_counted() {
         r.detail,
         "a list of values without OBIS codes in no known layout (signature: 9 values: \
          octet-string, double-long-unsigned ×8); layouts of the same length whose types or \
-         markers differ: kaifa-no-list-2-1ph, iskra-si-ljubljana-1ph"
+         markers differ: kaifa-no-list-2-1ph, iskra-si-ljubljana-1ph, am550-at-wiener-netze"
     );
     assert_eq!(dec.stats().rejected_for(RejectReason::UnknownLayout), 1);
     assert_eq!(dec.stats().accepted, 0);

@@ -197,6 +197,11 @@ fn a_bare_ciphered_apdu_is_read_only_when_its_tag_checks_out() {
 /// The values both Netz NÖ fixtures were built with (see the fixture README).
 fn check_kaifa_ma309(r: &Reading) {
     assert_eq!(r.protocol, Protocol::Dlms);
+    // The meter number that ends the list, without an OBIS code, after the power factor.
+    assert_eq!(
+        r.meter_id.as_ref().map(|m| m.as_str()),
+        Some("1KFM99990001")
+    );
     assert_eq!(
         r.time.unwrap().timestamp().to_string(),
         "2024-11-15T13:45:30Z"
@@ -258,6 +263,10 @@ fn kaifa_ma309_decrypted_apdu_printed_sixteen_bytes_a_line() {
 }
 
 fn check_t210d(r: &Reading) {
+    assert_eq!(
+        r.meter_id.as_ref().map(|m| m.as_str()),
+        Some("100000000042")
+    );
     assert_eq!(
         r.time.unwrap().timestamp().to_string(),
         "2024-11-15T13:45:45Z"

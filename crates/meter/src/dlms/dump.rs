@@ -240,7 +240,7 @@ fn hex_digit(c: u8) -> u8 {
 /// Where in a hex line's `words` a frame or APDU starts, and whether it is a bare APDU.
 /// Leading words of more than one byte (a time stamp in digits, `12:00:01`) may be dropped;
 /// a word of one byte is part of a spaced dump and never is.
-fn line_start(words: &[Vec<u8>]) -> Option<(usize, bool)> {
+pub(crate) fn line_start(words: &[Vec<u8>]) -> Option<(usize, bool)> {
     for i in 0..words.len() {
         let head: Vec<u8> = words[i..].iter().flatten().take(4).copied().collect();
         if bare_start(&head) {

@@ -7,20 +7,19 @@
 //! any string not known to be harmless are masked to their last four characters.
 
 use super::axdr::Value;
+use super::dump;
 use super::layout;
 use super::mbus::MbusFramer;
 use super::obis::{self, Obis, Target};
 use super::{block_transfer, decode_notification_traced, strip_llc};
-use crate::decoder::{Decoded, RejectReason, Rejection};
+use crate::decoder::{RejectReason, Rejection};
 use crate::glo::{self, GloError, Key};
 use crate::hdlc::HdlcFramer;
 use crate::plausible;
-use crate::reading::write_fixed;
 use jiff::tz::TimeZone;
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
-/// Largest capture `--explain` reads (it is for a few frames, not a year).
-pub const MAX_CAPTURE: usize = 4 * 1024 * 1024;
+pub use crate::explain::{Explanation, MAX_CAPTURE, mask};
 
 /// One element of a list as the decoder read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,24 +87,6 @@ pub struct ApduTrace {
     pub lists: Vec<ListTrace>,
 }
 
-/// The explanation of one frame.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Explanation {
-    /// 1-based frame number in the capture.
-    pub frame: u64,
-    /// How the APDU came (`HDLC frame, 131 bytes, checksums good`).
-    pub framing: String,
-    /// `none`, or the ciphering header and whether it was decrypted.
-    pub security: Option<String>,
-    /// The APDU type (`data-notification, invoke id …`, `general-block-transfer block 2`).
-    pub apdu: Option<String>,
-    /// The body, when a data-notification was reached.
-    pub trace: Option<ApduTrace>,
-    /// The decoder's verdict: a reading (plausibility-checked, as `hearth decode` stores it)
-    /// or the rejection; `None` for a block of a longer transfer.
-    pub outcome: Option<Result<Decoded, Rejection>>,
-}
-
 fn is_clock(code: Option<Obis>) -> bool {
     code.is_some_and(|c| obis::target(c) == Target::Clock)
 }
@@ -124,14 +105,7 @@ fn variant_name(v: &Value<'_>) -> &'static str {
     }
 }
 
-/// The last four characters of an identifier, the rest masked.
-pub fn mask(id: &str) -> String {
-    let n = id.chars().count();
-    let keep: String = id.chars().skip(n.saturating_sub(4)).collect();
-    format!("…{keep}")
-}
-
-fn raw_text(v: &Value<'_>, clear: bool, clock: bool) -> String {
+pub(crate) fn raw_text(v: &Value<'_>, clear: bool, clock: bool) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
@@ -216,11 +190,12 @@ pub fn date_time_text(b: &[u8]) -> String {
     out
 }
 
-fn field_text(code: Option<Obis>, name: Option<&str>) -> String {
+pub(crate) fn field_text(code: Option<Obis>, name: Option<&str>) -> String {
     let Some(code) = code else {
         return match name {
             // Not a value of its own: it scales another.
             Some(n) if n.starts_with("scaler and unit of") => format!("{n} (applied to its value)"),
+            Some(n) if n.starts_with("meter id") => n.to_string(),
             Some(n) => format!("unmapped: {n}"),
             None => "unmapped".into(),
         };
@@ -240,7 +215,7 @@ fn field_text(code: Option<Obis>, name: Option<&str>) -> String {
 }
 
 /// The security of a general-glo-ciphering APDU in words, the system title's serial masked.
-fn security_text(apdu: &[u8]) -> String {
+pub(crate) fn security_text(apdu: &[u8]) -> String {
     match glo::parse(apdu) {
         Ok(f) => {
             let maker: String = f.system_title[..3]
@@ -285,14 +260,7 @@ pub fn explain_apdu(
     auth_key: Option<&Key>,
     tz: &TimeZone,
 ) -> Explanation {
-    let mut e = Explanation {
-        frame,
-        framing,
-        security: None,
-        apdu: None,
-        trace: None,
-        outcome: None,
-    };
+    let mut e = Explanation::new(frame, framing);
     let apdu = strip_llc(info);
     let plain: Vec<u8>;
     let apdu: &[u8] = match apdu.first() {
@@ -390,6 +358,17 @@ pub fn explain_capture(
     auth_key: Option<&Key>,
     tz: &TimeZone,
 ) -> Vec<Explanation> {
+    if let Some(records) = hex_text(bytes) {
+        let mut out = Vec::new();
+        for record in records {
+            for mut e in explain_capture(&record, key, auth_key, tz) {
+                e.frame = out.len() as u64 + 1;
+                e.framing.push_str(", read from hex text");
+                out.push(e);
+            }
+        }
+        return out;
+    }
     let mut out = Vec::new();
     let mut n = 0u64;
     let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
@@ -430,6 +409,9 @@ pub fn explain_capture(
                     security: None,
                     apdu: None,
                     trace: None,
+                    checksum: None,
+                    items: Vec::new(),
+                    skipped: None,
                     outcome: Some(Err(rej)),
                 }),
                 Ok(apdu) => {
@@ -460,6 +442,9 @@ pub fn explain_capture(
                 security: None,
                 apdu: None,
                 trace: None,
+                checksum: None,
+                items: Vec::new(),
+                skipped: None,
                 outcome: Some(Err(rej)),
             }),
             Ok(f) => {
@@ -482,6 +467,9 @@ pub fn explain_capture(
                             security: None,
                             apdu: Some(block_text(apdu)),
                             trace: None,
+                            checksum: None,
+                            items: Vec::new(),
+                            skipped: None,
                             outcome: None,
                         });
                     }
@@ -492,6 +480,44 @@ pub fn explain_capture(
         }
     }
     out
+}
+
+/// The bytes of a capture written as hex text (a reader's log: frames or APDUs over one or
+/// more lines each, a time stamp or tag before the hex set aside), when it is one: printable
+/// text holding a line that starts a frame or an APDU. Each bare APDU is a record of its own
+/// (it carries no length the next one could be told by); framed bytes run on in one record,
+/// their framer tells them apart.
+fn hex_text(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    if !bytes
+        .iter()
+        .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace())
+    {
+        return None;
+    }
+    let mut records: Vec<Vec<u8>> = Vec::new();
+    let mut bare = false;
+    for line in bytes.split(|&b| b == b'\n') {
+        let Some(words) = dump::hex_line(line) else {
+            continue;
+        };
+        match (dump::line_start(&words), records.last_mut()) {
+            (Some((i, is_bare)), last) => {
+                let bytes = words[i..].iter().flatten().copied();
+                // A line of a bare APDU's dump may itself begin like one: it starts a new
+                // record only once the APDU before it is whole.
+                let whole = |r: &[u8]| matches!(dump::apdu_len(r), Ok(Some(n)) if n <= r.len());
+                match last {
+                    Some(r) if (!is_bare && !bare) || (bare && !whole(r)) => r.extend(bytes),
+                    _ => records.push(bytes.collect()),
+                }
+                bare = is_bare;
+            }
+            // A continuation line, once a frame has started.
+            (None, Some(r)) => r.extend(words.iter().flatten()),
+            (None, None) => {}
+        }
+    }
+    (!records.is_empty()).then_some(records)
 }
 
 fn block_text(apdu: &[u8]) -> String {
@@ -553,59 +579,13 @@ fn explain_blocks(
             security: None,
             apdu: Some(last),
             trace: None,
+            checksum: None,
+            items: Vec::new(),
+            skipped: None,
             outcome: Some(Err(lost.unwrap_or_else(|| {
                 reject(RejectReason::Framing, "block transfer never completed")
             }))),
         },
-    }
-}
-
-impl fmt::Display for Explanation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "frame {}: {}", self.frame, self.framing)?;
-        if let Some(s) = &self.security {
-            writeln!(f, "  security: {s}")?;
-        }
-        if let Some(a) = &self.apdu {
-            writeln!(f, "  APDU: {a}")?;
-        }
-        if let Some(t) = &self.trace {
-            for (i, l) in t.lists.iter().enumerate() {
-                writeln!(f, "  list {}: {}", i + 1, l.shape)?;
-                if let Some(layout) = &l.layout {
-                    writeln!(f, "  layout: {layout}")?;
-                }
-                for e in &l.elements {
-                    let scaler = e.scaler.map_or("-".to_string(), |s| format!("10^{s}"));
-                    writeln!(
-                        f,
-                        "    #{:<3} {:<21} {:<28} {:<6} -> {}",
-                        e.index, e.type_name, e.raw, scaler, e.field
-                    )?;
-                }
-            }
-        }
-        match &self.outcome {
-            None => writeln!(f, "  result: waiting for the next block"),
-            Some(Err(r)) => writeln!(f, "  result: rejected, {}: {}", r.reason.name(), r.detail),
-            Some(Ok(d)) => {
-                let mut s = String::new();
-                if let Some(id) = &d.reading.meter_id {
-                    let _ = write!(s, " meter_id={}", id.redacted());
-                }
-                for (q, v) in d.reading.quantities() {
-                    s.push(' ');
-                    s.push_str(q.name());
-                    s.push('=');
-                    let _ = write_fixed(&mut s, v, q.decimals());
-                }
-                writeln!(f, "  result: reading{s}")?;
-                for dg in &d.diagnostics {
-                    writeln!(f, "  note: #{} ({}): {}", dg.line, dg.code, dg.message)?;
-                }
-                Ok(())
-            }
-        }
     }
 }
 

@@ -77,6 +77,9 @@ pub struct Marker {
     pub index: usize,
     /// The bytes the value there starts with.
     pub prefix: &'static [u8],
+    /// Whether the value there is a 12-byte COSEM date-time instead (a year from 2000 to 2099
+    /// and a month; `prefix` is then empty).
+    pub date_time: bool,
 }
 
 /// One known positional list.
@@ -184,6 +187,7 @@ const I_E3: Field = at([1, 0, 62, 7, 0, 255], 0, "active power export L3 (W)");
 const KFM: &[Marker] = &[Marker {
     index: 0,
     prefix: b"KFM_",
+    date_time: false,
 }];
 
 /// Every positional list Hearth knows. Add a family here, with a fixture and its source in
@@ -246,10 +250,12 @@ pub static LAYOUTS: &[Layout] = &[
             Marker {
                 index: 0,
                 prefix: b"ISK",
+                date_time: false,
             },
             Marker {
                 index: 1,
                 prefix: b"16820005",
+                date_time: false,
             },
         ],
         fields: &[
@@ -265,10 +271,12 @@ pub static LAYOUTS: &[Layout] = &[
             Marker {
                 index: 0,
                 prefix: b"ISK",
+                date_time: false,
             },
             Marker {
                 index: 1,
                 prefix: b"16820006",
+                date_time: false,
             },
         ],
         fields: &[
@@ -294,10 +302,12 @@ pub static LAYOUTS: &[Layout] = &[
             Marker {
                 index: 0,
                 prefix: b"ISK",
+                date_time: false,
             },
             Marker {
                 index: 1,
                 prefix: b"ISK",
+                date_time: false,
             },
         ],
         fields: &[
@@ -320,14 +330,54 @@ pub static LAYOUTS: &[Layout] = &[
             Marker {
                 index: 0,
                 prefix: b"ISK",
+                date_time: false,
             },
             Marker {
                 index: 1,
                 prefix: b"UP_3f",
+                date_time: false,
             },
         ],
         fields: &[
             I_LDN, I_LIST, I_U1, I_U2, I_U3, I_I1, I_I2, I_I3, P_IMP, P_EXP, Q_IMP, Q_EXP,
+        ],
+    },
+    Layout {
+        id: "am550-at-wiener-netze",
+        family: "Iskra AM550 and the other meters of Wiener Netze (Austria, infrared customer interface)",
+        types: &[O, U32, U32, U32, U32, U32, U32, U32, U32],
+        markers: &[Marker {
+            index: 0,
+            prefix: &[],
+            date_time: true,
+        }],
+        fields: &[
+            K_CLOCK, A_IMP, A_EXP, R_IMP, R_EXP, P_IMP, P_EXP, Q_IMP, Q_EXP,
+        ],
+    },
+    Layout {
+        id: "iskra-am550-at-kaernten",
+        family: "Iskra AM550 (Austria, Kärnten Netz, Österreichs Energie customer-interface variant 1)",
+        types: &[O, O, O, O, U32, U32, U32, U32, U32, U32, O, O],
+        markers: &[Marker {
+            index: 0,
+            // The push setup's logical name, 0-6:25.9.0.
+            prefix: &[0x00, 0x06, 0x19, 0x09, 0x00, 0xFF],
+            date_time: false,
+        }],
+        fields: &[
+            unmapped("logical name of the push setup (0-6:25.9.0)"),
+            at(METER, 0, "meter number"),
+            unmapped("time of day (the header's date-time is used)"),
+            unmapped("date (the header's date-time is used)"),
+            A_IMP,
+            A_EXP,
+            R_IMP,
+            R_EXP,
+            P_IMP,
+            P_EXP,
+            unmapped("customer information text (empty in the published frames)"),
+            unmapped("customer information code (empty in the published frames)"),
         ],
     },
     Layout {
@@ -468,7 +518,12 @@ impl fmt::Display for Signature<'_> {
 
 fn marker_holds(m: &Marker, list: &[Value<'_>]) -> bool {
     match list.get(m.index) {
-        Some(Value::Octets(s) | Value::Text(s)) => s.starts_with(m.prefix),
+        Some(Value::Octets(s)) if m.date_time => {
+            s.len() == 12
+                && (2000..2100).contains(&u16::from_be_bytes([s[0], s[1]]))
+                && (1..=12).contains(&s[2])
+        }
+        Some(Value::Octets(s) | Value::Text(s)) => !m.date_time && s.starts_with(m.prefix),
         _ => false,
     }
 }

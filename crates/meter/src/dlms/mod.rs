@@ -511,6 +511,20 @@ fn place_pair(
     if su.is_some() { 3 } else { 2 }
 }
 
+/// How `--explain` names the meter number that ends a Netz NÖ list.
+const METER_NUMBER: &str =
+    "meter id (the meter number: the last value, after the power factor, without OBIS code)";
+
+/// Whether `v`, the last value of a list of OBIS-value pairs that follows the power factor
+/// (`1-0:13.7.0`), is the meter number the Austrian Kaifa MA309 and Sagemcom T210-D of Netz
+/// Niederösterreich end their push with: 12 letters and digits, without an OBIS code (Netz NÖ,
+/// "Smart Meter Kundenschnittstelle", 3rd edition, March 2022; read the same way by
+/// esphome-dlms-meter's EVN variant, which names it the meter number).
+fn is_meter_number(last_code: Option<Obis>, v: &Value<'_>) -> bool {
+    matches!(last_code, Some(c) if c.0[0] == 1 && c.cde() == (13, 7, 0))
+        && matches!(v, Value::Octets(b) if b.len() == 12 && b.iter().all(u8::is_ascii_alphanumeric))
+}
+
 /// Whether `list` is structures of `{OBIS, value, {scaler, unit}}` mixed with top-level OBIS
 /// codes each followed by its value (and its scaler and unit), as the Kaifa MA309 of
 /// Vorarlberg Netz pushes (its clock as a top-level pair, then structures): every element
@@ -742,21 +756,30 @@ fn interpret(
             t.shape = "pairs of OBIS code and value";
         }
         let mut i = 0;
+        let mut last_code = None;
         while i < list.len() {
             match is_obis(&list[i]) {
                 Some(code) if i + 1 < list.len() => {
+                    last_code = Some(code);
                     let tag = span(i + 1).and_then(|x| x.first().copied());
                     i += place_pair(b, list, i, code, vendor, tz, trace.as_deref_mut(), tag);
                 }
                 _ => {
+                    let number =
+                        i > 0 && i + 1 == list.len() && is_meter_number(last_code, &list[i]);
                     match &list[i] {
                         Value::Null => {}
                         Value::Text(_) | Value::Octets(_) if i == 0 => {} // the list's name
+                        Value::Octets(id) if number => b.meter_id(1, obis::id_text(id)),
                         _ => b.diagnose(index(i), "list", "value without an OBIS code; ignored"),
                     }
                     if let Some(t) = trace.as_deref_mut() {
                         let tag = span(i).and_then(|x| x.first().copied());
-                        let what = if i == 0 { "list name" } else { "no OBIS code" };
+                        let what = match (i, number) {
+                            (0, _) => "list name",
+                            (_, true) => METER_NUMBER,
+                            _ => "no OBIS code",
+                        };
                         t.push(index(i), tag, &list[i], None, None, Some(what));
                     }
                     i += 1;

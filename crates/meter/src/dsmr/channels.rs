@@ -104,16 +104,33 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The first channel of `medium` with a value, preferring ones with a device.
+    #[inline]
+    fn pick(&self, medium: Medium) -> Option<Channel<'a>> {
+        self.channels[1..]
+            .iter()
+            .filter(|c| c.value.is_some() && c.medium() == medium)
+            .min_by_key(|c| c.empty_id)
+            .copied()
+    }
+
+    /// The line each of gas, water and heat is read from at the end (what
+    /// [`Parser::channel_readings`] picks) and the fields it fills, for `--explain`.
+    pub(super) fn channel_lines(&self) -> Vec<(u32, [&'static str; 2])> {
+        [
+            (Medium::Gas, ["gas_m3", "gas_time"]),
+            (Medium::Water, ["water_m3", "water_time"]),
+            (Medium::Heat, ["heat_gj", "heat_time"]),
+        ]
+        .into_iter()
+        .filter_map(|(m, names)| self.pick(m).map(|c| (c.line, names)))
+        .collect()
+    }
+
     /// Gas, water and heat from the channels, once all lines are read.
     pub(super) fn channel_readings(&mut self) {
         for medium in [Medium::Gas, Medium::Water, Medium::Heat] {
-            // The first channel of this medium with a value, preferring ones with a device.
-            let pick = self.channels[1..]
-                .iter()
-                .filter(|c| c.value.is_some() && c.medium() == medium)
-                .min_by_key(|c| c.empty_id)
-                .copied();
-            let Some(c) = pick else { continue };
+            let Some(c) = self.pick(medium) else { continue };
             let (q, family) = match medium {
                 Medium::Gas => (Quantity::GasDm3, Family::Volume),
                 Medium::Water => (Quantity::WaterDm3, Family::Volume),

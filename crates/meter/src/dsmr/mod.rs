@@ -41,6 +41,7 @@
 
 mod channels;
 mod crc;
+pub mod explain;
 mod extras;
 mod framer;
 mod layout;

@@ -28,6 +28,8 @@ use crate::time::MeterTime;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 
+pub mod explain;
+
 const STX: u8 = 0x02;
 const ETX: u8 = 0x03;
 /// Largest data block kept.

@@ -22,6 +22,8 @@ use crate::reading::Protocol;
 use crate::time::MeterTime;
 use std::borrow::Cow;
 
+pub mod explain;
+
 const ESC: [u8; 4] = [0x1B; 4];
 const START: [u8; 8] = [0x1B, 0x1B, 0x1B, 0x1B, 0x01, 0x01, 0x01, 0x01];
 /// Largest transport frame kept (real meters send 200 bytes to 2 KiB).

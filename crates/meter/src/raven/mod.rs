@@ -23,6 +23,8 @@ use crate::decoder::{Decoded, Decoder, Diagnostic, RejectReason, Rejection, Stat
 use crate::reading::{MeterId, Protocol, Quantity, Reading};
 use crate::time::MeterTime;
 
+pub mod explain;
+
 /// Largest fragment kept (real ones are under 600 bytes).
 pub const MAX_FRAGMENT_LEN: usize = 4096;
 /// Seconds between 1970-01-01 and 2000-01-01 (the RAVEn epoch), both UTC.
