@@ -1,6 +1,9 @@
 //! Costs for a period: the household's energy and what it cost under each chosen contract,
 //! from the vault's quarter hours. The desktop's Costs screen (this month, last month, the
 //! last 12 months in the vault's time zone) and `hearth report` both price through here.
+//! Gas comes with it: [`Report::gas_cm3`] is the gas used, and each contract's
+//! [`Cost::gas`](hearth_insight::Cost::gas) what its `[gas]` makes of it (inside `vat` and
+//! `total`; [`Cost::electricity_total`](hearth_insight::Cost::electricity_total) is the rest).
 
 use crate::usage;
 use hearth_insight::usage::SLOT_S;
@@ -108,6 +111,12 @@ pub fn kwh(mwh: i64) -> f64 {
     wh as f64 / 1000.0
 }
 
+/// m³ with 3 decimals from cm³ (rounded to the dm³), as both faces show gas.
+pub fn m3(cm3: i64) -> f64 {
+    // A m³ is a million cm³ as a kWh is a million mWh: the same rounding.
+    kwh(cm3)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +158,7 @@ mod tests {
         assert_eq!(kwh(1_234_500), 1.235);
         assert_eq!(kwh(-1_234_500), -1.235);
         assert_eq!(kwh(0), 0.0);
+        assert_eq!(m3(2_345_500), 2.346);
+        assert_eq!(m3(999), 0.001);
     }
 }

@@ -3,7 +3,7 @@
 //! tips` share, so they cannot drift apart.
 
 use hearth_insight::{ReadingSpan, Rollup, RollupRow, Usage};
-use hearth_meter::ENERGY_REGISTERS;
+use hearth_meter::{ENERGY_REGISTERS, Quantity};
 use hearth_vault::{Resolution, Row, Vault, VaultError};
 use jiff::Timestamp;
 
@@ -38,5 +38,6 @@ fn rollup_row(row: &Row) -> RollupRow {
         start: row.start(),
         used_wh: ENERGY_REGISTERS.map(|q| row.used(q)),
         estimated: row.estimated,
+        gas_dm3: row.used(Quantity::GasDm3),
     }
 }

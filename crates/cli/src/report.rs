@@ -5,7 +5,8 @@
 //! or else from the vault's settings named `tariff/<name>` (contract TOML). The JSON output is
 //! the design §5 contract: `from`, `to`, `import_kwh`, `export_kwh`, `estimated_kwh` and one
 //! `contracts` entry per contract with its `cost` split into energy, tax, fixed, capacity,
-//! export credit, VAT and total.
+//! gas, export credit, VAT and total, and a top-level `gas_m3` (gas used, priced only by a
+//! contract with `[gas]`).
 
 use crate::Global;
 use anyhow::{Context, bail};
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub(crate) use hearth_app::costs::kwh;
+pub(crate) use hearth_app::costs::{kwh, m3};
 use std::process::ExitCode;
 
 /// Output format.
@@ -224,6 +225,19 @@ pub(crate) fn warn_about_input(s: UsageStats) {
             s.implausible
         );
     }
+    if s.gas_resets > 0 {
+        eprintln!(
+            "hearth: {} gas register reset(s) or gas meter change(s): gas across them is not \
+             counted",
+            s.gas_resets
+        );
+    }
+    if s.gas_implausible > 0 {
+        eprintln!(
+            "hearth: {} impossible gas register jump(s) ignored",
+            s.gas_implausible
+        );
+    }
     if s.out_of_order > 0 {
         eprintln!(
             "hearth: {} reading(s) out of time order skipped",
@@ -250,6 +264,7 @@ fn report_json(r: &Report, from: Date, to: Date) -> Value {
                     "tax": money(k.tax),
                     "fixed": money(k.fixed),
                     "capacity": money(k.capacity),
+                    "gas": money(k.gas),
                     "export_credit": money(k.export_credit),
                     "vat": money(k.vat),
                     "total": money(k.total),
@@ -263,6 +278,7 @@ fn report_json(r: &Report, from: Date, to: Date) -> Value {
         "import_kwh": kwh(r.import_mwh),
         "export_kwh": kwh(r.export_mwh),
         "estimated_kwh": kwh(r.estimated_mwh),
+        "gas_m3": m3(r.gas_cm3),
         "contracts": contracts,
     })
 }
@@ -287,6 +303,9 @@ fn write_text(
             "  estimated   {:>10.3} kWh (spread over gaps in the readings)",
             kwh(r.estimated_mwh)
         )?;
+    }
+    if r.gas_cm3 != 0 {
+        writeln!(out, "Gas           {:>10.3} m³", m3(r.gas_cm3))?;
     }
     if r.missing_s > 0 {
         writeln!(
@@ -339,6 +358,7 @@ fn write_text(
             ("tax", k.tax),
             ("fixed", k.fixed),
             ("capacity", k.capacity),
+            ("gas", k.gas),
             ("export credit", -k.export_credit),
             ("VAT", k.vat),
         ] {

@@ -60,6 +60,9 @@ pub struct Contract {
     pub net_metering: bool,
     /// Optional capacity (demand) charge.
     pub capacity: Option<Capacity>,
+    /// Optional gas prices (`[gas]`): gas from the meter's gas register is priced only when
+    /// the contract has them.
+    pub gas: Option<Gas>,
     /// What in the file works but is probably not what was meant (overlapping periods), in
     /// the file's order; for the caller to show, never an error.
     pub warnings: Vec<ContractWarning>,
@@ -113,6 +116,21 @@ pub enum Capacity {
         /// Ascending steps.
         steps: Vec<Step>,
     },
+}
+
+/// What gas costs (`[gas]`): every m³ from the gas register at `price_per_m3 + tax_per_m3`,
+/// plus standing charges per local day and per calendar month (pro rata like `[fixed]`). Every
+/// amount excludes VAT, which is on the contract's whole sum.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Gas {
+    /// Price per m³ (a [`Price`] per m³ has the scale of a price per kWh).
+    pub price_per_m3: Price,
+    /// Tax per m³ (e.g. the Dutch energiebelasting on gas).
+    pub tax_per_m3: Price,
+    /// Standing charge per local calendar day.
+    pub per_day: Money,
+    /// Standing charge per calendar month, pro rata days/days_in_month for partial months.
+    pub per_month: Money,
 }
 
 /// One step of a Norwegian capacity ladder.
@@ -371,6 +389,16 @@ struct RawContract {
     import: Spanned<RawSide>,
     export: Option<Spanned<RawSide>>,
     capacity: Option<Spanned<RawCapacity>>,
+    gas: Option<Spanned<RawGas>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGas {
+    price_per_m3: Option<Num>,
+    tax_per_m3: Option<Num>,
+    per_day: Option<Num>,
+    per_month: Option<Num>,
 }
 
 #[derive(Deserialize)]
@@ -699,6 +727,7 @@ impl Contract {
             .as_ref()
             .map(|c| capacity(&src, c))
             .transpose()?;
+        let gas = raw.gas.as_ref().map(|g| gas(&src, g)).transpose()?;
 
         Ok(Contract {
             name,
@@ -716,6 +745,7 @@ impl Contract {
             export,
             net_metering,
             capacity,
+            gas,
             warnings,
         })
     }
@@ -976,6 +1006,55 @@ pub fn find_period(periods: &[Period], day: u8, minute: u16, tag: Tag) -> Option
             (p.meter_tariff, tag),
             (None, _) | (_, Tag::Untagged) | (Some(1), Tag::T1) | (Some(2), Tag::T2)
         )
+    })
+}
+
+/// `[gas]`: a price per m³ is required; tax and standing charges default to zero; nothing may
+/// be negative (a credit for gas is not something a supplier bills).
+fn gas(src: &Source<'_>, g: &Spanned<RawGas>) -> Result<Gas, ContractError> {
+    let r = g.get_ref();
+    let not_negative = |n: &Num, what: &str, negative: bool| {
+        if negative {
+            let lit = src.literal(n, what).unwrap_or_default();
+            Err(src.invalid(
+                n.span().start,
+                format!("{what} = {lit} in [gas] must not be negative"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let price = |n: &Option<Num>, what: &str| -> Result<Price, ContractError> {
+        match n {
+            None => Ok(Price(0)),
+            Some(n) => {
+                let p = src.price(n, what)?;
+                not_negative(n, what, p.0 < 0)?;
+                Ok(p)
+            }
+        }
+    };
+    let money = |n: &Option<Num>, what: &str| -> Result<Money, ContractError> {
+        match n {
+            None => Ok(Money::ZERO),
+            Some(n) => {
+                let m = src.money(n, what)?;
+                not_negative(n, what, m.0 < 0)?;
+                Ok(m)
+            }
+        }
+    };
+    if r.price_per_m3.is_none() {
+        return Err(src.invalid(
+            g.span().start,
+            "[gas] needs price_per_m3 (the price of one m³ of gas, without tax and VAT)",
+        ));
+    }
+    Ok(Gas {
+        price_per_m3: price(&r.price_per_m3, "price_per_m3")?,
+        tax_per_m3: price(&r.tax_per_m3, "tax_per_m3")?,
+        per_day: money(&r.per_day, "per_day")?,
+        per_month: money(&r.per_month, "per_month")?,
     })
 }
 

@@ -1,10 +1,12 @@
-//! Pricing quarter-hour energy under a contract: energy, tax, fixed charges, capacity, export
-//! credit and VAT, exactly, for any range ("bill check").
+//! Pricing quarter-hour energy under a contract: energy, tax, fixed charges, capacity, gas,
+//! export credit and VAT, exactly, for any range ("bill check").
 //!
 //! Every quarter hour is priced at its own local moment in the contract's time zone (so DST
 //! days of 23 and 25 hours, holidays and weekday rules fall where the clock says). Fixed and
 //! capacity charges follow local calendar days and months; a partial month pays
 //! days/days_in_month of its monthly amounts, a partial day its share of the day's seconds.
+//! Gas (a contract's `[gas]`) is the m³ of the priced quarter hours × (price + tax) plus its
+//! own standing charges, which follow days and months the same way; VAT is on the whole sum.
 
 use crate::contract::{Capacity, Contract, Pricing, Tag, find_period};
 use crate::money::{Money, Price};
@@ -24,12 +26,19 @@ pub struct Cost {
     pub fixed: Money,
     /// Capacity (demand) charges.
     pub capacity: Money,
+    /// Gas: m³ × (price + tax) plus the gas standing charges; zero without `[gas]`.
+    pub gas: Money,
     /// Credit for exported energy (a positive number, subtracted in `total`).
     pub export_credit: Money,
-    /// VAT on `energy + tax + fixed + capacity - export_credit`.
+    /// VAT on `energy + tax + fixed + capacity + gas - export_credit`.
     pub vat: Money,
     /// What the bill comes to.
     pub total: Money,
+    /// What the electricity alone comes to with its VAT (`total` without gas and the VAT on
+    /// it), to compare contracts that do and do not price gas.
+    pub electricity_total: Money,
+    /// Gas used in the priced quarter hours, cm³ (counted with or without `[gas]`).
+    pub gas_cm3: i64,
     /// Imported energy priced, mWh.
     pub import_mwh: i64,
     /// Exported energy credited, mWh.
@@ -341,7 +350,18 @@ fn price_with(
         cost.months = capacity(usage, local, cap, i0, i1, &days);
         cost.capacity = cost.months.iter().map(|m| m.paid).sum();
     }
-    let before_vat = cost.energy + cost.tax + cost.fixed + cost.capacity - cost.export_credit;
+    cost.gas_cm3 = usage.gas_cm3(i0..i1);
+    if let Some(gas) = &c.gas {
+        // A price per m³ of cm³ has the scale of a price per kWh of mWh (a million each).
+        cost.gas = (gas.price_per_m3 + gas.tax_per_m3).of_mwh(cost.gas_cm3);
+        cost.gas += gas.per_day.mul_ratio(n, d);
+        for month in months_of(&days) {
+            cost.gas += month_share(gas.per_month, month, &days);
+        }
+    }
+    let electricity = cost.energy + cost.tax + cost.fixed + cost.capacity - cost.export_credit;
+    cost.electricity_total = electricity + c.vat.of(electricity);
+    let before_vat = electricity + cost.gas;
     cost.vat = c.vat.of(before_vat);
     cost.total = before_vat + cost.vat;
     Ok(cost)

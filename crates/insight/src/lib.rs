@@ -43,8 +43,8 @@ pub mod tips;
 pub mod usage;
 
 pub use contract::{
-    Capacity, Contract, ContractError, ContractWarning, Period, PeriodAt, PriceFileRef, PriceFiles,
-    Pricing, Step, Tag,
+    Capacity, Contract, ContractError, ContractWarning, Gas, Period, PeriodAt, PriceFileRef,
+    PriceFiles, Pricing, Step, Tag,
 };
 pub use cost::{Cost, PricingError};
 pub use locale::Lang;

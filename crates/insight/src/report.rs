@@ -31,6 +31,8 @@ pub struct Report {
     pub estimated_mwh: i64,
     /// Exported energy spread over gaps, mWh.
     pub estimated_export_mwh: i64,
+    /// Gas used, cm³ (a million per m³).
+    pub gas_cm3: i64,
     /// Seconds of the range with no reading on either side.
     pub missing_s: i64,
     /// One entry per contract, in the order given.
@@ -70,6 +72,7 @@ pub fn report(
         export_mwh,
         estimated_mwh,
         estimated_export_mwh,
+        gas_cm3: usage.gas_cm3(a..b),
         missing_s: ((b - a) as i64 * crate::usage::SLOT_S - covered).max(0),
         contracts: out,
         stats: usage.stats,

@@ -11,6 +11,10 @@
 //! projections, costs per year, tips) is not low. Every other row covers its whole quarter
 //! hour: gaps inside the data are already spread by the vault and flagged estimated, and they
 //! are booked as such.
+//!
+//! A row's gas stays in its own quarter hour whatever the span of the electricity readings:
+//! the vault has already split each step of the gas register over the time since its previous
+//! gas reading.
 
 use crate::usage::{SLOT_S, Usage, UsageBuilder, UsageOptions};
 use hearth_meter::{ENERGY_REGISTERS, Quantity};
@@ -29,6 +33,8 @@ pub struct RollupRow {
     pub used_wh: [Option<i64>; ENERGY_REGISTERS.len()],
     /// The energy was spread over a gap in the readings (an estimate).
     pub estimated: bool,
+    /// Gas used in the quarter hour, dm³ (`None` where the meter has no gas register).
+    pub gas_dm3: Option<i64>,
 }
 
 impl RollupRow {
@@ -109,6 +115,9 @@ impl Usage {
                 continue;
             };
             let start = row.start;
+            if let Some(dm3) = row.gas_dm3 {
+                b.push_gas_rollup(start, dm3);
+            }
             let (a, z) = (start.max(first), (start + SLOT_S).min(last));
             if a < z {
                 b.push_rollup(a, z, |q| row.used(q), row.estimated);
@@ -140,6 +149,7 @@ mod tests {
             start,
             used_wh,
             estimated,
+            gas_dm3: None,
         })
     }
 

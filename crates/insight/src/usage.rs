@@ -11,6 +11,14 @@
 //! or reset), a change of meter, a clock that goes backwards or an impossible jump books
 //! nothing for that interval and is counted instead; consumption is never negative.
 //!
+//! Gas is booked beside the electricity, from the gas register: the m³ between two
+//! consecutive gas readings (their capture times, `gas_time`, when the meter gives them: a DSMR
+//! meter repeats the same hourly or 5-minute capture in every telegram) belong to the time
+//! between them and are split across quarter hours in proportion to time, at 1 cm³ with
+//! cumulative rounding. A gas register that goes down (a gas meter swap or reset) starts a new
+//! segment and books nothing; a rise faster than [`MAX_GAS_DM3_PER_H`] is refused; both are
+//! counted.
+//!
 //! Only the quarter-hour totals are kept (a year is 35 040 slots, about 2.4 MB), so any number
 //! of 1-second readings can be streamed through [`UsageBuilder::push`].
 
@@ -20,6 +28,10 @@ use jiff::Timestamp;
 
 /// Seconds in one slot.
 pub const SLOT_S: i64 = 900;
+
+/// The fastest a household gas register can plausibly rise, dm³ per hour: 40 m³/h, a G25
+/// meter's maximum (the vault judges its rollups by the same limit).
+pub const MAX_GAS_DM3_PER_H: i64 = 40_000;
 
 /// Energy in one quarter hour. Energy is in mWh, split by the meter tariff it was registered
 /// on (index by [`Tag`] as `usize`: untagged, tariff 1, tariff 2).
@@ -37,6 +49,8 @@ pub struct Slot {
     pub measured_s: u16,
     /// Seconds covered only by a gap.
     pub estimated_s: u16,
+    /// Gas used, cm³ (thousandths of a dm³; a million per m³, as mWh per kWh).
+    pub gas_cm3: i64,
 }
 
 impl Slot {
@@ -125,6 +139,10 @@ pub struct UsageStats {
     /// Parts of the source that could not be read (damaged vault chunks): their quarter hours
     /// count as missing.
     pub damaged: u64,
+    /// Gas registers that went down (a gas meter swap or reset): a new segment, nothing booked.
+    pub gas_resets: u64,
+    /// Gas intervals faster than [`MAX_GAS_DM3_PER_H`] (nothing booked).
+    pub gas_implausible: u64,
 }
 
 /// Quarter-hour energy over `[start, end)`.
@@ -181,6 +199,13 @@ impl Usage {
     pub fn slot_index(&self, unix: i64) -> usize {
         let i = (unix - self.start).div_euclid(SLOT_S).max(0) as usize;
         i.min(self.slots.len())
+    }
+
+    /// Gas used over slots `range`, cm³.
+    pub fn gas_cm3(&self, range: std::ops::Range<usize>) -> i64 {
+        let end = range.end.min(self.slots.len());
+        let start = range.start.min(end);
+        self.slots[start..end].iter().map(|s| s.gas_cm3).sum()
     }
 
     /// Totals over slots `range`: (import, export, estimated import, estimated export) in mWh.
@@ -249,6 +274,8 @@ pub struct UsageBuilder {
     /// tariff (positive) or booked ahead of it (negative), in the unit booked; see
     /// [`by_tariff`].
     owed: [[i64; 2]; 2],
+    /// The latest accepted gas reading: (capture time, register dm³).
+    gas: Option<(i64, i64)>,
 }
 
 /// What a side (import or export) contributes over one interval, in mWh by tag.
@@ -272,14 +299,20 @@ impl UsageBuilder {
             prev: None,
             meter: None,
             owed: [[0; 2]; 2],
+            gas: None,
         }
     }
 
     /// Adds the next reading (readings must come in time order; others are counted and
     /// skipped).
     pub fn push(&mut self, r: &Reading) {
+        self.usage.stats.readings += 1;
+        if let Some(dm3) = r.get(Quantity::GasDm3)
+            && let Some(at) = r.gas_time.or(r.time)
+        {
+            self.push_gas(at.unix, dm3);
+        }
         let stats = &mut self.usage.stats;
-        stats.readings += 1;
         let Some(time) = r.time else {
             stats.no_time += 1;
             return;
@@ -518,6 +551,72 @@ impl UsageBuilder {
             self.usage.stats.gaps += 1;
         }
         self.spread(start, end, to_mwh(import_wh), to_mwh(export_wh), estimated);
+    }
+
+    /// Adds a gas register reading: `dm3` on the register, captured at `t` (unix seconds).
+    /// The m³ since the previous gas reading are split over the time between them; a repeated
+    /// capture (same time) or an older one adds nothing; a register that went down starts a new
+    /// segment. [`UsageBuilder::push`] calls this for every reading with a gas register.
+    pub fn push_gas(&mut self, t: i64, dm3: i64) {
+        let Some((t0, v0)) = self.gas else {
+            self.gas = Some((t, dm3));
+            return;
+        };
+        if t <= t0 {
+            // The same capture repeated in the next telegram, or a clock that went back.
+            return;
+        }
+        self.gas = Some((t, dm3));
+        let Some(d) = dm3.checked_sub(v0) else {
+            self.usage.stats.gas_resets += 1;
+            return;
+        };
+        if d < 0 {
+            self.usage.stats.gas_resets += 1;
+            return;
+        }
+        if i128::from(d) * 3600 > i128::from(MAX_GAS_DM3_PER_H) * i128::from(t - t0) {
+            self.usage.stats.gas_implausible += 1;
+            return;
+        }
+        self.spread_gas(t0, t, d.saturating_mul(1000));
+    }
+
+    /// Adds the gas a vault rollup row holds for the quarter hour starting at `start`, dm³
+    /// (already booked by time between the gas readings by the vault). A negative amount is
+    /// counted as a reset and not booked.
+    pub fn push_gas_rollup(&mut self, start: i64, dm3: i64) {
+        if dm3 < 0 {
+            self.usage.stats.gas_resets += 1;
+            return;
+        }
+        if i128::from(dm3) * 3600 > i128::from(MAX_GAS_DM3_PER_H) * i128::from(SLOT_S) {
+            self.usage.stats.gas_implausible += 1;
+            return;
+        }
+        self.spread_gas(start, start + SLOT_S, dm3.saturating_mul(1000));
+    }
+
+    /// Splits `cm3` over `[t0, t1)` in proportion to time, cumulatively rounded so the pieces
+    /// add up to the whole; only the part inside the range is kept.
+    fn spread_gas(&mut self, t0: i64, t1: i64, cm3: i64) {
+        let u = &mut self.usage;
+        let (a0, b0) = (t0.max(u.start), t1.min(u.end));
+        if a0 >= b0 || cm3 == 0 {
+            return;
+        }
+        let dt = i128::from(t1 - t0);
+        let cum = |at: i64| -> i64 { (i128::from(cm3) * i128::from(at - t0) / dt) as i64 };
+        let mut a = a0;
+        while a < b0 {
+            let idx = ((a - u.start) / SLOT_S) as usize;
+            let b = (u.start + (idx as i64 + 1) * SLOT_S).min(b0);
+            let Some(slot) = u.slots.get_mut(idx) else {
+                break;
+            };
+            slot.gas_cm3 += cum(b) - cum(a);
+            a = b;
+        }
     }
 
     /// Counts a part of the source that could not be read (a damaged vault chunk); its

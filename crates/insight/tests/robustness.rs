@@ -41,7 +41,8 @@ fn known_garbage_gives_the_exact_error() {
         Err(ContractError::Syntax { line: 1, message }) => assert_eq!(
             message,
             "unknown field `a`, expected one of `name`, `currency`, `time_zone`, `valid_from`, \
-             `valid_to`, `vat_percent`, `holidays`, `fixed`, `import`, `export`, `capacity`"
+             `valid_to`, `vat_percent`, `holidays`, `fixed`, `import`, `export`, `capacity`, \
+             `gas`"
         ),
         other => panic!("{other:?}"),
     }

@@ -28,7 +28,8 @@ pub(crate) fn cheapest_contract(ctx: &Ctx<'_>) -> Option<Tip> {
         if let Ok(cost) = price_hypothetical(ctx.usage, c, &local, from, to) {
             priced.push((
                 c.name.clone(),
-                ctx.per_year_money(cost.total),
+                // Electricity only: a contract that also prices gas is not dearer for it.
+                ctx.per_year_money(cost.electricity_total),
                 std::ptr::eq(c, *current),
             ));
         }
