@@ -19,8 +19,8 @@
 //! segment and books nothing; a rise faster than [`MAX_GAS_DM3_PER_H`] is refused; both are
 //! counted.
 //!
-//! Only the quarter-hour totals are kept (a year is 35 040 slots, about 2.4 MB), so any number
-//! of 1-second readings can be streamed through [`UsageBuilder::push`].
+//! Only the quarter-hour totals are kept (a year is 35 040 slots of 80 bytes, about 2.8 MB), so
+//! any number of 1-second readings can be streamed through [`UsageBuilder::push`].
 
 use crate::contract::Tag;
 use hearth_meter::{MeterId, Quantity, Reading};
@@ -703,6 +703,12 @@ fn by_tariff(total: i64, tariffs: [i64; 2], owed: &mut [i64; 2]) -> [i64; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slot_is_80_bytes() {
+        // What the module's memory figure for a year of quarter hours rests on.
+        assert_eq!(std::mem::size_of::<Slot>(), 80);
+    }
     use hearth_meter::{MeterTime, Protocol};
 
     fn reading(unix: i64, import_wh: i64) -> Reading {

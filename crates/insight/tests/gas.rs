@@ -192,7 +192,7 @@ fn standing_charges_per_day_and_month_pro_rata_and_vat_on_the_sum() {
     // split by time, 2.400 m³ a day. Priced over 30 January to 2 February (3 days):
     //   gas m³     7.2 × (1.05 + 0.70)                     = 12.60
     //   per day    3 × 0.20                                =  0.60
-    //   per month  6.20 × 2/31 (January) = 0.40, 6.20 × 1/28 (February) = 0.2214285714285714285714…
+    //   per month  6.20 × 2/31 (January) = 0.40, 6.20 × 1/28 (February) = 0.22142857142857142857…
     //              rounded at 10⁻¹⁸                        =  0.221428571428571429
     //   gas                                                = 13.821428571428571429
     //   VAT 21 %   2.90250000000000000009 rounded          =  2.9025
