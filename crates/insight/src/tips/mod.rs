@@ -305,6 +305,44 @@ mod tests {
         "name = \"Flat 0.25\"\ntime_zone = \"Europe/Amsterdam\"\n[import]\nprice_per_kwh = 0.25\n";
 
     #[test]
+    fn the_cheapest_contract_compares_electricity_only() {
+        // The household of the test below plus 0.4 m³ of gas an hour, read every quarter hour
+        // (100 dm³ each). A contract that also prices gas (here 1.00 per m³, about 3 500 a
+        // year) is not dearer for it: the saving is still 87.60, and the cheaper electricity
+        // with gas gives no tip at all.
+        let (from, to) = (MON_5_JAN, MON_5_JAN + 28 * DAY);
+        let mut readings = Vec::new();
+        let (mut wh_x4, mut dm3) = (40_000_000i64, 1_000_000i64);
+        let mut t = from - 3600;
+        while t <= to + 3600 {
+            let mut r = Reading::new(Protocol::Dsmr);
+            r.time = Some(MeterTime::utc(t));
+            r.set(Quantity::ImportWh, wh_x4 / 4);
+            r.set(Quantity::ExportWh, 0);
+            r.set(Quantity::GasDm3, dm3);
+            readings.push(r);
+            wh_x4 += 200;
+            dm3 += 100;
+            t += 900;
+        }
+        let ts = |s: i64| Timestamp::from_second(s).expect("time");
+        let u = Usage::from_readings(readings, ts(from), ts(to), UsageOptions::default());
+        assert_eq!(u.gas_cm3(0..u.slots().len()), 28 * 96 * 100_000);
+        let with_gas = |c: &str| format!("{c}[gas]\nprice_per_m3 = 1.00\n");
+        let tips = run(&u, &[&with_gas(FLAT_30), FLAT_25], to);
+        let saving = tips.iter().find_map(|t| match &t.message {
+            TipMessage::CheapestContract { saving, .. } => Some(saving.money),
+            _ => None,
+        });
+        assert_eq!(saving, Some(Money::parse("87.60").expect("money")));
+        let tips = run(&u, &[&with_gas(FLAT_25), FLAT_30], to);
+        assert!(
+            tips.iter().all(|t| t.kind != TipKind::CheapestContract),
+            "{tips:#?}"
+        );
+    }
+
+    #[test]
     fn base_load_and_contract_messages_hold_the_sentence_numbers() {
         // 200 W for 28 days: 200 × 8760 h = 1752 kWh a year; at 0.30 = 525.60, at 0.25 =
         // 438.00; the cheaper contract saves 87.60 (shown €88).
