@@ -276,3 +276,90 @@ fn a_gas_meter_swap_is_said_and_never_negative() {
         "{err}"
     );
 }
+
+/// DSMR telegrams every 10 s from 22:00 on 5 January to 01:30 (Amsterdam), 1 Wh each (360 W),
+/// and the gas register as a DSMR 4 meter sends it: captured on the hour (23:00 1.000 m³,
+/// 00:00 1.500, 01:00 1.700) and repeated in every telegram from 5 s after the capture.
+fn dsmr_telegrams() -> Vec<Reading> {
+    let tz = TimeZone::get(AMS).unwrap();
+    let (from, to) = (at("2026-01-05T22:00"), at("2026-01-06T01:30"));
+    let captures = [
+        (at("2026-01-05T23:00"), 1_000),
+        (at("2026-01-06T00:00"), 1_500),
+        (at("2026-01-06T01:00"), 1_700),
+    ];
+    let mut out = Vec::new();
+    let (mut t, mut wh) = (from, 1_000);
+    while t <= to {
+        let mut r = Reading::new(Protocol::Dsmr);
+        r.time = Some(MeterTime::in_zone(t, &tz));
+        r.set(Quantity::ImportWh, wh);
+        r.set(Quantity::ExportWh, 0);
+        if let Some(&(c, dm3)) = captures.iter().rev().find(|c| c.0 + 5 <= t) {
+            r.gas_time = Some(MeterTime::in_zone(c, &tz));
+            r.set(Quantity::GasDm3, dm3);
+        }
+        out.push(r);
+        wh += 1;
+        t += 10;
+    }
+    out
+}
+
+/// The hand calculation for [`dsmr_telegrams`] on 5 January: the gas between the 23:00 and
+/// 00:00 captures, 0.500 m³, was used on the 5th. Electricity 22:00-23:00 0.36 kWh by day at
+/// 0.30 = 0.108 and 23:00-24:00 0.36 kWh by night at 0.20 = 0.072: energy 0.18, tax 0.072,
+/// fixed 0.60; gas 0.5 × 1.75 = 0.875 + 0.20 + 0.20 = 1.275; VAT 21 % of 2.127 = 0.44667;
+/// total 2.57367.
+fn check_dsmr(json: &str) {
+    let v: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(v["import_kwh"], 0.72);
+    assert_eq!(v["gas_m3"], 0.5);
+    let cost = &v["contracts"][0]["cost"];
+    for (k, want) in [
+        ("energy", 0.18),
+        ("gas", 1.28),
+        ("vat", 0.45),
+        ("total", 2.57),
+    ] {
+        assert_eq!(cost[k], want, "{k}");
+    }
+}
+
+#[test]
+fn dsmr_gas_belongs_to_the_hour_before_its_capture() {
+    // From JSON Lines: each capture (gas_time) is one gas reading, whatever the telegrams.
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c.toml");
+    std::fs::write(&c, WITH_GAS).unwrap();
+    let jsonl = dir.path().join("r.jsonl");
+    let lines: String = dsmr_telegrams()
+        .iter()
+        .map(|r| r.to_json() + "\n")
+        .collect();
+    std::fs::write(&jsonl, lines).unwrap();
+    let args = ["--format", "json", "--tariff", c.to_str().unwrap()];
+    let mut file_args = args.to_vec();
+    file_args.extend(["--readings", jsonl.to_str().unwrap()]);
+    check_dsmr(&run(None, &file_args));
+}
+
+#[test]
+#[ignore = "the vault's rollups book a DSMR gas step at the telegram that first shows it, not \
+            over the hour before its capture (gas_time): 0.0 m³ on the 5th instead of 0.5"]
+fn dsmr_gas_from_the_vault_belongs_to_the_hour_before_its_capture() {
+    use hearth_vault::{CreateOptions, KdfParams, Vault};
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c.toml");
+    std::fs::write(&c, WITH_GAS).unwrap();
+    let vault_path = dir.path().join("v.hearth");
+    let opts = CreateOptions {
+        kdf: KdfParams::MINIMUM,
+        time_zone: Some(AMS.into()),
+    };
+    let mut v = Vault::create(&vault_path, "correct horse", &opts).unwrap();
+    v.append(&dsmr_telegrams()).unwrap();
+    v.close().unwrap();
+    let args = ["--format", "json", "--tariff", c.to_str().unwrap()];
+    check_dsmr(&run(Some(&vault_path), &args));
+}
