@@ -5,7 +5,7 @@
 use crate::dto::{ContractCostDto, ContractDto, CostReportDto, TipDto};
 use crate::error::{Code, ShellError};
 use hearth_app::contracts::{self, ContractsError};
-use hearth_app::costs::{CostsError, kwh};
+use hearth_app::costs::{CostsError, kwh, m3};
 use hearth_insight::{Contract, Lang, Money, PriceFiles, Report, Tip, TipKind};
 use hearth_meter::MeterTime;
 use hearth_vault::Vault;
@@ -91,6 +91,7 @@ fn report_dto(r: &Report, tz: &TimeZone) -> CostReportDto {
         import_kwh: kwh(r.import_mwh),
         export_kwh: kwh(r.export_mwh),
         estimated_kwh: kwh(r.estimated_mwh),
+        gas_m3: m3(r.gas_cm3),
         missing_hours: r.missing_s as f64 / 3600.0,
         contracts: r
             .contracts
@@ -106,6 +107,7 @@ fn report_dto(r: &Report, tz: &TimeZone) -> CostReportDto {
                     fixed: money(k.fixed),
                     capacity: money(k.capacity),
                     export_credit: money(k.export_credit),
+                    gas: money(k.gas),
                     vat: money(k.vat),
                     total: money(k.total),
                 }

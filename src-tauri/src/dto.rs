@@ -159,6 +159,9 @@ pub struct ContractCostDto {
     pub capacity: f64,
     /// Credit for exported energy (subtracted).
     pub export_credit: f64,
+    /// Gas: m³ at the contract's gas price and tax, and its gas standing charges (0 for a
+    /// contract without `[gas]`).
+    pub gas: f64,
     /// VAT.
     pub vat: f64,
     /// What the bill comes to.
@@ -179,6 +182,8 @@ pub struct CostReportDto {
     pub export_kwh: f64,
     /// Of the import, spread over gaps in the readings (kWh).
     pub estimated_kwh: f64,
+    /// Gas used in the period (m³), from the gas meter's register.
+    pub gas_m3: f64,
     /// Hours of the period with no readings at all.
     pub missing_hours: f64,
     /// One entry per contract, in the order asked.

@@ -18,12 +18,14 @@ fn store_one_kwh(app: &App<MockRuntime>) {
     let t0 = (now / 900) * 900 - 7200;
     let state = app.state::<AppState>();
     let mut store = state.store.lock().expect("lock");
-    let rs: Vec<Reading> = [(t0, 2_000_000), (t0 + 3600, 2_001_000)]
+    // And half a cubic metre of gas over the hour.
+    let rs: Vec<Reading> = [(t0, 2_000_000, 1_000_000), (t0 + 3600, 2_001_000, 1_000_500)]
         .into_iter()
-        .map(|(t, wh)| {
+        .map(|(t, wh, dm3)| {
             let mut r = Reading::new(Protocol::Dsmr);
             r.time = Some(MeterTime::utc(t));
             r.set(Quantity::ImportWh, wh);
+            r.set(Quantity::GasDm3, dm3);
             r.set(Quantity::ExportWh, 0);
             r.set(Quantity::ImportW, 1000);
             r
@@ -97,6 +99,7 @@ fn contracts_are_listed_saved_and_priced() {
         .expect("report");
     assert_eq!(r["import_kwh"], json!(1.0));
     assert_eq!(r["export_kwh"], json!(0.0));
+    assert_eq!(r["gas_m3"], json!(0.5), "{r}");
     // The readings cover exactly one hour of the period: the quarter hour that starts at the
     // last reading holds no time yet (counted whole, as before, 0.25 h too little was missing).
     let at = |k: &str| {
@@ -121,6 +124,7 @@ fn contracts_are_listed_saved_and_priced() {
         ),
         (json!(0.3), json!(0.0), json!(0.3))
     );
+    assert_eq!(plain["gas"], json!(0.0), "a contract without [gas] prices no gas");
     // nl-flat: 1 kWh at 0.24 energy and 0.0916 tax (rounds to 0.09).
     let flat = &r["contracts"][1];
     assert_eq!(

@@ -72,6 +72,7 @@ async function report(): Promise<void> {
     $("cost-import").textContent = fixed(r.import_kwh, 1, "kWh");
     $("cost-export").textContent = fixed(r.export_kwh, 1, "kWh");
     $("cost-estimated").textContent = fixed(r.estimated_kwh, 1, "kWh");
+    $("cost-gas").textContent = fixed(r.gas_m3, 2, "m³");
     body.replaceChildren();
     for (const c of r.contracts) {
       const tr = document.createElement("tr");
@@ -81,8 +82,8 @@ async function report(): Promise<void> {
       th.textContent = c.name;
       tr.append(th);
       const cells = c.applies
-        ? [c.energy, c.tax, c.fixed, c.capacity, c.export_credit ? -c.export_credit : 0, c.vat, c.total].map((v) => money(v, c.currency))
-        : [t("costs.notValid"), "", "", "", "", "", ""];
+        ? [c.energy, c.tax, c.fixed, c.capacity, c.export_credit ? -c.export_credit : 0, c.gas, c.vat, c.total].map((v) => money(v, c.currency))
+        : [t("costs.notValid"), "", "", "", "", "", "", ""];
       for (const text of cells) {
         const td = document.createElement("td");
         td.textContent = text;

@@ -362,6 +362,11 @@ export type ContractCostDto = {
   capacity: number;
   /** Credit for exported energy (subtracted). */
   export_credit: number;
+  /**
+   * Gas: m³ at the contract's gas price and tax, and its gas standing charges (0 for a
+   * contract without `[gas]`).
+   */
+  gas: number;
   /** VAT. */
   vat: number;
   /** What the bill comes to. */
@@ -380,6 +385,8 @@ export type CostReportDto = {
   export_kwh: number;
   /** Of the import, spread over gaps in the readings (kWh). */
   estimated_kwh: number;
+  /** Gas used in the period (m³), from the gas meter's register. */
+  gas_m3: number;
   /** Hours of the period with no readings at all. */
   missing_hours: number;
   /** One entry per contract, in the order asked. */
