@@ -19,18 +19,21 @@ fn store_one_kwh(app: &App<MockRuntime>) {
     let state = app.state::<AppState>();
     let mut store = state.store.lock().expect("lock");
     // And half a cubic metre of gas over the hour.
-    let rs: Vec<Reading> = [(t0, 2_000_000, 1_000_000), (t0 + 3600, 2_001_000, 1_000_500)]
-        .into_iter()
-        .map(|(t, wh, dm3)| {
-            let mut r = Reading::new(Protocol::Dsmr);
-            r.time = Some(MeterTime::utc(t));
-            r.set(Quantity::ImportWh, wh);
-            r.set(Quantity::GasDm3, dm3);
-            r.set(Quantity::ExportWh, 0);
-            r.set(Quantity::ImportW, 1000);
-            r
-        })
-        .collect();
+    let rs: Vec<Reading> = [
+        (t0, 2_000_000, 1_000_000),
+        (t0 + 3600, 2_001_000, 1_000_500),
+    ]
+    .into_iter()
+    .map(|(t, wh, dm3)| {
+        let mut r = Reading::new(Protocol::Dsmr);
+        r.time = Some(MeterTime::utc(t));
+        r.set(Quantity::ImportWh, wh);
+        r.set(Quantity::GasDm3, dm3);
+        r.set(Quantity::ExportWh, 0);
+        r.set(Quantity::ImportW, 1000);
+        r
+    })
+    .collect();
     store
         .append(&mut rs.to_vec(), 0, false, std::time::Instant::now())
         .expect("append");
@@ -124,7 +127,11 @@ fn contracts_are_listed_saved_and_priced() {
         ),
         (json!(0.3), json!(0.0), json!(0.3))
     );
-    assert_eq!(plain["gas"], json!(0.0), "a contract without [gas] prices no gas");
+    assert_eq!(
+        plain["gas"],
+        json!(0.0),
+        "a contract without [gas] prices no gas"
+    );
     // nl-flat: 1 kWh at 0.24 energy and 0.0916 tax (rounds to 0.09).
     let flat = &r["contracts"][1];
     assert_eq!(
