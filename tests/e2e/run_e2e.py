@@ -912,6 +912,24 @@ def test_keyring_off_offers_the_rekey_and_the_passphrase_change_does_it(s, ctx):
     s.wait("the app to unlock", lambda: not visible(s, "#gate"), timeout=30)
 
 
+def files_open_under(directory):
+    """The (pid, path) of every open file below `directory`, from /proc/*/fd."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith(directory + os.sep):
+                found.append((int(pid), target))
+    return found
+
+
 def app_pid(test_dir):
     """The app process launched for this test (its TMPDIR is the test's directory)."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -1615,10 +1633,28 @@ def test_app_follows_hearth_collect_then_takes_over(s, ctx):
         assert "demo" in saved, saved
         s.close()
         wait_for("the first app to end", lambda: app_pid(ctx["dir"]) is None, timeout=20)
+        # A process on its way out (its environment already unreadable) may still hold the
+        # vault's writer lock while it flushes: wait until no process has the vault open.
+        vault_dir = os.path.join(ctx["dir"], "data", "hearth")
+        wait_for("the first app to let go of the vault", lambda: not files_open_under(vault_dir), timeout=20)
 
-        collector = subprocess.Popen([cli, "collect", "--source", "demo"], env=env, stdout=log, stderr=log)
-        wait_for("the collector to take the writer lock",
-                 lambda: "collecting from" in open(log_path).read(), timeout=30)
+        # The first app may still hold the writer lock for a moment while it exits (its /proc
+        # entries already unreadable): a collector refused as "already writing" is started again.
+        def start_collector():
+            proc = subprocess.Popen([cli, "collect", "--source", "demo"], env=env, stdout=log, stderr=log)
+            end = time.time() + 5
+            while time.time() < end and proc.poll() is None and "collecting from" not in open(log_path).read():
+                time.sleep(0.2)
+            return proc
+        deadline = time.time() + 30
+        collector = start_collector()
+        while "collecting from" not in open(log_path).read():
+            assert time.time() < deadline, "the collector never took the writer lock: " + open(log_path).read()[-1000:]
+            if collector.poll() is not None:
+                assert "already writing" in open(log_path).read(), open(log_path).read()[-1000:]
+                time.sleep(1)
+                collector = start_collector()
+            time.sleep(0.2)
         s = ctx["restart"]()
         s.wait("the lock screen", lambda: visible(s, "#unlock"))
         s.type("#unlock-pass", pass_)
